@@ -1,0 +1,55 @@
+# ledger-tui: `make demo` opens the console on sample data; `make test` runs everything.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed-stamp
+NODE := $(PYTHON) tools/cassandra/node.py
+CASSANDRA_PORT ?= 9042
+export LEDGER_TEST_CASSANDRA ?= 127.0.0.1:$(CASSANDRA_PORT)
+
+.PHONY: install demo test test-fast lint cassandra-up cassandra-down cassandra-status bench-load clean
+
+install: $(STAMP)
+
+$(STAMP): pyproject.toml
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --disable-pip-version-check --upgrade pip
+	$(PY) -m pip install -q --disable-pip-version-check -e '.[test]'
+	@touch $(STAMP)
+
+demo: install
+	$(VENV)/bin/ledger-tui demo
+
+lint: install
+	$(VENV)/bin/ruff check ledger_tui tests bench tools
+	$(VENV)/bin/ruff format --check ledger_tui tests bench tools
+	$(VENV)/bin/mypy
+
+# Everything: lint, type-check, the whole suite on both stores. The local node is started
+# first and stopped afterwards, also when a test fails.
+test: install
+	$(MAKE) lint
+	$(MAKE) cassandra-up
+	status=0; $(PY) -m pytest -q -p no:cacheprovider $(PYTEST_ARGS) || status=$$?; \
+	  $(MAKE) cassandra-down; exit $$status
+
+# The suite without the Cassandra leg (for a quick loop while editing).
+test-fast: install
+	$(PY) -m pytest -q -m "not cassandra" $(PYTEST_ARGS)
+
+cassandra-up:
+	LEDGER_CASSANDRA_PORT=$(CASSANDRA_PORT) $(NODE) up
+
+cassandra-down:
+	$(NODE) down
+
+cassandra-status:
+	$(NODE) status
+
+bench-load: install
+	$(MAKE) cassandra-up
+	status=0; $(PY) bench/load.py $(BENCH_ARGS) || status=$$?; $(MAKE) cassandra-down; exit $$status
+
+clean:
+	rm -rf $(VENV) .run .pytest_cache .mypy_cache .ruff_cache *.egg-info

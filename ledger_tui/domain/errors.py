@@ -1,0 +1,52 @@
+"""Errors the ledger raises, each carrying text that is safe to show an operator."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+class LedgerError(Exception):
+    """Base of every error this package raises on purpose; its text is user-facing."""
+
+
+@dataclass(frozen=True, slots=True)
+class FieldProblem:
+    """One rejected field: where it is (e.g. ``entries[2].amount``) and why it was rejected."""
+
+    field: str
+    reason: str
+
+    def __str__(self) -> str:
+        return f"{self.field}: {self.reason}" if self.field else self.reason
+
+
+class ValidationError(LedgerError):
+    """Input was rejected; nothing was written. Lists every problem found, not just the first."""
+
+    def __init__(self, problems: list[FieldProblem] | FieldProblem) -> None:
+        self.problems = [problems] if isinstance(problems, FieldProblem) else list(problems)
+        super().__init__("; ".join(str(p) for p in self.problems))
+
+    @classmethod
+    def single(cls, field: str, reason: str) -> ValidationError:
+        """Build an error for one field, the common case."""
+        return cls(FieldProblem(field, reason))
+
+
+class ConflictingResubmission(LedgerError):
+    """A transaction id was reused with a different payload; the original stands untouched."""
+
+    def __init__(self, transaction_id: object) -> None:
+        super().__init__(
+            f"conflicting resubmission: transaction {transaction_id} was already recorded "
+            "with a different payload"
+        )
+        self.transaction_id = transaction_id
+
+
+class StoreUnavailable(LedgerError):
+    """The store could not be reached or did not answer in time; safe to retry later."""
+
+
+class NotFound(LedgerError):
+    """A named thing (transaction, named balance) does not exist."""

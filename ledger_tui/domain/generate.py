@@ -1,0 +1,193 @@
+"""Deterministic, realistic sample ledgers: a small fintech's customers and house accounts.
+
+Same seed, same entry sets (ids, amounts, times), so a load can be resumed or repeated on
+another store and compared. Amounts come from skewed distributions in each currency's
+precision; a few house accounts take part in most sets, which makes their partitions hot.
+"""
+
+from __future__ import annotations
+
+import random
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from decimal import Decimal
+
+from .model import Address, EntrySet, Leg, Side
+from .money import DEFAULT_CURRENCIES
+from .parse import build_entry_set
+
+
+@dataclass(frozen=True, slots=True)
+class Entity:
+    """A legal entity with its home currency and its own house accounts."""
+
+    code: str
+    currency: str
+    customers: int
+    weight: float
+
+
+ENTITIES = (
+    Entity("fintech_uk", "GBP", 400, 0.80),
+    Entity("fintech_eu", "EUR", 120, 0.13),
+    Entity("fintech_us", "USD", 60, 0.07),
+)
+HOUSE = {
+    "funding": ("com.fintech.account", "main"),
+    "equity": ("com.fintech.equity", "owners"),
+    "settlement": ("com.fintech.settlement", "card_scheme"),
+    "payroll": ("com.fintech.settlement", "faster_payments"),
+    "fees": ("com.fintech.revenue", "fees"),
+    "interest": ("com.fintech.expense", "interest"),
+    "utilities": ("com.fintech.utilities", "electric"),
+    "suspense": ("com.fintech.suspense", "unallocated"),
+}
+CUSTOMER = ("com.fintech.customer", "current")
+
+# Kinds of entry set and how often each occurs.
+_KINDS = (
+    ("card_payment", 0.46),
+    ("card_payment_with_fee", 0.08),
+    ("salary", 0.14),
+    ("transfer", 0.16),
+    ("monthly_fee", 0.06),
+    ("interest", 0.04),
+    ("split_bill", 0.03),
+    ("utilities", 0.02),
+    ("suspense_clear", 0.01),
+)
+_MERCHANTS = ("Tesco", "Pret A Manger", "TfL", "Amazon", "Deliveroo", "Boots", "Shell", "Spotify")
+
+
+def _house(entity: Entity, account: str) -> Address:
+    namespace, name = HOUSE[account]
+    return Address(entity.code, namespace, name, entity.currency, "*")
+
+
+def _customer(entity: Entity, number: int) -> Address:
+    return Address(entity.code, *CUSTOMER, entity.currency, f"cust-{number:06d}")
+
+
+class SampleGenerator:
+    """Yields balanced entry sets; ``seed`` fixes everything including transaction ids."""
+
+    def __init__(self, seed: int, until: datetime, months: int) -> None:
+        self._rng = random.Random(seed)
+        self._end = until
+        self._start = until - timedelta(days=round(months * 30.44))
+        self._span_ms = int((self._end - self._start) / timedelta(milliseconds=1))
+
+    def _amount(self, currency: str, median: float, spread: float = 0.9) -> Decimal:
+        raw = self._rng.lognormvariate(0, spread) * median
+        quantum = DEFAULT_CURRENCIES.quantum(currency)
+        return max(quantum, Decimal(repr(round(raw, 2))).quantize(quantum))
+
+    def _moment(self) -> datetime:
+        return self._start + timedelta(milliseconds=self._rng.randrange(self._span_ms))
+
+    def _customer_number(self, entity: Entity) -> int:
+        # Pareto-skewed: a few customers are very active, most are quiet.
+        return min(entity.customers - 1, int(self._rng.paretovariate(1.2)) - 1)
+
+    def _entity(self) -> Entity:
+        return self._rng.choices(ENTITIES, weights=[e.weight for e in ENTITIES])[0]
+
+    def funding(self) -> EntrySet:
+        """Opening capital for every entity: the first set of every generated ledger."""
+        legs = []
+        for entity in ENTITIES:
+            amount = Decimal(5_000_000).quantize(DEFAULT_CURRENCIES.quantum(entity.currency))
+            legs += [
+                Leg(_house(entity, "funding"), Side.DEBIT, amount, "Initial funding", self._start),
+                Leg(_house(entity, "equity"), Side.CREDIT, amount, "Owner's equity", self._start),
+            ]
+        return build_entry_set(self._uuid(), legs)
+
+    def _uuid(self) -> uuid.UUID:
+        return uuid.UUID(int=self._rng.getrandbits(128), version=4)
+
+    def entry_sets(self, count: int) -> Iterator[EntrySet]:
+        """``count`` entry sets after the funding set, deterministic for the seed."""
+        yield self.funding()
+        for _ in range(count - 1):
+            yield self._next()
+
+    def _next(self) -> EntrySet:
+        txid = self._uuid()
+        kind = self._rng.choices([k for k, _ in _KINDS], weights=[w for _, w in _KINDS])[0]
+        entity = self._entity()
+        cur = entity.currency
+        when = self._moment()
+        customer = _customer(entity, self._customer_number(entity))
+        legs: list[Leg]
+        if kind == "card_payment":
+            amount = self._amount(cur, 18)
+            merchant = self._rng.choice(_MERCHANTS)
+            legs = [
+                Leg(customer, Side.DEBIT, amount, f"Card payment {merchant}", when),
+                Leg(_house(entity, "settlement"), Side.CREDIT, amount, f"Card settlement {merchant}", when),
+            ]
+        elif kind == "card_payment_with_fee":
+            amount = self._amount(cur, 60)
+            fee = max(DEFAULT_CURRENCIES.quantum(cur), (amount * Decimal("0.0275")).quantize(amount))
+            legs = [
+                Leg(customer, Side.DEBIT, amount + fee, "Card payment abroad", when),
+                Leg(_house(entity, "settlement"), Side.CREDIT, amount, "Card settlement abroad", when),
+                Leg(_house(entity, "fees"), Side.CREDIT, fee, "Foreign transaction fee", when),
+            ]
+        elif kind == "salary":
+            amount = self._amount(cur, 2400, 0.35)
+            legs = [
+                Leg(_house(entity, "payroll"), Side.DEBIT, amount, "Salary inbound", when),
+                Leg(customer, Side.CREDIT, amount, "Salary", when),
+            ]
+        elif kind == "transfer":
+            other = _customer(entity, self._rng.randrange(entity.customers))
+            if other == customer:
+                other = _customer(entity, (self._customer_number(entity) + 1) % entity.customers)
+            amount = self._amount(cur, 75)
+            legs = [
+                Leg(customer, Side.DEBIT, amount, f"Transfer to {other.account_id}", when),
+                Leg(other, Side.CREDIT, amount, f"Transfer from {customer.account_id}", when),
+            ]
+        elif kind == "monthly_fee":
+            amount = Decimal("4.99").quantize(DEFAULT_CURRENCIES.quantum(cur))
+            legs = [
+                Leg(customer, Side.DEBIT, amount, "Monthly account fee", when),
+                Leg(_house(entity, "fees"), Side.CREDIT, amount, "Monthly account fee", when),
+            ]
+        elif kind == "interest":
+            amount = self._amount(cur, 3.2, 0.6)
+            legs = [
+                Leg(_house(entity, "interest"), Side.DEBIT, amount, "Interest paid", when),
+                Leg(customer, Side.CREDIT, amount, "Interest", when),
+            ]
+        elif kind == "split_bill":
+            payers = self._rng.randint(2, 5)  # 3 to 6 legs in all
+            shares = [self._amount(cur, 22, 0.4) for _ in range(payers)]
+            legs = [
+                Leg(
+                    _customer(entity, self._rng.randrange(entity.customers)),
+                    Side.DEBIT,
+                    share,
+                    "Split bill share",
+                    when,
+                )
+                for share in shares
+            ]
+            legs.append(Leg(customer, Side.CREDIT, sum(shares, Decimal(0)), "Split bill collected", when))
+        elif kind == "utilities":
+            amount = self._amount(cur, 900, 0.3)
+            legs = [
+                Leg(_house(entity, "utilities"), Side.DEBIT, amount, "Electricity bill", when),
+                Leg(_house(entity, "funding"), Side.CREDIT, amount, "Paid utilities", when),
+            ]
+        else:  # suspense_clear
+            amount = self._amount(cur, 40)
+            legs = [
+                Leg(_house(entity, "suspense"), Side.DEBIT, amount, "Unallocated receipt cleared", when),
+                Leg(customer, Side.CREDIT, amount, "Payment allocated", when),
+            ]
+        return build_entry_set(txid, legs)

@@ -1,0 +1,237 @@
+"""The ledger's nouns: addresses, legs, entry sets, recorded entries and receipts."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import uuid
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+from enum import StrEnum
+
+from .money import money_sum
+from .timeutil import from_epoch_ms, to_epoch_ms
+
+ADDRESS_FIELDS = ("legal_entity", "namespace", "name", "currency", "account_id")
+
+
+class Side(StrEnum):
+    """Which column of the double entry a leg lands in."""
+
+    DEBIT = "debit"
+    CREDIT = "credit"
+
+
+@dataclass(frozen=True, slots=True, order=True)
+class Address:
+    """The origin's address 5-tuple that names one account in one currency."""
+
+    legal_entity: str
+    namespace: str
+    name: str
+    currency: str
+    account_id: str
+
+    def as_tuple(self) -> tuple[str, str, str, str, str]:
+        """The five parts in tree order, for index keys and display."""
+        return (self.legal_entity, self.namespace, self.name, self.currency, self.account_id)
+
+    def __str__(self) -> str:
+        return "/".join(self.as_tuple())
+
+    def to_json(self) -> dict[str, str]:
+        """The origin's JSON shape of an address."""
+        return dict(zip(ADDRESS_FIELDS, self.as_tuple(), strict=True))
+
+
+@dataclass(frozen=True, slots=True)
+class Leg:
+    """One line of an entry set before it is written; ``effective_at`` None means 'when recorded'."""
+
+    address: Address
+    side: Side
+    amount: Decimal
+    description: str = ""
+    effective_at: datetime | None = None
+
+    def canonical(self) -> dict[str, object]:
+        """A stable JSON-ready form used for the payload hash and the stored copy of the set."""
+        return {
+            "address": self.address.to_json(),
+            "type": self.side.value,
+            "amount": str(self.amount),
+            "description": self.description,
+            "timestamp": None if self.effective_at is None else to_epoch_ms(self.effective_at),
+        }
+
+    @staticmethod
+    def from_canonical(data: dict[str, object]) -> Leg:
+        """Rebuild a leg from :meth:`canonical` output (trusted: it was validated when written)."""
+        address = data["address"]
+        assert isinstance(address, dict)
+        timestamp = data["timestamp"]
+        return Leg(
+            address=Address(**{k: str(address[k]) for k in ADDRESS_FIELDS}),
+            side=Side(str(data["type"])),
+            amount=Decimal(str(data["amount"])),
+            description=str(data["description"]),
+            effective_at=None if timestamp is None else from_epoch_ms(int(str(timestamp))),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class CurrencyTotals:
+    """Sum of debits and credits of one currency within an entry set."""
+
+    currency: str
+    debits: Decimal
+    credits: Decimal
+
+    @property
+    def difference(self) -> Decimal:
+        """Debits minus credits: zero when this currency balances."""
+        return money_sum([self.debits, -self.credits])
+
+
+def totals_by_currency(legs: list[Leg] | tuple[Leg, ...]) -> list[CurrencyTotals]:
+    """Per-currency debit and credit totals, currencies in order of first appearance."""
+    debits: dict[str, list[Decimal]] = defaultdict(list)
+    credits: dict[str, list[Decimal]] = defaultdict(list)
+    order: list[str] = []
+    for leg in legs:
+        code = leg.address.currency
+        if code not in order:
+            order.append(code)
+        (debits if leg.side is Side.DEBIT else credits)[code].append(leg.amount)
+    zeros = {leg.address.currency: leg.amount * 0 for leg in reversed(legs)}  # keeps precision
+    return [
+        CurrencyTotals(c, money_sum([zeros[c], *debits[c]]), money_sum([zeros[c], *credits[c]]))
+        for c in order
+    ]
+
+
+@dataclass(frozen=True, slots=True)
+class EntrySet:
+    """A validated, balanced group of legs that is recorded all-or-nothing under one id."""
+
+    transaction_id: uuid.UUID
+    legs: tuple[Leg, ...]
+
+    def canonical_legs(self) -> list[dict[str, object]]:
+        """Legs in canonical JSON-ready form, in submission order."""
+        return [leg.canonical() for leg in self.legs]
+
+    @property
+    def payload_hash(self) -> str:
+        """SHA-256 of the canonical legs: same submission, same hash, whatever the JSON spacing."""
+        text = json.dumps(self.canonical_legs(), sort_keys=True, separators=(",", ":"))
+        return hashlib.sha256(text.encode()).hexdigest()
+
+
+@dataclass(frozen=True, slots=True)
+class Entry:
+    """One immutable ledger row: a leg as recorded, with its unique (transaction, leg) identity."""
+
+    address: Address
+    side: Side
+    amount: Decimal
+    description: str
+    effective_at: datetime
+    transaction_id: uuid.UUID
+    leg_index: int
+    recorded_at: datetime
+
+    @property
+    def entry_id(self) -> str:
+        """A unique, stable id of this row: no two entries can share it."""
+        return f"{self.transaction_id}/{self.leg_index}"
+
+    @property
+    def signed_amount(self) -> Decimal:
+        """The amount with the origin's sign convention: credits add, debits subtract."""
+        return self.amount if self.side is Side.CREDIT else -self.amount
+
+    def to_json(self) -> dict[str, object]:
+        """A JSON-ready dict: amounts as strings so no consumer parses them as float."""
+        return {
+            "entry_id": self.entry_id,
+            "address": self.address.to_json(),
+            "type": self.side.value,
+            "amount": str(self.amount),
+            "description": self.description,
+            "timestamp": to_epoch_ms(self.effective_at),
+            "effective_at": self.effective_at.isoformat(timespec="milliseconds"),
+            "transaction_id": str(self.transaction_id),
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class RecordedTransaction:
+    """An entry set as stored: legs with resolved times, payload hash and recorded time."""
+
+    transaction_id: uuid.UUID
+    legs: tuple[Leg, ...]
+    payload_hash: str
+    recorded_at: datetime
+
+    def entries(self) -> list[Entry]:
+        """The ledger rows this transaction consists of, one per leg."""
+        return [
+            Entry(
+                address=leg.address,
+                side=leg.side,
+                amount=leg.amount,
+                description=leg.description,
+                effective_at=leg.effective_at or self.recorded_at,
+                transaction_id=self.transaction_id,
+                leg_index=index,
+                recorded_at=self.recorded_at,
+            )
+            for index, leg in enumerate(self.legs)
+        ]
+
+    def legs_json(self) -> str:
+        """The stored copy of the legs, canonical JSON."""
+        return json.dumps([leg.canonical() for leg in self.legs], separators=(",", ":"))
+
+    @staticmethod
+    def legs_from_json(text: str) -> tuple[Leg, ...]:
+        """Parse :meth:`legs_json` output back into legs."""
+        return tuple(Leg.from_canonical(item) for item in json.loads(text))
+
+
+class PostStatus(StrEnum):
+    """Outcome of posting: a new record, or a retry of one already stored."""
+
+    RECORDED = "recorded"
+    DUPLICATE = "duplicate"
+
+
+@dataclass(frozen=True, slots=True)
+class Receipt:
+    """What a post returns: enough to prove where every leg went and to detect retries."""
+
+    transaction: RecordedTransaction
+    status: PostStatus
+    entries: list[Entry] = field(default_factory=list)
+
+    @property
+    def transaction_id(self) -> uuid.UUID:
+        """The id the set was recorded under."""
+        return self.transaction.transaction_id
+
+    @property
+    def recorded_at(self) -> datetime:
+        """When the ledger first recorded the set (a duplicate reports the original time)."""
+        return self.transaction.recorded_at
+
+    def to_json(self) -> dict[str, object]:
+        """The CLI's JSON receipt."""
+        return {
+            "transaction_id": str(self.transaction_id),
+            "status": self.status.value,
+            "recorded_at": self.recorded_at.isoformat(timespec="milliseconds"),
+            "entries": [entry.to_json() for entry in self.entries],
+        }

@@ -1,0 +1,136 @@
+"""Money as exact Decimal with each currency's ISO 4217 precision.
+
+Floats never touch an amount: JSON numbers are parsed as Decimal and every sum runs in a
+context that traps inexact results, so a ledger can never round silently.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from decimal import (
+    Context,
+    Decimal,
+    DivisionByZero,
+    Inexact,
+    InvalidOperation,
+    Overflow,
+    localcontext,
+)
+
+# ISO 4217 minor-unit digits for active currencies (non-2 values listed explicitly below).
+_TWO_DIGIT = (
+    "AED AFN ALL AMD ANG AOA ARS AUD AWG AZN BAM BBD BDT BGN BMD BND BOB BRL BSD BTN BWP BYN "
+    "BZD CAD CDF CHF CNY COP CRC CUP CZK DKK DOP DZD EGP ERN ETB EUR FJD FKP GBP GEL GHS GIP "
+    "GMD GTQ GYD HKD HNL HTG HUF IDR ILS INR IRR JMD KES KGS KHR KPW KYD KZT LAK LBP LKR LRD "
+    "LSL MAD MDL MGA MKD MMK MNT MOP MRU MUR MVR MWK MXN MYR MZN NAD NGN NIO NOK NPR NZD PAB "
+    "PEN PGK PHP PKR PLN QAR RON RSD RUB SAR SBD SCR SDG SEK SGD SHP SLE SOS SRD SSP STN SVC "
+    "SYP SZL THB TJS TMT TOP TRY TTD TWD TZS UAH USD UYU UZS VES WST XCD YER ZAR ZMW ZWL"
+)
+ISO_4217_DIGITS: dict[str, int] = {code: 2 for code in _TWO_DIGIT.split()}
+ISO_4217_DIGITS.update(
+    {
+        "BIF": 0, "CLP": 0, "DJF": 0, "GNF": 0, "ISK": 0, "JPY": 0, "KMF": 0, "KRW": 0,
+        "PYG": 0, "RWF": 0, "UGX": 0, "UYI": 0, "VND": 0, "VUV": 0, "XAF": 0, "XOF": 0,
+        "XPF": 0, "BHD": 3, "IQD": 3, "JOD": 3, "KWD": 3, "LYD": 3, "OMR": 3, "TND": 3,
+        "CLF": 4, "UYW": 4,
+    }
+)  # fmt: skip
+
+#: Largest number of integer digits an amount may have; keeps every sum far inside MONEY_CONTEXT.
+MAX_INTEGER_DIGITS = 24
+
+#: Arithmetic context for money: wide enough for any realistic sum, and loud if it is not.
+MONEY_CONTEXT = Context(
+    prec=80, traps=[Inexact, InvalidOperation, Overflow, DivisionByZero], Emax=999, Emin=-999
+)
+
+_CURRENCY_CODE = re.compile(r"^[A-Z]{3}$")
+_DECIMAL_TEXT = re.compile(r"^[0-9]+(\.[0-9]+)?([eE][+-]?[0-9]+)?$")
+ZERO = Decimal(0)
+
+
+class CurrencyError(ValueError):
+    """A currency code that is malformed or not known to the registry."""
+
+
+class AmountError(ValueError):
+    """An amount that is not a positive, finite number in the currency's precision."""
+
+
+class Currencies:
+    """Which currencies the ledger accepts and how many minor-unit digits each has."""
+
+    def __init__(self, extra: Mapping[str, int] | None = None) -> None:
+        self._digits = dict(ISO_4217_DIGITS)
+        for code, digits in (extra or {}).items():
+            if not _CURRENCY_CODE.match(code) or not 0 <= digits <= 8:
+                raise CurrencyError(f"bad currency configuration {code!r}: {digits!r}")
+            self._digits[code] = digits
+
+    def digits(self, code: str) -> int:
+        """Minor-unit digits for ``code``; raises CurrencyError for malformed or unknown codes."""
+        if not isinstance(code, str) or not _CURRENCY_CODE.match(code):
+            raise CurrencyError("must be a three-letter upper-case ISO 4217 code")
+        try:
+            return self._digits[code]
+        except KeyError:
+            raise CurrencyError(f"unknown currency {code!r}") from None
+
+    def quantum(self, code: str) -> Decimal:
+        """The smallest unit of ``code`` as a Decimal, e.g. 0.01 for GBP."""
+        return Decimal(1).scaleb(-self.digits(code))
+
+    def format(self, amount: Decimal, code: str) -> str:
+        """Render ``amount`` with exactly the currency's digits, never rounding."""
+        return str(quantize(amount, self.quantum(code)))
+
+
+DEFAULT_CURRENCIES = Currencies()
+
+
+def quantize(amount: Decimal, quantum: Decimal) -> Decimal:
+    """Rescale ``amount`` to ``quantum`` exactly, raising if that would lose a digit."""
+    with localcontext(MONEY_CONTEXT):
+        return amount.quantize(quantum)
+
+
+def parse_amount(value: object, currency: str, currencies: Currencies) -> Decimal:
+    """Turn a JSON value into a positive Decimal in the currency's precision, or explain why not."""
+    if isinstance(value, bool) or value is None:
+        raise AmountError("must be a number, not " + ("a boolean" if value is not None else "null"))
+    if isinstance(value, float):
+        raise AmountError("must be parsed as an exact decimal, not a float")
+    if isinstance(value, int):
+        amount = Decimal(value)
+    elif isinstance(value, Decimal):
+        amount = value
+    elif isinstance(value, str):
+        text = value.strip()
+        if not _DECIMAL_TEXT.match(text):
+            raise AmountError(f"{value!r} is not a plain decimal number")
+        amount = Decimal(text)
+    else:
+        raise AmountError(f"must be a number, not {type(value).__name__}")
+    if not amount.is_finite():
+        raise AmountError("must be finite")
+    if amount <= 0:
+        raise AmountError("must be greater than zero")
+    digits = currencies.digits(currency)
+    if amount.adjusted() >= MAX_INTEGER_DIGITS:
+        raise AmountError(f"is too large (at most {MAX_INTEGER_DIGITS} integer digits)")
+    try:
+        return quantize(amount, Decimal(1).scaleb(-digits))
+    except (Inexact, InvalidOperation):
+        raise AmountError(
+            f"has more than {digits} decimal place{'s' if digits != 1 else ''}, the precision of {currency}"
+        ) from None
+
+
+def money_sum(amounts: Iterable[Decimal]) -> Decimal:
+    """Add amounts exactly; raises rather than rounds if the sum ever needed rounding."""
+    with localcontext(MONEY_CONTEXT):
+        total = ZERO
+        for amount in amounts:
+            total += amount
+        return total

@@ -1,0 +1,125 @@
+"""UTC instants, monthly time buckets and half-open ranges.
+
+The origin bucketed in local time and its month loop skipped the last bucket; here every
+instant is timezone-aware UTC and a range maps to every month it touches, inclusive.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta, tzinfo
+
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+#: Latest instant the ledger accepts (end of year 9999), so buckets stay four-digit years.
+MAX_EPOCH_MS = 253_402_300_799_999
+_TICK = timedelta(microseconds=1)
+_EPOCH_DIGITS = re.compile(r"^-?[0-9]+$")
+
+
+def to_epoch_ms(moment: datetime) -> int:
+    """Milliseconds since the Unix epoch of an aware datetime."""
+    delta = moment - EPOCH
+    return (delta.days * 86_400 + delta.seconds) * 1000 + delta.microseconds // 1000
+
+
+def from_epoch_ms(ms: int) -> datetime:
+    """Aware UTC datetime for epoch milliseconds (exact, no float on the way)."""
+    return EPOCH + timedelta(milliseconds=ms)
+
+
+def truncate_to_ms(moment: datetime) -> datetime:
+    """Drop sub-millisecond digits, the precision both stores keep."""
+    return moment.replace(microsecond=moment.microsecond // 1000 * 1000)
+
+
+def as_utc(moment: datetime, default_tz: tzinfo = UTC) -> datetime:
+    """Attach ``default_tz`` to a naive datetime, then convert to UTC."""
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=default_tz)
+    return moment.astimezone(UTC)
+
+
+def parse_instant(text: str, default_tz: tzinfo = UTC) -> datetime:
+    """Parse ISO 8601 (date or date-time, offset optional) or epoch milliseconds, into UTC."""
+    text = text.strip()
+    if _EPOCH_DIGITS.match(text):
+        return from_epoch_ms(int(text))
+    try:
+        if len(text) == 10:
+            parsed = datetime.combine(date.fromisoformat(text), datetime.min.time())
+        else:
+            parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        raise ValueError(
+            f"{text!r} is not an ISO 8601 date/time (e.g. 2024-09-01 or 2024-09-01T10:00:00Z) "
+            "or epoch milliseconds"
+        ) from None
+    return as_utc(parsed, default_tz)
+
+
+def bucket_of(moment: datetime) -> str:
+    """The UTC calendar month ``YYYY-MM`` an instant falls in."""
+    utc = moment.astimezone(UTC)
+    return f"{utc.year:04d}-{utc.month:02d}"
+
+
+def bucket_start(bucket: str) -> datetime:
+    """First instant of a ``YYYY-MM`` bucket."""
+    year, month = bucket.split("-")
+    return datetime(int(year), int(month), 1, tzinfo=UTC)
+
+
+def next_bucket(bucket: str) -> str:
+    """The bucket after ``bucket`` (December rolls into January)."""
+    year, month = (int(part) for part in bucket.split("-"))
+    return f"{year + month // 12:04d}-{month % 12 + 1:02d}"
+
+
+def months_between(first: str, last: str) -> Iterator[str]:
+    """Every bucket from ``first`` to ``last``, both included (the origin skipped the last)."""
+    current = first
+    while current <= last:
+        yield current
+        current = next_bucket(current)
+
+
+@dataclass(frozen=True, slots=True)
+class TimeRange:
+    """A half-open UTC interval [start, end); either side may be open-ended (None)."""
+
+    start: datetime | None = None
+    end: datetime | None = None
+
+    def __post_init__(self) -> None:
+        for moment in (self.start, self.end):
+            if moment is not None and moment.tzinfo is None:
+                raise ValueError("range bounds must be timezone-aware")
+        if self.start is not None and self.end is not None and self.end < self.start:
+            raise ValueError("range end is before its start")
+
+    def contains(self, moment: datetime) -> bool:
+        """Whether ``moment`` lies inside the range (start included, end excluded)."""
+        return (self.start is None or moment >= self.start) and (self.end is None or moment < self.end)
+
+    @property
+    def is_empty(self) -> bool:
+        """True when no instant can fall inside (start == end)."""
+        return self.start is not None and self.end is not None and self.start >= self.end
+
+    def touches_bucket(self, bucket: str) -> bool:
+        """Whether any instant of ``bucket`` falls inside the range."""
+        if self.is_empty:
+            return False
+        first = bucket_start(bucket)
+        after = bucket_start(next_bucket(bucket))
+        return (self.end is None or first < self.end) and (self.start is None or after > self.start)
+
+    def buckets(self) -> list[str]:
+        """Every month the (bounded) range touches: 15 Sep..10 Oct reads Sep and Oct."""
+        if self.start is None or self.end is None:
+            raise ValueError("only a bounded range maps to a finite list of buckets")
+        if self.is_empty:
+            return []
+        return list(months_between(bucket_of(self.start), bucket_of(self.end - _TICK)))
