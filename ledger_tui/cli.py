@@ -19,6 +19,7 @@ from typing import TextIO
 
 from .domain.balance import AddressPattern, BalanceRow, load_named_balances, parse_address, parse_pattern
 from .domain.errors import LedgerError, NotFound, StoreUnavailable, ValidationError
+from .domain.model import Address
 from .domain.timeutil import TimeRange, parse_instant
 from .engine import Engine
 from .paths import SAMPLE_BALANCES
@@ -257,11 +258,8 @@ def _read_file(name: str) -> str:
 
 
 async def _print_entries(
-    engine: Engine, address: object, time_range: TimeRange, fmt: str, out: TextIO
+    engine: Engine, address: Address, time_range: TimeRange, fmt: str, out: TextIO
 ) -> int:
-    from .domain.model import Address
-
-    assert isinstance(address, Address)
     token = None
     writer = csv.writer(out) if fmt == "csv" else None
     if writer:
@@ -310,7 +308,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.command is None:
             from .app.main import run_console
 
-            return run_console(args)
+            return int(run_console(args))
         return asyncio.run(_run(args, sys.stdout))
     except UsageError as error:
         parser.print_usage(sys.stderr)

@@ -174,7 +174,7 @@ async def run_loader_command(args: argparse.Namespace, out: TextIO) -> int:
         from .app.main import run_console
 
         args.start_screen = "browse"
-        return run_console(args)
+        return int(run_console(args))
     return code
 
 
