@@ -58,6 +58,8 @@ def transfer(
     """A two-leg set moving ``amount`` from ``debit`` to ``credit`` at ``timestamp``."""
     return entry_set(
         leg("debit", amount, account=debit, currency=currency, timestamp=timestamp, description=description),
-        leg("credit", amount, account=credit, currency=currency, timestamp=timestamp, description=description),
+        leg(
+            "credit", amount, account=credit, currency=currency, timestamp=timestamp, description=description
+        ),
         transaction_id=transaction_id,
     )

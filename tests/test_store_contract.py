@@ -105,7 +105,9 @@ async def test_default_timestamp_is_recorded_time_and_retry_is_still_duplicate(
 ) -> None:
     txid = uuid.uuid4()
     document = entry_set(
-        leg("debit", 7, timestamp=None), leg("credit", 7, account="acc-2", timestamp=None), transaction_id=txid
+        leg("debit", 7, timestamp=None),
+        leg("credit", 7, account="acc-2", timestamp=None),
+        transaction_id=txid,
     )
     assert "timestamp" not in document
     first = await engine.post_json(document)

@@ -1,0 +1,137 @@
+"""The command line on both stores: receipts, balances, listings, exit codes, no tracebacks."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from ledger_tui.cli import main
+
+from .conftest import SAMPLE_PATH
+from .helpers import entry_set, leg, transfer
+
+
+def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+    code = main(list(argv))
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+@pytest.fixture
+def cli(ledger_url: str, capsys: pytest.CaptureFixture[str]):
+    """Run the CLI against a fresh ledger (schema applied first, as an operator would)."""
+    assert run(capsys, "--store", ledger_url, "schema", "apply")[0] == 0
+
+    def invoke(*argv: str) -> tuple[int, str, str]:
+        return run(capsys, "--store", ledger_url, *argv)
+
+    return invoke
+
+
+def test_post_prints_receipt_then_duplicate(cli, tmp_path: Path) -> None:
+    document = json.loads(SAMPLE_PATH.read_text())
+    document["transaction_id"] = "0b7e6a86-3f0f-4a43-9d3c-5a1f2a8f7c11"
+    path = tmp_path / "tx.json"
+    path.write_text(json.dumps(document))
+    code, out, _ = cli("post", str(path))
+    receipt = json.loads(out)
+    assert code == 0 and receipt["status"] == "recorded"
+    assert receipt["transaction_id"] == document["transaction_id"]
+    assert [e["amount"] for e in receipt["entries"]] == [
+        "100.00",
+        "100.00",
+        "50.00",
+        "50.00",
+        "30.00",
+        "30.00",
+    ]
+    code, out, _ = cli("post", str(path))
+    assert code == 0 and json.loads(out)["status"] == "duplicate"
+    assert json.loads(out)["recorded_at"] == receipt["recorded_at"]
+
+
+def test_balance_entries_accounts_verify(cli, tmp_path: Path) -> None:
+    assert cli("post", str(SAMPLE_PATH))[0] == 0
+    main_account = "fintech_uk/com.fintech.account/main/GBP/*"
+    code, out, _ = cli("balance", "--address", main_account, "--start", "2024-09-27", "--json")
+    assert code == 0
+    assert json.loads(out) == [
+        {"currency": "GBP", "opening": "-100.00", "debits": "50.00", "credits": "30.00", "closing": "-120.00"}
+    ]
+    code, out, _ = cli("balance", "--name", "main-account")
+    assert code == 0 and out.splitlines()[1].split() == ["GBP", "0.00", "150.00", "30.00", "-120.00"]
+
+    code, out, _ = cli("entries", "--address", main_account, "--format", "csv", "--end", "2024-09-29")
+    lines = out.strip().splitlines()
+    assert lines[0].startswith("effective_at,type,amount")
+    assert [line.split(",")[1:3] for line in lines[1:]] == [["debit", "100.00"], ["debit", "50.00"]]
+    code, out, _ = cli("entries", "--address", main_account, "--format", "json")
+    assert [e["description"] for e in json.loads(out)] == [
+        "Initial funding",
+        "Client payment",
+        "Paid utilities",
+    ]
+
+    code, out, _ = cli("accounts", "--json")
+    assert len(json.loads(out)) == 4
+    code, out, _ = cli("verify")
+    assert code == 0 and "verify: OK" in out and "GBP: debits 180.00  credits 180.00  ok" in out
+
+
+def test_rejected_input_exit_1_and_nothing_written(cli, tmp_path: Path) -> None:
+    path = tmp_path / "bad.json"
+    path.write_text(entry_set(leg("debit", "10.001"), leg("credit", 10, currency="EUR")))
+    code, out, err = cli("post", str(path))
+    assert code == 1 and out == ""
+    assert "entries[0].amount: has more than 2 decimal places" in err
+    assert "Traceback" not in err
+    code, out, _ = cli("accounts")
+    assert code == 0 and out == ""
+
+
+def test_conflicting_resubmission_exit_1(cli, tmp_path: Path) -> None:
+    path = tmp_path / "tx.json"
+    txid = "4c7d1f2e-9b9a-4f55-8a1e-2f6b3c4d5e6f"
+    path.write_text(transfer(10, 1727347200000, transaction_id=txid))
+    assert cli("post", str(path))[0] == 0
+    path.write_text(transfer(11, 1727347200000, transaction_id=txid))
+    code, _, err = cli("post", str(path))
+    assert code == 1 and "conflicting resubmission" in err
+
+
+def test_usage_errors_exit_2(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    store = f"sqlite:{tmp_path / 'l.sqlite'}"
+    code, _, err = run(
+        capsys, "--store", store, "balance", "--address", "a/b/c/GBP/d", "--start", "yesterday"
+    )
+    assert code == 2 and "--start" in err
+    with pytest.raises(SystemExit) as exited:
+        main(["balance"])
+    assert exited.value.code == 2
+
+
+def test_store_unavailable_exit_3_without_traceback(capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = run(capsys, "--store", "cassandra://127.0.0.1:1/ledger?timeout=2", "accounts")
+    assert code == 3 and "store unavailable" in err and "Traceback" not in err
+
+
+def test_bad_store_url_exit_1(capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = run(capsys, "--store", "cassandra://127.0.0.1/Bad-Keyspace", "accounts")
+    assert code == 1 and "store.keyspace" in err
+
+
+def test_post_from_stdin_as_a_subprocess(tmp_path: Path) -> None:
+    store = f"sqlite:{tmp_path / 'l.sqlite'}"
+    result = subprocess.run(
+        [sys.executable, "-m", "ledger_tui", "--store", store, "post", "-"],
+        input=transfer("1.50", 1727347200000),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["status"] == "recorded"

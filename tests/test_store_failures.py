@@ -1,0 +1,99 @@
+"""Failure paths: unreachable stores, partial writes healed by retry, immutability, page tokens."""
+
+from __future__ import annotations
+
+import sqlite3
+import uuid
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from ledger_tui.domain.errors import StoreUnavailable
+from ledger_tui.domain.model import Address, PostStatus, RecordedTransaction
+from ledger_tui.domain.parse import parse_entry_set_json
+from ledger_tui.domain.timeutil import TimeRange, to_epoch_ms
+from ledger_tui.engine import Engine
+from ledger_tui.store.base import Store
+from ledger_tui.store.cassandra import CassandraStore
+from ledger_tui.store.sqlite import SqliteStore
+from ledger_tui.store.url import parse_store_url
+
+from .helpers import transfer
+
+ACC1 = Address("test_uk", "com.test.customer", "current", "GBP", "acc-1")
+WHEN = to_epoch_ms(datetime(2024, 9, 3, 12, tzinfo=UTC))
+
+
+async def test_cassandra_unreachable_is_store_unavailable() -> None:
+    store = CassandraStore(parse_store_url("cassandra://127.0.0.1:1/ledger?timeout=2"))
+    with pytest.raises(StoreUnavailable, match="Cassandra did not answer"):
+        await store.connect()
+
+
+async def test_sqlite_unopenable_path_is_store_unavailable(tmp_path: Path) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("not a directory")
+    store = SqliteStore(blocker / "ledger.sqlite")
+    with pytest.raises(StoreUnavailable, match="cannot open the embedded store"):
+        await store.connect()
+
+
+@pytest.mark.cassandra
+@pytest.mark.parametrize("store_kind", ["cassandra"])  # only Cassandra's claim can outlive its batch
+async def test_cassandra_claim_without_rows_is_reported_then_healed_by_retry(
+    store: Store, engine: Engine
+) -> None:
+    entry_set = parse_entry_set_json(transfer("12.34", WHEN, transaction_id=uuid.uuid4()))
+    recorded = RecordedTransaction(
+        entry_set.transaction_id, entry_set.legs, entry_set.payload_hash, datetime(2024, 9, 3, tzinfo=UTC)
+    )
+    assert isinstance(store, CassandraStore)
+    # Simulate a crash right after the idempotency claim: the claim lands, the batch never does.
+    await store._execute(
+        await store._statement("claim"),
+        (recorded.transaction_id, recorded.payload_hash, recorded.legs_json(), 2, 0),
+    )
+    report = await engine.verify()
+    assert not report.ok and "0 of 2 rows" in report.problems[0]
+
+    retry = await engine.post(entry_set)
+    assert retry.status is PostStatus.DUPLICATE
+    rows = (await engine.entries(ACC1)).items
+    assert [str(e.amount) for e in rows] == ["12.34"]
+    assert (await engine.verify()).ok
+
+
+async def test_sqlite_refuses_updates_and_deletes(tmp_path: Path) -> None:
+    path = tmp_path / "ledger.sqlite"
+    async with SqliteStore(path) as store:
+        await store.apply_schema()
+        await Engine(store).post_json(transfer(5, WHEN))
+    connection = sqlite3.connect(path)
+    with pytest.raises(sqlite3.IntegrityError, match="immutable"):
+        connection.execute("UPDATE ledger_entries SET amount = '6.00'")
+    with pytest.raises(sqlite3.IntegrityError, match="immutable"):
+        connection.execute("DELETE FROM transactions")
+    connection.close()
+
+
+async def test_page_tokens_can_be_replayed_to_page_back(engine: Engine) -> None:
+    for day in range(1, 26):
+        await engine.post_json(transfer(day, to_epoch_ms(datetime(2024, 9, day, tzinfo=UTC))))
+    tokens, pages = [None], []
+    while True:
+        page = await engine.entries(ACC1, TimeRange(), page_size=7, token=tokens[-1])
+        pages.append([e.entry_id for e in page.items])
+        if page.next_token is None:
+            break
+        tokens.append(page.next_token)
+    assert [len(p) for p in pages] == [7, 7, 7, 4]
+    for token, expected in reversed(list(zip(tokens, pages, strict=True))):  # walk back
+        again = await engine.entries(ACC1, TimeRange(), page_size=7, token=token)
+        assert [e.entry_id for e in again.items] == expected
+
+
+def test_page_token_hides_its_state() -> None:
+    from ledger_tui.store.base import PageToken
+
+    assert repr(PageToken(b"secret-partition-key")) == "PageToken(<opaque>)"
