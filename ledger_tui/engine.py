@@ -101,7 +101,14 @@ class Engine:
             payload_hash=entry_set.payload_hash,
             recorded_at=recorded_at,
         )
-        outcome = await self.store.record(transaction)
+        write = asyncio.ensure_future(self.store.record(transaction))
+        try:
+            outcome = await asyncio.shield(write)
+        except asyncio.CancelledError:
+            # Cancelled mid-write (Ctrl-C, a screen left): let the started claim and batch finish,
+            # so an interruption never leaves a claim without its rows behind.
+            await asyncio.wait([write])
+            raise
         status = PostStatus.DUPLICATE if outcome.duplicate else PostStatus.RECORDED
         return Receipt(outcome.transaction, status, outcome.transaction.entries())
 

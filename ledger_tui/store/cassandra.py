@@ -35,19 +35,19 @@ _ENTRY_COLUMNS = (
 )
 _ADDRESS_WHERE = "legal_entity = ? AND namespace = ? AND name = ? AND currency = ? AND account_id = ?"
 STATEMENTS = {
-    "claim": "INSERT INTO transactions (transaction_id, payload_hash, legs, leg_count, recorded_at) "
+    "claim": "INSERT INTO {ks}.transactions (transaction_id, payload_hash, legs, leg_count, recorded_at) "
     "VALUES (?, ?, ?, ?, ?) IF NOT EXISTS",
-    "get_transaction": "SELECT transaction_id, payload_hash, legs, recorded_at FROM transactions "
+    "get_transaction": "SELECT transaction_id, payload_hash, legs, recorded_at FROM {ks}.transactions "
     "WHERE transaction_id = ?",
-    "scan_transactions": "SELECT transaction_id, payload_hash, legs, recorded_at FROM transactions",
-    "insert_entry": f"INSERT INTO ledger_entries ({_ENTRY_COLUMNS}) "
+    "scan_transactions": "SELECT transaction_id, payload_hash, legs, recorded_at FROM {ks}.transactions",
+    "insert_entry": f"INSERT INTO {{ks}}.ledger_entries ({_ENTRY_COLUMNS}) "
     "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-    "insert_tree": "INSERT INTO account_tree (parent, child) VALUES (?, ?)",
-    "insert_bucket": "INSERT INTO account_buckets "
+    "insert_tree": "INSERT INTO {ks}.account_tree (parent, child) VALUES (?, ?)",
+    "insert_bucket": "INSERT INTO {ks}.account_buckets "
     "(legal_entity, namespace, name, currency, account_id, time_bucket) VALUES (?, ?, ?, ?, ?, ?)",
-    "children": "SELECT child FROM account_tree WHERE parent = ?",
-    "buckets": f"SELECT time_bucket FROM account_buckets WHERE {_ADDRESS_WHERE}",
-    "entries": f"SELECT {_ENTRY_COLUMNS} FROM ledger_entries WHERE {_ADDRESS_WHERE} "
+    "children": "SELECT child FROM {ks}.account_tree WHERE parent = ?",
+    "buckets": f"SELECT time_bucket FROM {{ks}}.account_buckets WHERE {_ADDRESS_WHERE}",
+    "entries": f"SELECT {_ENTRY_COLUMNS} FROM {{ks}}.ledger_entries WHERE {_ADDRESS_WHERE} "
     "AND time_bucket = ? AND effective_at >= ? AND effective_at < ?",
 }
 _TRANSIENT = (NoHostAvailable, DriverException, OSError)
@@ -180,12 +180,10 @@ class CassandraStore(Store):
             return prepared
         async with self._prepare_lock:
             if name not in self._prepared:
-                query = STATEMENTS[name]
                 keyspace = self._url.keyspace
+                query = STATEMENTS[name].replace("{ks}", keyspace)  # a validated identifier
                 try:
-                    self._prepared[name] = await asyncio.to_thread(
-                        self._session.prepare, query, keyspace=keyspace
-                    )
+                    self._prepared[name] = await asyncio.to_thread(self._session.prepare, query)
                 except InvalidRequest as error:
                     raise LedgerError(
                         f"the ledger schema is missing in keyspace {keyspace!r} "
