@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import platform
 import time
 import uuid
@@ -76,15 +77,15 @@ async def run(transactions: int, host: str, concurrency: int) -> None:
 
     ours_rate = entries / ours_seconds
     base_rate = entries / base_seconds
-    print(f"machine: {platform.node()} {platform.machine()} cores={__import__('os').cpu_count()}")
+    print(f"machine: {platform.node()} {platform.machine()} cores={os.cpu_count()}")
     print(f"data: {len(sets)} entry sets, {entries} entries (seed 7, 24 months)")
     print(f"{'path':<44}{'seconds':>9}{'sets/s':>10}{'entries/s':>11}")
-    print(f"{'ours: claim + logged batch (+index), c=' + str(concurrency):<44}"
-          f"{ours_seconds:>9.2f}{len(sets) / ours_seconds:>10.0f}{ours_rate:>11.0f}")  # fmt: skip
-    print(f"{'ours: rerun, all duplicates (resume)':<44}"
-          f"{rerun_seconds:>9.2f}{len(sets) / rerun_seconds:>10.0f}{entries / rerun_seconds:>11.0f}")  # fmt: skip
-    print(f"{'baseline: execute_concurrent rows, c=256':<44}"
-          f"{base_seconds:>9.2f}{len(sets) / base_seconds:>10.0f}{base_rate:>11.0f}")  # fmt: skip
+    for label, seconds in (
+        (f"ours: claim + logged batch (+index), c={concurrency}", ours_seconds),
+        ("ours: rerun, all duplicates (resume)", rerun_seconds),
+        ("baseline: execute_concurrent rows, c=256", base_seconds),
+    ):
+        print(f"{label:<44}{seconds:>9.2f}{len(sets) / seconds:>10.0f}{entries / seconds:>11.0f}")
     print(f"ratio ours/baseline (entries/s): {ours_rate / base_rate:.2f}")
 
 

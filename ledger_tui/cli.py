@@ -321,7 +321,10 @@ def main(argv: list[str] | None = None) -> int:
         print(f"ledger-tui: rejected: {error}", file=sys.stderr)
         return EXIT_REJECTED
     except KeyboardInterrupt:
-        print("ledger-tui: interrupted", file=sys.stderr)
+        hint = ""
+        if args.command in ("load-sample", "demo"):
+            hint = ": every set posted so far is complete; rerun with the same --seed to resume"
+        print(f"ledger-tui: interrupted{hint}", file=sys.stderr)
         return 130
     except BrokenPipeError:  # e.g. piped into head: not an error worth a traceback
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())

@@ -1,0 +1,1 @@
+"""The Textual console: compose entry sets, browse partitions, chart balances."""

@@ -1,0 +1,180 @@
+"""LedgerApp: the shell around the compose, browse and chart screens.
+
+Each screen is a Textual mode, so switching keeps every screen's state; the store is
+connected in a worker so a dead store shows a notice (and a retry key) instead of a crash.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from datetime import UTC, datetime
+from functools import partial
+from typing import ClassVar, Literal
+
+from textual import work
+from textual.app import App, SystemCommand
+from textual.binding import Binding, BindingType
+from textual.message import Message
+from textual.reactive import reactive
+from textual.screen import Screen
+from textual.worker import Worker, WorkerState
+
+from ..domain.errors import StoreUnavailable
+from ..engine import Engine
+from .browse_screen import BrowseScreen
+from .chart_screen import ChartScreen
+from .compose_screen import ComposeScreen
+from .failures import describe_failure, with_timeout
+from .help_screen import HelpScreen
+from .ledger_screen import LedgerScreen
+
+Connection = Literal["connecting", "connected", "unavailable"]
+SCREEN_NAMES = {"compose": "Compose", "browse": "Browse", "chart": "Chart"}
+
+
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+class LedgerApp(App[None]):
+    """The console: one engine, three modes, a header that says which store and whether it is up."""
+
+    CSS_PATH = "app.tcss"
+    TITLE = "ledger-tui"
+    MODES: ClassVar[dict[str, str | Callable[[], Screen[None]]]] = {
+        "compose": ComposeScreen,
+        "browse": BrowseScreen,
+        "chart": ChartScreen,
+    }
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("f2", "switch_mode('compose')", "Compose"),
+        Binding("f3", "switch_mode('browse')", "Browse"),
+        Binding("f4", "switch_mode('chart')", "Chart"),
+        Binding("1", "switch_mode('compose')", "Compose", show=False),
+        Binding("2", "switch_mode('browse')", "Browse", show=False),
+        Binding("3", "switch_mode('chart')", "Chart", show=False),
+        Binding("f1,question_mark", "help", "Help"),
+        Binding("ctrl+r", "retry", "Retry/reconnect"),
+        Binding("ctrl+q", "quit", "Quit"),
+    ]
+
+    connection: reactive[Connection] = reactive("connecting")
+
+    class StoreConnected(Message):
+        """The store answered and (for SQLite) its schema is in place."""
+
+    def __init__(
+        self,
+        engine: Engine,
+        *,
+        clock: Callable[[], datetime] = _utc_now,
+        start_screen: str = "compose",
+        store_label: str | None = None,
+        cursor_blink: bool = True,
+    ) -> None:
+        super().__init__()
+        self.engine = engine
+        self.clock = clock
+        self.start_screen = start_screen if start_screen in self.MODES else "compose"
+        self.store_label = store_label
+        self.cursor_blink = cursor_blink
+        self._screens: list[LedgerScreen] = []
+
+    # -- start-up and connection -------------------------------------------------------------
+
+    def on_mount(self) -> None:
+        """Show the start screen and connect in the background."""
+        self._update_sub_title()
+        self.switch_mode(self.start_screen)
+        self.connect_store()
+
+    @work(exclusive=True, group="connect", exit_on_error=False)
+    async def connect_store(self) -> None:
+        """Connect (and, for the embedded store, create the schema), then tell the screens."""
+        store = self.engine.store
+        await with_timeout(store.connect())
+        if store.info.kind == "sqlite":
+            await with_timeout(store.apply_schema())
+        self.post_message(self.StoreConnected())
+
+    def on_ledger_app_store_connected(self, _: StoreConnected) -> None:
+        """Mark the store up and let every screen load."""
+        self.connection = "connected"
+        for screen in list(self._screens):
+            screen.store_ready()
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        """A failed connect leaves the app running with the store marked unavailable."""
+        if event.worker.group == "connect" and event.state is WorkerState.ERROR:
+            self.connection = "unavailable"
+            if event.worker.error is not None:
+                self.report_failure(event.worker.error)
+
+    def register_screen(self, screen: LedgerScreen) -> None:
+        """Remember a mode screen so it hears about (re)connection."""
+        if screen not in self._screens:
+            self._screens.append(screen)
+
+    def watch_connection(self) -> None:
+        """Keep the header's store line current."""
+        self._update_sub_title()
+
+    def _update_sub_title(self) -> None:
+        info = self.engine.store.info
+        target = self.store_label if self.store_label is not None else info.target
+        details = " ".join(f"{key}={value}" for key, value in sorted(info.details.items()))
+        parts = [f"{info.kind} {target}", details, self.connection]
+        self.sub_title = " · ".join(part for part in parts if part)
+
+    # -- failures ----------------------------------------------------------------------------
+
+    def report_failure(self, error: BaseException) -> None:
+        """Show ``error`` as an error notice; a store failure also marks the store unavailable."""
+        if isinstance(error, StoreUnavailable):
+            self.connection = "unavailable"
+        title, message = describe_failure(error)
+        self.notify(message, title=title, severity="error", timeout=12)
+
+    def action_retry(self) -> None:
+        """Reconnect when the store is down, else repeat the current screen's query."""
+        if self.connection != "connected":
+            self.connection = "connecting"
+            self.connect_store()
+        elif isinstance(self.screen, LedgerScreen):
+            self.screen.retry()
+
+    # -- navigation --------------------------------------------------------------------------
+
+    def action_help(self) -> None:
+        """Open the key reference (not on top of itself)."""
+        if isinstance(self.screen, HelpScreen):
+            return
+        sections: list[tuple[str, list[BindingType]]] = [("Everywhere", list(self.BINDINGS))]
+        sections.append(("Everywhere (Textual)", [Binding("ctrl+p", "command_palette", "Command palette")]))
+        for mode, screen_class in (
+            ("compose", ComposeScreen),
+            ("browse", BrowseScreen),
+            ("chart", ChartScreen),
+        ):
+            sections.append((SCREEN_NAMES[mode], list(screen_class.BINDINGS)))
+        self.push_screen(HelpScreen(sections))
+
+    def get_system_commands(self, screen: Screen[object]) -> Iterable[SystemCommand]:
+        """Palette entries for every screen, the app's actions and the current screen's actions."""
+        for mode, name in SCREEN_NAMES.items():
+            yield SystemCommand(
+                f"Go to {name}", f"Switch to the {name} screen", partial(self.switch_mode, mode)
+            )
+        yield SystemCommand("Help", "List every key", self.action_help)
+        yield SystemCommand(
+            "Retry / reconnect", "Reconnect to the store or repeat the query", self.action_retry
+        )
+        if isinstance(screen, LedgerScreen):
+            for item in screen.BINDINGS:
+                if isinstance(item, Binding) and item.description:
+                    yield SystemCommand(
+                        f"{screen.title or ''}: {item.description}",
+                        f"key {item.key}",
+                        partial(screen.run_action, item.action),
+                    )
+        yield from super().get_system_commands(screen)

@@ -1,0 +1,113 @@
+"""Paging state of the entries table: where each page starts and the balance carried into it.
+
+The table holds one page; going back re-reads a page from its saved token, and the running
+balance resumes from the balance saved with that token, so no page needs to stay in memory.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from ..domain.model import Entry, Side
+from ..domain.money import MONEY_CONTEXT
+from ..store.base import PageToken
+
+
+@dataclass(frozen=True, slots=True)
+class PageStart:
+    """Resume point of one page and the running balance just before its first row."""
+
+    token: PageToken | None
+    opening: Decimal
+
+
+@dataclass(frozen=True, slots=True)
+class PageStats:
+    """Rows and movements of one page (summed over the pages seen for the partition panel)."""
+
+    count: int
+    debits: Decimal
+    credits: Decimal
+
+
+@dataclass(slots=True)
+class EntryPager:
+    """A stack of page starts for one account and range; ``index`` is the page on screen."""
+
+    starts: list[PageStart]
+    index: int = 0
+    seen: dict[int, PageStats] = field(default_factory=dict)
+
+    @classmethod
+    def starting_at(cls, opening: Decimal) -> EntryPager:
+        """A pager whose first page begins at ``opening`` (the balance before the range)."""
+        return cls([PageStart(None, opening)])
+
+    @property
+    def current(self) -> PageStart:
+        """Where the page on screen starts."""
+        return self.starts[self.index]
+
+    @property
+    def has_next(self) -> bool:
+        """Whether a page follows the one on screen."""
+        return self.index + 1 < len(self.starts)
+
+    @property
+    def has_previous(self) -> bool:
+        """Whether a page precedes the one on screen."""
+        return self.index > 0
+
+    def page_loaded(self, entries: list[Entry], next_token: PageToken | None) -> list[Decimal]:
+        """Running balances for ``entries`` (closing after each row); remembers where the next page starts."""
+        running = self.current.opening
+        balances: list[Decimal] = []
+        debits: list[Decimal] = []
+        credits: list[Decimal] = []
+        for entry in entries:
+            if entry.side is Side.DEBIT:
+                running = MONEY_CONTEXT.subtract(running, entry.amount)
+                debits.append(entry.amount)
+            else:
+                running = MONEY_CONTEXT.add(running, entry.amount)
+                credits.append(entry.amount)
+            balances.append(running)
+        self.seen[self.index] = PageStats(len(entries), _sum(debits), _sum(credits))
+        del self.starts[self.index + 1 :]
+        if next_token is not None:
+            self.starts.append(PageStart(next_token, running))
+        return balances
+
+    def go_next(self) -> PageStart | None:
+        """Move to the next page (None when there is none)."""
+        if not self.has_next:
+            return None
+        self.index += 1
+        return self.current
+
+    def go_previous(self) -> PageStart | None:
+        """Move to the previous page (None on the first)."""
+        if not self.has_previous:
+            return None
+        self.index -= 1
+        return self.current
+
+    def seen_totals(self) -> PageStats:
+        """Rows, debits and credits over every page seen so far."""
+        stats = list(self.seen.values())
+        return PageStats(
+            sum(s.count for s in stats), _sum([s.debits for s in stats]), _sum([s.credits for s in stats])
+        )
+
+    @property
+    def first_row_number(self) -> int:
+        """1-based number of the first row on screen (pages before it are all full)."""
+        return 1 + sum(self.seen[i].count for i in range(self.index) if i in self.seen)
+
+
+def _sum(amounts: list[Decimal]) -> Decimal:
+    total = Decimal(0)
+    for amount in amounts:
+        total = MONEY_CONTEXT.add(total, amount)
+    return total

@@ -1,0 +1,49 @@
+"""The ``?``/F1 help: every key of the app and of each screen, in one place."""
+
+from __future__ import annotations
+
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import VerticalScroll
+from textual.screen import ModalScreen
+from textual.widgets import Static
+
+
+def _key_rows(bindings: list[BindingType]) -> list[tuple[str, str]]:
+    rows: list[tuple[str, str]] = []
+    for item in bindings:
+        if isinstance(item, Binding):
+            keys, description = item.key, item.description
+        else:
+            keys, description = item[0], item[2] if len(item) > 2 else item[1]
+        if description:
+            rows.append((keys.replace(",", " / "), description))
+    return rows
+
+
+class HelpScreen(ModalScreen[None]):
+    """A modal listing keys per section; escape, q or F1 closes it."""
+
+    CSS_PATH = "help_screen.tcss"
+    BINDINGS = [
+        Binding("escape,q,f1,question_mark", "dismiss", "Close help"),
+    ]
+
+    def __init__(self, sections: list[tuple[str, list[BindingType]]]) -> None:
+        super().__init__()
+        self._sections = sections
+
+    def compose(self) -> ComposeResult:
+        """One titled block per section."""
+        with VerticalScroll(id="help-body"):
+            yield Static("[b]ledger-tui keys[/b]  (escape closes)", id="help-title")
+            for title, bindings in self._sections:
+                rows = _key_rows(bindings)
+                if not rows:
+                    continue
+                text = "\n".join(f"  [b]{keys:<22}[/b] {description}" for keys, description in rows)
+                yield Static(f"[u]{title}[/u]\n{text}", classes="help-section")
+
+    async def action_dismiss(self, result: None = None) -> None:
+        """Close the help."""
+        self.dismiss(result)

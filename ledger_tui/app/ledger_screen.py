@@ -1,0 +1,58 @@
+"""Base of the console's mode screens: engine access, store-ready hook and failure reporting.
+
+Workers run with ``exit_on_error=False``; a failed call ends here as a notice instead of
+tearing the app down, and the screen gets a chance to clear its loading indicators.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, cast
+
+from textual.screen import Screen
+from textual.worker import Worker, WorkerState
+
+from ..engine import Engine
+
+if TYPE_CHECKING:
+    from .app import LedgerApp
+
+
+class LedgerScreen(Screen[None]):
+    """A screen that reads the ledger through the app's engine."""
+
+    @property
+    def ledger_app(self) -> LedgerApp:
+        """The app, typed (screens only ever run inside LedgerApp)."""
+        return cast("LedgerApp", self.app)
+
+    @property
+    def engine(self) -> Engine:
+        """The engine every store call goes through."""
+        return self.ledger_app.engine
+
+    @property
+    def store_is_ready(self) -> bool:
+        """Whether the store is connected, so calls are worth making."""
+        return self.ledger_app.connection == "connected"
+
+    def on_mount(self) -> None:
+        """Register for store-ready callbacks and load at once if the store is already up."""
+        self.ledger_app.register_screen(self)
+        if self.store_is_ready:
+            self.store_ready()
+
+    def store_ready(self) -> None:
+        """Called when the store (re)connects: (re)load what the screen shows."""
+
+    def retry(self) -> None:
+        """Repeat the last failed or current query (the 'retry' action); defaults to a reload."""
+        self.store_ready()
+
+    def call_failed(self, group: str, error: BaseException) -> None:
+        """Clear loading state after a failed worker of ``group`` (the notice is already shown)."""
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        """Turn a failed worker into a visible notice and let the screen recover."""
+        if event.state is WorkerState.ERROR and event.worker.error is not None:
+            self.ledger_app.report_failure(event.worker.error)
+            self.call_failed(event.worker.group, event.worker.error)
