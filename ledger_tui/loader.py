@@ -84,8 +84,15 @@ async def load(
             if on_progress is not None:
                 on_progress(stats)
 
+    posters = [asyncio.ensure_future(poster()) for _ in range(concurrency)]
     try:
-        await asyncio.gather(*(poster() for _ in range(concurrency)))
+        await asyncio.gather(*posters)
+    except BaseException:
+        # Interrupted (Ctrl-C cancels the main task, which cancels the posters): wait until each
+        # poster's in-flight post has landed whole before unwinding; asyncio.run would otherwise
+        # cancel those writes too while shutting the loop down.
+        await asyncio.wait(posters)
+        raise
     finally:
         stats.seconds = time.perf_counter() - started
     return stats
