@@ -5,6 +5,7 @@ closing = opening + credits - debits: the origin's sign convention, per currency
 
 from __future__ import annotations
 
+import re
 import tomllib
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -124,6 +125,12 @@ def parse_pattern(text: str, field_name: str = "address") -> AddressPattern:
     for name, value in zip(ADDRESS_FIELDS, parts, strict=True):
         reason = validate_address_part(name, value)
         if reason:
+            pass
+        elif value == WILDCARD and name != "account_id":
+            reason = "only account_id may be the wildcard *"
+        elif name == "currency" and not re.fullmatch(r"[A-Z]{3}", value):
+            reason = f"{value!r} is not a three-letter upper-case currency code"
+        if reason:
             raise ValidationError.single(f"{field_name}.{name}", reason)
     return AddressPattern(*parts)
 
@@ -140,9 +147,13 @@ class NamedBalance:
 def load_named_balances(path: Path) -> dict[str, NamedBalance]:
     """Read named balances from TOML: ``[name]`` tables with ``addresses = ["LE/NS/N/CUR/*"]``."""
     try:
-        data = tomllib.loads(path.read_text())
+        data = tomllib.loads(path.read_bytes().decode("utf-8"))
     except FileNotFoundError:
         raise NotFound(f"named balance file {path} does not exist") from None
+    except OSError as error:
+        raise ValidationError.single(str(path), f"cannot be read: {error.strerror}") from None
+    except UnicodeDecodeError:
+        raise ValidationError.single(str(path), "is not UTF-8 text") from None
     except tomllib.TOMLDecodeError as error:
         raise ValidationError.single(str(path), f"is not valid TOML: {error}") from None
     balances: dict[str, NamedBalance] = {}

@@ -88,8 +88,13 @@ class SampleGenerator:
         return self._start + timedelta(milliseconds=self._rng.randrange(self._span_ms))
 
     def _customer_number(self, entity: Entity) -> int:
-        # Pareto-skewed: a few customers are very active, most are quiet.
-        return min(entity.customers - 1, int(self._rng.paretovariate(1.2)) - 1)
+        # Power-law by rank: the first customers are very active (hot partitions), most are quiet.
+        return int(entity.customers * self._rng.random() ** 2.5)
+
+    def _other_customer(self, entity: Entity, number: int) -> int:
+        """A uniformly drawn customer other than ``number``."""
+        other = self._rng.randrange(entity.customers - 1)
+        return other if other < number else other + 1
 
     def _entity(self) -> Entity:
         return self._rng.choices(ENTITIES, weights=[e.weight for e in ENTITIES])[0]
@@ -109,7 +114,7 @@ class SampleGenerator:
         return uuid.UUID(int=self._rng.getrandbits(128), version=4)
 
     def entry_sets(self, count: int) -> Iterator[EntrySet]:
-        """``count`` entry sets after the funding set, deterministic for the seed."""
+        """``count`` entry sets, the funding set first, deterministic for the seed."""
         yield self.funding()
         for _ in range(count - 1):
             yield self._next()
@@ -120,7 +125,8 @@ class SampleGenerator:
         entity = self._entity()
         cur = entity.currency
         when = self._moment()
-        customer = _customer(entity, self._customer_number(entity))
+        number = self._customer_number(entity)
+        customer = _customer(entity, number)
         legs: list[Leg]
         if kind == "card_payment":
             amount = self._amount(cur, 18)
@@ -144,9 +150,7 @@ class SampleGenerator:
                 Leg(customer, Side.CREDIT, amount, "Salary", when),
             ]
         elif kind == "transfer":
-            other = _customer(entity, self._rng.randrange(entity.customers))
-            if other == customer:
-                other = _customer(entity, (self._customer_number(entity) + 1) % entity.customers)
+            other = _customer(entity, self._other_customer(entity, number))
             amount = self._amount(cur, 75)
             legs = [
                 Leg(customer, Side.DEBIT, amount, f"Transfer to {other.account_id}", when),
@@ -167,15 +171,13 @@ class SampleGenerator:
         elif kind == "split_bill":
             payers = self._rng.randint(2, 5)  # 3 to 6 legs in all
             shares = [self._amount(cur, 22, 0.4) for _ in range(payers)]
+            # Distinct payers, never the collector.
+            others = self._rng.sample(range(entity.customers - 1), payers)
             legs = [
                 Leg(
-                    _customer(entity, self._rng.randrange(entity.customers)),
-                    Side.DEBIT,
-                    share,
-                    "Split bill share",
-                    when,
+                    _customer(entity, n if n < number else n + 1), Side.DEBIT, share, "Split bill share", when
                 )
-                for share in shares
+                for n, share in zip(others, shares, strict=True)
             ]
             legs.append(Leg(customer, Side.CREDIT, sum(shares, Decimal(0)), "Split bill collected", when))
         elif kind == "utilities":

@@ -64,7 +64,8 @@ class Currencies:
     def __init__(self, extra: Mapping[str, int] | None = None) -> None:
         self._digits = dict(ISO_4217_DIGITS)
         for code, digits in (extra or {}).items():
-            if not _CURRENCY_CODE.match(code) or not 0 <= digits <= 8:
+            valid_digits = isinstance(digits, int) and not isinstance(digits, bool) and 0 <= digits <= 8
+            if not _CURRENCY_CODE.match(code) or not valid_digits:
                 raise CurrencyError(f"bad currency configuration {code!r}: {digits!r}")
             self._digits[code] = digits
 

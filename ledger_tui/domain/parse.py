@@ -17,7 +17,7 @@ from typing import Any
 from .errors import FieldProblem, ValidationError
 from .model import ADDRESS_FIELDS, Address, EntrySet, Leg, Side, totals_by_currency
 from .money import DEFAULT_CURRENCIES, AmountError, Currencies, CurrencyError, parse_amount
-from .timeutil import MAX_EPOCH_MS, from_epoch_ms, parse_instant, truncate_to_ms
+from .timeutil import MAX_EPOCH_MS, from_epoch_ms, parse_instant, to_epoch_ms, truncate_to_ms
 
 MAX_LEGS = 200
 MAX_FIELD_LENGTH = 256
@@ -71,10 +71,10 @@ def parse_effective_time(value: object) -> datetime:
             raise ValueError("must be between 1970 and 9999")
         return from_epoch_ms(int(number))
     if isinstance(value, str):
-        moment = parse_instant(value)
-        if not 0 <= (moment - from_epoch_ms(0)).total_seconds() * 1000 <= MAX_EPOCH_MS:
+        moment = truncate_to_ms(parse_instant(value))
+        if not 0 <= to_epoch_ms(moment) <= MAX_EPOCH_MS:
             raise ValueError("must be between 1970 and 9999")
-        return truncate_to_ms(moment)
+        return moment
     raise ValueError("must be epoch milliseconds or an ISO 8601 string")
 
 
@@ -88,7 +88,7 @@ def _parse_leg(index: int, raw: object, currencies: Currencies, problems: list[F
     def check(field: str, parse: Callable[[], Any]) -> Any:
         try:
             return parse()
-        except (ValueError, CurrencyError, AmountError) as error:
+        except (ValueError, OverflowError, CurrencyError, AmountError) as error:
             problems.append(FieldProblem(f"{prefix}.{field}", str(error)))
             return None
 
@@ -181,6 +181,8 @@ def entry_set_from_data(data: object, currencies: Currencies = DEFAULT_CURRENCIE
         problems.append(FieldProblem("entries", f"has more than {MAX_LEGS} legs"))
     legs = [_parse_leg(i, raw, currencies, problems) for i, raw in enumerate(raw_entries)]
     if problems:
+        if not any(p.field.startswith("entries") for p in problems):  # legs fine: say if they balance
+            problems.extend(unbalanced_problems([leg for leg in legs if leg is not None]))
         raise ValidationError(problems)
     return build_entry_set(transaction_id, [leg for leg in legs if leg is not None])
 

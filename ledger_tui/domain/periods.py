@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 
 from .timeutil import TimeRange, bucket_of, bucket_start, next_bucket
@@ -41,10 +41,13 @@ def periods(time_range: TimeRange, granularity: Granularity) -> list[TimeRange]:
     if time_range.start is None or time_range.end is None:
         raise ValueError("a chart needs a bounded date range")
     result: list[TimeRange] = []
-    cursor = _floor(time_range.start, granularity)
-    while cursor < time_range.end:
+    if time_range.is_empty:
+        return result
+    start, end = time_range.start.astimezone(UTC), time_range.end.astimezone(UTC)
+    cursor = _floor(start, granularity)
+    while cursor < end:
         following = _step(cursor, granularity)
-        result.append(TimeRange(max(cursor, time_range.start), min(following, time_range.end)))
+        result.append(TimeRange(max(cursor, start), min(following, end)))
         if len(result) > MAX_PERIODS:
             raise ValueError(f"more than {MAX_PERIODS} periods: choose a coarser granularity")
         cursor = following

@@ -44,10 +44,14 @@ def as_utc(moment: datetime, default_tz: tzinfo = UTC) -> datetime:
 def parse_instant(text: str, default_tz: tzinfo = UTC) -> datetime:
     """Parse ISO 8601 (date or date-time, offset optional) or epoch milliseconds, into UTC."""
     text = text.strip()
-    if _EPOCH_DIGITS.match(text):
-        return from_epoch_ms(int(text))
+    out_of_range = ValueError(f"{text!r} is outside the years 1 to 9999")
+    if _EPOCH_DIGITS.match(text) and len(text.lstrip("-")) != 8:  # 8 digits: basic date YYYYMMDD
+        try:
+            return from_epoch_ms(int(text))
+        except OverflowError:
+            raise out_of_range from None
     try:
-        if len(text) == 10:
+        if len(text) in (8, 10):
             parsed = datetime.combine(date.fromisoformat(text), datetime.min.time())
         else:
             parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
@@ -56,11 +60,16 @@ def parse_instant(text: str, default_tz: tzinfo = UTC) -> datetime:
             f"{text!r} is not an ISO 8601 date/time (e.g. 2024-09-01 or 2024-09-01T10:00:00Z) "
             "or epoch milliseconds"
         ) from None
-    return as_utc(parsed, default_tz)
+    try:
+        return as_utc(parsed, default_tz)
+    except OverflowError:
+        raise out_of_range from None
 
 
 def bucket_of(moment: datetime) -> str:
-    """The UTC calendar month ``YYYY-MM`` an instant falls in."""
+    """The UTC calendar month ``YYYY-MM`` an instant falls in (naive times are refused, not guessed)."""
+    if moment.tzinfo is None:
+        raise ValueError("bucket_of needs a timezone-aware datetime")
     utc = moment.astimezone(UTC)
     return f"{utc.year:04d}-{utc.month:02d}"
 

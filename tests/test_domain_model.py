@@ -1,0 +1,139 @@
+"""The ledger's nouns: addresses, legs, recorded transactions, entries and receipts."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from ledger_tui.domain.model import (
+    Address,
+    CurrencyTotals,
+    Leg,
+    PostStatus,
+    Receipt,
+    RecordedTransaction,
+    Side,
+    totals_by_currency,
+)
+from ledger_tui.domain.timeutil import MAX_EPOCH_MS, from_epoch_ms
+
+GBP = Address("fintech_uk", "com.fintech.account", "main", "GBP", "*")
+EUR = Address("fintech_eu", "com.fintech.customer", "current", "EUR", "cust-000001")
+RECORDED = datetime(2024, 11, 5, 9, 30, 0, 123000, tzinfo=UTC)
+TXID = uuid.UUID("3f0e8a8e-6d4c-4f59-9a55-0d2f4c6b1a7e")
+
+
+def test_address_shapes() -> None:
+    assert str(GBP) == "fintech_uk/com.fintech.account/main/GBP/*"
+    assert GBP.to_json() == {
+        "legal_entity": "fintech_uk",
+        "namespace": "com.fintech.account",
+        "name": "main",
+        "currency": "GBP",
+        "account_id": "*",
+    }
+    assert Address(**GBP.to_json()) == GBP
+    assert sorted([EUR, GBP]) == [EUR, GBP]  # tree order: legal entity first
+
+
+def test_totals_by_currency_keeps_first_appearance_order_and_precision() -> None:
+    legs = [
+        Leg(EUR, Side.CREDIT, Decimal("5.00")),
+        Leg(GBP, Side.DEBIT, Decimal("1.10")),
+        Leg(GBP, Side.DEBIT, Decimal("2.20")),
+        Leg(GBP, Side.CREDIT, Decimal("3.30")),
+    ]
+    eur, gbp = totals_by_currency(legs)
+    assert (eur.currency, str(eur.debits), str(eur.credits), str(eur.difference)) == (
+        "EUR",
+        "0.00",
+        "5.00",
+        "-5.00",
+    )
+    assert (gbp.currency, str(gbp.debits), str(gbp.credits), gbp.difference) == ("GBP", "3.30", "3.30", 0)
+    assert totals_by_currency([]) == []
+    assert CurrencyTotals("JPY", Decimal(7), Decimal(2)).difference == 5
+
+
+def _legs() -> tuple[Leg, ...]:
+    return (
+        Leg(GBP, Side.DEBIT, Decimal("100.00"), "Initial funding", datetime(2024, 9, 26, 10, 40, tzinfo=UTC)),
+        Leg(EUR, Side.CREDIT, Decimal("100.00"), 'quote " and ünïcode', None),
+    )
+
+
+def test_recorded_transaction_entries_resolve_times_and_ids() -> None:
+    legs = _legs()
+    recorded = RecordedTransaction(TXID, legs, "hash", RECORDED)
+    first, second = recorded.entries()
+    assert first.effective_at == legs[0].effective_at
+    assert second.effective_at == RECORDED  # no timestamp: effective when recorded
+    assert [e.leg_index for e in (first, second)] == [0, 1]
+    assert first.entry_id == f"{TXID}/0" and second.entry_id == f"{TXID}/1"
+    assert first.signed_amount == Decimal("-100.00")  # debits subtract
+    assert second.signed_amount == Decimal("100.00")  # credits add
+    assert all(e.recorded_at == RECORDED and e.transaction_id == TXID for e in (first, second))
+
+
+def test_entry_json_keeps_amounts_as_strings() -> None:
+    [entry, _] = RecordedTransaction(TXID, _legs(), "hash", RECORDED).entries()
+    data = entry.to_json()
+    assert data == {
+        "entry_id": f"{TXID}/0",
+        "address": GBP.to_json(),
+        "type": "debit",
+        "amount": "100.00",
+        "description": "Initial funding",
+        "timestamp": 1727347200000,
+        "effective_at": "2024-09-26T10:40:00.000+00:00",
+        "transaction_id": str(TXID),
+    }
+    json.dumps(data)  # serialisable without a custom encoder
+
+
+def test_legs_json_round_trips() -> None:
+    legs = _legs()
+    recorded = RecordedTransaction(TXID, legs, "hash", RECORDED)
+    text = recorded.legs_json()
+    assert json.loads(text) == [leg.canonical() for leg in legs]
+    assert '", "' not in text  # compact separators
+    assert RecordedTransaction.legs_from_json(text) == legs
+
+
+def test_receipt_json() -> None:
+    recorded = RecordedTransaction(TXID, _legs(), "hash", RECORDED)
+    receipt = Receipt(recorded, PostStatus.DUPLICATE, recorded.entries())
+    assert receipt.transaction_id == TXID
+    assert receipt.recorded_at == RECORDED
+    data = receipt.to_json()
+    assert data["status"] == "duplicate"
+    assert data["recorded_at"] == "2024-11-05T09:30:00.123+00:00"
+    assert [e["entry_id"] for e in data["entries"]] == [f"{TXID}/0", f"{TXID}/1"]  # type: ignore[union-attr]
+    assert Receipt(recorded, PostStatus.RECORDED).to_json()["entries"] == []
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    units=st.integers(1, 10**24),
+    digits=st.sampled_from([0, 2, 3]),
+    side=st.sampled_from(list(Side)),
+    description=st.text(max_size=30),
+    ms=st.none() | st.integers(0, MAX_EPOCH_MS),
+)
+def test_leg_canonical_round_trip(
+    units: int, digits: int, side: Side, description: str, ms: int | None
+) -> None:
+    leg = Leg(
+        EUR, side, Decimal(units).scaleb(-digits), description, None if ms is None else from_epoch_ms(ms)
+    )
+    again = Leg.from_canonical(json.loads(json.dumps(leg.canonical())))
+    assert again == leg
+    assert str(again.amount) == str(leg.amount)  # scale survives, not just value
+    if leg.effective_at is not None:
+        assert again.effective_at is not None
+        assert again.effective_at - leg.effective_at == timedelta(0)
