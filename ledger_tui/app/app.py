@@ -6,6 +6,7 @@ connected in a worker so a dead store shows a notice (and a retry key) instead o
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 from functools import partial
@@ -54,8 +55,8 @@ class LedgerApp(App[None]):
         Binding("2", "switch_mode('browse')", "Browse", show=False),
         Binding("3", "switch_mode('chart')", "Chart", show=False),
         Binding("f1,question_mark", "help", "Help"),
-        Binding("ctrl+r", "retry", "Retry/reconnect"),
-        Binding("ctrl+q", "quit", "Quit"),
+        Binding("ctrl+r", "retry", "Retry"),
+        Binding("ctrl+q", "quit", "Quit", show=False),
     ]
 
     connection: reactive[Connection] = reactive("connecting")
@@ -71,6 +72,7 @@ class LedgerApp(App[None]):
         start_screen: str = "compose",
         store_label: str | None = None,
         cursor_blink: bool = True,
+        new_transaction_id: Callable[[], uuid.UUID] = uuid.uuid4,
     ) -> None:
         super().__init__()
         self.engine = engine
@@ -78,6 +80,7 @@ class LedgerApp(App[None]):
         self.start_screen = start_screen if start_screen in self.MODES else "compose"
         self.store_label = store_label
         self.cursor_blink = cursor_blink
+        self.new_transaction_id = new_transaction_id
         self._screens: list[LedgerScreen] = []
 
     # -- start-up and connection -------------------------------------------------------------
@@ -114,6 +117,11 @@ class LedgerApp(App[None]):
         """Remember a mode screen so it hears about (re)connection."""
         if screen not in self._screens:
             self._screens.append(screen)
+
+    def ledger_changed(self) -> None:
+        """Something was posted: let every screen refresh what it shows."""
+        for screen in list(self._screens):
+            screen.ledger_changed()
 
     def watch_connection(self) -> None:
         """Keep the header's store line current."""

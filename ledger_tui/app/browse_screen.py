@@ -75,6 +75,7 @@ class BrowseScreen(LedgerScreen):
         Binding("right_square_bracket", "shift_month(1)", "Next month"),
         Binding("f", "focus_filter", "Date filter"),
         Binding("c", "clear_filter", "All dates"),
+        Binding("e", "focus_entries", "Entries"),
         Binding("t", "focus_tree", "Tree", show=False),
         Binding("enter", "noop", "Open node / entry (transaction detail)", show=False),
     ]
@@ -115,6 +116,7 @@ class BrowseScreen(LedgerScreen):
         self._pager: EntryPager | None = None
         self._entries: list[Entry] = []
         self._reveal: tuple[str, ...] | None = None
+        self._stale = False
 
     # -- layout ------------------------------------------------------------------------------
 
@@ -143,7 +145,7 @@ class BrowseScreen(LedgerScreen):
                 table.add_column("Transaction", key="transaction")
                 yield table
                 yield Static("", id="empty-state")
-        yield Footer()
+        yield Footer(compact=True)
 
     # -- loading the tree --------------------------------------------------------------------
 
@@ -156,6 +158,19 @@ class BrowseScreen(LedgerScreen):
         self._load_node(tree.root)
         if self._address is not None:
             self._load_first_page()
+
+    def ledger_changed(self) -> None:
+        """New entries: rebuild the tree and the page on screen when the screen is next shown."""
+        self._stale = True
+
+    def on_screen_resume(self) -> None:
+        """Catch up with entries posted while another screen was shown."""
+        if self._stale and self.store_is_ready:
+            self._stale = False
+            if self._address is not None:
+                bucket = range_bucket(self._range)
+                self._reveal = (*self._address.as_tuple(), *([bucket] if bucket else []))
+            self.store_ready()
 
     def retry(self) -> None:
         """Repeat the entries query if one is shown, else reload the tree."""
@@ -249,7 +264,7 @@ class BrowseScreen(LedgerScreen):
             if parent is not None:
                 self._load_node(parent, info.token)
         elif info.kind == "bucket" and info.bucket is not None:
-            self._set_range(month_range(info.bucket))
+            self.set_range(month_range(info.bucket))
             self.show_entries(Address(*info.path))
         elif len(info.path) == TREE_DEPTH:
             self.show_entries(Address(*info.path))
@@ -314,7 +329,7 @@ class BrowseScreen(LedgerScreen):
                 Text(money_text(entry.amount, currency, currencies), justify="right"),
                 Text(money_text(balance, currency, currencies), justify="right"),
                 entry.description,
-                str(entry.transaction_id)[:8] + "…",
+                str(entry.transaction_id),
                 key=entry.entry_id,
             )
         table.loading = False
@@ -327,9 +342,7 @@ class BrowseScreen(LedgerScreen):
             return
         address, pager = self._address, self._pager
         currencies, currency = self.engine.currencies, self._address.currency
-        keys = "  ".join(
-            f"[b]{name}[/b] {value}" for name, value in zip(ADDRESS_FIELDS, address.as_tuple(), strict=True)
-        )
+        keys = "partition [b]" + " / ".join(address.as_tuple()) + "[/b]"
         bucket = range_bucket(self._range)
         scope = f"bucket {bucket}" if bucket else f"range {self._describe_range()}"
         lines = [keys, scope]
@@ -387,7 +400,7 @@ class BrowseScreen(LedgerScreen):
         if target is None:
             return
         address, bucket = target
-        self._set_range(month_range(bucket))
+        self.set_range(month_range(bucket))
         self.show_entries(address)
         self._reveal = (*address.as_tuple(), bucket)
         self._continue_reveal(self.query_one(Tree).root)
@@ -422,7 +435,8 @@ class BrowseScreen(LedgerScreen):
 
     # -- date range --------------------------------------------------------------------------
 
-    def _set_range(self, time_range: TimeRange) -> None:
+    def set_range(self, time_range: TimeRange) -> None:
+        """Set the date filter (and its inputs); the caller decides what to reload."""
         self._range = time_range
         self.query_one("#range-from", Input).value = date_text(time_range.start)
         self.query_one("#range-to", Input).value = date_text(time_range.end)
@@ -453,14 +467,14 @@ class BrowseScreen(LedgerScreen):
         bucket = bucket_of(start) if start is not None else bucket_of(self.ledger_app.clock())
         if start is not None and range_bucket(self._range) is not None:
             bucket = previous_bucket(bucket) if step < 0 else next_bucket(bucket)
-        self._set_range(month_range(bucket))
+        self.set_range(month_range(bucket))
         if self._address is not None:
             self._load_first_page()
         self._update_panel()
 
     def action_clear_filter(self) -> None:
         """Show all dates."""
-        self._set_range(TimeRange())
+        self.set_range(TimeRange())
         if self._address is not None:
             self._load_first_page()
         self._update_panel()
@@ -468,6 +482,10 @@ class BrowseScreen(LedgerScreen):
     def action_focus_filter(self) -> None:
         """Put the cursor in the From date."""
         self.query_one("#range-from").focus()
+
+    def action_focus_entries(self) -> None:
+        """Move to the entries table (enter there opens a transaction)."""
+        self.query_one("#entries").focus()
 
     def action_focus_tree(self) -> None:
         """Back to the tree."""

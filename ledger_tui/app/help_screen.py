@@ -8,6 +8,12 @@ from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
+KEY_NAMES = {"left_square_bracket": "[", "right_square_bracket": "]", "question_mark": "?"}
+
+
+def _keys_text(keys: str) -> str:
+    return " / ".join(KEY_NAMES.get(key, key) for key in keys.split(","))
+
 
 def _key_rows(bindings: list[BindingType]) -> list[tuple[str, str]]:
     rows: list[tuple[str, str]] = []
@@ -17,7 +23,7 @@ def _key_rows(bindings: list[BindingType]) -> list[tuple[str, str]]:
         else:
             keys, description = item[0], item[2] if len(item) > 2 else item[1]
         if description:
-            rows.append((keys.replace(",", " / "), description))
+            rows.append((_keys_text(keys), description))
     return rows
 
 

@@ -48,6 +48,9 @@ class LedgerScreen(Screen[None]):
         """Repeat the last failed or current query (the 'retry' action); defaults to a reload."""
         self.store_ready()
 
+    def ledger_changed(self) -> None:
+        """Called after this console posted: refresh anything that shows ledger contents."""
+
     def call_failed(self, group: str, error: BaseException) -> None:
         """Clear loading state after a failed worker of ``group`` (the notice is already shown)."""
 

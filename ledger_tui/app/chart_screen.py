@@ -1,0 +1,287 @@
+"""Chart: closing balance per period of an address, a pattern or a named balance.
+
+Figures stay Decimal in the table; they become floats only inside the plotting helper,
+because a chart is a picture of the numbers, never a place to keep them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from rich.text import Text
+from textual import events, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.message import Message
+from textual.widgets import DataTable, Footer, Header, Input, Label, Select, Static
+from textual_plotext import PlotextPlot
+
+from ..domain.balance import AddressPattern, parse_pattern
+from ..domain.errors import ValidationError
+from ..domain.periods import Granularity
+from ..domain.timeutil import TimeRange, bucket_of, bucket_start, next_bucket, parse_instant
+from ..engine import PeriodBalance
+from .failures import with_timeout
+from .formatting import date_text, money_text
+from .ledger_input import LedgerInput
+from .ledger_screen import LedgerScreen
+
+DEFAULT_MONTHS = 12
+DATE_HINT = "YYYY-MM-DD"
+
+
+@dataclass(frozen=True, slots=True)
+class ChartRequest:
+    """What was asked for: the target (and its label), the range and the granularity."""
+
+    target: AddressPattern | str
+    label: str
+    time_range: TimeRange
+    granularity: Granularity
+
+
+def period_label(start: datetime | None, granularity: Granularity) -> str:
+    """Short label of a period for the axis and the table."""
+    if start is None:
+        return "—"
+    return start.strftime("%Y-%m") if granularity is Granularity.MONTH else start.strftime("%Y-%m-%d")
+
+
+def default_range(today: datetime) -> TimeRange:
+    """The twelve whole months up to and including the current one."""
+    end = bucket_start(next_bucket(bucket_of(today)))
+    start = end
+    for _ in range(DEFAULT_MONTHS):
+        start = bucket_start(bucket_of(start - timedelta(days=1)))
+    return TimeRange(start, end)
+
+
+class ChartScreen(LedgerScreen):
+    """Target and range controls, a line per currency, and the figures in a table beneath."""
+
+    CSS_PATH = "chart_screen.tcss"
+    TITLE = "Chart"
+    BINDINGS = [
+        Binding("ctrl+g", "draw", "Draw"),
+        Binding("d", "granularity('day')", "Daily"),
+        Binding("w", "granularity('week')", "Weekly"),
+        Binding("m", "granularity('month')", "Monthly"),
+        Binding("a", "focus_address", "Address"),
+    ]
+
+    class BalancesCharted(Message):
+        """A balance series arrived for ``request``."""
+
+        def __init__(self, request: ChartRequest, series: list[PeriodBalance]) -> None:
+            super().__init__()
+            self.request = request
+            self.series = series
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._request: ChartRequest | None = None
+        self._series: list[PeriodBalance] = []
+        self._stale = False
+
+    def compose(self) -> ComposeResult:
+        """Controls, plot, table."""
+        time_range = default_range(self.ledger_app.clock())
+        named = sorted(self.engine.named_balances)
+        yield Header()
+        with Vertical(id="chart-controls"):
+            with Horizontal(classes="control-row"):
+                yield Label("Address", classes="control-label")
+                yield LedgerInput(
+                    placeholder="LE/NS/NAME/CUR/ACCT (ACCT may be *)", id="chart-address", compact=True
+                )
+                yield Label("or named", classes="control-label")
+                named_select: Select[str] = Select(
+                    [(name, name) for name in named], prompt="named balance…", id="chart-named", compact=True
+                )
+                yield named_select
+            with Horizontal(classes="control-row"):
+                yield Label("From", classes="control-label")
+                start, end = date_text(time_range.start), date_text(time_range.end)
+                yield LedgerInput(start, placeholder=DATE_HINT, id="chart-from", compact=True)
+                yield Label("To", classes="control-label")
+                yield LedgerInput(end, placeholder=DATE_HINT, id="chart-to", compact=True)
+                granularity: Select[str] = Select(
+                    [(g.value, g.value) for g in Granularity], value=Granularity.MONTH.value,
+                    allow_blank=False, id="chart-granularity", compact=True,
+                )  # fmt: skip
+                yield granularity
+                yield Label("enter or ctrl+g draws", id="chart-hint")
+        yield Static("Choose an address or a named balance, then press enter.", id="chart-status")
+        yield PlotextPlot(id="chart-plot")
+        yield Static("", id="chart-empty")
+        table: DataTable[str | Text] = DataTable(id="chart-table", zebra_stripes=True, cursor_type="row")
+        table.add_columns("Period", "Currency", "Debits", "Credits", "Closing")
+        yield table
+        yield Footer(compact=True)
+
+    def on_mount(self) -> None:
+        """Start with an empty plot."""
+        super().on_mount()
+        self._replot()
+
+    # -- requests ----------------------------------------------------------------------------
+
+    def _build_request(self) -> ChartRequest:
+        """Read the controls into a request; raises ValueError/ValidationError with the reason."""
+        address = self.query_one("#chart-address", Input).value.strip()
+        named = self.query_one("#chart-named", Select).value
+        target: AddressPattern | str
+        if isinstance(named, str):
+            target, label = named, f"named balance {named}"
+        elif address:
+            target = parse_pattern(address)
+            label = str(target)
+        else:
+            raise ValueError("choose an address (LE/NS/NAME/CUR/ACCT) or a named balance")
+        start_text = self.query_one("#chart-from", Input).value.strip()
+        end_text = self.query_one("#chart-to", Input).value.strip()
+        if not start_text or not end_text:
+            raise ValueError("a chart needs both a From and a To date")
+        time_range = TimeRange(parse_instant(start_text), parse_instant(end_text))
+        if time_range.is_empty:
+            raise ValueError("the range is empty: To must be after From")
+        granularity = Granularity(str(self.query_one("#chart-granularity", Select).value))
+        return ChartRequest(target, label, time_range, granularity)
+
+    def action_draw(self) -> None:
+        """Validate the controls and fetch the series."""
+        try:
+            request = self._build_request()
+        except (ValueError, ValidationError) as error:
+            self.notify(str(error), title="Chart", severity="error")
+            return
+        self._request = request
+        self._fetch(request)
+
+    def _fetch(self, request: ChartRequest) -> None:
+        self._stale = False
+        self.query_one("#chart-status", Static).update(f"Charting {request.label}…")
+        self.query_one("#chart-plot").loading = True
+        self.chart_balances(request)
+
+    @work(exclusive=True, group="chart", exit_on_error=False)
+    async def chart_balances(self, request: ChartRequest) -> None:
+        """One engine call: the balance series of the target."""
+        series = await with_timeout(
+            self.engine.balance_series(request.target, request.time_range, request.granularity)
+        )
+        self.post_message(self.BalancesCharted(request, series))
+
+    def on_chart_screen_balances_charted(self, message: BalancesCharted) -> None:
+        """Fill the table and redraw."""
+        if message.request != self._request:
+            return
+        self._series = message.series
+        request = message.request
+        currencies = self.engine.currencies
+        table: DataTable[str | Text] = self.query_one("#chart-table", DataTable)
+        table.clear()
+        for point in self._series:
+            table.add_row(
+                period_label(point.period.start, request.granularity),
+                point.currency,
+                Text(money_text(point.debits, point.currency, currencies), justify="right"),
+                Text(money_text(point.credits, point.currency, currencies), justify="right"),
+                Text(money_text(point.closing, point.currency, currencies), justify="right"),
+            )
+        count = len({point.currency for point in self._series})
+        scope = f"{date_text(request.time_range.start)} → {date_text(request.time_range.end)}"
+        self.query_one("#chart-status", Static).update(
+            f"[b]{request.label}[/b] · {scope} · by {request.granularity.value} · "
+            f"{count} currenc{'y' if count == 1 else 'ies'}"
+        )
+        self.query_one("#chart-plot").loading = False
+        self._replot()
+
+    def call_failed(self, group: str, error: BaseException) -> None:
+        """Stop the spinner; the notice says what went wrong."""
+        if group == "chart":
+            self.query_one("#chart-plot").loading = False
+            self.query_one("#chart-status", Static).update("Chart failed — ctrl+r retries.")
+
+    def retry(self) -> None:
+        """Redraw the last chart."""
+        if self._request is not None:
+            self._fetch(self._request)
+
+    def ledger_changed(self) -> None:
+        """New entries: redraw when the screen is next shown."""
+        self._stale = self._request is not None
+
+    def on_screen_resume(self) -> None:
+        """Redraw a chart that new entries made out of date."""
+        if self._stale and self._request is not None and self.store_is_ready:
+            self._fetch(self._request)
+
+    # -- drawing -----------------------------------------------------------------------------
+
+    def _replot(self) -> None:
+        """Draw one line per currency (floats exist only here, for the picture)."""
+        plot_widget = self.query_one(PlotextPlot)
+        empty = self.query_one("#chart-empty", Static)
+        plt = plot_widget.plt
+        plt.clear_data()
+        plt.clear_figure()
+        request = self._request
+        if request is None or not self._series:
+            plot_widget.display = False
+            empty.display = True
+            message = "No data to chart yet."
+            if request is not None:
+                message = f"No entries for {request.label} in this range."
+            empty.update(message)
+            return
+        plot_widget.display = True
+        empty.display = False
+        currencies = sorted({point.currency for point in self._series})
+        # Dates on the x axis let plotext place its own ticks (custom tick lists are placed in an
+        # order that depends on string hashing, which made the picture differ from run to run).
+        plt.date_form("Y-m" if request.granularity is Granularity.MONTH else "Y-m-d")
+        for currency in currencies:
+            plot_points = [point for point in self._series if point.currency == currency]
+            plot_x = [period_label(point.period.start, request.granularity) for point in plot_points]
+            plot_y = [float(point.closing) for point in plot_points]
+            plt.plot(plot_x, plot_y, label=currency, marker="braille")
+        plt.title(f"Closing balance · {request.label}")
+        plot_widget.refresh()
+
+    def on_resize(self, event: events.Resize) -> None:
+        """Redraw at the new size."""
+        self._replot()
+
+    # -- controls ----------------------------------------------------------------------------
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        """Enter in any control draws."""
+        event.stop()
+        self.action_draw()
+
+    def on_input_changed(self, event: Input.Changed) -> None:
+        """Typing an address deselects the named balance (one target at a time)."""
+        if event.input.id == "chart-address" and event.value.strip():
+            select: Select[str] = self.query_one("#chart-named", Select)
+            if isinstance(select.value, str):
+                select.clear()
+
+    def on_select_changed(self, event: Select.Changed) -> None:
+        """Picking a named balance clears the address and draws it."""
+        if event.select.id == "chart-named" and isinstance(event.value, str):
+            self.query_one("#chart-address", Input).value = ""
+            self.action_draw()
+        elif event.select.id == "chart-granularity" and self._request is not None:
+            self.action_draw()
+
+    def action_granularity(self, value: str) -> None:
+        """Switch day / week / month (redraws if a chart is shown)."""
+        self.query_one("#chart-granularity", Select).value = value
+
+    def action_focus_address(self) -> None:
+        """Put the cursor in the address field."""
+        self.query_one("#chart-address").focus()

@@ -1,0 +1,119 @@
+"""Fixed ledger data and app builders for the console tests: same ids, times and text every run."""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import uuid
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
+from decimal import Decimal
+from pathlib import Path
+
+from textual.pilot import Pilot
+
+from ledger_tui.app.app import LedgerApp
+from ledger_tui.domain.balance import load_named_balances
+from ledger_tui.domain.model import Address, Leg, Side
+from ledger_tui.domain.parse import build_entry_set
+from ledger_tui.engine import Engine
+from ledger_tui.store.sqlite import SqliteStore
+
+NOW = datetime(2024, 11, 5, 9, 30, tzinfo=UTC)
+BALANCES = Path(__file__).resolve().parents[2] / "sample_data" / "balances.toml"
+STORE_LABEL = "test-ledger.sqlite"
+
+OPS_GBP = Address("fintech_uk", "com.fintech.account", "main", "GBP", "ops")
+ALICE = Address("fintech_uk", "com.fintech.customer", "current", "GBP", "alice")
+FEES_GBP = Address("fintech_uk", "com.fintech.revenue", "fees", "GBP", "main")
+OPS_EUR = Address("fintech_eu", "com.fintech.account", "main", "EUR", "ops")
+BRUNO = Address("fintech_eu", "com.fintech.customer", "current", "EUR", "bruno")
+FEES_EUR = Address("fintech_eu", "com.fintech.revenue", "fees", "EUR", "main")
+
+
+def fixed_id(number: int) -> uuid.UUID:
+    """A readable, fixed UUID (version 4 layout) for test transactions."""
+    return uuid.UUID(f"00000000-0000-4000-8000-{number:012d}")
+
+
+def draft_ids(start: int = 900) -> Callable[[], uuid.UUID]:
+    """A deterministic stand-in for uuid4 for the compose screen's draft ids."""
+    counter: Iterator[int] = itertools.count(start)
+    return lambda: fixed_id(next(counter))
+
+
+def _at(text: str) -> datetime:
+    return datetime.fromisoformat(text).replace(tzinfo=UTC)
+
+
+SETS: list[tuple[int, str, Address, Address, str, str]] = [
+    (1, "2024-08-15T10:00:00", OPS_GBP, ALICE, "1000.00", "Alice deposit"),
+    (2, "2024-09-03T12:30:00", ALICE, FEES_GBP, "120.50", "Card fee"),
+    (3, "2024-09-20T08:15:00", OPS_EUR, BRUNO, "800.00", "Bruno deposit"),
+    (4, "2024-10-10T09:00:00", OPS_GBP, ALICE, "300.00", "Salary"),
+    (5, "2024-10-22T16:45:00", BRUNO, FEES_EUR, "45.99", "FX fee"),
+    (6, "2024-11-01T07:05:00", ALICE, FEES_GBP, "75.25", "Account fee"),
+]
+
+
+def new_engine(path: Path, *, named: bool = True) -> Engine:
+    """An engine over a SQLite file with a fixed clock and the sample named balances."""
+    balances = load_named_balances(BALANCES) if named else {}
+    return Engine(SqliteStore(path), clock=lambda: NOW, named_balances=balances)
+
+
+async def post_sample(engine: Engine) -> None:
+    """Post the fixed entry sets (each debits one account and credits another)."""
+    for number, when, debit, credit, amount, description in SETS:
+        effective = _at(when)
+        legs = [
+            Leg(debit, Side.DEBIT, Decimal(amount), description, effective),
+            Leg(credit, Side.CREDIT, Decimal(amount), description, effective),
+        ]
+        await engine.post(build_entry_set(fixed_id(number), legs))
+
+
+async def post_many(engine: Engine, count: int) -> None:
+    """``count`` small entry sets on one GBP account, one per hour, for paging tests."""
+    for index in range(count):
+        effective = datetime(2024, 10, 1, tzinfo=UTC).replace(hour=index % 24, day=1 + index // 24)
+        amount = Decimal(index + 1).scaleb(-2) + 1
+        legs = [
+            Leg(OPS_GBP, Side.DEBIT, amount, f"bulk {index:03d}", effective),
+            Leg(ALICE, Side.CREDIT, amount, f"bulk {index:03d}", effective),
+        ]
+        await engine.post(build_entry_set(fixed_id(10_000 + index), legs))
+
+
+def make_ledger(path: Path, *, data: bool = True) -> Path:
+    """Create a SQLite ledger file (with the fixed data) outside any app, for snapshot tests."""
+
+    async def build() -> None:
+        engine = new_engine(path)
+        await engine.store.connect()
+        await engine.store.apply_schema()
+        if data:
+            await post_sample(engine)
+        await engine.store.close()
+
+    asyncio.run(build())
+    return path
+
+
+def make_app(engine: Engine, start_screen: str = "compose") -> LedgerApp:
+    """The console as tests run it: fixed clock, ids and store label, no cursor blink."""
+    return LedgerApp(
+        engine,
+        clock=lambda: NOW,
+        start_screen=start_screen,
+        store_label=STORE_LABEL,
+        cursor_blink=False,
+        new_transaction_id=draft_ids(),
+    )
+
+
+async def settle(pilot: Pilot[None], rounds: int = 4) -> None:
+    """Let workers finish and their messages (which may start more workers) be handled."""
+    for _ in range(rounds):
+        await pilot.app.workers.wait_for_complete()
+        await pilot.pause()

@@ -1,0 +1,65 @@
+"""The compose screen's rules without a terminal: statuses, field errors, JSON round trip."""
+
+from __future__ import annotations
+
+import json
+from decimal import Decimal
+from pathlib import Path
+
+from ledger_tui.app.draft import LegDraft, check_draft, draft_from_data, draft_to_data
+from ledger_tui.app.entry_pager import EntryPager
+from ledger_tui.domain.money import DEFAULT_CURRENCIES
+from ledger_tui.domain.parse import entry_set_from_data, loads_exact
+
+from .support import fixed_id
+
+SAMPLE = Path(__file__).resolve().parents[2] / "sample_data" / "transaction.json"
+
+
+def _leg(side: str, amount: str, currency: str = "GBP", account: str = "a") -> LegDraft:
+    return LegDraft("le", "ns", "name", currency, account, side, amount)
+
+
+def test_status_names_the_heavier_side_per_currency() -> None:
+    check = check_draft([_leg("debit", "150.00"), _leg("credit", "130")], DEFAULT_CURRENCIES)
+    assert check.status == "Unbalanced: GBP debits exceed credits by 20.00"
+    assert not check.ready
+    balanced = check_draft([_leg("debit", "10"), _leg("credit", "10.00")], DEFAULT_CURRENCIES)
+    assert balanced.status == "Balanced" and balanced.ready
+
+
+def test_field_errors_come_from_the_domain_rules() -> None:
+    drafts = [_leg("debit", "1.005"), _leg("credit", "x", currency="XYZ"), _leg("credit", "-1")]
+    check = check_draft(drafts, DEFAULT_CURRENCIES)
+    assert "more than 2 decimal places" in check.legs[0].errors["amount"]
+    assert "unknown currency" in check.legs[1].errors["currency"]
+    assert "not a plain decimal" in check.legs[1].errors["amount"]
+    assert check.legs[2].errors["amount"]
+    assert "legs to fix: 1, 2, 3" in check.status
+
+
+def test_blank_legs_block_posting_without_shouting() -> None:
+    check = check_draft([LegDraft(), LegDraft(side="credit")], DEFAULT_CURRENCIES)
+    assert check.status.startswith("Empty draft")
+    assert not check.ready
+    assert check.legs[0].errors == {}
+
+
+def test_sample_file_round_trips_through_the_draft() -> None:
+    transaction_id, drafts = draft_from_data(loads_exact(SAMPLE.read_text()))
+    assert transaction_id is None and len(drafts) == 6
+    assert check_draft(drafts, DEFAULT_CURRENCIES).ready
+    data = draft_to_data(fixed_id(7), drafts)
+    text = json.dumps(data)
+    assert '"amount": "100"' in text  # amounts saved as strings, never floats
+    entry_set = entry_set_from_data(loads_exact(text))
+    assert entry_set.transaction_id == fixed_id(7)
+    assert entry_set.legs[0].effective_at is not None
+    assert entry_set.legs[0].amount == Decimal("100.00")
+
+
+def test_pager_keeps_page_starts_and_running_balance() -> None:
+    pager = EntryPager.starting_at(Decimal("5.00"))
+    assert not pager.has_next and not pager.has_previous
+    assert pager.page_loaded([], None) == []
+    assert pager.seen_totals().count == 0

@@ -1,0 +1,175 @@
+"""End-to-end console flows through the engine fixture (SQLite now; Cassandra by parametrising it)."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from pathlib import Path
+
+from textual.widgets import DataTable, Static
+
+from ledger_tui.app.app import LedgerApp
+from ledger_tui.app.browse_screen import BrowseScreen, month_range
+from ledger_tui.app.chart_screen import ChartScreen
+from ledger_tui.app.compose_screen import ComposeScreen
+from ledger_tui.app.draft import LegDraft
+from ledger_tui.domain.errors import StoreUnavailable
+from ledger_tui.domain.timeutil import TimeRange
+from ledger_tui.engine import Engine
+from ledger_tui.store.sqlite import SqliteStore
+
+from .support import ALICE, NOW, make_app, post_many, post_sample, settle
+
+SIZE = (120, 40)
+TOP_UP = [
+    LegDraft("fintech_uk", "com.fintech.account", "main", "GBP", "ops", "debit", "10.00", "Test transfer"),
+    LegDraft(
+        "fintech_uk", "com.fintech.customer", "current", "GBP", "alice", "credit", "10.00", "Test transfer"
+    ),
+]
+
+
+def _receipt(app: LedgerApp) -> str:
+    return str(app.screen.query_one("#receipt", Static).render())
+
+
+def _rows(app: LedgerApp, selector: str) -> list[list[str]]:
+    table: DataTable[object] = app.screen.query_one(selector, DataTable)
+    return [[str(cell) for cell in table.get_row_at(index)] for index in range(table.row_count)]
+
+
+async def _chart_closing(app: LedgerApp) -> list[str]:
+    rows = _rows(app, "#chart-table")
+    return [row[4] for row in rows if row[1] == "GBP"]
+
+
+async def test_post_then_browse_then_chart(engine: Engine) -> None:
+    await post_sample(engine)
+    app = make_app(engine, "chart")
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        chart = app.screen
+        assert isinstance(chart, ChartScreen)
+        chart.query_one("#chart-named").value = "customer-facing-balance"  # type: ignore[attr-defined]
+        await settle(pilot)
+        before = await _chart_closing(app)
+        assert before[-1] == "1104.25"
+
+        await pilot.press("f2")
+        await settle(pilot)
+        compose = app.screen
+        assert isinstance(compose, ComposeScreen)
+        await compose.set_draft(TOP_UP)
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert "recorded" in _receipt(app) and "duplicate" not in _receipt(app)
+
+        await pilot.press("f3")
+        await settle(pilot)
+        browse = app.screen
+        assert isinstance(browse, BrowseScreen)
+        browse.set_range(month_range("2024-11"))
+        browse.show_entries(ALICE)
+        await settle(pilot)
+        descriptions = [row[4] for row in _rows(app, "#entries")]
+        assert descriptions == ["Account fee", "Test transfer"]  # recorded now (09:30 on the 5th)
+
+        await pilot.press("f4")
+        await settle(pilot)
+        after = await _chart_closing(app)
+        assert after[-1] == "1114.25"
+        assert after[:-1] == before[:-1]
+
+
+async def test_resubmit_reports_duplicate(engine: Engine) -> None:
+    app = make_app(engine, "compose")
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        compose = app.screen
+        assert isinstance(compose, ComposeScreen)
+        await compose.set_draft(TOP_UP)
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert "recorded ·" in _receipt(app) or "· recorded" in _receipt(app)
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert "duplicate" in _receipt(app)
+        await pilot.press("ctrl+n")
+        await settle(pilot)
+        assert _receipt(app) == ""
+    accounts = await engine.accounts()
+    assert ALICE in accounts
+    rows = await engine.balance(ALICE)
+    assert str(rows[0].closing) == "10.00"  # posted once despite two submits
+
+
+async def test_unbalanced_draft_is_not_posted(engine: Engine) -> None:
+    app = make_app(engine, "compose")
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        compose = app.screen
+        assert isinstance(compose, ComposeScreen)
+        short = LegDraft("fintech_uk", "com.fintech.customer", "current", "GBP", "alice", "credit", "9.00")
+        await compose.set_draft([TOP_UP[0], short])
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert _receipt(app) == ""
+    assert await engine.accounts() == []
+
+
+async def test_paging_forward_and_back_returns_same_rows(engine: Engine) -> None:
+    await post_many(engine, 130)
+    app = make_app(engine, "browse")
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        browse = app.screen
+        assert isinstance(browse, BrowseScreen)
+        browse.set_range(TimeRange())
+        browse.show_entries(ALICE)
+        await settle(pilot)
+        first = _rows(app, "#entries")
+        assert len(first) == 100
+        await pilot.press("e", "n")
+        await settle(pilot)
+        second = _rows(app, "#entries")
+        assert len(second) == 30
+        assert second[0][0] > first[-1][0]
+        await pilot.press("p")
+        await settle(pilot)
+        assert _rows(app, "#entries") == first
+        await pilot.press("n")
+        await settle(pilot)
+        assert _rows(app, "#entries") == second
+        # the running balance carries across the page boundary (every row is a credit)
+        assert Decimal(second[0][3]) == Decimal(first[-1][3]) + Decimal(second[0][2])
+        assert second[-1][3] == "215.15"  # 130 x 1.00 + (0.01 + ... + 1.30)
+
+
+class FlakyStore(SqliteStore):
+    """A store whose first connect fails like an unreachable node, then works (a real retry path)."""
+
+    def __init__(self, path: Path) -> None:
+        super().__init__(path)
+        self.attempts = 0
+
+    async def connect(self) -> None:
+        self.attempts += 1
+        if self.attempts == 1:
+            raise StoreUnavailable("no answer from the node")
+        await super().connect()
+
+
+async def test_retry_reconnects_without_restart(tmp_path: Path) -> None:
+    store = FlakyStore(tmp_path / "flaky.sqlite")
+    engine = Engine(store, clock=lambda: NOW)
+    app = make_app(engine, "browse")
+    try:
+        async with app.run_test(size=SIZE) as pilot:
+            await settle(pilot)
+            assert app.connection == "unavailable"
+            assert "unavailable" in app.sub_title
+            await pilot.press("ctrl+r")
+            await settle(pilot)
+            assert str(app.connection) == "connected"
+            assert "The ledger is empty" in str(app.screen.query_one("#empty-state", Static).render())
+    finally:
+        await store.close()
