@@ -309,7 +309,12 @@ def main(argv: list[str] | None = None) -> int:
             from .app.main import run_console
 
             return int(run_console(args))
-        return asyncio.run(_run(args, sys.stdout))
+        code = asyncio.run(_run(args, sys.stdout))
+        if code == EXIT_OK and getattr(args, "open_console", False):
+            from .app.main import run_console
+
+            return int(run_console(args))
+        return code
     except UsageError as error:
         parser.print_usage(sys.stderr)
         print(f"ledger-tui: error: {error}", file=sys.stderr)

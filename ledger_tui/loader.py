@@ -178,10 +178,11 @@ async def run_loader_command(args: argparse.Namespace, out: TextIO) -> int:
 
     code = await _with_engine(args, work)
     if args.command == "demo" and not args.no_console:
-        from .app.main import run_console
-
         args.start_screen = "browse"
-        return int(run_console(args))
+        sample = sample_entry_set().legs[0]  # the origin's main account, in its month
+        assert sample.effective_at is not None
+        args.initial_account = (sample.address, sample.effective_at.strftime("%Y-%m"))
+        args.open_console = True  # the CLI opens it once this event loop has closed
     return code
 
 

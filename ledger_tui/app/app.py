@@ -21,6 +21,7 @@ from textual.screen import Screen
 from textual.worker import Worker, WorkerState
 
 from ..domain.errors import StoreUnavailable
+from ..domain.model import Address
 from ..engine import Engine
 from .browse_screen import BrowseScreen
 from .chart_screen import ChartScreen
@@ -73,8 +74,11 @@ class LedgerApp(App[None]):
         store_label: str | None = None,
         cursor_blink: bool = True,
         new_transaction_id: Callable[[], uuid.UUID] = uuid.uuid4,
+        initial_account: tuple[Address, str] | None = None,
     ) -> None:
         super().__init__()
+        # An (account, bucket) the browse screen opens once the store is ready (the demo's view).
+        self.initial_account = initial_account
         self.engine = engine
         self.clock = clock
         self.start_screen = start_screen if start_screen in self.MODES else "compose"

@@ -156,7 +156,14 @@ class BrowseScreen(LedgerScreen):
         self._loaded.clear()
         tree.loading = True
         self._load_node(tree.root)
-        if self._address is not None:
+        pending = getattr(self.app, "initial_account", None)
+        if pending is not None:
+            self.app.initial_account = None  # type: ignore[attr-defined]
+            address, bucket = pending
+            self.set_range(month_range(bucket))
+            self.show_entries(address)
+            self._reveal = (*address.as_tuple(), bucket)  # walked as the tree's levels arrive
+        elif self._address is not None:
             self._load_first_page()
 
     def ledger_changed(self) -> None:

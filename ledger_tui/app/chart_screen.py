@@ -98,7 +98,11 @@ class ChartScreen(LedgerScreen):
                 )
                 yield Label("or named", classes="control-label")
                 named_select: Select[str] = Select(
-                    [(name, name) for name in named], prompt="named balance…", id="chart-named", compact=True
+                    [(name, name) for name in named],
+                    prompt="named balance…",
+                    value=named[0] if named else Select.BLANK,  # something to draw at once
+                    id="chart-named",
+                    compact=True,
                 )
                 yield named_select
             with Horizontal(classes="control-row"):
@@ -133,11 +137,11 @@ class ChartScreen(LedgerScreen):
         address = self.query_one("#chart-address", Input).value.strip()
         named = self.query_one("#chart-named", Select).value
         target: AddressPattern | str
-        if isinstance(named, str):
-            target, label = named, f"named balance {named}"
-        elif address:
+        if address:  # a typed address wins over the (preselected) named balance
             target = parse_pattern(address)
             label = str(target)
+        elif isinstance(named, str):
+            target, label = named, f"named balance {named}"
         else:
             raise ValueError("choose an address (LE/NS/NAME/CUR/ACCT) or a named balance")
         start_text = self.query_one("#chart-from", Input).value.strip()
@@ -205,6 +209,11 @@ class ChartScreen(LedgerScreen):
         if group == "chart":
             self.query_one("#chart-plot").loading = False
             self.query_one("#chart-status", Static).update("Chart failed — ctrl+r retries.")
+
+    def store_ready(self) -> None:
+        """Draw the preselected named balance the first time the store answers."""
+        if self._request is None and isinstance(self.query_one("#chart-named", Select).value, str):
+            self.action_draw()
 
     def retry(self) -> None:
         """Redraw the last chart."""

@@ -8,6 +8,7 @@ import asyncio
 from ..cli import _named_balances_path, make_engine
 from ..domain.balance import load_named_balances
 from ..domain.errors import LedgerError
+from ..domain.model import Address
 from ..engine import Engine
 
 
@@ -23,10 +24,12 @@ def _load_named_balances(args: argparse.Namespace, engine: Engine) -> str | None
     return None
 
 
-async def _run(engine: Engine, start_screen: str, warning: str | None) -> None:
+async def _run(
+    engine: Engine, start_screen: str, warning: str | None, initial_account: tuple[Address, str] | None
+) -> None:
     from .app import LedgerApp
 
-    app = LedgerApp(engine, start_screen=start_screen)
+    app = LedgerApp(engine, start_screen=start_screen, initial_account=initial_account)
     if warning:
         app.call_later(app.notify, warning, severity="warning")
     try:
@@ -39,5 +42,6 @@ def run_console(args: argparse.Namespace) -> int:
     """Open the console on the store ``args`` names; returns the process exit code."""
     engine = make_engine(args)
     warning = _load_named_balances(args, engine)
-    asyncio.run(_run(engine, str(getattr(args, "start_screen", None) or "compose"), warning))
+    start_screen = str(getattr(args, "start_screen", None) or "compose")
+    asyncio.run(_run(engine, start_screen, warning, getattr(args, "initial_account", None)))
     return 0
