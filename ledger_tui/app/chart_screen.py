@@ -98,12 +98,10 @@ class ChartScreen(LedgerScreen):
                 )
                 yield Label("or named", classes="control-label")
                 named_select: Select[str] = Select(
-                    [(name, name) for name in named],
-                    prompt="named balance…",
-                    value=named[0] if named else Select.BLANK,  # something to draw at once
-                    id="chart-named",
-                    compact=True,
+                    [(name, name) for name in named], prompt="named balance…", id="chart-named", compact=True
                 )
+                if named:
+                    named_select.value = named[0]  # something to draw as soon as the store answers
                 yield named_select
             with Horizontal(classes="control-row"):
                 yield Label("From", classes="control-label")

@@ -173,3 +173,13 @@ async def test_retry_reconnects_without_restart(tmp_path: Path) -> None:
             assert "The ledger is empty" in str(app.screen.query_one("#empty-state", Static).render())
     finally:
         await store.close()
+
+
+async def test_chart_draws_first_named_balance_on_open(engine: Engine) -> None:
+    await post_sample(engine)
+    app = make_app(engine, "chart")
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        assert app.screen.query_one("#chart-named").value == "customer-facing-balance"  # type: ignore[attr-defined]
+        closing = await _chart_closing(app)
+        assert closing and closing[-1] == "1104.25"
