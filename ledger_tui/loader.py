@@ -39,7 +39,7 @@ class LoadStats:
     buckets: set[Any] = field(default_factory=set)
 
     @property
-    def entries_per_second(self) -> float:
+    def throughput(self) -> float:
         """Throughput of the load (entries written or confirmed per second)."""
         return self.entries / self.seconds if self.seconds else 0.0
 
@@ -156,7 +156,7 @@ async def run_load(args: argparse.Namespace, engine: Engine, out: TextIO) -> Loa
         f"loaded: transactions {stats.transactions} (new {stats.transactions - stats.duplicates}, "
         f"already there {stats.duplicates})  entries {stats.entries}  accounts "
         f"{len(stats.accounts)}  buckets {len(stats.buckets)}  seconds {stats.seconds:.1f}  "
-        f"entries/s {stats.entries_per_second:,.0f}\n"
+        f"entries/s {stats.throughput:,.0f}\n"
     )
     return stats
 

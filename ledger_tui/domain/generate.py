@@ -26,13 +26,13 @@ class Entity:
     code: str
     currency: str
     customers: int
-    weight: float
+    weight_pct: int
 
 
 ENTITIES = (
-    Entity("fintech_uk", "GBP", 400, 0.80),
-    Entity("fintech_eu", "EUR", 120, 0.13),
-    Entity("fintech_us", "USD", 60, 0.07),
+    Entity("fintech_uk", "GBP", 400, 80),
+    Entity("fintech_eu", "EUR", 120, 13),
+    Entity("fintech_us", "USD", 60, 7),
 )
 HOUSE = {
     "funding": ("com.fintech.account", "main"),
@@ -79,10 +79,12 @@ class SampleGenerator:
         self._start = until - timedelta(days=round(months * 30.44))
         self._span_ms = int((self._end - self._start) / timedelta(milliseconds=1))
 
-    def _amount(self, currency: str, median: float, spread: float = 0.9) -> Decimal:
-        raw = self._rng.lognormvariate(0, spread) * median
-        quantum = DEFAULT_CURRENCIES.quantum(currency)
-        return max(quantum, Decimal(repr(round(raw, 2))).quantize(quantum))
+    def _amount(self, currency: str, median_major: int, spread_pct: int = 90) -> Decimal:
+        """A log-normal amount around ``median_major`` units, born as whole minor units."""
+        digits = DEFAULT_CURRENCIES.digits(currency)
+        scale = 10**digits
+        minor = round(self._rng.lognormvariate(0, spread_pct / 100) * median_major * scale)
+        return Decimal(max(1, minor)).scaleb(-digits)
 
     def _moment(self) -> datetime:
         return self._start + timedelta(milliseconds=self._rng.randrange(self._span_ms))
@@ -97,7 +99,7 @@ class SampleGenerator:
         return other if other < number else other + 1
 
     def _entity(self) -> Entity:
-        return self._rng.choices(ENTITIES, weights=[e.weight for e in ENTITIES])[0]
+        return self._rng.choices(ENTITIES, weights=[e.weight_pct for e in ENTITIES])[0]
 
     def funding(self) -> EntrySet:
         """Opening capital for every entity: the first set of every generated ledger."""
@@ -144,7 +146,7 @@ class SampleGenerator:
                 Leg(_house(entity, "fees"), Side.CREDIT, fee, "Foreign transaction fee", when),
             ]
         elif kind == "salary":
-            amount = self._amount(cur, 2400, 0.35)
+            amount = self._amount(cur, 2400, 35)
             legs = [
                 Leg(_house(entity, "payroll"), Side.DEBIT, amount, "Salary inbound", when),
                 Leg(customer, Side.CREDIT, amount, "Salary", when),
@@ -163,14 +165,14 @@ class SampleGenerator:
                 Leg(_house(entity, "fees"), Side.CREDIT, amount, "Monthly account fee", when),
             ]
         elif kind == "interest":
-            amount = self._amount(cur, 3.2, 0.6)
+            amount = self._amount(cur, 3, 60)
             legs = [
                 Leg(_house(entity, "interest"), Side.DEBIT, amount, "Interest paid", when),
                 Leg(customer, Side.CREDIT, amount, "Interest", when),
             ]
         elif kind == "split_bill":
             payers = self._rng.randint(2, 5)  # 3 to 6 legs in all
-            shares = [self._amount(cur, 22, 0.4) for _ in range(payers)]
+            shares = [self._amount(cur, 22, 40) for _ in range(payers)]
             # Distinct payers, never the collector.
             others = self._rng.sample(range(entity.customers - 1), payers)
             legs = [
@@ -181,7 +183,7 @@ class SampleGenerator:
             ]
             legs.append(Leg(customer, Side.CREDIT, sum(shares, Decimal(0)), "Split bill collected", when))
         elif kind == "utilities":
-            amount = self._amount(cur, 900, 0.3)
+            amount = self._amount(cur, 900, 30)
             legs = [
                 Leg(_house(entity, "utilities"), Side.DEBIT, amount, "Electricity bill", when),
                 Leg(_house(entity, "funding"), Side.CREDIT, amount, "Paid utilities", when),

@@ -9,7 +9,6 @@ and a retried submission is still stored exactly once.
 from __future__ import annotations
 
 import asyncio
-import json
 import re
 import uuid
 from datetime import datetime, timedelta
@@ -26,13 +25,9 @@ from ..domain.model import Address, Entry, RecordedTransaction, Side
 from ..domain.timeutil import MAX_EPOCH_MS, TimeRange, bucket_of, from_epoch_ms, to_epoch_ms
 from . import aio
 from .base import Page, PageToken, RecordOutcome, Store, StoreInfo
-from .tree import tree_rows
+from .rows import ENTRY_COLUMNS, parent_key, tree_rows
 from .url import CassandraUrl
 
-_ENTRY_COLUMNS = (
-    "legal_entity, namespace, name, currency, account_id, time_bucket, effective_at, "
-    "transaction_id, leg, side, amount, description, recorded_at"
-)
 _ADDRESS_WHERE = "legal_entity = ? AND namespace = ? AND name = ? AND currency = ? AND account_id = ?"
 STATEMENTS = {
     "claim": "INSERT INTO {ks}.transactions (transaction_id, payload_hash, legs, leg_count, recorded_at) "
@@ -40,14 +35,14 @@ STATEMENTS = {
     "get_transaction": "SELECT transaction_id, payload_hash, legs, recorded_at FROM {ks}.transactions "
     "WHERE transaction_id = ?",
     "scan_transactions": "SELECT transaction_id, payload_hash, legs, recorded_at FROM {ks}.transactions",
-    "insert_entry": f"INSERT INTO {{ks}}.ledger_entries ({_ENTRY_COLUMNS}) "
+    "insert_entry": f"INSERT INTO {{ks}}.ledger_entries ({ENTRY_COLUMNS}) "
     "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
     "insert_tree": "INSERT INTO {ks}.account_tree (parent, child) VALUES (?, ?)",
     "insert_bucket": "INSERT INTO {ks}.account_buckets "
     "(legal_entity, namespace, name, currency, account_id, time_bucket) VALUES (?, ?, ?, ?, ?, ?)",
     "children": "SELECT child FROM {ks}.account_tree WHERE parent = ?",
     "buckets": f"SELECT time_bucket FROM {{ks}}.account_buckets WHERE {_ADDRESS_WHERE}",
-    "entries": f"SELECT {_ENTRY_COLUMNS} FROM {{ks}}.ledger_entries WHERE {_ADDRESS_WHERE} "
+    "entries": f"SELECT {ENTRY_COLUMNS} FROM {{ks}}.ledger_entries WHERE {_ADDRESS_WHERE} "
     "AND time_bucket = ? AND effective_at >= ? AND effective_at < ?",
 }
 _TRANSIENT = (NoHostAvailable, DriverException, OSError)
@@ -63,10 +58,6 @@ def _utc(moment: datetime) -> datetime:
 def _unavailable(error: BaseException) -> StoreUnavailable:
     text = str(error).splitlines()[0] if str(error) else ""
     return StoreUnavailable(f"Cassandra did not answer ({type(error).__name__}): {text[:300]}")
-
-
-def _parent_key(parent: tuple[str, ...]) -> str:
-    return json.dumps(list(parent), separators=(",", ":"))
 
 
 def _entry_from_row(row: tuple[Any, ...]) -> Entry:
@@ -254,7 +245,7 @@ class CassandraStore(Store):
                 ),
             )
         index_rows: list[tuple[Any, ...]] = [
-            ("tree", _parent_key(parent), child) for parent, child in tree_rows(e.address for e in entries)
+            ("tree", key, child) for key, child in tree_rows(e.address for e in entries)
         ]
         index_rows += list({("bucket", *e.address.as_tuple(), bucket_of(e.effective_at)) for e in entries})
         fresh = [key for key in index_rows if not use_cache or key not in self._known_index]
@@ -281,7 +272,7 @@ class CassandraStore(Store):
     async def list_children(
         self, parent: tuple[str, ...], page_size: int = 500, token: PageToken | None = None
     ) -> Page[str]:
-        rows, state = await self._page("children", (_parent_key(parent),), page_size, token)
+        rows, state = await self._page("children", (parent_key(parent),), page_size, token)
         return Page([row[0] for row in rows], None if state is None else PageToken(state))
 
     async def list_buckets(self, address: Address) -> list[str]:

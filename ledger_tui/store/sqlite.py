@@ -7,7 +7,6 @@ event loop never blocks on disk I/O and writes are serialised exactly as a singl
 from __future__ import annotations
 
 import asyncio
-import json
 import sqlite3
 import uuid
 from collections.abc import Callable, Sequence
@@ -20,7 +19,7 @@ from ..domain.errors import ConflictingResubmission, StoreUnavailable
 from ..domain.model import Address, Entry, RecordedTransaction, Side
 from ..domain.timeutil import TimeRange, bucket_of, from_epoch_ms, to_epoch_ms
 from .base import Page, PageToken, RecordOutcome, Store, StoreInfo
-from .tree import tree_rows
+from .rows import ENTRY_COLUMNS, parent_key, tree_rows
 
 T = TypeVar("T")
 
@@ -73,11 +72,7 @@ CREATE TRIGGER IF NOT EXISTS transactions_no_delete BEFORE DELETE ON transaction
 BEGIN SELECT RAISE(ABORT, 'transactions are immutable'); END;
 """
 
-_ENTRY_COLUMNS = (
-    "legal_entity, namespace, name, currency, account_id, time_bucket, effective_at, "
-    "transaction_id, leg, side, amount, description, recorded_at"
-)
-_INSERT_ENTRY = f"INSERT INTO ledger_entries ({_ENTRY_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)"
+_INSERT_ENTRY = f"INSERT INTO ledger_entries ({ENTRY_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)"
 _INSERT_TRANSACTION = (
     "INSERT INTO transactions (transaction_id, payload_hash, legs, leg_count, recorded_at) VALUES (?,?,?,?,?)"
 )
@@ -90,7 +85,7 @@ _INSERT_BUCKET = (
     "(legal_entity, namespace, name, currency, account_id, time_bucket) VALUES (?,?,?,?,?,?)"
 )
 _SELECT_ENTRIES = (
-    f"SELECT {_ENTRY_COLUMNS} FROM ledger_entries "
+    f"SELECT {ENTRY_COLUMNS} FROM ledger_entries "
     "WHERE legal_entity = ? AND namespace = ? AND name = ? AND currency = ? AND account_id = ? "
     "AND time_bucket = ? AND effective_at >= ? AND effective_at < ? "
     "AND (effective_at, transaction_id, leg) > (?, ?, ?) "
@@ -98,10 +93,6 @@ _SELECT_ENTRIES = (
 )
 _FAR_FUTURE_MS = 2**62
 _NO_ROW_YET = (-_FAR_FUTURE_MS, "", -1)
-
-
-def _parent_key(parent: tuple[str, ...]) -> str:
-    return json.dumps(list(parent), separators=(",", ":"))
 
 
 def _entry_from_row(row: Sequence[Any]) -> Entry:
@@ -220,7 +211,7 @@ class SqliteStore(Store):
             connection.executemany(_INSERT_ENTRY, [_entry_row(entry) for entry in entries])
             connection.executemany(
                 _INSERT_TREE,
-                [(_parent_key(parent), child) for parent, child in tree_rows(e.address for e in entries)],
+                list(tree_rows(e.address for e in entries)),
             )
             connection.executemany(
                 _INSERT_BUCKET,
@@ -246,7 +237,7 @@ class SqliteStore(Store):
         rows = await self._run(
             lambda c: c.execute(
                 "SELECT child FROM account_tree WHERE parent = ? AND child > ? ORDER BY child LIMIT ?",
-                (_parent_key(parent), after, page_size + 1),
+                (parent_key(parent), after, page_size + 1),
             ).fetchall()
         )
         children = [row[0] for row in rows[:page_size]]
