@@ -17,8 +17,28 @@ if TYPE_CHECKING:
     from .app import LedgerApp
 
 
+#: Worker groups that only read for display: leaving the screen cancels them (posts always finish).
+CANCEL_ON_LEAVE = frozenset({"accounts", "chart", "entries"})
+
+
 class LedgerScreen(Screen[None]):
     """A screen that reads the ledger through the app's engine."""
+
+    _rerun_on_return = False
+
+    def on_screen_suspend(self) -> None:
+        """Leaving cancels this screen's reads: nothing keeps querying for a screen nobody sees."""
+        for worker in list(self.app.workers):
+            if worker.node is self and worker.group in CANCEL_ON_LEAVE and worker.is_running:
+                worker.cancel()
+                self._rerun_on_return = True
+
+    def on_screen_resume(self) -> None:
+        """Coming back repeats any read that leaving cancelled."""
+        if self._rerun_on_return:
+            self._rerun_on_return = False
+            if self.store_is_ready:
+                self.retry()
 
     @property
     def ledger_app(self) -> LedgerApp:

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 from textual.widgets import DataTable, Static
 
@@ -183,3 +185,50 @@ async def test_chart_draws_first_named_balance_on_open(engine: Engine) -> None:
         assert app.screen.query_one("#chart-named").value == "customer-facing-balance"  # type: ignore[attr-defined]
         closing = await _chart_closing(app)
         assert closing and closing[-1] == "1104.25"
+
+
+class GatedStore(SqliteStore):
+    """A real SQLite store whose partition reads wait at a gate, to hold a query in flight."""
+
+    def __init__(self, path: Path) -> None:
+        super().__init__(path)
+        self.gate = asyncio.Event()
+        self.gate.set()
+        self.reads_started = 0
+
+    async def fetch_bucket(self, *args: Any, **kwargs: Any) -> Any:
+        self.reads_started += 1
+        await self.gate.wait()
+        return await super().fetch_bucket(*args, **kwargs)
+
+
+async def test_leaving_a_screen_cancels_its_query_and_returning_reruns_it(tmp_path: Path) -> None:
+    store = GatedStore(tmp_path / "gated.sqlite")
+    engine = Engine(store, clock=lambda: NOW)
+    await store.connect()
+    await store.apply_schema()
+    await post_sample(engine)
+    app = make_app(engine, "browse")
+    try:
+        async with app.run_test(size=SIZE) as pilot:
+            await settle(pilot)
+            browse = app.screen
+            assert isinstance(browse, BrowseScreen)
+            store.gate.clear()
+            browse.show_entries(ALICE)
+            await pilot.pause()
+            entries_workers = [w for w in app.workers if w.group == "entries"]
+            assert entries_workers and all(w.is_running for w in entries_workers)
+            assert store.reads_started >= 1
+
+            await pilot.press("f2")  # leave browse while its query waits
+            await pilot.pause()
+            assert all(w.is_cancelled for w in entries_workers)
+
+            store.gate.set()
+            await pilot.press("f3")  # come back: the query runs again
+            await settle(pilot)
+            descriptions = [row[4] for row in _rows(app, "#entries")]
+            assert descriptions == ["Alice deposit", "Card fee", "Salary", "Account fee"]
+    finally:
+        await store.close()
