@@ -97,3 +97,18 @@ def test_page_token_hides_its_state() -> None:
     from ledger_tui.store.base import PageToken
 
     assert repr(PageToken(b"secret-partition-key")) == "PageToken(<opaque>)"
+
+
+def test_sqlite_next_page_seeks_to_the_last_key(tmp_path: Path) -> None:
+    """Deep pages must not scan from the range start (page N once cost O(N) on SQLite)."""
+    from ledger_tui.store.sqlite import _SELECT_NEXT_ENTRIES, SCHEMA
+
+    connection = sqlite3.connect(tmp_path / "plan.sqlite")
+    connection.executescript(SCHEMA)
+    plan = connection.execute(
+        "EXPLAIN QUERY PLAN " + _SELECT_NEXT_ENTRIES,
+        ("a", "b", "c", "GBP", "d", "2024-09", 1, "x", 0, 2, 100),
+    ).fetchall()
+    connection.close()
+    detail = " ".join(str(row[-1]) for row in plan)
+    assert "USING PRIMARY KEY" in detail and "(effective_at,transaction_id,leg)>" in detail, detail
