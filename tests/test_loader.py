@@ -88,5 +88,8 @@ def test_generated_mix_has_the_stated_shape() -> None:
     )
     sizes = sorted(partitions.values())
     assert sizes[-1] >= 20 * statistics.median(sizes)  # a few hot partitions, most small
+    months = Counter((leg.effective_at or UNTIL).strftime("%Y-%m") for s in generated[1:] for leg in s.legs)
+    ordered = [months[m] for m in sorted(months)]
+    assert sum(ordered[-2:]) > 4 * sum(ordered[:2])  # a growing fintech: recent months are busiest
     descriptions = {leg.description for s in generated for leg in s.legs}
     assert {"Salary", "Monthly account fee", "Interest"} <= descriptions
