@@ -17,7 +17,7 @@ from typing import Any
 
 from cassandra import ConsistencyLevel, DriverException, InvalidRequest
 from cassandra.cluster import EXEC_PROFILE_DEFAULT, Cluster, ExecutionProfile, NoHostAvailable
-from cassandra.policies import DCAwareRoundRobinPolicy, TokenAwarePolicy
+from cassandra.policies import DCAwareRoundRobinPolicy, ExponentialReconnectionPolicy, TokenAwarePolicy
 from cassandra.query import BatchStatement, BatchType, PreparedStatement, tuple_factory
 
 from ..domain.errors import ConflictingResubmission, LedgerError, StoreUnavailable
@@ -124,8 +124,11 @@ class CassandraStore(Store):
         )
 
     async def connect(self) -> None:
+        """Connect, or reconnect when every host is down (so 'retry' works once a node is back)."""
         if self._session is not None:
-            return
+            if not self._all_hosts_down():
+                return
+            await self.close()
         url = self._url
         profile = ExecutionProfile(
             load_balancing_policy=TokenAwarePolicy(DCAwareRoundRobinPolicy(local_dc=url.local_dc)),
@@ -141,6 +144,8 @@ class CassandraStore(Store):
             execution_profiles={EXEC_PROFILE_DEFAULT: profile},
             connect_timeout=min(url.timeout_s, 5),
             control_connection_timeout=url.timeout_s,
+            # The default backoff grows to 10 minutes; an operator waiting on a node wants seconds.
+            reconnection_policy=ExponentialReconnectionPolicy(0.5, 5.0),
         )
         try:
             self._session = await asyncio.to_thread(cluster.connect)
@@ -148,6 +153,10 @@ class CassandraStore(Store):
             await asyncio.to_thread(cluster.shutdown)
             raise _unavailable(error) from None
         self._cluster = cluster
+
+    def _all_hosts_down(self) -> bool:
+        hosts = [] if self._cluster is None else self._cluster.metadata.all_hosts()
+        return not any(host.is_up for host in hosts)
 
     async def close(self) -> None:
         cluster, self._cluster, self._session = self._cluster, None, None
