@@ -46,13 +46,19 @@ class NodeInfo:
 
 
 def previous_bucket(bucket: str) -> str:
-    """The month before ``bucket``."""
-    return bucket_of(bucket_start(bucket) - timedelta(days=1))
+    """The month before ``bucket`` (January of year 1 has none: it stays put)."""
+    return bucket if bucket == "0001-01" else bucket_of(bucket_start(bucket) - timedelta(days=1))
 
 
 def month_range(bucket: str) -> TimeRange:
-    """The half-open range of one month bucket."""
-    return TimeRange(bucket_start(bucket), bucket_start(next_bucket(bucket)))
+    """The half-open range of one month bucket (December 9999 is open-ended: no year 10000)."""
+    last = bucket == "9999-12"
+    return TimeRange(bucket_start(bucket), None if last else bucket_start(next_bucket(bucket)))
+
+
+def next_month_capped(bucket: str) -> str:
+    """The month after ``bucket``; December 9999 has none, so it stays put."""
+    return bucket if bucket == "9999-12" else next_bucket(bucket)
 
 
 def range_bucket(time_range: TimeRange) -> str | None:
@@ -180,9 +186,11 @@ class BrowseScreen(LedgerScreen):
             self.store_ready()
 
     def retry(self) -> None:
-        """Repeat the entries query if one is shown, else reload the tree."""
+        """Repeat the entries query if one is shown (or was asked for), else reload the tree."""
         if self._address is not None and self._pager is not None:
             self._load_page(self._address, self._range, self._pager.current, first=False)
+        elif self._address is not None:  # the first page never arrived: ask again, keep the tree
+            self._load_first_page()
         else:
             self.store_ready()
 
@@ -473,7 +481,7 @@ class BrowseScreen(LedgerScreen):
         start = self._range.start
         bucket = bucket_of(start) if start is not None else bucket_of(self.ledger_app.clock())
         if start is not None and range_bucket(self._range) is not None:
-            bucket = previous_bucket(bucket) if step < 0 else next_bucket(bucket)
+            bucket = previous_bucket(bucket) if step < 0 else next_month_capped(bucket)
         self.set_range(month_range(bucket))
         if self._address is not None:
             self._load_first_page()

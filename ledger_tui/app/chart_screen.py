@@ -20,7 +20,7 @@ from textual_plotext import PlotextPlot
 
 from ..domain.balance import AddressPattern, parse_pattern
 from ..domain.errors import ValidationError
-from ..domain.periods import Granularity
+from ..domain.periods import Granularity, periods
 from ..domain.timeutil import TimeRange, bucket_of, bucket_start, next_bucket, parse_instant
 from ..engine import PeriodBalance
 from .failures import with_timeout
@@ -125,7 +125,6 @@ class ChartScreen(LedgerScreen):
 
     def on_mount(self) -> None:
         """Start with an empty plot."""
-        super().on_mount()
         self._replot()
 
     # -- requests ----------------------------------------------------------------------------
@@ -150,6 +149,7 @@ class ChartScreen(LedgerScreen):
         if time_range.is_empty:
             raise ValueError("the range is empty: To must be after From")
         granularity = Granularity(str(self.query_one("#chart-granularity", Select).value))
+        periods(time_range, granularity)  # refuses, with the reason, ranges with too many points
         return ChartRequest(target, label, time_range, granularity)
 
     def action_draw(self) -> None:

@@ -19,7 +19,7 @@ from textual.dom import DOMNode
 from textual.message import Message
 from textual.widgets import Footer, Header, Input, Label, Select, Static
 
-from ..domain.errors import LedgerError
+from ..domain.errors import ConflictingResubmission, LedgerError
 from ..domain.model import ADDRESS_FIELDS, Address, EntrySet, Receipt
 from ..domain.parse import entry_set_from_data, loads_exact
 from .draft import DraftCheck, LegDraft, check_draft, draft_from_data, draft_to_data
@@ -100,7 +100,6 @@ class ComposeScreen(LedgerScreen):
 
     def on_mount(self) -> None:
         """Show the draft id and the initial (empty) verdict."""
-        super().on_mount()
         self._show_draft_id()
         self.call_after_refresh(self.recheck)
 
@@ -113,6 +112,10 @@ class ComposeScreen(LedgerScreen):
 
     def store_ready(self) -> None:
         """Fetch known accounts for completions."""
+        self.load_accounts()
+
+    def rerun_reads(self) -> None:
+        """Coming back only reloads completions: a post is retried by the operator, never implicitly."""
         self.load_accounts()
 
     def retry(self) -> None:
@@ -301,6 +304,13 @@ class ComposeScreen(LedgerScreen):
         widget = self.query_one("#receipt", Static)
         widget.loading = False
         widget.add_class("-failed")
+        if isinstance(error, ConflictingResubmission):
+            widget.update(
+                f"[b]Not posted[/b]: transaction {self._transaction_id} is already recorded with a "
+                "different entry set (nothing was changed).\n"
+                "Undo your edits to confirm the original, or ctrl+n to post this as a new transaction."
+            )
+            return
         title, reason = describe_failure(error)
         widget.update(
             f"[b]Not confirmed[/b] ({title}): {reason}\n"
@@ -316,10 +326,13 @@ class ComposeScreen(LedgerScreen):
     async def _load_from(self, path: str | None) -> None:
         if not path:
             return
+        if self._posting:  # the post in flight owns the current id; loading would replace it
+            self.notify("Wait for the post to finish before loading a file.", severity="warning")
+            return
         try:
             data = loads_exact(Path(path).expanduser().read_text())
             transaction_id, drafts = draft_from_data(data)
-        except (OSError, ValueError) as error:
+        except (OSError, ValueError, RecursionError, RuntimeError, LedgerError) as error:
             self.notify(str(error), title="Cannot load", severity="error")
             return
         if not drafts:
@@ -339,7 +352,7 @@ class ComposeScreen(LedgerScreen):
         text = json.dumps(draft_to_data(self._transaction_id, self._drafts()), indent=2) + "\n"
         try:
             Path(path).expanduser().write_text(text)
-        except OSError as error:
+        except (OSError, RuntimeError) as error:
             self.notify(str(error), title="Cannot save", severity="error")
             return
         self._last_path = path

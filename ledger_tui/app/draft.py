@@ -193,6 +193,9 @@ def draft_from_data(data: object) -> tuple[uuid.UUID | None, list[LegDraft]]:
     for index, raw in enumerate(data["entries"]):
         if not isinstance(raw, Mapping):
             raise ValueError(f"entries[{index}] must be an object")
+        side = raw.get("type", raw.get("side"))
+        if side not in ("debit", "credit"):  # never guess a side: a wrong one moves money the wrong way
+            raise ValueError(f"entries[{index}].type must be debit or credit, not {side!r}")
         address = raw.get("address")
         parts = address if isinstance(address, Mapping) else {}
         effective = ""
@@ -205,7 +208,7 @@ def draft_from_data(data: object) -> tuple[uuid.UUID | None, list[LegDraft]]:
         drafts.append(
             LegDraft(
                 **{name: str(parts.get(name, "")) for name in ADDRESS_FIELDS},
-                side=str(raw.get("type", raw.get("side", "debit"))),
+                side=str(side),
                 amount="" if raw.get("amount") is None else str(raw.get("amount")),
                 description=str(raw.get("description", "")),
                 effective=effective,

@@ -34,11 +34,15 @@ class LedgerScreen(Screen[None]):
                 self._rerun_on_return = True
 
     def on_screen_resume(self) -> None:
-        """Coming back repeats any read that leaving cancelled."""
+        """Coming back repeats any read that leaving cancelled (never a write)."""
         if self._rerun_on_return:
             self._rerun_on_return = False
             if self.store_is_ready:
-                self.retry()
+                self.rerun_reads()
+
+    def rerun_reads(self) -> None:
+        """Repeat the reads this screen shows; unlike ``retry`` it must never post anything."""
+        self.retry()
 
     @property
     def ledger_app(self) -> LedgerApp:

@@ -25,12 +25,19 @@ def _floor(moment: datetime, granularity: Granularity) -> datetime:
     return bucket_start(bucket_of(moment))
 
 
+_END_OF_TIME = datetime.max.replace(tzinfo=UTC)
+
+
 def _step(moment: datetime, granularity: Granularity) -> datetime:
-    if granularity is Granularity.DAY:
-        return moment + timedelta(days=1)
-    if granularity is Granularity.WEEK:
-        return moment + timedelta(days=7)
-    return bucket_start(next_bucket(bucket_of(moment)))
+    """Start of the next period; the end of representable time when there is none (year 9999)."""
+    try:
+        if granularity is Granularity.DAY:
+            return moment + timedelta(days=1)
+        if granularity is Granularity.WEEK:
+            return moment + timedelta(days=7)
+        return bucket_start(next_bucket(bucket_of(moment)))
+    except (OverflowError, ValueError):
+        return _END_OF_TIME
 
 
 MAX_PERIODS = 5000

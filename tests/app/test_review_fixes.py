@@ -1,0 +1,121 @@
+"""Regressions found in review: implicit re-posts, conflict wording, year-9999 months, bad files."""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+
+import pytest
+from textual.widgets import Static
+
+from ledger_tui.app.browse_screen import month_range, previous_bucket
+from ledger_tui.app.compose_screen import ComposeScreen
+from ledger_tui.app.draft import draft_from_data
+from ledger_tui.domain.errors import StoreUnavailable
+from ledger_tui.domain.model import RecordedTransaction
+from ledger_tui.domain.periods import Granularity, periods
+from ledger_tui.domain.timeutil import TimeRange, parse_instant
+from ledger_tui.engine import Engine
+from ledger_tui.store.base import RecordOutcome
+from ledger_tui.store.sqlite import SqliteStore
+
+from .support import NOW, make_app, settle
+from .test_flows import SIZE, TOP_UP
+
+
+class FailFirstPostStore(SqliteStore):
+    """A real SQLite store whose first write fails as an unreachable node would."""
+
+    def __init__(self, path: Path) -> None:
+        super().__init__(path)
+        self.record_calls = 0
+
+    async def record(self, transaction: RecordedTransaction) -> RecordOutcome:
+        self.record_calls += 1
+        if self.record_calls == 1:
+            raise StoreUnavailable("no answer from the node")
+        return await super().record(transaction)
+
+
+def _receipt(screen: ComposeScreen) -> str:
+    return str(screen.query_one("#receipt", Static).render())
+
+
+async def test_returning_to_compose_never_reposts_a_failed_draft(tmp_path: Path) -> None:
+    store = FailFirstPostStore(tmp_path / "ledger.sqlite")
+    app = make_app(Engine(store, clock=lambda: NOW), "compose")
+    try:
+        async with app.run_test(size=SIZE) as pilot:
+            await settle(pilot)
+            compose = app.screen
+            assert isinstance(compose, ComposeScreen)
+            await compose.set_draft(TOP_UP)
+            await pilot.press("ctrl+s")
+            await settle(pilot)
+            assert store.record_calls == 1 and "Not confirmed" in _receipt(compose)
+            await pilot.press("ctrl+r")  # the store was marked unavailable: this only reconnects
+            await settle(pilot)
+            assert app.connection == "connected" and store.record_calls == 1
+            compose._rerun_on_return = True  # as if a read was cancelled when the screen was left
+            compose.on_screen_resume()
+            await settle(pilot)
+            assert store.record_calls == 1  # only the operator's ctrl+s / ctrl+r posts again
+    finally:
+        await store.close()
+
+
+async def test_conflicting_resubmission_is_explained(engine: Engine) -> None:
+    app = make_app(engine, "compose")
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        compose = app.screen
+        assert isinstance(compose, ComposeScreen)
+        await compose.set_draft(TOP_UP)
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert "recorded" in _receipt(compose)
+        edited = [dataclasses.replace(leg, amount="11.00") for leg in TOP_UP]
+        await compose.set_draft(edited, compose._transaction_id)  # same id, other amounts
+        await settle(pilot)
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        text = _receipt(compose)
+        assert "already recorded with a different entry set" in text and "ctrl+n" in text
+
+
+def test_months_at_the_ends_of_time_do_not_crash() -> None:
+    assert month_range("9999-12") == TimeRange(parse_instant("9999-12-01"), None)
+    assert previous_bucket("0001-01") == "0001-01"
+    last = periods(TimeRange(parse_instant("9999-10-01"), parse_instant("9999-12-31")), Granularity.MONTH)
+    assert len(last) == 3 and last[-1].end == parse_instant("9999-12-31")
+
+
+@pytest.mark.parametrize("side", ["CREDIT", None, "refund"])
+def test_loaded_file_with_unknown_side_is_refused(side: object) -> None:
+    entry = {"address": {"legal_entity": "a"}, "amount": "1.00", "type": side}
+    with pytest.raises(ValueError, match=r"entries\[0\]\.type must be debit or credit"):
+        draft_from_data({"entries": [entry]})
+
+
+async def test_unreadable_draft_file_is_a_notice_not_a_crash(engine: Engine, tmp_path: Path) -> None:
+    nested = tmp_path / "nested.json"
+    nested.write_text("[" * 100_000)
+    app = make_app(engine, "compose")
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        compose = app.screen
+        assert isinstance(compose, ComposeScreen)
+        await compose._load_from(str(nested))
+        await compose._load_from("~no_such_user_anywhere/x.json")
+        compose._save_to("~no_such_user_anywhere/x.json")
+        await settle(pilot)
+        titles = [n.title for n in app._notifications]
+        assert titles.count("Cannot load") == 2 and titles.count("Cannot save") == 1
+        assert app.is_running
+
+
+def test_next_month_stops_at_year_9999() -> None:
+    from ledger_tui.app.browse_screen import next_month_capped
+
+    assert next_month_capped("9999-12") == "9999-12"
+    assert next_month_capped("2024-12") == "2025-01"
