@@ -86,6 +86,7 @@ class LedgerApp(App[None]):
         self.cursor_blink = cursor_blink
         self.new_transaction_id = new_transaction_id
         self._screens: list[LedgerScreen] = []
+        self._retry_after_connect: LedgerScreen | None = None
 
     # -- start-up and connection -------------------------------------------------------------
 
@@ -107,8 +108,14 @@ class LedgerApp(App[None]):
     def on_ledger_app_store_connected(self, _: StoreConnected) -> None:
         """Mark the store up and let every screen load."""
         self.connection = "connected"
+        retry_on, self._retry_after_connect = self._retry_after_connect, None
+        if retry_on is not self.screen:
+            retry_on = None
         for screen in list(self._screens):
-            screen.store_ready()
+            if screen is retry_on:
+                screen.retry()  # ctrl+r promised a retry (which reloads too), not just a reconnect
+            else:
+                screen.store_ready()
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         """A failed connect leaves the app running with the store marked unavailable."""
@@ -151,6 +158,7 @@ class LedgerApp(App[None]):
         """Reconnect when the store is down, else repeat the current screen's query."""
         if self.connection != "connected":
             self.connection = "connecting"
+            self._retry_after_connect = self.screen if isinstance(self.screen, LedgerScreen) else None
             self.connect_store()
         elif isinstance(self.screen, LedgerScreen):
             self.screen.retry()

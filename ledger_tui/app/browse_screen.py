@@ -106,9 +106,15 @@ class BrowseScreen(LedgerScreen):
         """A page of entries (and, for a first page, the opening balance) arrived."""
 
         def __init__(
-            self, address: Address, time_range: TimeRange, page: Page[Entry], opening: Decimal | None
+            self,
+            request: int,
+            address: Address,
+            time_range: TimeRange,
+            page: Page[Entry],
+            opening: Decimal | None,
         ) -> None:
             super().__init__()
+            self.request = request
             self.address = address
             self.time_range = time_range
             self.page = page
@@ -116,6 +122,7 @@ class BrowseScreen(LedgerScreen):
 
     def __init__(self) -> None:
         super().__init__()
+        self._page_request = 0  # numbers page reads: only the latest one's answer is shown
         self._loaded: set[int] = set()
         self._address: Address | None = None
         self._range = TimeRange()
@@ -306,11 +313,12 @@ class BrowseScreen(LedgerScreen):
 
     def _load_page(self, address: Address, time_range: TimeRange, start: PageStart, *, first: bool) -> None:
         self.query_one("#entries", DataTable).loading = True
-        self.fetch_page(address, time_range, start.token, first)
+        self._page_request += 1
+        self.fetch_page(self._page_request, address, time_range, start.token, first)
 
     @work(exclusive=True, group="entries", exit_on_error=False)
     async def fetch_page(
-        self, address: Address, time_range: TimeRange, token: PageToken | None, first: bool
+        self, request: int, address: Address, time_range: TimeRange, token: PageToken | None, first: bool
     ) -> None:
         """One page of entries; a first page also reads the opening balance before the range."""
         opening: Decimal | None = None
@@ -322,12 +330,12 @@ class BrowseScreen(LedgerScreen):
                     if row.currency == address.currency:
                         opening = row.closing
         page = await with_timeout(self.engine.entries(address, time_range, ENTRY_PAGE_SIZE, token))
-        self.post_message(self.PageLoaded(address, time_range, page, opening))
+        self.post_message(self.PageLoaded(request, address, time_range, page, opening))
 
     def on_browse_screen_page_loaded(self, message: PageLoaded) -> None:
         """Replace the table with the new page and update the partition panel."""
-        if message.address != self._address or message.time_range != self._range:
-            return  # an answer for a selection the operator has already left
+        if message.request != self._page_request:
+            return  # an answer to a read the operator has since replaced (another page, account, range)
         if message.opening is not None or self._pager is None:
             self._pager = EntryPager.starting_at(message.opening or Decimal(0))
         pager = self._pager

@@ -53,7 +53,7 @@ async def test_returning_to_compose_never_reposts_a_failed_draft(tmp_path: Path)
             await pilot.press("ctrl+s")
             await settle(pilot)
             assert store.record_calls == 1 and "Not confirmed" in _receipt(compose)
-            await pilot.press("ctrl+r")  # the store was marked unavailable: this only reconnects
+            app.connect_store()  # reconnected from elsewhere (e.g. ctrl+r on another screen)
             await settle(pilot)
             assert app.connection == "connected" and store.record_calls == 1
             compose._rerun_on_return = True  # as if a read was cancelled when the screen was left
@@ -119,3 +119,22 @@ def test_next_month_stops_at_year_9999() -> None:
 
     assert next_month_capped("9999-12") == "9999-12"
     assert next_month_capped("2024-12") == "2025-01"
+
+
+async def test_ctrl_r_after_an_unavailable_post_reconnects_and_posts(tmp_path: Path) -> None:
+    store = FailFirstPostStore(tmp_path / "ledger.sqlite")
+    app = make_app(Engine(store, clock=lambda: NOW), "compose")
+    try:
+        async with app.run_test(size=SIZE) as pilot:
+            await settle(pilot)
+            compose = app.screen
+            assert isinstance(compose, ComposeScreen)
+            await compose.set_draft(TOP_UP)
+            await pilot.press("ctrl+s")
+            await settle(pilot)
+            assert app.connection == "unavailable"
+            await pilot.press("ctrl+r")
+            await settle(pilot)
+            assert store.record_calls == 2 and "recorded" in _receipt(compose)
+    finally:
+        await store.close()
