@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -13,6 +13,8 @@ from pathlib import Path
 from textual.pilot import Pilot
 
 from ledger_tui.app.app import LedgerApp
+from ledger_tui.app.compose_screen import ComposeScreen
+from ledger_tui.app.draft import LegDraft
 from ledger_tui.domain.balance import load_named_balances
 from ledger_tui.domain.model import Address, Leg, Side
 from ledger_tui.domain.parse import build_entry_set
@@ -117,3 +119,13 @@ async def settle(pilot: Pilot[None], rounds: int = 4) -> None:
     for _ in range(rounds):
         await pilot.app.workers.wait_for_complete()
         await pilot.pause()
+
+
+async def post_draft(pilot: Pilot[None], drafts: Sequence[LegDraft]) -> ComposeScreen:
+    """On the compose screen: replace the draft with ``drafts``, press ctrl+s, let it settle."""
+    compose = pilot.app.screen
+    assert isinstance(compose, ComposeScreen)
+    await compose.set_draft(drafts)
+    await pilot.press("ctrl+s")
+    await settle(pilot)
+    return compose

@@ -19,7 +19,7 @@ from ledger_tui.domain.timeutil import TimeRange
 from ledger_tui.engine import Engine
 from ledger_tui.store.sqlite import SqliteStore
 
-from .support import ALICE, NOW, make_app, post_many, post_sample, settle
+from .support import ALICE, NOW, make_app, post_draft, post_many, post_sample, settle
 
 SIZE = (120, 40)
 TOP_UP = [
@@ -58,11 +58,7 @@ async def test_post_then_browse_then_chart(engine: Engine) -> None:
 
         await pilot.press("f2")
         await settle(pilot)
-        compose = app.screen
-        assert isinstance(compose, ComposeScreen)
-        await compose.set_draft(TOP_UP)
-        await pilot.press("ctrl+s")
-        await settle(pilot)
+        await post_draft(pilot, TOP_UP)
         assert "recorded" in _receipt(app) and "duplicate" not in _receipt(app)
 
         await pilot.press("f3")

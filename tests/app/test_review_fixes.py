@@ -19,7 +19,7 @@ from ledger_tui.engine import Engine
 from ledger_tui.store.base import RecordOutcome
 from ledger_tui.store.sqlite import SqliteStore
 
-from .support import NOW, make_app, settle
+from .support import NOW, make_app, post_draft, settle
 from .test_flows import SIZE, TOP_UP
 
 
@@ -47,11 +47,7 @@ async def test_returning_to_compose_never_reposts_a_failed_draft(tmp_path: Path)
     try:
         async with app.run_test(size=SIZE) as pilot:
             await settle(pilot)
-            compose = app.screen
-            assert isinstance(compose, ComposeScreen)
-            await compose.set_draft(TOP_UP)
-            await pilot.press("ctrl+s")
-            await settle(pilot)
+            compose = await post_draft(pilot, TOP_UP)
             assert store.record_calls == 1 and "Not confirmed" in _receipt(compose)
             app.connect_store()  # reconnected from elsewhere (e.g. ctrl+r on another screen)
             await settle(pilot)
@@ -68,11 +64,7 @@ async def test_conflicting_resubmission_is_explained(engine: Engine) -> None:
     app = make_app(engine, "compose")
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
-        compose = app.screen
-        assert isinstance(compose, ComposeScreen)
-        await compose.set_draft(TOP_UP)
-        await pilot.press("ctrl+s")
-        await settle(pilot)
+        compose = await post_draft(pilot, TOP_UP)
         assert "recorded" in _receipt(compose)
         edited = [dataclasses.replace(leg, amount="11.00") for leg in TOP_UP]
         await compose.set_draft(edited, compose._transaction_id)  # same id, other amounts
@@ -127,11 +119,7 @@ async def test_ctrl_r_after_an_unavailable_post_reconnects_and_posts(tmp_path: P
     try:
         async with app.run_test(size=SIZE) as pilot:
             await settle(pilot)
-            compose = app.screen
-            assert isinstance(compose, ComposeScreen)
-            await compose.set_draft(TOP_UP)
-            await pilot.press("ctrl+s")
-            await settle(pilot)
+            compose = await post_draft(pilot, TOP_UP)
             assert app.connection == "unavailable"
             await pilot.press("ctrl+r")
             await settle(pilot)
