@@ -91,7 +91,9 @@ async def test_duplicate_submission_returns_original_and_writes_nothing(
     original = await engine.post_json(document)
     clock.advance(minutes=5)
     # Same payload spelled differently (number vs string, extra precision) is the same payload.
-    retry = await engine.post_json(document.replace("25", '"25.00"'))
+    respelled = transfer("25.00", ms("2024-09-12T08:00:00"), transaction_id=txid)  # a JSON string now
+    assert respelled != document
+    retry = await engine.post_json(respelled)
     assert retry.status is PostStatus.DUPLICATE
     assert retry.transaction_id == txid
     assert retry.recorded_at == original.recorded_at != clock.now
