@@ -101,7 +101,8 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _named_balances_path(args: argparse.Namespace) -> Path | None:
+def named_balances_path(args: argparse.Namespace) -> Path | None:
+    """The named-balances TOML to use: --balances, $LEDGER_BALANCES, or the bundled sample."""
     if args.balances:
         return Path(args.balances)
     if os.environ.get("LEDGER_BALANCES"):
@@ -112,7 +113,7 @@ def _named_balances_path(args: argparse.Namespace) -> Path | None:
 def make_engine(args: argparse.Namespace) -> Engine:
     """An engine over the store the arguments name (not yet connected)."""
     url = parse_store_url(args.store)
-    path = _named_balances_path(args)
+    path = named_balances_path(args)
     named = load_named_balances(path) if path is not None and args.command == "balance" else {}
     return Engine(open_store(url), named_balances=named)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 
-from ..cli import _named_balances_path, make_engine
+from ..cli import make_engine, named_balances_path
 from ..domain.balance import load_named_balances
 from ..domain.errors import LedgerError
 from ..domain.model import Address
@@ -14,7 +14,7 @@ from ..engine import Engine
 
 def _load_named_balances(args: argparse.Namespace, engine: Engine) -> str | None:
     """Load named balances for the chart; returns a warning instead of failing the console."""
-    path = _named_balances_path(args)
+    path = named_balances_path(args)
     if path is None:
         return None
     try:
