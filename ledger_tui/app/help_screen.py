@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
@@ -47,8 +48,14 @@ class HelpScreen(ModalScreen[None]):
                 rows = _key_rows(bindings)
                 if not rows:
                     continue
-                text = "\n".join(f"  [b]{keys:<22}[/b] {description}" for keys, description in rows)
-                yield Static(f"[u]{title}[/u]\n{text}", classes="help-section")
+                # Styled text, not markup: keys such as "[" must print as themselves.
+                text = Text()
+                text.append(title, style="underline")
+                for keys, description in rows:
+                    text.append("\n  ")
+                    text.append(f"{keys:<22}", style="bold")
+                    text.append(f" {description}")
+                yield Static(text, classes="help-section")
 
     async def action_dismiss(self, result: None = None) -> None:
         """Close the help."""
