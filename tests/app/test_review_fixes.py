@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
@@ -37,27 +38,32 @@ class FailFirstPostStore(SqliteStore):
         return await super().record(transaction)
 
 
+@pytest.fixture
+async def failing_store(tmp_path: Path) -> AsyncIterator[FailFirstPostStore]:
+    """A store whose first post fails as if unreachable; closed after the test."""
+    store = FailFirstPostStore(tmp_path / "ledger.sqlite")
+    yield store
+    await store.close()
+
+
 def _receipt(screen: ComposeScreen) -> str:
     return str(screen.query_one("#receipt", Static).render())
 
 
-async def test_returning_to_compose_never_reposts_a_failed_draft(tmp_path: Path) -> None:
-    store = FailFirstPostStore(tmp_path / "ledger.sqlite")
+async def test_returning_to_compose_never_reposts_a_failed_draft(failing_store: FailFirstPostStore) -> None:
+    store = failing_store
     app = make_app(Engine(store, clock=lambda: NOW), "compose")
-    try:
-        async with app.run_test(size=SIZE) as pilot:
-            await settle(pilot)
-            compose = await post_draft(pilot, TOP_UP)
-            assert store.record_calls == 1 and "Not confirmed" in _receipt(compose)
-            app.connect_store()  # reconnected from elsewhere (e.g. ctrl+r on another screen)
-            await settle(pilot)
-            assert app.connection == "connected" and store.record_calls == 1
-            compose._rerun_on_return = True  # as if a read was cancelled when the screen was left
-            compose.on_screen_resume()
-            await settle(pilot)
-            assert store.record_calls == 1  # only the operator's ctrl+s / ctrl+r posts again
-    finally:
-        await store.close()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        compose = await post_draft(pilot, TOP_UP)
+        assert store.record_calls == 1 and "Not confirmed" in _receipt(compose)
+        app.connect_store()  # reconnected from elsewhere (e.g. ctrl+r on another screen)
+        await settle(pilot)
+        assert app.connection == "connected" and store.record_calls == 1
+        compose._rerun_on_return = True  # as if a read was cancelled when the screen was left
+        compose.on_screen_resume()
+        await settle(pilot)
+        assert store.record_calls == 1  # only the operator's ctrl+s / ctrl+r posts again
 
 
 async def test_conflicting_resubmission_is_explained(engine: Engine) -> None:
@@ -113,16 +119,15 @@ def test_next_month_stops_at_year_9999() -> None:
     assert next_month_capped("2024-12") == "2025-01"
 
 
-async def test_ctrl_r_after_an_unavailable_post_reconnects_and_posts(tmp_path: Path) -> None:
-    store = FailFirstPostStore(tmp_path / "ledger.sqlite")
+async def test_ctrl_r_after_an_unavailable_post_reconnects_and_posts(
+    failing_store: FailFirstPostStore,
+) -> None:
+    store = failing_store
     app = make_app(Engine(store, clock=lambda: NOW), "compose")
-    try:
-        async with app.run_test(size=SIZE) as pilot:
-            await settle(pilot)
-            compose = await post_draft(pilot, TOP_UP)
-            assert app.connection == "unavailable"
-            await pilot.press("ctrl+r")
-            await settle(pilot)
-            assert store.record_calls == 2 and "recorded" in _receipt(compose)
-    finally:
-        await store.close()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        compose = await post_draft(pilot, TOP_UP)
+        assert app.connection == "unavailable"
+        await pilot.press("ctrl+r")
+        await settle(pilot)
+        assert store.record_calls == 2 and "recorded" in _receipt(compose)
