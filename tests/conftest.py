@@ -1,24 +1,20 @@
-"""Shared fixtures: every contract test runs against both stores, each test on a fresh ledger.
-
-The Cassandra leg talks to the real node from ``make cassandra-up`` (or LEDGER_TEST_CASSANDRA).
-When that node cannot be reached the leg skips locally but FAILS under CI=true.
-"""
+"""Shared fixtures: every contract test runs against both stores, each test on a fresh ledger."""
 
 from __future__ import annotations
 
 import os
-import socket
-import uuid
 from collections.abc import AsyncIterator, Callable
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
 from ledger_tui.engine import Engine
+from ledger_tui.ledger import open_store
 from ledger_tui.store.base import Store
 from ledger_tui.store.url import parse_store_url
-from ledger_tui.stores import open_store
+
+from .support.stores import FixedClock, store_url
 
 STORE_KINDS = [
     pytest.param("sqlite", id="sqlite"),
@@ -26,45 +22,15 @@ STORE_KINDS = [
 ]
 
 
-def cassandra_endpoint() -> tuple[str, int]:
-    """host, port of the test node."""
-    host, _, port = os.environ.get("LEDGER_TEST_CASSANDRA", "127.0.0.1:9042").rpartition(":")
-    return host or "127.0.0.1", int(port)
-
-
-def require_cassandra() -> tuple[str, int]:
-    """The node's endpoint; fails under CI (never skips there) when it does not answer."""
-    host, port = cassandra_endpoint()
-    try:
-        with socket.create_connection((host, port), timeout=3):
-            pass
-    except OSError as error:
-        message = f"Cassandra test node {host}:{port} unreachable ({error}); run `make cassandra-up`"
-        if os.environ.get("CI", "").lower() == "true":
-            pytest.fail(message)
-        pytest.skip(message)
-    return host, port
-
-
-def store_url(kind: str, tmp_path: Path) -> str:
-    """A URL for a brand-new, empty ledger of ``kind``."""
-    if kind == "sqlite":
-        return f"sqlite:{tmp_path / 'ledger.sqlite'}"
-    host, port = require_cassandra()
-    return f"cassandra://{host}:{port}/t_{uuid.uuid4().hex[:16]}"
-
-
-class FixedClock:
-    """A clock tests can read and move; the engine stamps recorded times from it."""
-
-    def __init__(self, start: datetime) -> None:
-        self.now = start
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def advance(self, **delta: float) -> None:
-        self.now += timedelta(**delta)
+@pytest.fixture(autouse=True)
+def clean_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """No test sees the developer's LEDGER_* settings or writes to their user directories."""
+    for name in list(os.environ):
+        if name.startswith("LEDGER_"):
+            monkeypatch.delenv(name)
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg-data"))
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "xdg-state"))
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "xdg-config"))
 
 
 @pytest.fixture
@@ -106,6 +72,3 @@ def make_engine(store: Store, clock: FixedClock) -> Callable[..., Engine]:
 @pytest.fixture
 def engine(make_engine: Callable[..., Engine]) -> Engine:
     return make_engine()
-
-
-SAMPLE_PATH = Path(__file__).resolve().parent.parent / "sample_data" / "transaction.json"

@@ -98,11 +98,8 @@ class LedgerApp(App[None]):
 
     @work(exclusive=True, group="connect", exit_on_error=False)
     async def connect_store(self) -> None:
-        """Connect (and, for the embedded store, create the schema), then tell the screens."""
-        store = self.engine.store
-        await with_timeout(store.connect())
-        if store.info.kind == "sqlite":
-            await with_timeout(store.apply_schema())
+        """Connect (the embedded store creates its schema), then tell the screens."""
+        await with_timeout(self.engine.connect())
         self.post_message(self.StoreConnected())
 
     def on_ledger_app_store_connected(self, _: StoreConnected) -> None:
@@ -139,7 +136,7 @@ class LedgerApp(App[None]):
         self._update_sub_title()
 
     def _update_sub_title(self) -> None:
-        info = self.engine.store.info
+        info = self.engine.info
         target = self.store_label if self.store_label is not None else info.target
         details = " ".join(f"{key}={value}" for key, value in sorted(info.details.items()))
         parts = [f"{info.kind} {target}", details, self.connection]

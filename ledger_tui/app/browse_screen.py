@@ -7,7 +7,7 @@ every level is fetched when first expanded so a ledger of any size opens instant
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from decimal import Decimal
 from typing import Literal
 
@@ -20,9 +20,17 @@ from textual.message import Message
 from textual.widgets import DataTable, Footer, Header, Input, Label, Static, Tree
 from textual.widgets.tree import TreeNode
 
-from ..domain.model import ADDRESS_FIELDS, Address, Entry
-from ..domain.timeutil import TimeRange, bucket_of, bucket_start, next_bucket, parse_instant
-from ..store.base import TREE_DEPTH, Page, PageToken
+from ..domain.model import ADDRESS_FIELDS, TREE_DEPTH, Address, Entry
+from ..domain.paging import Page, PageToken
+from ..domain.timeutil import (
+    TimeRange,
+    bucket_of,
+    following_bucket,
+    month_range,
+    parse_instant,
+    previous_bucket,
+    range_bucket,
+)
 from .entry_pager import EntryPager, PageStart
 from .failures import with_timeout
 from .formatting import date_text, instant_text, money_text
@@ -43,30 +51,6 @@ class NodeInfo:
     path: tuple[str, ...]
     token: PageToken | None = None
     bucket: str | None = None
-
-
-def previous_bucket(bucket: str) -> str:
-    """The month before ``bucket`` (January of year 1 has none: it stays put)."""
-    return bucket if bucket == "0001-01" else bucket_of(bucket_start(bucket) - timedelta(days=1))
-
-
-def month_range(bucket: str) -> TimeRange:
-    """The half-open range of one month bucket (December 9999 is open-ended: no year 10000)."""
-    last = bucket == "9999-12"
-    return TimeRange(bucket_start(bucket), None if last else bucket_start(next_bucket(bucket)))
-
-
-def next_month_capped(bucket: str) -> str:
-    """The month after ``bucket``; December 9999 has none, so it stays put."""
-    return bucket if bucket == "9999-12" else next_bucket(bucket)
-
-
-def range_bucket(time_range: TimeRange) -> str | None:
-    """The bucket a range covers exactly, or None when it is not one whole month."""
-    if time_range.start is None or time_range.end is None:
-        return None
-    bucket = bucket_of(time_range.start)
-    return bucket if month_range(bucket) == time_range else None
 
 
 class BrowseScreen(LedgerScreen):
@@ -169,9 +153,9 @@ class BrowseScreen(LedgerScreen):
         self._loaded.clear()
         tree.loading = True
         self._load_node(tree.root)
-        pending = getattr(self.app, "initial_account", None)
+        pending = self.ledger_app.initial_account
         if pending is not None:
-            self.app.initial_account = None  # type: ignore[attr-defined]
+            self.ledger_app.initial_account = None
             address, bucket = pending
             self.set_range(month_range(bucket))
             self.show_entries(address)
@@ -489,7 +473,7 @@ class BrowseScreen(LedgerScreen):
         start = self._range.start
         bucket = bucket_of(start) if start is not None else bucket_of(self.ledger_app.clock())
         if start is not None and range_bucket(self._range) is not None:
-            bucket = previous_bucket(bucket) if step < 0 else next_month_capped(bucket)
+            bucket = previous_bucket(bucket) if step < 0 else following_bucket(bucket)
         self.set_range(month_range(bucket))
         if self._address is not None:
             self._load_first_page()

@@ -7,7 +7,7 @@ because a chart is a picture of the numbers, never a place to keep them.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from rich.text import Text
 from textual import events, work
@@ -18,11 +18,11 @@ from textual.message import Message
 from textual.widgets import DataTable, Footer, Header, Input, Label, Select, Static
 from textual_plotext import PlotextPlot
 
-from ..domain.balance import AddressPattern, parse_pattern
+from ..domain.address import AddressPattern, parse_pattern
+from ..domain.balance import PeriodBalance
 from ..domain.errors import ValidationError
 from ..domain.periods import Granularity, periods
-from ..domain.timeutil import TimeRange, bucket_of, bucket_start, next_bucket, parse_instant
-from ..engine import PeriodBalance
+from ..domain.timeutil import TimeRange, months_ending, parse_instant
 from .failures import with_timeout
 from .formatting import date_text, money_text
 from .ledger_input import LedgerInput
@@ -47,15 +47,6 @@ def period_label(start: datetime | None, granularity: Granularity) -> str:
     if start is None:
         return "—"
     return start.strftime("%Y-%m") if granularity is Granularity.MONTH else start.strftime("%Y-%m-%d")
-
-
-def default_range(today: datetime) -> TimeRange:
-    """The twelve whole months up to and including the current one."""
-    end = bucket_start(next_bucket(bucket_of(today)))
-    start = end
-    for _ in range(DEFAULT_MONTHS):
-        start = bucket_start(bucket_of(start - timedelta(days=1)))
-    return TimeRange(start, end)
 
 
 class ChartScreen(LedgerScreen):
@@ -87,7 +78,7 @@ class ChartScreen(LedgerScreen):
 
     def compose(self) -> ComposeResult:
         """Controls, plot, table."""
-        time_range = default_range(self.ledger_app.clock())
+        time_range = months_ending(self.ledger_app.clock(), DEFAULT_MONTHS)
         named = sorted(self.engine.named_balances)
         yield Header()
         with Vertical(id="chart-controls"):

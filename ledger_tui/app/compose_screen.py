@@ -21,7 +21,7 @@ from textual.widgets import Footer, Header, Input, Label, Select, Static
 
 from ..domain.errors import ConflictingResubmission, LedgerError
 from ..domain.model import ADDRESS_FIELDS, Address, EntrySet, Receipt
-from ..domain.parse import entry_set_from_data, loads_exact
+from ..domain.parse import build_entry_set, loads_exact
 from .draft import DraftCheck, LegDraft, check_draft, draft_from_data, draft_to_data
 from .failures import describe_failure, with_timeout
 from .formatting import instant_text, money_text
@@ -261,10 +261,9 @@ class ComposeScreen(LedgerScreen):
         if not check.ready:
             self.notify(check.status, title="Not posted", severity="warning")
             return
-        try:
-            entry_set = entry_set_from_data(
-                draft_to_data(self._transaction_id, self._drafts()), self.engine.currencies
-            )
+        legs = [leg_check.leg for leg_check in check.legs if leg_check.leg is not None]
+        try:  # the check already built every leg: post exactly those
+            entry_set = build_entry_set(self._transaction_id, legs)
         except LedgerError as error:
             self.ledger_app.report_failure(error)
             return

@@ -1,6 +1,6 @@
 """The compose screen's draft as plain data: per-field checks, live totals, JSON in and out.
 
-Kept free of widgets so the rules are the domain's (parse_amount, validate_address_part,
+Kept free of widgets so the rules are the domain's (its one leg validator and
 totals_by_currency) and can be tested without a terminal; money stays Decimal throughout.
 """
 
@@ -12,9 +12,10 @@ from dataclasses import dataclass, field, fields
 from datetime import UTC, datetime
 from decimal import Decimal
 
-from ..domain.model import ADDRESS_FIELDS, Address, CurrencyTotals, Leg, Side, totals_by_currency
-from ..domain.money import AmountError, Currencies, CurrencyError, parse_amount
-from ..domain.parse import MAX_DESCRIPTION_LENGTH, parse_effective_time, validate_address_part
+from ..domain.legs import check_leg as validate_leg
+from ..domain.legs import parse_effective_time
+from ..domain.model import ADDRESS_FIELDS, CurrencyTotals, Leg, totals_by_currency
+from ..domain.money import Currencies
 from ..domain.timeutil import to_epoch_ms
 from .formatting import money_text
 
@@ -59,64 +60,47 @@ class DraftCheck:
     ready: bool
 
 
-def effective_time(text: str) -> datetime:
-    """Parse an effective time as typed: ISO 8601 date/time or epoch milliseconds, in UTC."""
+#: Where a problem the domain names (relative to a leg) shows on the draft's inputs.
+DRAFT_FIELDS = {f"address.{name}": name for name in ADDRESS_FIELDS} | {
+    "type": "side",
+    "amount": "amount",
+    "description": "description",
+    "timestamp": "effective",
+}
+
+
+def effective_value(text: str) -> Decimal | str:
+    """An effective time as typed: digits are epoch milliseconds, anything else ISO 8601."""
     stripped = text.strip()
-    return parse_effective_time(Decimal(stripped) if stripped.isdigit() else stripped)
+    return Decimal(stripped) if stripped.isdigit() else stripped
+
+
+def effective_time(text: str) -> datetime:
+    """Parse an effective time as typed, in UTC."""
+    return parse_effective_time(effective_value(text))
 
 
 def check_leg(draft: LegDraft, currencies: Currencies) -> LegCheck:
-    """Check each field of one leg with the same rules the ledger applies on post."""
-    errors: dict[str, str] = {}
-    missing: list[str] = []
-    for name in ADDRESS_FIELDS:
-        value = getattr(draft, name)
-        if not value:
-            missing.append(name)
-            continue
-        reason = validate_address_part(name, value)
-        if reason:
-            errors[name] = reason
-    currency_ok = False
-    if draft.currency and "currency" not in errors:
-        try:
-            currencies.digits(draft.currency)
-            currency_ok = True
-        except CurrencyError as error:
-            errors["currency"] = str(error)
-    if draft.side not in (Side.DEBIT.value, Side.CREDIT.value):
-        errors["side"] = "must be debit or credit"
-    amount: Decimal | None = None
+    """Check one leg with the ledger's own leg validator; blank fields are 'missing', not errors."""
+    missing = [name for name in ADDRESS_FIELDS if not getattr(draft, name)]
     if not draft.amount.strip():
         missing.append("amount")
-    elif currency_ok:
-        try:
-            amount = parse_amount(draft.amount, draft.currency, currencies)
-        except (AmountError, CurrencyError) as error:
-            errors["amount"] = str(error)
-    else:
-        try:  # the precision check needs a currency; still catch text that is no number at all
-            parse_amount(draft.amount, "XXX", Currencies({"XXX": 8}))
-        except AmountError as error:
-            errors["amount"] = str(error)
-    if len(draft.description) > MAX_DESCRIPTION_LENGTH:
-        errors["description"] = f"is longer than {MAX_DESCRIPTION_LENGTH} characters"
-    effective: datetime | None = None
+    raw: dict[str, object] = {
+        "address": {name: getattr(draft, name) or None for name in ADDRESS_FIELDS},
+        "type": draft.side,
+        "description": draft.description,
+    }
+    if draft.amount.strip():
+        raw["amount"] = draft.amount
     if draft.effective.strip():
-        try:
-            effective = effective_time(draft.effective)
-        except ValueError as error:
-            errors["effective"] = str(error)
-    if errors or missing or amount is None:
-        return LegCheck(None, errors, tuple(missing))
-    leg = Leg(
-        address=Address(*(getattr(draft, name) for name in ADDRESS_FIELDS)),
-        side=Side(draft.side),
-        amount=amount,
-        description=draft.description,
-        effective_at=effective,
-    )
-    return LegCheck(leg, errors, ())
+        raw["timestamp"] = effective_value(draft.effective)
+    leg, problems = validate_leg(raw, currencies)
+    errors: dict[str, str] = {}
+    for problem in problems:
+        name = DRAFT_FIELDS.get(problem.field, problem.field)
+        if name not in missing:
+            errors.setdefault(name, problem.reason)
+    return LegCheck(leg, errors, tuple(missing))
 
 
 def check_draft(drafts: Sequence[LegDraft], currencies: Currencies) -> DraftCheck:

@@ -2,6 +2,7 @@
 
 The table holds one page; going back re-reads a page from its saved token, and the running
 balance resumes from the balance saved with that token, so no page needs to stay in memory.
+Running balances come from the domain's one fold (``BalanceRow``).
 """
 
 from __future__ import annotations
@@ -9,9 +10,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from ..domain.model import Entry, Side
-from ..domain.money import MONEY_CONTEXT
-from ..store.base import PageToken
+from ..domain.balance import BalanceRow
+from ..domain.model import Entry
+from ..domain.money import money_sum
+from ..domain.paging import PageToken
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,22 +63,15 @@ class EntryPager:
 
     def page_loaded(self, entries: list[Entry], next_token: PageToken | None) -> list[Decimal]:
         """Running balances for ``entries`` (closing after each row); remembers where the next page starts."""
-        running = self.current.opening
+        row = BalanceRow("", opening=self.current.opening)
         balances: list[Decimal] = []
-        debits: list[Decimal] = []
-        credits: list[Decimal] = []
         for entry in entries:
-            if entry.side is Side.DEBIT:
-                running = MONEY_CONTEXT.subtract(running, entry.amount)
-                debits.append(entry.amount)
-            else:
-                running = MONEY_CONTEXT.add(running, entry.amount)
-                credits.append(entry.amount)
-            balances.append(running)
-        self.seen[self.index] = PageStats(len(entries), _sum(debits), _sum(credits))
+            row.move(entry.side, entry.amount)
+            balances.append(row.closing)
+        self.seen[self.index] = PageStats(row.count, row.debits, row.credits)
         del self.starts[self.index + 1 :]
         if next_token is not None:
-            self.starts.append(PageStart(next_token, running))
+            self.starts.append(PageStart(next_token, row.closing))
         return balances
 
     def go_next(self) -> PageStart | None:
@@ -97,17 +92,12 @@ class EntryPager:
         """Rows, debits and credits over every page seen so far."""
         stats = list(self.seen.values())
         return PageStats(
-            sum(s.count for s in stats), _sum([s.debits for s in stats]), _sum([s.credits for s in stats])
+            sum(s.count for s in stats),
+            money_sum([s.debits for s in stats]),
+            money_sum([s.credits for s in stats]),
         )
 
     @property
     def first_row_number(self) -> int:
         """1-based number of the first row on screen (pages before it are all full)."""
         return 1 + sum(self.seen[i].count for i in range(self.index) if i in self.seen)
-
-
-def _sum(amounts: list[Decimal]) -> Decimal:
-    total = Decimal(0)
-    for amount in amounts:
-        total = MONEY_CONTEXT.add(total, amount)
-    return total

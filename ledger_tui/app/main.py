@@ -1,47 +1,41 @@
-"""Entry point the CLI calls when no command is given (and ``demo`` calls after loading)."""
+"""Open the console: typed options in, the app run on an engine from the one builder."""
 
 from __future__ import annotations
 
-import argparse
 import asyncio
+from dataclasses import dataclass
+from typing import Literal
 
-from ..cli import make_engine, named_balances_path
-from ..domain.balance import load_named_balances
-from ..domain.errors import LedgerError
 from ..domain.model import Address
 from ..engine import Engine
+from ..ledger import LedgerOptions, build_engine
+
+ScreenName = Literal["compose", "browse", "chart"]
 
 
-def _load_named_balances(args: argparse.Namespace, engine: Engine) -> str | None:
-    """Load named balances for the chart; returns a warning instead of failing the console."""
-    path = named_balances_path(args)
-    if path is None:
-        return None
-    try:
-        engine.named_balances = load_named_balances(path)
-    except LedgerError as error:
-        return f"named balances not loaded: {error}"
-    return None
+@dataclass(frozen=True, slots=True)
+class ConsoleOptions:
+    """How the console starts: which screen, and optionally an (account, bucket) to open."""
+
+    start_screen: ScreenName = "compose"
+    initial_account: tuple[Address, str] | None = None
 
 
-async def _run(
-    engine: Engine, start_screen: str, warning: str | None, initial_account: tuple[Address, str] | None
-) -> None:
+async def _run(engine: Engine, options: ConsoleOptions) -> None:
     from .app import LedgerApp
 
-    app = LedgerApp(engine, start_screen=start_screen, initial_account=initial_account)
-    if warning:
-        app.call_later(app.notify, warning, severity="warning")
+    app = LedgerApp(engine, start_screen=options.start_screen, initial_account=options.initial_account)
+    if engine.named_balances_error is not None:
+        app.call_later(
+            app.notify, f"named balances not loaded: {engine.named_balances_error}", severity="warning"
+        )
     try:
         await app.run_async()
     finally:
-        await engine.store.close()
+        await engine.close()
 
 
-def run_console(args: argparse.Namespace) -> int:
-    """Open the console on the store ``args`` names; returns the process exit code."""
-    engine = make_engine(args)
-    warning = _load_named_balances(args, engine)
-    start_screen = str(getattr(args, "start_screen", None) or "compose")
-    asyncio.run(_run(engine, start_screen, warning, getattr(args, "initial_account", None)))
+def run_console(ledger: LedgerOptions, options: ConsoleOptions) -> int:
+    """Open the console on the ledger ``ledger`` names; returns the process exit code."""
+    asyncio.run(_run(build_engine(ledger), options))
     return 0

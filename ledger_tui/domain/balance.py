@@ -1,39 +1,70 @@
-"""Balances over a date range, computed exactly from entries, and named balance definitions.
+"""The ledger's one fold: opening, debits, credits and closing, per currency, exactly.
 
-closing = opening + credits - debits: the origin's sign convention, per currency.
+closing = opening + credits - debits (the origin's sign convention). Balances, chart series,
+verify's totals and the browser's running balance all fold through ``BalanceRow``, so the
+sign rule is written once, here.
 """
 
 from __future__ import annotations
 
-import re
-import tomllib
+import bisect
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from decimal import Decimal
-from pathlib import Path
 
-from .errors import NotFound, ValidationError
-from .model import ADDRESS_FIELDS, Address, Entry, Side
+from .model import Entry, Side
 from .money import MONEY_CONTEXT, ZERO
-from .parse import validate_address_part
+from .timeutil import TimeRange
 
-WILDCARD = "*"
+
+def signed(side: Side, amount: Decimal) -> Decimal:
+    """The sign rule: credits add to a balance, debits subtract from it."""
+    return amount if side is Side.CREDIT else -amount
+
+
+def zero_like(amount: Decimal) -> Decimal:
+    """Zero with ``amount``'s exponent, so an empty column still shows the currency's digits."""
+    return MONEY_CONTEXT.multiply(amount, 0)
 
 
 @dataclass(slots=True)
 class BalanceRow:
-    """Opening, movements and closing of one currency over a range (mutable while folding)."""
+    """Opening, movements and closing of one currency (mutable while folding)."""
 
     currency: str
     opening: Decimal = ZERO
     debits: Decimal = ZERO
     credits: Decimal = ZERO
+    count: int = 0
+
+    @classmethod
+    def empty(cls, currency: str, like: Decimal) -> BalanceRow:
+        """A row of zeros in the precision of ``like`` (an amount of that currency)."""
+        zero = zero_like(like)
+        return cls(currency, zero, zero, zero)
+
+    def move(self, side: Side, amount: Decimal) -> None:
+        """Count one movement inside the range."""
+        if side is Side.DEBIT:
+            self.debits = MONEY_CONTEXT.add(self.debits, amount)
+        else:
+            self.credits = MONEY_CONTEXT.add(self.credits, amount)
+        self.count += 1
+
+    def carry(self, side: Side, amount: Decimal) -> None:
+        """Count one movement from before the range into the opening balance."""
+        self.opening = MONEY_CONTEXT.add(self.opening, signed(side, amount))
 
     @property
     def closing(self) -> Decimal:
         """opening + credits - debits, exactly."""
         return MONEY_CONTEXT.subtract(MONEY_CONTEXT.add(self.opening, self.credits), self.debits)
+
+    def following(self) -> BalanceRow:
+        """A new row that opens at this row's closing (the next period or page)."""
+        zero = zero_like(self.closing)
+        return replace(self, opening=self.closing, debits=zero, credits=zero, count=0)
 
     def to_json(self) -> dict[str, str]:
         """Strings, not floats, so the figures survive any JSON consumer."""
@@ -48,31 +79,32 @@ class BalanceRow:
 
 @dataclass(slots=True)
 class BalanceFold:
-    """Accumulates entries into per-currency balance rows for the range [start, end)."""
+    """Folds movements into per-currency rows for the range [start, end)."""
 
     start: datetime | None
     end: datetime | None
     rows: dict[str, BalanceRow] = field(default_factory=dict)
 
-    def add(self, entry: Entry) -> None:
-        """Count ``entry`` as opening (before start) or movement (inside the range)."""
-        if self.end is not None and entry.effective_at >= self.end:
+    def add(self, currency: str, side: Side, amount: Decimal, effective_at: datetime) -> None:
+        """Count one movement as opening (before start) or movement (inside the range)."""
+        if self.end is not None and effective_at >= self.end:
             return
-        row = self.rows.get(entry.address.currency)
+        row = self.rows.get(currency)
         if row is None:
-            zero = entry.amount * 0  # carries the currency's precision into the figures
-            row = self.rows[entry.address.currency] = BalanceRow(entry.address.currency, zero, zero, zero)
-        if self.start is not None and entry.effective_at < self.start:
-            row.opening = MONEY_CONTEXT.add(row.opening, entry.signed_amount)
-        elif entry.side is Side.DEBIT:
-            row.debits = MONEY_CONTEXT.add(row.debits, entry.amount)
+            row = self.rows[currency] = BalanceRow.empty(currency, amount)
+        if self.start is not None and effective_at < self.start:
+            row.carry(side, amount)
         else:
-            row.credits = MONEY_CONTEXT.add(row.credits, entry.amount)
+            row.move(side, amount)
+
+    def add_entry(self, entry: Entry) -> None:
+        """Fold one recorded entry."""
+        self.add(entry.address.currency, entry.side, entry.amount, entry.effective_at)
 
     def add_all(self, entries: Iterable[Entry]) -> None:
         """Fold many entries."""
         for entry in entries:
-            self.add(entry)
+            self.add_entry(entry)
 
     def result(self) -> list[BalanceRow]:
         """Rows sorted by currency code."""
@@ -80,90 +112,61 @@ class BalanceFold:
 
 
 @dataclass(frozen=True, slots=True)
-class AddressPattern:
-    """An address whose account_id may be ``*`` (any account under the other four parts)."""
+class PeriodBalance:
+    """One point of a balance series: movements in the period and the closing balance."""
 
-    legal_entity: str
-    namespace: str
-    name: str
+    period: TimeRange
     currency: str
-    account_id: str
-
-    @property
-    def is_wildcard(self) -> bool:
-        """Whether this pattern matches every account_id (including a literal ``*``)."""
-        return self.account_id == WILDCARD
-
-    def prefix(self) -> tuple[str, str, str, str]:
-        """The four fixed parts, the index level that lists account ids."""
-        return (self.legal_entity, self.namespace, self.name, self.currency)
-
-    def matches(self, address: Address) -> bool:
-        """Whether ``address`` is one this pattern selects."""
-        return address.as_tuple()[:4] == self.prefix() and (
-            self.is_wildcard or address.account_id == self.account_id
-        )
-
-    def __str__(self) -> str:
-        return "/".join((*self.prefix(), self.account_id))
+    debits: Decimal
+    credits: Decimal
+    closing: Decimal
 
 
-def parse_address(text: str, field_name: str = "address") -> Address:
-    """Parse ``LE/NS/NAME/CUR/ACCT`` into an Address, naming the bad part on error."""
-    pattern = parse_pattern(text, field_name)
-    return Address(*pattern.prefix(), pattern.account_id)
+class SeriesFold:
+    """Folds movements into consecutive periods; each period opens at the previous closing."""
 
+    def __init__(self, spans: list[TimeRange]) -> None:
+        self._spans = spans
+        self._starts = [span.start for span in spans if span.start is not None]
+        if len(self._starts) != len(spans):
+            raise ValueError("a series needs bounded periods")
+        self._before = BalanceFold(None, self._starts[0] if spans else None)
+        self._end = spans[-1].end if spans else None
+        self._moves: dict[tuple[int, str], BalanceRow] = {}
 
-def parse_pattern(text: str, field_name: str = "address") -> AddressPattern:
-    """Parse ``LE/NS/NAME/CUR/ACCT`` (ACCT may be ``*``) into an AddressPattern."""
-    parts = text.split("/")
-    if len(parts) != len(ADDRESS_FIELDS):
-        raise ValidationError.single(
-            field_name,
-            f"{text!r} must have 5 parts LEGAL_ENTITY/NAMESPACE/NAME/CURRENCY/ACCOUNT_ID",
-        )
-    for name, value in zip(ADDRESS_FIELDS, parts, strict=True):
-        reason = validate_address_part(name, value)
-        if reason:
-            pass
-        elif value == WILDCARD and name != "account_id":
-            reason = "only account_id may be the wildcard *"
-        elif name == "currency" and not re.fullmatch(r"[A-Z]{3}", value):
-            reason = f"{value!r} is not a three-letter upper-case currency code"
-        if reason:
-            raise ValidationError.single(f"{field_name}.{name}", reason)
-    return AddressPattern(*parts)
+    def add(self, currency: str, side: Side, amount: Decimal, effective_at: datetime) -> None:
+        """Count one movement in the period it falls in (or in the opening, before the first)."""
+        if not self._spans or (self._end is not None and effective_at >= self._end):
+            return
+        if effective_at < self._starts[0]:
+            self._before.add(currency, side, amount, effective_at)
+            return
+        index = bisect.bisect_right(self._starts, effective_at) - 1
+        row = self._moves.get((index, currency))
+        if row is None:
+            row = self._moves[(index, currency)] = BalanceRow.empty(currency, amount)
+        row.move(side, amount)
 
+    def add_entry(self, entry: Entry) -> None:
+        """Fold one recorded entry."""
+        self.add(entry.address.currency, entry.side, entry.amount, entry.effective_at)
 
-@dataclass(frozen=True, slots=True)
-class NamedBalance:
-    """A named set of address patterns whose balances are summed, as in the origin service."""
-
-    name: str
-    description: str
-    patterns: tuple[AddressPattern, ...]
-
-
-def load_named_balances(path: Path) -> dict[str, NamedBalance]:
-    """Read named balances from TOML: ``[name]`` tables with ``addresses = ["LE/NS/N/CUR/*"]``."""
-    try:
-        data = tomllib.loads(path.read_bytes().decode("utf-8"))
-    except FileNotFoundError:
-        raise NotFound(f"named balance file {path} does not exist") from None
-    except OSError as error:
-        raise ValidationError.single(str(path), f"cannot be read: {error.strerror}") from None
-    except UnicodeDecodeError:
-        raise ValidationError.single(str(path), "is not UTF-8 text") from None
-    except tomllib.TOMLDecodeError as error:
-        raise ValidationError.single(str(path), f"is not valid TOML: {error}") from None
-    balances: dict[str, NamedBalance] = {}
-    for name, table in data.items():
-        if not isinstance(table, dict) or not isinstance(table.get("addresses"), list):
-            raise ValidationError.single(f"{name}.addresses", "must be a list of address patterns")
-        patterns = tuple(
-            parse_pattern(str(item), f"{name}.addresses[{i}]") for i, item in enumerate(table["addresses"])
-        )
-        if not patterns:
-            raise ValidationError.single(f"{name}.addresses", "must not be empty")
-        balances[name] = NamedBalance(name, str(table.get("description", "")), patterns)
-    return balances
+    def result(self) -> list[PeriodBalance]:
+        """Every period for every currency seen (before or inside the range), currency by currency."""
+        opening = {row.currency: row for row in self._before.result()}
+        first_moves: dict[str, BalanceRow] = {}
+        for (_, currency), row in sorted(self._moves.items()):
+            first_moves.setdefault(currency, row)
+        series: list[PeriodBalance] = []
+        for currency in sorted(set(opening) | set(first_moves)):
+            seed = opening.get(currency) or first_moves[currency]
+            running = BalanceRow.empty(currency, seed.debits)
+            running.opening = opening[currency].closing if currency in opening else running.opening
+            for index, span in enumerate(self._spans):
+                moved = self._moves.get((index, currency))
+                row = running.following() if index else replace(running)
+                if moved is not None:
+                    row.debits, row.credits = moved.debits, moved.credits
+                series.append(PeriodBalance(span, currency, row.debits, row.credits, row.closing))
+                running = row
+        return series

@@ -15,6 +15,8 @@ from .money import money_sum
 from .timeutil import from_epoch_ms, to_epoch_ms
 
 ADDRESS_FIELDS = ("legal_entity", "namespace", "name", "currency", "account_id")
+#: Levels of the account tree: legal_entity > namespace > name > currency > account_id.
+TREE_DEPTH = len(ADDRESS_FIELDS)
 
 
 class Side(StrEnum):
@@ -147,11 +149,6 @@ class Entry:
     def entry_id(self) -> str:
         """A unique, stable id of this row: no two entries can share it."""
         return f"{self.transaction_id}/{self.leg_index}"
-
-    @property
-    def signed_amount(self) -> Decimal:
-        """The amount with the origin's sign convention: credits add, debits subtract."""
-        return self.amount if self.side is Side.CREDIT else -self.amount
 
     def to_json(self) -> dict[str, object]:
         """A JSON-ready dict: amounts as strings so no consumer parses them as float."""

@@ -96,8 +96,8 @@ def quantize(amount: Decimal, quantum: Decimal) -> Decimal:
         return amount.quantize(quantum)
 
 
-def parse_amount(value: object, currency: str, currencies: Currencies) -> Decimal:
-    """Turn a JSON value into a positive Decimal in the currency's precision, or explain why not."""
+def parse_number(value: object) -> Decimal:
+    """A JSON value as a positive, finite Decimal of sane size, before any currency is known."""
     if isinstance(value, bool) or value is None:
         raise AmountError("must be a number, not " + ("a boolean" if value is not None else "null"))
     if isinstance(value, float):
@@ -117,9 +117,15 @@ def parse_amount(value: object, currency: str, currencies: Currencies) -> Decima
         raise AmountError("must be finite")
     if amount <= 0:
         raise AmountError("must be greater than zero")
-    digits = currencies.digits(currency)
     if amount.adjusted() >= MAX_INTEGER_DIGITS:
         raise AmountError(f"is too large (at most {MAX_INTEGER_DIGITS} integer digits)")
+    return amount
+
+
+def parse_amount(value: object, currency: str, currencies: Currencies) -> Decimal:
+    """Turn a JSON value into a positive Decimal in the currency's precision, or explain why not."""
+    amount = parse_number(value)
+    digits = currencies.digits(currency)
     try:
         return quantize(amount, Decimal(1).scaleb(-digits))
     except (Inexact, InvalidOperation):

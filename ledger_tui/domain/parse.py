@@ -7,23 +7,17 @@ the operator everything that is wrong; nothing partial ever reaches a store.
 from __future__ import annotations
 
 import json
-import re
 import uuid
-from collections.abc import Callable, Mapping
-from datetime import datetime
+from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
 
 from .errors import FieldProblem, ValidationError
-from .model import ADDRESS_FIELDS, Address, EntrySet, Leg, Side, totals_by_currency
-from .money import DEFAULT_CURRENCIES, AmountError, Currencies, CurrencyError, parse_amount
-from .timeutil import MAX_EPOCH_MS, from_epoch_ms, parse_instant, to_epoch_ms, truncate_to_ms
+from .legs import check_leg
+from .model import EntrySet, Leg, totals_by_currency
+from .money import DEFAULT_CURRENCIES, Currencies
 
 MAX_LEGS = 200
-MAX_FIELD_LENGTH = 256
-MAX_DESCRIPTION_LENGTH = 1024
-_FORBIDDEN_IN_ADDRESS = re.compile(r"[/\x00-\x1f\x7f]")
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 
 
 def loads_exact(text: str | bytes) -> Any:
@@ -44,111 +38,14 @@ def parse_entry_set_json(text: str | bytes, currencies: Currencies = DEFAULT_CUR
     return entry_set_from_data(data, currencies)
 
 
-def validate_address_part(field: str, value: object) -> str | None:
-    """Why ``value`` cannot be the address part ``field``, or None if it can."""
-    if not isinstance(value, str):
-        return "must be a string"
-    if not value.strip():
-        return "must not be empty"
-    if len(value) > MAX_FIELD_LENGTH:
-        return f"is longer than {MAX_FIELD_LENGTH} characters"
-    if _FORBIDDEN_IN_ADDRESS.search(value):
-        return "must not contain '/' or control characters"
-    if value != value.strip():
-        return "must not start or end with spaces"
-    return None
-
-
-def parse_effective_time(value: object) -> datetime:
-    """Epoch milliseconds (the origin's ``timestamp``) or an ISO 8601 string, as UTC."""
-    if isinstance(value, bool):
-        raise ValueError("must be epoch milliseconds or an ISO 8601 string, not a boolean")
-    if isinstance(value, Decimal | int):
-        number = Decimal(value)
-        if not number.is_finite() or number != number.to_integral_value():
-            raise ValueError("must be a whole number of epoch milliseconds")
-        if not 0 <= number <= MAX_EPOCH_MS:
-            raise ValueError("must be between 1970 and 9999")
-        return from_epoch_ms(int(number))
-    if isinstance(value, str):
-        moment = truncate_to_ms(parse_instant(value))
-        if not 0 <= to_epoch_ms(moment) <= MAX_EPOCH_MS:
-            raise ValueError("must be between 1970 and 9999")
-        return moment
-    raise ValueError("must be epoch milliseconds or an ISO 8601 string")
-
-
 def _parse_leg(index: int, raw: object, currencies: Currencies, problems: list[FieldProblem]) -> Leg | None:
     prefix = f"entries[{index}]"
     if not isinstance(raw, Mapping):
         problems.append(FieldProblem(prefix, "must be an object"))
         return None
-    before = len(problems)
-
-    def check(field: str, parse: Callable[[], Any]) -> Any:
-        try:
-            return parse()
-        except (ValueError, OverflowError, CurrencyError, AmountError) as error:
-            problems.append(FieldProblem(f"{prefix}.{field}", str(error)))
-            return None
-
-    address_raw = raw.get("address")
-    parts: dict[str, str] = {}
-    if not isinstance(address_raw, Mapping):
-        problems.append(FieldProblem(f"{prefix}.address", "is required and must be an object"))
-    else:
-        for name in ADDRESS_FIELDS:
-            value = address_raw.get(name)
-            reason = "is required" if value is None else validate_address_part(name, value)
-            if reason:
-                problems.append(FieldProblem(f"{prefix}.address.{name}", reason))
-            else:
-                parts[name] = str(value)
-        if (
-            "currency" in parts
-            and check("address.currency", lambda: currencies.digits(parts["currency"])) is None
-        ):
-            del parts["currency"]
-
-    side_raw = raw.get("type", raw.get("side"))
-    side = None
-    if side_raw is None:
-        problems.append(FieldProblem(f"{prefix}.type", "is required (debit or credit)"))
-    elif side_raw not in ("debit", "credit"):
-        problems.append(FieldProblem(f"{prefix}.type", f"must be debit or credit, not {side_raw!r}"))
-    else:
-        side = Side(side_raw)
-
-    amount = None
-    if "amount" not in raw:
-        problems.append(FieldProblem(f"{prefix}.amount", "is required"))
-    elif "currency" in parts:  # precision depends on a valid currency; else only that is reported
-        amount = check("amount", lambda: parse_amount(raw["amount"], parts["currency"], currencies))
-
-    description = raw.get("description", "")
-    if not isinstance(description, str):
-        problems.append(FieldProblem(f"{prefix}.description", "must be a string"))
-    elif len(description) > MAX_DESCRIPTION_LENGTH:
-        problems.append(
-            FieldProblem(f"{prefix}.description", f"is longer than {MAX_DESCRIPTION_LENGTH} characters")
-        )
-    elif _CONTROL.search(description):
-        problems.append(FieldProblem(f"{prefix}.description", "must not contain control characters"))
-
-    effective_at = None
-    timestamp = raw.get("timestamp")
-    if timestamp is not None:
-        effective_at = check("timestamp", lambda: parse_effective_time(timestamp))
-
-    if len(problems) > before or side is None or amount is None:
-        return None
-    return Leg(
-        address=Address(**parts),
-        side=side,
-        amount=amount,
-        description=str(description),
-        effective_at=effective_at,
-    )
+    leg, found = check_leg(raw, currencies)
+    problems.extend(FieldProblem(f"{prefix}.{p.field}", p.reason) for p in found)
+    return leg
 
 
 def parse_transaction_id(value: object) -> uuid.UUID:

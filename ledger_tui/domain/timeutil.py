@@ -86,6 +86,43 @@ def next_bucket(bucket: str) -> str:
     return f"{year + month // 12:04d}-{month % 12 + 1:02d}"
 
 
+FIRST_BUCKET = "0001-01"
+LAST_BUCKET = "9999-12"
+
+
+def previous_bucket(bucket: str) -> str:
+    """The month before ``bucket`` (January of year 1 has none: it stays put)."""
+    return bucket if bucket == FIRST_BUCKET else bucket_of(bucket_start(bucket) - timedelta(days=1))
+
+
+def following_bucket(bucket: str) -> str:
+    """The month after ``bucket``; December 9999 has none, so it stays put."""
+    return bucket if bucket == LAST_BUCKET else next_bucket(bucket)
+
+
+def month_range(bucket: str) -> TimeRange:
+    """The half-open range of one month bucket (December 9999 is open-ended: no year 10000)."""
+    last = bucket == LAST_BUCKET
+    return TimeRange(bucket_start(bucket), None if last else bucket_start(next_bucket(bucket)))
+
+
+def range_bucket(time_range: TimeRange) -> str | None:
+    """The bucket a range covers exactly, or None when it is not one whole month."""
+    if time_range.start is None or time_range.end is None:
+        return None
+    bucket = bucket_of(time_range.start)
+    return bucket if month_range(bucket) == time_range else None
+
+
+def months_ending(moment: datetime, count: int) -> TimeRange:
+    """The ``count`` whole months up to and including the month of ``moment``."""
+    last = bucket_of(moment)
+    first = last
+    for _ in range(count - 1):
+        first = previous_bucket(first)
+    return TimeRange(bucket_start(first), month_range(last).end)
+
+
 def months_between(first: str, last: str) -> Iterator[str]:
     """Every bucket from ``first`` to ``last``, both included (the origin skipped the last)."""
     current = first

@@ -1,46 +1,19 @@
-"""The async Store interface every backend implements, and its paging primitives."""
+"""The async Store interface every backend implements: atomic writes and partition primitives.
+
+A store knows rows and partitions, not rules: it reads one page of one partition (or one
+level of the account index) at a time. Cursors that span partitions, folds and validation
+belong to the engine and the domain, so both stores are held to one contract.
+"""
 
 from __future__ import annotations
 
 import uuid
 from abc import ABC, abstractmethod
-from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
-from typing import Generic, TypeVar
 
 from ..domain.model import Address, Entry, RecordedTransaction
+from ..domain.paging import Page, PageToken
 from ..domain.timeutil import TimeRange
-
-T = TypeVar("T")
-
-#: Tree levels of the account index: legal_entity > namespace > name > currency > account_id.
-TREE_DEPTH = 5
-
-
-class PageToken:
-    """Opaque resume point of a paged read; holds store state that is never shown or logged."""
-
-    __slots__ = ("_state",)
-
-    def __init__(self, state: object) -> None:
-        self._state = state
-
-    @property
-    def state(self) -> object:
-        """The store's private resume state (only the store that made it should read it)."""
-        return self._state
-
-    def __repr__(self) -> str:
-        return "PageToken(<opaque>)"
-
-
-@dataclass(frozen=True, slots=True)
-class Page(Generic[T]):
-    """One page of results and the token of the next page (None at the end)."""
-
-    items: list[T]
-    next_token: PageToken | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,7 +34,7 @@ class StoreInfo:
 
 
 class Store(ABC):
-    """Append-only ledger storage: atomic idempotent writes, index reads, paged entry reads."""
+    """Append-only ledger storage: atomic idempotent writes, index reads, paged partition reads."""
 
     @property
     @abstractmethod
@@ -70,7 +43,10 @@ class Store(ABC):
 
     @abstractmethod
     async def connect(self) -> None:
-        """Open connections; raises StoreUnavailable when the store cannot be reached."""
+        """Open connections; raises StoreUnavailable when the store cannot be reached.
+
+        An embedded store also creates its schema here (it has no operator to ask).
+        """
 
     @abstractmethod
     async def close(self) -> None:
@@ -95,60 +71,32 @@ class Store(ABC):
 
     @abstractmethod
     async def list_children(
-        self, parent: tuple[str, ...], page_size: int = 500, token: PageToken | None = None
+        self, parent: tuple[str, ...], page_size: int, token: PageToken | None = None
     ) -> Page[str]:
-        """Children of one account-tree node, sorted: () lists legal entities, and so on down."""
+        """One page of the children of an account-tree node, sorted: () lists legal entities."""
 
     @abstractmethod
-    async def list_buckets(self, address: Address) -> list[str]:
-        """Every time bucket that holds entries of ``address``, oldest first."""
+    async def list_buckets(
+        self, address: Address, page_size: int, token: PageToken | None = None
+    ) -> Page[str]:
+        """One page of the time buckets that hold entries of ``address``, oldest first."""
 
     @abstractmethod
-    async def fetch_bucket(
+    async def read_bucket(
         self,
         address: Address,
         bucket: str,
         time_range: TimeRange,
-        limit: int,
-        resume: object | None,
-    ) -> tuple[list[Entry], object | None]:
-        """Up to ``limit`` entries of one partition in ledger order, and where to resume (None: done)."""
-
-    async def read_entries(
-        self,
-        address: Address,
-        buckets: Sequence[str],
-        time_range: TimeRange,
         page_size: int,
         token: PageToken | None = None,
     ) -> Page[Entry]:
-        """Entries of ``address`` in ``buckets`` within ``time_range``, in ledger order, paged.
-
-        Reads one row past the page so a token is only returned when more rows really exist;
-        that row travels inside the token, so no partition is read twice.
-        """
-        if page_size < 1:
-            raise ValueError("page_size must be at least 1")
-        cursor = token.state if token is not None else _Cursor(0, None, ())
-        assert isinstance(cursor, _Cursor), "page token from another kind of read"
-        items = list(cursor.carried)
-        index, resume = cursor.bucket_index, cursor.resume
-        while len(items) <= page_size and index < len(buckets):
-            rows, resume = await self.fetch_bucket(
-                address, buckets[index], time_range, page_size + 1 - len(items), resume
-            )
-            items.extend(rows)
-            if resume is None:
-                index += 1
-        if len(items) > page_size:
-            return Page(items[:page_size], PageToken(_Cursor(index, resume, tuple(items[page_size:]))))
-        return Page(items)
+        """One page of one partition's entries within ``time_range``, in ledger order."""
 
     @abstractmethod
     async def scan_transactions(
-        self, page_size: int = 1000, token: PageToken | None = None
+        self, page_size: int, token: PageToken | None = None
     ) -> Page[RecordedTransaction]:
-        """Every recorded transaction in no particular order (for whole-ledger verification)."""
+        """One page of every recorded transaction, in no particular order (for verify)."""
 
     async def __aenter__(self) -> Store:
         await self.connect()
@@ -156,17 +104,3 @@ class Store(ABC):
 
     async def __aexit__(self, *exc_info: object) -> None:
         await self.close()
-
-
-@dataclass(frozen=True, slots=True)
-class _Cursor:
-    """Where a multi-partition read stopped: partition index, store resume state, look-ahead rows."""
-
-    bucket_index: int
-    resume: object | None
-    carried: tuple[Entry, ...]
-
-
-def entry_sort_key(entry: Entry) -> tuple[datetime, str, int]:
-    """Ledger order inside one account: effective time, then transaction id, then leg."""
-    return (entry.effective_at, str(entry.transaction_id), entry.leg_index)

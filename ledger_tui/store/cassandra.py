@@ -22,9 +22,10 @@ from cassandra.query import BatchStatement, BatchType, PreparedStatement, tuple_
 
 from ..domain.errors import ConflictingResubmission, LedgerError, StoreUnavailable
 from ..domain.model import Address, Entry, RecordedTransaction, Side
+from ..domain.paging import Page, PageToken
 from ..domain.timeutil import MAX_EPOCH_MS, TimeRange, bucket_of, from_epoch_ms, to_epoch_ms
 from . import aio
-from .base import Page, PageToken, RecordOutcome, Store, StoreInfo
+from .base import RecordOutcome, Store, StoreInfo
 from .rows import ENTRY_COLUMNS, parent_key, tree_rows
 from .url import CassandraUrl
 
@@ -271,52 +272,43 @@ class CassandraStore(Store):
 
     async def _page(
         self, name: str, parameters: tuple[Any, ...], page_size: int, token: PageToken | None
-    ) -> tuple[list[Any], bytes | None]:
+    ) -> tuple[list[Any], PageToken | None]:
+        """One page of a prepared query; the driver's paging state becomes the next token."""
         bound = (await self._statement(name)).bind(parameters)
         bound.fetch_size = page_size
         paging_state = None if token is None else token.state
         result = await self._execute(bound, paging_state=paging_state)
-        return result.rows, result.paging_state
+        state = result.paging_state
+        return result.rows, None if state is None else PageToken(state)
 
     async def list_children(
-        self, parent: tuple[str, ...], page_size: int = 500, token: PageToken | None = None
+        self, parent: tuple[str, ...], page_size: int, token: PageToken | None = None
     ) -> Page[str]:
-        rows, state = await self._page("children", (parent_key(parent),), page_size, token)
-        return Page([row[0] for row in rows], None if state is None else PageToken(state))
+        rows, next_token = await self._page("children", (parent_key(parent),), page_size, token)
+        return Page([row[0] for row in rows], next_token)
 
-    async def list_buckets(self, address: Address) -> list[str]:
-        buckets: list[str] = []
-        token: PageToken | None = None
-        while True:
-            rows, state = await self._page("buckets", address.as_tuple(), 1000, token)
-            buckets.extend(row[0] for row in rows)
-            if state is None:
-                return buckets
-            token = PageToken(state)
+    async def list_buckets(
+        self, address: Address, page_size: int, token: PageToken | None = None
+    ) -> Page[str]:
+        rows, next_token = await self._page("buckets", address.as_tuple(), page_size, token)
+        return Page([row[0] for row in rows], next_token)
 
-    async def fetch_bucket(
+    async def read_bucket(
         self,
         address: Address,
         bucket: str,
         time_range: TimeRange,
-        limit: int,
-        resume: object | None,
-    ) -> tuple[list[Entry], object | None]:
+        page_size: int,
+        token: PageToken | None = None,
+    ) -> Page[Entry]:
         start_ms = 0 if time_range.start is None else to_epoch_ms(time_range.start)
         end_ms = MAX_EPOCH_MS + 1 if time_range.end is None else to_epoch_ms(time_range.end)
-        rows, state = await self._page(
-            "entries",
-            (*address.as_tuple(), bucket, start_ms, end_ms),
-            limit,
-            None if resume is None else PageToken(resume),
-        )
-        return [_entry_from_row(row) for row in rows], state
+        parameters = (*address.as_tuple(), bucket, start_ms, end_ms)
+        rows, next_token = await self._page("entries", parameters, page_size, token)
+        return Page([_entry_from_row(row) for row in rows], next_token)
 
     async def scan_transactions(
-        self, page_size: int = 1000, token: PageToken | None = None
+        self, page_size: int, token: PageToken | None = None
     ) -> Page[RecordedTransaction]:
-        rows, state = await self._page("scan_transactions", (), page_size, token)
-        return Page(
-            [_transaction_from_row(row) for row in rows],
-            None if state is None else PageToken(state),
-        )
+        rows, next_token = await self._page("scan_transactions", (), page_size, token)
+        return Page([_transaction_from_row(row) for row in rows], next_token)

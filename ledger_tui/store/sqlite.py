@@ -17,8 +17,9 @@ from typing import Any, TypeVar
 
 from ..domain.errors import ConflictingResubmission, StoreUnavailable
 from ..domain.model import Address, Entry, RecordedTransaction, Side
+from ..domain.paging import Page, PageToken
 from ..domain.timeutil import TimeRange, bucket_of, from_epoch_ms, to_epoch_ms
-from .base import Page, PageToken, RecordOutcome, Store, StoreInfo
+from .base import RecordOutcome, Store, StoreInfo
 from .rows import ENTRY_COLUMNS, parent_key, tree_rows
 
 T = TypeVar("T")
@@ -101,6 +102,17 @@ _SELECT_NEXT_ENTRIES = (
     "ORDER BY effective_at, transaction_id, leg LIMIT ?"
 )
 _FAR_FUTURE_MS = 2**62
+# Keyset pages: each query takes its key, the last value read ("" at first) and a limit, and
+# ends its select list with the column it pages on.
+_SELECT_CHILDREN = "SELECT child FROM account_tree WHERE parent = ? AND child > ? ORDER BY child LIMIT ?"
+_SELECT_BUCKETS = (
+    "SELECT time_bucket FROM account_buckets WHERE legal_entity = ? AND namespace = ? "
+    "AND name = ? AND currency = ? AND account_id = ? AND time_bucket > ? ORDER BY time_bucket LIMIT ?"
+)
+_SCAN_TRANSACTIONS = (
+    "SELECT transaction_id, payload_hash, legs, recorded_at, transaction_id FROM transactions "
+    "WHERE transaction_id > ? ORDER BY transaction_id LIMIT ?"
+)
 
 
 def _entry_from_row(row: Sequence[Any]) -> Entry:
@@ -118,7 +130,7 @@ def _entry_from_row(row: Sequence[Any]) -> Entry:
 
 
 def _transaction_from_row(row: Sequence[Any]) -> RecordedTransaction:
-    txid, payload_hash, legs, recorded_at = row
+    txid, payload_hash, legs, recorded_at = row[:4]
     return RecordedTransaction(
         transaction_id=uuid.UUID(txid),
         legs=RecordedTransaction.legs_from_json(legs),
@@ -170,6 +182,7 @@ class SqliteStore(Store):
             connection.execute("PRAGMA journal_mode=WAL")
             connection.execute("PRAGMA synchronous=NORMAL")
             connection.execute("PRAGMA busy_timeout=5000")
+            connection.executescript(SCHEMA)  # an embedded ledger sets itself up
             return connection
 
         try:
@@ -238,62 +251,61 @@ class SqliteStore(Store):
         row = await self._run(lambda c: c.execute(_SELECT_TRANSACTION, (str(transaction_id),)).fetchone())
         return None if row is None else _transaction_from_row(row)
 
+    async def _rows_after(
+        self, query: str, key: tuple[Any, ...], after: PageToken | None, page_size: int
+    ) -> tuple[list[Any], PageToken | None]:
+        """One page of a keyset query: ``query`` takes ``key``, the last key read, and a limit.
+
+        One row beyond the page is read so a token is returned only when more rows exist.
+        """
+        if page_size < 1:
+            raise ValueError("page_size must be at least 1")
+        last = "" if after is None else after.state
+        rows = await self._run(lambda c: c.execute(query, (*key, last, page_size + 1)).fetchall())
+        if len(rows) <= page_size:
+            return rows, None
+        return rows[:page_size], PageToken(rows[page_size - 1][-1])
+
     async def list_children(
-        self, parent: tuple[str, ...], page_size: int = 500, token: PageToken | None = None
+        self, parent: tuple[str, ...], page_size: int, token: PageToken | None = None
     ) -> Page[str]:
-        after = "" if token is None else str(token.state)
-        rows = await self._run(
-            lambda c: c.execute(
-                "SELECT child FROM account_tree WHERE parent = ? AND child > ? ORDER BY child LIMIT ?",
-                (parent_key(parent), after, page_size + 1),
-            ).fetchall()
-        )
-        children = [row[0] for row in rows[:page_size]]
-        more = len(rows) > page_size
-        return Page(children, PageToken(children[-1]) if more else None)
+        rows, next_token = await self._rows_after(_SELECT_CHILDREN, (parent_key(parent),), token, page_size)
+        return Page([row[0] for row in rows], next_token)
 
-    async def list_buckets(self, address: Address) -> list[str]:
-        rows = await self._run(
-            lambda c: c.execute(
-                "SELECT time_bucket FROM account_buckets WHERE legal_entity = ? AND namespace = ? "
-                "AND name = ? AND currency = ? AND account_id = ? ORDER BY time_bucket",
-                address.as_tuple(),
-            ).fetchall()
-        )
-        return [row[0] for row in rows]
+    async def list_buckets(
+        self, address: Address, page_size: int, token: PageToken | None = None
+    ) -> Page[str]:
+        rows, next_token = await self._rows_after(_SELECT_BUCKETS, address.as_tuple(), token, page_size)
+        return Page([row[0] for row in rows], next_token)
 
-    async def fetch_bucket(
+    async def read_bucket(
         self,
         address: Address,
         bucket: str,
         time_range: TimeRange,
-        limit: int,
-        resume: object | None,
-    ) -> tuple[list[Entry], object | None]:
+        page_size: int,
+        token: PageToken | None = None,
+    ) -> Page[Entry]:
+        if page_size < 1:
+            raise ValueError("page_size must be at least 1")
         start_ms = -_FAR_FUTURE_MS if time_range.start is None else to_epoch_ms(time_range.start)
         end_ms = _FAR_FUTURE_MS if time_range.end is None else to_epoch_ms(time_range.end)
         partition = (*address.as_tuple(), bucket)
-        if resume is None:
-            query, parameters = _SELECT_FIRST_ENTRIES, (*partition, start_ms, end_ms, limit)
+        if token is None:
+            query, parameters = _SELECT_FIRST_ENTRIES, (*partition, start_ms, end_ms, page_size + 1)
         else:  # the last key read is inside the range, so it bounds the start too
-            assert isinstance(resume, tuple)
-            query, parameters = _SELECT_NEXT_ENTRIES, (*partition, *resume, end_ms, limit)
+            resume = token.state
+            assert isinstance(resume, tuple), "page token from another kind of read"
+            query, parameters = _SELECT_NEXT_ENTRIES, (*partition, *resume, end_ms, page_size + 1)
         rows = await self._run(lambda c: c.execute(query, parameters).fetchall())
-        if len(rows) < limit:
-            return [_entry_from_row(row) for row in rows], None
-        return [_entry_from_row(row) for row in rows], (rows[-1][6], rows[-1][7], rows[-1][8])
+        entries = [_entry_from_row(row) for row in rows[:page_size]]
+        if len(rows) <= page_size:
+            return Page(entries)
+        last = rows[page_size - 1]
+        return Page(entries, PageToken((last[6], last[7], last[8])))
 
     async def scan_transactions(
-        self, page_size: int = 1000, token: PageToken | None = None
+        self, page_size: int, token: PageToken | None = None
     ) -> Page[RecordedTransaction]:
-        after = "" if token is None else str(token.state)
-        rows = await self._run(
-            lambda c: c.execute(
-                "SELECT transaction_id, payload_hash, legs, recorded_at FROM transactions "
-                "WHERE transaction_id > ? ORDER BY transaction_id LIMIT ?",
-                (after, page_size + 1),
-            ).fetchall()
-        )
-        items = [_transaction_from_row(row) for row in rows[:page_size]]
-        more = len(rows) > page_size
-        return Page(items, PageToken(str(items[-1].transaction_id)) if more else None)
+        rows, next_token = await self._rows_after(_SCAN_TRANSACTIONS, (), token, page_size)
+        return Page([_transaction_from_row(row) for row in rows], next_token)

@@ -17,7 +17,7 @@ from ledger_tui.engine import Engine
 from ledger_tui.store.sqlite import SqliteStore
 from ledger_tui.store.url import CassandraUrl, SqliteUrl, parse_store_url
 
-from .helpers import transfer
+from ..support.entry_sets import transfer
 
 
 class CountingStore(SqliteStore):
@@ -28,12 +28,12 @@ class CountingStore(SqliteStore):
         self.in_flight = 0
         self.most_in_flight = 0
 
-    async def fetch_bucket(self, *args: Any, **kwargs: Any) -> Any:
+    async def read_bucket(self, *args: Any, **kwargs: Any) -> Any:
         self.in_flight += 1
         self.most_in_flight = max(self.most_in_flight, self.in_flight)
         try:
             await asyncio.sleep(0.005)  # hold the slot so overlapping reads would show
-            return await super().fetch_bucket(*args, **kwargs)
+            return await super().read_bucket(*args, **kwargs)
         finally:
             self.in_flight -= 1
 

@@ -11,8 +11,8 @@ import pytest
 
 from ledger_tui.cli import main
 
-from .conftest import SAMPLE_PATH
-from .helpers import entry_set, leg, transfer
+from ..support.entry_sets import entry_set, leg, transfer
+from ..support.stores import SAMPLE_JSON
 
 
 def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
@@ -33,7 +33,7 @@ def cli(ledger_url: str, capsys: pytest.CaptureFixture[str]):
 
 
 def test_post_prints_receipt_then_duplicate(cli, tmp_path: Path) -> None:
-    document = json.loads(SAMPLE_PATH.read_text())
+    document = json.loads(SAMPLE_JSON)
     document["transaction_id"] = "0b7e6a86-3f0f-4a43-9d3c-5a1f2a8f7c11"
     path = tmp_path / "tx.json"
     path.write_text(json.dumps(document))
@@ -55,7 +55,9 @@ def test_post_prints_receipt_then_duplicate(cli, tmp_path: Path) -> None:
 
 
 def test_balance_entries_accounts_verify(cli, tmp_path: Path) -> None:
-    assert cli("post", str(SAMPLE_PATH))[0] == 0
+    sample = tmp_path / "transaction.json"
+    sample.write_text(SAMPLE_JSON)
+    assert cli("post", str(sample))[0] == 0
     main_account = "fintech_uk/com.fintech.account/main/GBP/*"
     code, out, _ = cli("balance", "--address", main_account, "--start", "2024-09-27", "--json")
     assert code == 0

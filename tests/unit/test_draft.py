@@ -4,16 +4,14 @@ from __future__ import annotations
 
 import json
 from decimal import Decimal
-from pathlib import Path
 
 from ledger_tui.app.draft import LegDraft, check_draft, draft_from_data, draft_to_data
 from ledger_tui.app.entry_pager import EntryPager
 from ledger_tui.domain.money import DEFAULT_CURRENCIES
 from ledger_tui.domain.parse import entry_set_from_data, loads_exact
 
-from .support import fixed_id
-
-SAMPLE = Path(__file__).resolve().parents[2] / "sample_data" / "transaction.json"
+from ..support.console import fixed_id
+from ..support.stores import SAMPLE_JSON
 
 
 def _leg(side: str, amount: str, currency: str = "GBP", account: str = "a") -> LegDraft:
@@ -46,7 +44,7 @@ def test_blank_legs_block_posting_without_shouting() -> None:
 
 
 def test_sample_file_round_trips_through_the_draft() -> None:
-    transaction_id, drafts = draft_from_data(loads_exact(SAMPLE.read_text()))
+    transaction_id, drafts = draft_from_data(loads_exact(SAMPLE_JSON))
     assert transaction_id is None and len(drafts) == 6
     assert check_draft(drafts, DEFAULT_CURRENCIES).ready
     data = draft_to_data(fixed_id(7), drafts)

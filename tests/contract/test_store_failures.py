@@ -19,7 +19,7 @@ from ledger_tui.store.cassandra import CassandraStore
 from ledger_tui.store.sqlite import SqliteStore
 from ledger_tui.store.url import parse_store_url
 
-from .helpers import transfer
+from ..support.entry_sets import transfer
 
 ACC1 = Address("test_uk", "com.test.customer", "current", "GBP", "acc-1")
 WHEN = to_epoch_ms(datetime(2024, 9, 3, 12, tzinfo=UTC))
@@ -94,7 +94,7 @@ async def test_page_tokens_can_be_replayed_to_page_back(engine: Engine) -> None:
 
 
 def test_page_token_hides_its_state() -> None:
-    from ledger_tui.store.base import PageToken
+    from ledger_tui.domain.paging import PageToken
 
     assert repr(PageToken(b"secret-partition-key")) == "PageToken(<opaque>)"
 

@@ -9,15 +9,15 @@ from decimal import Decimal
 
 import pytest
 
-from ledger_tui.domain.balance import parse_address, parse_pattern
+from ledger_tui.domain.address import parse_address, parse_pattern
 from ledger_tui.domain.errors import ConflictingResubmission, ValidationError
 from ledger_tui.domain.model import Address, PostStatus, Side
 from ledger_tui.domain.timeutil import TimeRange, to_epoch_ms
 from ledger_tui.engine import Engine
 from ledger_tui.store.base import Store
 
-from .conftest import SAMPLE_PATH, FixedClock
-from .helpers import entry_set, leg, transfer
+from ..support.entry_sets import entry_set, leg, transfer
+from ..support.stores import SAMPLE_JSON, FixedClock
 
 MAIN = parse_address("fintech_uk/com.fintech.account/main/GBP/*")
 ACC1 = Address("test_uk", "com.test.customer", "current", "GBP", "acc-1")
@@ -35,7 +35,7 @@ async def all_entries(engine: Engine, address: Address, time_range: TimeRange = 
 
 
 async def test_origin_sample_round_trip(engine: Engine, clock: FixedClock) -> None:
-    receipt = await engine.post_json(SAMPLE_PATH.read_text())
+    receipt = await engine.post_json(SAMPLE_JSON)
     assert receipt.status is PostStatus.RECORDED
     assert receipt.recorded_at == clock.now
     assert len(receipt.entries) == 6
@@ -150,12 +150,12 @@ async def test_concurrent_retries_store_once(engine: Engine) -> None:
     ],
     ids=["mixed-currency", "too-many-decimals", "unknown-currency", "negative", "one-leg", "bad-json"],
 )
-async def test_rejected_input_writes_nothing(engine: Engine, document: str, field: str) -> None:
+async def test_rejected_input_writes_nothing(store: Store, engine: Engine, document: str, field: str) -> None:
     with pytest.raises(ValidationError) as raised:
         await engine.post_json(document)
     assert any(problem.field == field for problem in raised.value.problems), raised.value.problems
     assert await engine.accounts() == []
-    assert (await engine.store.scan_transactions()).items == []
+    assert (await store.scan_transactions(10)).items == []
 
 
 async def test_month_boundary_ranges(engine: Engine) -> None:
@@ -210,7 +210,7 @@ async def test_paging_1000_entries_in_pages_of_100(engine: Engine) -> None:
 
 
 async def test_balance_of_named_balance_and_wildcard(make_engine, clock: FixedClock) -> None:
-    from ledger_tui.domain.balance import NamedBalance
+    from ledger_tui.domain.named import NamedBalance
 
     named = NamedBalance("customers", "", (parse_pattern("test_uk/com.test.customer/current/GBP/*"),))
     engine = make_engine(named_balances={"customers": named})
@@ -236,13 +236,16 @@ async def test_reversal_zeroes_balance_and_is_idempotent(engine: Engine) -> None
 
 
 async def test_verify_passes_on_balanced_ledger(engine: Engine) -> None:
-    await engine.post_json(SAMPLE_PATH.read_text())
+    await engine.post_json(SAMPLE_JSON)
     await engine.post_json(transfer("9.99", ms("2024-09-01T10:00:00"), currency="EUR"))
     report = await engine.verify()
     assert report.ok, report.problems
     assert (report.transactions, report.entries, report.accounts) == (2, 8, 6)
-    assert report.totals["GBP"] == (Decimal("180.00"), Decimal("180.00"))
-    assert report.totals["EUR"] == (Decimal("9.99"), Decimal("9.99"))
+    assert (report.totals["GBP"].debits, report.totals["GBP"].credits) == (
+        Decimal("180.00"),
+        Decimal("180.00"),
+    )
+    assert (report.totals["EUR"].debits, report.totals["EUR"].credits) == (Decimal("9.99"), Decimal("9.99"))
 
 
 async def test_children_paging(engine: Engine) -> None:

@@ -8,14 +8,14 @@ from __future__ import annotations
 
 import pytest
 
-from ledger_tui.domain.balance import load_named_balances
 from ledger_tui.engine import Engine
+from ledger_tui.ledger import read_named_balances
 from ledger_tui.store.base import Store
 
-from .support import BALANCES, NOW
+from ..support.console import NOW
 
 
 @pytest.fixture
 def engine(store: Store) -> Engine:
     """A connected engine over an empty ledger with a fixed clock and the sample named balances."""
-    return Engine(store, clock=lambda: NOW, named_balances=load_named_balances(BALANCES))
+    return Engine(store, clock=lambda: NOW, named_balances=read_named_balances(None))

@@ -19,10 +19,10 @@ from ledger_tui.engine import Engine
 from ledger_tui.store.cassandra import CassandraStore
 from ledger_tui.store.url import parse_store_url
 
-from .conftest import require_cassandra
-from .helpers import transfer
+from ..support.entry_sets import transfer
+from ..support.stores import require_cassandra
 
-NODE = Path(__file__).resolve().parent.parent / "tools" / "cassandra" / "node.py"
+NODE = Path(__file__).resolve().parents[2] / "tools" / "cassandra" / "node.py"
 WHEN = to_epoch_ms(datetime(2024, 9, 3, 12, tzinfo=UTC))
 
 

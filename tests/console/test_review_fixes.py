@@ -9,19 +9,23 @@ from pathlib import Path
 import pytest
 from textual.widgets import Static
 
-from ledger_tui.app.browse_screen import month_range, previous_bucket
 from ledger_tui.app.compose_screen import ComposeScreen
 from ledger_tui.app.draft import draft_from_data
 from ledger_tui.domain.errors import StoreUnavailable
 from ledger_tui.domain.model import RecordedTransaction
 from ledger_tui.domain.periods import Granularity, periods
-from ledger_tui.domain.timeutil import TimeRange, parse_instant
+from ledger_tui.domain.timeutil import (
+    TimeRange,
+    following_bucket,
+    month_range,
+    parse_instant,
+    previous_bucket,
+)
 from ledger_tui.engine import Engine
 from ledger_tui.store.base import RecordOutcome
 from ledger_tui.store.sqlite import SqliteStore
 
-from .support import NOW, make_app, post_draft, settle
-from .test_flows import SIZE, TOP_UP
+from ..support.console import NOW, SIZE, TOP_UP, make_app, post_draft, settle
 
 
 class FailFirstPostStore(SqliteStore):
@@ -113,10 +117,9 @@ async def test_unreadable_draft_file_is_a_notice_not_a_crash(engine: Engine, tmp
 
 
 def test_next_month_stops_at_year_9999() -> None:
-    from ledger_tui.app.browse_screen import next_month_capped
 
-    assert next_month_capped("9999-12") == "9999-12"
-    assert next_month_capped("2024-12") == "2025-01"
+    assert following_bucket("9999-12") == "9999-12"
+    assert following_bucket("2024-12") == "2025-01"
 
 
 async def test_ctrl_r_after_an_unavailable_post_reconnects_and_posts(

@@ -15,15 +15,22 @@ from textual.pilot import Pilot
 from ledger_tui.app.app import LedgerApp
 from ledger_tui.app.compose_screen import ComposeScreen
 from ledger_tui.app.draft import LegDraft
-from ledger_tui.domain.balance import load_named_balances
 from ledger_tui.domain.model import Address, Leg, Side
 from ledger_tui.domain.parse import build_entry_set
 from ledger_tui.engine import Engine
+from ledger_tui.ledger import read_named_balances
 from ledger_tui.store.sqlite import SqliteStore
 
 NOW = datetime(2024, 11, 5, 9, 30, tzinfo=UTC)
-BALANCES = Path(__file__).resolve().parents[2] / "sample_data" / "balances.toml"
 STORE_LABEL = "test-ledger.sqlite"
+SIZE = (120, 40)
+#: A balanced two-leg draft the flow tests post.
+TOP_UP = [
+    LegDraft("fintech_uk", "com.fintech.account", "main", "GBP", "ops", "debit", "10.00", "Test transfer"),
+    LegDraft(
+        "fintech_uk", "com.fintech.customer", "current", "GBP", "alice", "credit", "10.00", "Test transfer"
+    ),
+]
 
 OPS_GBP = Address("fintech_uk", "com.fintech.account", "main", "GBP", "ops")
 ALICE = Address("fintech_uk", "com.fintech.customer", "current", "GBP", "alice")
@@ -60,7 +67,7 @@ SETS: list[tuple[int, str, Address, Address, str, str]] = [
 
 def new_engine(path: Path, *, named: bool = True) -> Engine:
     """An engine over a SQLite file with a fixed clock and the sample named balances."""
-    balances = load_named_balances(BALANCES) if named else {}
+    balances = read_named_balances(None) if named else {}
     return Engine(SqliteStore(path), clock=lambda: NOW, named_balances=balances)
 
 
@@ -92,11 +99,10 @@ def make_ledger(path: Path, *, data: bool = True) -> Path:
 
     async def build() -> None:
         engine = new_engine(path)
-        await engine.store.connect()
-        await engine.store.apply_schema()
+        await engine.connect()  # the embedded store creates its schema
         if data:
             await post_sample(engine)
-        await engine.store.close()
+        await engine.close()
 
     asyncio.run(build())
     return path

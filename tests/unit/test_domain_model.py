@@ -10,6 +10,7 @@ from decimal import Decimal
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from ledger_tui.domain.balance import signed
 from ledger_tui.domain.model import (
     Address,
     CurrencyTotals,
@@ -75,8 +76,8 @@ def test_recorded_transaction_entries_resolve_times_and_ids() -> None:
     assert second.effective_at == RECORDED  # no timestamp: effective when recorded
     assert [e.leg_index for e in (first, second)] == [0, 1]
     assert first.entry_id == f"{TXID}/0" and second.entry_id == f"{TXID}/1"
-    assert first.signed_amount == Decimal("-100.00")  # debits subtract
-    assert second.signed_amount == Decimal("100.00")  # credits add
+    assert signed(first.side, first.amount) == Decimal("-100.00")  # debits subtract
+    assert signed(second.side, second.amount) == Decimal("100.00")  # credits add
     assert all(e.recorded_at == RECORDED and e.transaction_id == TXID for e in (first, second))
 
 

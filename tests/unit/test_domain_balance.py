@@ -11,18 +11,12 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ledger_tui.domain.balance import (
-    AddressPattern,
-    BalanceFold,
-    BalanceRow,
-    load_named_balances,
-    parse_address,
-    parse_pattern,
-)
+from ledger_tui.domain.address import AddressPattern, parse_address, parse_pattern
+from ledger_tui.domain.balance import BalanceFold, BalanceRow
 from ledger_tui.domain.errors import LedgerError, NotFound, ValidationError
 from ledger_tui.domain.model import Address, Entry, Side
+from ledger_tui.ledger import read_named_balances
 
-SAMPLE_BALANCES = Path(__file__).resolve().parent.parent / "sample_data" / "balances.toml"
 START = datetime(2024, 10, 1, tzinfo=UTC)
 END = datetime(2024, 11, 1, tzinfo=UTC)
 TICK = timedelta(microseconds=1)
@@ -138,7 +132,7 @@ def test_fold_matches_integer_arithmetic(
     ]
     fold = BalanceFold(start, end)
     for item in entries:
-        fold.add(item)
+        fold.add_entry(item)
     expected: dict[str, list[int]] = {}
     for (code, side, units, _, _), item in zip(raw, entries, strict=True):
         when = item.effective_at
@@ -237,7 +231,7 @@ def test_exact_pattern_matches_one_account() -> None:
 
 
 def test_sample_named_balances() -> None:
-    balances = load_named_balances(SAMPLE_BALANCES)
+    balances = read_named_balances(None)
     assert set(balances) == {
         "customer-facing-balance",
         "customer-facing-balance-eu",
@@ -264,8 +258,8 @@ def _write(tmp_path: Path, text: str) -> Path:
 
 
 def test_minimal_and_empty_files(tmp_path: Path) -> None:
-    assert load_named_balances(_write(tmp_path, "")) == {}
-    loaded = load_named_balances(_write(tmp_path, '[x]\naddresses = ["a/b/c/GBP/acct"]\n'))
+    assert read_named_balances(_write(tmp_path, "")) == {}
+    loaded = read_named_balances(_write(tmp_path, '[x]\naddresses = ["a/b/c/GBP/acct"]\n'))
     assert loaded["x"].description == ""
     assert loaded["x"].patterns == (AddressPattern("a", "b", "c", "GBP", "acct"),)
 
@@ -288,7 +282,7 @@ def test_minimal_and_empty_files(tmp_path: Path) -> None:
 )
 def test_bad_named_balances_are_explained(tmp_path: Path, text: str, field: str, reason: str) -> None:
     with pytest.raises(ValidationError) as caught:
-        load_named_balances(_write(tmp_path, text))
+        read_named_balances(_write(tmp_path, text))
     [problem] = caught.value.problems
     assert problem.field == field
     assert reason in problem.reason
@@ -298,7 +292,7 @@ def test_bad_named_balances_are_explained(tmp_path: Path, text: str, field: str,
 def test_invalid_toml_names_the_file(tmp_path: Path, text: str) -> None:
     path = _write(tmp_path, text)
     with pytest.raises(ValidationError) as caught:
-        load_named_balances(path)
+        read_named_balances(path)
     [problem] = caught.value.problems
     assert problem.field == str(path)
     assert problem.reason.startswith("is not valid TOML: ")
@@ -307,7 +301,7 @@ def test_invalid_toml_names_the_file(tmp_path: Path, text: str) -> None:
 def test_missing_file_is_not_found(tmp_path: Path) -> None:
     path = tmp_path / "nope.toml"
     with pytest.raises(NotFound, match="does not exist") as caught:
-        load_named_balances(path)
+        read_named_balances(path)
     assert str(path) in str(caught.value)
 
 
@@ -321,5 +315,5 @@ def test_unreadable_files_are_ledger_errors(tmp_path: Path, kind: str) -> None:
         path = tmp_path / "balances.toml"
         path.write_bytes(b'[x]\ndescription = "caf\xe9"\naddresses = ["a/b/c/GBP/*"]\n')
     with pytest.raises(LedgerError) as caught:
-        load_named_balances(path)
+        read_named_balances(path)
     assert str(path) in str(caught.value)

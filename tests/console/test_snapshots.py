@@ -11,15 +11,16 @@ import pytest
 from textual.pilot import Pilot
 
 from ledger_tui.app.app import LedgerApp
-from ledger_tui.app.browse_screen import BrowseScreen, month_range
+from ledger_tui.app.browse_screen import BrowseScreen
 from ledger_tui.app.chart_screen import ChartScreen
 from ledger_tui.app.compose_screen import ComposeScreen
 from ledger_tui.app.draft import LegDraft
 from ledger_tui.domain.errors import StoreUnavailable
+from ledger_tui.domain.timeutil import month_range
 from ledger_tui.engine import Engine
 from ledger_tui.store.sqlite import SqliteStore
 
-from .support import ALICE, NOW, make_app, make_ledger, new_engine, settle
+from ..support.console import ALICE, NOW, make_app, make_ledger, new_engine, settle
 
 SIZE = (120, 40)
 SnapCompare = Callable[..., bool]
@@ -30,7 +31,7 @@ def ledger(tmp_path: Path) -> Iterator[Engine]:
     """An engine (not connected: the app connects it) over a ledger holding the fixed data."""
     engine = new_engine(make_ledger(tmp_path / "ledger.sqlite"))
     yield engine
-    asyncio.run(engine.store.close())
+    asyncio.run(engine.close())
 
 
 @pytest.fixture
@@ -38,7 +39,7 @@ def empty_ledger(tmp_path: Path) -> Iterator[Engine]:
     """An engine over a ledger with the schema and no entries."""
     engine = new_engine(make_ledger(tmp_path / "empty.sqlite", data=False))
     yield engine
-    asyncio.run(engine.store.close())
+    asyncio.run(engine.close())
 
 
 def _leg(

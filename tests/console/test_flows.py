@@ -10,24 +10,16 @@ from typing import Any
 from textual.widgets import DataTable, Static
 
 from ledger_tui.app.app import LedgerApp
-from ledger_tui.app.browse_screen import BrowseScreen, month_range
+from ledger_tui.app.browse_screen import BrowseScreen
 from ledger_tui.app.chart_screen import ChartScreen
 from ledger_tui.app.compose_screen import ComposeScreen
 from ledger_tui.app.draft import LegDraft
 from ledger_tui.domain.errors import StoreUnavailable
-from ledger_tui.domain.timeutil import TimeRange
+from ledger_tui.domain.timeutil import TimeRange, month_range
 from ledger_tui.engine import Engine
 from ledger_tui.store.sqlite import SqliteStore
 
-from .support import ALICE, NOW, make_app, post_draft, post_many, post_sample, settle
-
-SIZE = (120, 40)
-TOP_UP = [
-    LegDraft("fintech_uk", "com.fintech.account", "main", "GBP", "ops", "debit", "10.00", "Test transfer"),
-    LegDraft(
-        "fintech_uk", "com.fintech.customer", "current", "GBP", "alice", "credit", "10.00", "Test transfer"
-    ),
-]
+from ..support.console import ALICE, NOW, SIZE, TOP_UP, make_app, post_draft, post_many, post_sample, settle
 
 
 def _receipt(app: LedgerApp) -> str:
@@ -192,10 +184,10 @@ class GatedStore(SqliteStore):
         self.gate.set()
         self.reads_started = 0
 
-    async def fetch_bucket(self, *args: Any, **kwargs: Any) -> Any:
+    async def read_bucket(self, *args: Any, **kwargs: Any) -> Any:
         self.reads_started += 1
         await self.gate.wait()
-        return await super().fetch_bucket(*args, **kwargs)
+        return await super().read_bucket(*args, **kwargs)
 
 
 async def test_leaving_a_screen_cancels_its_query_and_returning_reruns_it(tmp_path: Path) -> None:

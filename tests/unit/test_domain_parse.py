@@ -9,19 +9,18 @@ import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
-from pathlib import Path
 from typing import Any
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from ledger_tui.domain.address import MAX_FIELD_LENGTH
 from ledger_tui.domain.errors import FieldProblem, ValidationError
+from ledger_tui.domain.legs import MAX_DESCRIPTION_LENGTH
 from ledger_tui.domain.model import Address, EntrySet, Leg, Side, totals_by_currency
 from ledger_tui.domain.money import Currencies
 from ledger_tui.domain.parse import (
-    MAX_DESCRIPTION_LENGTH,
-    MAX_FIELD_LENGTH,
     MAX_LEGS,
     build_entry_set,
     entry_set_from_data,
@@ -30,7 +29,9 @@ from ledger_tui.domain.parse import (
     unbalanced_problems,
 )
 
-SAMPLE = Path(__file__).resolve().parent.parent / "sample_data" / "transaction.json"
+from ..support.stores import SAMPLE_JSON
+
+SAMPLE = SAMPLE_JSON
 TXID = "3f0e8a8e-6d4c-4f59-9a55-0d2f4c6b1a7e"
 
 
@@ -88,7 +89,7 @@ def reason_for(data: object, field: str) -> str:
 
 
 def test_origin_sample_parses_to_six_balanced_legs() -> None:
-    entry_set = parse_entry_set_json(SAMPLE.read_text())
+    entry_set = parse_entry_set_json(SAMPLE)
     assert len(entry_set.legs) == 6
     assert [leg.side for leg in entry_set.legs] == [Side.DEBIT, Side.CREDIT] * 3
     assert [str(leg.amount) for leg in entry_set.legs] == [
@@ -107,7 +108,7 @@ def test_origin_sample_parses_to_six_balanced_legs() -> None:
     assert (gbp.currency, gbp.debits, gbp.credits, gbp.difference) == ("GBP", 180, 180, 0)
     assert unbalanced_problems(entry_set.legs) == []
     # No transaction_id in the sample: each parse gets a fresh random (version 4) id...
-    again = parse_entry_set_json(SAMPLE.read_bytes())
+    again = parse_entry_set_json(SAMPLE.encode())
     assert entry_set.transaction_id.version == 4
     assert entry_set.transaction_id != again.transaction_id
     # ...but the payload, and so its hash, is the same.

@@ -1,0 +1,52 @@
+"""``ledger-tui`` command line: the console by default, plus scriptable ledger commands.
+
+Exit codes: 0 ok, 1 rejected input (nothing written), 2 usage, 3 store unavailable,
+4 verify found discrepancies. User errors print one clear line, never a traceback.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+from ..domain.errors import LedgerError, StoreUnavailable
+from .common import (
+    EXIT_INTERRUPTED,
+    EXIT_OK,
+    EXIT_REJECTED,
+    EXIT_UNAVAILABLE,
+    EXIT_USAGE,
+    Handler,
+    UsageError,
+)
+from .parser import build_parser
+
+__all__ = ["build_parser", "main"]
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the ``ledger-tui`` script; returns the exit code."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    handler: Handler = args.handler
+    try:
+        return handler(args, sys.stdout)
+    except UsageError as error:
+        parser.print_usage(sys.stderr)
+        print(f"ledger-tui: error: {error}", file=sys.stderr)
+        return EXIT_USAGE
+    except StoreUnavailable as error:
+        print(f"ledger-tui: store unavailable: {error}", file=sys.stderr)
+        return EXIT_UNAVAILABLE
+    except LedgerError as error:
+        print(f"ledger-tui: rejected: {error}", file=sys.stderr)
+        return EXIT_REJECTED
+    except KeyboardInterrupt:
+        hint = ""
+        if args.command in ("load-sample", "demo"):
+            hint = ": every set posted so far is complete; rerun with the same --seed to resume"
+        print(f"ledger-tui: interrupted{hint}", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    except BrokenPipeError:  # e.g. piped into head: not an error worth a traceback
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_OK

@@ -1,0 +1,71 @@
+"""What every command shares: exit codes, usage errors, flag parsing and the engine wrapper."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+from collections.abc import Awaitable, Callable
+from datetime import datetime
+from typing import TextIO
+
+from ..domain.timeutil import TimeRange, parse_instant
+from ..engine import Engine
+from ..ledger import LedgerOptions, open_ledger
+
+EXIT_OK, EXIT_REJECTED, EXIT_USAGE, EXIT_UNAVAILABLE, EXIT_DISCREPANCY = 0, 1, 2, 3, 4
+EXIT_INTERRUPTED = 130
+
+#: A command: the parsed flags and where to print; returns the exit code.
+Handler = Callable[[argparse.Namespace, TextIO], int]
+#: The body of a command that needs a connected engine.
+EngineWork = Callable[[argparse.Namespace, Engine, TextIO], Awaitable[int]]
+
+
+class UsageError(Exception):
+    """A flag value that cannot be used (exit 2)."""
+
+
+def ledger_options(args: argparse.Namespace) -> LedgerOptions:
+    """The store and named-balances choice the global flags make."""
+    return LedgerOptions(store=args.store, balances=args.balances)
+
+
+def with_engine(work: EngineWork) -> Handler:
+    """A handler that runs ``work`` on a connected engine (closed afterwards, also on error)."""
+
+    def handler(args: argparse.Namespace, out: TextIO) -> int:
+        async def run() -> int:
+            async with open_ledger(ledger_options(args)) as engine:
+                return await work(args, engine, out)
+
+        return asyncio.run(run())
+
+    handler.__doc__ = work.__doc__
+    return handler
+
+
+def instant_flag(flag: str, text: str | None) -> datetime | None:
+    """An ISO 8601 / epoch-ms flag value (UTC unless it says otherwise), or a usage error."""
+    if text is None:
+        return None
+    try:
+        return parse_instant(text)
+    except ValueError as error:
+        raise UsageError(f"{flag}: {error}") from None
+
+
+def range_flags(args: argparse.Namespace) -> TimeRange:
+    """``--start``/``--end`` as a half-open range."""
+    start, end = instant_flag("--start", args.start), instant_flag("--end", args.end)
+    try:
+        return TimeRange(start, end)
+    except ValueError as error:
+        raise UsageError(str(error)) from None
+
+
+def write_json(out: TextIO, data: object) -> None:
+    """Indented JSON and a newline."""
+    import json
+
+    json.dump(data, out, indent=2)
+    out.write("\n")

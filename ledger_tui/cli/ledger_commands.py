@@ -1,0 +1,165 @@
+"""Commands over one ledger: schema, post, balance, entries, accounts, verify, show, reverse."""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import sys
+import uuid
+from pathlib import Path
+from typing import TextIO
+
+from ..domain.address import AddressPattern, parse_address, parse_pattern
+from ..domain.balance import BalanceRow
+from ..domain.errors import ValidationError
+from ..domain.model import Entry
+from ..engine import Engine
+from .common import EXIT_DISCREPANCY, EXIT_OK, range_flags, with_engine, write_json
+
+
+async def _schema(args: argparse.Namespace, engine: Engine, out: TextIO) -> int:
+    """Create the keyspace and tables if missing."""
+    await engine.apply_schema()
+    out.write(f"schema applied to {engine.info.target}\n")
+    return EXIT_OK
+
+
+def _read_document(name: str) -> str:
+    if name == "-":
+        return sys.stdin.read()
+    try:
+        return Path(name).read_text()
+    except OSError as error:
+        raise ValidationError.single("file", f"cannot read {name}: {error.strerror}") from None
+
+
+async def _post(args: argparse.Namespace, engine: Engine, out: TextIO) -> int:
+    """Post one entry set and print its receipt."""
+    receipt = await engine.post_json(_read_document(args.file))
+    write_json(out, receipt.to_json())
+    return EXIT_OK
+
+
+def _balance_table(rows: list[BalanceRow], out: TextIO) -> None:
+    header = ("currency", "opening", "debits", "credits", "closing")
+    table = [header] + [
+        (r.currency, str(r.opening), str(r.debits), str(r.credits), str(r.closing)) for r in rows
+    ]
+    widths = [max(len(row[i]) for row in table) for i in range(len(header))]
+    for row in table:
+        cells = (
+            cell.rjust(w) if i else cell.ljust(w) for i, (cell, w) in enumerate(zip(row, widths, strict=True))
+        )
+        out.write("  ".join(cells).rstrip() + "\n")
+    if not rows:
+        out.write("(no entries)\n")
+
+
+async def _balance(args: argparse.Namespace, engine: Engine, out: TextIO) -> int:
+    """Balance of an address, a pattern or a named balance over a range."""
+    target: AddressPattern | str = parse_pattern(args.address) if args.address else args.name
+    rows = await engine.balance(target, range_flags(args))
+    if args.json:
+        write_json(out, [row.to_json() for row in rows])
+    else:
+        _balance_table(rows, out)
+    return EXIT_OK
+
+
+ENTRY_CSV_HEADER = ["effective_at", "type", "amount", "currency", "description", "transaction_id", "leg"]
+
+
+def _csv_row(entry: Entry) -> list[object]:
+    when = entry.effective_at.isoformat(timespec="milliseconds")
+    return [when, entry.side.value, entry.amount, entry.address.currency, entry.description,
+            entry.transaction_id, entry.leg_index]  # fmt: skip
+
+
+def _table_line(entry: Entry) -> str:
+    when = entry.effective_at.isoformat(timespec="milliseconds")
+    return (
+        f"{when}  {entry.side.value:6}  {entry.amount!s:>16}  {entry.description}  {entry.transaction_id}\n"
+    )
+
+
+async def _entries(args: argparse.Namespace, engine: Engine, out: TextIO) -> int:
+    """Every entry of one account in a range, as a table, CSV or JSON (streamed page by page)."""
+    address, time_range, fmt = parse_address(args.address), range_flags(args), args.format
+    writer = csv.writer(out)
+    if fmt == "csv":
+        writer.writerow(ENTRY_CSV_HEADER)
+    elif fmt == "json":
+        out.write("[")
+    first = True
+    async for chunk in engine.iter_entries(address, time_range):
+        for entry in chunk:
+            if fmt == "json":
+                out.write(("\n  " if first else ",\n  ") + json.dumps(entry.to_json()))
+            elif fmt == "csv":
+                writer.writerow(_csv_row(entry))
+            else:
+                out.write(_table_line(entry))
+            first = False
+    if fmt == "json":
+        out.write("]\n" if first else "\n]\n")
+    return EXIT_OK
+
+
+async def _accounts(args: argparse.Namespace, engine: Engine, out: TextIO) -> int:
+    """Every account in the ledger."""
+    found = await engine.accounts()
+    if args.json:
+        write_json(out, [a.to_json() for a in found])
+    else:
+        out.writelines(f"{a}\n" for a in found)
+    return EXIT_OK
+
+
+async def _verify(args: argparse.Namespace, engine: Engine, out: TextIO) -> int:
+    """Audit the whole ledger; exit 4 on any discrepancy."""
+    report = await engine.verify()
+    out.write(
+        f"transactions: {report.transactions}  entries: {report.entries}  accounts: {report.accounts}\n"
+    )
+    for currency, row in sorted(report.totals.items()):
+        mark = "ok" if row.debits == row.credits else "MISMATCH"
+        out.write(f"{currency}: debits {row.debits}  credits {row.credits}  {mark}\n")
+    for problem in report.problems:
+        out.write(f"problem: {problem}\n")
+    out.write("verify: OK\n" if report.ok else f"verify: {len(report.problems)} problem(s)\n")
+    return EXIT_OK if report.ok else EXIT_DISCREPANCY
+
+
+def _transaction_id(text: str) -> uuid.UUID:
+    try:
+        return uuid.UUID(text)
+    except ValueError:
+        raise ValidationError.single("transaction_id", f"{text!r} is not a UUID") from None
+
+
+async def _show(args: argparse.Namespace, engine: Engine, out: TextIO) -> int:
+    """One transaction with all its legs."""
+    txid = _transaction_id(args.transaction_id)
+    transaction = await engine.transaction(txid)
+    write_json(
+        out,
+        {
+            "transaction_id": str(txid),
+            "recorded_at": transaction.recorded_at.isoformat(timespec="milliseconds"),
+            "entries": [e.to_json() for e in transaction.entries()],
+        },
+    )
+    return EXIT_OK
+
+
+async def _reverse(args: argparse.Namespace, engine: Engine, out: TextIO) -> int:
+    """Post the reversal of a transaction and print its receipt."""
+    receipt = await engine.reverse(_transaction_id(args.transaction_id))
+    write_json(out, receipt.to_json())
+    return EXIT_OK
+
+
+schema, post, balance, entries, accounts, verify, show, reverse = (
+    with_engine(work) for work in (_schema, _post, _balance, _entries, _accounts, _verify, _show, _reverse)
+)

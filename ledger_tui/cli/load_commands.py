@@ -1,0 +1,106 @@
+"""``load-sample`` and ``demo``: the loader library with a progress bar, a totals line and a console."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import tempfile
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import TextIO
+
+from ..domain.timeutil import bucket_of, parse_instant
+from ..engine import Engine
+from ..ledger import LedgerOptions, open_ledger
+from ..loader import LoadStats, generated_sets, load, sample_entry_set
+from .common import EXIT_OK, UsageError, ledger_options
+
+
+def _until(text: str | None) -> datetime:
+    if text:
+        try:
+            return parse_instant(text)
+        except ValueError as error:
+            raise UsageError(f"--until: {error}") from None
+    today = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+    return today + timedelta(days=1)
+
+
+async def _load_with_progress(args: argparse.Namespace, engine: Engine, out: TextIO) -> LoadStats:
+    """Load with a rich progress bar (on a terminal) and print the totals line."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    if args.transactions < 0 or args.months < 1 or args.concurrency < 1:
+        raise UsageError("--transactions >= 0, --months >= 1 and --concurrency >= 1 are required")
+    sets = generated_sets(args.transactions, args.months, _until(args.until), args.seed)
+    with Progress(
+        TextColumn("[progress.description]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("{task.fields[rate]} entries/s"),
+        TimeElapsedColumn(),
+        transient=not out.isatty(),
+        disable=not out.isatty(),
+    ) as progress:
+        task = progress.add_task("loading", total=args.transactions + 1, rate="0")
+        started = time.perf_counter()
+
+        def update(stats: LoadStats) -> None:
+            elapsed = max(time.perf_counter() - started, 1e-9)
+            progress.update(task, completed=stats.transactions, rate=f"{stats.entries / elapsed:,.0f}")
+
+        stats = await load(engine, sets, concurrency=args.concurrency, on_progress=update)
+    out.write(
+        f"loaded: transactions {stats.transactions} (new {stats.transactions - stats.duplicates}, "
+        f"already there {stats.duplicates})  entries {stats.entries}  accounts "
+        f"{len(stats.accounts)}  buckets {len(stats.buckets)}  seconds {stats.seconds:.1f}  "
+        f"entries/s {stats.throughput:,.0f}\n"
+    )
+    return stats
+
+
+async def _print_summary(engine: Engine, out: TextIO) -> None:
+    """Accounts and their closing balances (the console-free view of the demo)."""
+    for address in await engine.accounts():
+        rows = await engine.balance(address)
+        figures = "  ".join(f"{row.currency} {row.closing}" for row in rows)
+        out.write(f"{address!s:70} {figures}\n")
+
+
+async def _fill(options: LedgerOptions, args: argparse.Namespace, out: TextIO, summary: bool) -> None:
+    async with open_ledger(options) as engine:
+        await _load_with_progress(args, engine, out)
+        if summary:
+            await _print_summary(engine, out)
+
+
+def load_sample(args: argparse.Namespace, out: TextIO) -> int:
+    """Load the origin's sample plus generated sets into the chosen ledger."""
+    asyncio.run(_fill(ledger_options(args), args, out, summary=False))
+    return EXIT_OK
+
+
+def demo(args: argparse.Namespace, out: TextIO) -> int:
+    """Fill a fresh ledger (a new temp file unless --store is given), then open the console on it."""
+    options = ledger_options(args)
+    if options.store is None:
+        demo_dir = Path(tempfile.mkdtemp(prefix="ledger-tui-demo-"))
+        options = LedgerOptions(store=f"sqlite:{demo_dir / 'demo.sqlite'}", balances=options.balances)
+        out.write(f"demo ledger: {options.store}\n")
+    asyncio.run(_fill(options, args, out, summary=args.no_console))
+    if args.no_console:
+        return EXIT_OK
+    from ..app.main import ConsoleOptions, run_console
+
+    first = sample_entry_set().legs[0]  # the origin's main account, in its month
+    assert first.effective_at is not None
+    start_on = (first.address, bucket_of(first.effective_at))
+    return run_console(options, ConsoleOptions(start_screen="browse", initial_account=start_on))
+
+
+def console(args: argparse.Namespace, out: TextIO) -> int:
+    """Open the console on the chosen ledger (what ``ledger-tui`` with no command does)."""
+    from ..app.main import ConsoleOptions, run_console
+
+    return run_console(ledger_options(args), ConsoleOptions())

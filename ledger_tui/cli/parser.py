@@ -1,0 +1,94 @@
+"""The argument parser: every command names its handler with ``set_defaults(handler=...)``."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from .. import __version__
+from ..loader import DEFAULT_CONCURRENCY, DEFAULT_MONTHS, DEFAULT_SEED, DEFAULT_SETS, DEMO_SETS
+from . import ledger_commands, load_commands
+
+EPILOG = (
+    "Store URLs: sqlite:PATH | cassandra://HOST[,HOST][:PORT]/KEYSPACE"
+    "[?consistency=LOCAL_QUORUM&dc=DC&replication=1]. Env: LEDGER_STORE, LEDGER_BALANCES."
+)
+
+
+def _range_flags(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--start", help="range start, inclusive (ISO 8601 or epoch ms; UTC default)")
+    parser.add_argument("--end", help="range end, exclusive")
+
+
+def _loader_flags(parser: argparse.ArgumentParser, default_sets: int) -> None:
+    parser.add_argument("--transactions", type=int, default=default_sets, help="generated sets")
+    parser.add_argument("--months", type=int, default=DEFAULT_MONTHS, help="months of history")
+    parser.add_argument("--until", help="end of history (default: today, UTC)")
+    parser.add_argument("--seed", type=int, default=DEFAULT_SEED, help="same seed, same ledger")
+    parser.add_argument("--concurrency", type=int, default=DEFAULT_CONCURRENCY, help="posts in flight")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The ``ledger-tui`` argument parser (also used by tests to check usage errors)."""
+    parser = argparse.ArgumentParser(
+        prog="ledger-tui",
+        description="Terminal console and tools for an append-only double-entry ledger.",
+        epilog=EPILOG,
+    )
+    parser.add_argument("--version", action="version", version=f"ledger-tui {__version__}")
+    parser.add_argument("--store", help="store URL (default: $LEDGER_STORE or the user's ledger file)")
+    parser.add_argument(
+        "--balances", type=Path, help="named balances TOML (default: $LEDGER_BALANCES or the bundled sample)"
+    )
+    parser.set_defaults(handler=load_commands.console)
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    schema = commands.add_parser("schema", help="manage the schema")
+    schema.add_argument("action", choices=["apply"])
+    schema.set_defaults(handler=ledger_commands.schema)
+
+    post = commands.add_parser("post", help="post an entry set (the origin's transaction.json format)")
+    post.add_argument("file", help="JSON file, or - for standard input")
+    post.set_defaults(handler=ledger_commands.post)
+
+    balance = commands.add_parser("balance", help="balance of an address or a named balance")
+    target = balance.add_mutually_exclusive_group(required=True)
+    target.add_argument("--address", help="LE/NS/NAME/CUR/ACCT (ACCT may be *)")
+    target.add_argument("--name", help="a named balance from the balances file")
+    _range_flags(balance)
+    balance.add_argument("--json", action="store_true", help="print JSON")
+    balance.set_defaults(handler=ledger_commands.balance)
+
+    entries = commands.add_parser("entries", help="entries of one account")
+    entries.add_argument("--address", required=True, help="LE/NS/NAME/CUR/ACCT")
+    _range_flags(entries)
+    entries.add_argument("--format", choices=["table", "csv", "json"], default="table")
+    entries.set_defaults(handler=ledger_commands.entries)
+
+    accounts = commands.add_parser("accounts", help="list every account")
+    accounts.add_argument("--json", action="store_true")
+    accounts.set_defaults(handler=ledger_commands.accounts)
+
+    commands.add_parser("verify", help="check the whole ledger balances").set_defaults(
+        handler=ledger_commands.verify
+    )
+
+    for name, help_text, handler in (
+        ("reverse", "post the reversal of a transaction", ledger_commands.reverse),
+        ("show", "show one transaction with all its legs", ledger_commands.show),
+    ):
+        by_id = commands.add_parser(name, help=help_text)
+        by_id.add_argument("transaction_id")
+        by_id.set_defaults(handler=handler)
+
+    load_sample = commands.add_parser(
+        "load-sample", help="load the origin's sample plus generated entry sets"
+    )
+    _loader_flags(load_sample, DEFAULT_SETS)
+    load_sample.set_defaults(handler=load_commands.load_sample)
+
+    demo = commands.add_parser("demo", help="open the console on a fresh demo ledger with sample data")
+    _loader_flags(demo, DEMO_SETS)
+    demo.add_argument("--no-console", action="store_true", help="print a summary instead")
+    demo.set_defaults(handler=load_commands.demo)
+    return parser

@@ -1,0 +1,89 @@
+"""Addresses as operators type them (``LE/NS/NAME/CUR/ACCT``) and patterns with a ``*`` account.
+
+One rule for what an address part may hold, used by the entry-set parser, the compose screen,
+named balances and every ``--address`` flag, so they can never disagree.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from .errors import ValidationError
+from .model import ADDRESS_FIELDS, Address
+
+WILDCARD = "*"
+MAX_FIELD_LENGTH = 256
+_FORBIDDEN_IN_ADDRESS = re.compile(r"[/\x00-\x1f\x7f]")
+_CURRENCY_SHAPE = re.compile(r"[A-Z]{3}")
+
+
+def validate_address_part(field: str, value: object) -> str | None:
+    """Why ``value`` cannot be the address part ``field``, or None if it can."""
+    if not isinstance(value, str):
+        return "must be a string"
+    if not value.strip():
+        return "must not be empty"
+    if len(value) > MAX_FIELD_LENGTH:
+        return f"is longer than {MAX_FIELD_LENGTH} characters"
+    if _FORBIDDEN_IN_ADDRESS.search(value):
+        return "must not contain '/' or control characters"
+    if value != value.strip():
+        return "must not start or end with spaces"
+    return None
+
+
+@dataclass(frozen=True, slots=True)
+class AddressPattern:
+    """An address whose account_id may be ``*`` (any account under the other four parts)."""
+
+    legal_entity: str
+    namespace: str
+    name: str
+    currency: str
+    account_id: str
+
+    @property
+    def is_wildcard(self) -> bool:
+        """Whether this pattern matches every account_id (including a literal ``*``)."""
+        return self.account_id == WILDCARD
+
+    def prefix(self) -> tuple[str, str, str, str]:
+        """The four fixed parts, the index level that lists account ids."""
+        return (self.legal_entity, self.namespace, self.name, self.currency)
+
+    def matches(self, address: Address) -> bool:
+        """Whether ``address`` is one this pattern selects."""
+        return address.as_tuple()[:4] == self.prefix() and (
+            self.is_wildcard or address.account_id == self.account_id
+        )
+
+    def __str__(self) -> str:
+        return "/".join((*self.prefix(), self.account_id))
+
+
+def parse_address(text: str, field_name: str = "address") -> Address:
+    """Parse ``LE/NS/NAME/CUR/ACCT`` into an Address, naming the bad part on error."""
+    pattern = parse_pattern(text, field_name)
+    return Address(*pattern.prefix(), pattern.account_id)
+
+
+def parse_pattern(text: str, field_name: str = "address") -> AddressPattern:
+    """Parse ``LE/NS/NAME/CUR/ACCT`` (ACCT may be ``*``) into an AddressPattern."""
+    parts = text.split("/")
+    if len(parts) != len(ADDRESS_FIELDS):
+        raise ValidationError.single(
+            field_name,
+            f"{text!r} must have 5 parts LEGAL_ENTITY/NAMESPACE/NAME/CURRENCY/ACCOUNT_ID",
+        )
+    for name, value in zip(ADDRESS_FIELDS, parts, strict=True):
+        reason = validate_address_part(name, value)
+        if reason:
+            pass
+        elif value == WILDCARD and name != "account_id":
+            reason = "only account_id may be the wildcard *"
+        elif name == "currency" and not _CURRENCY_SHAPE.fullmatch(value):
+            reason = f"{value!r} is not a three-letter upper-case currency code"
+        if reason:
+            raise ValidationError.single(f"{field_name}.{name}", reason)
+    return AddressPattern(*parts)

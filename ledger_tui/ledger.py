@@ -1,0 +1,89 @@
+"""The one engine builder: store URL and options in, an Engine (named balances loaded) out.
+
+Every face (CLI, console, loader, benchmarks) gets its engine here, so the rules for which
+store, which named balances and which schema steps apply are written once.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+from .domain.errors import LedgerError, NotFound, ValidationError
+from .domain.named import NamedBalance, parse_named_balances
+from .engine import Engine, system_clock
+from .samples import BALANCES, sample_text
+from .store.base import Store
+from .store.url import CassandraUrl, SqliteUrl, StoreUrl, parse_store_url
+
+
+@dataclass(frozen=True, slots=True)
+class LedgerOptions:
+    """What picks a ledger: the store URL (else ``$LEDGER_STORE``, else the user's file) and the
+    named-balances file (else ``$LEDGER_BALANCES``, else the bundled sample)."""
+
+    store: str | None = None
+    balances: Path | None = None
+    clock: Callable[[], datetime] = system_clock
+
+
+def open_store(url: StoreUrl) -> Store:
+    """A not-yet-connected Store for ``url`` (the Cassandra driver is imported only if needed)."""
+    if isinstance(url, SqliteUrl):
+        from .store.sqlite import SqliteStore
+
+        return SqliteStore(url.path)
+    assert isinstance(url, CassandraUrl)
+    from .store.cassandra import CassandraStore
+
+    return CassandraStore(url)
+
+
+def named_balances_path(options: LedgerOptions) -> Path | None:
+    """The named-balances file chosen by the options or the environment (None: the bundled one)."""
+    if options.balances is not None:
+        return options.balances
+    from_env = os.environ.get("LEDGER_BALANCES")
+    return Path(from_env) if from_env else None
+
+
+def read_named_balances(path: Path | None) -> dict[str, NamedBalance]:
+    """Named balances from ``path`` (or the bundled sample), with a clear error for bad files."""
+    if path is None:
+        return parse_named_balances(sample_text(BALANCES), "bundled balances.toml")
+    try:
+        text = path.read_bytes().decode("utf-8")
+    except FileNotFoundError:
+        raise NotFound(f"named balance file {path} does not exist") from None
+    except OSError as error:
+        raise ValidationError.single(str(path), f"cannot be read: {error.strerror}") from None
+    except UnicodeDecodeError:
+        raise ValidationError.single(str(path), "is not UTF-8 text") from None
+    return parse_named_balances(text, str(path))
+
+
+def build_engine(options: LedgerOptions) -> Engine:
+    """An engine over the store the options name, not yet connected (the console connects it
+    in a worker). A bad named-balances file does not stop the engine: asking for a named
+    balance reports why it could not be loaded."""
+    store = open_store(parse_store_url(options.store))
+    try:
+        named, problem = read_named_balances(named_balances_path(options)), None
+    except LedgerError as error:
+        named, problem = {}, error
+    return Engine(store, clock=options.clock, named_balances=named, named_balances_error=problem)
+
+
+@asynccontextmanager
+async def open_ledger(options: LedgerOptions) -> AsyncIterator[Engine]:
+    """A connected engine for the duration of the block (closed afterwards, also on error)."""
+    engine = build_engine(options)
+    await engine.connect()
+    try:
+        yield engine
+    finally:
+        await engine.close()
