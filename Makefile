@@ -8,7 +8,7 @@ NODE := $(PYTHON) tools/cassandra/node.py
 CASSANDRA_PORT ?= 9042
 export LEDGER_TEST_CASSANDRA ?= 127.0.0.1:$(CASSANDRA_PORT)
 
-.PHONY: install demo test test-fast lint cassandra-up cassandra-down cassandra-status bench-load bench-browse clean
+.PHONY: install demo test test-fast test-install lint cassandra-up cassandra-down cassandra-status bench-load bench-browse clean
 
 install: $(STAMP)
 
@@ -27,11 +27,17 @@ lint: install
 	$(VENV)/bin/ruff check ledger_tui tests bench tools
 	$(VENV)/bin/ruff format --check ledger_tui tests bench tools
 	$(VENV)/bin/mypy
+	$(VENV)/bin/lint-imports --no-cache
 
-# Everything: lint, type-check, the whole suite on both stores. The local node is started
+# The wheel, installed into a fresh virtualenv, used from a directory outside the repo.
+test-install: install
+	$(PY) tools/check_install.py
+
+# Everything: lint, types, layer contracts, the installed wheel, the whole suite on both stores. The local node is started
 # first and stopped afterwards, also when a test fails.
 test: install
 	$(MAKE) lint
+	$(MAKE) test-install
 	$(MAKE) cassandra-up
 	status=0; $(PY) -m pytest -q -p no:cacheprovider $(PYTEST_ARGS) || status=$$?; \
 	  $(MAKE) cassandra-down; exit $$status

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -21,8 +22,11 @@ def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
     return code, captured.out, captured.err
 
 
+Cli = Callable[..., tuple[int, str, str]]
+
+
 @pytest.fixture
-def cli(ledger_url: str, capsys: pytest.CaptureFixture[str]):
+def cli(ledger_url: str, capsys: pytest.CaptureFixture[str]) -> Cli:
     """Run the CLI against a fresh ledger (schema applied first, as an operator would)."""
     assert run(capsys, "--store", ledger_url, "schema", "apply")[0] == 0
 
@@ -32,7 +36,7 @@ def cli(ledger_url: str, capsys: pytest.CaptureFixture[str]):
     return invoke
 
 
-def test_post_prints_receipt_then_duplicate(cli, tmp_path: Path) -> None:
+def test_post_prints_receipt_then_duplicate(cli: Cli, tmp_path: Path) -> None:
     document = json.loads(SAMPLE_JSON)
     document["transaction_id"] = "0b7e6a86-3f0f-4a43-9d3c-5a1f2a8f7c11"
     path = tmp_path / "tx.json"
@@ -54,7 +58,7 @@ def test_post_prints_receipt_then_duplicate(cli, tmp_path: Path) -> None:
     assert json.loads(out)["recorded_at"] == receipt["recorded_at"]
 
 
-def test_balance_entries_accounts_verify(cli, tmp_path: Path) -> None:
+def test_balance_entries_accounts_verify(cli: Cli, tmp_path: Path) -> None:
     sample = tmp_path / "transaction.json"
     sample.write_text(SAMPLE_JSON)
     assert cli("post", str(sample))[0] == 0
@@ -84,7 +88,7 @@ def test_balance_entries_accounts_verify(cli, tmp_path: Path) -> None:
     assert code == 0 and "verify: OK" in out and "GBP: debits 180.00  credits 180.00  ok" in out
 
 
-def test_rejected_input_exit_1_and_nothing_written(cli, tmp_path: Path) -> None:
+def test_rejected_input_exit_1_and_nothing_written(cli: Cli, tmp_path: Path) -> None:
     path = tmp_path / "bad.json"
     path.write_text(entry_set(leg("debit", "10.001"), leg("credit", 10, currency="EUR")))
     code, out, err = cli("post", str(path))
@@ -95,7 +99,7 @@ def test_rejected_input_exit_1_and_nothing_written(cli, tmp_path: Path) -> None:
     assert code == 0 and out == ""
 
 
-def test_conflicting_resubmission_exit_1(cli, tmp_path: Path) -> None:
+def test_conflicting_resubmission_exit_1(cli: Cli, tmp_path: Path) -> None:
     path = tmp_path / "tx.json"
     txid = "4c7d1f2e-9b9a-4f55-8a1e-2f6b3c4d5e6f"
     path.write_text(transfer(10, 1727347200000, transaction_id=txid))

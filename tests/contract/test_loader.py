@@ -5,12 +5,13 @@ from __future__ import annotations
 import asyncio
 import statistics
 from collections import Counter
+from collections.abc import Iterable
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
-from ledger_tui.domain.model import Entry
+from ledger_tui.domain.model import Entry, EntrySet
 from ledger_tui.engine import Engine
 from ledger_tui.loader import LoadStats, generated_sets, load
 from ledger_tui.store.sqlite import SqliteStore
@@ -19,7 +20,7 @@ UNTIL = datetime(2026, 11, 1, tzinfo=UTC)
 N = 120
 
 
-def sets(count: int = N, seed: int = 11):
+def sets(count: int = N, seed: int = 11) -> Iterable[EntrySet]:
     return generated_sets(count, months=6, until=UNTIL, seed=seed)
 
 

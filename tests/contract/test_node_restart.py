@@ -17,7 +17,7 @@ from ledger_tui.domain.errors import StoreUnavailable
 from ledger_tui.domain.timeutil import to_epoch_ms
 from ledger_tui.engine import Engine
 from ledger_tui.store.cassandra import CassandraStore
-from ledger_tui.store.url import parse_store_url
+from ledger_tui.store.url import CassandraUrl, parse_store_url
 
 from ..support.entry_sets import transfer
 from ..support.stores import require_cassandra
@@ -40,7 +40,9 @@ async def test_retry_works_after_the_node_comes_back(tmp_path: Path) -> None:
         subprocess.run([sys.executable, str(NODE), *args], env=env, check=True, timeout=240)
 
     node("up")
-    store = CassandraStore(parse_store_url("cassandra://127.0.0.1:9242/restart_test?timeout=3"))
+    url = parse_store_url("cassandra://127.0.0.1:9242/restart_test?timeout=3")
+    assert isinstance(url, CassandraUrl)
+    store = CassandraStore(url)
     try:
         await store.connect()
         await store.apply_schema()

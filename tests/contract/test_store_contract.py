@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from collections.abc import Callable
 from datetime import UTC, datetime
 from decimal import Decimal
 
@@ -11,7 +12,7 @@ import pytest
 
 from ledger_tui.domain.address import parse_address, parse_pattern
 from ledger_tui.domain.errors import ConflictingResubmission, ValidationError
-from ledger_tui.domain.model import Address, PostStatus, Side
+from ledger_tui.domain.model import Address, Entry, PostStatus, Side
 from ledger_tui.domain.timeutil import TimeRange, to_epoch_ms
 from ledger_tui.engine import Engine
 from ledger_tui.store.base import Store
@@ -28,7 +29,7 @@ def ms(text: str) -> int:
     return to_epoch_ms(datetime.fromisoformat(text).replace(tzinfo=UTC))
 
 
-async def all_entries(engine: Engine, address: Address, time_range: TimeRange = TimeRange()) -> list:
+async def all_entries(engine: Engine, address: Address, time_range: TimeRange = TimeRange()) -> list[Entry]:
     page = await engine.entries(address, time_range, page_size=10_000)
     assert page.next_token is None
     return page.items
@@ -166,11 +167,15 @@ async def test_month_boundary_ranges(engine: Engine) -> None:
     await engine.post_json(transfer(4, ms("2024-02-01T00:00:00")))
     assert await engine.buckets(ACC1) == ["2024-02", "2024-09", "2024-10"]
 
+    def to_dt(text: str | None) -> datetime | None:
+        return None if text is None else datetime.fromisoformat(text).replace(tzinfo=UTC)
+
     def rng(start: str | None, end: str | None) -> TimeRange:
-        to_dt = lambda s: None if s is None else datetime.fromisoformat(s).replace(tzinfo=UTC)  # noqa: E731
         return TimeRange(to_dt(start), to_dt(end))
 
-    amounts = lambda rows: [e.amount for e in rows]  # noqa: E731
+    def amounts(rows: list[Entry]) -> list[Decimal]:
+        return [e.amount for e in rows]
+
     assert amounts(await all_entries(engine, ACC1, rng("2024-09-15", "2024-10-10"))) == [1, 2]
     assert amounts(await all_entries(engine, ACC1, rng("2024-09-15", "2024-10-01"))) == [1]
     assert amounts(await all_entries(engine, ACC1, rng("2024-10-01", "2024-11-01"))) == [2]
@@ -209,7 +214,9 @@ async def test_paging_1000_entries_in_pages_of_100(engine: Engine) -> None:
     assert keys == sorted(keys)
 
 
-async def test_balance_of_named_balance_and_wildcard(make_engine, clock: FixedClock) -> None:
+async def test_balance_of_named_balance_and_wildcard(
+    make_engine: Callable[..., Engine], clock: FixedClock
+) -> None:
     from ledger_tui.domain.named import NamedBalance
 
     named = NamedBalance("customers", "", (parse_pattern("test_uk/com.test.customer/current/GBP/*"),))

@@ -11,13 +11,14 @@ import pytest
 
 from ledger_tui.domain.errors import StoreUnavailable
 from ledger_tui.domain.model import Address, PostStatus, RecordedTransaction
+from ledger_tui.domain.paging import PageToken
 from ledger_tui.domain.parse import parse_entry_set_json
 from ledger_tui.domain.timeutil import TimeRange, to_epoch_ms
 from ledger_tui.engine import Engine
 from ledger_tui.store.base import Store
 from ledger_tui.store.cassandra import CassandraStore
 from ledger_tui.store.sqlite import SqliteStore
-from ledger_tui.store.url import parse_store_url
+from ledger_tui.store.url import CassandraUrl, parse_store_url
 
 from ..support.entry_sets import transfer
 
@@ -26,7 +27,9 @@ WHEN = to_epoch_ms(datetime(2024, 9, 3, 12, tzinfo=UTC))
 
 
 async def test_cassandra_unreachable_is_store_unavailable() -> None:
-    store = CassandraStore(parse_store_url("cassandra://127.0.0.1:1/ledger?timeout=2"))
+    url = parse_store_url("cassandra://127.0.0.1:1/ledger?timeout=2")
+    assert isinstance(url, CassandraUrl)
+    store = CassandraStore(url)
     with pytest.raises(StoreUnavailable, match="Cassandra did not answer"):
         await store.connect()
 
@@ -80,7 +83,8 @@ async def test_sqlite_refuses_updates_and_deletes(tmp_path: Path) -> None:
 async def test_page_tokens_can_be_replayed_to_page_back(engine: Engine) -> None:
     for day in range(1, 26):
         await engine.post_json(transfer(day, to_epoch_ms(datetime(2024, 9, day, tzinfo=UTC))))
-    tokens, pages = [None], []
+    tokens: list[PageToken | None] = [None]
+    pages: list[list[str]] = []
     while True:
         page = await engine.entries(ACC1, TimeRange(), page_size=7, token=tokens[-1])
         pages.append([e.entry_id for e in page.items])
@@ -112,3 +116,15 @@ def test_sqlite_next_page_seeks_to_the_last_key(tmp_path: Path) -> None:
     connection.close()
     detail = " ".join(str(row[-1]) for row in plan)
     assert "USING PRIMARY KEY" in detail and "(effective_at,transaction_id,leg)>" in detail, detail
+
+
+async def test_a_page_token_only_resumes_its_own_read(engine: Engine) -> None:
+    for minute in range(3):
+        await engine.post_json(transfer("1.00", WHEN + minute * 60_000))
+    page = await engine.entries(ACC1, TimeRange(), page_size=1)
+    assert page.next_token is not None
+    acc2 = Address("test_uk", "com.test.customer", "current", "GBP", "acc-2")
+    with pytest.raises(ValueError, match="belongs to another read"):
+        await engine.entries(acc2, TimeRange(), page_size=1, token=page.next_token)
+    with pytest.raises(ValueError, match="belongs to another read"):
+        await engine.entries(ACC1, TimeRange(None, datetime(2030, 1, 1, tzinfo=UTC)), 1, page.next_token)

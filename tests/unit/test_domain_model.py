@@ -114,7 +114,9 @@ def test_receipt_json() -> None:
     data = receipt.to_json()
     assert data["status"] == "duplicate"
     assert data["recorded_at"] == "2024-11-05T09:30:00.123+00:00"
-    assert [e["entry_id"] for e in data["entries"]] == [f"{TXID}/0", f"{TXID}/1"]  # type: ignore[union-attr]
+    entries = data["entries"]
+    assert isinstance(entries, list)
+    assert [e["entry_id"] for e in entries] == [f"{TXID}/0", f"{TXID}/1"]
     assert Receipt(recorded, PostStatus.RECORDED).to_json()["entries"] == []
 
 

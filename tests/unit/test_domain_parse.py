@@ -340,7 +340,7 @@ def test_all_problems_are_reported_at_once_with_leg_index_and_field() -> None:
 
 
 def test_several_problems_in_one_leg_are_all_reported() -> None:
-    bad = {
+    bad: dict[str, Any] = {
         "address": address("gbp", account_id=" x"),
         "type": "DEBIT",
         "description": "\x00",
@@ -434,11 +434,8 @@ def test_timestamps_become_utc_milliseconds(timestamp: object, expected: datetim
     entry_set = entry_set_from_data({"entries": pair(1, timestamp=timestamp)})
     effective = entry_set.legs[0].effective_at
     assert effective == expected
-    assert (
-        effective is not None
-        and effective.utcoffset() is not None
-        and effective.utcoffset().total_seconds() == 0
-    )
+    offset = None if effective is None else effective.utcoffset()
+    assert offset is not None and offset.total_seconds() == 0
 
 
 def test_missing_or_null_timestamp_means_when_recorded() -> None:
@@ -552,7 +549,7 @@ def test_build_entry_set_checks_structure_of_programmatic_legs() -> None:
 
 # --- payload hash -----------------------------------------------------------------------------
 
-BASE = {
+BASE: dict[str, Any] = {
     "transaction_id": TXID,
     "entries": [
         leg("debit", 100, description="Initial funding", timestamp=1727347200000),
@@ -703,7 +700,11 @@ def render_amount(spec: LegSpec, units: int | None = None, currency: str | None 
 def render(specs: list[LegSpec], amounts: list[str] | None = None, txid: str | None = None) -> str:
     parts = []
     for i, spec in enumerate(specs):
-        item = {"address": address(spec.currency, account_id=f"acct-{i}"), "type": spec.side, "amount": "@"}
+        item: dict[str, Any] = {
+            "address": address(spec.currency, account_id=f"acct-{i}"),
+            "type": spec.side,
+            "amount": "@",
+        }
         if spec.timestamp is not None:
             item["timestamp"] = spec.timestamp
         token = amounts[i] if amounts is not None else render_amount(spec)

@@ -14,7 +14,7 @@ from ledger_tui.domain.timeutil import TimeRange, bucket_of
 
 
 def utc(*parts: int) -> datetime:
-    return datetime(*parts, tzinfo=UTC)  # type: ignore[misc]
+    return datetime(*parts, tzinfo=UTC)  # type: ignore[arg-type, misc]
 
 
 def spans(start: datetime, end: datetime, granularity: Granularity) -> list[tuple[datetime, datetime]]:

@@ -25,7 +25,7 @@ from ledger_tui.domain.timeutil import (
 
 
 def utc(*parts: int) -> datetime:
-    return datetime(*parts, tzinfo=UTC)  # type: ignore[misc]
+    return datetime(*parts, tzinfo=UTC)  # type: ignore[arg-type, misc]
 
 
 def offset(hours: float) -> timezone:

@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from decimal import Decimal
 
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 from ledger_tui.app.draft import LegDraft, check_draft, draft_from_data, draft_to_data
 from ledger_tui.app.entry_pager import EntryPager
+from ledger_tui.domain.errors import ValidationError
 from ledger_tui.domain.money import DEFAULT_CURRENCIES
 from ledger_tui.domain.parse import entry_set_from_data, loads_exact
 
@@ -61,3 +67,37 @@ def test_pager_keeps_page_starts_and_running_balance() -> None:
     assert not pager.has_next and not pager.has_previous
     assert pager.page_loaded([], None) == []
     assert pager.seen_totals().count == 0
+
+
+def test_draft_and_parser_share_one_leg_validator() -> None:
+    # Once, a control character in the description showed "Balanced" here and was rejected on post.
+    drafts = [_leg("debit", "10"), LegDraft("le", "ns", "name", "GBP", "b", "credit", "10", "bell\x01")]
+    check = check_draft(drafts, DEFAULT_CURRENCIES)
+    assert not check.ready
+    assert check.legs[1].errors == {"description": "must not contain control characters"}
+    with pytest.raises(ValidationError) as raised:
+        entry_set_from_data(draft_to_data(fixed_id(8), drafts))
+    assert [p.reason for p in raised.value.problems] == ["must not contain control characters"]
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    amount=st.sampled_from(["10", "10.00", "10.001", "-1", "ten", "1e3", " 5 ", "0"]),
+    currency=st.sampled_from(["GBP", "JPY", "XYZ", "gbp", ""]),
+    account=st.sampled_from(["a", " a", "a/b", "", "x" * 300]),
+    description=st.sampled_from(["", "ok", "tab\there", "nul\x00", "d" * 1100]),
+    effective=st.sampled_from(["", "2024-09-01", "1727347200000", "tomorrow", "99999999999999999"]),
+)
+def test_a_leg_the_draft_accepts_is_exactly_the_leg_the_parser_builds(
+    amount: str, currency: str, account: str, description: str, effective: str
+) -> None:
+    draft = LegDraft("le", "ns", "name", currency, account, "debit", amount, description, effective)
+    check = check_draft([draft, dataclasses.replace(draft, side="credit")], DEFAULT_CURRENCIES)
+    data = draft_to_data(fixed_id(9), [draft, dataclasses.replace(draft, side="credit")])
+    try:
+        parsed = entry_set_from_data(data)
+    except ValidationError:
+        assert not check.ready
+    else:
+        assert check.ready
+        assert [c.leg for c in check.legs] == list(parsed.legs)

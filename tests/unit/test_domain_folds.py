@@ -1,0 +1,119 @@
+"""The one fold, three ways: series, running balance and audit each agree with the plain fold."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from ledger_tui.app.entry_pager import EntryPager
+from ledger_tui.domain.audit import Audit
+from ledger_tui.domain.balance import BalanceFold, SeriesFold
+from ledger_tui.domain.model import Address, Entry, Leg, RecordedTransaction, Side
+from ledger_tui.domain.periods import Granularity, periods
+from ledger_tui.domain.timeutil import TimeRange
+
+T0 = datetime(2024, 1, 1, tzinfo=UTC)
+ACCOUNT = Address("le", "ns", "name", "GBP", "a")
+OTHER = Address("le", "ns", "name", "GBP", "b")
+
+movements = st.lists(
+    st.tuples(
+        st.sampled_from(["GBP", "JPY", "BHD"]),
+        st.sampled_from(list(Side)),
+        st.integers(1, 10**9),
+        st.integers(0, 400 * 24),  # hours after T0
+    ),
+    max_size=40,
+)
+DIGITS = {"GBP": 2, "JPY": 0, "BHD": 3}
+
+
+def entry(currency: str, side: Side, units: int, hours: int, index: int = 0) -> Entry:
+    when = T0 + timedelta(hours=hours)
+    address = Address("le", "ns", "name", currency, "a")
+    amount = Decimal(units).scaleb(-DIGITS[currency])
+    return Entry(address, side, amount, "", when, uuid.UUID(int=index + 1), 0, when)
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    moves=movements,
+    first=st.integers(0, 300),
+    days=st.integers(1, 120),
+    by=st.sampled_from(list(Granularity)),
+)
+def test_series_closings_equal_a_plain_fold_up_to_each_period_end(
+    moves: list[tuple[str, Side, int, int]], first: int, days: int, by: Granularity
+) -> None:
+    start = T0 + timedelta(days=first)
+    spans = periods(TimeRange(start, start + timedelta(days=days)), by)
+    series = SeriesFold(spans)
+    entries = [entry(*move, index=i) for i, move in enumerate(moves)]
+    for item in entries:
+        series.add_entry(item)
+    points = series.result()
+    for point in points:
+        plain = BalanceFold(None, point.period.end)
+        plain.add_all(entries)
+        closing = {row.currency: row.closing for row in plain.result()}
+        assert point.closing == closing.get(point.currency, 0)
+        within = BalanceFold(point.period.start, point.period.end)
+        within.add_all(e for e in entries if e.address.currency == point.currency)
+        rows = within.result()
+        assert (point.debits, point.credits) == ((rows[0].debits, rows[0].credits) if rows else (0, 0))
+    currencies = {e.address.currency for e in entries if e.effective_at < spans[-1].end}  # type: ignore[operator]
+    assert {p.currency for p in points} == currencies
+    assert len(points) == len(spans) * len(currencies)
+
+
+@settings(max_examples=100, deadline=None)
+@given(moves=movements, page=st.integers(1, 7), opening=st.integers(-(10**6), 10**6))
+def test_running_balance_across_pages_equals_the_fold(
+    moves: list[tuple[str, Side, int, int]], page: int, opening: int
+) -> None:
+    entries = [entry("GBP", side, units, hours, i) for i, (_, side, units, hours) in enumerate(moves)]
+    pager = EntryPager.starting_at(Decimal(opening))
+    running: list[Decimal] = []
+    for offset in range(0, len(entries), page):
+        chunk = entries[offset : offset + page]
+        more = offset + page < len(entries)
+        running.extend(pager.page_loaded(chunk, object() if more else None))  # type: ignore[arg-type]
+        if more:
+            pager.go_next()
+    for count, balance in enumerate(running, start=1):
+        fold = BalanceFold(None, None)
+        fold.add_all(entries[:count])
+        assert balance == Decimal(opening) + fold.result()[0].closing
+
+
+def _recorded(number: int, amount: str) -> RecordedTransaction:
+    legs = (
+        Leg(ACCOUNT, Side.DEBIT, Decimal(amount), "", T0),
+        Leg(OTHER, Side.CREDIT, Decimal(amount), "", T0),
+    )
+    return RecordedTransaction(uuid.UUID(int=number), legs, "hash", T0)
+
+
+def test_audit_reports_missing_rows_orphans_and_open_books() -> None:
+    complete, partial, orphan = _recorded(1, "5.00"), _recorded(2, "7.00"), _recorded(3, "1.00")
+    audit = Audit()
+    for declared in (complete, partial):
+        audit.declare(declared)
+    for row in [*complete.entries(), partial.entries()[0], orphan.entries()[1]]:
+        audit.see(row)
+    report = audit.report(accounts=2)
+    assert (report.transactions, report.entries, report.accounts) == (2, 4, 2)
+    assert report.problems == [
+        f"transaction {partial.transaction_id}: 1 of 2 rows found or rows differ",
+        f"entries of unknown transaction {orphan.transaction_id}",
+        "GBP: total debits 12.00 != total credits 6.00",
+    ]
+    clean = Audit()
+    clean.declare(complete)
+    for row in complete.entries():
+        clean.see(row)
+    assert clean.report(accounts=2).ok
