@@ -23,9 +23,8 @@ from ledger_tui.domain.model import Address, EntrySet, Leg, Side
 from ledger_tui.domain.parse import build_entry_set
 from ledger_tui.domain.timeutil import TimeRange
 from ledger_tui.engine import Engine
+from ledger_tui.ledger import LedgerOptions, build_engine
 from ledger_tui.loader import load
-from ledger_tui.store.url import parse_store_url
-from ledger_tui.stores import open_store
 
 HOT = Address("bench_uk", "com.bench.settlement", "card_scheme", "GBP", "*")
 SMALL = Address("bench_uk", "com.bench.customer", "current", "GBP", "quiet")
@@ -59,17 +58,16 @@ async def walk(engine: Engine, address: Address) -> list[float]:
 
 async def bench(kind: str, url: str, entries: int) -> None:
     """Fill, then page through the hot and the small partition of one store."""
-    store = open_store(parse_store_url(url))
-    await store.connect()
-    await store.apply_schema()
-    engine = Engine(store)
+    engine = build_engine(LedgerOptions(store=url))
+    await engine.connect()
+    await engine.apply_schema()
     started = time.perf_counter()
     await load(engine, sets_into(HOT, entries, 2_592_000 / entries), concurrency=64)
     await load(engine, sets_into(SMALL, 300, 3600), concurrency=64)
     fill = time.perf_counter() - started
     hot = await walk(engine, HOT)
     small = await walk(engine, SMALL)
-    await store.close()
+    await engine.close()
     first, last = statistics.median(hot[:10]), statistics.median(hot[-10:])
     print(
         f"{kind:<10}{entries:>9}{len(hot):>7}{first:>12.2f}{last:>12.2f}"

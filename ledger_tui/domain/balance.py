@@ -12,10 +12,12 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from decimal import Decimal
+from typing import Protocol
 
-from .model import Entry, Side
+from .blocks import DayBlock
+from .model import Entry, Movement, Side
 from .money import MONEY_CONTEXT, ZERO
-from .timeutil import TimeRange
+from .timeutil import TimeRange, to_epoch_ms
 
 
 def signed(side: Side, amount: Decimal) -> Decimal:
@@ -56,6 +58,16 @@ class BalanceRow:
         """Count one movement from before the range into the opening balance."""
         self.opening = MONEY_CONTEXT.add(self.opening, signed(side, amount))
 
+    def move_totals(self, debits: Decimal, credits: Decimal, count: int) -> None:
+        """Count a whole day's movements inside the range (from a balance block)."""
+        self.debits = MONEY_CONTEXT.add(self.debits, debits)
+        self.credits = MONEY_CONTEXT.add(self.credits, credits)
+        self.count += count
+
+    def carry_totals(self, debits: Decimal, credits: Decimal) -> None:
+        """Count a whole day from before the range into the opening balance."""
+        self.opening = MONEY_CONTEXT.add(self.opening, MONEY_CONTEXT.subtract(credits, debits))
+
     @property
     def closing(self) -> Decimal:
         """opening + credits - debits, exactly."""
@@ -77,6 +89,20 @@ class BalanceRow:
         }
 
 
+class Fold(Protocol):
+    """What the engine feeds a balance read: whole sealed days, and single movements."""
+
+    def add_day(self, currency: str, begins: datetime, totals: DayBlock) -> None:
+        """A whole day (wholly before the start, or wholly inside the range)."""
+
+    def add_movement(self, currency: str, movement: Movement) -> None:
+        """One entry, read live."""
+
+
+def _ms(moment: datetime | None) -> int | None:
+    return None if moment is None else to_epoch_ms(moment)
+
+
 @dataclass(slots=True)
 class BalanceFold:
     """Folds movements into per-currency rows for the range [start, end)."""
@@ -84,6 +110,24 @@ class BalanceFold:
     start: datetime | None
     end: datetime | None
     rows: dict[str, BalanceRow] = field(default_factory=dict)
+    _start_ms: int | None = field(init=False, repr=False, default=None)
+    _end_ms: int | None = field(init=False, repr=False, default=None)
+
+    def __post_init__(self) -> None:
+        self._start_ms, self._end_ms = _ms(self.start), _ms(self.end)
+
+    def add_movement(self, currency: str, movement: Movement) -> None:
+        """Count one live-read movement as opening or movement."""
+        effective = movement.effective_ms
+        if self._end_ms is not None and effective >= self._end_ms:
+            return
+        row = self.rows.get(currency)
+        if row is None:
+            row = self.rows[currency] = BalanceRow.empty(currency, movement.amount)
+        if self._start_ms is not None and effective < self._start_ms:
+            row.carry(movement.side, movement.amount)
+        else:
+            row.move(movement.side, movement.amount)
 
     def add(self, currency: str, side: Side, amount: Decimal, effective_at: datetime) -> None:
         """Count one movement as opening (before start) or movement (inside the range)."""
@@ -100,6 +144,18 @@ class BalanceFold:
     def add_entry(self, entry: Entry) -> None:
         """Fold one recorded entry."""
         self.add(entry.address.currency, entry.side, entry.amount, entry.effective_at)
+
+    def add_day(self, currency: str, begins: datetime, totals: DayBlock) -> None:
+        """Fold a whole day's block; the day lies wholly before the start or inside the range."""
+        if self.end is not None and begins >= self.end:
+            return
+        row = self.rows.get(currency)
+        if row is None:
+            row = self.rows[currency] = BalanceRow.empty(currency, totals.debits)
+        if self.start is not None and begins < self.start:
+            row.carry_totals(totals.debits, totals.credits)
+        else:
+            row.move_totals(totals.debits, totals.credits, totals.entries)
 
     def add_all(self, entries: Iterable[Entry]) -> None:
         """Fold many entries."""
@@ -132,7 +188,23 @@ class SeriesFold:
             raise ValueError("a series needs bounded periods")
         self._before = BalanceFold(None, self._starts[0] if spans else None)
         self._end = spans[-1].end if spans else None
+        self._starts_ms = [to_epoch_ms(start) for start in self._starts]
+        self._end_ms = _ms(self._end)
         self._moves: dict[tuple[int, str], BalanceRow] = {}
+
+    def add_movement(self, currency: str, movement: Movement) -> None:
+        """Count one live-read movement in its period (or the opening)."""
+        effective = movement.effective_ms
+        if not self._spans or (self._end_ms is not None and effective >= self._end_ms):
+            return
+        if effective < self._starts_ms[0]:
+            self._before.add_movement(currency, movement)
+            return
+        index = bisect.bisect_right(self._starts_ms, effective) - 1
+        row = self._moves.get((index, currency))
+        if row is None:
+            row = self._moves[(index, currency)] = BalanceRow.empty(currency, movement.amount)
+        row.move(movement.side, movement.amount)
 
     def add(self, currency: str, side: Side, amount: Decimal, effective_at: datetime) -> None:
         """Count one movement in the period it falls in (or in the opening, before the first)."""
@@ -150,6 +222,19 @@ class SeriesFold:
     def add_entry(self, entry: Entry) -> None:
         """Fold one recorded entry."""
         self.add(entry.address.currency, entry.side, entry.amount, entry.effective_at)
+
+    def add_day(self, currency: str, begins: datetime, totals: DayBlock) -> None:
+        """Fold a whole day's block into the period it lies in (or the opening)."""
+        if not self._spans or (self._end is not None and begins >= self._end):
+            return
+        if begins < self._starts[0]:
+            self._before.add_day(currency, begins, totals)
+            return
+        index = bisect.bisect_right(self._starts, begins) - 1
+        row = self._moves.get((index, currency))
+        if row is None:
+            row = self._moves[(index, currency)] = BalanceRow.empty(currency, totals.debits)
+        row.move_totals(totals.debits, totals.credits, totals.entries)
 
     def result(self) -> list[PeriodBalance]:
         """Every period for every currency seen (before or inside the range), currency by currency."""

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 from enum import StrEnum
+from typing import NamedTuple
 
 from .money import money_sum
 from .timeutil import from_epoch_ms, to_epoch_ms
@@ -162,6 +163,15 @@ class Entry:
             "effective_at": self.effective_at.isoformat(timespec="milliseconds"),
             "transaction_id": str(self.transaction_id),
         }
+
+
+class Movement(NamedTuple):
+    """The least of an entry a fold needs, read without building an Entry (cheap at volume)."""
+
+    effective_ms: int
+    recorded_ms: int
+    side: Side
+    amount: Decimal
 
 
 @dataclass(frozen=True, slots=True)

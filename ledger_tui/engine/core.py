@@ -8,14 +8,16 @@ concurrency. Nothing outside it touches a store.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
-from datetime import UTC, datetime
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
+from datetime import UTC, datetime, timedelta
 from typing import TypeVar
 
 from ..domain.address import AddressPattern
-from ..domain.audit import Audit, VerifyReport
-from ..domain.balance import BalanceFold, BalanceRow, PeriodBalance, SeriesFold
+from ..domain.audit import VerifyReport
+from ..domain.balance import BalanceFold, BalanceRow, Fold, PeriodBalance, SeriesFold
+from ..domain.blocks import DEFAULT_HORIZON, DEFAULT_MARGIN, SealPolicy, day_of
 from ..domain.errors import LedgerError, NotFound
 from ..domain.model import (
     TREE_DEPTH,
@@ -33,16 +35,19 @@ from ..domain.named import NamedBalance
 from ..domain.paging import Page, PageToken
 from ..domain.parse import build_entry_set, parse_entry_set_json
 from ..domain.periods import Granularity, periods
-from ..domain.timeutil import TimeRange, bucket_start, truncate_to_ms
+from ..domain.timeutil import TimeRange, truncate_to_ms
 from ..store.base import Store, StoreInfo
-from .reads import EntryCursor, collect, drain
+from . import audit, sealing
+from .balances import balance_nodes, fold_node
+from .partitions import READ_BATCH, Partitions
+from .reads import EntryCursor, drain
+from .sealing import SealReport
 
 T = TypeVar("T")
 Clock = Callable[[], datetime]
 Target = Address | AddressPattern | str
 REVERSAL_NAMESPACE = uuid.UUID("6f1d2b8e-3c1a-4f7e-9a55-0c2f6d7b9e10")
-#: Rows per store call when a read folds whole partitions (balances, verify).
-READ_BATCH = 1000
+HORIZON_SETTING = "seal_horizon_ms"
 
 
 def system_clock() -> datetime:
@@ -62,14 +67,19 @@ class Engine:
         named_balances: dict[str, NamedBalance] | None = None,
         named_balances_error: LedgerError | None = None,
         read_concurrency: int = 8,
+        seal_horizon: timedelta = DEFAULT_HORIZON,
+        seal_margin: timedelta = DEFAULT_MARGIN,
     ) -> None:
         self._store = store
+        self._parts = Partitions(store, read_concurrency)
         self.currencies = currencies
         self.named_balances = dict(named_balances or {})
         # Why the named balances could not be loaded: raised when one is asked for by name.
         self.named_balances_error = named_balances_error
         self._clock = clock
-        self._read_slots = asyncio.Semaphore(read_concurrency)
+        # The horizon is the ledger's own (read at connect); this one is used to create a ledger.
+        self.policy = SealPolicy(seal_horizon, seal_margin)
+        self._policy_loaded = False
 
     # -- the store's lifecycle -----------------------------------------------------------------
 
@@ -79,16 +89,33 @@ class Engine:
         return self._store.info
 
     async def connect(self) -> None:
-        """Connect (an embedded store also creates its schema); raises StoreUnavailable."""
+        """Connect (an embedded store also creates its schema) and read the ledger's seal horizon."""
         await self._store.connect()
+        self._policy_loaded = False
+        with contextlib.suppress(LedgerError):  # no schema yet (``schema apply`` comes next)
+            await self._load_policy()
+
+    async def _load_policy(self) -> None:
+        """Every writer must classify late entries alike: the horizon stored in the ledger wins."""
+        if self._policy_loaded:
+            return
+        settings = await self._store.read_settings()
+        stored = settings.get(HORIZON_SETTING)
+        if stored is None:
+            wanted = str(int(self.policy.horizon / timedelta(milliseconds=1)))
+            stored = await self._store.keep_setting(HORIZON_SETTING, wanted)
+        self.policy = SealPolicy(timedelta(milliseconds=int(stored)), self.policy.margin)
+        self._policy_loaded = True
 
     async def close(self) -> None:
         """Release the store's connections; safe to call twice."""
         await self._store.close()
 
     async def apply_schema(self) -> None:
-        """Create the keyspace and tables if missing (idempotent)."""
+        """Create the keyspace and tables if missing (idempotent), and fix the seal horizon."""
         await self._store.apply_schema()
+        self._policy_loaded = False
+        await self._load_policy()
 
     # -- writing -------------------------------------------------------------------------------
 
@@ -101,7 +128,8 @@ class Engine:
             payload_hash=entry_set.payload_hash,
             recorded_at=recorded_at,
         )
-        write = asyncio.ensure_future(self._store.record(transaction))
+        await self._load_policy()
+        write = asyncio.ensure_future(self._store.record(transaction, self.policy))
         try:
             outcome = await asyncio.shield(write)
         except asyncio.CancelledError:
@@ -150,11 +178,11 @@ class Engine:
         """One level of the account tree (legal entities for ``()``), paged."""
         if len(parent) >= TREE_DEPTH:
             raise ValueError("an account_id has no children in the account tree")
-        return await self._slot(self._store.list_children(parent, page_size, token))
+        return await self._parts.slot(self._store.list_children(parent, page_size, token))
 
     async def all_children(self, parent: tuple[str, ...]) -> list[str]:
         """Every child of one tree node, across pages."""
-        return await collect(lambda token: self.children(parent, READ_BATCH, token))
+        return await self._parts.children(parent)
 
     async def accounts(self) -> list[Address]:
         """Every account in the ledger, walked level by level with bounded concurrency."""
@@ -166,7 +194,7 @@ class Engine:
 
     async def buckets(self, address: Address) -> list[str]:
         """Monthly buckets that hold entries of ``address``, oldest first."""
-        return await collect(lambda token: self._slot(self._store.list_buckets(address, READ_BATCH, token)))
+        return await self._parts.buckets(address)
 
     async def entries(
         self,
@@ -174,44 +202,31 @@ class Engine:
         time_range: TimeRange = TimeRange(),
         page_size: int = 100,
         token: PageToken | None = None,
+        as_of: datetime | None = None,
     ) -> Page[Entry]:
         """Entries of one account in a range, in ledger order, one page at a time.
 
         The first call resolves the account's buckets that touch the range (from the index,
         never probing empty months); the token carries that list so pages stay consistent.
+        With ``as_of`` only entries recorded by then are listed (what the ledger showed then).
         """
         if token is None:
             buckets = tuple(b for b in await self.buckets(address) if time_range.touches_bucket(b))
-            cursor = EntryCursor(address, time_range, buckets)
+            cursor = EntryCursor(address, time_range, buckets, as_of=as_of)
         else:
-            cursor = EntryCursor.from_token(token, address, time_range)
+            cursor = EntryCursor.from_token(token, address, time_range, as_of)
 
         def fetch(bucket: str, size: int, resume: PageToken | None) -> Awaitable[Page[Entry]]:
-            return self._slot(self._store.read_bucket(address, bucket, time_range, size, resume))
+            return self._parts.slot(self._store.read_bucket(address, bucket, time_range, size, resume))
 
         return await cursor.page(page_size, fetch)
 
     async def iter_entries(
-        self, address: Address, time_range: TimeRange = TimeRange()
+        self, address: Address, time_range: TimeRange = TimeRange(), as_of: datetime | None = None
     ) -> AsyncIterator[list[Entry]]:
         """Every entry of one account in a range, page by page (for exports)."""
-        async for chunk in drain(lambda token: self.entries(address, time_range, READ_BATCH, token)):
+        async for chunk in drain(lambda token: self.entries(address, time_range, READ_BATCH, token, as_of)):
             yield chunk
-
-    async def resolve(self, target: Target) -> list[Address]:
-        """Addresses a balance target covers: one address, a pattern, or a named balance."""
-        if isinstance(target, Address):
-            return [target]
-        patterns: Sequence[AddressPattern] = (
-            [target] if isinstance(target, AddressPattern) else self.named_balance(target).patterns
-        )
-        addresses: set[Address] = set()
-        wildcards = [p for p in patterns if p.is_wildcard]
-        found = await self._gather(self.all_children(p.prefix()) for p in wildcards)
-        for pattern, account_ids in zip(wildcards, found, strict=True):
-            addresses.update(Address(*pattern.prefix(), acct) for acct in account_ids)
-        addresses.update(Address(*p.prefix(), p.account_id) for p in patterns if not p.is_wildcard)
-        return sorted(addresses)
 
     def named_balance(self, name: str) -> NamedBalance:
         """The named balance ``name``; raises NotFound (or why the file could not be loaded)."""
@@ -223,64 +238,52 @@ class Engine:
         known = ", ".join(sorted(self.named_balances)) or "none defined"
         raise NotFound(f"no named balance {name!r} (known: {known})")
 
-    async def _fold_until(
-        self, address: Address, end: datetime | None, fold: Callable[[Entry], None]
-    ) -> None:
-        """Fold every entry of ``address`` before ``end``, reading its buckets concurrently."""
-        buckets = [b for b in await self.buckets(address) if end is None or bucket_start(b) < end]
-        scope = TimeRange(None, end)
+    def _patterns(self, target: Target) -> list[Address | AddressPattern]:
+        if isinstance(target, Address | AddressPattern):
+            return [target]
+        return list(self.named_balance(target).patterns)
 
-        async def fold_bucket(bucket: str) -> None:
-            def fetch(token: PageToken | None) -> Awaitable[Page[Entry]]:
-                return self._slot(self._store.read_bucket(address, bucket, scope, READ_BATCH, token))
+    async def _fold(self, target: Target, time_range: TimeRange, as_of: datetime | None, fold: Fold) -> None:
+        today = day_of(self._clock())
+        nodes = balance_nodes(self._patterns(target))
+        await self._parts.gather(
+            fold_node(self._parts, node, time_range, as_of, fold, today) for node in nodes
+        )
 
-            async for chunk in drain(fetch):
-                for entry in chunk:
-                    fold(entry)
+    async def balance(
+        self, target: Target, time_range: TimeRange = TimeRange(), as_of: datetime | None = None
+    ) -> list[BalanceRow]:
+        """Per-currency opening, debits, credits and closing of a target over [start, end).
 
-        await self._gather(fold_bucket(b) for b in buckets)
-
-    async def _fold_target(self, target: Target, end: datetime | None, fold: Callable[[Entry], None]) -> None:
-        addresses = await self.resolve(target)
-        await self._gather(self._fold_until(address, end, fold) for address in addresses)
-
-    async def balance(self, target: Target, time_range: TimeRange = TimeRange()) -> list[BalanceRow]:
-        """Per-currency opening, debits, credits and closing of a target over [start, end)."""
+        Whole sealed days come from balance blocks; the rest is read live. With ``as_of``: what
+        the ledger showed at that recorded time (only entries recorded by then).
+        """
         fold = BalanceFold(time_range.start, time_range.end)
-        await self._fold_target(target, time_range.end, fold.add_entry)
+        await self._fold(target, time_range, as_of, fold)
         return fold.result()
 
     async def balance_series(
-        self, target: Target, time_range: TimeRange, granularity: Granularity
+        self, target: Target, time_range: TimeRange, granularity: Granularity, as_of: datetime | None = None
     ) -> list[PeriodBalance]:
-        """Closing balance per period and currency in one pass over the entries (for charts)."""
+        """Closing balance per period and currency (for charts), from blocks where they serve."""
         fold = SeriesFold(periods(time_range, granularity))
-        await self._fold_target(target, time_range.end, fold.add_entry)
+        await self._fold(target, time_range, as_of, fold)
         return fold.result()
 
-    # -- audit ---------------------------------------------------------------------------------
+    # -- sealing and audit -----------------------------------------------------------------------
+
+    async def seal(
+        self, *, rebuild: bool = False, on_progress: Callable[[SealReport, int], None] | None = None
+    ) -> SealReport:
+        """Write balance blocks for every settled day (``rebuild``: recompute them all)."""
+        return await sealing.seal(
+            self._parts, self.policy, self._clock(), rebuild=rebuild, on_progress=on_progress
+        )
 
     async def verify(self) -> VerifyReport:
-        """Check every transaction balances per currency, its rows exist, and the books close."""
-        audit = Audit()
-        async for chunk in drain(lambda token: self._store.scan_transactions(READ_BATCH, token)):
-            for transaction in chunk:
-                audit.declare(transaction)
-        accounts = await self.accounts()
-        await self._gather(self._fold_until(address, None, audit.see) for address in accounts)
-        return audit.report(len(accounts))
+        """Every set balances and is stored whole, the books close, and every block is exact."""
+        await self._load_policy()
+        return await audit.verify(self._parts, self.policy)
 
-    # -- helpers -------------------------------------------------------------------------------
-
-    @staticmethod
-    async def _gather(jobs: Iterable[Awaitable[T]]) -> list[T]:
-        """Run jobs concurrently; each store call inside takes a read slot (see ``_slot``)."""
-        return list(await asyncio.gather(*jobs))
-
-    async def _slot(self, call: Awaitable[T]) -> T:
-        """Await one store call holding a read slot, so at most ``read_concurrency`` are in flight.
-
-        Slots guard leaf calls only: nested fan-outs never hold a slot while waiting on another.
-        """
-        async with self._read_slots:
-            return await call
+    async def _gather(self, jobs: Iterable[Awaitable[T]]) -> list[T]:
+        return await self._parts.gather(jobs)

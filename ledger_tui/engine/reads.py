@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
+from datetime import datetime
 from typing import TypeVar
 
 from ..domain.model import Address, Entry
@@ -48,14 +49,18 @@ class EntryCursor:
     bucket_index: int = 0
     resume: PageToken | None = None
     carried: tuple[Entry, ...] = ()
+    as_of: datetime | None = None
 
     @staticmethod
-    def from_token(token: PageToken, address: Address, time_range: TimeRange) -> EntryCursor:
+    def from_token(
+        token: PageToken, address: Address, time_range: TimeRange, as_of: datetime | None = None
+    ) -> EntryCursor:
         """The cursor a token carries; refuses a token from another read."""
         cursor = token.state
-        if not isinstance(cursor, EntryCursor) or (cursor.address, cursor.time_range) != (
+        if not isinstance(cursor, EntryCursor) or (cursor.address, cursor.time_range, cursor.as_of) != (
             address,
             time_range,
+            as_of,
         ):
             raise ValueError("this page token belongs to another read")
         return cursor
@@ -72,13 +77,14 @@ class EntryCursor:
         index, resume = self.bucket_index, self.resume
         while len(items) <= page_size and index < len(self.buckets):
             page = await fetch(self.buckets[index], page_size + 1 - len(items), resume)
-            items.extend(page.items)
+            as_of = self.as_of
+            items.extend(page.items if as_of is None else [e for e in page.items if e.recorded_at <= as_of])
             resume = page.next_token
             if resume is None:
                 index += 1
         if len(items) <= page_size:
             return Page(items)
         following = EntryCursor(
-            self.address, self.time_range, self.buckets, index, resume, tuple(items[page_size:])
+            self.address, self.time_range, self.buckets, index, resume, tuple(items[page_size:]), self.as_of
         )
         return Page(items[:page_size], PageToken(following))

@@ -9,9 +9,12 @@ from __future__ import annotations
 
 import uuid
 from abc import ABC, abstractmethod
+from collections.abc import Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 
-from ..domain.model import Address, Entry, RecordedTransaction
+from ..domain.blocks import DayBlock, SealPolicy, SealState
+from ..domain.model import Address, Entry, Movement, RecordedTransaction
 from ..domain.paging import Page, PageToken
 from ..domain.timeutil import TimeRange
 
@@ -57,8 +60,19 @@ class Store(ABC):
         """Create keyspace/tables if missing; idempotent."""
 
     @abstractmethod
-    async def record(self, transaction: RecordedTransaction) -> RecordOutcome:
+    async def read_settings(self) -> dict[str, str]:
+        """The ledger's settings (fixed at creation, e.g. the seal horizon)."""
+
+    @abstractmethod
+    async def keep_setting(self, name: str, value: str) -> str:
+        """Store ``value`` unless the setting exists; returns the value that is stored."""
+
+    @abstractmethod
+    async def record(self, transaction: RecordedTransaction, policy: SealPolicy) -> RecordOutcome:
         """Write every row of ``transaction`` all-or-nothing, once per transaction id.
+
+        The rows are ``materialise([transaction], policy)``: entries, indexes, day activity and
+        late marks, in one atomic write.
 
         Same id and payload hash as an earlier record: nothing new is written and the earlier
         transaction is returned with ``duplicate=True``. Same id, other payload: raises
@@ -91,6 +105,53 @@ class Store(ABC):
         token: PageToken | None = None,
     ) -> Page[Entry]:
         """One page of one partition's entries within ``time_range``, in ledger order."""
+
+    @abstractmethod
+    async def read_movements(
+        self,
+        address: Address,
+        bucket: str,
+        time_range: TimeRange,
+        page_size: int,
+        token: PageToken | None = None,
+    ) -> Page[Movement]:
+        """Like ``read_bucket`` but only what a fold needs (no Entry objects: cheap at volume)."""
+
+    # -- balance blocks (derived rows; see docs/balance-blocks.md) ------------------------------
+
+    @abstractmethod
+    async def read_seal_state(self, node: str) -> SealState | None:
+        """How far ``node`` is sealed, or None if it never was."""
+
+    @abstractmethod
+    async def write_seal_state(self, node: str, state: SealState) -> None:
+        """Record a seal run's progress (a state with an earlier cutoff never replaces a later one)."""
+
+    @abstractmethod
+    async def read_blocks(
+        self, node: str, first_day: int, until_day: int, page_size: int, token: PageToken | None = None
+    ) -> Page[DayBlock]:
+        """One page of ``node``'s blocks for days in [first_day, until_day), by day."""
+
+    @abstractmethod
+    async def write_blocks(self, node: str, blocks: Sequence[DayBlock]) -> None:
+        """Store sealed days (a block with an earlier cutoff never replaces a later one)."""
+
+    @abstractmethod
+    async def read_marks(
+        self, node: str, first_day: int, until_day: int, page_size: int, token: PageToken | None = None
+    ) -> Page[tuple[int, datetime]]:
+        """One page of (day, latest late recorded time) of ``node`` in [first_day, until_day)."""
+
+    @abstractmethod
+    async def read_day_activity(
+        self, node: str, day: int, page_size: int, token: PageToken | None = None
+    ) -> Page[str]:
+        """One page of the account ids under rollup ``node`` with entries on ``day``."""
+
+    @abstractmethod
+    async def read_future_activity(self, node: str, first_day: int, until_day: int) -> list[tuple[int, str]]:
+        """(day, account id) under rollup ``node`` with future-dated entries in [first_day, until_day)."""
 
     @abstractmethod
     async def scan_transactions(

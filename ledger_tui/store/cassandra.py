@@ -9,10 +9,9 @@ and a retried submission is still stored exactly once.
 from __future__ import annotations
 
 import asyncio
-import re
 import uuid
+from collections.abc import Sequence
 from datetime import datetime, timedelta
-from importlib import resources
 from typing import Any
 
 from cassandra import ConsistencyLevel, DriverException, InvalidRequest
@@ -20,86 +19,42 @@ from cassandra.cluster import EXEC_PROFILE_DEFAULT, Cluster, ExecutionProfile, N
 from cassandra.policies import DCAwareRoundRobinPolicy, ExponentialReconnectionPolicy, TokenAwarePolicy
 from cassandra.query import BatchStatement, BatchType, PreparedStatement, tuple_factory
 
+from ..domain.blocks import DayBlock, SealPolicy, SealState, node_key
 from ..domain.errors import ConflictingResubmission, LedgerError, StoreUnavailable
-from ..domain.model import Address, Entry, RecordedTransaction, Side
+from ..domain.materialise import Materialisation, materialise
+from ..domain.model import Address, Entry, Movement, RecordedTransaction
 from ..domain.paging import Page, PageToken
 from ..domain.timeutil import MAX_EPOCH_MS, TimeRange, bucket_of, from_epoch_ms, to_epoch_ms
 from . import aio
 from .base import RecordOutcome, Store, StoreInfo
-from .rows import ENTRY_COLUMNS, parent_key, tree_rows
+from .cassandra_cql import (
+    STATEMENTS,
+    block_from_row,
+    entry_from_row,
+    movement_from_row,
+    schema_statements,
+    seal_state_from_row,
+    transaction_from_row,
+)
 from .url import CassandraUrl
 
-_ADDRESS_WHERE = "legal_entity = ? AND namespace = ? AND name = ? AND currency = ? AND account_id = ?"
-STATEMENTS = {
-    "claim": "INSERT INTO {ks}.transactions (transaction_id, payload_hash, legs, leg_count, recorded_at) "
-    "VALUES (?, ?, ?, ?, ?) IF NOT EXISTS",
-    "get_transaction": "SELECT transaction_id, payload_hash, legs, recorded_at FROM {ks}.transactions "
-    "WHERE transaction_id = ?",
-    "scan_transactions": "SELECT transaction_id, payload_hash, legs, recorded_at FROM {ks}.transactions",
-    "insert_entry": f"INSERT INTO {{ks}}.ledger_entries ({ENTRY_COLUMNS}) "
-    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-    "insert_tree": "INSERT INTO {ks}.account_tree (parent, child) VALUES (?, ?)",
-    "insert_bucket": "INSERT INTO {ks}.account_buckets "
-    "(legal_entity, namespace, name, currency, account_id, time_bucket) VALUES (?, ?, ?, ?, ?, ?)",
-    "children": "SELECT child FROM {ks}.account_tree WHERE parent = ?",
-    "buckets": f"SELECT time_bucket FROM {{ks}}.account_buckets WHERE {_ADDRESS_WHERE}",
-    "entries": f"SELECT {ENTRY_COLUMNS} FROM {{ks}}.ledger_entries WHERE {_ADDRESS_WHERE} "
-    "AND time_bucket = ? AND effective_at >= ? AND effective_at < ?",
-}
 _TRANSIENT = (NoHostAvailable, DriverException, OSError)
 _INDEX_CACHE_LIMIT = 200_000
-_EPOCH_NAIVE = datetime(1970, 1, 1)
 
 
-def _utc(moment: datetime) -> datetime:
-    """Driver timestamps are naive UTC decoded through float: round back to exact ms."""
-    return from_epoch_ms(round((moment - _EPOCH_NAIVE) / timedelta(milliseconds=1)))
+def _exact(moment: datetime) -> datetime:
+    """A driver-decoded timestamp (naive UTC, through a float) back to exact milliseconds."""
+    return from_epoch_ms(round((moment - datetime(1970, 1, 1)) / timedelta(milliseconds=1)))
+
+
+def _micros(moment: datetime) -> int:
+    """A write timestamp (microseconds) that orders derived rows by the time they describe."""
+    return to_epoch_ms(moment) * 1000
 
 
 def _unavailable(error: BaseException) -> StoreUnavailable:
     text = str(error).splitlines()[0] if str(error) else ""
     return StoreUnavailable(f"Cassandra did not answer ({type(error).__name__}): {text[:300]}")
-
-
-def _entry_from_row(row: tuple[Any, ...]) -> Entry:
-    le, ns, name, cur, acct, _bucket, eff, txid, leg, side, amount, desc, rec = row
-    return Entry(
-        address=Address(le, ns, name, cur, acct),
-        side=Side(side),
-        amount=amount,
-        description=desc or "",
-        effective_at=_utc(eff),
-        transaction_id=txid,
-        leg_index=leg,
-        recorded_at=_utc(rec),
-    )
-
-
-def _transaction_from_row(row: tuple[Any, ...]) -> RecordedTransaction:
-    txid, payload_hash, legs, recorded_at = row
-    return RecordedTransaction(
-        transaction_id=txid,
-        legs=RecordedTransaction.legs_from_json(legs),
-        payload_hash=payload_hash,
-        recorded_at=_utc(recorded_at),
-    )
-
-
-def schema_statements(keyspace: str, dc: str, replication: int) -> list[str]:
-    """DDL of schema.cql for ``keyspace``: its own CREATE KEYSPACE, then the qualified tables.
-
-    DDL cannot be prepared; the keyspace and data-centre names were validated by the URL parser.
-    """
-    text = resources.files(__package__).joinpath("schema.cql").read_text()
-    text = re.sub(r"--[^\n]*", "", text)
-    statements = [part.strip() for part in text.split(";") if part.strip()]
-    tables = [s for s in statements if s.upper().startswith("CREATE TABLE IF NOT EXISTS ")]
-    prefix = len("CREATE TABLE IF NOT EXISTS ")
-    return [
-        "CREATE KEYSPACE IF NOT EXISTS " + keyspace + " WITH replication = "
-        "{'class': 'NetworkTopologyStrategy', '" + dc + "': " + str(replication) + "}",
-        *("CREATE TABLE IF NOT EXISTS " + keyspace + "." + s[prefix:] for s in tables),
-    ]
 
 
 class CassandraStore(Store):
@@ -205,7 +160,7 @@ class CassandraStore(Store):
         result = await self._execute("SELECT data_center FROM system.local")
         return str(result.rows[0][0])
 
-    async def record(self, transaction: RecordedTransaction) -> RecordOutcome:
+    async def record(self, transaction: RecordedTransaction, policy: SealPolicy) -> RecordOutcome:
         claim = await self._execute(
             await self._statement("claim"),
             (
@@ -218,28 +173,27 @@ class CassandraStore(Store):
         )
         row = dict(zip(claim.column_names, claim.rows[0], strict=True))
         if row["[applied]"]:
-            await self._write_rows(transaction)
+            await self._write_rows(materialise([transaction], policy))
             return RecordOutcome(transaction, duplicate=False)
         earlier = RecordedTransaction(
             transaction_id=row["transaction_id"],
             legs=RecordedTransaction.legs_from_json(row["legs"]),
             payload_hash=row["payload_hash"],
-            recorded_at=_utc(row["recorded_at"]),
+            recorded_at=_exact(row["recorded_at"]),
         )
         if earlier.payload_hash != transaction.payload_hash:
             raise ConflictingResubmission(transaction.transaction_id)
         # The claim may have outlived a batch that never landed: re-applying the identical rows
         # is a no-op when it did land and completes the write when it did not.
-        await self._write_rows(earlier, use_cache=False)
+        await self._write_rows(materialise([earlier], policy), use_cache=False)
         return RecordOutcome(earlier, duplicate=True)
 
-    async def _write_rows(self, transaction: RecordedTransaction, use_cache: bool = True) -> None:
-        insert_entry = await self._statement("insert_entry")
-        insert_tree = await self._statement("insert_tree")
-        insert_bucket = await self._statement("insert_bucket")
+    async def _write_rows(self, rows: Materialisation, use_cache: bool = True) -> None:
+        """One LOGGED batch: all or nothing across partitions. Index rows already written by
+        this process are left out (they are identical and immutable)."""
         batch = BatchStatement(batch_type=BatchType.LOGGED, consistency_level=self._consistency)
-        entries = transaction.entries()
-        for entry in entries:
+        insert_entry = await self._statement("insert_entry")
+        for entry in rows.entries:
             batch.add(
                 insert_entry,
                 (
@@ -254,13 +208,16 @@ class CassandraStore(Store):
                     to_epoch_ms(entry.recorded_at),
                 ),
             )
-        index_rows: list[tuple[Any, ...]] = [
-            ("tree", key, child) for key, child in tree_rows(e.address for e in entries)
-        ]
-        index_rows += list({("bucket", *e.address.as_tuple(), bucket_of(e.effective_at)) for e in entries})
+        index_rows: list[tuple[Any, ...]] = [("insert_tree", *row) for row in rows.tree]
+        index_rows += [("insert_bucket", *address.as_tuple(), bucket) for address, bucket in rows.buckets]
+        index_rows += [("insert_activity", *row) for row in rows.activity]
+        index_rows += [("insert_future", *row) for row in rows.future]
         fresh = [key for key in index_rows if not use_cache or key not in self._known_index]
         for key in fresh:
-            batch.add(insert_tree if key[0] == "tree" else insert_bucket, key[1:])
+            batch.add(await self._statement(key[0]), key[1:])
+        insert_mark = await self._statement("insert_mark")
+        for (node, day), recorded_at in rows.marks.items():
+            batch.add(insert_mark, (node, day, to_epoch_ms(recorded_at), _micros(recorded_at)))
         await self._execute(batch)
         if len(self._known_index) > _INDEX_CACHE_LIMIT:
             self._known_index.clear()
@@ -268,7 +225,7 @@ class CassandraStore(Store):
 
     async def get_transaction(self, transaction_id: uuid.UUID) -> RecordedTransaction | None:
         result = await self._execute(await self._statement("get_transaction"), (transaction_id,))
-        return _transaction_from_row(result.rows[0]) if result.rows else None
+        return transaction_from_row(result.rows[0]) if result.rows else None
 
     async def _page(
         self, name: str, parameters: tuple[Any, ...], page_size: int, token: PageToken | None
@@ -284,7 +241,7 @@ class CassandraStore(Store):
     async def list_children(
         self, parent: tuple[str, ...], page_size: int, token: PageToken | None = None
     ) -> Page[str]:
-        rows, next_token = await self._page("children", (parent_key(parent),), page_size, token)
+        rows, next_token = await self._page("children", (node_key(parent),), page_size, token)
         return Page([row[0] for row in rows], next_token)
 
     async def list_buckets(
@@ -305,10 +262,85 @@ class CassandraStore(Store):
         end_ms = MAX_EPOCH_MS + 1 if time_range.end is None else to_epoch_ms(time_range.end)
         parameters = (*address.as_tuple(), bucket, start_ms, end_ms)
         rows, next_token = await self._page("entries", parameters, page_size, token)
-        return Page([_entry_from_row(row) for row in rows], next_token)
+        return Page([entry_from_row(row) for row in rows], next_token)
 
     async def scan_transactions(
         self, page_size: int, token: PageToken | None = None
     ) -> Page[RecordedTransaction]:
         rows, next_token = await self._page("scan_transactions", (), page_size, token)
-        return Page([_transaction_from_row(row) for row in rows], next_token)
+        return Page([transaction_from_row(row) for row in rows], next_token)
+
+    async def read_movements(
+        self,
+        address: Address,
+        bucket: str,
+        time_range: TimeRange,
+        page_size: int,
+        token: PageToken | None = None,
+    ) -> Page[Movement]:
+        start_ms = 0 if time_range.start is None else to_epoch_ms(time_range.start)
+        end_ms = MAX_EPOCH_MS + 1 if time_range.end is None else to_epoch_ms(time_range.end)
+        parameters = (*address.as_tuple(), bucket, start_ms, end_ms)
+        rows, next_token = await self._page("movements", parameters, page_size, token)
+        return Page([movement_from_row(row) for row in rows], next_token)
+
+    # -- settings and balance blocks -----------------------------------------------------------
+
+    async def read_settings(self) -> dict[str, str]:
+        rows, _ = await self._page("settings", (), 1000, None)
+        return {name: value for name, value in rows}
+
+    async def keep_setting(self, name: str, value: str) -> str:
+        result = await self._execute(await self._statement("keep_setting"), (name, value))
+        row = dict(zip(result.column_names, result.rows[0], strict=True))
+        return value if row["[applied]"] else str(row["value"])
+
+    async def read_seal_state(self, node: str) -> SealState | None:
+        rows, _ = await self._page("seal_state", (node,), 1, None)
+        return seal_state_from_row(rows[0]) if rows else None
+
+    async def write_seal_state(self, node: str, state: SealState) -> None:
+        cutoff = state.cutoff
+        parameters = (node, state.sealed_through, to_epoch_ms(cutoff), _micros(cutoff))
+        await self._execute(await self._statement("write_seal_state"), parameters)
+
+    async def read_blocks(
+        self, node: str, first_day: int, until_day: int, page_size: int, token: PageToken | None = None
+    ) -> Page[DayBlock]:
+        rows, next_token = await self._page("blocks", (node, first_day, until_day), page_size, token)
+        return Page([block_from_row(row) for row in rows], next_token)
+
+    async def write_blocks(self, node: str, blocks: Sequence[DayBlock]) -> None:
+        """One single-partition UNLOGGED batch per chunk: atomic per partition, no batch log."""
+        statement = await self._statement("write_block")
+        for offset in range(0, len(blocks), 100):
+            batch = BatchStatement(batch_type=BatchType.UNLOGGED, consistency_level=self._consistency)
+            for block in blocks[offset : offset + 100]:
+                cutoff = block.cutoff
+                batch.add(
+                    statement,
+                    (node, block.day, block.debits, block.credits, block.entries, to_epoch_ms(cutoff),
+                     _micros(cutoff)),
+                )  # fmt: skip
+            await self._execute(batch)
+
+    async def read_marks(
+        self, node: str, first_day: int, until_day: int, page_size: int, token: PageToken | None = None
+    ) -> Page[tuple[int, datetime]]:
+        rows, next_token = await self._page("marks", (node, first_day, until_day), page_size, token)
+        return Page([(day, from_epoch_ms(ms)) for day, ms in rows], next_token)
+
+    async def read_day_activity(
+        self, node: str, day: int, page_size: int, token: PageToken | None = None
+    ) -> Page[str]:
+        rows, next_token = await self._page("day_activity", (node, day), page_size, token)
+        return Page([row[0] for row in rows], next_token)
+
+    async def read_future_activity(self, node: str, first_day: int, until_day: int) -> list[tuple[int, str]]:
+        found: list[tuple[int, str]] = []
+        token: PageToken | None = None
+        while True:  # a small partition: only entries dated beyond the day after their recording
+            rows, token = await self._page("future_activity", (node, first_day, until_day), 1000, token)
+            found.extend((day, account) for day, account in rows)
+            if token is None:
+                return found

@@ -11,146 +11,53 @@ import sqlite3
 import uuid
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Any, TypeVar
 
+from ..domain.blocks import DayBlock, SealPolicy, SealState, node_key
 from ..domain.errors import ConflictingResubmission, StoreUnavailable
-from ..domain.model import Address, Entry, RecordedTransaction, Side
+from ..domain.materialise import materialise
+from ..domain.model import Address, Entry, Movement, RecordedTransaction, Side
 from ..domain.paging import Page, PageToken
-from ..domain.timeutil import TimeRange, bucket_of, from_epoch_ms, to_epoch_ms
+from ..domain.timeutil import TimeRange, from_epoch_ms, to_epoch_ms
 from .base import RecordOutcome, Store, StoreInfo
-from .rows import ENTRY_COLUMNS, parent_key, tree_rows
+from .sqlite_sql import (
+    FAR_FUTURE_MS,
+    INSERT_ACTIVITY,
+    INSERT_BUCKET,
+    INSERT_ENTRY,
+    INSERT_FUTURE,
+    INSERT_MARK,
+    INSERT_TRANSACTION,
+    INSERT_TREE,
+    KEEP_SETTING,
+    SCAN_TRANSACTIONS,
+    SCHEMA,
+    SELECT_ACTIVITY,
+    SELECT_BLOCKS,
+    SELECT_BUCKETS,
+    SELECT_CHILDREN,
+    SELECT_FIRST_ENTRIES,
+    SELECT_FIRST_MOVEMENTS,
+    SELECT_FUTURE,
+    SELECT_MARKS,
+    SELECT_NEXT_ENTRIES,
+    SELECT_NEXT_MOVEMENTS,
+    SELECT_SEAL_STATE,
+    SELECT_SETTING,
+    SELECT_SETTINGS,
+    SELECT_TRANSACTION,
+    WRITE_BLOCK,
+    WRITE_SEAL_STATE,
+    entry_from_row,
+    entry_row,
+    transaction_from_row,
+)
 
 T = TypeVar("T")
-
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS transactions (
-    transaction_id TEXT PRIMARY KEY,
-    payload_hash   TEXT NOT NULL,
-    legs           TEXT NOT NULL,
-    leg_count      INTEGER NOT NULL,
-    recorded_at    INTEGER NOT NULL
-) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS ledger_entries (
-    legal_entity   TEXT NOT NULL,
-    namespace      TEXT NOT NULL,
-    name           TEXT NOT NULL,
-    currency       TEXT NOT NULL,
-    account_id     TEXT NOT NULL,
-    time_bucket    TEXT NOT NULL,
-    effective_at   INTEGER NOT NULL,
-    transaction_id TEXT NOT NULL,
-    leg            INTEGER NOT NULL,
-    side           TEXT NOT NULL CHECK (side IN ('debit', 'credit')),
-    amount         TEXT NOT NULL,
-    description    TEXT NOT NULL,
-    recorded_at    INTEGER NOT NULL,
-    PRIMARY KEY (legal_entity, namespace, name, currency, account_id, time_bucket,
-                 effective_at, transaction_id, leg)
-) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS account_tree (
-    parent TEXT NOT NULL,
-    child  TEXT NOT NULL,
-    PRIMARY KEY (parent, child)
-) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS account_buckets (
-    legal_entity TEXT NOT NULL,
-    namespace    TEXT NOT NULL,
-    name         TEXT NOT NULL,
-    currency     TEXT NOT NULL,
-    account_id   TEXT NOT NULL,
-    time_bucket  TEXT NOT NULL,
-    PRIMARY KEY (legal_entity, namespace, name, currency, account_id, time_bucket)
-) WITHOUT ROWID;
-CREATE TRIGGER IF NOT EXISTS ledger_entries_no_update BEFORE UPDATE ON ledger_entries
-BEGIN SELECT RAISE(ABORT, 'ledger entries are immutable'); END;
-CREATE TRIGGER IF NOT EXISTS ledger_entries_no_delete BEFORE DELETE ON ledger_entries
-BEGIN SELECT RAISE(ABORT, 'ledger entries are immutable'); END;
-CREATE TRIGGER IF NOT EXISTS transactions_no_update BEFORE UPDATE ON transactions
-BEGIN SELECT RAISE(ABORT, 'transactions are immutable'); END;
-CREATE TRIGGER IF NOT EXISTS transactions_no_delete BEFORE DELETE ON transactions
-BEGIN SELECT RAISE(ABORT, 'transactions are immutable'); END;
-"""
-
-_INSERT_ENTRY = f"INSERT INTO ledger_entries ({ENTRY_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)"
-_INSERT_TRANSACTION = (
-    "INSERT INTO transactions (transaction_id, payload_hash, legs, leg_count, recorded_at) VALUES (?,?,?,?,?)"
-)
-_SELECT_TRANSACTION = (
-    "SELECT transaction_id, payload_hash, legs, recorded_at FROM transactions WHERE transaction_id = ?"
-)
-_INSERT_TREE = "INSERT OR IGNORE INTO account_tree (parent, child) VALUES (?, ?)"
-_INSERT_BUCKET = (
-    "INSERT OR IGNORE INTO account_buckets "
-    "(legal_entity, namespace, name, currency, account_id, time_bucket) VALUES (?,?,?,?,?,?)"
-)
-_PARTITION_WHERE = (
-    "WHERE legal_entity = ? AND namespace = ? AND name = ? AND currency = ? AND account_id = ? "
-    "AND time_bucket = ? "
-)
-# First page of a partition: seek to the range start.
-_SELECT_FIRST_ENTRIES = (
-    f"SELECT {ENTRY_COLUMNS} FROM ledger_entries {_PARTITION_WHERE}"
-    "AND effective_at >= ? AND effective_at < ? ORDER BY effective_at, transaction_id, leg LIMIT ?"
-)
-# Later pages: seek straight to the last key read. (With the range start also in the WHERE,
-# SQLite seeks to the start and scans forward, so page N cost grew with N.)
-_SELECT_NEXT_ENTRIES = (
-    f"SELECT {ENTRY_COLUMNS} FROM ledger_entries {_PARTITION_WHERE}"
-    "AND (effective_at, transaction_id, leg) > (?, ?, ?) AND effective_at < ? "
-    "ORDER BY effective_at, transaction_id, leg LIMIT ?"
-)
-_FAR_FUTURE_MS = 2**62
-# Keyset pages: each query takes its key, the last value read ("" at first) and a limit, and
-# ends its select list with the column it pages on.
-_SELECT_CHILDREN = "SELECT child FROM account_tree WHERE parent = ? AND child > ? ORDER BY child LIMIT ?"
-_SELECT_BUCKETS = (
-    "SELECT time_bucket FROM account_buckets WHERE legal_entity = ? AND namespace = ? "
-    "AND name = ? AND currency = ? AND account_id = ? AND time_bucket > ? ORDER BY time_bucket LIMIT ?"
-)
-_SCAN_TRANSACTIONS = (
-    "SELECT transaction_id, payload_hash, legs, recorded_at, transaction_id FROM transactions "
-    "WHERE transaction_id > ? ORDER BY transaction_id LIMIT ?"
-)
-
-
-def _entry_from_row(row: Sequence[Any]) -> Entry:
-    le, ns, name, cur, acct, _bucket, eff, txid, leg, side, amount, desc, rec = row
-    return Entry(
-        address=Address(le, ns, name, cur, acct),
-        side=Side(side),
-        amount=Decimal(amount),
-        description=desc,
-        effective_at=from_epoch_ms(eff),
-        transaction_id=uuid.UUID(txid),
-        leg_index=leg,
-        recorded_at=from_epoch_ms(rec),
-    )
-
-
-def _transaction_from_row(row: Sequence[Any]) -> RecordedTransaction:
-    txid, payload_hash, legs, recorded_at = row[:4]
-    return RecordedTransaction(
-        transaction_id=uuid.UUID(txid),
-        legs=RecordedTransaction.legs_from_json(legs),
-        payload_hash=payload_hash,
-        recorded_at=from_epoch_ms(recorded_at),
-    )
-
-
-def _entry_row(entry: Entry) -> tuple[Any, ...]:
-    return (
-        *entry.address.as_tuple(),
-        bucket_of(entry.effective_at),
-        to_epoch_ms(entry.effective_at),
-        str(entry.transaction_id),
-        entry.leg_index,
-        entry.side.value,
-        str(entry.amount),
-        entry.description,
-        to_epoch_ms(entry.recorded_at),
-    )
+_SIDES = {side.value: side for side in Side}
 
 
 class SqliteStore(Store):
@@ -203,23 +110,25 @@ class SqliteStore(Store):
     async def apply_schema(self) -> None:
         await self._run(lambda connection: connection.executescript(SCHEMA))
 
-    async def record(self, transaction: RecordedTransaction) -> RecordOutcome:
-        return await self._run(lambda connection: self._record(connection, transaction))
+    async def record(self, transaction: RecordedTransaction, policy: SealPolicy) -> RecordOutcome:
+        return await self._run(lambda connection: self._record(connection, transaction, policy))
 
     @staticmethod
-    def _record(connection: sqlite3.Connection, transaction: RecordedTransaction) -> RecordOutcome:
+    def _record(
+        connection: sqlite3.Connection, transaction: RecordedTransaction, policy: SealPolicy
+    ) -> RecordOutcome:
         txid = str(transaction.transaction_id)
         connection.execute("BEGIN IMMEDIATE")
         try:
-            existing = connection.execute(_SELECT_TRANSACTION, (txid,)).fetchone()
+            existing = connection.execute(SELECT_TRANSACTION, (txid,)).fetchone()
             if existing is not None:
                 connection.execute("ROLLBACK")
-                earlier = _transaction_from_row(existing)
+                earlier = transaction_from_row(existing)
                 if earlier.payload_hash != transaction.payload_hash:
                     raise ConflictingResubmission(transaction.transaction_id)
                 return RecordOutcome(earlier, duplicate=True)
             connection.execute(
-                _INSERT_TRANSACTION,
+                INSERT_TRANSACTION,
                 (
                     txid,
                     transaction.payload_hash,
@@ -228,15 +137,14 @@ class SqliteStore(Store):
                     to_epoch_ms(transaction.recorded_at),
                 ),
             )
-            entries = transaction.entries()
-            connection.executemany(_INSERT_ENTRY, [_entry_row(entry) for entry in entries])
+            rows = materialise([transaction], policy)
+            connection.executemany(INSERT_ENTRY, [entry_row(entry) for entry in rows.entries])
+            connection.executemany(INSERT_TREE, list(rows.tree))
+            connection.executemany(INSERT_BUCKET, [(*a.as_tuple(), bucket) for a, bucket in rows.buckets])
+            connection.executemany(INSERT_ACTIVITY, list(rows.activity))
+            connection.executemany(INSERT_FUTURE, list(rows.future))
             connection.executemany(
-                _INSERT_TREE,
-                list(tree_rows(e.address for e in entries)),
-            )
-            connection.executemany(
-                _INSERT_BUCKET,
-                {(*e.address.as_tuple(), bucket_of(e.effective_at)) for e in entries},
+                INSERT_MARK, [(node, day, to_epoch_ms(at)) for (node, day), at in rows.marks.items()]
             )
             connection.execute("COMMIT")
         except ConflictingResubmission:
@@ -248,11 +156,11 @@ class SqliteStore(Store):
         return RecordOutcome(transaction, duplicate=False)
 
     async def get_transaction(self, transaction_id: uuid.UUID) -> RecordedTransaction | None:
-        row = await self._run(lambda c: c.execute(_SELECT_TRANSACTION, (str(transaction_id),)).fetchone())
-        return None if row is None else _transaction_from_row(row)
+        row = await self._run(lambda c: c.execute(SELECT_TRANSACTION, (str(transaction_id),)).fetchone())
+        return None if row is None else transaction_from_row(row)
 
     async def _rows_after(
-        self, query: str, key: tuple[Any, ...], after: PageToken | None, page_size: int
+        self, query: str, key: tuple[Any, ...], after: PageToken | None, page_size: int, first: object = ""
     ) -> tuple[list[Any], PageToken | None]:
         """One page of a keyset query: ``query`` takes ``key``, the last key read, and a limit.
 
@@ -260,7 +168,7 @@ class SqliteStore(Store):
         """
         if page_size < 1:
             raise ValueError("page_size must be at least 1")
-        last = "" if after is None else after.state
+        last = first if after is None else after.state
         rows = await self._run(lambda c: c.execute(query, (*key, last, page_size + 1)).fetchall())
         if len(rows) <= page_size:
             return rows, None
@@ -269,14 +177,42 @@ class SqliteStore(Store):
     async def list_children(
         self, parent: tuple[str, ...], page_size: int, token: PageToken | None = None
     ) -> Page[str]:
-        rows, next_token = await self._rows_after(_SELECT_CHILDREN, (parent_key(parent),), token, page_size)
+        rows, next_token = await self._rows_after(SELECT_CHILDREN, (node_key(parent),), token, page_size)
         return Page([row[0] for row in rows], next_token)
 
     async def list_buckets(
         self, address: Address, page_size: int, token: PageToken | None = None
     ) -> Page[str]:
-        rows, next_token = await self._rows_after(_SELECT_BUCKETS, address.as_tuple(), token, page_size)
+        rows, next_token = await self._rows_after(SELECT_BUCKETS, address.as_tuple(), token, page_size)
         return Page([row[0] for row in rows], next_token)
+
+    async def _partition_page(
+        self,
+        queries: tuple[str, str],
+        address: Address,
+        bucket: str,
+        time_range: TimeRange,
+        page_size: int,
+        token: PageToken | None,
+        key_at: tuple[int, int, int],
+    ) -> tuple[list[Any], PageToken | None]:
+        """One page of one partition in ledger order; the token is the last key read."""
+        if page_size < 1:
+            raise ValueError("page_size must be at least 1")
+        start_ms = -FAR_FUTURE_MS if time_range.start is None else to_epoch_ms(time_range.start)
+        end_ms = FAR_FUTURE_MS if time_range.end is None else to_epoch_ms(time_range.end)
+        partition = (*address.as_tuple(), bucket)
+        if token is None:
+            query, parameters = queries[0], (*partition, start_ms, end_ms, page_size + 1)
+        else:  # the last key read is inside the range, so it bounds the start too
+            resume = token.state
+            assert isinstance(resume, tuple), "page token from another kind of read"
+            query, parameters = queries[1], (*partition, *resume, end_ms, page_size + 1)
+        rows = await self._run(lambda c: c.execute(query, parameters).fetchall())
+        if len(rows) <= page_size:
+            return rows, None
+        last = rows[page_size - 1]
+        return rows[:page_size], PageToken(tuple(last[i] for i in key_at))
 
     async def read_bucket(
         self,
@@ -286,26 +222,94 @@ class SqliteStore(Store):
         page_size: int,
         token: PageToken | None = None,
     ) -> Page[Entry]:
-        if page_size < 1:
-            raise ValueError("page_size must be at least 1")
-        start_ms = -_FAR_FUTURE_MS if time_range.start is None else to_epoch_ms(time_range.start)
-        end_ms = _FAR_FUTURE_MS if time_range.end is None else to_epoch_ms(time_range.end)
-        partition = (*address.as_tuple(), bucket)
-        if token is None:
-            query, parameters = _SELECT_FIRST_ENTRIES, (*partition, start_ms, end_ms, page_size + 1)
-        else:  # the last key read is inside the range, so it bounds the start too
-            resume = token.state
-            assert isinstance(resume, tuple), "page token from another kind of read"
-            query, parameters = _SELECT_NEXT_ENTRIES, (*partition, *resume, end_ms, page_size + 1)
-        rows = await self._run(lambda c: c.execute(query, parameters).fetchall())
-        entries = [_entry_from_row(row) for row in rows[:page_size]]
-        if len(rows) <= page_size:
-            return Page(entries)
-        last = rows[page_size - 1]
-        return Page(entries, PageToken((last[6], last[7], last[8])))
+        queries = (SELECT_FIRST_ENTRIES, SELECT_NEXT_ENTRIES)
+        rows, next_token = await self._partition_page(
+            queries, address, bucket, time_range, page_size, token, (6, 7, 8)
+        )
+        return Page([entry_from_row(row) for row in rows], next_token)
+
+    async def read_movements(
+        self,
+        address: Address,
+        bucket: str,
+        time_range: TimeRange,
+        page_size: int,
+        token: PageToken | None = None,
+    ) -> Page[Movement]:
+        queries = (SELECT_FIRST_MOVEMENTS, SELECT_NEXT_MOVEMENTS)
+        rows, next_token = await self._partition_page(
+            queries, address, bucket, time_range, page_size, token, (0, 4, 5)
+        )
+        return Page([Movement(row[0], row[1], _SIDES[row[2]], Decimal(row[3])) for row in rows], next_token)
 
     async def scan_transactions(
         self, page_size: int, token: PageToken | None = None
     ) -> Page[RecordedTransaction]:
-        rows, next_token = await self._rows_after(_SCAN_TRANSACTIONS, (), token, page_size)
-        return Page([_transaction_from_row(row) for row in rows], next_token)
+        rows, next_token = await self._rows_after(SCAN_TRANSACTIONS, (), token, page_size)
+        return Page([transaction_from_row(row) for row in rows], next_token)
+
+    # -- settings and balance blocks -----------------------------------------------------------
+
+    async def read_settings(self) -> dict[str, str]:
+        rows = await self._run(lambda c: c.execute(SELECT_SETTINGS).fetchall())
+        return {name: value for name, value in rows}
+
+    async def keep_setting(self, name: str, value: str) -> str:
+        def keep(connection: sqlite3.Connection) -> str:
+            connection.execute(KEEP_SETTING, (name, value))
+            return str(connection.execute(SELECT_SETTING, (name,)).fetchone()[0])
+
+        return await self._run(keep)
+
+    async def read_seal_state(self, node: str) -> SealState | None:
+        row = await self._run(lambda c: c.execute(SELECT_SEAL_STATE, (node,)).fetchone())
+        return None if row is None else SealState(row[0], from_epoch_ms(row[1]))
+
+    async def write_seal_state(self, node: str, state: SealState) -> None:
+        parameters = (node, state.sealed_through, to_epoch_ms(state.cutoff))
+        await self._run(lambda c: c.execute(WRITE_SEAL_STATE, parameters))
+
+    async def read_blocks(
+        self, node: str, first_day: int, until_day: int, page_size: int, token: PageToken | None = None
+    ) -> Page[DayBlock]:
+        rows, next_token = await self._rows_after(
+            SELECT_BLOCKS, (node, until_day), token, page_size, first=first_day - 1
+        )
+        return Page(
+            [DayBlock(r[0], Decimal(r[1]), Decimal(r[2]), r[3], from_epoch_ms(r[4])) for r in rows],
+            next_token,
+        )
+
+    async def write_blocks(self, node: str, blocks: Sequence[DayBlock]) -> None:
+        rows = [
+            (node, b.day, str(b.debits), str(b.credits), b.entries, to_epoch_ms(b.cutoff)) for b in blocks
+        ]
+
+        def write(connection: sqlite3.Connection) -> None:
+            connection.execute("BEGIN IMMEDIATE")
+            try:
+                connection.executemany(WRITE_BLOCK, rows)
+                connection.execute("COMMIT")
+            except BaseException:
+                connection.execute("ROLLBACK")
+                raise
+
+        await self._run(write)
+
+    async def read_marks(
+        self, node: str, first_day: int, until_day: int, page_size: int, token: PageToken | None = None
+    ) -> Page[tuple[int, datetime]]:
+        rows, next_token = await self._rows_after(
+            SELECT_MARKS, (node, until_day), token, page_size, first=first_day - 1
+        )
+        return Page([(row[0], from_epoch_ms(row[1])) for row in rows], next_token)
+
+    async def read_day_activity(
+        self, node: str, day: int, page_size: int, token: PageToken | None = None
+    ) -> Page[str]:
+        rows, next_token = await self._rows_after(SELECT_ACTIVITY, (node, day), token, page_size)
+        return Page([row[0] for row in rows], next_token)
+
+    async def read_future_activity(self, node: str, first_day: int, until_day: int) -> list[tuple[int, str]]:
+        rows = await self._run(lambda c: c.execute(SELECT_FUTURE, (node, first_day, until_day)).fetchall())
+        return [(row[0], row[1]) for row in rows]

@@ -28,14 +28,20 @@ class CountingStore(SqliteStore):
         self.in_flight = 0
         self.most_in_flight = 0
 
-    async def read_bucket(self, *args: Any, **kwargs: Any) -> Any:
+    async def _counted(self, call: Any) -> Any:
         self.in_flight += 1
         self.most_in_flight = max(self.most_in_flight, self.in_flight)
         try:
             await asyncio.sleep(0.005)  # hold the slot so overlapping reads would show
-            return await super().read_bucket(*args, **kwargs)
+            return await call
         finally:
             self.in_flight -= 1
+
+    async def read_bucket(self, *args: Any, **kwargs: Any) -> Any:
+        return await self._counted(super().read_bucket(*args, **kwargs))
+
+    async def read_movements(self, *args: Any, **kwargs: Any) -> Any:
+        return await self._counted(super().read_movements(*args, **kwargs))
 
 
 async def test_balance_reads_partitions_concurrently_but_bounded(tmp_path: Path) -> None:

@@ -103,14 +103,15 @@ def test_page_token_hides_its_state() -> None:
     assert repr(PageToken(b"secret-partition-key")) == "PageToken(<opaque>)"
 
 
-def test_sqlite_next_page_seeks_to_the_last_key(tmp_path: Path) -> None:
+@pytest.mark.parametrize("query", ["SELECT_NEXT_ENTRIES", "SELECT_NEXT_MOVEMENTS"])
+def test_sqlite_next_page_seeks_to_the_last_key(tmp_path: Path, query: str) -> None:
     """Deep pages must not scan from the range start (page N once cost O(N) on SQLite)."""
-    from ledger_tui.store.sqlite import _SELECT_NEXT_ENTRIES, SCHEMA
+    from ledger_tui.store import sqlite_sql
 
     connection = sqlite3.connect(tmp_path / "plan.sqlite")
-    connection.executescript(SCHEMA)
+    connection.executescript(sqlite_sql.SCHEMA)
     plan = connection.execute(
-        "EXPLAIN QUERY PLAN " + _SELECT_NEXT_ENTRIES,
+        "EXPLAIN QUERY PLAN " + getattr(sqlite_sql, query),
         ("a", "b", "c", "GBP", "d", "2024-09", 1, "x", 0, 2, 100),
     ).fetchall()
     connection.close()

@@ -10,7 +10,15 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from ledger_tui.app.entry_pager import EntryPager
-from ledger_tui.domain.audit import Audit
+from ledger_tui.domain.audit import (
+    Fingerprint,
+    RowKey,
+    VerifyReport,
+    bucket_of_txid,
+    declared_keys,
+    entry_key,
+    name_discrepancies,
+)
 from ledger_tui.domain.balance import BalanceFold, SeriesFold
 from ledger_tui.domain.model import Address, Entry, Leg, RecordedTransaction, Side
 from ledger_tui.domain.periods import Granularity, periods
@@ -100,20 +108,30 @@ def _recorded(number: int, amount: str) -> RecordedTransaction:
 
 def test_audit_reports_missing_rows_orphans_and_open_books() -> None:
     complete, partial, orphan = _recorded(1, "5.00"), _recorded(2, "7.00"), _recorded(3, "1.00")
-    audit = Audit()
-    for declared in (complete, partial):
-        audit.declare(declared)
-    for row in [*complete.entries(), partial.entries()[0], orphan.entries()[1]]:
-        audit.see(row)
-    report = audit.report(accounts=2)
-    assert (report.transactions, report.entries, report.accounts) == (2, 4, 2)
+    stored_rows = [*complete.entries(), partial.entries()[0], orphan.entries()[1]]
+    declared, stored, report = Fingerprint(), Fingerprint(), VerifyReport()
+    for transaction in (complete, partial):
+        for key in declared_keys(transaction):
+            declared.add(transaction.transaction_id, key)
+    for row in stored_rows:
+        stored.add(row.transaction_id, entry_key(row))
+        report.count_entry(row)
+    buckets = declared.differing(stored)
+    assert buckets == {bucket_of_txid(partial.transaction_id), bucket_of_txid(orphan.transaction_id)}
+    keys_declared = {str(t.transaction_id): declared_keys(t) for t in (complete, partial)}
+    keys_stored: dict[str, list[RowKey]] = {}
+    for row in stored_rows:
+        keys_stored.setdefault(str(row.transaction_id), []).append(entry_key(row))
+    name_discrepancies(keys_declared, keys_stored, report)
+    report.close_books()
     assert report.problems == [
         f"transaction {partial.transaction_id}: 1 of 2 rows found or rows differ",
         f"entries of unknown transaction {orphan.transaction_id}",
         "GBP: total debits 12.00 != total credits 6.00",
     ]
-    clean = Audit()
-    clean.declare(complete)
+    clean_declared, clean_stored = Fingerprint(), Fingerprint()
+    for key in declared_keys(complete):
+        clean_declared.add(complete.transaction_id, key)
     for row in complete.entries():
-        clean.see(row)
-    assert clean.report(accounts=2).ok
+        clean_stored.add(row.transaction_id, entry_key(row))
+    assert not clean_declared.differing(clean_stored)

@@ -1,0 +1,70 @@
+"""Every row a recorded transaction implies, computed once for both stores and every write path.
+
+The claim (the transaction row) is the commit record; these rows are its materialisation:
+entries, the account-tree and bucket indexes, day activity for rollups, and late marks. All are
+functions of the transaction alone (and the ledger's seal horizon), so writing them is
+idempotent and a retry or a repair writes exactly the same rows.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from .blocks import SealPolicy, account_node, day_of, node_key, rollup_node
+from .model import Address, Entry, RecordedTransaction
+from .timeutil import bucket_of
+
+
+@dataclass(frozen=True, slots=True)
+class Materialisation:
+    """The rows of one or more transactions, de-duplicated where they are index rows."""
+
+    entries: list[Entry]
+    tree: set[tuple[str, str]]
+    buckets: set[tuple[Address, str]]
+    activity: set[tuple[str, int, str]]
+    future: set[tuple[str, int, str]]
+    marks: dict[tuple[str, int], datetime]
+
+
+def tree_rows(addresses: list[Address]) -> set[tuple[str, str]]:
+    """(parent node, child) pairs for every level of every address."""
+    rows: set[tuple[str, str]] = set()
+    for address in addresses:
+        parts = address.as_tuple()
+        for depth in range(len(parts)):
+            rows.add((node_key(parts[:depth]), parts[depth]))
+    return rows
+
+
+def materialise(transactions: list[RecordedTransaction], policy: SealPolicy) -> Materialisation:
+    """The rows ``transactions`` imply (late marks keep the latest recorded time per node and day)."""
+    entries = [entry for transaction in transactions for entry in transaction.entries()]
+    marks: dict[tuple[str, int], datetime] = {}
+    for entry in entries:
+        if policy.is_late(entry.effective_at, entry.recorded_at):
+            day = day_of(entry.effective_at)
+            for node in (account_node(entry.address), rollup_node(entry.address)):
+                known = marks.get((node, day))
+                if known is None or entry.recorded_at > known:
+                    marks[(node, day)] = entry.recorded_at
+    activity = {(rollup_node(e.address), day_of(e.effective_at), e.address.account_id) for e in entries}
+    return Materialisation(
+        entries=entries,
+        tree=tree_rows([entry.address for entry in entries]),
+        buckets={(entry.address, bucket_of(entry.effective_at)) for entry in entries},
+        activity=activity,
+        future={
+            (rollup_node(e.address), day_of(e.effective_at), e.address.account_id)
+            for e in entries
+            if is_future_dated(e.effective_at, e.recorded_at)
+        },
+        marks=marks,
+    )
+
+
+def is_future_dated(effective_at: datetime, recorded_at: datetime) -> bool:
+    """Dated after the day following its recording: listed in ``future_activity`` too, so an
+    open-ended rollup read finds it without listing every account."""
+    return day_of(effective_at) > day_of(recorded_at) + 1
