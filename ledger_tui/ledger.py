@@ -10,9 +10,10 @@ import os
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 
+from .domain.blocks import DEFAULT_MARGIN
 from .domain.errors import LedgerError, NotFound, ValidationError
 from .domain.named import NamedBalance, parse_named_balances
 from .engine import Engine, system_clock
@@ -29,6 +30,8 @@ class LedgerOptions:
     store: str | None = None
     balances: Path | None = None
     clock: Callable[[], datetime] = system_clock
+    #: How long the sealer waits for writes in flight (see docs/balance-blocks.md).
+    seal_margin: timedelta = DEFAULT_MARGIN
 
 
 def open_store(url: StoreUrl) -> Store:
@@ -75,7 +78,13 @@ def build_engine(options: LedgerOptions) -> Engine:
         named, problem = read_named_balances(named_balances_path(options)), None
     except LedgerError as error:
         named, problem = {}, error
-    return Engine(store, clock=options.clock, named_balances=named, named_balances_error=problem)
+    return Engine(
+        store,
+        clock=options.clock,
+        named_balances=named,
+        named_balances_error=problem,
+        seal_margin=options.seal_margin,
+    )
 
 
 @asynccontextmanager

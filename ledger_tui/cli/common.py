@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 from collections.abc import Awaitable, Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import TextIO
 
 from ..domain.timeutil import TimeRange, parse_instant
@@ -26,8 +26,13 @@ class UsageError(Exception):
 
 
 def ledger_options(args: argparse.Namespace) -> LedgerOptions:
-    """The store and named-balances choice the global flags make."""
-    return LedgerOptions(store=args.store, balances=args.balances)
+    """The store and named-balances choice the global flags make (and ``seal --margin``)."""
+    margin = getattr(args, "margin", None)
+    if margin is None:
+        return LedgerOptions(store=args.store, balances=args.balances)
+    if margin < 0:
+        raise UsageError("--margin must be zero or more seconds")
+    return LedgerOptions(store=args.store, balances=args.balances, seal_margin=timedelta(seconds=margin))
 
 
 def with_engine(work: EngineWork) -> Handler:

@@ -15,7 +15,7 @@ from ..domain.balance import BalanceRow
 from ..domain.errors import ValidationError
 from ..domain.model import Entry
 from ..engine import Engine
-from .common import EXIT_DISCREPANCY, EXIT_OK, range_flags, with_engine, write_json
+from .common import EXIT_DISCREPANCY, EXIT_OK, instant_flag, range_flags, with_engine, write_json
 
 
 async def _schema(args: argparse.Namespace, engine: Engine, out: TextIO) -> int:
@@ -59,7 +59,7 @@ def _balance_table(rows: list[BalanceRow], out: TextIO) -> None:
 async def _balance(args: argparse.Namespace, engine: Engine, out: TextIO) -> int:
     """Balance of an address, a pattern or a named balance over a range."""
     target: AddressPattern | str = parse_pattern(args.address) if args.address else args.name
-    rows = await engine.balance(target, range_flags(args))
+    rows = await engine.balance(target, range_flags(args), instant_flag("--as-of", args.as_of))
     if args.json:
         write_json(out, [row.to_json() for row in rows])
     else:
@@ -92,7 +92,7 @@ async def _entries(args: argparse.Namespace, engine: Engine, out: TextIO) -> int
     elif fmt == "json":
         out.write("[")
     first = True
-    async for chunk in engine.iter_entries(address, time_range):
+    async for chunk in engine.iter_entries(address, time_range, instant_flag("--as-of", args.as_of)):
         for entry in chunk:
             if fmt == "json":
                 out.write(("\n  " if first else ",\n  ") + json.dumps(entry.to_json()))
@@ -127,6 +127,8 @@ async def _verify(args: argparse.Namespace, engine: Engine, out: TextIO) -> int:
         out.write(f"{currency}: debits {row.debits}  credits {row.credits}  {mark}\n")
     for problem in report.problems:
         out.write(f"problem: {problem}\n")
+    if report.more_problems:
+        out.write(f"problem: ... and {report.more_problems} more\n")
     out.write("verify: OK\n" if report.ok else f"verify: {len(report.problems)} problem(s)\n")
     return EXIT_OK if report.ok else EXIT_DISCREPANCY
 

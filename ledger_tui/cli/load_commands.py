@@ -10,11 +10,12 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TextIO
 
+from ..domain.blocks import day_start
 from ..domain.timeutil import bucket_of, parse_instant
-from ..engine import Engine
+from ..engine import Engine, SealReport
 from ..ledger import LedgerOptions, open_ledger
 from ..loader import LoadStats, generated_sets, load, sample_entry_set
-from .common import EXIT_OK, UsageError, ledger_options
+from .common import EXIT_OK, UsageError, ledger_options, with_engine
 
 
 def _until(text: str | None) -> datetime:
@@ -68,9 +69,41 @@ async def _print_summary(engine: Engine, out: TextIO) -> None:
         out.write(f"{address!s:70} {figures}\n")
 
 
+async def seal_with_progress(engine: Engine, out: TextIO, rebuild: bool = False) -> None:
+    """Seal with a progress bar (on a terminal) and print what was sealed."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    with Progress(
+        TextColumn("sealing"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+        transient=not out.isatty(), disable=not out.isatty(),
+    ) as progress:  # fmt: skip
+        task = progress.add_task("sealing", total=None)
+
+        def update(report: SealReport, left: int) -> None:
+            progress.update(task, completed=report.nodes, total=report.nodes + left)
+
+        report = await engine.seal(rebuild=rebuild, on_progress=update)
+    through = day_start(report.sealed_through).date().isoformat()
+    out.write(
+        f"sealed: days before {through} (cutoff {report.cutoff.isoformat(timespec='seconds')})  "
+        f"rollups {report.nodes}  accounts {report.accounts}  blocks written {report.blocks}  "
+        f"seconds {report.seconds:.1f}\n"
+    )
+
+
+async def _seal(args: argparse.Namespace, engine: Engine, out: TextIO) -> int:
+    """Write balance blocks for every settled day."""
+    await seal_with_progress(engine, out, args.rebuild)
+    return EXIT_OK
+
+
+seal = with_engine(_seal)
+
+
 async def _fill(options: LedgerOptions, args: argparse.Namespace, out: TextIO, summary: bool) -> None:
     async with open_ledger(options) as engine:
         await _load_with_progress(args, engine, out)
+        await seal_with_progress(engine, out)
         if summary:
             await _print_summary(engine, out)
 
@@ -86,7 +119,10 @@ def demo(args: argparse.Namespace, out: TextIO) -> int:
     options = ledger_options(args)
     if options.store is None:
         demo_dir = Path(tempfile.mkdtemp(prefix="ledger-tui-demo-"))
-        options = LedgerOptions(store=f"sqlite:{demo_dir / 'demo.sqlite'}", balances=options.balances)
+        # The demo's ledger is private to it (no other writer), so it may seal with no margin.
+        options = LedgerOptions(
+            store=f"sqlite:{demo_dir / 'demo.sqlite'}", balances=options.balances, seal_margin=timedelta(0)
+        )
         out.write(f"demo ledger: {options.store}\n")
     asyncio.run(_fill(options, args, out, summary=args.no_console))
     if args.no_console:

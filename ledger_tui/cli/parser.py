@@ -56,12 +56,16 @@ def build_parser() -> argparse.ArgumentParser:
     target.add_argument("--address", help="LE/NS/NAME/CUR/ACCT (ACCT may be *)")
     target.add_argument("--name", help="a named balance from the balances file")
     _range_flags(balance)
+    balance.add_argument(
+        "--as-of", help="what the ledger showed at this recorded time (ISO 8601 or epoch ms)"
+    )
     balance.add_argument("--json", action="store_true", help="print JSON")
     balance.set_defaults(handler=ledger_commands.balance)
 
     entries = commands.add_parser("entries", help="entries of one account")
     entries.add_argument("--address", required=True, help="LE/NS/NAME/CUR/ACCT")
     _range_flags(entries)
+    entries.add_argument("--as-of", help="only entries recorded by then (ISO 8601 or epoch ms)")
     entries.add_argument("--format", choices=["table", "csv", "json"], default="table")
     entries.set_defaults(handler=ledger_commands.entries)
 
@@ -72,6 +76,15 @@ def build_parser() -> argparse.ArgumentParser:
     commands.add_parser("verify", help="check the whole ledger balances").set_defaults(
         handler=ledger_commands.verify
     )
+
+    seal = commands.add_parser("seal", help="write balance blocks for every settled day (idempotent)")
+    seal.add_argument("--rebuild", action="store_true", help="recompute every block from its entries")
+    seal.add_argument(
+        "--margin",
+        type=float,
+        help="seconds to wait out writes in flight (default 60; 0 only if nothing else writes)",
+    )
+    seal.set_defaults(handler=load_commands.seal)
 
     for name, help_text, handler in (
         ("reverse", "post the reversal of a transaction", ledger_commands.reverse),

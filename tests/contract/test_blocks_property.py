@@ -1,0 +1,144 @@
+"""Blocks never change an answer: on both stores, for random ledgers (back-dated and future-dated
+posts, seals before, between and after them, late entries), every balance, series and as-of read
+equals a plain fold of the entries, to the last digit."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from ledger_tui.domain.address import AddressPattern
+from ledger_tui.domain.balance import BalanceFold, SeriesFold
+from ledger_tui.domain.model import Address, Entry, Leg, Side
+from ledger_tui.domain.parse import build_entry_set
+from ledger_tui.domain.periods import Granularity, periods
+from ledger_tui.domain.timeutil import TimeRange
+from ledger_tui.engine import Engine
+from ledger_tui.ledger import open_store
+from ledger_tui.store.url import parse_store_url
+
+from ..support.stores import FixedClock, store_url
+
+T0 = datetime(2024, 3, 10, 9, tzinfo=UTC)
+ACCOUNTS = ["a", "b", "c"]
+HOUR = timedelta(hours=1)
+
+post_op = st.tuples(
+    st.just("post"),
+    st.sampled_from(ACCOUNTS),
+    st.sampled_from(ACCOUNTS),
+    st.integers(1, 10**7),
+    st.integers(-24 * 50, 24 * 8),  # effective time relative to the clock: back-dated up to 50 days
+    st.integers(0, 24 * 3),  # clock advance (hours) after the post
+)
+seal_op = st.tuples(st.just("seal"), st.integers(0, 24 * 5))
+operations = st.lists(st.one_of(post_op, post_op, post_op, seal_op), min_size=1, max_size=25)
+moment = st.integers(-24 * 60, 24 * 90).map(lambda hours: T0 + hours * HOUR + timedelta(minutes=7))
+query = st.tuples(
+    st.one_of(st.none(), moment),
+    st.one_of(st.none(), moment),
+    st.one_of(st.none(), moment),  # as of
+    st.sampled_from(list(Granularity)),
+    st.sampled_from(["a", "b", "*", "named"]),
+)
+
+
+def address(entity: str, account: str) -> Address:
+    return Address(entity, "com.test", "current", "GBP", account)
+
+
+async def plain(engine: Engine, entity: str, accounts: list[str], as_of: datetime | None) -> list[Entry]:
+    """Every entry of the accounts, read page by page without blocks, filtered by recorded time."""
+    rows: list[Entry] = []
+    for account in accounts:
+        async for chunk in engine.iter_entries(address(entity, account)):
+            rows.extend(e for e in chunk if as_of is None or e.recorded_at <= as_of)
+    return rows
+
+
+async def run_example(url: str, ops: list[tuple[object, ...]], queries: list[tuple[object, ...]]) -> None:
+    entity = f"le_{uuid.uuid4().hex[:8]}"  # examples share a keyspace; every one has its own accounts
+    clock = FixedClock(T0)
+    store = open_store(parse_store_url(url))
+    await store.connect()
+    try:
+        engine = Engine(store, clock=clock, seal_margin=timedelta(minutes=1))
+        await engine.apply_schema()
+        prefix = (entity, "com.test", "current", "GBP")
+        engine.named_balances = {}
+        for op in ops:
+            if op[0] == "seal":
+                await engine.seal()
+                clock.advance(hours=int(str(op[1])))
+                continue
+            _, debit, credit, units, offset, advance = op
+            if debit == credit:
+                continue
+            when = clock.now + int(str(offset)) * HOUR
+            amount = Decimal(int(str(units))).scaleb(-2)
+            legs = [
+                Leg(address(entity, str(debit)), Side.DEBIT, amount, "", when),
+                Leg(address(entity, str(credit)), Side.CREDIT, amount, "", when),
+            ]
+            await engine.post(build_entry_set(uuid.uuid4(), legs))
+            clock.advance(hours=int(str(advance)), seconds=1)
+        await engine.seal()
+        for start, end, as_of, granularity, target_name in queries:
+            if start is not None and end is not None and end < start:
+                start, end = end, start
+            time_range = TimeRange(start, end)  # type: ignore[arg-type]
+            as_of_time = as_of if isinstance(as_of, datetime) else None
+            if target_name == "*":
+                target: object = AddressPattern(*prefix, "*")
+                accounts = ACCOUNTS
+            elif target_name == "named":
+                from ledger_tui.domain.named import NamedBalance
+
+                engine.named_balances = {
+                    "n": NamedBalance("n", "", (AddressPattern(*prefix, "*"), AddressPattern(*prefix, "a")))
+                }
+                target, accounts = "n", ACCOUNTS
+            else:
+                target, accounts = address(entity, str(target_name)), [str(target_name)]
+            entries = await plain(engine, entity, accounts, as_of_time)
+            expected = BalanceFold(time_range.start, time_range.end)
+            expected.add_all(entries)
+            got = await engine.balance(target, time_range, as_of_time)  # type: ignore[arg-type]
+            assert [r.to_json() for r in got] == [r.to_json() for r in expected.result()], (time_range, as_of)
+            if start is not None and end is not None and start < end:
+                spans = periods(time_range, granularity)  # type: ignore[arg-type]
+                if len(spans) <= 200:
+                    series = SeriesFold(spans)
+                    for entry in entries:
+                        series.add_entry(entry)
+                    got_series = await engine.balance_series(target, time_range, granularity, as_of_time)  # type: ignore[arg-type]
+                    assert got_series == series.result()
+        report = await engine.verify()
+        assert report.ok, report.problems
+    finally:
+        await store.close()
+
+
+@pytest.mark.parametrize(
+    "store_kind",
+    [
+        pytest.param("sqlite", id="sqlite"),
+        pytest.param("cassandra", id="cassandra", marks=pytest.mark.cassandra),
+    ],
+)
+def test_fast_balances_equal_a_plain_fold(store_kind: str, tmp_path_factory: pytest.TempPathFactory) -> None:
+    url = store_url(store_kind, tmp_path_factory.mktemp("blocks"))
+    examples = 60 if store_kind == "sqlite" else 25
+
+    @settings(max_examples=examples, deadline=None, suppress_health_check=list(HealthCheck))
+    @given(ops=operations, queries=st.lists(query, min_size=1, max_size=6))
+    def check(ops: list[tuple[object, ...]], queries: list[tuple[object, ...]]) -> None:
+        asyncio.run(run_example(url, ops, queries))
+
+    check()
