@@ -20,7 +20,7 @@ DAY = timedelta(days=1)
 #: The level of the account tree a rollup node sums (LE/NS/NAME/CUR, what ``*`` addresses).
 ROLLUP_DEPTH = 4
 DEFAULT_HORIZON = timedelta(days=1)
-DEFAULT_MARGIN = timedelta(minutes=5)
+DEFAULT_MARGIN = timedelta(seconds=60)
 
 
 def day_of(moment: datetime) -> int:
