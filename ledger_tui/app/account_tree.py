@@ -20,7 +20,7 @@ from textual.worker import Worker, WorkerState
 from ..domain.model import TREE_DEPTH, Address
 from ..domain.paging import Page, PageToken
 from ..engine import Engine
-from .failures import WorkerFailed, with_timeout
+from .failures import CallFailed, with_timeout
 
 TREE_PAGE_SIZE = 200
 GROUP_PREFIX = "tree-"
@@ -153,7 +153,7 @@ class AccountTree(Tree[NodeInfo]):
         if event.state is WorkerState.ERROR and event.worker.error is not None:
             self._loaded.discard(int(event.worker.group.removeprefix(GROUP_PREFIX)))
             self.loading = False
-            self.post_message(WorkerFailed(event.worker.group, event.worker.error))
+            self.post_message(CallFailed(event.worker.group, event.worker.error))
 
     # -- the operator's choices --------------------------------------------------------------
 

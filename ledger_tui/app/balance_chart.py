@@ -84,5 +84,5 @@ class BalanceChart(PlotextPlot):
         return self.note or super().render()
 
     def on_resize(self, event: events.Resize) -> None:
-        """Rebuild the figure at the new size (plotext's resizing of a built figure is unreliable)."""
+        """Redraw at the new size, rebuilding the figure from the kept series (as Dolphie's graphs do)."""
         self._replot()

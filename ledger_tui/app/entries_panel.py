@@ -23,7 +23,7 @@ from ..domain.paging import Page, PageToken
 from ..domain.timeutil import TimeRange, range_bucket
 from ..engine import Engine
 from .entry_pager import EntryPager, PageStart
-from .failures import WorkerFailed, with_timeout
+from .failures import CallFailed, with_timeout
 from .formatting import date_text, instant_text, money_text
 
 ENTRY_PAGE_SIZE = 100
@@ -175,7 +175,7 @@ class EntriesPanel(Vertical):
         """A failed read stops the spinner; the screen shows the notice."""
         if event.state is WorkerState.ERROR and event.worker.error is not None:
             self._table.loading = False
-            self.post_message(WorkerFailed(event.worker.group, event.worker.error))
+            self.post_message(CallFailed(event.worker.group, event.worker.error))
 
     def on_entries_panel_page_loaded(self, message: PageLoaded) -> None:
         """Replace the table with the new page and update the partition panel."""

@@ -1,7 +1,7 @@
 """How store and ledger failures become operator-facing text, and the time limit on every call.
 
 Every screen reports failures the same way, so a dead store never crashes the console; a
-widget's failed worker reaches its screen as a ``WorkerFailed`` message, because Textual
+widget's failed worker reaches its screen as a ``CallFailed`` message, because Textual
 tells only the node that started a worker about its state.
 """
 
@@ -40,7 +40,7 @@ def describe_failure(error: BaseException) -> tuple[str, str]:
     return "Unexpected error", f"{type(error).__name__}: {error}"
 
 
-class WorkerFailed(Message):
+class CallFailed(Message):
     """A widget's worker of ``group`` failed with ``error``; bubbles up to the screen that reports it."""
 
     def __init__(self, group: str, error: BaseException) -> None:

@@ -3,7 +3,7 @@
 Workers run with ``exit_on_error=False``; a failed call ends here as a notice instead of
 tearing the app down, and the screen gets a chance to clear its loading indicators. Workers
 of the screen's widgets count as the screen's own: leaving cancels their reads too, and
-their failures arrive as ``WorkerFailed`` messages.
+their failures arrive as ``CallFailed`` messages.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from textual.screen import Screen
 from textual.worker import Worker, WorkerState
 
 from ..engine import Engine
-from .failures import WorkerFailed
+from .failures import CallFailed
 
 if TYPE_CHECKING:
     from .app import LedgerApp
@@ -90,7 +90,7 @@ class LedgerScreen(Screen[None]):
         if event.state is WorkerState.ERROR and event.worker.error is not None:
             self._worker_failed(event.worker.group, event.worker.error)
 
-    def on_worker_failed(self, message: WorkerFailed) -> None:
+    def on_call_failed(self, message: CallFailed) -> None:
         """A widget's worker failed: the same notice and recovery as for the screen's own."""
         message.stop()
         self._worker_failed(message.group, message.error)
