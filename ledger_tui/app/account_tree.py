@@ -205,7 +205,8 @@ class AccountTree(Tree[NodeInfo]):
                 continue
             if info.kind == "bucket" and info.bucket == target[-1]:
                 self._reveal = None
-                self.move_cursor(child)
+                # A node added this cycle has no line number until the tree is laid out again.
+                self.call_after_refresh(self.move_cursor, child)
                 return
             if info.kind == "level" and info.path == target[: len(info.path)]:
                 if child.id in self._loaded:

@@ -118,9 +118,9 @@ class BrowseScreen(LedgerScreen):
         self.show_entries(message.address)
 
     def on_range_bar_range_submitted(self, message: RangeBar.RangeSubmitted) -> None:
-        """Apply the typed date range and go to the entries."""
-        self._panel.show_range(message.time_range)
+        """Go to the entries, then show them in the typed range (a table already reading refuses focus)."""
         self._panel.focus_table()
+        self._panel.show_range(message.time_range)
 
     def on_range_bar_range_rejected(self, message: RangeBar.RangeRejected) -> None:
         """Say why the typed range cannot be used (the entries stay as they are)."""

@@ -140,8 +140,8 @@ class EntriesPanel(Vertical):
         self.query_one("#partition-panel").display = not empty
 
     def focus_table(self) -> None:
-        """Move to the entries table (enter there opens a transaction)."""
-        self._table.focus()
+        """Move to the entries table now (a table that is reading cannot take the focus later)."""
+        self.screen.set_focus(self._table)
 
     # -- reading pages -----------------------------------------------------------------------
 

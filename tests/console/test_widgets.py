@@ -11,15 +11,17 @@ from textual.widgets import DataTable, Input, Static
 from textual.worker import WorkerFailed
 
 from ledger_tui.app import account_tree
-from ledger_tui.app.account_tree import AccountTree
+from ledger_tui.app.account_tree import AccountTree, NodeInfo
 from ledger_tui.app.app import LedgerApp
 from ledger_tui.app.balance_chart import BalanceChart
 from ledger_tui.app.browse_screen import BrowseScreen
+from ledger_tui.app.entries_panel import EntriesPanel
 from ledger_tui.app.range_bar import RangeBar
+from ledger_tui.app.transaction_detail import TransactionDetail
 from ledger_tui.domain.timeutil import TimeRange, month_range
 from ledger_tui.engine import Engine
 
-from ..support.console import ALICE, SIZE, make_app, post_sample, settle
+from ..support.console import ALICE, FEES_GBP, SIZE, make_app, post_sample, settle
 
 
 def _descriptions(app: LedgerApp) -> list[str]:
@@ -75,9 +77,8 @@ async def test_enter_in_the_range_bar_shows_that_range(engine: Engine) -> None:
         await _submit(pilot, app.screen.query_one("#range-from", Input), "2024-10-01")
         assert _descriptions(app) == ["Salary"]
         assert "bucket 2024-10" in _panel_text(app)
+        assert app.focused is app.screen.query_one("#entries")
 
-        app.screen.query_one("#entries").focus()
-        await pilot.pause()
         await pilot.press("c")  # all dates again, inputs emptied
         await settle(pilot)
         assert _descriptions(app) == ["Alice deposit", "Card fee", "Salary", "Account fee"]
@@ -214,3 +215,23 @@ async def test_more_node_fetches_the_next_page_of_a_level(
             await settle(pilot)
             labels = [str(node.label) for node in tree.root.children]
         assert labels == ["fintech_eu", "fintech_uk"]
+
+
+async def test_jump_from_a_transaction_opens_the_tree_at_the_legs_month(engine: Engine) -> None:
+    await post_sample(engine)
+    app = make_app(engine, "browse")
+    async with app.run_test(size=SIZE) as pilot:
+        browse = await _browse_alice(app, pilot, month_range("2024-09"))
+        assert _descriptions(app) == ["Card fee"]
+        await pilot.press("e", "enter")  # the entry's transaction
+        await settle(pilot)
+        assert isinstance(app.screen, TransactionDetail)
+        await pilot.press("down", "enter")  # its second leg: the fee account
+        for _ in range(4):  # one tree level arrives per round
+            await settle(pilot)
+        assert app.screen is browse
+        assert browse.query_one(EntriesPanel).address == FEES_GBP
+        assert _descriptions(app) == ["Card fee"] and "bucket 2024-09" in _panel_text(app)
+        tree = browse.query_one(AccountTree)
+        assert tree.cursor_node is not None
+        assert tree.cursor_node.data == NodeInfo("bucket", FEES_GBP.as_tuple(), bucket="2024-09")
