@@ -1,35 +1,34 @@
 """Chart: closing balance per period of an address, a pattern or a named balance.
 
-Figures stay Decimal in the table; they become floats only inside the plotting helper,
-because a chart is a picture of the numbers, never a place to keep them.
+The screen gathers the request (target, range bar, granularity), reads the series in a worker
+and fills the table; the plot itself is ``BalanceChart``, which keeps figures Decimal until it draws.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
 
 from rich.text import Text
-from textual import events, work
+from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.message import Message
 from textual.widgets import DataTable, Footer, Header, Input, Label, Select, Static
-from textual_plotext import PlotextPlot
 
 from ..domain.address import AddressPattern, parse_pattern
 from ..domain.balance import PeriodBalance
 from ..domain.errors import ValidationError
 from ..domain.periods import Granularity, periods
-from ..domain.timeutil import TimeRange, months_ending, parse_instant
+from ..domain.timeutil import TimeRange, months_ending
+from .balance_chart import BalanceChart, period_label
 from .failures import with_timeout
 from .formatting import date_text, money_text
 from .ledger_input import LedgerInput
 from .ledger_screen import LedgerScreen
+from .range_bar import RangeBar
 
 DEFAULT_MONTHS = 12
-DATE_HINT = "YYYY-MM-DD"
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,13 +39,6 @@ class ChartRequest:
     label: str
     time_range: TimeRange
     granularity: Granularity
-
-
-def period_label(start: datetime | None, granularity: Granularity) -> str:
-    """Short label of a period for the axis and the table."""
-    if start is None:
-        return "—"
-    return start.strftime("%Y-%m") if granularity is Granularity.MONTH else start.strftime("%Y-%m-%d")
 
 
 class ChartScreen(LedgerScreen):
@@ -73,7 +65,6 @@ class ChartScreen(LedgerScreen):
     def __init__(self) -> None:
         super().__init__()
         self._request: ChartRequest | None = None
-        self._series: list[PeriodBalance] = []
         self._stale = False
 
     def compose(self) -> ComposeResult:
@@ -94,29 +85,18 @@ class ChartScreen(LedgerScreen):
                 if named:
                     named_select.value = named[0]  # something to draw as soon as the store answers
                 yield named_select
-            with Horizontal(classes="control-row"):
-                yield Label("From", classes="control-label")
-                start, end = date_text(time_range.start), date_text(time_range.end)
-                yield LedgerInput(start, placeholder=DATE_HINT, id="chart-from", compact=True)
-                yield Label("To", classes="control-label")
-                yield LedgerInput(end, placeholder=DATE_HINT, id="chart-to", compact=True)
-                granularity: Select[str] = Select(
-                    [(g.value, g.value) for g in Granularity], value=Granularity.MONTH.value,
-                    allow_blank=False, id="chart-granularity", compact=True,
-                )  # fmt: skip
-                yield granularity
-                yield Label("enter or ctrl+g draws", id="chart-hint")
+            granularity: Select[str] = Select(
+                [(g.value, g.value) for g in Granularity], value=Granularity.MONTH.value,
+                allow_blank=False, id="chart-granularity", compact=True,
+            )  # fmt: skip
+            hint = Label("enter or ctrl+g draws", id="chart-hint")
+            yield RangeBar(granularity, hint, time_range=time_range, id="chart-range")
         yield Static("Choose an address or a named balance, then press enter.", id="chart-status")
-        yield PlotextPlot(id="chart-plot")
-        yield Static("", id="chart-empty")
+        yield BalanceChart(id="chart-plot")
         table: DataTable[str | Text] = DataTable(id="chart-table", zebra_stripes=True, cursor_type="row")
         table.add_columns("Period", "Currency", "Debits", "Credits", "Closing")
         yield table
         yield Footer(compact=True)
-
-    def on_mount(self) -> None:
-        """Start with an empty plot."""
-        self._replot()
 
     # -- requests ----------------------------------------------------------------------------
 
@@ -132,11 +112,10 @@ class ChartScreen(LedgerScreen):
             target, label = named, f"named balance {named}"
         else:
             raise ValueError("choose an address (LE/NS/NAME/CUR/ACCT) or a named balance")
-        start_text = self.query_one("#chart-from", Input).value.strip()
-        end_text = self.query_one("#chart-to", Input).value.strip()
-        if not start_text or not end_text:
+        range_bar = self.query_one(RangeBar)
+        if not range_bar.is_bounded:
             raise ValueError("a chart needs both a From and a To date")
-        time_range = TimeRange(parse_instant(start_text), parse_instant(end_text))
+        time_range = range_bar.read_range()
         if time_range.is_empty:
             raise ValueError("the range is empty: To must be after From")
         granularity = Granularity(str(self.query_one("#chart-granularity", Select).value))
@@ -156,7 +135,7 @@ class ChartScreen(LedgerScreen):
     def _fetch(self, request: ChartRequest) -> None:
         self._stale = False
         self.query_one("#chart-status", Static).update(f"Charting {request.label}…")
-        self.query_one("#chart-plot").loading = True
+        self.query_one(BalanceChart).wait_for_series()
         self.chart_balances(request)
 
     @work(exclusive=True, group="chart", exit_on_error=False)
@@ -171,12 +150,12 @@ class ChartScreen(LedgerScreen):
         """Fill the table and redraw."""
         if message.request != self._request:
             return
-        self._series = message.series
+        series = message.series
         request = message.request
         currencies = self.engine.currencies
         table: DataTable[str | Text] = self.query_one("#chart-table", DataTable)
         table.clear()
-        for point in self._series:
+        for point in series:
             table.add_row(
                 period_label(point.period.start, request.granularity),
                 point.currency,
@@ -184,19 +163,18 @@ class ChartScreen(LedgerScreen):
                 Text(money_text(point.credits, point.currency, currencies), justify="right"),
                 Text(money_text(point.closing, point.currency, currencies), justify="right"),
             )
-        count = len({point.currency for point in self._series})
+        count = len({point.currency for point in series})
         scope = f"{date_text(request.time_range.start)} → {date_text(request.time_range.end)}"
         self.query_one("#chart-status", Static).update(
             f"[b]{request.label}[/b] · {scope} · by {request.granularity.value} · "
             f"{count} currenc{'y' if count == 1 else 'ies'}"
         )
-        self.query_one("#chart-plot").loading = False
-        self._replot()
+        self.query_one(BalanceChart).show_series(request.label, request.granularity, series)
 
     def call_failed(self, group: str, error: BaseException) -> None:
         """Stop the spinner; the notice says what went wrong."""
         if group == "chart":
-            self.query_one("#chart-plot").loading = False
+            self.query_one(BalanceChart).loading = False
             self.query_one("#chart-status", Static).update("Chart failed — ctrl+r retries.")
 
     def store_ready(self) -> None:
@@ -218,47 +196,19 @@ class ChartScreen(LedgerScreen):
         if self._stale and self._request is not None and self.store_is_ready:
             self._fetch(self._request)
 
-    # -- drawing -----------------------------------------------------------------------------
-
-    def _replot(self) -> None:
-        """Draw one line per currency (floats exist only here, for the picture)."""
-        plot_widget = self.query_one(PlotextPlot)
-        empty = self.query_one("#chart-empty", Static)
-        plt = plot_widget.plt
-        plt.clear_data()
-        plt.clear_figure()
-        request = self._request
-        if request is None or not self._series:
-            plot_widget.display = False
-            empty.display = True
-            message = "No data to chart yet."
-            if request is not None:
-                message = f"No entries for {request.label} in this range."
-            empty.update(message)
-            return
-        plot_widget.display = True
-        empty.display = False
-        currencies = sorted({point.currency for point in self._series})
-        # Dates on the x axis let plotext place its own ticks (custom tick lists are placed in an
-        # order that depends on string hashing, which made the picture differ from run to run).
-        plt.date_form("Y-m" if request.granularity is Granularity.MONTH else "Y-m-d")
-        for currency in currencies:
-            plot_points = [point for point in self._series if point.currency == currency]
-            plot_x = [period_label(point.period.start, request.granularity) for point in plot_points]
-            plot_y = [float(point.closing) for point in plot_points]
-            plt.plot(plot_x, plot_y, label=currency, marker="braille")
-        plt.title(f"Closing balance · {request.label}")
-        plot_widget.refresh()
-
-    def on_resize(self, event: events.Resize) -> None:
-        """Redraw at the new size."""
-        self._replot()
-
     # -- controls ----------------------------------------------------------------------------
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
-        """Enter in any control draws."""
+        """Enter in the address draws."""
         event.stop()
+        self.action_draw()
+
+    def on_range_bar_range_submitted(self, message: RangeBar.RangeSubmitted) -> None:
+        """Enter in a date draws."""
+        self.action_draw()
+
+    def on_range_bar_range_rejected(self, message: RangeBar.RangeRejected) -> None:
+        """Enter in a bad date draws too, which reports the first thing wrong with the controls."""
         self.action_draw()
 
     def on_input_changed(self, event: Input.Changed) -> None:

@@ -1,6 +1,8 @@
 """How store and ledger failures become operator-facing text, and the time limit on every call.
 
-Every screen reports failures the same way, so a dead store never crashes the console.
+Every screen reports failures the same way, so a dead store never crashes the console; a
+widget's failed worker reaches its screen as a ``CallFailed`` message, because Textual
+tells only the node that started a worker about its state.
 """
 
 from __future__ import annotations
@@ -8,6 +10,8 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable
 from typing import TypeVar
+
+from textual.message import Message
 
 from ..domain.errors import LedgerError, StoreUnavailable, ValidationError
 
@@ -34,3 +38,12 @@ def describe_failure(error: BaseException) -> tuple[str, str]:
     if isinstance(error, LedgerError):
         return "Ledger error", str(error)
     return "Unexpected error", f"{type(error).__name__}: {error}"
+
+
+class CallFailed(Message):
+    """A widget's worker of ``group`` failed with ``error``; bubbles up to the screen that reports it."""
+
+    def __init__(self, group: str, error: BaseException) -> None:
+        super().__init__()
+        self.group = group
+        self.error = error

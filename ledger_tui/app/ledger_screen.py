@@ -1,17 +1,20 @@
 """Base of the console's mode screens: engine access, store-ready hook and failure reporting.
 
 Workers run with ``exit_on_error=False``; a failed call ends here as a notice instead of
-tearing the app down, and the screen gets a chance to clear its loading indicators.
+tearing the app down, and the screen gets a chance to clear its loading indicators. Workers
+of the screen's widgets count as the screen's own: leaving cancels their reads too, and
+their failures arrive as ``CallFailed`` messages.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, cast
+from typing import TYPE_CHECKING, Any, cast
 
 from textual.screen import Screen
 from textual.worker import Worker, WorkerState
 
 from ..engine import Engine
+from .failures import CallFailed
 
 if TYPE_CHECKING:
     from .app import LedgerApp
@@ -29,9 +32,13 @@ class LedgerScreen(Screen[None]):
     def on_screen_suspend(self) -> None:
         """Leaving cancels this screen's reads: nothing keeps querying for a screen nobody sees."""
         for worker in list(self.app.workers):
-            if worker.node is self and worker.group in CANCEL_ON_LEAVE and worker.is_running:
+            if worker.group in CANCEL_ON_LEAVE and worker.is_running and self.owns(worker):
                 worker.cancel()
                 self._rerun_on_return = True
+
+    def owns(self, worker: Worker[Any]) -> bool:
+        """Whether ``worker`` was started by this screen or by one of its widgets."""
+        return self in worker.node.ancestors_with_self
 
     def on_screen_resume(self) -> None:
         """Coming back repeats any read that leaving cancelled (never a write)."""
@@ -81,5 +88,13 @@ class LedgerScreen(Screen[None]):
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         """Turn a failed worker into a visible notice and let the screen recover."""
         if event.state is WorkerState.ERROR and event.worker.error is not None:
-            self.ledger_app.report_failure(event.worker.error)
-            self.call_failed(event.worker.group, event.worker.error)
+            self._worker_failed(event.worker.group, event.worker.error)
+
+    def on_call_failed(self, message: CallFailed) -> None:
+        """A widget's worker failed: the same notice and recovery as for the screen's own."""
+        message.stop()
+        self._worker_failed(message.group, message.error)
+
+    def _worker_failed(self, group: str, error: BaseException) -> None:
+        self.ledger_app.report_failure(error)
+        self.call_failed(group, error)

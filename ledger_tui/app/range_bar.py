@@ -1,0 +1,104 @@
+"""The From/To date inputs of a screen, read as one half-open UTC range.
+
+Browse and chart both filter by dates typed the same way (ISO 8601 or epoch ms, blank for
+open-ended), so the parsing and the row live in one widget; what a range means (a page of
+entries, a chart) stays with the screen, which hears about it through messages.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+
+from textual.app import ComposeResult
+from textual.containers import Horizontal
+from textual.message import Message
+from textual.widget import Widget
+from textual.widgets import Input, Label
+
+from ..domain.timeutil import TimeRange, parse_instant
+from .formatting import date_text
+from .ledger_input import LedgerInput
+
+DATE_HINT = "YYYY-MM-DD"
+
+
+class RangeBar(Horizontal):
+    """'From [date] To [date]' then any extra widgets; enter in a date submits the range."""
+
+    DEFAULT_CSS = Path(__file__).with_suffix(".tcss").read_text()  # widgets have no CSS_PATH
+
+    class RangeSubmitted(Message):
+        """Enter was pressed in a date and both dates parsed into ``time_range``."""
+
+        def __init__(self, time_range: TimeRange) -> None:
+            super().__init__()
+            self.time_range = time_range
+
+    class RangeRejected(Message):
+        """Enter was pressed in a date that does not parse (or To is before From): ``reason`` says why."""
+
+        def __init__(self, reason: str) -> None:
+            super().__init__()
+            self.reason = reason
+
+    def __init__(self, *extras: Widget, time_range: TimeRange = TimeRange(), id: str | None = None) -> None:
+        """``extras`` follow the dates in the row (children given to a container would go first)."""
+        super().__init__(id=id)
+        self._extras = extras
+        self._initial = time_range
+
+    def compose(self) -> ComposeResult:
+        """Labels and inputs, then the extras."""
+        yield Label("From", classes="range-label")
+        yield self._date_input(date_text(self._initial.start), "range-from")
+        yield Label("To", classes="range-label")
+        yield self._date_input(date_text(self._initial.end), "range-to")
+        yield from self._extras
+
+    @staticmethod
+    def _date_input(value: str, id: str) -> LedgerInput:
+        return LedgerInput(value, placeholder=DATE_HINT, id=id, classes="range-date", compact=True)
+
+    @property
+    def _start(self) -> Input:
+        return self.query_one("#range-from", Input)
+
+    @property
+    def _end(self) -> Input:
+        return self.query_one("#range-to", Input)
+
+    def set_range(self, time_range: TimeRange) -> None:
+        """Show ``time_range`` in the inputs (posts nothing: the caller applies it)."""
+        self._start.value = date_text(time_range.start)
+        self._end.value = date_text(time_range.end)
+
+    @property
+    def is_bounded(self) -> bool:
+        """Whether both dates are filled in (a chart needs both; browse allows open ends)."""
+        return bool(self._start.value.strip() and self._end.value.strip())
+
+    def read_range(self) -> TimeRange:
+        """The typed range; raises ValueError with the reason when a date is bad or To precedes From."""
+        return TimeRange(self._bound(self._start), self._bound(self._end))
+
+    @staticmethod
+    def _bound(field: Input) -> datetime | None:
+        text = field.value.strip()
+        return parse_instant(text) if text else None
+
+    def focus_start(self) -> None:
+        """Put the cursor in From."""
+        self._start.focus()
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        """Enter in a date: post the range, or why it cannot be read."""
+        if event.input not in (self._start, self._end):
+            return  # an extra's own input: the screen decides
+        event.stop()
+        try:
+            time_range = self.read_range()
+        except ValueError as error:
+            self.post_message(self.RangeRejected(str(error)))
+            return
+        self.post_message(self.RangeSubmitted(time_range))
