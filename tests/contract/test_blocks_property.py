@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
@@ -29,21 +30,52 @@ T0 = datetime(2024, 3, 10, 9, tzinfo=UTC)
 ACCOUNTS = ["a", "b", "c"]
 HOUR = timedelta(hours=1)
 
-post_op = st.tuples(
-    st.just("post"),
+
+@dataclass(frozen=True)
+class Post:
+    """Post ``units`` minor units from ``debit`` to ``credit``, effective ``offset`` hours from now."""
+
+    debit: str
+    credit: str
+    units: int
+    offset: int
+    advance: int  # hours the clock moves on afterwards
+
+
+@dataclass(frozen=True)
+class Seal:
+    """Seal, then let ``advance`` hours pass."""
+
+    advance: int
+
+
+@dataclass(frozen=True)
+class Query:
+    """One read: a range, an as-of instant, a series granularity and a target."""
+
+    start: datetime | None
+    end: datetime | None
+    as_of: datetime | None
+    granularity: Granularity
+    target: str
+
+
+post_op = st.builds(
+    Post,
     st.sampled_from(ACCOUNTS),
     st.sampled_from(ACCOUNTS),
     st.integers(1, 10**7),
     st.integers(-24 * 50, 24 * 8),  # effective time relative to the clock: back-dated up to 50 days
-    st.integers(0, 24 * 3),  # clock advance (hours) after the post
+    st.integers(0, 24 * 3),
 )
-seal_op = st.tuples(st.just("seal"), st.integers(0, 24 * 5))
+seal_op = st.builds(Seal, st.integers(0, 24 * 5))
 operations = st.lists(st.one_of(post_op, post_op, post_op, seal_op), min_size=1, max_size=25)
 moment = st.integers(-24 * 60, 24 * 90).map(lambda hours: T0 + hours * HOUR + timedelta(minutes=7))
-query = st.tuples(
+query = st.builds(
+    Query,
     st.one_of(st.none(), moment),
     st.one_of(st.none(), moment),
-    st.one_of(st.none(), moment),  # as of
+    st.one_of(st.none(), moment),
     st.sampled_from(list(Granularity)),
     st.sampled_from(["a", "b", "*", "named"]),
 )
@@ -62,7 +94,7 @@ async def plain(engine: Engine, entity: str, accounts: list[str], as_of: datetim
     return rows
 
 
-async def run_example(url: str, ops: list[tuple[object, ...]], queries: list[tuple[object, ...]]) -> None:
+async def run_example(url: str, ops: list[Post | Seal], queries: list[Query]) -> None:
     entity = f"le_{uuid.uuid4().hex[:8]}"  # examples share a keyspace; every one has its own accounts
     clock = FixedClock(T0)
     store = open_store(parse_store_url(url))
@@ -73,29 +105,29 @@ async def run_example(url: str, ops: list[tuple[object, ...]], queries: list[tup
         prefix = (entity, "com.test", "current", "GBP")
         engine.named_balances = {}
         for op in ops:
-            if op[0] == "seal":
+            if isinstance(op, Seal):
                 await engine.seal()
-                clock.advance(hours=int(str(op[1])))
+                clock.advance(hours=op.advance)
                 continue
-            _, debit, credit, units, offset, advance = op
-            if debit == credit:
+            if op.debit == op.credit:
                 continue
-            when = clock.now + int(str(offset)) * HOUR
-            amount = Decimal(int(str(units))).scaleb(-2)
+            when = clock.now + op.offset * HOUR
+            amount = Decimal(op.units).scaleb(-2)
             legs = [
-                Leg(address(entity, str(debit)), Side.DEBIT, amount, "", when),
-                Leg(address(entity, str(credit)), Side.CREDIT, amount, "", when),
+                Leg(address(entity, op.debit), Side.DEBIT, amount, "", when),
+                Leg(address(entity, op.credit), Side.CREDIT, amount, "", when),
             ]
             await engine.post(build_entry_set(uuid.uuid4(), legs))
-            clock.advance(hours=int(str(advance)), seconds=1)
+            clock.advance(hours=op.advance, seconds=1)
         await engine.seal()
-        for start, end, as_of, granularity, target_name in queries:
+        for q in queries:
+            start, end = q.start, q.end
             if start is not None and end is not None and end < start:
                 start, end = end, start
-            time_range = TimeRange(start, end)  # type: ignore[arg-type]
-            as_of_time = as_of if isinstance(as_of, datetime) else None
+            time_range = TimeRange(start, end)
+            as_of_time, target_name = q.as_of, q.target
             if target_name == "*":
-                target: object = AddressPattern(*prefix, "*")
+                target: Address | AddressPattern | str = AddressPattern(*prefix, "*")
                 accounts = ACCOUNTS
             elif target_name == "named":
                 from ledger_tui.domain.named import NamedBalance
@@ -105,19 +137,22 @@ async def run_example(url: str, ops: list[tuple[object, ...]], queries: list[tup
                 }
                 target, accounts = "n", ACCOUNTS
             else:
-                target, accounts = address(entity, str(target_name)), [str(target_name)]
+                target, accounts = address(entity, target_name), [target_name]
             entries = await plain(engine, entity, accounts, as_of_time)
             expected = BalanceFold(time_range.start, time_range.end)
             expected.add_all(entries)
-            got = await engine.balance(target, time_range, as_of_time)  # type: ignore[arg-type]
-            assert [r.to_json() for r in got] == [r.to_json() for r in expected.result()], (time_range, as_of)
+            got = await engine.balance(target, time_range, as_of_time)
+            assert [r.to_json() for r in got] == [r.to_json() for r in expected.result()], (
+                time_range,
+                as_of_time,
+            )
             if start is not None and end is not None and start < end:
-                spans = periods(time_range, granularity)  # type: ignore[arg-type]
+                spans = periods(time_range, q.granularity)
                 if len(spans) <= 200:
                     series = SeriesFold(spans)
                     for entry in entries:
                         series.add_entry(entry)
-                    got_series = await engine.balance_series(target, time_range, granularity, as_of_time)  # type: ignore[arg-type]
+                    got_series = await engine.balance_series(target, time_range, q.granularity, as_of_time)
                     assert got_series == series.result()
         report = await engine.verify()
         assert report.ok, report.problems
@@ -138,7 +173,7 @@ def test_fast_balances_equal_a_plain_fold(store_kind: str, tmp_path_factory: pyt
 
     @settings(max_examples=examples, deadline=None, suppress_health_check=list(HealthCheck))
     @given(ops=operations, queries=st.lists(query, min_size=1, max_size=6))
-    def check(ops: list[tuple[object, ...]], queries: list[tuple[object, ...]]) -> None:
+    def check(ops: list[Post | Seal], queries: list[Query]) -> None:
         asyncio.run(run_example(url, ops, queries))
 
     check()

@@ -119,6 +119,7 @@ def test_demo_without_console_prints_accounts_and_balances(
     )
     out = capsys.readouterr().out
     lines = out.splitlines()
-    assert "accounts 33" in lines[0] and len(lines) == 1 + 33  # totals line, then one per account
+    assert "accounts 33" in lines[0] and lines[1].startswith("sealed: days before")
+    assert len(lines) == 2 + 33  # totals and seal lines, then one per account
     equity = next(line for line in lines if line.startswith("fintech_uk/com.fintech.equity/owners/GBP/*"))
     assert equity.split()[-2:] == ["GBP", "5000100.00"]  # the sample's 100 plus the generated funding

@@ -8,6 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from ledger_tui.domain.periods import Granularity, periods
 from ledger_tui.domain.timeutil import (
     EPOCH,
     MAX_EPOCH_MS,
@@ -15,10 +16,13 @@ from ledger_tui.domain.timeutil import (
     as_utc,
     bucket_of,
     bucket_start,
+    following_bucket,
     from_epoch_ms,
+    month_range,
     months_between,
     next_bucket,
     parse_instant,
+    previous_bucket,
     to_epoch_ms,
     truncate_to_ms,
 )
@@ -273,3 +277,15 @@ def test_datetimes_round_trip_to_the_millisecond(moment: datetime) -> None:
     again = from_epoch_ms(to_epoch_ms(moment))
     assert again == truncate_to_ms(moment)
     assert timedelta(0) <= moment - again < timedelta(milliseconds=1)
+
+
+def test_months_at_the_ends_of_time_do_not_crash() -> None:
+    assert month_range("9999-12") == TimeRange(parse_instant("9999-12-01"), None)
+    assert previous_bucket("0001-01") == "0001-01"
+    last = periods(TimeRange(parse_instant("9999-10-01"), parse_instant("9999-12-31")), Granularity.MONTH)
+    assert len(last) == 3 and last[-1].end == parse_instant("9999-12-31")
+
+
+def test_next_month_stops_at_year_9999() -> None:
+    assert following_bucket("9999-12") == "9999-12"
+    assert following_bucket("2024-12") == "2025-01"

@@ -101,3 +101,10 @@ def test_a_leg_the_draft_accepts_is_exactly_the_leg_the_parser_builds(
     else:
         assert check.ready
         assert [c.leg for c in check.legs] == list(parsed.legs)
+
+
+@pytest.mark.parametrize("side", ["CREDIT", None, "refund"])
+def test_loaded_file_with_unknown_side_is_refused(side: object) -> None:
+    entry = {"address": {"legal_entity": "a"}, "amount": "1.00", "type": side}
+    with pytest.raises(ValueError, match=r"entries\[0\]\.type must be debit or credit"):
+        draft_from_data({"entries": [entry]})
