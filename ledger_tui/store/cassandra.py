@@ -258,9 +258,7 @@ class CassandraStore(Store):
         page_size: int,
         token: PageToken | None = None,
     ) -> Page[Entry]:
-        start_ms = 0 if time_range.start is None else to_epoch_ms(time_range.start)
-        end_ms = MAX_EPOCH_MS + 1 if time_range.end is None else to_epoch_ms(time_range.end)
-        parameters = (*address.as_tuple(), bucket, start_ms, end_ms)
+        parameters = _partition_range(address, bucket, time_range)
         rows, next_token = await self._page("entries", parameters, page_size, token)
         return Page([entry_from_row(row) for row in rows], next_token)
 
@@ -278,9 +276,7 @@ class CassandraStore(Store):
         page_size: int,
         token: PageToken | None = None,
     ) -> Page[Movement]:
-        start_ms = 0 if time_range.start is None else to_epoch_ms(time_range.start)
-        end_ms = MAX_EPOCH_MS + 1 if time_range.end is None else to_epoch_ms(time_range.end)
-        parameters = (*address.as_tuple(), bucket, start_ms, end_ms)
+        parameters = _partition_range(address, bucket, time_range)
         rows, next_token = await self._page("movements", parameters, page_size, token)
         return Page([movement_from_row(row) for row in rows], next_token)
 
@@ -344,3 +340,10 @@ class CassandraStore(Store):
             found.extend((day, account) for day, account in rows)
             if token is None:
                 return found
+
+
+def _partition_range(address: Address, bucket: str, time_range: TimeRange) -> tuple[object, ...]:
+    """Bind values for one partition's entries in ``[start, end)`` (open ends: the whole bucket)."""
+    start_ms = 0 if time_range.start is None else to_epoch_ms(time_range.start)
+    end_ms = MAX_EPOCH_MS + 1 if time_range.end is None else to_epoch_ms(time_range.end)
+    return (*address.as_tuple(), bucket, start_ms, end_ms)
