@@ -39,7 +39,7 @@ def open_store(url: StoreUrl) -> Store:
     if isinstance(url, SqliteUrl):
         from .store.sqlite import SqliteStore
 
-        return SqliteStore(url.path)
+        return SqliteStore(url.path, busy_timeout_s=url.busy_timeout_s)
     assert isinstance(url, CassandraUrl)
     from .store.cassandra import CassandraStore
 

@@ -20,7 +20,7 @@ from cassandra.policies import DCAwareRoundRobinPolicy, ExponentialReconnectionP
 from cassandra.query import BatchStatement, BatchType, PreparedStatement, tuple_factory
 
 from ..domain.blocks import DayBlock, SealPolicy, SealState, node_key
-from ..domain.errors import ConflictingResubmission, LedgerError, StoreUnavailable
+from ..domain.errors import ConflictingResubmission, LedgerError, StoreUnavailable, ValidationError
 from ..domain.materialise import Materialisation, materialise
 from ..domain.model import Address, Entry, Movement, RecordedTransaction
 from ..domain.paging import Page, PageToken
@@ -36,6 +36,7 @@ from .cassandra_cql import (
     seal_state_from_row,
     transaction_from_row,
 )
+from .cassandra_errors import failure
 from .url import CassandraUrl
 
 _TRANSIENT = (NoHostAvailable, DriverException, OSError)
@@ -50,11 +51,6 @@ def _exact(moment: datetime) -> datetime:
 def _micros(moment: datetime) -> int:
     """A write timestamp (microseconds) that orders derived rows by the time they describe."""
     return to_epoch_ms(moment) * 1000
-
-
-def _unavailable(error: BaseException) -> StoreUnavailable:
-    text = str(error).splitlines()[0] if str(error) else ""
-    return StoreUnavailable(f"Cassandra did not answer ({type(error).__name__}): {text[:300]}")
 
 
 class CassandraStore(Store):
@@ -93,21 +89,24 @@ class CassandraStore(Store):
             request_timeout=url.timeout_s,
             row_factory=tuple_factory,
         )
-        cluster = Cluster(
-            contact_points=list(url.hosts),
-            port=url.port,
-            protocol_version=5,
-            execution_profiles={EXEC_PROFILE_DEFAULT: profile},
-            connect_timeout=min(url.timeout_s, 5),
-            control_connection_timeout=url.timeout_s,
-            # The default backoff grows to 10 minutes; an operator waiting on a node wants seconds.
-            reconnection_policy=ExponentialReconnectionPolicy(0.5, 5.0),
-        )
+        try:  # the constructor resolves the contact points
+            cluster = Cluster(
+                contact_points=list(url.hosts),
+                port=url.port,
+                protocol_version=5,
+                execution_profiles={EXEC_PROFILE_DEFAULT: profile},
+                connect_timeout=min(url.timeout_s, 5),
+                control_connection_timeout=url.timeout_s,
+                # The default backoff grows to 10 minutes; an operator waiting on a node wants seconds.
+                reconnection_policy=ExponentialReconnectionPolicy(0.5, 5.0),
+            )
+        except _TRANSIENT as error:
+            raise failure(error) from None
         try:
             self._session = await asyncio.to_thread(cluster.connect)
         except _TRANSIENT as error:
             await asyncio.to_thread(cluster.shutdown)
-            raise _unavailable(error) from None
+            raise failure(error) from None
         self._cluster = cluster
 
     def _all_hosts_down(self) -> bool:
@@ -128,7 +127,7 @@ class CassandraStore(Store):
         except InvalidRequest as error:
             raise LedgerError(f"Cassandra rejected the request: {str(error)[:300]}") from None
         except _TRANSIENT as error:
-            raise _unavailable(error) from None
+            raise failure(error) from None
 
     async def _statement(self, name: str) -> PreparedStatement:
         prepared = self._prepared.get(name)
@@ -146,7 +145,7 @@ class CassandraStore(Store):
                         f"(run: ledger-tui schema apply): {error}"
                     ) from None
                 except _TRANSIENT as error:
-                    raise _unavailable(error) from None
+                    raise failure(error) from None
         return self._prepared[name]
 
     async def apply_schema(self) -> None:
@@ -161,6 +160,9 @@ class CassandraStore(Store):
         return str(result.rows[0][0])
 
     async def record(self, transaction: RecordedTransaction, policy: SealPolicy) -> RecordOutcome:
+        # Every row is bound (encoded) before the claim: a value the driver cannot encode must
+        # fail here, never after the id is claimed (a claim without rows fails verify for good).
+        batch, fresh = await self._batch(materialise([transaction], policy))
         claim = await self._execute(
             await self._statement("claim"),
             (
@@ -173,7 +175,7 @@ class CassandraStore(Store):
         )
         row = dict(zip(claim.column_names, claim.rows[0], strict=True))
         if row["[applied]"]:
-            await self._write_rows(materialise([transaction], policy))
+            await self._send(batch, fresh)
             return RecordOutcome(transaction, duplicate=False)
         earlier = RecordedTransaction(
             transaction_id=row["transaction_id"],
@@ -185,12 +187,23 @@ class CassandraStore(Store):
             raise ConflictingResubmission(transaction.transaction_id)
         # The claim may have outlived a batch that never landed: re-applying the identical rows
         # is a no-op when it did land and completes the write when it did not.
-        await self._write_rows(materialise([earlier], policy), use_cache=False)
+        await self._send(*await self._batch(materialise([earlier], policy), use_cache=False))
         return RecordOutcome(earlier, duplicate=True)
 
-    async def _write_rows(self, rows: Materialisation, use_cache: bool = True) -> None:
-        """One LOGGED batch: all or nothing across partitions. Index rows already written by
-        this process are left out (they are identical and immutable)."""
+    async def _batch(
+        self, rows: Materialisation, use_cache: bool = True
+    ) -> tuple[BatchStatement, list[tuple[Any, ...]]]:
+        """One LOGGED batch of every row, bound: all or nothing across partitions. Index rows
+        already written by this process are left out (they are identical and immutable)."""
+        try:
+            return await self._bind_rows(rows, use_cache)
+        except (TypeError, ValueError, OverflowError) as error:  # the driver could not encode a value
+            reason = str(error).splitlines()[0][:200] if str(error) else type(error).__name__
+            raise ValidationError.single("entries", f"cannot be encoded for Cassandra: {reason}") from None
+
+    async def _bind_rows(
+        self, rows: Materialisation, use_cache: bool
+    ) -> tuple[BatchStatement, list[tuple[Any, ...]]]:
         batch = BatchStatement(batch_type=BatchType.LOGGED, consistency_level=self._consistency)
         insert_entry = await self._statement("insert_entry")
         for entry in rows.entries:
@@ -218,6 +231,10 @@ class CassandraStore(Store):
         insert_mark = await self._statement("insert_mark")
         for (node, day), recorded_at in rows.marks.items():
             batch.add(insert_mark, (node, day, to_epoch_ms(recorded_at), _micros(recorded_at)))
+        return batch, fresh
+
+    async def _send(self, batch: BatchStatement, fresh: list[tuple[Any, ...]]) -> None:
+        """Write a bound batch, then remember its index rows as written."""
         await self._execute(batch)
         if len(self._known_index) > _INDEX_CACHE_LIMIT:
             self._known_index.clear()
