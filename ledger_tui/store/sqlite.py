@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from ..domain.blocks import DayBlock, SealPolicy, SealState, node_key
-from ..domain.errors import ConflictingResubmission, StoreBusy, StoreUnavailable
+from ..domain.errors import ConflictingResubmission, StoreBusy, StoreUnavailable, ValidationError
 from ..domain.materialise import materialise
 from ..domain.model import Address, Entry, Movement, RecordedTransaction, Side
 from ..domain.paging import Page, PageToken
@@ -117,6 +117,8 @@ class SqliteStore(Store):
         connection = self._connection
         try:
             return await asyncio.get_running_loop().run_in_executor(self._executor, lambda: work(connection))
+        except UnicodeEncodeError as error:  # the domain refuses such text first; never a traceback
+            raise ValidationError.single("", f"text cannot be stored as UTF-8: {error.reason}") from None
         except _OUR_ERRORS:
             raise
         except _STORE_ERRORS as error:
