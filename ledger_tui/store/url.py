@@ -99,7 +99,7 @@ def parse_store_url(text: str | None) -> StoreUrl:
 
 def _query(text: str, known: tuple[str, ...]) -> dict[str, str]:
     """A URL's query options (last value wins), refusing any option not in ``known``."""
-    query = {key: values[-1] for key, values in parse_qs(text).items()}
+    query = {key: values[-1] for key, values in parse_qs(text, keep_blank_values=True).items()}
     unknown = set(query) - set(known)
     if unknown:
         raise ValidationError.single("store", f"unknown option(s): {shown(', '.join(sorted(unknown)))}")
