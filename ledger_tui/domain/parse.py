@@ -22,6 +22,9 @@ MAX_LEGS = 200
 #: Most UTF-8 bytes of text (address parts and descriptions) one entry set may hold, so that its
 #: rows always fit one atomic write (a Cassandra logged batch stays far below 640 KiB).
 MAX_SET_TEXT_BYTES = 128 * 1024
+#: A reversal prefixes each description with "Reversal of <id>: " (50 characters), so the reversal
+#: of any accepted set fits: still far below the batch limit.
+REVERSAL_TEXT_BYTES = MAX_SET_TEXT_BYTES + MAX_LEGS * 64
 _UUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}\Z")
 
 
@@ -97,7 +100,9 @@ def unbalanced_problems(legs: list[Leg] | tuple[Leg, ...]) -> list[FieldProblem]
     return problems
 
 
-def build_entry_set(transaction_id: uuid.UUID, legs: list[Leg]) -> EntrySet:
+def build_entry_set(
+    transaction_id: uuid.UUID, legs: list[Leg], text_limit: int = MAX_SET_TEXT_BYTES
+) -> EntrySet:
     """Check the structural rules on already-valid legs and return the EntrySet."""
     problems: list[FieldProblem] = []
     if len(legs) < 2:
@@ -105,12 +110,12 @@ def build_entry_set(transaction_id: uuid.UUID, legs: list[Leg]) -> EntrySet:
     if len(legs) > MAX_LEGS:
         problems.append(FieldProblem("entries", f"has more than {MAX_LEGS} legs"))
     text_bytes = sum(utf8_size(leg.description) + sum(map(utf8_size, leg.address.as_tuple())) for leg in legs)
-    if text_bytes > MAX_SET_TEXT_BYTES:
+    if text_bytes > text_limit:
         problems.append(
             FieldProblem(
                 "entries",
                 f"hold {text_bytes} bytes of text (addresses and descriptions); one entry set holds at "
-                f"most {MAX_SET_TEXT_BYTES} so it is written in one atomic batch",
+                f"most {text_limit} so it is written in one atomic batch",
             )
         )
     problems.extend(unbalanced_problems(legs))

@@ -242,3 +242,15 @@ def test_the_exit_codes_are_documented_in_help_and_readme(capsys: pytest.Capture
     ):
         assert code in " ".join(text.split()) and code in readme
     assert cli.__doc__ is not None and "5 access denied" in cli.__doc__
+
+
+def test_a_named_balances_file_is_bounded_and_utf8(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    store = f"sqlite:{tmp_path / 'l.sqlite'}"
+    code, _, err = run(capsys, "--store", store, "--balances", "/dev/zero", "balance", "--name", "x")
+    assert code == EXIT_REJECTED and "larger than 16 MiB" in err
+    latin = tmp_path / "balances.toml"
+    latin.write_bytes(b'[caf\xe9]\naddresses = ["a/b/c/GBP/*"]\n')
+    code, _, err = run(capsys, "--store", store, "--balances", str(latin), "balance", "--name", "x")
+    assert code == EXIT_REJECTED and "is not UTF-8 text" in err

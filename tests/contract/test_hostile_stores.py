@@ -88,6 +88,9 @@ async def test_the_largest_accepted_set_is_one_atomic_write(engine: Engine) -> N
     receipt = await engine.post(build_entry_set(uuid.uuid4(), legs))
     assert len(receipt.entries) == 200
     assert await counts(engine) == (1, 200, 200, True)
+    reversal = await engine.reverse(receipt.transaction_id)  # longer descriptions: still one write
+    assert len(reversal.entries) == 200 and reversal.entries[0].description.startswith("Reversal of ")
+    assert await counts(engine) == (2, 400, 200, True)
 
 
 async def test_a_set_over_the_text_bound_is_rejected_before_any_claim(engine: Engine, store: Store) -> None:
