@@ -37,7 +37,7 @@ CONSISTENCY_LEVELS = (
     "LOCAL_ONE",
 )
 SERIAL_LEVELS = ("SERIAL", "LOCAL_SERIAL")
-CASSANDRA_OPTIONS = ("consistency", "serial_consistency", "dc", "replication", "timeout")
+CASSANDRA_OPTIONS = ("consistency", "serial_consistency", "dc", "replication", "timeout", "retry")
 
 
 def default_sqlite_path() -> Path:
@@ -67,6 +67,8 @@ class CassandraUrl:
     local_dc: str | None = None
     replication: int = 1
     timeout_s: int = 10
+    #: Seconds a write keeps retrying transient failures (timeouts, a node going down).
+    retry_s: int = 10
     extra: dict[str, str] = field(default_factory=dict)
 
 
@@ -152,6 +154,9 @@ def _parse_cassandra(text: str) -> CassandraUrl:
     timeout = whole_number(query.get("timeout", "10"))
     if timeout is None or timeout < 1:
         raise ValidationError.single("store.timeout", "must be whole seconds, at least 1 (ASCII digits)")
+    retry = whole_number(query.get("retry", "10"))
+    if retry is None or retry > 3600:
+        raise ValidationError.single("store.retry", "must be whole seconds, 0 to 3600 (ASCII digits)")
     dc = query.get("dc")
     if dc is not None and not re.fullmatch(r"[A-Za-z0-9_.-]{1,64}", dc):
         raise ValidationError.single("store.dc", "must be a data-centre name")
@@ -164,4 +169,5 @@ def _parse_cassandra(text: str) -> CassandraUrl:
         local_dc=dc,
         replication=replication,
         timeout_s=timeout,
+        retry_s=retry,
     )
