@@ -254,3 +254,8 @@ def test_a_named_balances_file_is_bounded_and_utf8(
     latin.write_bytes(b'[caf\xe9]\naddresses = ["a/b/c/GBP/*"]\n')
     code, _, err = run(capsys, "--store", store, "--balances", str(latin), "balance", "--name", "x")
     assert code == EXIT_REJECTED and "is not UTF-8 text" in err
+
+
+def test_import_reads_lines_bounded_to_16_mib(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    code, _, err = run(capsys, "--store", f"sqlite:{tmp_path / 'l.sqlite'}", "import", "/dev/zero")
+    assert code == EXIT_REJECTED and "line 1: longer than 16 MiB; the import stops here" in err
