@@ -14,6 +14,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 from .domain.blocks import DEFAULT_MARGIN
+from .domain.document import read_bounded
 from .domain.errors import LedgerError, NotFound, ValidationError
 from .domain.named import NamedBalance, parse_named_balances
 from .engine import Engine, system_clock
@@ -39,7 +40,7 @@ def open_store(url: StoreUrl) -> Store:
     if isinstance(url, SqliteUrl):
         from .store.sqlite import SqliteStore
 
-        return SqliteStore(url.path)
+        return SqliteStore(url.path, busy_timeout_s=url.busy_timeout_s)
     assert isinstance(url, CassandraUrl)
     from .store.cassandra import CassandraStore
 
@@ -59,7 +60,8 @@ def read_named_balances(path: Path | None) -> dict[str, NamedBalance]:
     if path is None:
         return parse_named_balances(sample_text(BALANCES), "bundled balances.toml")
     try:
-        text = path.read_bytes().decode("utf-8")
+        with path.open("rb") as stream:  # bounded: --balances /dev/zero must not fill memory
+            text = read_bounded(stream).decode("utf-8")
     except FileNotFoundError:
         raise NotFound(f"named balance file {path} does not exist") from None
     except OSError as error:

@@ -4,15 +4,21 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import re
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 from typing import TextIO
 
+from ..domain.text import shown
 from ..domain.timeutil import TimeRange, parse_instant
 from ..engine import Engine
 from ..ledger import LedgerOptions, open_ledger
 
 EXIT_OK, EXIT_REJECTED, EXIT_USAGE, EXIT_UNAVAILABLE, EXIT_DISCREPANCY = 0, 1, 2, 3, 4
+#: The store refused the credentials or the operation (retrying will not help, unlike 3).
+EXIT_DENIED = 5
+#: A bug: the traceback went to the error log (see cli/guard.py), one line to the terminal.
+EXIT_INTERNAL = 70
 EXIT_INTERRUPTED = 130
 
 #: A command: the parsed flags and where to print; returns the exit code.
@@ -23,6 +29,20 @@ EngineWork = Callable[[argparse.Namespace, Engine, TextIO], Awaitable[int]]
 
 class UsageError(Exception):
     """A flag value that cannot be used (exit 2)."""
+
+
+def whole_number(text: str) -> int:
+    """An argparse ``type`` for counts and seeds: ASCII digits only (int() takes '١٢' and '1_0')."""
+    if not re.fullmatch(r"-?[0-9]{1,18}", text):
+        raise argparse.ArgumentTypeError(f"{shown(text)} is not a whole number (ASCII digits)")
+    return int(text)
+
+
+def seconds(text: str) -> float:
+    """An argparse ``type`` for a number of seconds: ASCII digits with an optional fraction."""
+    if not re.fullmatch(r"-?[0-9]{1,9}(\.[0-9]{1,6})?", text):
+        raise argparse.ArgumentTypeError(f"{shown(text)} is not a number of seconds (ASCII digits)")
+    return float(text)
 
 
 def ledger_options(args: argparse.Namespace) -> LedgerOptions:

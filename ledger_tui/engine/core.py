@@ -34,7 +34,7 @@ from ..domain.model import (
 from ..domain.money import DEFAULT_CURRENCIES, Currencies
 from ..domain.named import NamedBalance
 from ..domain.paging import Page, PageToken
-from ..domain.parse import build_entry_set, parse_entry_set_json
+from ..domain.parse import REVERSAL_TEXT_BYTES, build_entry_set, parse_entry_set_json
 from ..domain.periods import Granularity, periods
 from ..domain.timeutil import TimeRange, truncate_to_ms
 from ..store.base import Store, StoreInfo
@@ -191,7 +191,7 @@ class Engine:
             for leg in original.legs
         ]
         reversal_id = uuid.uuid5(REVERSAL_NAMESPACE, str(transaction_id))
-        return await self.post(build_entry_set(reversal_id, legs))
+        return await self.post(build_entry_set(reversal_id, legs, REVERSAL_TEXT_BYTES))
 
     # -- reading -------------------------------------------------------------------------------
 

@@ -27,7 +27,14 @@ from cassandra.query import BatchStatement, BatchType, PreparedStatement, tuple_
 
 from ..domain.blocks import DayBlock, SealPolicy, SealState, node_key
 from ..domain.claims import DEFAULT_CLAIM_SHARDS, RecordOutcome, RepairReport, shard_of, window_start
-from ..domain.errors import ConflictingResubmission, LedgerError, NotConfirmed, StoreUnavailable
+from ..domain.errors import (
+    AccessDenied,
+    ConflictingResubmission,
+    LedgerError,
+    NotConfirmed,
+    StoreUnavailable,
+    ValidationError,
+)
 from ..domain.model import Address, Entry, Movement, RecordedTransaction
 from ..domain.paging import Page, PageToken
 from ..domain.timeutil import MAX_EPOCH_MS, TimeRange, from_epoch_ms, to_epoch_ms
@@ -43,6 +50,7 @@ from .cassandra_cql import (
     seal_state_from_row,
     transaction_from_row,
 )
+from .cassandra_errors import failure
 from .cassandra_writes import REPAIR_STATE, ClaimWriter, PostCombiner, repair_watermark
 from .url import CassandraUrl
 
@@ -60,11 +68,6 @@ def _exact(moment: datetime) -> datetime:
 def _micros(moment: datetime) -> int:
     """A write timestamp (microseconds) that orders derived rows by the time they describe."""
     return to_epoch_ms(moment) * 1000
-
-
-def _unavailable(error: BaseException) -> StoreUnavailable:
-    text = str(error).splitlines()[0] if str(error) else ""
-    return StoreUnavailable(f"Cassandra did not answer ({type(error).__name__}): {text[:300]}")
 
 
 class CassandraStore(Store):
@@ -108,21 +111,24 @@ class CassandraStore(Store):
             request_timeout=url.timeout_s,
             row_factory=tuple_factory,
         )
-        cluster = Cluster(
-            contact_points=list(url.hosts),
-            port=url.port,
-            protocol_version=5,
-            execution_profiles={EXEC_PROFILE_DEFAULT: profile},
-            connect_timeout=min(url.timeout_s, 5),
-            control_connection_timeout=url.timeout_s,
-            # The default backoff grows to 10 minutes; an operator waiting on a node wants seconds.
-            reconnection_policy=ExponentialReconnectionPolicy(0.5, 5.0),
-        )
+        try:  # the constructor resolves the contact points
+            cluster = Cluster(
+                contact_points=list(url.hosts),
+                port=url.port,
+                protocol_version=5,
+                execution_profiles={EXEC_PROFILE_DEFAULT: profile},
+                connect_timeout=min(url.timeout_s, 5),
+                control_connection_timeout=url.timeout_s,
+                # The default backoff grows to 10 minutes; an operator waiting on a node wants seconds.
+                reconnection_policy=ExponentialReconnectionPolicy(0.5, 5.0),
+            )
+        except _TRANSIENT as error:
+            raise failure(error) from None
         try:
             self._session = await asyncio.to_thread(cluster.connect)
         except _TRANSIENT as error:
             await asyncio.to_thread(cluster.shutdown)
-            raise _unavailable(error) from None
+            raise failure(error) from None
         self._cluster = cluster
 
     def _all_hosts_down(self) -> bool:
@@ -158,12 +164,15 @@ class CassandraStore(Store):
             except InvalidRequest as error:
                 raise LedgerError(f"Cassandra rejected the request: {str(error)[:300]}") from None
             except _NOT_TRANSIENT as error:
+                mapped = failure(error)  # refused credentials or permissions: access denied
+                if isinstance(mapped, AccessDenied):
+                    raise mapped from None
                 raise LedgerError(
                     f"Cassandra refused the request ({type(error).__name__}): {str(error)[:300]}"
                 ) from None
             except _TRANSIENT as error:
                 if loop.time() + delay > deadline:
-                    raise _unavailable(error) from None
+                    raise failure(error) from None
             await asyncio.sleep(delay * (0.5 + random.random()))
             delay = min(delay * 2, 1.0)
 
@@ -183,7 +192,7 @@ class CassandraStore(Store):
                         f"(run: ledger-tui schema apply): {error}"
                     ) from None
                 except _TRANSIENT as error:
-                    raise _unavailable(error) from None
+                    raise failure(error) from None
         return self._prepared[name]
 
     async def apply_schema(self) -> None:
@@ -222,8 +231,8 @@ class CassandraStore(Store):
         try:
             return await self._writer.write(transactions, policy, complete_duplicates, now)
         except LedgerError as error:
-            if isinstance(error, StoreUnavailable | ConflictingResubmission):
-                raise
+            if isinstance(error, StoreUnavailable | ConflictingResubmission | ValidationError | AccessDenied):
+                raise  # raised before any claim (or a refusal): nothing was written
             # Past the log, a claim may have landed: never tell the caller "nothing written".
             raise NotConfirmed(str(error)) from None
 
