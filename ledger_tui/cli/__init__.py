@@ -1,7 +1,8 @@
 """``ledger-tui`` command line: the console by default, plus scriptable ledger commands.
 
 Exit codes: 0 ok, 1 rejected input (nothing written), 2 usage, 3 store unavailable,
-4 verify found discrepancies. User errors print one clear line, never a traceback.
+4 verify found discrepancies, 5 access denied (credentials refused or missing), 6 TLS error.
+User errors print one clear line, never a traceback.
 """
 
 from __future__ import annotations
@@ -9,11 +10,13 @@ from __future__ import annotations
 import os
 import sys
 
-from ..domain.errors import LedgerError, StoreUnavailable
+from ..domain.errors import AccessDenied, LedgerError, StoreUnavailable, TlsFailure
 from .common import (
+    EXIT_ACCESS_DENIED,
     EXIT_INTERRUPTED,
     EXIT_OK,
     EXIT_REJECTED,
+    EXIT_TLS,
     EXIT_UNAVAILABLE,
     EXIT_USAGE,
     Handler,
@@ -38,6 +41,12 @@ def main(argv: list[str] | None = None) -> int:
     except StoreUnavailable as error:
         print(f"ledger-tui: store unavailable: {error}", file=sys.stderr)
         return EXIT_UNAVAILABLE
+    except AccessDenied as error:
+        print(f"ledger-tui: {error}", file=sys.stderr)
+        return EXIT_ACCESS_DENIED
+    except TlsFailure as error:
+        print(f"ledger-tui: {error}", file=sys.stderr)
+        return EXIT_TLS
     except LedgerError as error:
         print(f"ledger-tui: rejected: {error}", file=sys.stderr)
         return EXIT_REJECTED

@@ -48,5 +48,15 @@ class StoreUnavailable(LedgerError):
     """The store could not be reached or did not answer in time; safe to retry later."""
 
 
+class AccessDenied(LedgerError):
+    """The store refused our credentials (or has none from us, or we lack a permission).
+
+    Retrying with the same settings cannot help, so it is kept apart from StoreUnavailable."""
+
+
+class TlsFailure(LedgerError):
+    """A TLS connection could not be set up (untrusted certificate, name mismatch, bad key)."""
+
+
 class NotFound(LedgerError):
     """A named thing (transaction, named balance) does not exist."""

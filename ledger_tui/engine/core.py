@@ -37,6 +37,7 @@ from ..domain.parse import build_entry_set, parse_entry_set_json
 from ..domain.periods import Granularity, periods
 from ..domain.timeutil import TimeRange, truncate_to_ms
 from ..store.base import Store, StoreInfo
+from ..store.credentials import Credentials
 from . import audit, sealing
 from .balances import balance_nodes, fold_node
 from .partitions import READ_BATCH, Partitions
@@ -110,6 +111,14 @@ class Engine:
     async def close(self) -> None:
         """Release the store's connections; safe to call twice."""
         await self._store.close()
+
+    def cluster_nodes(self) -> tuple[int, int] | None:
+        """(nodes up, nodes known) when the store is a cluster, else None (cheap: no I/O)."""
+        return self._store.cluster_nodes()
+
+    def use_credentials(self, username: str, password: str) -> None:
+        """Log in with these for the next connect (the console's prompt); never stored or shown."""
+        self._store.use_credentials(Credentials(username, password, "console prompt"))
 
     async def apply_schema(self) -> None:
         """Create the keyspace and tables if missing (idempotent), and fix the seal horizon."""

@@ -14,13 +14,19 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from cassandra import ConsistencyLevel, DriverException, InvalidRequest
+from cassandra import AuthenticationFailed, ConsistencyLevel, DriverException, InvalidRequest, Unauthorized
+from cassandra.auth import PlainTextAuthProvider
 from cassandra.cluster import EXEC_PROFILE_DEFAULT, Cluster, ExecutionProfile, NoHostAvailable
 from cassandra.policies import DCAwareRoundRobinPolicy, ExponentialReconnectionPolicy, TokenAwarePolicy
 from cassandra.query import BatchStatement, BatchType, PreparedStatement, tuple_factory
 
 from ..domain.blocks import DayBlock, SealPolicy, SealState, node_key
-from ..domain.errors import ConflictingResubmission, LedgerError, StoreUnavailable
+from ..domain.errors import (
+    AccessDenied,
+    ConflictingResubmission,
+    LedgerError,
+    StoreUnavailable,
+)
 from ..domain.materialise import Materialisation, materialise
 from ..domain.model import Address, Entry, Movement, RecordedTransaction
 from ..domain.paging import Page, PageToken
@@ -36,6 +42,8 @@ from .cassandra_cql import (
     seal_state_from_row,
     transaction_from_row,
 )
+from .cassandra_session import connect_failure, tls_context, unavailable
+from .credentials import Credentials
 from .url import CassandraUrl
 
 _TRANSIENT = (NoHostAvailable, DriverException, OSError)
@@ -52,16 +60,12 @@ def _micros(moment: datetime) -> int:
     return to_epoch_ms(moment) * 1000
 
 
-def _unavailable(error: BaseException) -> StoreUnavailable:
-    text = str(error).splitlines()[0] if str(error) else ""
-    return StoreUnavailable(f"Cassandra did not answer ({type(error).__name__}): {text[:300]}")
-
-
 class CassandraStore(Store):
     """The production store: one session, prepared statements, token- and DC-aware routing."""
 
-    def __init__(self, url: CassandraUrl) -> None:
+    def __init__(self, url: CassandraUrl, credentials: Credentials | None = None) -> None:
         self._url = url
+        self._credentials = credentials
         self._cluster: Cluster | None = None
         self._session: Any = None
         self._prepared: dict[str, PreparedStatement] = {}
@@ -76,8 +80,29 @@ class CassandraStore(Store):
         return StoreInfo(
             "cassandra",
             f"{','.join(url.hosts)}:{url.port}/{url.keyspace}",
-            {"consistency": url.consistency, "serial": url.serial_consistency},
+            {"consistency": url.consistency, "serial": url.serial_consistency}
+            | ({"tls": "on"} if url.tls else {})
+            | self._nodes_detail(),
         )
+
+    def _nodes_detail(self) -> dict[str, str]:
+        nodes = self.cluster_nodes()
+        return {} if nodes is None else {"nodes": f"{nodes[0]}/{nodes[1]} up"}
+
+    def cluster_nodes(self) -> tuple[int, int] | None:
+        """(nodes up, nodes known) as the driver sees them, or None before the first connect."""
+        if self._cluster is None:
+            return None
+        hosts = self._cluster.metadata.all_hosts()
+        return sum(1 for host in hosts if host.is_up), len(hosts)
+
+    def use_credentials(self, credentials: Credentials | None) -> None:
+        """Credentials for the next connect (the console's prompt); drops the current session."""
+        self._credentials = credentials
+        if self._cluster is not None:
+            self._cluster.shutdown()
+        self._cluster, self._session = None, None
+        self._prepared.clear()
 
     async def connect(self) -> None:
         """Connect, or reconnect when every host is down (so 'retry' works once a node is back)."""
@@ -93,9 +118,15 @@ class CassandraStore(Store):
             request_timeout=url.timeout_s,
             row_factory=tuple_factory,
         )
+        credentials = self._credentials
+        auth = (
+            None if credentials is None else PlainTextAuthProvider(credentials.username, credentials.password)
+        )
         cluster = Cluster(
             contact_points=list(url.hosts),
             port=url.port,
+            auth_provider=auth,
+            ssl_context=tls_context(url) if url.tls else None,
             protocol_version=5,
             execution_profiles={EXEC_PROFILE_DEFAULT: profile},
             connect_timeout=min(url.timeout_s, 5),
@@ -105,9 +136,9 @@ class CassandraStore(Store):
         )
         try:
             self._session = await asyncio.to_thread(cluster.connect)
-        except _TRANSIENT as error:
+        except (*_TRANSIENT, AuthenticationFailed) as error:
             await asyncio.to_thread(cluster.shutdown)
-            raise _unavailable(error) from None
+            raise connect_failure(error, url, credentials) from None
         self._cluster = cluster
 
     def _all_hosts_down(self) -> bool:
@@ -127,8 +158,10 @@ class CassandraStore(Store):
             return await aio.execute(self._session, statement, parameters, **options)
         except InvalidRequest as error:
             raise LedgerError(f"Cassandra rejected the request: {str(error)[:300]}") from None
+        except Unauthorized as error:
+            raise AccessDenied(f"access denied: {str(error)[:300]}") from None
         except _TRANSIENT as error:
-            raise _unavailable(error) from None
+            raise unavailable(error) from None
 
     async def _statement(self, name: str) -> PreparedStatement:
         prepared = self._prepared.get(name)
@@ -146,7 +179,7 @@ class CassandraStore(Store):
                         f"(run: ledger-tui schema apply): {error}"
                     ) from None
                 except _TRANSIENT as error:
-                    raise _unavailable(error) from None
+                    raise unavailable(error) from None
         return self._prepared[name]
 
     async def apply_schema(self) -> None:
