@@ -11,7 +11,7 @@ CASSANDRA_PORT ?= 9042
 export LEDGER_TEST_CASSANDRA ?= 127.0.0.1:$(CASSANDRA_PORT)
 
 .PHONY: install demo test test-fast test-install lint cassandra-up cassandra-down cassandra-status \
-	cluster-up cluster-down cluster-status bench-load bench-browse clean
+	cluster-up cluster-down cluster-status test-faults bench-load bench-browse clean
 
 install: $(STAMP)
 
@@ -60,6 +60,15 @@ cassandra-down:
 
 cassandra-status:
 	$(NODE) status
+
+# The fault suite with long phases (its short version runs inside `make test`): a bank workload on
+# its own 3-node ring (127.0.0.11..13) through kill -9, pause and restart; figures printed and
+# written to .run/faults-report.json (record them in bench/RESULTS.md).
+FAULT_PHASE ?= 10
+test-faults: install
+	@mkdir -p .run
+	LEDGER_FAULT_PHASE_SECONDS=$(FAULT_PHASE) LEDGER_FAULT_REPORT=.run/faults-report.json \
+	  $(PY) -m pytest -q -s -p no:cacheprovider -m faults tests/faults $(PYTEST_ARGS)
 
 # A local ring (default 3 nodes on 127.0.0.2..4, 512M heaps; RING_ARGS e.g. --auth --tls
 # --first-address 127.0.0.5). Its own run dir: .run/ring (LEDGER_RING_RUN_DIR).

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from .stores import IN_CI, require_cassandra
+from .stores import IN_CI
 
 RING_TOOL = Path(__file__).resolve().parents[2] / "tools" / "cassandra" / "ring.py"
 #: First addresses of the test rings (a developer's `make cluster-up` uses 127.0.0.2..4).
@@ -55,7 +55,6 @@ class Ring:
 @contextmanager
 def running_ring(run_dir: Path, first_address: str, nodes: int, *flags: str) -> Iterator[Ring]:
     """Start a ring (fails under CI, skips locally, when it cannot start); always stop it."""
-    require_cassandra()  # the jars are assembled by `make cassandra-up`
     ring = Ring(run_dir, first_address, nodes)
     started = ring.tool("up", "--nodes", str(nodes), "--first-address", first_address, *flags, check=False)
     try:
