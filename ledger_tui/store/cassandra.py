@@ -133,6 +133,10 @@ class CassandraStore(Store):
             control_connection_timeout=url.timeout_s,
             # The default backoff grows to 10 minutes; an operator waiting on a node wants seconds.
             reconnection_policy=ExponentialReconnectionPolicy(0.5, 5.0),
+            # An idle connection to a node that died (TLS sockets often show no close) is found
+            # within seconds, so the header's nodes-up count and routing follow the cluster.
+            idle_heartbeat_interval=5,
+            idle_heartbeat_timeout=5,
         )
         try:
             self._session = await asyncio.to_thread(cluster.connect)

@@ -7,20 +7,25 @@ password shows nowhere: not in output, errors, the header's store line or help.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import secrets
 import ssl
 import subprocess
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 from cassandra.auth import PlainTextAuthProvider
 from cassandra.cluster import Cluster
+from textual.pilot import Pilot
 
+from ledger_tui.app.app import LedgerApp
+from ledger_tui.app.login_prompt import LoginPrompt
 from ledger_tui.cli import main
 from ledger_tui.domain.errors import AccessDenied
-from ledger_tui.ledger import Credentials, LedgerOptions, build_engine
+from ledger_tui.ledger import Credentials, LedgerOptions, build_engine, open_ledger
 
 from ..support.entry_sets import transfer
 from ..support.ring import SECURED_ADDRESS, Ring, running_ring
@@ -158,3 +163,44 @@ async def test_the_console_login_retries_with_typed_credentials(secured: Ring, p
 def test_credentials_given_to_the_builder_win(secured: Ring, password: str) -> None:
     options = LedgerOptions(store=url(secured, "x"), credentials=Credentials("ledger", password, "test"))
     assert password not in repr(options)
+
+
+async def test_console_asks_for_a_login_then_shows_the_cluster(secured: Ring, password: str) -> None:
+    """Refused at start: a login prompt; typed credentials connect and the header shows the nodes."""
+    app = LedgerApp(build_engine(LedgerOptions(store=url(secured, "secured_console"))), cursor_blink=False)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_for(pilot, lambda: isinstance(app.screen, LoginPrompt))
+        await pilot.pause(0.2)  # the username field takes the focus
+        await pilot.press(*"ledger", "enter", *password, "enter")
+        await wait_for(pilot, lambda: app.connection == "connected")
+        await wait_for(pilot, lambda: "nodes=1/1 up" in app.sub_title)
+        assert password not in app.sub_title and "tls=on" in app.sub_title
+
+
+async def test_console_notices_a_node_going_down_and_recovers_with_ctrl_r(
+    secured: Ring, password: str
+) -> None:
+    """Runs last in this module: it kills the node and starts it again."""
+    options = LedgerOptions(store=url(secured, "secured_down"), credentials=Credentials("ledger", password))
+    async with open_ledger(options) as engine:
+        await engine.apply_schema()
+    app = LedgerApp(build_engine(options), cursor_blink=False)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_for(pilot, lambda: app.connection == "connected")
+        await asyncio.to_thread(secured.tool, "kill", "1")
+        await wait_for(pilot, lambda: "nodes=0/1 up" in app.sub_title and app.connection == "unavailable")
+        assert any(n.title == "Cluster node down" for n in app._notifications)
+        await asyncio.to_thread(secured.tool, "start", "1")
+        await pilot.press("ctrl+r")
+        await wait_for(pilot, lambda: app.connection == "connected", budget=60)
+        await wait_for(pilot, lambda: "nodes=1/1 up" in app.sub_title)
+
+
+async def wait_for(pilot: Pilot[None], condition: Callable[[], bool], budget: float = 30) -> None:
+    deadline = time.monotonic() + budget
+    while not condition():
+        app = pilot.app
+        assert time.monotonic() < deadline, (
+            f"not met in time: {app.screen!r} {app.sub_title!r} {app.connection!r} {[n.message for n in app._notifications]}"
+        )  # type: ignore[attr-defined]
+        await pilot.pause(0.1)
