@@ -31,6 +31,7 @@ CASSANDRA_OPTIONS = (
     "dc",
     "replication",
     "timeout",
+    "retry",
     "tls",
     "ca",
     "cert",
@@ -75,6 +76,8 @@ class CassandraUrl:
     local_dc: str | None = None
     replication: int = 1
     timeout_s: int = 10
+    #: Seconds a write keeps retrying transient failures (timeouts, a node going down).
+    retry_s: int = 10
     extra: dict[str, str] = field(default_factory=dict)
     #: Client TLS: on with ``tls=true`` or any of ca/cert/key; the CA file to trust (else the
     #: system's), an optional client certificate and key, and whether the node's name is checked.
@@ -146,6 +149,9 @@ def _parse_cassandra(text: str) -> CassandraUrl:
     timeout = query.get("timeout", "10")
     if not timeout.isdigit() or int(timeout) < 1:
         raise ValidationError.single("store.timeout", "must be whole seconds, at least 1")
+    retry = query.get("retry", "10")
+    if not retry.isdigit() or int(retry) > 3600:
+        raise ValidationError.single("store.retry", "must be whole seconds, 0 to 3600")
     dc = query.get("dc")
     if dc is not None and not re.match(r"^[A-Za-z0-9_.-]{1,64}$", dc):
         raise ValidationError.single("store.dc", "must be a data-centre name")
@@ -171,6 +177,7 @@ def _parse_cassandra(text: str) -> CassandraUrl:
         local_dc=dc,
         replication=int(replication),
         timeout_s=int(timeout),
+        retry_s=int(retry),
     )
 
 

@@ -200,7 +200,7 @@ async def wait_for(pilot: Pilot[None], condition: Callable[[], bool], budget: fl
     deadline = time.monotonic() + budget
     while not condition():
         app = pilot.app
-        assert time.monotonic() < deadline, (
-            f"not met in time: {app.screen!r} {app.sub_title!r} {app.connection!r} {[n.message for n in app._notifications]}"
-        )  # type: ignore[attr-defined]
+        assert isinstance(app, LedgerApp)
+        notices = [n.message for n in app._notifications]
+        assert time.monotonic() < deadline, f"not met: {app.sub_title!r} {app.connection!r} {notices}"
         await pilot.pause(0.1)
