@@ -2,8 +2,8 @@
 
 One node is killed (-9) and restarted, another paused (SIGSTOP) and resumed, while eight
 posters transfer money; then two nodes are down and a post must fail fast (exit 3) with nothing
-written. After healing (nodes back, `nodetool repair`, unconfirmed sets re-posted with their ids,
-as a caller told "not confirmed" does): every acknowledged set present exactly once, every
+written. After healing (nodes back, `nodetool repair`, `ledger-tui repair`, unconfirmed sets
+re-posted with their ids, as a caller told "not confirmed" does): every acknowledged set present exactly once, every
 currency sums to zero, `verify` is clean and the fast balances equal a full fold.
 
 `make test` runs it with short phases; `make test-faults` with longer ones, printing the write
@@ -118,7 +118,8 @@ async def exercise(ring: Ring, engine: Engine, store: str, tmp_path: Path) -> di
     t0 = time.monotonic()
     await tool(ring, "repair", KEYSPACE)
     repair_s = time.monotonic() - t0
-    before = await engine.verify()
+    before = await engine.verify(repair=False)
+    repaired = await engine.repair()
     present_before = 0
     for posting in log.unknown:
         try:
@@ -147,7 +148,8 @@ async def exercise(ring: Ring, engine: Engine, store: str, tmp_path: Path) -> di
         "overall": log.figures(),
         "two_down": two_down,
         "repair_s": repair_s,
-        "verify_before_reposts": {"ok": before.ok, "problems": len(before.problems) + before.more_problems},
+        "verify_before_repair": {"ok": before.ok, "problems": len(before.problems) + before.more_problems},
+        "ledger_repair": str(repaired),
         "check": {
             "ok": check.ok,
             "acked_missing": [str(t) for t in check.acked_missing],
