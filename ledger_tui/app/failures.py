@@ -34,7 +34,7 @@ def describe_failure(error: BaseException) -> tuple[str, str]:
     if isinstance(error, StoreUnavailable):
         return "Store unavailable", f"{error} — press ctrl+r to retry"
     if isinstance(error, AccessDenied):
-        return "Access denied", str(error)
+        return "Access denied", f"{error} — press ctrl+r to log in again"
     if isinstance(error, TimeoutError):
         return "Timed out", "the store did not answer in time — press ctrl+r to retry"
     if isinstance(error, ValidationError):

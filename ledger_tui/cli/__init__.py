@@ -1,8 +1,9 @@
 """``ledger-tui`` command line: the console by default, plus scriptable ledger commands.
 
 Exit codes: 0 ok, 1 rejected input (nothing written), 2 usage, 3 store unavailable or busy,
-4 verify found discrepancies, 5 access denied, 70 unexpected error (logged to a file),
-130 interrupted. User errors print one clear line, never a traceback.
+4 verify found discrepancies, 5 access denied (credentials refused or missing), 6 TLS error,
+70 unexpected error (logged to a file), 130 interrupted. User errors print one clear line,
+never a traceback.
 """
 
 from __future__ import annotations
@@ -10,13 +11,14 @@ from __future__ import annotations
 import os
 import sys
 
-from ..domain.errors import AccessDenied, LedgerError, StoreBusy, StoreUnavailable
+from ..domain.errors import AccessDenied, LedgerError, StoreBusy, StoreUnavailable, TlsFailure
 from .common import (
-    EXIT_DENIED,
+    EXIT_ACCESS_DENIED,
     EXIT_INTERNAL,
     EXIT_INTERRUPTED,
     EXIT_OK,
     EXIT_REJECTED,
+    EXIT_TLS,
     EXIT_UNAVAILABLE,
     EXIT_USAGE,
     Handler,
@@ -46,8 +48,11 @@ def main(argv: list[str] | None = None) -> int:
         print(f"ledger-tui: store unavailable: {error}", file=sys.stderr)
         return EXIT_UNAVAILABLE
     except AccessDenied as error:
-        print(f"ledger-tui: access denied: {error}", file=sys.stderr)
-        return EXIT_DENIED
+        print(f"ledger-tui: {error}", file=sys.stderr)
+        return EXIT_ACCESS_DENIED
+    except TlsFailure as error:
+        print(f"ledger-tui: {error}", file=sys.stderr)
+        return EXIT_TLS
     except LedgerError as error:
         print(f"ledger-tui: rejected: {error}", file=sys.stderr)
         return EXIT_REJECTED

@@ -6,17 +6,18 @@ import argparse
 import asyncio
 import re
 from collections.abc import Awaitable, Callable
+from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import TextIO
 
 from ..domain.text import shown
 from ..domain.timeutil import TimeRange, parse_instant
 from ..engine import Engine
-from ..ledger import LedgerOptions, open_ledger
+from ..ledger import Credentials, LedgerOptions, open_ledger
 
 EXIT_OK, EXIT_REJECTED, EXIT_USAGE, EXIT_UNAVAILABLE, EXIT_DISCREPANCY = 0, 1, 2, 3, 4
-#: The store refused the credentials or the operation (retrying will not help, unlike 3).
-EXIT_DENIED = 5
+#: Credentials refused (or missing, or a permission lacking); a TLS connection that failed.
+EXIT_ACCESS_DENIED, EXIT_TLS = 5, 6
 #: A bug: the traceback went to the error log (see cli/guard.py), one line to the terminal.
 EXIT_INTERNAL = 70
 EXIT_INTERRUPTED = 130
@@ -46,13 +47,30 @@ def seconds(text: str) -> float:
 
 
 def ledger_options(args: argparse.Namespace) -> LedgerOptions:
-    """The store and named-balances choice the global flags make (and ``seal --margin``)."""
+    """The store, credentials and named-balances choice the global flags make (and ``seal --margin``)."""
     margin = getattr(args, "margin", None)
-    if margin is None:
-        return LedgerOptions(store=args.store, balances=args.balances)
-    if margin < 0:
+    if margin is not None and margin < 0:
         raise UsageError("--margin must be zero or more seconds")
-    return LedgerOptions(store=args.store, balances=args.balances, seal_margin=timedelta(seconds=margin))
+    options = LedgerOptions(
+        store=args.store,
+        balances=args.balances,
+        credentials_file=getattr(args, "credentials", None),
+        credentials=prompted_credentials() if getattr(args, "ask_password", False) else None,
+    )
+    return options if margin is None else replace(options, seal_margin=timedelta(seconds=margin))
+
+
+def prompted_credentials() -> Credentials:
+    """A username and password typed at the terminal (the password is not echoed)."""
+    import getpass
+    import sys
+
+    if not sys.stdin.isatty():
+        raise UsageError("--ask-password needs a terminal (or use LEDGER_CASSANDRA_* / --credentials)")
+    username = input("Cassandra username: ").strip()
+    if not username:
+        raise UsageError("a username is needed")
+    return Credentials(username, getpass.getpass("Cassandra password: "), "prompt")
 
 
 def with_engine(work: EngineWork) -> Handler:

@@ -14,9 +14,13 @@ from .import_commands import add_import_commands
 
 EPILOG = (
     "Store URLs: sqlite:PATH[?busy_timeout=SECONDS] | cassandra://HOST[,HOST][:PORT]/KEYSPACE"
-    "[?consistency=LOCAL_QUORUM&dc=DC&replication=1]. Env: LEDGER_STORE, LEDGER_BALANCES. "
-    "Exit codes: 0 ok, 1 rejected (nothing written), 2 usage, 3 store unavailable or busy, "
-    "4 verify found a discrepancy, 5 access denied, 70 unexpected error (logged), 130 interrupted."
+    "[?consistency=LOCAL_QUORUM&dc=DC&replication=1&timeout=10&retry=10&tls=true&ca=CA.pem&cert=C.pem"
+    "&key=K.pem&check_hostname=true]. Credentials never go in the URL: LEDGER_CASSANDRA_USERNAME and "
+    "LEDGER_CASSANDRA_PASSWORD, --credentials FILE (TOML [cassandra] username/password, mode 0600; "
+    "default ~/.config/ledger-tui/credentials.toml) or --ask-password. Env: LEDGER_STORE, "
+    "LEDGER_BALANCES, LEDGER_CREDENTIALS. Exit codes: 0 ok, 1 rejected (nothing written), 2 usage, "
+    "3 store unavailable or busy (or a write not confirmed: retry with the same id), 4 verify found "
+    "a discrepancy, 5 access denied, 6 TLS error, 70 unexpected error (logged), 130 interrupted."
 )
 
 
@@ -44,6 +48,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"ledger-tui {__version__}")
     parser.add_argument("--store", help="store URL (default: $LEDGER_STORE or the user's ledger file)")
+    parser.add_argument(
+        "--credentials", type=Path, help="Cassandra credentials file (TOML, readable by its owner only)"
+    )
+    parser.add_argument(
+        "--ask-password", action="store_true", help="prompt for the Cassandra username and password"
+    )
     parser.add_argument(
         "--balances", type=Path, help="named balances TOML (default: $LEDGER_BALANCES or the bundled sample)"
     )

@@ -61,7 +61,13 @@ class StoreBusy(StoreUnavailable):
 
 
 class AccessDenied(LedgerError):
-    """The store refused the credentials or the operation; retrying will not help."""
+    """The store refused our credentials (or has none from us, or we lack a permission).
+
+    Retrying with the same settings cannot help, so it is kept apart from StoreUnavailable."""
+
+
+class TlsFailure(LedgerError):
+    """A TLS connection could not be set up (untrusted certificate, name mismatch, bad key)."""
 
 
 class NotConfirmed(StoreUnavailable):

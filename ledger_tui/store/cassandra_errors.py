@@ -19,7 +19,7 @@ def _unavailable(error: BaseException) -> StoreUnavailable:
 
 def _denied(error: BaseException) -> AccessDenied:
     text = str(error).splitlines()[0] if str(error) else ""
-    return AccessDenied(f"Cassandra refused the credentials or the operation: {text[:300]}")
+    return AccessDenied(f"access denied: Cassandra refused the credentials or the operation: {text[:300]}")
 
 
 def failure(error: BaseException) -> LedgerError:

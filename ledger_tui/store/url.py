@@ -1,4 +1,7 @@
-"""Store URLs: ``sqlite:PATH`` and ``cassandra://HOST[,HOST...][:PORT]/KEYSPACE[?...]``."""
+"""Store URLs: ``sqlite:PATH`` and ``cassandra://HOST[,HOST...][:PORT]/KEYSPACE[?...]``.
+
+A URL never carries credentials (see credentials.py); TLS settings are paths and switches only.
+"""
 
 from __future__ import annotations
 
@@ -37,7 +40,29 @@ CONSISTENCY_LEVELS = (
     "LOCAL_ONE",
 )
 SERIAL_LEVELS = ("SERIAL", "LOCAL_SERIAL")
-CASSANDRA_OPTIONS = ("consistency", "serial_consistency", "dc", "replication", "timeout", "retry")
+CASSANDRA_OPTIONS = (
+    "consistency",
+    "serial_consistency",
+    "dc",
+    "replication",
+    "timeout",
+    "retry",
+    "tls",
+    "ca",
+    "cert",
+    "key",
+    "check_hostname",
+)
+_BOOLEANS = {
+    "true": True,
+    "1": True,
+    "yes": True,
+    "on": True,
+    "false": False,
+    "0": False,
+    "no": False,
+    "off": False,
+}
 
 
 def default_sqlite_path() -> Path:
@@ -70,6 +95,13 @@ class CassandraUrl:
     #: Seconds a write keeps retrying transient failures (timeouts, a node going down).
     retry_s: int = 10
     extra: dict[str, str] = field(default_factory=dict)
+    #: Client TLS: on with ``tls=true`` or any of ca/cert/key; the CA file to trust (else the
+    #: system's), an optional client certificate and key, and whether the node's name is checked.
+    tls: bool = False
+    ca: Path | None = None
+    cert: Path | None = None
+    key: Path | None = None
+    check_hostname: bool = True
 
 
 StoreUrl = SqliteUrl | CassandraUrl
@@ -123,8 +155,12 @@ def _parse_cassandra(text: str) -> CassandraUrl:
         parts = urlsplit(text)
     except ValueError as error:  # e.g. an unbalanced [ in the host
         raise ValidationError.single("store", f"not a URL: {error}") from None
-    if parts.username or parts.password:
-        raise ValidationError.single("store", "credentials in the URL are not supported")
+    if "@" in parts.netloc:
+        raise ValidationError.single(
+            "store",
+            "credentials do not belong in the URL: set LEDGER_CASSANDRA_USERNAME and "
+            "LEDGER_CASSANDRA_PASSWORD, or use a credentials file (--credentials, mode 0600)",
+        )
     netloc = parts.netloc
     port = 9042
     if ":" in netloc.rsplit(",", 1)[-1].rsplit("]", 1)[-1]:
@@ -160,7 +196,20 @@ def _parse_cassandra(text: str) -> CassandraUrl:
     dc = query.get("dc")
     if dc is not None and not re.fullmatch(r"[A-Za-z0-9_.-]{1,64}", dc):
         raise ValidationError.single("store.dc", "must be a data-centre name")
+    tls_paths = {
+        name: Path(query[name]).expanduser() if query.get(name) else None for name in ("ca", "cert", "key")
+    }
+    tls = _boolean(query, "tls", default=any(tls_paths.values()))
+    if not tls and any(tls_paths.values()):
+        raise ValidationError.single("store.tls", "ca, cert and key need TLS (leave out tls=false)")
+    if tls_paths["key"] is not None and tls_paths["cert"] is None:
+        raise ValidationError.single("store.key", "a client key needs its certificate (cert=PATH)")
     return CassandraUrl(
+        tls=tls,
+        ca=tls_paths["ca"],
+        cert=tls_paths["cert"],
+        key=tls_paths["key"],
+        check_hostname=_boolean(query, "check_hostname", default=True),
         hosts=hosts,
         port=port,
         keyspace=keyspace,
@@ -171,3 +220,12 @@ def _parse_cassandra(text: str) -> CassandraUrl:
         timeout_s=timeout,
         retry_s=retry,
     )
+
+
+def _boolean(query: dict[str, str], name: str, default: bool) -> bool:
+    if name not in query:
+        return default
+    value = _BOOLEANS.get(query[name].lower())
+    if value is None:
+        raise ValidationError.single(f"store.{name}", "must be true or false")
+    return value

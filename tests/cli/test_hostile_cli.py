@@ -14,7 +14,13 @@ import pytest
 
 from ledger_tui import cli
 from ledger_tui.cli import ledger_commands, main
-from ledger_tui.cli.common import EXIT_DENIED, EXIT_INTERNAL, EXIT_REJECTED, EXIT_UNAVAILABLE, EXIT_USAGE
+from ledger_tui.cli.common import (
+    EXIT_ACCESS_DENIED,
+    EXIT_INTERNAL,
+    EXIT_REJECTED,
+    EXIT_UNAVAILABLE,
+    EXIT_USAGE,
+)
 from ledger_tui.domain.errors import AccessDenied
 
 from ..support.entry_sets import transfer
@@ -92,7 +98,7 @@ def test_access_denied_has_its_own_exit_code_and_wording(
 
     monkeypatch.setattr(ledger_commands, "accounts", refuse)
     code, _, err = run(capsys, "accounts")
-    assert code == EXIT_DENIED == 5
+    assert code == EXIT_ACCESS_DENIED == 5
     assert (
         err == "ledger-tui: access denied: Cassandra refused the credentials or the operation: bad password\n"
     )
