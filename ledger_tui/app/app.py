@@ -28,6 +28,7 @@ from .chart_screen import ChartScreen
 from .compose_screen import ComposeScreen
 from .failures import describe_failure, with_timeout
 from .help_screen import HelpScreen
+from .ledger_input import LedgerInput
 from .ledger_screen import LedgerScreen
 
 Connection = Literal["connecting", "connected", "unavailable"]
@@ -58,6 +59,10 @@ class LedgerApp(App[None]):
         Binding("f1,question_mark", "help", "Help"),
         Binding("ctrl+r", "retry", "Retry"),
         Binding("ctrl+q", "quit", "Quit", show=False),
+        # Priority: the focus moves when the key is read, not after the keys still queued in the
+        # field before it (else, when the app is behind, the next value lands in the old field).
+        Binding("tab", "next_field", "Next field (accepts a completion)", show=False, priority=True),
+        Binding("shift+tab", "previous_field", "Previous field", show=False, priority=True),
     ]
 
     connection: reactive[Connection] = reactive("connecting")
@@ -161,6 +166,17 @@ class LedgerApp(App[None]):
             self.screen.retry()
 
     # -- navigation --------------------------------------------------------------------------
+
+    def action_next_field(self) -> None:
+        """Tab: a field keeps its completion (once its queued keys are in); the focus moves on now."""
+        field = self.focused
+        if isinstance(field, LedgerInput) and field.complete_on_tab:
+            field.after_pending_keys(field.accept_completion)
+        self.screen.focus_next()
+
+    def action_previous_field(self) -> None:
+        """Shift+Tab: back one field."""
+        self.screen.focus_previous()
 
     def action_help(self) -> None:
         """Open the key reference (not on top of itself)."""

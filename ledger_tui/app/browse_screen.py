@@ -7,6 +7,7 @@ and a jump from that transaction walks the tree open to the leg's account.
 
 from __future__ import annotations
 
+from textual import events
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
@@ -26,6 +27,9 @@ from .entries_panel import EntriesPanel
 from .ledger_screen import LedgerScreen
 from .range_bar import RangeBar
 from .transaction_detail import Jump, TransactionDetail
+
+#: Below this many columns the tree narrows.
+NARROW_WIDTH = 100
 
 
 class BrowseScreen(LedgerScreen):
@@ -48,6 +52,10 @@ class BrowseScreen(LedgerScreen):
     def __init__(self) -> None:
         super().__init__()
         self._stale = False
+
+    def on_resize(self, event: events.Resize) -> None:
+        """A narrow terminal gives the tree less room, so the entries keep their columns."""
+        self.set_class(event.size.width < NARROW_WIDTH, "-narrow")
 
     def compose(self) -> ComposeResult:
         """Tree | (range bar, entries panel)."""
@@ -121,6 +129,13 @@ class BrowseScreen(LedgerScreen):
         """Go to the entries, then show them in the typed range (a table already reading refuses focus)."""
         self._panel.focus_table()
         self._panel.show_range(message.time_range)
+
+    def on_range_bar_left(self, message: RangeBar.Left) -> None:
+        """Escape in a date: back to the entries on show, else the tree."""
+        if self._panel.address is not None:
+            self._panel.focus_table()
+        else:
+            self._tree.focus()
 
     def on_range_bar_range_rejected(self, message: RangeBar.RangeRejected) -> None:
         """Say why the typed range cannot be used (the entries stay as they are)."""
