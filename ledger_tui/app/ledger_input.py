@@ -10,12 +10,22 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from textual.geometry import Size
 from textual.message import Message
+from textual.reactive import Reactive
 from textual.widgets import Input
 
 
 class LedgerInput(Input):
-    """Input whose cursor blinks only when the app allows it (tests switch blinking off)."""
+    """Input whose cursor blinks only when the app allows it (tests switch blinking off).
+
+    Textual's Input sets its virtual size (text length + 1) on every keystroke, and a virtual
+    size is a layout property, so each key re-laid out the whole screen: ~4x a bare form's cost
+    per key on compose. A one-line input's virtual size only bounds its own horizontal scroll,
+    never its box, so here it repaints the input instead.
+    """
+
+    virtual_size: Reactive[Size] = Reactive(Size(0, 0), repaint=True)
 
     class AfterKeys(Message, bubble=False):
         """Run ``callback`` once the keys queued before this message were handled."""
