@@ -46,6 +46,7 @@ class BrowseScreen(LedgerScreen):
         Binding("c", "clear_filter", "All dates"),
         Binding("e", "focus_entries", "Entries"),
         Binding("t", "focus_tree", "Tree", show=False),
+        Binding("y", "copy_id", "Copy the entry's transaction id", show=False),
         Binding("enter", "noop", "Open node / entry (transaction detail)", show=False),
     ]
 
@@ -202,6 +203,15 @@ class BrowseScreen(LedgerScreen):
     def action_focus_tree(self) -> None:
         """Back to the tree."""
         self._tree.focus()
+
+    def action_copy_id(self) -> None:
+        """Copy the transaction id of the entry under the cursor (the column cuts it at 120 wide)."""
+        entry = self._panel.entry_under_cursor()
+        if entry is None:
+            self.notify("Put the cursor on an entry first (e).", timeout=3)
+            return
+        self.app.copy_to_clipboard(str(entry.transaction_id))
+        self.notify(f"Copied transaction id {entry.transaction_id}", timeout=4)
 
     def action_noop(self) -> None:
         """Placeholder so 'enter' is listed in the help (the focused widget handles it)."""

@@ -271,6 +271,11 @@ class EntriesPanel(Vertical):
             return
         self._load_page(self._address, self._range, start, first=False)
 
+    def entry_under_cursor(self) -> Entry | None:
+        """The entry the table's cursor is on, if the table shows any."""
+        row = self._table.cursor_row
+        return self._entries[row] if 0 <= row < len(self._entries) else None
+
     def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
         """Enter on an entry: tell the screen which one."""
         event.stop()

@@ -111,8 +111,9 @@ def make_ledger(path: Path, *, data: bool = True) -> Path:
     return path
 
 
-def make_app(engine: Engine, start_screen: str = "compose") -> LedgerApp:
-    """The console as tests run it: fixed clock, ids and store label, no cursor blink."""
+def make_app(engine: Engine, start_screen: str = "compose", *, seal_every: float | None = None) -> LedgerApp:
+    """The console as tests run it: fixed clock, ids and store label, no cursor blink, and no
+    background sealing unless a test asks for it."""
     return LedgerApp(
         engine,
         clock=lambda: NOW,
@@ -120,6 +121,7 @@ def make_app(engine: Engine, start_screen: str = "compose") -> LedgerApp:
         store_label=STORE_LABEL,
         cursor_blink=False,
         new_transaction_id=draft_ids(),
+        seal_every=seal_every,
     )
 
 
