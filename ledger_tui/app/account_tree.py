@@ -86,6 +86,7 @@ class AccountTree(Tree[NodeInfo]):
         self._engine = engine
         self._loaded: set[int] = set()  # ids of nodes whose children were asked for
         self._reveal: tuple[str, ...] | None = None  # account path + bucket to walk open to
+        self.page_size = TREE_PAGE_SIZE
 
     # -- loading -----------------------------------------------------------------------------
 
@@ -112,7 +113,7 @@ class AccountTree(Tree[NodeInfo]):
     async def _fetch_children(self, node: TreeNode[NodeInfo], token: PageToken | None) -> None:
         """One page of a node's children."""
         assert node.data is not None
-        page = await with_timeout(self._engine.children(node.data.path, TREE_PAGE_SIZE, token))
+        page = await with_timeout(self._engine.children(node.data.path, self.page_size, token))
         self.post_message(self.ChildrenLoaded(node, page))
 
     async def _fetch_buckets(self, node: TreeNode[NodeInfo]) -> None:
@@ -196,6 +197,10 @@ class AccountTree(Tree[NodeInfo]):
         depth = len(node.data.path)
         if node.data.path != target[:depth] or node.id not in self._loaded:
             return
+        if node.data.path == target:  # an account (no bucket asked for) is itself the target
+            self._reveal = None
+            self.call_after_refresh(self.move_cursor, node)
+            return
         if not node.is_root and not node.is_expanded:
             node.expand()
             return  # children arrive later; this is called again then
@@ -215,4 +220,10 @@ class AccountTree(Tree[NodeInfo]):
                 else:
                     child.expand()  # triggers the load, whose handler continues the walk
                 return
-        self._reveal = None  # not on the loaded page(s): leave the tree as it is
+        last = node.children[-1] if node.children else None
+        if last is not None and last.data is not None and last.data.kind == "more":
+            token = last.data.token
+            last.remove()  # not on the pages loaded so far: fetch the next one and look again
+            self._load_node(node, token)
+            return
+        self._reveal = None  # not in the ledger: leave the tree as it is

@@ -28,6 +28,7 @@ from .chart_screen import ChartScreen
 from .compose_screen import ComposeScreen
 from .failures import describe_failure, with_timeout
 from .help_screen import HelpScreen
+from .ledger_input import LedgerInput
 from .ledger_screen import LedgerScreen
 from .login_prompt import LoginPrompt
 
@@ -35,6 +36,8 @@ Connection = Literal["connecting", "connected", "unavailable"]
 SCREEN_NAMES = {"compose": "Compose", "browse": "Browse", "chart": "Chart"}
 #: How often the header's cluster line (nodes up/total) is refreshed; no I/O, the driver's view.
 CLUSTER_WATCH_SECONDS = 1.0
+#: How often the open console seals settled days into balance blocks (docs/balance-blocks.md).
+SEAL_EVERY_SECONDS = 300.0
 
 
 def _utc_now() -> datetime:
@@ -61,6 +64,10 @@ class LedgerApp(App[None]):
         Binding("f1,question_mark", "help", "Help"),
         Binding("ctrl+r", "retry", "Retry"),
         Binding("ctrl+q", "quit", "Quit", show=False),
+        # Priority: the focus moves when the key is read, not after the keys still queued in the
+        # field before it (else, when the app is behind, the next value lands in the old field).
+        Binding("tab", "next_field", "Next field (accepts a completion)", show=False, priority=True),
+        Binding("shift+tab", "previous_field", "Previous field", show=False, priority=True),
     ]
 
     connection: reactive[Connection] = reactive("connecting")
@@ -78,8 +85,11 @@ class LedgerApp(App[None]):
         cursor_blink: bool = True,
         new_transaction_id: Callable[[], uuid.UUID] = uuid.uuid4,
         initial_account: tuple[Address, str] | None = None,
+        seal_every: float | None = SEAL_EVERY_SECONDS,
     ) -> None:
         super().__init__()
+        # Seconds between background seals while the console is open (None: never).
+        self.seal_every = seal_every
         # An (account, bucket) the browse screen opens once the store is ready (the demo's view).
         self.initial_account = initial_account
         self.engine = engine
@@ -91,6 +101,7 @@ class LedgerApp(App[None]):
         self._screens: list[LedgerScreen] = []
         self._retry_after_connect: LedgerScreen | None = None
         self._cluster_seen: tuple[int, int] | None = None
+        self._sealing_scheduled = False
 
     # -- start-up and connection -------------------------------------------------------------
 
@@ -126,8 +137,12 @@ class LedgerApp(App[None]):
         self.post_message(self.StoreConnected())
 
     def on_ledger_app_store_connected(self, _: StoreConnected) -> None:
-        """Mark the store up and let every screen load."""
+        """Mark the store up, let every screen load, and keep sealing in the background."""
         self.connection = "connected"
+        if self.seal_every is not None and not self._sealing_scheduled:
+            self._sealing_scheduled = True
+            self.set_interval(self.seal_every, self._seal_tick)
+            self._seal_tick()
         retry_on, self._retry_after_connect = self._retry_after_connect, None
         if retry_on is not self.screen:
             retry_on = None
@@ -137,8 +152,28 @@ class LedgerApp(App[None]):
             else:
                 screen.store_ready()
 
+    def _seal_tick(self) -> None:
+        """Start a seal unless one is still running (a long seal is never cancelled by the next)."""
+        if not any(worker.group == "seal" and worker.is_running for worker in self.workers):
+            self.seal_in_background()
+
+    @work(group="seal", exit_on_error=False)
+    async def seal_in_background(self) -> None:
+        """Seal settled days (idempotent); balances are exact either way, blocks make them fast."""
+        await self.engine.seal()
+
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         """A failed connect leaves the app running with the store marked unavailable."""
+        if event.worker.group == "seal" and event.state is WorkerState.ERROR:
+            title, message = describe_failure(event.worker.error or RuntimeError("unknown"))
+            self.notify(
+                f"{message}\nBalances stay exact (read live); sealing is tried again in "
+                f"{self.seal_every:.0f} s.",
+                title=f"Background sealing failed ({title})",
+                severity="warning",
+                timeout=8,
+            )
+            return
         if event.worker.group == "connect" and event.state is WorkerState.ERROR:
             self.connection = "unavailable"
             if isinstance(event.worker.error, AccessDenied):
@@ -195,6 +230,17 @@ class LedgerApp(App[None]):
             self.screen.retry()
 
     # -- navigation --------------------------------------------------------------------------
+
+    def action_next_field(self) -> None:
+        """Tab: a field keeps its completion (once its queued keys are in); the focus moves on now."""
+        field = self.focused
+        if isinstance(field, LedgerInput) and field.complete_on_tab:
+            field.after_pending_keys(field.accept_completion)
+        self.screen.focus_next()
+
+    def action_previous_field(self) -> None:
+        """Shift+Tab: back one field."""
+        self.screen.focus_previous()
 
     def action_help(self) -> None:
         """Open the key reference (not on top of itself)."""

@@ -37,6 +37,7 @@ class BalanceChart(PlotextPlot):
         self._label: str | None = None
         self._granularity = Granularity.MONTH
         self._series: list[PeriodBalance] = []
+        self._pending: str | None = None  # the label of a series being read (no verdict until it lands)
 
     def on_mount(self) -> None:
         """Start with the 'nothing yet' note."""
@@ -45,18 +46,29 @@ class BalanceChart(PlotextPlot):
     def show_series(self, label: str, granularity: Granularity, series: list[PeriodBalance]) -> None:
         """Draw ``series`` (the closing balances of ``label``) and stop the spinner."""
         self._label, self._granularity, self._series = label, granularity, series
+        self._pending = None
         self.loading = False
         self._replot()
 
-    def wait_for_series(self) -> None:
-        """Spin over a drawn plot while a new series is read; a note stays as it is until then."""
+    def wait_for_series(self, label: str) -> None:
+        """Spin over a drawn plot while a new series is read; without one, say what is loading."""
+        self._pending = label
         self.loading = not self.has_class("-empty")
+        self.refresh()
+
+    def stop_waiting(self) -> None:
+        """The read failed: drop the spinner and the 'loading' note."""
+        self._pending = None
+        self.loading = False
+        self.refresh()
 
     @property
     def note(self) -> str:
         """What is shown instead of a plot ('' while a plot is drawn)."""
         if self._series:
             return ""
+        if self._pending is not None:  # never "no entries" before the answer came back
+            return f"Loading {self._pending}…"
         return NOTHING_YET if self._label is None else f"No entries for {self._label} in this range."
 
     def _replot(self) -> None:

@@ -7,6 +7,7 @@ and a jump from that transaction walks the tree open to the leg's account.
 
 from __future__ import annotations
 
+from textual import events
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
@@ -27,6 +28,9 @@ from .ledger_screen import LedgerScreen
 from .range_bar import RangeBar
 from .transaction_detail import Jump, TransactionDetail
 
+#: Below this many columns the tree narrows.
+NARROW_WIDTH = 100
+
 
 class BrowseScreen(LedgerScreen):
     """Account tree on the left; range bar, partition panel and one page of entries on the right."""
@@ -42,12 +46,17 @@ class BrowseScreen(LedgerScreen):
         Binding("c", "clear_filter", "All dates"),
         Binding("e", "focus_entries", "Entries"),
         Binding("t", "focus_tree", "Tree", show=False),
+        Binding("y", "copy_id", "Copy the entry's transaction id", show=False),
         Binding("enter", "noop", "Open node / entry (transaction detail)", show=False),
     ]
 
     def __init__(self) -> None:
         super().__init__()
         self._stale = False
+
+    def on_resize(self, event: events.Resize) -> None:
+        """A narrow terminal gives the tree less room, so the entries keep their columns."""
+        self.set_class(event.size.width < NARROW_WIDTH, "-narrow")
 
     def compose(self) -> ComposeResult:
         """Tree | (range bar, entries panel)."""
@@ -122,6 +131,13 @@ class BrowseScreen(LedgerScreen):
         self._panel.focus_table()
         self._panel.show_range(message.time_range)
 
+    def on_range_bar_left(self, message: RangeBar.Left) -> None:
+        """Escape in a date: back to the entries on show, else the tree."""
+        if self._panel.address is not None:
+            self._panel.focus_table()
+        else:
+            self._tree.focus()
+
     def on_range_bar_range_rejected(self, message: RangeBar.RangeRejected) -> None:
         """Say why the typed range cannot be used (the entries stay as they are)."""
         self.notify(message.reason, title="Date range", severity="error")
@@ -187,6 +203,15 @@ class BrowseScreen(LedgerScreen):
     def action_focus_tree(self) -> None:
         """Back to the tree."""
         self._tree.focus()
+
+    def action_copy_id(self) -> None:
+        """Copy the transaction id of the entry under the cursor (the column cuts it at 120 wide)."""
+        entry = self._panel.entry_under_cursor()
+        if entry is None:
+            self.notify("Put the cursor on an entry first (e).", timeout=3)
+            return
+        self.app.copy_to_clipboard(str(entry.transaction_id))
+        self.notify(f"Copied transaction id {entry.transaction_id}", timeout=4)
 
     def action_noop(self) -> None:
         """Placeholder so 'enter' is listed in the help (the focused widget handles it)."""

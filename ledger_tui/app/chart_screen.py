@@ -78,7 +78,7 @@ class ChartScreen(LedgerScreen):
                 yield LedgerInput(
                     placeholder="LE/NS/NAME/CUR/ACCT (ACCT may be *)", id="chart-address", compact=True
                 )
-                yield Label("or named", classes="control-label")
+                yield Label("or", classes="control-label")
                 named_select: Select[str] = Select(
                     [(name, name) for name in named], prompt="named balance…", id="chart-named", compact=True
                 )
@@ -135,7 +135,7 @@ class ChartScreen(LedgerScreen):
     def _fetch(self, request: ChartRequest) -> None:
         self._stale = False
         self.query_one("#chart-status", Static).update(f"Charting {request.label}…")
-        self.query_one(BalanceChart).wait_for_series()
+        self.query_one(BalanceChart).wait_for_series(request.label)
         self.chart_balances(request)
 
     @work(exclusive=True, group="chart", exit_on_error=False)
@@ -174,7 +174,7 @@ class ChartScreen(LedgerScreen):
     def call_failed(self, group: str, error: BaseException) -> None:
         """Stop the spinner; the notice says what went wrong."""
         if group == "chart":
-            self.query_one(BalanceChart).loading = False
+            self.query_one(BalanceChart).stop_waiting()
             self.query_one("#chart-status", Static).update("Chart failed — ctrl+r retries.")
 
     def store_ready(self) -> None:
@@ -204,11 +204,17 @@ class ChartScreen(LedgerScreen):
         self.action_draw()
 
     def on_range_bar_range_submitted(self, message: RangeBar.RangeSubmitted) -> None:
-        """Enter in a date draws."""
+        """Enter in a date draws (and the figures take the keys)."""
+        self.query_one("#chart-table").focus()
         self.action_draw()
+
+    def on_range_bar_left(self, message: RangeBar.Left) -> None:
+        """Escape in a date: to the figures."""
+        self.query_one("#chart-table").focus()
 
     def on_range_bar_range_rejected(self, message: RangeBar.RangeRejected) -> None:
         """Enter in a bad date draws too, which reports the first thing wrong with the controls."""
+        self.query_one("#chart-table").focus()
         self.action_draw()
 
     def on_input_changed(self, event: Input.Changed) -> None:
@@ -222,7 +228,8 @@ class ChartScreen(LedgerScreen):
         """Picking a named balance clears the address and draws it."""
         if event.select.id == "chart-named" and isinstance(event.value, str):
             self.query_one("#chart-address", Input).value = ""
-            self.action_draw()
+            if self.store_is_ready:  # before that, store_ready draws the preselected balance
+                self.action_draw()
         elif event.select.id == "chart-granularity" and self._request is not None:
             self.action_draw()
 

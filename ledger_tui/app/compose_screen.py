@@ -6,29 +6,35 @@ after a timeout can only ever be reported as a duplicate, never posted twice.
 
 from __future__ import annotations
 
-import json
 import uuid
 from collections.abc import Sequence
-from pathlib import Path
 
-from textual import work
+from textual import events, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
 from textual.dom import DOMNode
 from textual.message import Message
+from textual.timer import Timer
 from textual.widgets import Footer, Header, Input, Label, Select, Static
 
-from ..domain.document import loads_document, read_bounded
 from ..domain.errors import ConflictingResubmission, LedgerError
-from ..domain.model import ADDRESS_FIELDS, Address, EntrySet, Receipt
+from ..domain.model import Address, EntrySet, Receipt
 from ..domain.parse import build_entry_set
-from .draft import DraftCheck, LegDraft, check_draft, draft_from_data, draft_to_data
+from .confirm_dialog import ConfirmDialog
+from .draft import DraftCheck, LegDraft, check_draft
+from .draft_files import DraftFiles
 from .failures import describe_failure, with_timeout
 from .formatting import instant_text, money_text
 from .ledger_screen import LedgerScreen
 from .leg_editor import LegEditor
-from .path_prompt import PathPrompt
+from .suggest import KnownAccounts
+
+#: Seconds of quiet typing before the draft is re-checked (a check per keystroke made typing lag).
+RECHECK_DELAY = 0.15
+#: Below this many columns a leg puts side and amount on its second row.
+NARROW_WIDTH = 100
+
 
 HEADINGS = (
     ("legal_entity", "Legal entity"),
@@ -41,7 +47,7 @@ HEADINGS = (
 )
 
 
-class ComposeScreen(LedgerScreen):
+class ComposeScreen(DraftFiles, LedgerScreen):
     """An editable list of legs, live totals and status, and the receipt of the last post."""
 
     CSS_PATH = "compose_screen.tcss"
@@ -75,16 +81,24 @@ class ComposeScreen(LedgerScreen):
     def __init__(self) -> None:
         super().__init__()
         self._transaction_id = uuid.uuid4()
-        self._suggestions: dict[str, list[str]] = {}
+        self._known = KnownAccounts()
+        self._accounts_loaded = False
         self._posting = False
         self._check: DraftCheck | None = None
-        self._last_path = "draft.json"
+        self._last_path: str | None = None
+        self._recheck_timer: Timer | None = None
+        self._shown: dict[str, str] = {}  # text on each status widget, so unchanged text is not redrawn
+        self._posted: list[LegDraft] | None = None  # the draft as last posted (ctrl+n need not ask)
+        self._narrow = False
+        self._confirmed_new: set[str] = set()  # new accounts the operator agreed to create
 
     # -- layout ------------------------------------------------------------------------------
 
     def compose(self) -> ComposeResult:
         """Draft id, column headings, legs, totals, status and receipt."""
         self._transaction_id = self.ledger_app.new_transaction_id()
+        self._narrow = self.app.size.width < NARROW_WIDTH
+        self.set_class(self._narrow, "-narrow")
         yield Header()
         yield Static("", id="draft-id")
         with Horizontal(id="leg-headings"):
@@ -92,17 +106,35 @@ class ComposeScreen(LedgerScreen):
             for name, title in HEADINGS:
                 yield Label(title, classes=f"heading heading-{name}")
         with VerticalScroll(id="legs", can_focus=False):
-            yield LegEditor(1, LegDraft(), self._suggestions)
-            yield LegEditor(2, LegDraft(side="credit"), self._suggestions)
+            yield self._editor(1, LegDraft())
+            yield self._editor(2, LegDraft(side="credit"))
         yield Static("", id="totals")
         yield Static("", id="status")
         yield Static("", id="receipt")
         yield Footer(compact=True)
 
+    def _editor(self, number: int, draft: LegDraft) -> LegEditor:
+        return LegEditor(number, draft, self._known_accounts, narrow=self._narrow)
+
+    def _known_accounts(self) -> KnownAccounts:
+        return self._known
+
     def on_mount(self) -> None:
         """Show the draft id and the initial (empty) verdict."""
         self._show_draft_id()
         self.call_after_refresh(self.recheck)
+
+    def on_resize(self, event: events.Resize) -> None:
+        """Lay the legs out for the terminal's width."""
+        narrow = event.size.width < NARROW_WIDTH
+        self.set_class(narrow, "-narrow")
+        if narrow != self._narrow:
+            self._narrow = narrow
+            focused = self._focused_editor()
+            for editor in self.query(LegEditor):
+                editor.set_narrow(narrow)
+            if focused is not None:  # the re-laid-out leg lost its fields, and with them the focus
+                self.call_after_refresh(lambda: focused.query(Input).first().focus())
 
     def _show_draft_id(self) -> None:
         self.query_one("#draft-id", Static).update(
@@ -133,13 +165,9 @@ class ComposeScreen(LedgerScreen):
         self.post_message(self.AccountsLoaded(accounts))
 
     def on_compose_screen_accounts_loaded(self, message: AccountsLoaded) -> None:
-        """Offer each address part the ledger already knows."""
-        suggestions: dict[str, list[str]] = {}
-        for index, name in enumerate(ADDRESS_FIELDS):
-            suggestions[name] = sorted({account.as_tuple()[index] for account in message.accounts})
-        self._suggestions = suggestions
-        for editor in self.query(LegEditor):
-            editor.set_suggestions(suggestions)
+        """Offer each address part the ledger already knows (scoped by the parts before it)."""
+        self._known = KnownAccounts(message.accounts)
+        self._accounts_loaded = True
 
     # -- live checking -----------------------------------------------------------------------
 
@@ -152,6 +180,9 @@ class ComposeScreen(LedgerScreen):
         drafts = [editor.draft for editor in editors]
         currencies = self.engine.currencies
         check = check_draft(drafts, currencies)
+        if self._recheck_timer is not None:
+            self._recheck_timer.stop()
+            self._recheck_timer = None
         for editor, draft, leg_check in zip(editors, drafts, check.legs, strict=True):
             editor.show_errors(leg_check.errors, leg_check.missing, quiet=draft.is_blank)
         lines = [
@@ -160,17 +191,30 @@ class ComposeScreen(LedgerScreen):
             f"  difference {money_text(t.difference, t.currency, currencies):>14}"
             for t in check.totals
         ]
-        self.query_one("#totals", Static).update("\n".join(lines) or "no complete legs yet")
-        status = self.query_one("#status", Static)
-        status.update(check.status)
+        self._update_once("#totals", "\n".join(lines) or "no complete legs yet")
+        status = self._update_once("#status", check.status)
         status.set_class(check.ready, "-ready")
         status.set_class(not check.balanced, "-unbalanced")
         self._check = check
         return check
 
+    def _update_once(self, selector: str, text: str) -> Static:
+        """Update a status widget only when its text changed (each update re-lays the screen out)."""
+        widget = self.query_one(selector, Static)
+        if self._shown.get(selector) != text:
+            self._shown[selector] = text
+            widget.update(text)
+        return widget
+
     def on_input_changed(self, event: Input.Changed) -> None:
-        """Any keystroke in a leg re-checks the draft."""
-        self.recheck()
+        """Typing re-checks the draft once the keys pause (the currency is upper-cased as typed)."""
+        if event.input.name == "currency" and event.value != event.value.upper():
+            event.input.value = event.value.upper()
+            return  # the change this makes arrives as its own event
+        if self._recheck_timer is None:
+            self._recheck_timer = self.set_timer(RECHECK_DELAY, self.recheck)
+        else:
+            self._recheck_timer.reset()
 
     def on_select_changed(self, event: Select.Changed) -> None:
         """A side change re-checks the draft."""
@@ -186,7 +230,7 @@ class ComposeScreen(LedgerScreen):
 
     async def _add_editor(self, draft: LegDraft, after: LegEditor | None = None) -> None:
         legs = self.query_one("#legs", VerticalScroll)
-        editor = LegEditor(len(self.query(LegEditor)) + 1, draft, self._suggestions)
+        editor = self._editor(len(self.query(LegEditor)) + 1, draft)
         if after is None:
             await legs.mount(editor)
         else:
@@ -235,9 +279,9 @@ class ComposeScreen(LedgerScreen):
         self._show_draft_id()
         legs = self.query_one("#legs", VerticalScroll)
         await legs.remove_children()
-        await legs.mount_all(
-            [LegEditor(number, draft, self._suggestions) for number, draft in enumerate(drafts, start=1)]
-        )
+        await legs.mount_all([self._editor(number, draft) for number, draft in enumerate(drafts, start=1)])
+        self._posted = None
+        self._confirmed_new.clear()
         receipt = self.query_one("#receipt", Static)
         receipt.update("")
         receipt.remove_class("-failed", "-posted")
@@ -245,11 +289,27 @@ class ComposeScreen(LedgerScreen):
         self.query(LegEditor).first().query_one(Input).focus()
 
     async def action_new_draft(self) -> None:
-        """Start over: two blank legs and a fresh transaction id."""
+        """Start over: two blank legs and a fresh transaction id (asks before dropping typed legs)."""
         if self._posting:
             self.notify("A post is still running.", severity="warning")
             return
-        await self.set_draft([LegDraft(), LegDraft(side="credit")])
+        drafts = self._drafts()
+        if all(draft.is_blank for draft in drafts) or drafts == self._posted:
+            await self._start_over(True)
+            return
+        typed = sum(1 for draft in drafts if not draft.is_blank)
+        question = ConfirmDialog(
+            "Drop this draft?",
+            f"{typed} leg{'s' if typed != 1 else ''} typed and not posted "
+            f"(transaction {self._transaction_id}). A new draft discards them.",
+            confirm="Drop it",
+            decline="Keep editing",
+        )
+        self.app.push_screen(question, self._start_over)
+
+    async def _start_over(self, confirmed: bool | None) -> None:
+        if confirmed:
+            await self.set_draft([LegDraft(), LegDraft(side="credit")])
 
     # -- posting -----------------------------------------------------------------------------
 
@@ -268,6 +328,26 @@ class ComposeScreen(LedgerScreen):
         except LedgerError as error:
             self.ledger_app.report_failure(error)
             return
+        unknown = {str(leg.address) for leg in legs if leg.address not in self._known}
+        new = sorted(unknown - self._confirmed_new)
+        if new and self._accounts_loaded:
+            listed = "\n".join(f"  {address}" for address in new[:8])
+            more = f"\n  … and {len(new) - 8} more" if len(new) > 8 else ""
+            question = ConfirmDialog(
+                "Post to accounts that do not exist yet?",
+                f"These accounts have no entries; posting creates them:\n{listed}{more}\n"
+                "A mistyped address would become a new account.",
+                confirm="Post",
+                decline="Check the address",
+            )
+            self.app.push_screen(question, lambda answer: self._post_confirmed(entry_set, bool(answer), new))
+            return
+        self._post_confirmed(entry_set, True)
+
+    def _post_confirmed(self, entry_set: EntrySet, confirmed: bool, new: Sequence[str] = ()) -> None:
+        if not confirmed or self._posting:
+            return
+        self._confirmed_new.update(new)  # a retry of this draft does not ask again
         self._posting = True
         receipt = self.query_one("#receipt", Static)
         receipt.remove_class("-failed", "-posted")
@@ -284,13 +364,15 @@ class ComposeScreen(LedgerScreen):
     def on_compose_screen_entry_set_posted(self, message: EntrySetPosted) -> None:
         """Show the receipt and tell the other screens the ledger changed."""
         self._posting = False
+        self._posted = self._drafts()
         receipt = message.receipt
         widget = self.query_one("#receipt", Static)
         widget.loading = False
         widget.add_class("-posted")
+        count = len(receipt.entries)
         widget.update(
-            f"[b]Receipt[/b]  transaction {receipt.transaction_id} · [b]{receipt.status.value}[/b] · "
-            f"recorded {instant_text(receipt.recorded_at)} UTC · {len(receipt.entries)} entries\n"
+            f"[b]Receipt[/b]  transaction {receipt.transaction_id} · [b]{receipt.status.value}[/b] at "
+            f"{instant_text(receipt.recorded_at)} UTC · {count} entr{'y' if count == 1 else 'ies'}\n"
             "ctrl+n starts a new draft"
         )
         self.ledger_app.ledger_changed()
@@ -316,45 +398,3 @@ class ComposeScreen(LedgerScreen):
             f"[b]Not confirmed[/b] ({title}): {reason}\n"
             f"The id {self._transaction_id} is kept: posting again cannot record it twice."
         )
-
-    # -- files -------------------------------------------------------------------------------
-
-    def action_load_json(self) -> None:
-        """Ask for a file in the origin's transaction.json format and load it as the draft."""
-        self.app.push_screen(PathPrompt("Load entry set from JSON file", self._last_path), self._load_from)
-
-    async def _load_from(self, path: str | None) -> None:
-        if not path:
-            return
-        if self._posting:  # the post in flight owns the current id; loading would replace it
-            self.notify("Wait for the post to finish before loading a file.", severity="warning")
-            return
-        try:
-            with Path(path).expanduser().open("rb") as stream:  # bounded: not /dev/zero into memory
-                data = loads_document(read_bounded(stream))
-            transaction_id, drafts = draft_from_data(data)
-        except (OSError, ValueError, RecursionError, RuntimeError, LedgerError) as error:
-            self.notify(str(error), title="Cannot load", severity="error")
-            return
-        if not drafts:
-            self.notify("The file has no entries.", title="Cannot load", severity="error")
-            return
-        self._last_path = path
-        await self.set_draft(drafts, transaction_id)
-        self.notify(f"Loaded {len(drafts)} legs from {path}", timeout=4)
-
-    def action_save_json(self) -> None:
-        """Ask for a path and save the draft (amounts as strings, with its transaction id)."""
-        self.app.push_screen(PathPrompt("Save draft as JSON file", self._last_path), self._save_to)
-
-    def _save_to(self, path: str | None) -> None:
-        if not path:
-            return
-        text = json.dumps(draft_to_data(self._transaction_id, self._drafts()), indent=2) + "\n"
-        try:
-            Path(path).expanduser().write_text(text)
-        except (OSError, RuntimeError) as error:
-            self.notify(str(error), title="Cannot save", severity="error")
-            return
-        self._last_path = path
-        self.notify(f"Saved the draft to {path}", timeout=4)

@@ -24,7 +24,7 @@ from ..domain.timeutil import TimeRange, range_bucket
 from ..engine import Engine
 from .entry_pager import EntryPager, PageStart
 from .failures import CallFailed, with_timeout
-from .formatting import date_text, instant_text, money_text
+from .formatting import date_text, instant_text, money_text, plural
 
 ENTRY_PAGE_SIZE = 100
 GROUP = "entries"
@@ -73,6 +73,7 @@ class EntriesPanel(Vertical):
         self._range = TimeRange()
         self._pager: EntryPager | None = None
         self._entries: list[Entry] = []
+        self._focus_on_load = False  # the table was asked for the focus while it was reading
 
     def compose(self) -> ComposeResult:
         """Partition panel, entries table, empty-ledger note."""
@@ -140,8 +141,16 @@ class EntriesPanel(Vertical):
         self.query_one("#partition-panel").display = not empty
 
     def focus_table(self) -> None:
-        """Move to the entries table now (a table that is reading cannot take the focus later)."""
-        self.screen.set_focus(self._table)
+        """Move to the entries table; one that is reading takes the focus when its page arrives.
+
+        Either way the focus leaves the date inputs now, so the next browse key is a key,
+        never a character typed into a date.
+        """
+        table = self._table
+        self.screen.set_focus(table)
+        if self.screen.focused is not table:
+            self.screen.set_focus(None)
+            self._focus_on_load = True
 
     # -- reading pages -----------------------------------------------------------------------
 
@@ -200,6 +209,10 @@ class EntriesPanel(Vertical):
                 key=entry.entry_id,
             )
         table.loading = False
+        if self._focus_on_load:
+            self._focus_on_load = False
+            if self.screen.focused is None:
+                self.call_after_refresh(self.screen.set_focus, table)
         self._update_panel()
 
     def _update_panel(self) -> None:
@@ -222,8 +235,9 @@ class EntriesPanel(Vertical):
             more = " · more: n" if pager.has_next else ""
             back = " · back: p" if pager.has_previous else ""
             lines[1] += f" · opening {money_text(pager.starts[0].opening, currency, currencies)}"
+            seen_text = plural(seen.count, "entry", "entries")
             lines.append(
-                f"page {pager.index + 1} · {rows}{more}{back} · seen {seen.count} entries · "
+                f"page {pager.index + 1} · {rows}{more}{back} · seen {seen_text} · "
                 f"debits {money_text(seen.debits, currency, currencies)} · "
                 f"credits {money_text(seen.credits, currency, currencies)}"
             )
@@ -256,6 +270,11 @@ class EntriesPanel(Vertical):
             self.notify("This is the first page.", timeout=3)
             return
         self._load_page(self._address, self._range, start, first=False)
+
+    def entry_under_cursor(self) -> Entry | None:
+        """The entry the table's cursor is on, if the table shows any."""
+        row = self._table.cursor_row
+        return self._entries[row] if 0 <= row < len(self._entries) else None
 
     def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
         """Enter on an entry: tell the screen which one."""

@@ -29,3 +29,8 @@ def instant_text(moment: datetime | None) -> str:
 def date_text(moment: datetime | None) -> str:
     """The UTC date of ``moment`` (range bounds are shown and typed as dates)."""
     return "" if moment is None else moment.astimezone(UTC).strftime("%Y-%m-%d")
+
+
+def plural(count: int, one: str, many: str) -> str:
+    """``1 entry``, ``2 entries``: a count with the word that fits it."""
+    return f"{count:,} {one if count == 1 else many}"

@@ -6,16 +6,18 @@ it), so an operator sees exactly which field of which leg the ledger would rejec
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
-from textual.suggester import SuggestFromList
+from textual.reactive import reactive
 from textual.widgets import Input, Label, Select, Static
 
 from ..domain.model import ADDRESS_FIELDS
 from .draft import LegDraft
 from .ledger_input import LedgerInput
+from .suggest import KnownAccounts, ScopedSuggester
 
 TEXT_FIELDS = (*ADDRESS_FIELDS, "amount", "description", "effective")
 PLACEHOLDERS = {
@@ -31,42 +33,79 @@ PLACEHOLDERS = {
 SIDES: list[tuple[str, str]] = [("debit", "debit"), ("credit", "credit")]
 
 
+def no_accounts() -> KnownAccounts:
+    """Completions before the ledger's accounts arrived: none."""
+    return KnownAccounts()
+
+
 class LegEditor(Vertical):
-    """Two compact rows of fields plus a line of field errors."""
+    """Two compact rows of fields plus a line of field errors.
+
+    Wide: the address, side and amount share the first row. Narrow (under 100 columns): side
+    and amount move to the second row so every address part keeps a readable width.
+    """
 
     DEFAULT_CSS = Path(__file__).with_suffix(".tcss").read_text()  # widgets have no CSS_PATH
 
-    def __init__(self, number: int, draft: LegDraft, suggestions: dict[str, list[str]]) -> None:
+    narrow: reactive[bool] = reactive(False, recompose=True)
+
+    def __init__(
+        self,
+        number: int,
+        draft: LegDraft,
+        accounts: Callable[[], KnownAccounts] = no_accounts,
+        *,
+        narrow: bool = False,
+    ) -> None:
         super().__init__(classes="leg")
         self._number = number
         self._draft = draft
-        self._suggestions = suggestions
+        self._accounts = accounts
+        self._errors: tuple[dict[str, str], tuple[str, ...], bool] | None = None
+        self.set_reactive(LegEditor.narrow, narrow)
 
     def compose(self) -> ComposeResult:
         """Address row, details row, errors line."""
         draft = self._draft
+        side: Select[str] = Select(
+            SIDES, value=draft.side if draft.side in ("debit", "credit") else "debit",
+            allow_blank=False, compact=True, classes="field-side",
+        )  # fmt: skip
         with Horizontal(classes="leg-row"):
             yield Label(f"{self._number:>2}", classes="leg-number")
             for name in ADDRESS_FIELDS:
                 yield self._input(name, getattr(draft, name))
-            side: Select[str] = Select(
-                SIDES, value=draft.side if draft.side in ("debit", "credit") else "debit",
-                allow_blank=False, compact=True, classes="field-side",
-            )  # fmt: skip
-            yield side
-            yield self._input("amount", draft.amount)
+            if not self.narrow:
+                yield side
+                yield self._input("amount", draft.amount)
         with Horizontal(classes="leg-row"):
             yield Label("", classes="leg-number")
+            if self.narrow:
+                yield side
+                yield self._input("amount", draft.amount)
             yield self._input("description", draft.description)
             yield self._input("effective", draft.effective)
         yield Static("", classes="leg-errors")
+        if self._errors is not None:  # re-laid out: show the last verdict again once mounted
+            self.call_after_refresh(self.show_errors, *self._errors)
+
+    def set_narrow(self, narrow: bool) -> None:
+        """Re-lay the leg out for a narrow or wide terminal, keeping what was typed."""
+        if narrow != self.narrow:
+            if self.is_mounted:
+                self._draft = self.draft
+            self.narrow = narrow
+
+    def _address_parts(self) -> list[str]:
+        return [field.value for field in self.query(".field").results(Input) if field.name in ADDRESS_FIELDS]
 
     def _input(self, name: str, value: str) -> LedgerInput:
-        values = self._suggestions.get(name)
-        suggester = SuggestFromList(values, case_sensitive=True) if values else None
+        suggester = None
+        if name in ADDRESS_FIELDS:
+            suggester = ScopedSuggester(name, self._accounts, self._address_parts)
         field = LedgerInput(
             value=value, placeholder=PLACEHOLDERS[name], compact=True, suggester=suggester,
-            classes=f"field field-{name}", name=name,
+            classes=f"field field-{name}", name=name, complete_on_tab=suggester is not None,
         )  # fmt: skip
         return field
 
@@ -79,6 +118,8 @@ class LegEditor(Vertical):
     def draft(self) -> LegDraft:
         """The leg as currently typed."""
         values = {field.name: field.value for field in self.query(".field").results(Input) if field.name}
+        if not values:  # between a re-layout's removal and its new fields: what was typed
+            return self._draft
         side = self.query_one(".field-side", Select).value
         return LegDraft(**values, side=str(side) if isinstance(side, str) else "debit")
 
@@ -87,16 +128,11 @@ class LegEditor(Vertical):
         select: Select[str] = self.query_one(".field-side", Select)
         select.value = "credit" if select.value == "debit" else "debit"
 
-    def set_suggestions(self, suggestions: dict[str, list[str]]) -> None:
-        """Offer the ledger's known address parts as completions."""
-        self._suggestions = suggestions
-        for field in self.query(".field").results(Input):
-            values = suggestions.get(field.name or "")
-            if values:
-                field.suggester = SuggestFromList(values, case_sensitive=True)
-
     def show_errors(self, errors: dict[str, str], missing: tuple[str, ...], quiet: bool) -> None:
         """Mark bad fields and list why; missing fields are listed unless the leg is untouched."""
+        self._errors = (errors, missing, quiet)
+        if not self.query(".leg-errors"):
+            return  # being re-laid out: compose shows this verdict
         for field in self.query(".field").results(Input):
             field.set_class(field.name in errors, "-invalid")
         self.query_one(".field-side").set_class("side" in errors, "-invalid")

@@ -10,7 +10,9 @@ from __future__ import annotations
 from datetime import datetime
 from pathlib import Path
 
+from textual.actions import SkipAction
 from textual.app import ComposeResult
+from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.message import Message
 from textual.widget import Widget
@@ -27,6 +29,15 @@ class RangeBar(Horizontal):
     """'From [date] To [date]' then any extra widgets; enter in a date submits the range."""
 
     DEFAULT_CSS = Path(__file__).with_suffix(".tcss").read_text()  # widgets have no CSS_PATH
+    # Priority: the focus leaves the dates when the key is read, so keys typed after enter or
+    # escape are never typed into a date, however far behind the app is.
+    BINDINGS = [
+        Binding("enter", "submit_dates", "Apply the dates", show=False, priority=True),
+        Binding("escape", "leave", "Leave the dates", show=False, priority=True),
+    ]
+
+    class Left(Message):
+        """Escape in a date: the screen moves the focus back to what it shows."""
 
     class RangeSubmitted(Message):
         """Enter was pressed in a date and both dates parsed into ``time_range``."""
@@ -91,14 +102,43 @@ class RangeBar(Horizontal):
         """Put the cursor in From."""
         self._start.focus()
 
+    def _date_focused(self) -> LedgerInput:
+        focused = self.screen.focused
+        if not isinstance(focused, LedgerInput) or focused not in (self._start, self._end):
+            raise SkipAction()  # an extra (a select, a button) handles its own keys
+        return focused
+
+    def action_leave(self) -> None:
+        """Escape: give the keys back to the screen (dates stay as typed until enter)."""
+        self._date_focused()
+        self.screen.set_focus(None)
+        self._tell_screen(self.Left())
+
+    def action_submit_dates(self) -> None:
+        """Enter in a date: leave the dates now, read them once the keys typed into them are in."""
+        field = self._date_focused()
+        self.screen.set_focus(None)
+        if field.has_pending_keys:
+            field.after_pending_keys(self._submit)
+        else:
+            self._submit()
+
     def on_input_submitted(self, event: Input.Submitted) -> None:
-        """Enter in a date: post the range, or why it cannot be read."""
+        """An input's own submit (not through the key binding): read the dates."""
         if event.input not in (self._start, self._end):
             return  # an extra's own input: the screen decides
         event.stop()
+        self._submit()
+
+    def _submit(self) -> None:
+        """Post the range, or why it cannot be read."""
         try:
             time_range = self.read_range()
         except ValueError as error:
-            self.post_message(self.RangeRejected(str(error)))
+            self._tell_screen(self.RangeRejected(str(error)))
             return
-        self.post_message(self.RangeSubmitted(time_range))
+        self._tell_screen(self.RangeSubmitted(time_range))
+
+    def _tell_screen(self, message: Message) -> None:
+        """Straight into the screen's queue: ahead of any key the operator pressed after this one."""
+        self.screen.post_message(message)

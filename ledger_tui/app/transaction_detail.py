@@ -34,6 +34,7 @@ class TransactionDetail(ModalScreen[Jump | None]):
     BINDINGS = [
         Binding("escape,q", "close", "Close"),
         Binding("enter", "jump", "Go to leg's account"),
+        Binding("c", "copy_id", "Copy transaction id"),
     ]
 
     class TransactionLoaded(Message):
@@ -61,7 +62,7 @@ class TransactionDetail(ModalScreen[Jump | None]):
             table: DataTable[str | Text] = DataTable(id="detail-legs", cursor_type="row", zebra_stripes=True)
             table.add_columns("#", "Account", "Side", "Amount", "Effective (UTC)", "Description")
             yield table
-            yield Static("enter: go to the leg's account · escape: close", id="detail-hint")
+            yield Static("enter: go to the leg's account · c: copy the id · escape: close", id="detail-hint")
 
     def on_mount(self) -> None:
         """Fetch the transaction."""
@@ -114,6 +115,11 @@ class TransactionDetail(ModalScreen[Jump | None]):
             return
         entry = self._entries[table.cursor_row]
         self.dismiss((entry.address, bucket_of(entry.effective_at)))
+
+    def action_copy_id(self) -> None:
+        """Put the whole transaction id on the clipboard (tables cut it; terminals may not select it)."""
+        self.app.copy_to_clipboard(str(self._transaction_id))
+        self.notify(f"Copied transaction id {self._transaction_id}", timeout=4)
 
     def action_close(self) -> None:
         """Close without jumping."""

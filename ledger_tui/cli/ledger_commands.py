@@ -13,7 +13,7 @@ from typing import TextIO
 from ..domain.address import AddressPattern, parse_address, parse_pattern
 from ..domain.balance import BalanceRow
 from ..domain.document import read_bounded
-from ..domain.errors import ValidationError
+from ..domain.errors import NotFound, ValidationError
 from ..domain.model import Entry
 from ..domain.parse import parse_transaction_id
 from ..domain.text import shown
@@ -92,6 +92,8 @@ def _table_line(entry: Entry) -> str:
 async def _entries(args: argparse.Namespace, engine: Engine, out: TextIO) -> int:
     """Every entry of one account in a range, as a table, CSV or JSON (streamed page by page)."""
     address, time_range, fmt = parse_address(args.address), range_flags(args), args.format
+    if not await engine.buckets(address):  # every account with an entry has a bucket
+        raise NotFound(f"no account {address} in this ledger (ledger-tui accounts lists them)")
     writer = csv.writer(out)
     if fmt == "csv":
         writer.writerow(ENTRY_CSV_HEADER)

@@ -122,13 +122,18 @@ def load_sample(args: argparse.Namespace, out: TextIO) -> int:
 def demo(args: argparse.Namespace, out: TextIO) -> int:
     """Fill a fresh ledger (a new temp file unless --store is given), then open the console on it."""
     options = ledger_options(args)
-    if options.store is None:
-        demo_dir = Path(tempfile.mkdtemp(prefix="ledger-tui-demo-"))
+    if options.store is not None:
+        return _demo_on(options, args, out)
+    # A fresh ledger in a temp dir that goes when the demo ends (also on an error or ctrl+c).
+    with tempfile.TemporaryDirectory(prefix="ledger-tui-demo-") as demo_dir:
         # The demo's ledger is private to it (no other writer), so it may seal with no margin.
-        options = LedgerOptions(
-            store=f"sqlite:{demo_dir / 'demo.sqlite'}", balances=options.balances, seal_margin=timedelta(0)
-        )
-        out.write(f"demo ledger: {options.store}\n")
+        store = f"sqlite:{Path(demo_dir) / 'demo.sqlite'}"
+        options = LedgerOptions(store=store, balances=options.balances, seal_margin=timedelta(0))
+        out.write(f"demo ledger: {options.store} (removed when the demo ends; --store keeps one)\n")
+        return _demo_on(options, args, out)
+
+
+def _demo_on(options: LedgerOptions, args: argparse.Namespace, out: TextIO) -> int:
     asyncio.run(_fill(options, args, out, summary=args.no_console))
     if args.no_console:
         return EXIT_OK

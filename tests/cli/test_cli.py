@@ -141,3 +141,32 @@ def test_post_from_stdin_as_a_subprocess(tmp_path: Path) -> None:
     )
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout)["status"] == "recorded"
+
+
+def test_entries_of_an_unknown_account_is_a_clear_error(cli: Cli, tmp_path: Path) -> None:
+    path = tmp_path / "tx.json"
+    path.write_text(SAMPLE_JSON)
+    assert cli("post", str(path))[0] == 0
+    known = json.loads(cli("accounts", "--json")[1])[0]
+    address = "/".join(known[k] for k in ("legal_entity", "namespace", "name", "currency", "account_id"))
+    code, out, err = cli("entries", "--address", address, "--start", "1990-01-01", "--end", "1990-02-01")
+    assert code == 0 and out == ""  # a known account with nothing in the range is no error
+    typo = address[:-1] + "#"
+    code, out, err = cli("entries", "--address", typo)
+    assert code == 1 and out == ""
+    assert f"no account {typo} in this ledger" in err and "Traceback" not in err
+
+
+def test_demo_removes_its_temp_ledger(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("TMPDIR", str(tmp_path))
+    monkeypatch.delenv("LEDGER_STORE", raising=False)
+    import tempfile
+
+    monkeypatch.setattr(tempfile, "tempdir", None)  # re-read TMPDIR
+    code, out, _ = run(capsys, "demo", "--no-console", "--transactions", "5", "--until", "2026-11-01")
+    assert code == 0 and "demo ledger: sqlite:" in out
+    ledger_file = Path(out.split("demo ledger: sqlite:")[1].split()[0])
+    assert ledger_file.parent.parent == tmp_path
+    assert not ledger_file.parent.exists() and list(tmp_path.iterdir()) == []

@@ -184,3 +184,41 @@ def test_browse_month_keys_keep_working_after_jump(snap_compare: SnapCompare, le
         await settle(pilot)
 
     assert snap_compare(make_app(ledger, "browse"), terminal_size=SIZE, run_before=run_before)
+
+
+SMALL = (80, 24)  # the smallest terminal the console is laid out for
+
+
+def test_compose_80x24(snap_compare: SnapCompare, ledger: Engine) -> None:
+    """Narrow: side and amount move to the second row; every address part stays readable."""
+    assert snap_compare(make_app(ledger), terminal_size=SMALL, run_before=_compose(BALANCED))
+
+
+def test_browse_80x24(snap_compare: SnapCompare, ledger: Engine) -> None:
+    """Narrow: a slimmer tree leaves the entries their amount, balance and description."""
+    assert snap_compare(make_app(ledger, "browse"), terminal_size=SMALL, run_before=_browse_bruno)
+
+
+def test_transaction_detail_80x24(snap_compare: SnapCompare, ledger: Engine) -> None:
+    """The transaction modal fits the screen instead of running off it."""
+
+    async def run_before(pilot: Pilot[None]) -> None:
+        await _browse_bruno(pilot)
+        await pilot.press("enter")
+        await settle(pilot)
+
+    assert snap_compare(make_app(ledger, "browse"), terminal_size=SMALL, run_before=run_before)
+
+
+def test_chart_80x24(snap_compare: SnapCompare, ledger: Engine) -> None:
+    run_before = _chart(named="customer-facing-balance-all")
+    assert snap_compare(make_app(ledger, "chart"), terminal_size=SMALL, run_before=run_before)
+
+
+def test_new_account_confirmation(snap_compare: SnapCompare, ledger: Engine) -> None:
+    """Posting to an address the ledger has never seen asks first, listing the new accounts."""
+    typo = [
+        BALANCED[0],
+        LegDraft(*("fintech_uk", "com.fintech.cu", "current", "GBP", "alice"), "credit", "150.00"),
+    ]
+    assert snap_compare(make_app(ledger), terminal_size=SIZE, run_before=_compose(typo, post=True))

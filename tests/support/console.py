@@ -10,10 +10,13 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
 
+from textual import events
+from textual.keys import _character_to_key
 from textual.pilot import Pilot
 
 from ledger_tui.app.app import LedgerApp
 from ledger_tui.app.compose_screen import ComposeScreen
+from ledger_tui.app.confirm_dialog import ConfirmDialog
 from ledger_tui.app.draft import LegDraft
 from ledger_tui.domain.model import Address, Leg, Side
 from ledger_tui.domain.parse import build_entry_set
@@ -108,8 +111,9 @@ def make_ledger(path: Path, *, data: bool = True) -> Path:
     return path
 
 
-def make_app(engine: Engine, start_screen: str = "compose") -> LedgerApp:
-    """The console as tests run it: fixed clock, ids and store label, no cursor blink."""
+def make_app(engine: Engine, start_screen: str = "compose", *, seal_every: float | None = None) -> LedgerApp:
+    """The console as tests run it: fixed clock, ids and store label, no cursor blink, and no
+    background sealing unless a test asks for it."""
     return LedgerApp(
         engine,
         clock=lambda: NOW,
@@ -117,6 +121,7 @@ def make_app(engine: Engine, start_screen: str = "compose") -> LedgerApp:
         store_label=STORE_LABEL,
         cursor_blink=False,
         new_transaction_id=draft_ids(),
+        seal_every=seal_every,
     )
 
 
@@ -127,11 +132,43 @@ async def settle(pilot: Pilot[None], rounds: int = 4) -> None:
         await pilot.pause()
 
 
-async def post_draft(pilot: Pilot[None], drafts: Sequence[LegDraft]) -> ComposeScreen:
-    """On the compose screen: replace the draft with ``drafts``, press ctrl+s, let it settle."""
+async def post_draft(
+    pilot: Pilot[None], drafts: Sequence[LegDraft], *, new_accounts: bool = True
+) -> ComposeScreen:
+    """On the compose screen: replace the draft with ``drafts``, press ctrl+s, let it settle.
+
+    Posting to accounts the ledger does not have yet asks first; ``new_accounts`` answers yes.
+    """
     compose = pilot.app.screen
     assert isinstance(compose, ComposeScreen)
     await compose.set_draft(drafts)
     await pilot.press("ctrl+s")
     await settle(pilot)
+    if new_accounts and isinstance(pilot.app.screen, ConfirmDialog):
+        await pilot.press("y")
+        await settle(pilot)
     return compose
+
+
+async def type_burst(pilot: Pilot[None], text: str) -> None:
+    """Send every character of ``text`` (tab, newline, ESC as those keys) at once, faster than anyone types,
+    then wait until the app has handled them all."""
+    driver = pilot.app._driver
+    assert driver is not None
+    for character in text:
+        if character == "\t":
+            key, char = "tab", "\t"
+        elif character == "\n":
+            key, char = "enter", "\r"
+        elif character == "\x1b":
+            key, char = "escape", "\x1b"
+        else:
+            key, char = (character if character.isalnum() else _character_to_key(character)), character
+        event = events.Key(key, char)
+        event.set_sender(pilot.app)
+        driver.send_message(event)
+    for _ in range(200):  # until the queue is drained: a pause with nothing left to handle
+        await pilot.pause()
+        if pilot.app._message_queue.empty() and pilot.app.screen._message_queue.empty():
+            break
+    await settle(pilot)
