@@ -8,6 +8,7 @@ from pathlib import Path
 from .. import __version__
 from ..loader import DEFAULT_CONCURRENCY, DEFAULT_MONTHS, DEFAULT_SEED, DEFAULT_SETS, DEMO_SETS
 from . import ledger_commands, load_commands
+from .serve_command import add_serve_command
 
 EPILOG = (
     "Store URLs: sqlite:PATH | cassandra://HOST[,HOST][:PORT]/KEYSPACE"
@@ -38,7 +39,10 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"ledger-tui {__version__}")
     parser.add_argument("--store", help="store URL (default: $LEDGER_STORE or the user's ledger file)")
     parser.add_argument(
-        "--balances", type=Path, help="named balances TOML (default: $LEDGER_BALANCES or the bundled sample)"
+        "--balances",
+        type=Path,
+        help="named balances: TOML, or the origin's balance_definitions.yml "
+        "(default: $LEDGER_BALANCES or the bundled sample)",
     )
     parser.set_defaults(handler=load_commands.console)
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
@@ -104,4 +108,5 @@ def build_parser() -> argparse.ArgumentParser:
     _loader_flags(demo, DEMO_SETS)
     demo.add_argument("--no-console", action="store_true", help="print a summary instead")
     demo.set_defaults(handler=load_commands.demo)
+    add_serve_command(commands)
     return parser

@@ -29,13 +29,18 @@ def _reject_constant(name: str) -> Any:
     raise ValueError(f"{name} is not a number the ledger accepts")
 
 
+def decode_json(text: str | bytes, field: str = "") -> Any:
+    """Decode a JSON document exactly (numbers as Decimal, NaN/Infinity refused); ``field`` names
+    the document in the error."""
+    try:
+        return json.loads(text, parse_float=Decimal, parse_int=Decimal, parse_constant=_reject_constant)
+    except (ValueError, RecursionError) as error:
+        raise ValidationError.single(field, f"not valid JSON: {error}") from None
+
+
 def parse_entry_set_json(text: str | bytes, currencies: Currencies = DEFAULT_CURRENCIES) -> EntrySet:
     """Parse and validate a JSON document in the origin's ``transaction.json`` format."""
-    try:
-        data = json.loads(text, parse_float=Decimal, parse_int=Decimal, parse_constant=_reject_constant)
-    except (ValueError, RecursionError) as error:
-        raise ValidationError.single("", f"not valid JSON: {error}") from None
-    return entry_set_from_data(data, currencies)
+    return entry_set_from_data(decode_json(text), currencies)
 
 
 def _parse_leg(index: int, raw: object, currencies: Currencies, problems: list[FieldProblem]) -> Leg | None:

@@ -1,0 +1,76 @@
+"""Run the app on uvicorn: connect first (a store that is down is one clear line, no traceback),
+serve until SIGINT/SIGTERM, let requests in flight finish, then close the store and exit 0."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+import threading
+from collections.abc import Iterator
+
+import uvicorn
+
+from ..ledger import LedgerOptions, build_engine
+from .app import create_app
+from .settings import ServerSettings
+
+LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+log = logging.getLogger("ledger_tui.server")
+
+
+class _Server(uvicorn.Server):
+    """uvicorn's server, minus re-raising the stop signal after a graceful shutdown (so the
+    store is closed and the exit code is 0 on SIGTERM/SIGINT)."""
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        if threading.current_thread() is not threading.main_thread():
+            yield
+            return
+        stops = (signal.SIGINT, signal.SIGTERM)
+        previous = {sig: signal.signal(sig, self.handle_exit) for sig in stops}
+        try:
+            yield
+        finally:
+            for sig, handler in previous.items():
+                signal.signal(sig, handler)
+
+
+def configure_logging(access_log: bool) -> None:
+    """Server and access log lines to standard error (uvicorn's own loggers included)."""
+    logging.basicConfig(level=logging.INFO, format=LOG_FORMAT)
+    logging.getLogger("ledger_tui.server.access").setLevel(logging.INFO if access_log else logging.WARNING)
+    logging.getLogger("cassandra").setLevel(logging.WARNING)
+
+
+async def serve(options: LedgerOptions, settings: ServerSettings, *, apply_schema: bool = False) -> None:
+    """Serve the ledger the options name until stopped."""
+    engine = build_engine(options)
+    if engine.named_balances_error is not None:  # a server must not start with half its config
+        raise engine.named_balances_error
+    await engine.connect()
+    try:
+        if apply_schema:
+            await engine.apply_schema()
+        config = uvicorn.Config(
+            create_app(engine, settings),
+            host=settings.host,
+            port=settings.port,
+            access_log=False,  # ours leaves out query strings
+            log_config=None,
+            server_header=False,
+            timeout_graceful_shutdown=round(settings.graceful_shutdown),
+        )
+        log.info("serving the %s ledger %s (docs at /docs)", engine.info.kind, engine.info.target)
+        await _Server(config).serve()
+    finally:
+        await engine.close()
+        log.info("store closed")
+
+
+def run(options: LedgerOptions, settings: ServerSettings, *, apply_schema: bool, access_log: bool) -> None:
+    """``ledger-tui serve``: blocks until the server stops; ledger errors reach the CLI's handler."""
+    configure_logging(access_log)
+    asyncio.run(serve(options, settings, apply_schema=apply_schema))
