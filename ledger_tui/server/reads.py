@@ -73,7 +73,12 @@ async def accounts(
 
 
 async def _entries_page(
-    engine: Engine, account: Address, span: TimeRange, as_of: datetime, after: EntriesCursor | None, size: int
+    engine: Engine,
+    account: Address,
+    span: TimeRange,
+    as_of: datetime | None,
+    after: EntriesCursor | None,
+    size: int,
 ) -> list[Entry]:
     """Up to ``size + 1`` entries from where ``after`` stopped (one more shows another page exists)."""
     skip, read = 0, span
@@ -111,14 +116,17 @@ async def entries(
     binding = query_binding(account, span)
     after = EntriesCursor.decode(cursor, binding) if cursor else None
     wanted = instant("as_of", as_of)
+    pinned: datetime | None
     if after is not None:
         pinned = from_epoch_ms(after.as_of_ms)
         if wanted is not None and wanted != pinned:
             raise ApiError(400, "differs from the as_of of the cursor's first page", "as_of")
     else:
-        pinned = wanted or truncate_to_ms(datetime.now(UTC))
+        pinned = wanted
     found = await _entries_page(engine_of(request), account, span, pinned, after, size)
     page, next_cursor = found[:size], None
+    if pinned is None:  # later pages show what this one saw (even if this server's clock lags)
+        pinned = max([truncate_to_ms(datetime.now(UTC)), *(e.recorded_at for e in page)])
     if len(found) > size:
         last = to_epoch_ms(page[-1].effective_at)
         seen = sum(1 for e in page if to_epoch_ms(e.effective_at) == last)
