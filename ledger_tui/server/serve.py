@@ -38,11 +38,26 @@ class _Server(uvicorn.Server):
                 signal.signal(sig, handler)
 
 
+class _OneLine(logging.Filter):
+    """The driver logs expected failures (a statement prepared before ``schema apply``) with
+    tracebacks; keep the message and the exception's one line, drop the stack."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.name.startswith("cassandra") and record.exc_info and record.exc_info[1] is not None:
+            error = record.exc_info[1]
+            record.msg = f"{record.getMessage()} {type(error).__name__}: {str(error)[:300]}"
+            record.args, record.exc_info, record.exc_text = None, None, None
+        return True
+
+
 def configure_logging(access_log: bool) -> None:
     """Server and access log lines to standard error (uvicorn's own loggers included)."""
     logging.basicConfig(level=logging.INFO, format=LOG_FORMAT)
     logging.getLogger("ledger_tui.server.access").setLevel(logging.INFO if access_log else logging.WARNING)
-    logging.getLogger("cassandra").setLevel(logging.WARNING)
+    driver = logging.getLogger("cassandra")
+    driver.setLevel(logging.WARNING)
+    for handler in logging.getLogger().handlers:
+        handler.addFilter(_OneLine())
 
 
 async def serve(options: LedgerOptions, settings: ServerSettings, *, apply_schema: bool = False) -> None:
