@@ -59,5 +59,5 @@ def test_the_builder_reads_a_yml_with_its_address_config_beside_it(tmp_path: Pat
     engine = build_engine(LedgerOptions(store=f"sqlite:{tmp_path / 'l.sqlite'}", balances=definitions))
     assert engine.named_balance("customer-facing-balance").patterns[0].namespace == "com.fintech.account"
     (tmp_path / "configs" / "address_config.yml").unlink()
-    with pytest.raises(NotFound, match="address_config.yml does not exist"):
+    with pytest.raises(NotFound, match=r"address_config\.yml does not exist"):
         read_named_balances(definitions)
