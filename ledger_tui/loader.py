@@ -1,19 +1,21 @@
-"""Fill a ledger with the origin's sample plus generated entry sets (a library: no CLI here).
+"""Fill a ledger at volume: the bulk path shared by ``import`` and ``load-sample`` (a library).
 
-Writes go through the engine with a fixed pool of concurrent posters (never one await at a
-time); ids are deterministic per seed, so an interrupted load resumes without duplicates.
+Writes go through ``Engine.record_batch`` in chunks, a few in flight; ids are the sets' own
+(deterministic per seed for generated data), so an interrupted load resumes without duplicates.
 """
 
 from __future__ import annotations
 
 import asyncio
+import itertools
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from .domain.claims import RecordOutcome
 from .domain.generate import SampleGenerator
-from .domain.model import Address, EntrySet, PostStatus
+from .domain.model import Address, EntrySet
 from .domain.parse import entry_set_from_data, loads_exact
 from .domain.timeutil import bucket_of
 from .engine import Engine
@@ -26,7 +28,9 @@ DEFAULT_MONTHS = 24
 DEFAULT_SEED = 7
 DEFAULT_SETS = 5000
 DEMO_SETS = 2000
-DEFAULT_CONCURRENCY = 32
+#: Chunks in flight, and sets per chunk, of the bulk path.
+DEFAULT_CONCURRENCY = 3
+DEFAULT_CHUNK = 5000
 
 
 @dataclass(slots=True)
@@ -35,10 +39,25 @@ class LoadStats:
 
     transactions: int = 0
     duplicates: int = 0
+    conflicts: int = 0
     entries: int = 0
     seconds: float = 0.0
     accounts: set[Address] = field(default_factory=set)
     buckets: set[tuple[Address, str]] = field(default_factory=set)
+
+    def count(self, outcomes: list[RecordOutcome]) -> None:
+        """Add one chunk's outcomes (conflicting sets wrote nothing: counted apart)."""
+        for outcome in outcomes:
+            if outcome.conflicting:
+                self.conflicts += 1
+                continue
+            self.transactions += 1
+            self.duplicates += outcome.duplicate
+            for leg in outcome.transaction.legs:
+                self.entries += 1
+                self.accounts.add(leg.address)
+                when = leg.effective_at or outcome.transaction.recorded_at
+                self.buckets.add((leg.address, bucket_of(when)))
 
     @property
     def throughput(self) -> float:
@@ -65,34 +84,50 @@ async def load(
     entry_sets: Iterable[EntrySet],
     *,
     concurrency: int = DEFAULT_CONCURRENCY,
+    chunk: int = DEFAULT_CHUNK,
     on_progress: Callable[[LoadStats], None] | None = None,
+    on_outcomes: Callable[[int, list[RecordOutcome]], None] | None = None,
 ) -> LoadStats:
-    """Post every set with ``concurrency`` posters; safe to interrupt and rerun."""
-    stats = LoadStats()
-    source = iter(entry_sets)
-    started = time.perf_counter()
+    """Record every set through the bulk path: chunks of ``chunk`` sets, ``concurrency`` chunks
+    in flight (claims of a chunk share consensus rounds; its rows go as per-partition batches).
 
-    async def poster() -> None:
-        for entry_set in source:  # a shared iterator: each set goes to exactly one poster
-            receipt = await engine.post(entry_set)
-            stats.transactions += 1
-            stats.duplicates += receipt.status is PostStatus.DUPLICATE
-            stats.entries += len(receipt.entries)
-            for entry in receipt.entries:
-                stats.accounts.add(entry.address)
-                stats.buckets.add((entry.address, bucket_of(entry.effective_at)))
+    Safe to interrupt and rerun: ids are the sets' own, a started chunk finishes whole, and the
+    run begins with ``repair`` so a chunk cut short by a crash is completed before anything else.
+    ``on_outcomes(offset, outcomes)`` gets each chunk's outcomes (``offset``: index of its first
+    set in ``entry_sets``); conflicting sets are counted in ``stats.conflicts``.
+    """
+    stats = LoadStats()
+    started = time.perf_counter()
+    await engine.repair()
+    source = _chunks(entry_sets, max(1, chunk))
+
+    async def writer() -> None:
+        for offset, sets in source:  # a shared iterator: each chunk goes to exactly one writer
+            outcomes = await engine.record_batch(sets)
+            stats.count(outcomes)
+            if on_outcomes is not None:
+                on_outcomes(offset, outcomes)
             if on_progress is not None:
+                stats.seconds = time.perf_counter() - started
                 on_progress(stats)
 
-    posters = [asyncio.ensure_future(poster()) for _ in range(concurrency)]
+    writers = [asyncio.ensure_future(writer()) for _ in range(max(1, concurrency))]
     try:
-        await asyncio.gather(*posters)
+        await asyncio.gather(*writers)
     except BaseException:
-        # Interrupted (Ctrl-C cancels the main task, which cancels the posters): wait until each
-        # poster's in-flight post has landed whole before unwinding; asyncio.run would otherwise
-        # cancel those writes too while shutting the loop down.
-        await asyncio.wait(posters)
+        # Interrupted (Ctrl-C cancels the main task, which cancels the writers): wait until each
+        # writer's chunk in flight has landed whole before unwinding.
+        await asyncio.wait(writers)
         raise
     finally:
         stats.seconds = time.perf_counter() - started
     return stats
+
+
+def _chunks(entry_sets: Iterable[EntrySet], size: int) -> Iterator[tuple[int, list[EntrySet]]]:
+    """Consecutive chunks of ``size`` sets with the offset of their first set."""
+    source = iter(entry_sets)
+    offset = 0
+    while chunk := list(itertools.islice(source, size)):
+        yield offset, chunk
+        offset += len(chunk)

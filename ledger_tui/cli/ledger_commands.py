@@ -118,7 +118,7 @@ async def _accounts(args: argparse.Namespace, engine: Engine, out: TextIO) -> in
 
 async def _verify(args: argparse.Namespace, engine: Engine, out: TextIO) -> int:
     """Audit the whole ledger; exit 4 on any discrepancy."""
-    report = await engine.verify()
+    report = await engine.verify(repair=not args.no_repair)
     out.write(
         f"transactions: {report.transactions}  entries: {report.entries}  accounts: {report.accounts}\n"
     )

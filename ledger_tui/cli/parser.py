@@ -8,6 +8,7 @@ from pathlib import Path
 from .. import __version__
 from ..loader import DEFAULT_CONCURRENCY, DEFAULT_MONTHS, DEFAULT_SEED, DEFAULT_SETS, DEMO_SETS
 from . import ledger_commands, load_commands
+from .import_commands import add_import_commands
 from .serve_command import add_serve_command
 
 EPILOG = (
@@ -26,7 +27,7 @@ def _loader_flags(parser: argparse.ArgumentParser, default_sets: int) -> None:
     parser.add_argument("--months", type=int, default=DEFAULT_MONTHS, help="months of history")
     parser.add_argument("--until", help="end of history (default: today, UTC)")
     parser.add_argument("--seed", type=int, default=DEFAULT_SEED, help="same seed, same ledger")
-    parser.add_argument("--concurrency", type=int, default=DEFAULT_CONCURRENCY, help="posts in flight")
+    parser.add_argument("--concurrency", type=int, default=DEFAULT_CONCURRENCY, help="chunks in flight")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -77,9 +78,11 @@ def build_parser() -> argparse.ArgumentParser:
     accounts.add_argument("--json", action="store_true")
     accounts.set_defaults(handler=ledger_commands.accounts)
 
-    commands.add_parser("verify", help="check the whole ledger balances").set_defaults(
-        handler=ledger_commands.verify
+    verify = commands.add_parser("verify", help="check the whole ledger balances (runs repair first)")
+    verify.add_argument(
+        "--no-repair", action="store_true", help="report interrupted writes instead of completing them"
     )
+    verify.set_defaults(handler=ledger_commands.verify)
 
     seal = commands.add_parser("seal", help="write balance blocks for every settled day (idempotent)")
     seal.add_argument("--rebuild", action="store_true", help="recompute every block from its entries")
@@ -103,6 +106,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _loader_flags(load_sample, DEFAULT_SETS)
     load_sample.set_defaults(handler=load_commands.load_sample)
+
+    add_import_commands(commands)
 
     demo = commands.add_parser("demo", help="open the console on a fresh demo ledger with sample data")
     _loader_flags(demo, DEMO_SETS)

@@ -129,16 +129,29 @@ def unbalanced(transaction: RecordedTransaction) -> str | None:
 
 
 def name_discrepancies(
-    declared: dict[str, list[RowKey]], stored: dict[str, list[RowKey]], report: VerifyReport
+    declared: dict[str, list[RowKey]],
+    stored: dict[str, list[RowKey]],
+    report: VerifyReport,
+    unfinished: frozenset[str] = frozenset(),
 ) -> None:
-    """Turn the row keys of the differing buckets into one problem per transaction."""
+    """Turn the row keys of the differing buckets into one problem per transaction.
+
+    A set whose write is still logged as unfinished is "claimed, not yet materialised": an
+    interrupted write that ``repair`` completes, told apart from rows that are wrong.
+    """
     for txid in sorted(set(declared) | set(stored)):
         want, have = sorted(declared.get(txid, [])), sorted(stored.get(txid, []))
         if txid not in declared:
             report.problem(f"entries of unknown transaction {txid}")
         elif want != have:
             found = sum(1 for key in have if key in want)
-            report.problem(f"transaction {txid}: {found} of {len(want)} rows found or rows differ")
+            if txid in unfinished and all(key in want for key in have):
+                report.problem(
+                    f"transaction {txid}: claimed, not yet materialised ({found} of {len(want)} rows; "
+                    "run: ledger-tui repair)"
+                )
+            else:
+                report.problem(f"transaction {txid}: {found} of {len(want)} rows found or rows differ")
 
 
 class NodeCheck:
@@ -174,6 +187,8 @@ class NodeCheck:
         for day in sorted(
             {*self._days, *(d for d in self._view.blocks if d < self._view.state.sealed_through)}
         ):
+            if self._view.is_stale(day):
+                continue  # read live until re-sealed (a late or completed-late entry marked it)
             computed, block = self._days.get(day, DayTotals()), self._view.blocks.get(day)
             report.blocks += block is not None
             if not _same(computed, block):

@@ -7,6 +7,7 @@ serves exactly and which must be read live. See docs/balance-blocks.md for why i
 
 from __future__ import annotations
 
+import functools
 import json
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -33,6 +34,7 @@ def day_start(day: int) -> datetime:
     return EPOCH + timedelta(days=day)
 
 
+@functools.lru_cache(maxsize=65536)
 def node_key(path: tuple[str, ...]) -> str:
     """The storage key of an account-tree node: its path as a JSON list (``"[]"`` for the root)."""
     return json.dumps(list(path), separators=(",", ":"))

@@ -48,5 +48,13 @@ class StoreUnavailable(LedgerError):
     """The store could not be reached or did not answer in time; safe to retry later."""
 
 
+class NotConfirmed(StoreUnavailable):
+    """A write failed after its claim may have landed: retry with the same id (never "nothing
+    written"); a retry or ``repair`` completes it."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(f"not confirmed: retry with the same transaction id ({reason})")
+
+
 class NotFound(LedgerError):
     """A named thing (transaction, named balance) does not exist."""

@@ -38,17 +38,30 @@ def tree_rows(addresses: list[Address]) -> set[tuple[str, str]]:
     return rows
 
 
-def materialise(transactions: list[RecordedTransaction], policy: SealPolicy) -> Materialisation:
-    """The rows ``transactions`` imply (late marks keep the latest recorded time per node and day)."""
+def materialise(
+    transactions: list[RecordedTransaction], policy: SealPolicy, completed_at: datetime | None = None
+) -> Materialisation:
+    """The rows ``transactions`` imply (late marks keep the latest recorded time per node and day).
+
+    ``completed_at`` is given when a write is being completed after the fact (a retry finding
+    its claim, a repair): an entry whose recorded time is more than the seal margin before it
+    may have missed a seal, so its day is marked stale as of ``completed_at`` and reads go live
+    until the day is sealed again.
+    """
     entries = [entry for transaction in transactions for entry in transaction.entries()]
     marks: dict[tuple[str, int], datetime] = {}
     for entry in entries:
+        mark = None
         if policy.is_late(entry.effective_at, entry.recorded_at):
+            mark = entry.recorded_at
+        if completed_at is not None and completed_at >= entry.recorded_at + policy.margin:
+            mark = completed_at
+        if mark is not None:
             day = day_of(entry.effective_at)
             for node in (account_node(entry.address), rollup_node(entry.address)):
                 known = marks.get((node, day))
-                if known is None or entry.recorded_at > known:
-                    marks[(node, day)] = entry.recorded_at
+                if known is None or mark > known:
+                    marks[(node, day)] = mark
     activity = {(rollup_node(e.address), day_of(e.effective_at), e.address.account_id) for e in entries}
     return Materialisation(
         entries=entries,

@@ -7,6 +7,7 @@ differing txid buckets again to name each discrepancy.
 
 from __future__ import annotations
 
+import uuid
 from collections import defaultdict
 from collections.abc import Awaitable, Callable
 
@@ -46,7 +47,9 @@ async def _each_entry(parts: Partitions, address: Address, sink: EntrySink) -> N
                 sink(entry)
 
 
-async def verify(parts: Partitions, policy: SealPolicy) -> VerifyReport:
+async def verify(
+    parts: Partitions, policy: SealPolicy, unfinished: set[uuid.UUID] | frozenset[uuid.UUID] = frozenset()
+) -> VerifyReport:
     """Every set balances and is stored whole, nothing else is stored, books close, blocks hold."""
     report = VerifyReport()
     declared, stored = Fingerprint(), Fingerprint()
@@ -71,7 +74,7 @@ async def verify(parts: Partitions, policy: SealPolicy) -> VerifyReport:
     report.close_books()
     differing = declared.differing(stored)
     if differing or declared.rows != stored.rows:
-        await _name_discrepancies(parts, differing, report)
+        await _name_discrepancies(parts, differing, report, frozenset(str(t) for t in unfinished))
     return report
 
 
@@ -95,7 +98,9 @@ async def _audit_account(
     check.finish(report)
 
 
-async def _name_discrepancies(parts: Partitions, buckets: set[int], report: VerifyReport) -> None:
+async def _name_discrepancies(
+    parts: Partitions, buckets: set[int], report: VerifyReport, unfinished: frozenset[str]
+) -> None:
     """Second pass over the differing txid buckets only, keeping their row keys."""
     declared: dict[str, list[RowKey]] = defaultdict(list)
     stored: dict[str, list[RowKey]] = defaultdict(list)
@@ -111,4 +116,4 @@ async def _name_discrepancies(parts: Partitions, buckets: set[int], report: Veri
     for prefix in await rollup_prefixes(parts):
         for acct in await parts.children(prefix):
             await _each_entry(parts, Address(*prefix, acct), keep)
-    name_discrepancies(declared, stored, report)
+    name_discrepancies(declared, stored, report, unfinished)

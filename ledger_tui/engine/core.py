@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import TypeVar
 
@@ -18,6 +18,7 @@ from ..domain.address import AddressPattern
 from ..domain.audit import VerifyReport
 from ..domain.balance import BalanceFold, BalanceRow, Fold, PeriodBalance, SeriesFold
 from ..domain.blocks import DEFAULT_HORIZON, DEFAULT_MARGIN, SealPolicy, day_of
+from ..domain.claims import RecordOutcome, RepairReport
 from ..domain.errors import LedgerError, NotFound
 from ..domain.model import (
     TREE_DEPTH,
@@ -139,6 +140,35 @@ class Engine:
             raise
         status = PostStatus.DUPLICATE if outcome.duplicate else PostStatus.RECORDED
         return Receipt(outcome.transaction, status, outcome.transaction.entries())
+
+    async def record_batch(
+        self, entry_sets: Sequence[EntrySet], *, complete_duplicates: bool = False
+    ) -> list[RecordOutcome]:
+        """Record many validated sets in one store write (the import path): one outcome each,
+        in order; a reused id with another payload is an outcome (``conflicting``), not an error.
+
+        Duplicates' rows are not rewritten unless asked: importers run ``repair`` first, which
+        completes any set a crash left partial.
+        """
+        recorded_at = truncate_to_ms(self._clock().astimezone(UTC))
+        transactions = [
+            RecordedTransaction(s.transaction_id, s.legs, s.payload_hash, recorded_at) for s in entry_sets
+        ]
+        await self._load_policy()
+        write = asyncio.ensure_future(
+            self._store.record_many(transactions, self.policy, complete_duplicates=complete_duplicates)
+        )
+        try:
+            return await asyncio.shield(write)
+        except asyncio.CancelledError:
+            await asyncio.wait([write])  # as in post: a started write finishes whole
+            raise
+
+    async def repair(self) -> RepairReport:
+        """Complete every set whose write was interrupted after its claim (idempotent, cheap:
+        it reads only the claim log since the last repair)."""
+        await self._load_policy()
+        return await self._store.repair(self.policy, self._clock())
 
     async def post_json(self, text: str | bytes) -> Receipt:
         """Parse the origin's JSON format, validate, and post."""
@@ -280,10 +310,17 @@ class Engine:
             self._parts, self.policy, self._clock(), rebuild=rebuild, on_progress=on_progress
         )
 
-    async def verify(self) -> VerifyReport:
-        """Every set balances and is stored whole, the books close, and every block is exact."""
+    async def verify(self, *, repair: bool = True) -> VerifyReport:
+        """Every set balances and is stored whole, the books close, and every block is exact.
+
+        Interrupted writes are completed first (``repair=False`` reports them instead, as
+        "claimed, not yet materialised").
+        """
         await self._load_policy()
-        return await audit.verify(self._parts, self.policy)
+        if repair:
+            await self.repair()
+        pending = await self._store.unfinished_claims()
+        return await audit.verify(self._parts, self.policy, pending)
 
     async def _gather(self, jobs: Iterable[Awaitable[T]]) -> list[T]:
         return await self._parts.gather(jobs)

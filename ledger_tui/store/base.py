@@ -14,17 +14,11 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from ..domain.blocks import DayBlock, SealPolicy, SealState
+from ..domain.claims import RecordOutcome, RepairReport
+from ..domain.errors import ConflictingResubmission
 from ..domain.model import Address, Entry, Movement, RecordedTransaction
 from ..domain.paging import Page, PageToken
 from ..domain.timeutil import TimeRange
-
-
-@dataclass(frozen=True, slots=True)
-class RecordOutcome:
-    """What a store did with a claim: wrote it now, or found an identical earlier one."""
-
-    transaction: RecordedTransaction
-    duplicate: bool
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,16 +62,37 @@ class Store(ABC):
         """Store ``value`` unless the setting exists; returns the value that is stored."""
 
     @abstractmethod
-    async def record(self, transaction: RecordedTransaction, policy: SealPolicy) -> RecordOutcome:
-        """Write every row of ``transaction`` all-or-nothing, once per transaction id.
+    async def record_many(
+        self,
+        transactions: Sequence[RecordedTransaction],
+        policy: SealPolicy,
+        complete_duplicates: bool = True,
+    ) -> list[RecordOutcome]:
+        """Claim and write many transactions at once; one outcome each, in order.
 
-        The rows are ``materialise([transaction], policy)``: entries, indexes, day activity and
-        late marks, in one atomic write.
-
-        Same id and payload hash as an earlier record: nothing new is written and the earlier
-        transaction is returned with ``duplicate=True``. Same id, other payload: raises
-        ConflictingResubmission.
+        Each transaction's rows are ``materialise([transaction], policy)``. A transaction is
+        written whole and at most once per id: an id already claimed with the same payload is a
+        duplicate (its rows are completed if a crash left them unwritten), with another payload
+        it is conflicting and nothing is written for it. Once this returns, every row is written.
+        ``complete_duplicates=False`` skips rewriting duplicates' rows (an importer that ran
+        ``repair`` first knows they are whole).
         """
+
+    async def record(self, transaction: RecordedTransaction, policy: SealPolicy) -> RecordOutcome:
+        """Claim and write one transaction; raises ConflictingResubmission for a reused id."""
+        outcome = (await self.record_many([transaction], policy))[0]
+        if outcome.conflicting:
+            raise ConflictingResubmission(transaction.transaction_id)
+        return outcome
+
+    async def repair(self, policy: SealPolicy, now: datetime) -> RepairReport:
+        """Complete every set claimed but not yet written whole (a store whose writes are
+        atomic has none)."""
+        return RepairReport()
+
+    async def unfinished_claims(self) -> set[uuid.UUID]:
+        """Ids claimed by writes not known to have finished (what ``repair`` would complete)."""
+        return set()
 
     @abstractmethod
     async def get_transaction(self, transaction_id: uuid.UUID) -> RecordedTransaction | None:

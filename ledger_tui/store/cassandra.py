@@ -1,32 +1,39 @@
-"""Apache Cassandra store: prepared statements, LWT idempotency claim, logged-batch writes.
+"""Apache Cassandra store: prepared statements, token-aware routing, retried idempotent calls.
 
-Writes: claim the transaction id with ``INSERT ... IF NOT EXISTS`` (Paxos), then write every
-entry and index row in one LOGGED batch (all-or-nothing across partitions). A retry that finds
-its own claim re-applies the identical batch, so a crash between claim and batch heals itself
-and a retried submission is still stored exactly once.
+Writes go through ``cassandra_writes.ClaimWriter`` (logged, grouped claims, then per-partition
+unlogged batches; repair completes what a crash interrupted). Every call is retried with
+backoff on transient failures within the URL's ``retry`` budget (writes) or a short one (reads).
 """
 
 from __future__ import annotations
 
 import asyncio
+import random
 import uuid
 from collections.abc import Sequence
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from cassandra import ConsistencyLevel, DriverException, InvalidRequest
+from cassandra import (
+    AuthenticationFailed,
+    ConsistencyLevel,
+    DriverException,
+    InvalidRequest,
+    RequestValidationException,
+)
 from cassandra.cluster import EXEC_PROFILE_DEFAULT, Cluster, ExecutionProfile, NoHostAvailable
 from cassandra.policies import DCAwareRoundRobinPolicy, ExponentialReconnectionPolicy, TokenAwarePolicy
 from cassandra.query import BatchStatement, BatchType, PreparedStatement, tuple_factory
 
 from ..domain.blocks import DayBlock, SealPolicy, SealState, node_key
-from ..domain.errors import ConflictingResubmission, LedgerError, StoreUnavailable
-from ..domain.materialise import Materialisation, materialise
+from ..domain.claims import DEFAULT_CLAIM_SHARDS, RecordOutcome, RepairReport, shard_of, window_start
+from ..domain.errors import ConflictingResubmission, LedgerError, NotConfirmed, StoreUnavailable
 from ..domain.model import Address, Entry, Movement, RecordedTransaction
 from ..domain.paging import Page, PageToken
-from ..domain.timeutil import MAX_EPOCH_MS, TimeRange, bucket_of, from_epoch_ms, to_epoch_ms
+from ..domain.timeutil import MAX_EPOCH_MS, TimeRange, from_epoch_ms, to_epoch_ms
 from . import aio
-from .base import RecordOutcome, Store, StoreInfo
+from .base import Store, StoreInfo
+from .cassandra_batches import quiet_batch_warnings
 from .cassandra_cql import (
     STATEMENTS,
     block_from_row,
@@ -36,10 +43,13 @@ from .cassandra_cql import (
     seal_state_from_row,
     transaction_from_row,
 )
+from .cassandra_writes import REPAIR_STATE, ClaimWriter, PostCombiner, repair_watermark
 from .url import CassandraUrl
 
 _TRANSIENT = (NoHostAvailable, DriverException, OSError)
-_INDEX_CACHE_LIMIT = 200_000
+_NOT_TRANSIENT = (RequestValidationException, AuthenticationFailed)
+CLAIM_SHARDS_SETTING = "claim_shards"
+_READ_RETRY_S = 2.0
 
 
 def _exact(moment: datetime) -> datetime:
@@ -66,9 +76,14 @@ class CassandraStore(Store):
         self._session: Any = None
         self._prepared: dict[str, PreparedStatement] = {}
         self._prepare_lock = asyncio.Lock()
-        self._known_index: set[tuple[Any, ...]] = set()
+        self._shards: int | None = None
         self._consistency = ConsistencyLevel.name_to_value[url.consistency]
-        self._serial = ConsistencyLevel.name_to_value[url.serial_consistency]
+        self._serial: int = ConsistencyLevel.name_to_value[url.serial_consistency]
+        quiet_batch_warnings()
+        self._combiner = PostCombiner(self.record_many)
+        self._writer = ClaimWriter(
+            self._execute_write, self._statement, self._claim_shards, self._serial, self._replica_of
+        )
 
     @property
     def info(self) -> StoreInfo:
@@ -121,14 +136,36 @@ class CassandraStore(Store):
             await asyncio.to_thread(cluster.shutdown)
 
     async def _execute(self, statement: Any, parameters: Any = None, **options: Any) -> aio.Result:
+        """Run a read (or DDL): transient failures are retried briefly (a screen waits on it)."""
+        return await self._retrying(_READ_RETRY_S, statement, parameters, options)
+
+    async def _execute_write(self, statement: Any, parameters: Any = None, **options: Any) -> aio.Result:
+        """Run a write: every write is idempotent (identical immutable rows, or a claim whose
+        second attempt finds the first), so transient failures are retried for the URL's budget."""
+        return await self._retrying(self._url.retry_s, statement, parameters, options)
+
+    async def _retrying(
+        self, budget: float, statement: Any, parameters: Any, options: dict[str, Any]
+    ) -> aio.Result:
         if self._session is None:
             raise StoreUnavailable("not connected to Cassandra")
-        try:
-            return await aio.execute(self._session, statement, parameters, **options)
-        except InvalidRequest as error:
-            raise LedgerError(f"Cassandra rejected the request: {str(error)[:300]}") from None
-        except _TRANSIENT as error:
-            raise _unavailable(error) from None
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + budget
+        delay = 0.05
+        while True:
+            try:
+                return await aio.execute(self._session, statement, parameters, **options)
+            except InvalidRequest as error:
+                raise LedgerError(f"Cassandra rejected the request: {str(error)[:300]}") from None
+            except _NOT_TRANSIENT as error:
+                raise LedgerError(
+                    f"Cassandra refused the request ({type(error).__name__}): {str(error)[:300]}"
+                ) from None
+            except _TRANSIENT as error:
+                if loop.time() + delay > deadline:
+                    raise _unavailable(error) from None
+            await asyncio.sleep(delay * (0.5 + random.random()))
+            delay = min(delay * 2, 1.0)
 
     async def _statement(self, name: str) -> PreparedStatement:
         prepared = self._prepared.get(name)
@@ -153,80 +190,88 @@ class CassandraStore(Store):
 
     async def apply_schema(self) -> None:
         url = self._url
+        await self._refuse_old_schema()
         dc = url.local_dc or await self._local_dc()
         for ddl in schema_statements(url.keyspace, dc, url.replication):
             await self._execute(ddl)
         self._prepared.clear()
+        self._shards = None
+        await self._claim_shards()
+
+    async def _refuse_old_schema(self) -> None:
+        """A keyspace from before sharded claims has a ``transactions`` table: say so plainly."""
+        result = await self._execute(
+            "SELECT table_name FROM system_schema.tables WHERE keyspace_name = %s", (self._url.keyspace,)
+        )
+        if "transactions" in {row[0] for row in result.rows}:
+            raise LedgerError(
+                f"keyspace {self._url.keyspace!r} holds a ledger written before sharded claims "
+                "(its claims table is 'transactions'); point --store at a new keyspace and "
+                "re-import the entry sets (ledger-tui import)"
+            )
 
     async def _local_dc(self) -> str:
         result = await self._execute("SELECT data_center FROM system.local")
         return str(result.rows[0][0])
 
-    async def record(self, transaction: RecordedTransaction, policy: SealPolicy) -> RecordOutcome:
-        claim = await self._execute(
-            await self._statement("claim"),
-            (
-                transaction.transaction_id,
-                transaction.payload_hash,
-                transaction.legs_json(),
-                len(transaction.legs),
-                to_epoch_ms(transaction.recorded_at),
-            ),
-        )
-        row = dict(zip(claim.column_names, claim.rows[0], strict=True))
-        if row["[applied]"]:
-            await self._write_rows(materialise([transaction], policy))
-            return RecordOutcome(transaction, duplicate=False)
-        earlier = RecordedTransaction(
-            transaction_id=row["transaction_id"],
-            legs=RecordedTransaction.legs_from_json(row["legs"]),
-            payload_hash=row["payload_hash"],
-            recorded_at=_exact(row["recorded_at"]),
-        )
-        if earlier.payload_hash != transaction.payload_hash:
-            raise ConflictingResubmission(transaction.transaction_id)
-        # The claim may have outlived a batch that never landed: re-applying the identical rows
-        # is a no-op when it did land and completes the write when it did not.
-        await self._write_rows(materialise([earlier], policy), use_cache=False)
-        return RecordOutcome(earlier, duplicate=True)
+    async def record_many(
+        self,
+        transactions: Sequence[RecordedTransaction],
+        policy: SealPolicy,
+        complete_duplicates: bool = True,
+    ) -> list[RecordOutcome]:
+        now = datetime.now(UTC)
+        try:
+            return await self._writer.write(transactions, policy, complete_duplicates, now)
+        except LedgerError as error:
+            if isinstance(error, StoreUnavailable | ConflictingResubmission):
+                raise
+            # Past the log, a claim may have landed: never tell the caller "nothing written".
+            raise NotConfirmed(str(error)) from None
 
-    async def _write_rows(self, rows: Materialisation, use_cache: bool = True) -> None:
-        """One LOGGED batch: all or nothing across partitions. Index rows already written by
-        this process are left out (they are identical and immutable)."""
-        batch = BatchStatement(batch_type=BatchType.LOGGED, consistency_level=self._consistency)
-        insert_entry = await self._statement("insert_entry")
-        for entry in rows.entries:
-            batch.add(
-                insert_entry,
-                (
-                    *entry.address.as_tuple(),
-                    bucket_of(entry.effective_at),
-                    to_epoch_ms(entry.effective_at),
-                    entry.transaction_id,
-                    entry.leg_index,
-                    entry.side.value,
-                    entry.amount,
-                    entry.description,
-                    to_epoch_ms(entry.recorded_at),
-                ),
-            )
-        index_rows: list[tuple[Any, ...]] = [("insert_tree", *row) for row in rows.tree]
-        index_rows += [("insert_bucket", *address.as_tuple(), bucket) for address, bucket in rows.buckets]
-        index_rows += [("insert_activity", *row) for row in rows.activity]
-        index_rows += [("insert_future", *row) for row in rows.future]
-        fresh = [key for key in index_rows if not use_cache or key not in self._known_index]
-        for key in fresh:
-            batch.add(await self._statement(key[0]), key[1:])
-        insert_mark = await self._statement("insert_mark")
-        for (node, day), recorded_at in rows.marks.items():
-            batch.add(insert_mark, (node, day, to_epoch_ms(recorded_at), _micros(recorded_at)))
-        await self._execute(batch)
-        if len(self._known_index) > _INDEX_CACHE_LIMIT:
-            self._known_index.clear()
-        self._known_index.update(fresh)  # only after the batch landed
+    async def record(self, transaction: RecordedTransaction, policy: SealPolicy) -> RecordOutcome:
+        outcome = await self._combiner.submit(transaction, policy)
+        if outcome.conflicting:
+            raise ConflictingResubmission(transaction.transaction_id)
+        return outcome
+
+    async def repair(self, policy: SealPolicy, now: datetime) -> RepairReport:
+        state = await self.read_seal_state(REPAIR_STATE)
+        since = state.sealed_through if state is not None else -(2**62)
+        report = await self._writer.repair(policy, now, since)
+        watermark = repair_watermark(now)
+        if watermark > since:
+            await self.write_seal_state(REPAIR_STATE, SealState(watermark, now))
+        report.repaired_through = window_start(watermark)
+        return report
+
+    async def unfinished_claims(self) -> set[uuid.UUID]:
+        state = await self.read_seal_state(REPAIR_STATE)
+        since = state.sealed_through if state is not None else -(2**62)
+        return {txid for _key, ids in await self._writer.unfinished(since) for txid in ids}
+
+    def _replica_of(self, bound: Any) -> object:
+        """The first replica of a bound row's partition (None when the token map is unknown)."""
+        token_map = None if self._cluster is None else self._cluster.metadata.token_map
+        key = bound.routing_key
+        if token_map is None or key is None:
+            return None
+        replicas = token_map.get_replicas(self._url.keyspace, token_map.token_class.from_key(key))
+        return replicas[0] if replicas else None
+
+    async def _claim_shards(self) -> int:
+        """The ledger's claim shard count (fixed at creation; a missing setting is fixed now)."""
+        if self._shards is None:
+            settings = await self.read_settings()
+            value = settings.get(CLAIM_SHARDS_SETTING)
+            if value is None:
+                value = await self.keep_setting(CLAIM_SHARDS_SETTING, str(DEFAULT_CLAIM_SHARDS))
+            self._shards = int(value)
+        return self._shards
 
     async def get_transaction(self, transaction_id: uuid.UUID) -> RecordedTransaction | None:
-        result = await self._execute(await self._statement("get_transaction"), (transaction_id,))
+        shard = shard_of(transaction_id, await self._claim_shards())
+        result = await self._execute(await self._statement("get_transaction"), (shard, transaction_id))
         return transaction_from_row(result.rows[0]) if result.rows else None
 
     async def _page(

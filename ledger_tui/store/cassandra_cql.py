@@ -22,10 +22,18 @@ _ENTRY_SELECT = ENTRY_COLUMNS.replace("effective_at", "toUnixTimestamp(effective
 )
 _TX_SELECT = "transaction_id, payload_hash, legs, toUnixTimestamp(recorded_at)"
 STATEMENTS = {
-    "claim": "INSERT INTO {ks}.transactions (transaction_id, payload_hash, legs, leg_count, recorded_at) "
-    "VALUES (?, ?, ?, ?, ?) IF NOT EXISTS",
-    "get_transaction": f"SELECT {_TX_SELECT} FROM {{ks}}.transactions WHERE transaction_id = ?",
-    "scan_transactions": f"SELECT {_TX_SELECT} FROM {{ks}}.transactions",
+    "claim": "INSERT INTO {ks}.entry_sets "
+    "(shard, transaction_id, payload_hash, legs, leg_count, recorded_at, claimed_by) "
+    "VALUES (?, ?, ?, ?, ?, ?, ?) IF NOT EXISTS",
+    "get_transaction": f"SELECT {_TX_SELECT} FROM {{ks}}.entry_sets WHERE shard = ? AND transaction_id = ?",
+    "get_claims": f"SELECT {_TX_SELECT}, claimed_by FROM {{ks}}.entry_sets "
+    "WHERE shard = ? AND transaction_id IN ?",
+    "scan_transactions": f"SELECT {_TX_SELECT} FROM {{ks}}.entry_sets",
+    "log_claims": "INSERT INTO {ks}.claim_log (window, slot, batch_id, transaction_ids) VALUES (?, ?, ?, ?)",
+    "log_done": "INSERT INTO {ks}.claim_log (window, slot, batch_id, done) VALUES (?, ?, ?, true)",
+    "log_window": "INSERT INTO {ks}.claim_windows (part, window) VALUES (0, ?)",
+    "claim_windows": "SELECT window FROM {ks}.claim_windows WHERE part = 0 AND window >= ?",
+    "claim_log": "SELECT batch_id, transaction_ids, done FROM {ks}.claim_log WHERE window = ? AND slot = ?",
     "insert_entry": f"INSERT INTO {{ks}}.ledger_entries ({ENTRY_COLUMNS}) "
     "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
     "insert_tree": "INSERT INTO {ks}.account_tree (parent, child) VALUES (?, ?)",
@@ -84,7 +92,7 @@ def movement_from_row(row: tuple[Any, ...]) -> Movement:
 
 def transaction_from_row(row: tuple[Any, ...]) -> RecordedTransaction:
     """A RecordedTransaction from a row of the transactions table (recorded time as ms)."""
-    txid, payload_hash, legs, recorded_ms = row
+    txid, payload_hash, legs, recorded_ms = row[:4]
     return RecordedTransaction(
         transaction_id=txid,
         legs=RecordedTransaction.legs_from_json(legs),

@@ -17,12 +17,13 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from ..domain.blocks import DayBlock, SealPolicy, SealState, node_key
-from ..domain.errors import ConflictingResubmission, StoreUnavailable
+from ..domain.claims import RecordOutcome, claimed_by, first_of_each_id, in_submitted_order
+from ..domain.errors import StoreUnavailable
 from ..domain.materialise import materialise
 from ..domain.model import Address, Entry, Movement, RecordedTransaction, Side
 from ..domain.paging import Page, PageToken
 from ..domain.timeutil import TimeRange, from_epoch_ms, to_epoch_ms
-from .base import RecordOutcome, Store, StoreInfo
+from .base import Store, StoreInfo
 from .sqlite_sql import (
     FAR_FUTURE_MS,
     INSERT_ACTIVITY,
@@ -110,34 +111,48 @@ class SqliteStore(Store):
     async def apply_schema(self) -> None:
         await self._run(lambda connection: connection.executescript(SCHEMA))
 
-    async def record(self, transaction: RecordedTransaction, policy: SealPolicy) -> RecordOutcome:
-        return await self._run(lambda connection: self._record(connection, transaction, policy))
+    async def record_many(
+        self,
+        transactions: Sequence[RecordedTransaction],
+        policy: SealPolicy,
+        complete_duplicates: bool = True,
+    ) -> list[RecordOutcome]:
+        return await self._run(lambda connection: self._record_many(connection, transactions, policy))
 
     @staticmethod
-    def _record(
-        connection: sqlite3.Connection, transaction: RecordedTransaction, policy: SealPolicy
-    ) -> RecordOutcome:
-        txid = str(transaction.transaction_id)
+    def _record_many(
+        connection: sqlite3.Connection, transactions: Sequence[RecordedTransaction], policy: SealPolicy
+    ) -> list[RecordOutcome]:
+        """One transaction for the whole batch: every new set is written whole, or none is."""
+        unique, repeats = first_of_each_id(transactions)
+        outcomes: dict[uuid.UUID, RecordOutcome] = {}
+        fresh: list[RecordedTransaction] = []
         connection.execute("BEGIN IMMEDIATE")
         try:
-            existing = connection.execute(SELECT_TRANSACTION, (txid,)).fetchone()
-            if existing is not None:
-                connection.execute("ROLLBACK")
-                earlier = transaction_from_row(existing)
-                if earlier.payload_hash != transaction.payload_hash:
-                    raise ConflictingResubmission(transaction.transaction_id)
-                return RecordOutcome(earlier, duplicate=True)
-            connection.execute(
+            for transaction in unique:
+                txid = str(transaction.transaction_id)
+                existing = connection.execute(SELECT_TRANSACTION, (txid,)).fetchone()
+                if existing is not None:
+                    outcomes[transaction.transaction_id] = claimed_by(
+                        transaction, transaction_from_row(existing)
+                    )
+                    continue
+                outcomes[transaction.transaction_id] = RecordOutcome(transaction, duplicate=False)
+                fresh.append(transaction)
+            connection.executemany(
                 INSERT_TRANSACTION,
-                (
-                    txid,
-                    transaction.payload_hash,
-                    transaction.legs_json(),
-                    len(transaction.legs),
-                    to_epoch_ms(transaction.recorded_at),
-                ),
+                [
+                    (
+                        str(t.transaction_id),
+                        t.payload_hash,
+                        t.legs_json(),
+                        len(t.legs),
+                        to_epoch_ms(t.recorded_at),
+                    )
+                    for t in fresh
+                ],
             )
-            rows = materialise([transaction], policy)
+            rows = materialise(fresh, policy)
             connection.executemany(INSERT_ENTRY, [entry_row(entry) for entry in rows.entries])
             connection.executemany(INSERT_TREE, list(rows.tree))
             connection.executemany(INSERT_BUCKET, [(*a.as_tuple(), bucket) for a, bucket in rows.buckets])
@@ -147,13 +162,11 @@ class SqliteStore(Store):
                 INSERT_MARK, [(node, day, to_epoch_ms(at)) for (node, day), at in rows.marks.items()]
             )
             connection.execute("COMMIT")
-        except ConflictingResubmission:
-            raise
         except BaseException:
             if connection.in_transaction:
                 connection.execute("ROLLBACK")
             raise
-        return RecordOutcome(transaction, duplicate=False)
+        return in_submitted_order(transactions, repeats, outcomes)
 
     async def get_transaction(self, transaction_id: uuid.UUID) -> RecordedTransaction | None:
         row = await self._run(lambda c: c.execute(SELECT_TRANSACTION, (str(transaction_id),)).fetchone())

@@ -22,7 +22,7 @@ CONSISTENCY_LEVELS = (
     "LOCAL_ONE",
 )
 SERIAL_LEVELS = ("SERIAL", "LOCAL_SERIAL")
-CASSANDRA_OPTIONS = ("consistency", "serial_consistency", "dc", "replication", "timeout")
+CASSANDRA_OPTIONS = ("consistency", "serial_consistency", "dc", "replication", "timeout", "retry")
 
 
 def default_sqlite_path() -> Path:
@@ -51,6 +51,8 @@ class CassandraUrl:
     local_dc: str | None = None
     replication: int = 1
     timeout_s: int = 10
+    #: Seconds a write keeps retrying transient failures (timeouts, a node going down).
+    retry_s: int = 10
     extra: dict[str, str] = field(default_factory=dict)
 
 
@@ -111,6 +113,9 @@ def _parse_cassandra(text: str) -> CassandraUrl:
     timeout = query.get("timeout", "10")
     if not timeout.isdigit() or int(timeout) < 1:
         raise ValidationError.single("store.timeout", "must be whole seconds, at least 1")
+    retry = query.get("retry", "10")
+    if not retry.isdigit() or int(retry) > 3600:
+        raise ValidationError.single("store.retry", "must be whole seconds, 0 to 3600")
     dc = query.get("dc")
     if dc is not None and not re.match(r"^[A-Za-z0-9_.-]{1,64}$", dc):
         raise ValidationError.single("store.dc", "must be a data-centre name")
@@ -123,4 +128,5 @@ def _parse_cassandra(text: str) -> CassandraUrl:
         local_dc=dc,
         replication=int(replication),
         timeout_s=int(timeout),
+        retry_s=int(retry),
     )

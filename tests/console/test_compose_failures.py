@@ -11,10 +11,10 @@ from textual.widgets import Static
 
 from ledger_tui.app.compose_screen import ComposeScreen
 from ledger_tui.domain.blocks import SealPolicy
+from ledger_tui.domain.claims import RecordOutcome
 from ledger_tui.domain.errors import StoreUnavailable
 from ledger_tui.domain.model import RecordedTransaction
 from ledger_tui.engine import Engine
-from ledger_tui.store.base import RecordOutcome
 from ledger_tui.store.sqlite import SqliteStore
 
 from ..support.console import NOW, SIZE, TOP_UP, make_app, post_draft, settle

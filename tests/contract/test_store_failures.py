@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from ledger_tui.domain.claims import DEFAULT_CLAIM_SHARDS, shard_of
 from ledger_tui.domain.errors import StoreUnavailable
 from ledger_tui.domain.model import Address, PostStatus, RecordedTransaction
 from ledger_tui.domain.paging import PageToken
@@ -53,9 +54,10 @@ async def test_cassandra_claim_without_rows_is_reported_then_healed_by_retry(
     )
     assert isinstance(store, CassandraStore)
     # Simulate a crash right after the idempotency claim: the claim lands, the batch never does.
+    shard = shard_of(recorded.transaction_id, DEFAULT_CLAIM_SHARDS)
     await store._execute(
         await store._statement("claim"),
-        (recorded.transaction_id, recorded.payload_hash, recorded.legs_json(), 2, 0),
+        (shard, recorded.transaction_id, recorded.payload_hash, recorded.legs_json(), 2, 0, uuid.uuid4()),
     )
     report = await engine.verify()
     assert not report.ok and "0 of 2 rows" in report.problems[0]

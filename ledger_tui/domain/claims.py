@@ -1,0 +1,127 @@
+"""Claims: the commit records of entry sets, how they are grouped, and what a write made of them.
+
+A claim (transaction id, payload hash, legs, recorded time) is written first and conditionally;
+every other row of the set is its materialisation (``materialise.py``). Claims live in a fixed
+number of shards so that many claims can be made in one conditional write of one partition
+(one consensus round for a hundred sets instead of one each), which is what makes bulk import
+and grouped online posts fast without giving up exact idempotency.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from .model import RecordedTransaction
+from .timeutil import EPOCH
+
+#: Claim shards of a new ledger (fixed at creation: a claim is found by ``shard_of``).
+DEFAULT_CLAIM_SHARDS = 256
+#: Sets per conditional claim write (one partition, one consensus round).
+CLAIM_GROUP = 100
+#: The claim log is partitioned by windows of this length (repair reads windows since it last ran).
+CLAIM_WINDOW = timedelta(minutes=10)
+#: Slots per window: claim log writes of one window spread over this many partitions.
+CLAIM_LOG_SLOTS = 8
+
+
+def shard_of(transaction_id: uuid.UUID, shards: int) -> int:
+    """The claim shard of a transaction id (uniform: ids are random or hashed)."""
+    return transaction_id.int % shards
+
+
+def window_of(moment: datetime) -> int:
+    """The claim-log window an instant falls in."""
+    return (moment - EPOCH) // CLAIM_WINDOW
+
+
+def window_start(window: int) -> datetime:
+    """First instant of a claim-log window."""
+    return EPOCH + window * CLAIM_WINDOW
+
+
+@dataclass(frozen=True, slots=True)
+class RecordOutcome:
+    """What a store did with one submitted transaction.
+
+    ``transaction`` is the stored one (for a duplicate or a conflict: the earlier original).
+    ``conflicting`` means the id was already taken by a different payload and nothing was
+    written for it.
+    """
+
+    transaction: RecordedTransaction
+    duplicate: bool
+    conflicting: bool = False
+
+
+def claimed_by(submitted: RecordedTransaction, stored: RecordedTransaction) -> RecordOutcome:
+    """Judge a submission against the claim another write already stored under its id."""
+    if stored.payload_hash != submitted.payload_hash:
+        return RecordOutcome(stored, duplicate=False, conflicting=True)
+    return RecordOutcome(stored, duplicate=True)
+
+
+def first_of_each_id(
+    transactions: Sequence[RecordedTransaction],
+) -> tuple[list[RecordedTransaction], dict[int, int]]:
+    """The first submission of every id, and for each later repeat the index of that first one.
+
+    A batch may repeat an id (a file listing a set twice, two clients posting one set at once):
+    only the first is claimed; the others are judged against it by ``claimed_by``.
+    """
+    first: dict[uuid.UUID, int] = {}
+    unique: list[RecordedTransaction] = []
+    repeats: dict[int, int] = {}
+    for index, transaction in enumerate(transactions):
+        seen = first.get(transaction.transaction_id)
+        if seen is None:
+            first[transaction.transaction_id] = index
+            unique.append(transaction)
+        else:
+            repeats[index] = seen
+    return unique, repeats
+
+
+def in_submitted_order(
+    transactions: Sequence[RecordedTransaction],
+    repeats: dict[int, int],
+    first: dict[uuid.UUID, RecordOutcome],
+) -> list[RecordOutcome]:
+    """One outcome per submission: a repeated id is a duplicate of (or conflicts with) what its
+    first submission left stored."""
+    result: list[RecordOutcome] = []
+    for index, transaction in enumerate(transactions):
+        outcome = first[transaction.transaction_id]
+        if index in repeats:
+            stored = outcome.transaction
+            same = stored.payload_hash == transaction.payload_hash
+            outcome = RecordOutcome(stored, duplicate=same, conflicting=not same)
+        result.append(outcome)
+    return result
+
+
+def claim_groups(
+    transactions: Iterable[RecordedTransaction], shards: int, size: int = CLAIM_GROUP
+) -> list[tuple[int, list[RecordedTransaction]]]:
+    """Transactions grouped by claim shard, at most ``size`` per group."""
+    by_shard: dict[int, list[RecordedTransaction]] = {}
+    for transaction in transactions:
+        by_shard.setdefault(shard_of(transaction.transaction_id, shards), []).append(transaction)
+    return [
+        (shard, members[i : i + size])
+        for shard, members in sorted(by_shard.items())
+        for i in range(0, len(members), size)
+    ]
+
+
+@dataclass(slots=True)
+class RepairReport:
+    """What a repair did: claim-log batches looked at, sets completed from their claims."""
+
+    windows: int = 0
+    batches: int = 0
+    unfinished: int = 0
+    completed: int = 0
+    repaired_through: datetime | None = None
