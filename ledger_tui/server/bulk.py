@@ -17,8 +17,9 @@ from typing import Any
 from fastapi import APIRouter, Header, Query, Request
 from starlette.responses import JSONResponse, Response
 
+from ..domain.claims import RecordOutcome
 from ..domain.errors import ConflictingResubmission, LedgerError, NotFound, ValidationError
-from ..domain.model import EntrySet, Receipt
+from ..domain.model import EntrySet
 from ..domain.parse import decode_json
 from ..engine import Engine
 from .context import engine_of, metrics_of, settings_of
@@ -27,6 +28,7 @@ from .idempotency import HEADER, checked_key, entry_set_with_key
 from .jsonio import JSON_TYPES, LINES_TYPES, require_json
 from .metrics import Metrics
 from .origin import conflict
+from .settings import ServerSettings
 
 router = APIRouter(tags=["transactions"])
 
@@ -41,7 +43,7 @@ class Line:
     conflict_field: str = ""
     status: str = "pending"
     error: dict[str, object] | None = None
-    receipt: Receipt | None = None
+    outcome: RecordOutcome | None = None
 
     def fail(self, status: str, error: LedgerError | ApiError) -> None:
         """Mark the line refused with the JSON error it answers."""
@@ -59,8 +61,8 @@ class Line:
         data: dict[str, object] = {"line": self.number, "status": self.status}
         if self.entry_set is not None:
             data["transaction_id"] = str(self.entry_set.transaction_id)
-        if self.receipt is not None:
-            data["recorded_at"] = self.receipt.recorded_at.isoformat(timespec="milliseconds")
+        if self.outcome is not None and not self.outcome.conflicting:
+            data["recorded_at"] = self.outcome.transaction.recorded_at.isoformat(timespec="milliseconds")
         if self.error is not None:
             data["error"] = self.error
         return data
@@ -91,6 +93,19 @@ def _flag(text: str | None) -> bool:
     raise ApiError(400, f"{text!r} is not true or false", "atomic")
 
 
+def _repeats_with_other_bodies(lines: list[Line]) -> None:
+    """Atomic mode: a line reusing an earlier line's id with another payload is a conflict."""
+    first: dict[object, Line] = {}
+    for line in lines:
+        if line.entry_set is None:
+            continue
+        earlier = first.setdefault(line.entry_set.transaction_id, line)
+        other = earlier.entry_set
+        if earlier is not line and other is not None and other.payload_hash != line.entry_set.payload_hash:
+            reason = f"reuses the id of line {earlier.number} with another entry set"
+            line.fail("conflict", ApiError(409, reason, line.conflict_field or "transaction_id"))
+
+
 async def _taken_by_other(engine: Engine, line: Line) -> None:
     """Atomic mode: refuse a line whose id is already recorded with another payload."""
     assert line.entry_set is not None
@@ -102,34 +117,45 @@ async def _taken_by_other(engine: Engine, line: Line) -> None:
         line.fail("conflict", conflict(ConflictingResubmission(earlier.transaction_id), line.conflict_field))
 
 
-async def _post_lines(engine: Engine, metrics: Metrics, lines: list[Line], concurrency: int) -> None:
-    """Post every valid line, ``concurrency`` at a time, recording each outcome on its line."""
-    slots = asyncio.Semaphore(concurrency)
+async def _record_lines(
+    engine: Engine, metrics: Metrics, lines: list[Line], settings: ServerSettings
+) -> None:
+    """Record every valid line through the engine's bulk path (chunks of sets claimed together,
+    a few chunks at once), recording each outcome on its line. A chunk the store fails on is
+    reported per line as failed; a retry of the request completes it (same ids)."""
+    valid = [line for line in lines if line.entry_set is not None]
+    chunks = [valid[i : i + settings.bulk_chunk] for i in range(0, len(valid), settings.bulk_chunk)]
+    slots = asyncio.Semaphore(settings.bulk_chunks_in_flight)
 
-    async def post(line: Line) -> None:
-        assert line.entry_set is not None
+    async def record(chunk: list[Line]) -> None:
         async with slots:
             try:
-                line.receipt = await engine.post(line.entry_set)
-            except ConflictingResubmission as error:
-                line.fail("conflict", conflict(error, line.conflict_field))
-                metrics.count("ledger_entry_sets_total", outcome="conflict")
-                return
+                sets = [line.entry_set for line in chunk if line.entry_set is not None]
+                outcomes = await engine.record_batch(sets, complete_duplicates=True)
             except LedgerError as error:
-                line.fail("failed", error)
+                for line in chunk:
+                    line.fail("failed", error)
                 return
-        line.status = line.receipt.status.value
-        metrics.count("ledger_entry_sets_total", outcome=line.status)
-        if line.status == "recorded":
-            metrics.count("ledger_entries_recorded_total", len(line.receipt.entries))
+        for line, outcome in zip(chunk, outcomes, strict=True):
+            line.outcome = outcome
+            if outcome.conflicting:
+                line.fail("conflict", conflict(ConflictingResubmission(outcome.transaction.transaction_id),
+                                               line.conflict_field))  # fmt: skip
+            else:
+                line.status = "duplicate" if outcome.duplicate else "recorded"
+            metrics.count("ledger_entry_sets_total", outcome=line.status)
+            if line.status == "recorded":
+                metrics.count("ledger_entries_recorded_total", len(outcome.transaction.legs))
 
-    await asyncio.gather(*(post(line) for line in lines if line.entry_set is not None))
+    await asyncio.gather(*(record(chunk) for chunk in chunks))
 
 
 def _answer(lines: list[Line], atomic: bool, status: int) -> JSONResponse:
     names = ("recorded", "duplicate", "rejected", "conflict", "failed", "not_written")
     counts = {name: sum(1 for line in lines if line.status == name) for name in names}
-    recorded = sum(len(line.receipt.entries) for line in lines if line.receipt and line.status == "recorded")
+    recorded = sum(
+        len(line.outcome.transaction.legs) for line in lines if line.outcome and line.status == "recorded"
+    )
     body = {"atomic": atomic, "sets": len(lines), **counts, "entries_recorded": recorded,
             "results": [line.to_json() for line in lines]}  # fmt: skip
     return JSONResponse(body, status_code=status)
@@ -170,8 +196,8 @@ async def post_bulk(
             metrics.count("ledger_entry_sets_total", outcome="rejected")
         lines.append(line)
     if all_or_nothing:
-        refused = any(line.status != "pending" for line in lines)
-        if not refused:
+        if not any(line.status != "pending" for line in lines):
+            _repeats_with_other_bodies(lines)
             slots = asyncio.Semaphore(settings.bulk_concurrency)
 
             async def check(line: Line) -> None:
@@ -185,7 +211,7 @@ async def post_bulk(
                     line.status = "not_written"
             status = 409 if any(line.status == "conflict" for line in lines) else 400
             return _answer(lines, all_or_nothing, status)
-    await _post_lines(engine, metrics, lines, settings.bulk_concurrency)
+    await _record_lines(engine, metrics, lines, settings)
     if any(line.status == "failed" for line in lines):
         return _answer(lines, all_or_nothing, 503 if all_or_nothing else 207)
     ok = all(line.status in ("recorded", "duplicate") for line in lines)

@@ -13,7 +13,7 @@ from decimal import Decimal
 from fastapi import APIRouter, Header, Query, Request
 from starlette.responses import JSONResponse, Response
 
-from ..domain.errors import ConflictingResubmission, LedgerError, NotFound
+from ..domain.errors import ConflictingResubmission, LedgerError, NotConfirmed, NotFound
 from ..domain.model import Receipt
 from ..domain.parse import MAX_LEGS
 from .context import engine_of, metrics_of, settings_of
@@ -115,6 +115,12 @@ async def _post_entry_set(request: Request, idempotency: str | None) -> Response
     except ConflictingResubmission as error:
         metrics.count("ledger_entry_sets_total", outcome="conflict")
         raise conflict(error, field) from None
+    except NotConfirmed as error:  # the claim may stand: the client must retry with this id
+        if field:
+            raise
+        txid = entry_set.transaction_id
+        reason = f'{error}; resend the body with "transaction_id": "{txid}"'
+        raise ApiError(503, reason, "transaction_id") from None
     count_receipt(metrics, receipt)
     return receipt_response(receipt)
 

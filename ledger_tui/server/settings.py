@@ -20,7 +20,11 @@ class ServerSettings:
     max_bulk_body: int = 32 * MIB
     #: Most entry sets in one bulk request.
     max_bulk_sets: int = 20_000
-    #: Entry sets of one bulk request posted at once.
+    #: Entry sets of a bulk request written together (claims share consensus rounds).
+    bulk_chunk: int = 1000
+    #: Chunks of one bulk request written at once.
+    bulk_chunks_in_flight: int = 3
+    #: Reads at once when an atomic bulk request checks its ids.
     bulk_concurrency: int = 64
     #: Seconds one request may take (a post that times out still completes its write).
     request_timeout: float = 30.0

@@ -124,3 +124,32 @@ async def test_bulk_refusals(client: httpx.AsyncClient, settings: ServerSettings
     too_many = json.dumps([{}] * (settings.max_bulk_sets + 1))
     answer = await client.post("/transactions/bulk", content=too_many, headers=JSON)
     assert answer.status_code == 413
+
+
+async def test_atomic_with_one_id_on_two_different_lines_writes_nothing(
+    client: httpx.AsyncClient, origin_engine: Engine
+) -> None:
+    txid = uuid.uuid4()
+    body = "\n".join(
+        [transfer(1, 1727347200000, transaction_id=txid), transfer(2, 1727347200000, transaction_id=txid)]
+    )
+    answer = await client.post("/transactions/bulk", params={"atomic": "true"}, content=body, headers=NDJSON)
+    assert answer.status_code == 409
+    assert [r["status"] for r in answer.json()["results"]] == ["not_written", "conflict"]
+    assert await origin_engine.accounts() == []
+    same_twice = "\n".join([transfer(1, 1727347200000, transaction_id=txid)] * 2)
+    answer = await client.post(
+        "/transactions/bulk", params={"atomic": "true"}, content=same_twice, headers=NDJSON
+    )
+    assert [r["status"] for r in answer.json()["results"]] == ["recorded", "duplicate"]
+
+
+async def test_bulk_larger_than_one_chunk(
+    client: httpx.AsyncClient, origin_engine: Engine, settings: ServerSettings
+) -> None:
+    count = settings.bulk_chunk * 2 + 7
+    body = "\n".join(transfer(1, 1727347200000 + n) for n in range(count))
+    answer = await client.post("/transactions/bulk", content=body, headers=NDJSON)
+    assert answer.status_code == 200 and answer.json()["recorded"] == count
+    assert [r["line"] for r in answer.json()["results"]] == list(range(1, count + 1))
+    assert await _debits(origin_engine) == count
