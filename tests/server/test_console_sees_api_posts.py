@@ -44,7 +44,9 @@ async def test_refresh_shows_a_set_posted_through_the_api(tmp_path: Path) -> Non
         )  # fmt: skip
         transport = httpx.ASGITransport(app=create_app(server_engine))
         async with httpx.AsyncClient(transport=transport, base_url="http://ledger.test") as client:
-            posted = await client.post("/transactions", content=body, headers={"content-type": "application/json"})
+            posted = await client.post(
+                "/transactions", content=body, headers={"content-type": "application/json"}
+            )
         assert posted.status_code == 201
         await settle(pilot)
         assert table.row_count == before  # nothing tells the console by itself
