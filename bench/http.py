@@ -1,7 +1,7 @@
 """HTTP benchmark: ``ledger-tui serve`` beside the engine it fronts, in one run, on the local node.
 
-- online: the engine's own ``post`` with 32 in flight (in this process), then the same entry
-  sets through ``POST /transactions`` from 32 concurrent keep-alive clients (a real ``serve``
+- online: the engine's own ``post_json`` with 32 in flight (in this process), then the same
+  JSON documents through ``POST /transactions`` from 32 concurrent keep-alive clients (a real ``serve``
   process, access log on): entries/s and the ratio (target >= 0.8x);
 - bulk: ``POST /transactions/bulk`` (JSON Lines, a few requests in flight): entries/s (target
   >= 4,800, the origin's rate without our guarantees);
@@ -87,16 +87,17 @@ class Connection:
         self.writer.close()
 
 
-async def engine_online(url: str, sets: list[EntrySet]) -> float:
-    """Seconds for the engine's own post of every set, CLIENTS in flight."""
+async def engine_online(url: str, bodies: list[bytes]) -> float:
+    """Seconds for the engine's own post of every body (``post_json``: the same parsing and
+    validation the server does, minus HTTP), CLIENTS in flight."""
     engine = build_engine(LedgerOptions(store=url))
     await engine.connect()
     await engine.apply_schema()
-    queue = iter(sets)
+    queue = iter(bodies)
 
     async def poster() -> None:
-        for entry_set in queue:
-            await engine.post(entry_set)
+        for body in queue:
+            await engine.post_json(body)
 
     started = time.perf_counter()
     await asyncio.gather(*(poster() for _ in range(CLIENTS)))
@@ -232,13 +233,14 @@ def main() -> None:
     online_entries = sum(len(s.legs) for s in online_sets)
     bulk_entries = sum(len(s.legs) for s in bulk_sets)
 
-    engine_seconds = asyncio.run(engine_online(f"{base}/bench_http_engine_{suffix}", online_sets))
+    online_bodies = [body_of(s) for s in online_sets]
+    engine_seconds = asyncio.run(engine_online(f"{base}/bench_http_engine_{suffix}", online_bodies))
     served_url = f"{base}/bench_http_serve_{suffix}"
     port = free_port()
     with tempfile.TemporaryDirectory() as tmp:
         server = start_server(served_url, port, Path(tmp) / "serve.log")
         try:
-            post_seconds = asyncio.run(http_posts(port, [body_of(s) for s in online_sets]))
+            post_seconds = asyncio.run(http_posts(port, online_bodies))
             bulk_seconds = asyncio.run(http_bulk(port, [body_of(s) for s in bulk_sets], args.per_request, 2))
             (http_p50, http_p95), (engine_p50, engine_p95) = asyncio.run(
                 balance_latency(port, served_url, args.rounds)
@@ -260,7 +262,7 @@ def main() -> None:
           f"{bulk_entries} entries (seed 7 / 8, 24 months); one local node")  # fmt: skip
     print(f"{'path':<58}{'seconds':>9}{'entries/s':>11}")
     for label, seconds, entries in (
-        (f"engine: Engine.post, {CLIENTS} in flight (in-process)", engine_seconds, online_entries),
+        (f"engine: Engine.post_json, {CLIENTS} in flight (in-process)", engine_seconds, online_entries),
         (f"http: POST /transactions, {CLIENTS} keep-alive clients", post_seconds, online_entries),
         (
             f"http: POST /transactions/bulk, {args.per_request} sets/request, 2 in flight",
