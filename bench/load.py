@@ -63,7 +63,8 @@ def ceilings(host: str, port: int, sets: list[EntrySet]) -> dict[str, tuple[floa
     cluster = Cluster([host], port=port, protocol_version=5)
     session = cluster.connect()
     session.execute(
-        f"CREATE KEYSPACE {keyspace} WITH replication = {{'class': 'SimpleStrategy', 'replication_factor': 1}}"
+        f"CREATE KEYSPACE {keyspace} "
+        "WITH replication = {'class': 'SimpleStrategy', 'replication_factor': 1}"
     )
     columns = (
         "legal_entity text, namespace text, name text, currency text, account_id text, time_bucket text, "
@@ -129,8 +130,8 @@ def ceilings(host: str, port: int, sets: list[EntrySet]) -> dict[str, tuple[floa
 
 def _names() -> str:
     return (
-        "legal_entity, namespace, name, currency, account_id, time_bucket, effective_at, transaction_id, leg, "
-        "side, amount, description, recorded_at"
+        "legal_entity, namespace, name, currency, account_id, time_bucket, effective_at, "
+        "transaction_id, leg, side, amount, description, recorded_at"
     )
 
 
@@ -143,6 +144,7 @@ def jsonl(sets: list[EntrySet], path: Path) -> None:
                         zip(
                             ["legal_entity", "namespace", "name", "currency", "account_id"],
                             leg.address.as_tuple(),
+                            strict=True,
                         )
                     ),
                     "amount": str(leg.amount),
@@ -163,6 +165,17 @@ def cli(*args: str) -> tuple[float, str]:
     return time.perf_counter() - started, done.stdout
 
 
+async def post_all(engine: Engine, sets: list[EntrySet], in_flight: int) -> None:
+    """Online posts: ``in_flight`` posters sharing one queue of sets."""
+    queue = iter(sets)
+
+    async def poster() -> None:
+        for entry_set in queue:
+            await engine.post(entry_set)
+
+    await asyncio.gather(*(poster() for _ in range(in_flight)))
+
+
 async def engine_paths(url_for: Any, sets: list[EntrySet]) -> dict[str, float]:
     """Seconds of the engine's bulk path and of online posts (64 in flight), each verified."""
     results: dict[str, float] = {}
@@ -175,13 +188,7 @@ async def engine_paths(url_for: Any, sets: list[EntrySet]) -> dict[str, float]:
         if label == "bulk":
             await load(engine, sets)
         else:
-            queue = iter(sets)
-
-            async def poster() -> None:
-                for entry_set in queue:
-                    await engine.post(entry_set)
-
-            await asyncio.gather(*(poster() for _ in range(64)))
+            await post_all(engine, sets, 64)
         results[label] = time.perf_counter() - started
         report = await engine.verify()
         assert report.ok and report.transactions == len(sets), report.problems
@@ -229,9 +236,8 @@ def main() -> None:
         return entries / seconds
 
     unlogged = rate(ceiling["unlogged"][0])
-    print(
-        f"machine: {platform.node()} {platform.machine()} cores={os.cpu_count()}  {datetime.now(UTC):%Y-%m-%d %H:%M}Z"
-    )
+    stamp = f"{datetime.now(UTC):%Y-%m-%d %H:%M}Z"
+    print(f"machine: {platform.node()} {platform.machine()} cores={os.cpu_count()}  {stamp}")
     print(f"data: {len(sets)} entry sets, {entries} entries (seed 7, 24 months); one local node")
     print(f"{'path':<62}{'seconds':>9}{'entries/s':>11}{'x unlogged':>11}")
     lines = [
@@ -246,13 +252,12 @@ def main() -> None:
     ]
     for label, seconds in lines:
         print(f"{label:<62}{seconds:>9.2f}{rate(seconds):>11,.0f}{rate(seconds) / unlogged:>11.2f}")
-    print(
-        f"ours: ledger-tui load-sample --transactions {args.sample} (process wall time): {sample_seconds:.2f} s"
-    )
+    print(f"ours: load-sample --transactions {args.sample} (process wall time): {sample_seconds:.2f} s")
     print(f"ours: verify after import (process wall time): {verify_seconds:.2f} s")
     print(
         f"targets: import >= 30,000 entries/s and >= 0.6x unlogged -> {rate(import_seconds):,.0f} and "
-        f"{rate(import_seconds) / unlogged:.2f}x; online >= 5,000 entries/s -> {rate(engine_seconds['online']):,.0f}; "
+        f"{rate(import_seconds) / unlogged:.2f}x; online >= 5,000 entries/s -> "
+        f"{rate(engine_seconds['online']):,.0f}; "
         f"load-sample {args.sample} <= 5 s -> {sample_seconds:.1f} s"
     )
 

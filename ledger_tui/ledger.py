@@ -14,12 +14,16 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 from .domain.blocks import DEFAULT_MARGIN
+from .domain.document import read_bounded
 from .domain.errors import LedgerError, NotFound, ValidationError
 from .domain.named import NamedBalance, parse_named_balances
 from .domain.origin_balances import ADDRESS_CONFIG_NAME, parse_origin_balances
 from .engine import Engine, system_clock
 from .samples import BALANCES, sample_text
 from .store.base import Store
+from .store.credentials import Credentials, resolve_credentials
+
+__all__ = ["Credentials", "LedgerOptions", "build_engine", "open_ledger", "open_store", "read_named_balances"]
 from .store.url import CassandraUrl, SqliteUrl, StoreUrl, parse_store_url
 
 
@@ -33,18 +37,29 @@ class LedgerOptions:
     clock: Callable[[], datetime] = system_clock
     #: How long the sealer waits for writes in flight (see docs/balance-blocks.md).
     seal_margin: timedelta = DEFAULT_MARGIN
+    #: A Cassandra credentials file (else the environment, $LEDGER_CREDENTIALS or the user's file).
+    credentials_file: Path | None = None
+    #: Credentials given directly (e.g. typed at a prompt); win over every other source.
+    credentials: Credentials | None = None
 
 
-def open_store(url: StoreUrl) -> Store:
+def open_store(url: StoreUrl, credentials: Credentials | None = None) -> Store:
     """A not-yet-connected Store for ``url`` (the Cassandra driver is imported only if needed)."""
     if isinstance(url, SqliteUrl):
         from .store.sqlite import SqliteStore
 
-        return SqliteStore(url.path)
+        return SqliteStore(url.path, busy_timeout_s=url.busy_timeout_s)
     assert isinstance(url, CassandraUrl)
     from .store.cassandra import CassandraStore
 
-    return CassandraStore(url)
+    return CassandraStore(url, credentials)
+
+
+def store_credentials(options: LedgerOptions, url: StoreUrl) -> Credentials | None:
+    """The credentials a Cassandra store logs in with (None: none configured, or SQLite)."""
+    if not isinstance(url, CassandraUrl):
+        return None
+    return options.credentials or resolve_credentials(options.credentials_file)
 
 
 def named_balances_path(options: LedgerOptions) -> Path | None:
@@ -57,7 +72,8 @@ def named_balances_path(options: LedgerOptions) -> Path | None:
 
 def _read_text(path: Path) -> str:
     try:
-        return path.read_bytes().decode("utf-8")
+        with path.open("rb") as stream:  # bounded: --balances /dev/zero must not fill memory
+            return read_bounded(stream).decode("utf-8")
     except FileNotFoundError:
         raise NotFound(f"named balance file {path} does not exist") from None
     except OSError as error:
@@ -85,7 +101,8 @@ def build_engine(options: LedgerOptions) -> Engine:
     """An engine over the store the options name, not yet connected (the console connects it
     in a worker). A bad named-balances file does not stop the engine: asking for a named
     balance reports why it could not be loaded."""
-    store = open_store(parse_store_url(options.store))
+    url = parse_store_url(options.store)
+    store = open_store(url, store_credentials(options, url))
     try:
         named, problem = read_named_balances(named_balances_path(options)), None
     except LedgerError as error:

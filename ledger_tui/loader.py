@@ -29,8 +29,8 @@ DEFAULT_SEED = 7
 DEFAULT_SETS = 5000
 DEMO_SETS = 2000
 #: Chunks in flight, and sets per chunk, of the bulk path.
-DEFAULT_CONCURRENCY = 3
-DEFAULT_CHUNK = 5000
+DEFAULT_CONCURRENCY = 2
+DEFAULT_CHUNK = 20000
 
 
 @dataclass(slots=True)

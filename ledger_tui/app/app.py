@@ -20,7 +20,7 @@ from textual.reactive import reactive
 from textual.screen import Screen
 from textual.worker import Worker, WorkerState
 
-from ..domain.errors import StoreUnavailable
+from ..domain.errors import AccessDenied, StoreUnavailable
 from ..domain.model import Address
 from ..engine import Engine
 from .browse_screen import BrowseScreen
@@ -29,9 +29,12 @@ from .compose_screen import ComposeScreen
 from .failures import describe_failure, with_timeout
 from .help_screen import HelpScreen
 from .ledger_screen import LedgerScreen
+from .login_prompt import LoginPrompt
 
 Connection = Literal["connecting", "connected", "unavailable"]
 SCREEN_NAMES = {"compose": "Compose", "browse": "Browse", "chart": "Chart"}
+#: How often the header's cluster line (nodes up/total) is refreshed; no I/O, the driver's view.
+CLUSTER_WATCH_SECONDS = 1.0
 
 
 def _utc_now() -> datetime:
@@ -87,6 +90,7 @@ class LedgerApp(App[None]):
         self.new_transaction_id = new_transaction_id
         self._screens: list[LedgerScreen] = []
         self._retry_after_connect: LedgerScreen | None = None
+        self._cluster_seen: tuple[int, int] | None = None
 
     # -- start-up and connection -------------------------------------------------------------
 
@@ -95,6 +99,25 @@ class LedgerApp(App[None]):
         self._update_sub_title()
         self.switch_mode(self.start_screen)
         self.connect_store()
+        self.set_interval(CLUSTER_WATCH_SECONDS, self.watch_cluster)
+
+    def watch_cluster(self) -> None:
+        """Keep the header's nodes-up count current and tell when a node goes down or comes back
+        (a cluster keeps taking posts while a quorum of replicas is up)."""
+        nodes = self.engine.cluster_nodes()
+        before, self._cluster_seen = self._cluster_seen, nodes
+        if nodes == before or nodes is None:
+            return
+        self._update_sub_title()
+        if before is None or nodes[1] != before[1]:
+            return
+        up, total = nodes
+        if up == 0 and self.connection == "connected":
+            self.connection = "unavailable"  # ctrl+r now reconnects instead of repeating a query
+        if up < before[0]:
+            self.notify(f"{up}/{total} nodes up", title="Cluster node down", severity="warning", timeout=8)
+        elif up > before[0]:
+            self.notify(f"{up}/{total} nodes up", title="Cluster node back", timeout=5)
 
     @work(exclusive=True, group="connect", exit_on_error=False)
     async def connect_store(self) -> None:
@@ -118,8 +141,19 @@ class LedgerApp(App[None]):
         """A failed connect leaves the app running with the store marked unavailable."""
         if event.worker.group == "connect" and event.state is WorkerState.ERROR:
             self.connection = "unavailable"
-            if event.worker.error is not None:
+            if isinstance(event.worker.error, AccessDenied):
+                self.push_screen(LoginPrompt(str(event.worker.error)), self._logged_in)
+            elif event.worker.error is not None:
                 self.report_failure(event.worker.error)
+
+    def _logged_in(self, answer: tuple[str, str] | None) -> None:
+        """Connect again with what was typed at the login prompt (escape: stay unavailable)."""
+        if answer is None:
+            self.notify("not logged in — press ctrl+r to try again", title="Access denied", severity="error")
+            return
+        self.engine.use_credentials(*answer)
+        self.connection = "connecting"
+        self.connect_store()
 
     def register_screen(self, screen: LedgerScreen) -> None:
         """Remember a mode screen so it hears about (re)connection."""

@@ -19,9 +19,10 @@ from textual.dom import DOMNode
 from textual.message import Message
 from textual.widgets import Footer, Header, Input, Label, Select, Static
 
+from ..domain.document import loads_document, read_bounded
 from ..domain.errors import ConflictingResubmission, LedgerError
 from ..domain.model import ADDRESS_FIELDS, Address, EntrySet, Receipt
-from ..domain.parse import build_entry_set, loads_exact
+from ..domain.parse import build_entry_set
 from .draft import DraftCheck, LegDraft, check_draft, draft_from_data, draft_to_data
 from .failures import describe_failure, with_timeout
 from .formatting import instant_text, money_text
@@ -329,7 +330,8 @@ class ComposeScreen(LedgerScreen):
             self.notify("Wait for the post to finish before loading a file.", severity="warning")
             return
         try:
-            data = loads_exact(Path(path).expanduser().read_text())
+            with Path(path).expanduser().open("rb") as stream:  # bounded: not /dev/zero into memory
+                data = loads_document(read_bounded(stream))
             transaction_id, drafts = draft_from_data(data)
         except (OSError, ValueError, RecursionError, RuntimeError, LedgerError) as error:
             self.notify(str(error), title="Cannot load", severity="error")

@@ -6,16 +6,20 @@ totals_by_currency) and can be tested without a terminal; money stays Decimal th
 
 from __future__ import annotations
 
+import re
 import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, fields
 from datetime import UTC, datetime
 from decimal import Decimal
 
+from ..domain.document import unencodable_text
 from ..domain.legs import check_leg as validate_leg
 from ..domain.legs import parse_effective_time
 from ..domain.model import ADDRESS_FIELDS, CurrencyTotals, Leg, totals_by_currency
-from ..domain.money import Currencies
+from ..domain.money import Currencies, NumberOutOfRange, bounded_json_number
+from ..domain.parse import MAX_LEGS, parse_transaction_id
+from ..domain.text import shown
 from ..domain.timeutil import to_epoch_ms
 from .formatting import money_text
 
@@ -69,10 +73,15 @@ DRAFT_FIELDS = {f"address.{name}": name for name in ADDRESS_FIELDS} | {
 }
 
 
-def effective_value(text: str) -> Decimal | str:
-    """An effective time as typed: digits are epoch milliseconds, anything else ISO 8601."""
+def effective_value(text: str) -> Decimal | NumberOutOfRange | str:
+    """An effective time as typed: ASCII digits are epoch milliseconds, anything else ISO 8601."""
     stripped = text.strip()
-    return Decimal(stripped) if stripped.isdigit() else stripped
+    return bounded_json_number(stripped) if re.fullmatch("[0-9]+", stripped) else stripped
+
+
+def _as_text(value: object) -> str:
+    """A decoded JSON value as an input shows it (a number too long to compute with, as typed)."""
+    return value.text if isinstance(value, NumberOutOfRange) else str(value)
 
 
 def effective_time(text: str) -> datetime:
@@ -170,16 +179,24 @@ def draft_from_data(data: object) -> tuple[uuid.UUID | None, list[LegDraft]]:
     """Legs (as text) and the optional transaction id of a decoded entry-set document."""
     if not isinstance(data, Mapping) or not isinstance(data.get("entries"), list):
         raise ValueError("the document must be a JSON object with an 'entries' list")
+    unencodable = unencodable_text(data)  # an input cannot even show a lone surrogate
+    if unencodable:
+        raise ValueError(unencodable)
+    if len(data["entries"]) > MAX_LEGS:
+        raise ValueError(f"entries: has more than {MAX_LEGS} legs")
     transaction_id: uuid.UUID | None = None
     if data.get("transaction_id") is not None:
-        transaction_id = uuid.UUID(str(data["transaction_id"]))
+        try:
+            transaction_id = parse_transaction_id(data["transaction_id"])
+        except ValueError as error:
+            raise ValueError(f"transaction_id: {error}") from None
     drafts: list[LegDraft] = []
     for index, raw in enumerate(data["entries"]):
         if not isinstance(raw, Mapping):
             raise ValueError(f"entries[{index}] must be an object")
         side = raw.get("type", raw.get("side"))
         if side not in ("debit", "credit"):  # never guess a side: a wrong one moves money the wrong way
-            raise ValueError(f"entries[{index}].type must be debit or credit, not {side!r}")
+            raise ValueError(f"entries[{index}].type must be debit or credit, not {shown(side)}")
         address = raw.get("address")
         parts = address if isinstance(address, Mapping) else {}
         effective = ""
@@ -188,13 +205,13 @@ def draft_from_data(data: object) -> tuple[uuid.UUID | None, list[LegDraft]]:
             try:
                 effective = _instant_input_text(parse_effective_time(timestamp))
             except ValueError:
-                effective = str(timestamp)
+                effective = _as_text(timestamp)
         drafts.append(
             LegDraft(
-                **{name: str(parts.get(name, "")) for name in ADDRESS_FIELDS},
+                **{name: _as_text(parts.get(name, "")) for name in ADDRESS_FIELDS},
                 side=str(side),
-                amount="" if raw.get("amount") is None else str(raw.get("amount")),
-                description=str(raw.get("description", "")),
+                amount="" if raw.get("amount") is None else _as_text(raw.get("amount")),
+                description=_as_text(raw.get("description", "")),
                 effective=effective,
             )
         )

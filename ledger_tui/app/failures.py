@@ -13,7 +13,7 @@ from typing import TypeVar
 
 from textual.message import Message
 
-from ..domain.errors import LedgerError, StoreUnavailable, ValidationError
+from ..domain.errors import AccessDenied, LedgerError, StoreBusy, StoreUnavailable, ValidationError
 
 T = TypeVar("T")
 
@@ -29,8 +29,12 @@ async def with_timeout(call: Awaitable[T], seconds: float = CALL_TIMEOUT_SECONDS
 
 def describe_failure(error: BaseException) -> tuple[str, str]:
     """A short title and a message for ``error``, safe to show (ledger errors are user-facing)."""
+    if isinstance(error, StoreBusy):
+        return "Store busy", f"{error} — press ctrl+r to retry"
     if isinstance(error, StoreUnavailable):
         return "Store unavailable", f"{error} — press ctrl+r to retry"
+    if isinstance(error, AccessDenied):
+        return "Access denied", f"{error} — press ctrl+r to log in again"
     if isinstance(error, TimeoutError):
         return "Timed out", "the store did not answer in time — press ctrl+r to retry"
     if isinstance(error, ValidationError):

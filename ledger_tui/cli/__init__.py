@@ -1,7 +1,9 @@
 """``ledger-tui`` command line: the console by default, plus scriptable ledger commands.
 
-Exit codes: 0 ok, 1 rejected input (nothing written), 2 usage, 3 store unavailable,
-4 verify found discrepancies. User errors print one clear line, never a traceback.
+Exit codes: 0 ok, 1 rejected input (nothing written), 2 usage, 3 store unavailable or busy,
+4 verify found discrepancies, 5 access denied (credentials refused or missing), 6 TLS error,
+70 unexpected error (logged to a file), 130 interrupted. User errors print one clear line,
+never a traceback.
 """
 
 from __future__ import annotations
@@ -9,16 +11,20 @@ from __future__ import annotations
 import os
 import sys
 
-from ..domain.errors import LedgerError, StoreUnavailable
+from ..domain.errors import AccessDenied, LedgerError, StoreBusy, StoreUnavailable, TlsFailure
 from .common import (
+    EXIT_ACCESS_DENIED,
+    EXIT_INTERNAL,
     EXIT_INTERRUPTED,
     EXIT_OK,
     EXIT_REJECTED,
+    EXIT_TLS,
     EXIT_UNAVAILABLE,
     EXIT_USAGE,
     Handler,
     UsageError,
 )
+from .guard import report_unexpected
 from .parser import build_parser
 
 __all__ = ["build_parser", "main"]
@@ -35,9 +41,18 @@ def main(argv: list[str] | None = None) -> int:
         parser.print_usage(sys.stderr)
         print(f"ledger-tui: error: {error}", file=sys.stderr)
         return EXIT_USAGE
+    except StoreBusy as error:
+        print(f"ledger-tui: store busy: {error}", file=sys.stderr)
+        return EXIT_UNAVAILABLE
     except StoreUnavailable as error:
         print(f"ledger-tui: store unavailable: {error}", file=sys.stderr)
         return EXIT_UNAVAILABLE
+    except AccessDenied as error:
+        print(f"ledger-tui: {error}", file=sys.stderr)
+        return EXIT_ACCESS_DENIED
+    except TlsFailure as error:
+        print(f"ledger-tui: {error}", file=sys.stderr)
+        return EXIT_TLS
     except LedgerError as error:
         print(f"ledger-tui: rejected: {error}", file=sys.stderr)
         return EXIT_REJECTED
@@ -50,3 +65,6 @@ def main(argv: list[str] | None = None) -> int:
     except BrokenPipeError:  # e.g. piped into head: not an error worth a traceback
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return EXIT_OK
+    except Exception as error:  # a bug: logged to a file, one line on the terminal
+        print(report_unexpected(error, args.command), file=sys.stderr)
+        return EXIT_INTERNAL

@@ -4,15 +4,22 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import re
 from collections.abc import Awaitable, Callable
+from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import TextIO
 
+from ..domain.text import shown
 from ..domain.timeutil import TimeRange, parse_instant
 from ..engine import Engine
-from ..ledger import LedgerOptions, open_ledger
+from ..ledger import Credentials, LedgerOptions, open_ledger
 
 EXIT_OK, EXIT_REJECTED, EXIT_USAGE, EXIT_UNAVAILABLE, EXIT_DISCREPANCY = 0, 1, 2, 3, 4
+#: Credentials refused (or missing, or a permission lacking); a TLS connection that failed.
+EXIT_ACCESS_DENIED, EXIT_TLS = 5, 6
+#: A bug: the traceback went to the error log (see cli/guard.py), one line to the terminal.
+EXIT_INTERNAL = 70
 EXIT_INTERRUPTED = 130
 
 #: A command: the parsed flags and where to print; returns the exit code.
@@ -25,14 +32,45 @@ class UsageError(Exception):
     """A flag value that cannot be used (exit 2)."""
 
 
+def whole_number(text: str) -> int:
+    """An argparse ``type`` for counts and seeds: ASCII digits only (int() takes '١٢' and '1_0')."""
+    if not re.fullmatch(r"-?[0-9]{1,18}", text):
+        raise argparse.ArgumentTypeError(f"{shown(text)} is not a whole number (ASCII digits)")
+    return int(text)
+
+
+def seconds(text: str) -> float:
+    """An argparse ``type`` for a number of seconds: ASCII digits with an optional fraction."""
+    if not re.fullmatch(r"-?[0-9]{1,9}(\.[0-9]{1,6})?", text):
+        raise argparse.ArgumentTypeError(f"{shown(text)} is not a number of seconds (ASCII digits)")
+    return float(text)
+
+
 def ledger_options(args: argparse.Namespace) -> LedgerOptions:
-    """The store and named-balances choice the global flags make (and ``seal --margin``)."""
+    """The store, credentials and named-balances choice the global flags make (and ``seal --margin``)."""
     margin = getattr(args, "margin", None)
-    if margin is None:
-        return LedgerOptions(store=args.store, balances=args.balances)
-    if margin < 0:
+    if margin is not None and margin < 0:
         raise UsageError("--margin must be zero or more seconds")
-    return LedgerOptions(store=args.store, balances=args.balances, seal_margin=timedelta(seconds=margin))
+    options = LedgerOptions(
+        store=args.store,
+        balances=args.balances,
+        credentials_file=getattr(args, "credentials", None),
+        credentials=prompted_credentials() if getattr(args, "ask_password", False) else None,
+    )
+    return options if margin is None else replace(options, seal_margin=timedelta(seconds=margin))
+
+
+def prompted_credentials() -> Credentials:
+    """A username and password typed at the terminal (the password is not echoed)."""
+    import getpass
+    import sys
+
+    if not sys.stdin.isatty():
+        raise UsageError("--ask-password needs a terminal (or use LEDGER_CASSANDRA_* / --credentials)")
+    username = input("Cassandra username: ").strip()
+    if not username:
+        raise UsageError("a username is needed")
+    return Credentials(username, getpass.getpass("Cassandra password: "), "prompt")
 
 
 def with_engine(work: EngineWork) -> Handler:

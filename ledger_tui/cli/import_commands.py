@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from typing import TextIO
 
 from ..domain.claims import RecordOutcome
+from ..domain.document import MAX_DOCUMENT_BYTES, MAX_DOCUMENT_TEXT
 from ..domain.errors import LedgerError
 from ..domain.model import EntrySet
 from ..domain.parse import entry_set_from_data, loads_exact
@@ -61,8 +62,16 @@ def parse_line(text: str) -> EntrySet:
     return entry_set_from_data(data)
 
 
+class LineTooLong(LedgerError):
+    """A line longer than one document may be: reading stops (the rest may never end: /dev/zero)."""
+
+
 def _lines(source: TextIO) -> Iterator[tuple[int, str]]:
-    for number, text in enumerate(source, start=1):
+    number = 0
+    while text := source.readline(MAX_DOCUMENT_BYTES + 1):  # bounded: never a whole huge line
+        number += 1
+        if len(text) > MAX_DOCUMENT_BYTES:
+            raise LineTooLong(f"line {number}: longer than {MAX_DOCUMENT_TEXT}; the import stops here")
         if text.strip():
             yield number, text
 

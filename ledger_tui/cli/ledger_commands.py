@@ -12,8 +12,11 @@ from typing import TextIO
 
 from ..domain.address import AddressPattern, parse_address, parse_pattern
 from ..domain.balance import BalanceRow
+from ..domain.document import read_bounded
 from ..domain.errors import ValidationError
 from ..domain.model import Entry
+from ..domain.parse import parse_transaction_id
+from ..domain.text import shown
 from ..engine import Engine
 from .common import EXIT_DISCREPANCY, EXIT_OK, instant_flag, range_flags, with_engine, write_json
 
@@ -25,13 +28,16 @@ async def _schema(args: argparse.Namespace, engine: Engine, out: TextIO) -> int:
     return EXIT_OK
 
 
-def _read_document(name: str) -> str:
+def _read_document(name: str) -> bytes:
+    """The raw bytes of a document (at most 16 MiB are read): decoding is the parser's job."""
     if name == "-":
-        return sys.stdin.read()
+        return read_bounded(sys.stdin.buffer)
     try:
-        return Path(name).read_text()
+        with Path(name).open("rb") as stream:
+            return read_bounded(stream)
     except OSError as error:
-        raise ValidationError.single("file", f"cannot read {name}: {error.strerror}") from None
+        reason = error.strerror or type(error).__name__
+        raise ValidationError.single("file", f"cannot read {shown(name)}: {reason}") from None
 
 
 async def _post(args: argparse.Namespace, engine: Engine, out: TextIO) -> int:
@@ -135,9 +141,9 @@ async def _verify(args: argparse.Namespace, engine: Engine, out: TextIO) -> int:
 
 def _transaction_id(text: str) -> uuid.UUID:
     try:
-        return uuid.UUID(text)
-    except ValueError:
-        raise ValidationError.single("transaction_id", f"{text!r} is not a UUID") from None
+        return parse_transaction_id(text)
+    except ValueError as error:
+        raise ValidationError.single("transaction_id", str(error)) from None
 
 
 async def _show(args: argparse.Namespace, engine: Engine, out: TextIO) -> int:

@@ -17,6 +17,9 @@ from ..ledger import LedgerOptions, open_ledger
 from ..loader import LoadStats, generated_sets, load, sample_entry_set
 from .common import EXIT_OK, UsageError, ledger_options, with_engine
 
+#: Longest history the loader generates (a century), so month arithmetic stays in years 1..9999.
+MAX_MONTHS = 1200
+
 
 def _until(text: str | None) -> datetime:
     if text:
@@ -32,8 +35,10 @@ async def _load_with_progress(args: argparse.Namespace, engine: Engine, out: Tex
     """Load with a rich progress bar (on a terminal) and print the totals line."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-    if args.transactions < 0 or args.months < 1 or args.concurrency < 1:
-        raise UsageError("--transactions >= 0, --months >= 1 and --concurrency >= 1 are required")
+    if not (args.transactions >= 0 and 1 <= args.months <= MAX_MONTHS and 1 <= args.concurrency <= 1000):
+        raise UsageError(
+            f"--transactions >= 0, --months from 1 to {MAX_MONTHS} and --concurrency from 1 to 1000"
+        )
     sets = generated_sets(args.transactions, args.months, _until(args.until), args.seed)
     with Progress(
         TextColumn("[progress.description]{task.description}"),

@@ -6,14 +6,22 @@ import argparse
 from pathlib import Path
 
 from .. import __version__
+from ..domain.document import MAX_DOCUMENT_TEXT
 from ..loader import DEFAULT_CONCURRENCY, DEFAULT_MONTHS, DEFAULT_SEED, DEFAULT_SETS, DEMO_SETS
 from . import ledger_commands, load_commands
+from .common import seconds, whole_number
 from .import_commands import add_import_commands
 from .serve_command import add_serve_command
 
 EPILOG = (
-    "Store URLs: sqlite:PATH | cassandra://HOST[,HOST][:PORT]/KEYSPACE"
-    "[?consistency=LOCAL_QUORUM&dc=DC&replication=1]. Env: LEDGER_STORE, LEDGER_BALANCES."
+    "Store URLs: sqlite:PATH[?busy_timeout=SECONDS] | cassandra://HOST[,HOST][:PORT]/KEYSPACE"
+    "[?consistency=LOCAL_QUORUM&dc=DC&replication=1&timeout=10&retry=10&tls=true&ca=CA.pem&cert=C.pem"
+    "&key=K.pem&check_hostname=true]. Credentials never go in the URL: LEDGER_CASSANDRA_USERNAME and "
+    "LEDGER_CASSANDRA_PASSWORD, --credentials FILE (TOML [cassandra] username/password, mode 0600; "
+    "default ~/.config/ledger-tui/credentials.toml) or --ask-password. Env: LEDGER_STORE, "
+    "LEDGER_BALANCES, LEDGER_CREDENTIALS. Exit codes: 0 ok, 1 rejected (nothing written), 2 usage, "
+    "3 store unavailable or busy (or a write not confirmed: retry with the same id), 4 verify found "
+    "a discrepancy, 5 access denied, 6 TLS error, 70 unexpected error (logged), 130 interrupted."
 )
 
 
@@ -23,11 +31,13 @@ def _range_flags(parser: argparse.ArgumentParser) -> None:
 
 
 def _loader_flags(parser: argparse.ArgumentParser, default_sets: int) -> None:
-    parser.add_argument("--transactions", type=int, default=default_sets, help="generated sets")
-    parser.add_argument("--months", type=int, default=DEFAULT_MONTHS, help="months of history")
+    parser.add_argument("--transactions", type=whole_number, default=default_sets, help="generated sets")
+    parser.add_argument("--months", type=whole_number, default=DEFAULT_MONTHS, help="months of history")
     parser.add_argument("--until", help="end of history (default: today, UTC)")
-    parser.add_argument("--seed", type=int, default=DEFAULT_SEED, help="same seed, same ledger")
-    parser.add_argument("--concurrency", type=int, default=DEFAULT_CONCURRENCY, help="chunks in flight")
+    parser.add_argument("--seed", type=whole_number, default=DEFAULT_SEED, help="same seed, same ledger")
+    parser.add_argument(
+        "--concurrency", type=whole_number, default=DEFAULT_CONCURRENCY, help="chunks in flight"
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -39,6 +49,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"ledger-tui {__version__}")
     parser.add_argument("--store", help="store URL (default: $LEDGER_STORE or the user's ledger file)")
+    parser.add_argument(
+        "--credentials", type=Path, help="Cassandra credentials file (TOML, readable by its owner only)"
+    )
+    parser.add_argument(
+        "--ask-password", action="store_true", help="prompt for the Cassandra username and password"
+    )
     parser.add_argument(
         "--balances",
         type=Path,
@@ -52,8 +68,13 @@ def build_parser() -> argparse.ArgumentParser:
     schema.add_argument("action", choices=["apply"])
     schema.set_defaults(handler=ledger_commands.schema)
 
-    post = commands.add_parser("post", help="post an entry set (the origin's transaction.json format)")
-    post.add_argument("file", help="JSON file, or - for standard input")
+    post = commands.add_parser(
+        "post",
+        help="post an entry set (the origin's transaction.json format)",
+        description=f"Post one entry set. The document is UTF-8 JSON of at most {MAX_DOCUMENT_TEXT}; "
+        "every field is checked before anything is written.",
+    )
+    post.add_argument("file", help=f"JSON file (UTF-8, at most {MAX_DOCUMENT_TEXT}), or - for standard input")
     post.set_defaults(handler=ledger_commands.post)
 
     balance = commands.add_parser("balance", help="balance of an address or a named balance")
@@ -88,7 +109,7 @@ def build_parser() -> argparse.ArgumentParser:
     seal.add_argument("--rebuild", action="store_true", help="recompute every block from its entries")
     seal.add_argument(
         "--margin",
-        type=float,
+        type=seconds,
         help="seconds to wait out writes in flight (default 60; 0 only if nothing else writes)",
     )
     seal.set_defaults(handler=load_commands.seal)

@@ -11,10 +11,10 @@ from dataclasses import dataclass
 
 from .errors import ValidationError
 from .model import ADDRESS_FIELDS, Address
+from .text import address_text_problem, shown
 
 WILDCARD = "*"
 MAX_FIELD_LENGTH = 256
-_FORBIDDEN_IN_ADDRESS = re.compile(r"[/\x00-\x1f\x7f]")
 _CURRENCY_SHAPE = re.compile(r"[A-Z]{3}")
 
 
@@ -26,11 +26,9 @@ def validate_address_part(field: str, value: object) -> str | None:
         return "must not be empty"
     if len(value) > MAX_FIELD_LENGTH:
         return f"is longer than {MAX_FIELD_LENGTH} characters"
-    if _FORBIDDEN_IN_ADDRESS.search(value):
-        return "must not contain '/' or control characters"
-    if value != value.strip():
-        return "must not start or end with spaces"
-    return None
+    if "/" in value:
+        return "must not contain '/'"
+    return address_text_problem(value)
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,7 +72,7 @@ def parse_pattern(text: str, field_name: str = "address") -> AddressPattern:
     if len(parts) != len(ADDRESS_FIELDS):
         raise ValidationError.single(
             field_name,
-            f"{text!r} must have 5 parts LEGAL_ENTITY/NAMESPACE/NAME/CURRENCY/ACCOUNT_ID",
+            f"{shown(text)} must have 5 parts LEGAL_ENTITY/NAMESPACE/NAME/CURRENCY/ACCOUNT_ID",
         )
     for name, value in zip(ADDRESS_FIELDS, parts, strict=True):
         reason = validate_address_part(name, value)
@@ -83,7 +81,7 @@ def parse_pattern(text: str, field_name: str = "address") -> AddressPattern:
         elif value == WILDCARD and name != "account_id":
             reason = "only account_id may be the wildcard *"
         elif name == "currency" and not _CURRENCY_SHAPE.fullmatch(value):
-            reason = f"{value!r} is not a three-letter upper-case currency code"
+            reason = f"{shown(value)} is not a three-letter upper-case currency code"
         if reason:
             raise ValidationError.single(f"{field_name}.{name}", reason)
     return AddressPattern(*parts)

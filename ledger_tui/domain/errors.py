@@ -20,12 +20,20 @@ class FieldProblem:
         return f"{self.field}: {self.reason}" if self.field else self.reason
 
 
+#: Problems an error message lists; the rest are counted, so hostile input cannot flood a terminal.
+SHOWN_PROBLEMS = 20
+
+
 class ValidationError(LedgerError):
-    """Input was rejected; nothing was written. Lists every problem found, not just the first."""
+    """Input was rejected; nothing was written. Lists the problems found (the first 20, then a
+    count of the rest), not just the first."""
 
     def __init__(self, problems: list[FieldProblem] | FieldProblem) -> None:
         self.problems = [problems] if isinstance(problems, FieldProblem) else list(problems)
-        super().__init__("; ".join(str(p) for p in self.problems))
+        text = "; ".join(str(p) for p in self.problems[:SHOWN_PROBLEMS])
+        if len(self.problems) > SHOWN_PROBLEMS:
+            text += f"; and {len(self.problems) - SHOWN_PROBLEMS} more problem(s)"
+        super().__init__(text)
 
     @classmethod
     def single(cls, field: str, reason: str) -> ValidationError:
@@ -46,6 +54,20 @@ class ConflictingResubmission(LedgerError):
 
 class StoreUnavailable(LedgerError):
     """The store could not be reached or did not answer in time; safe to retry later."""
+
+
+class StoreBusy(StoreUnavailable):
+    """Another writer held the store's lock past the busy timeout; safe to retry later."""
+
+
+class AccessDenied(LedgerError):
+    """The store refused our credentials (or has none from us, or we lack a permission).
+
+    Retrying with the same settings cannot help, so it is kept apart from StoreUnavailable."""
+
+
+class TlsFailure(LedgerError):
+    """A TLS connection could not be set up (untrusted certificate, name mismatch, bad key)."""
 
 
 class NotConfirmed(StoreUnavailable):

@@ -15,29 +15,37 @@ from decimal import Decimal
 from .address import validate_address_part
 from .errors import FieldProblem
 from .model import ADDRESS_FIELDS, Address, Leg, Side
-from .money import AmountError, Currencies, CurrencyError, parse_amount, parse_number
-from .timeutil import MAX_EPOCH_MS, from_epoch_ms, parse_instant, to_epoch_ms, truncate_to_ms
+from .money import AmountError, Currencies, CurrencyError, NumberOutOfRange, parse_amount, parse_number
+from .text import utf8_problem
+from .timeutil import LATEST_ENTRY_MS, from_epoch_ms, parse_instant, to_epoch_ms, truncate_to_ms
 
 MAX_DESCRIPTION_LENGTH = 1024
 REQUIRED = "is required"
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 
 
+#: What an entry's time must be: inside every read path's range (no bucket after 9999-11, so
+#: the month after any bucket still exists).
+ENTRY_TIME_RANGE = "between 1970-01-01T00:00:00Z and 9999-11-30T23:59:59.999Z"
+
+
 def parse_effective_time(value: object) -> datetime:
     """Epoch milliseconds (the origin's ``timestamp``) or an ISO 8601 string, as UTC."""
     if isinstance(value, bool):
         raise ValueError("must be epoch milliseconds or an ISO 8601 string, not a boolean")
+    if isinstance(value, NumberOutOfRange):
+        raise ValueError(f"must be {ENTRY_TIME_RANGE}")
     if isinstance(value, Decimal | int):
         number = Decimal(value)
         if not number.is_finite() or number != number.to_integral_value():
             raise ValueError("must be a whole number of epoch milliseconds")
-        if not 0 <= number <= MAX_EPOCH_MS:
-            raise ValueError("must be between 1970 and 9999")
+        if not 0 <= number <= LATEST_ENTRY_MS:
+            raise ValueError(f"must be {ENTRY_TIME_RANGE}")
         return from_epoch_ms(int(number))
     if isinstance(value, str):
         moment = truncate_to_ms(parse_instant(value))
-        if not 0 <= to_epoch_ms(moment) <= MAX_EPOCH_MS:
-            raise ValueError("must be between 1970 and 9999")
+        if not 0 <= to_epoch_ms(moment) <= LATEST_ENTRY_MS:
+            raise ValueError(f"must be {ENTRY_TIME_RANGE}")
         return moment
     raise ValueError("must be epoch milliseconds or an ISO 8601 string")
 
@@ -50,7 +58,7 @@ def description_problem(value: object) -> str | None:
         return f"is longer than {MAX_DESCRIPTION_LENGTH} characters"
     if _CONTROL.search(value):
         return "must not contain control characters"
-    return None
+    return utf8_problem(value)
 
 
 def _address(raw: object, currencies: Currencies, problems: list[FieldProblem]) -> dict[str, str]:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from decimal import (
     Context,
     Decimal,
@@ -17,6 +18,8 @@ from decimal import (
     Overflow,
     localcontext,
 )
+
+from .text import shown
 
 # ISO 4217 minor-unit digits for active currencies (non-2 values listed explicitly below).
 _TWO_DIGIT = (
@@ -45,9 +48,34 @@ MONEY_CONTEXT = Context(
     prec=80, traps=[Inexact, InvalidOperation, Overflow, DivisionByZero], Emax=999, Emin=-999
 )
 
-_CURRENCY_CODE = re.compile(r"^[A-Z]{3}$")
-_DECIMAL_TEXT = re.compile(r"^[0-9]+(\.[0-9]+)?([eE][+-]?[0-9]+)?$")
+_CURRENCY_CODE = re.compile(r"^[A-Z]{3}\Z")
+#: Longest number text parsed into a Decimal at all; longer ones are refused before computing.
+MAX_NUMBER_TEXT = 64
+#: Plain decimal text, ASCII digits only; the exponent is bounded to 4 digits before Decimal().
+_DECIMAL_TEXT = re.compile(r"^[0-9]+(\.[0-9]+)?([eE][+-]?[0-9]+)?\Z")
+_BOUNDED = re.compile(r"^-?[0-9]+(\.[0-9]+)?([eE][+-]?[0-9]{1,4})?\Z")
 ZERO = Decimal(0)
+
+
+@dataclass(frozen=True, slots=True)
+class NumberOutOfRange:
+    """A JSON number too long (or with too large an exponent) to compute with; kept as text so
+    the field it sits in is rejected with a reason instead of the whole parse failing."""
+
+    text: str
+
+
+def bounded_json_number(text: str) -> Decimal | NumberOutOfRange:
+    """A JSON number's text as Decimal, or NumberOutOfRange when digits or exponent are unbounded."""
+    if len(text) > MAX_NUMBER_TEXT or not _BOUNDED.match(text):
+        return NumberOutOfRange(text)
+    return Decimal(text)
+
+
+def _out_of_range(text: str) -> AmountError:
+    return AmountError(
+        f"{shown(text)} is out of range (at most {MAX_NUMBER_TEXT} characters and a 4-digit exponent)"
+    )
 
 
 class CurrencyError(ValueError):
@@ -102,6 +130,8 @@ def parse_number(value: object) -> Decimal:
         raise AmountError("must be a number, not " + ("a boolean" if value is not None else "null"))
     if isinstance(value, float):
         raise AmountError("must be parsed as an exact decimal, not a float")
+    if isinstance(value, NumberOutOfRange):
+        raise _out_of_range(value.text)
     if isinstance(value, int):
         amount = Decimal(value)
     elif isinstance(value, Decimal):
@@ -109,7 +139,9 @@ def parse_number(value: object) -> Decimal:
     elif isinstance(value, str):
         text = value.strip()
         if not _DECIMAL_TEXT.match(text):
-            raise AmountError(f"{value!r} is not a plain decimal number")
+            raise AmountError(f"{shown(value)} is not a plain decimal number")
+        if len(text) > MAX_NUMBER_TEXT or not _BOUNDED.match(text):
+            raise _out_of_range(text)
         amount = Decimal(text)
     else:
         raise AmountError(f"must be a number, not {type(value).__name__}")

@@ -6,41 +6,46 @@ the operator everything that is wrong; nothing partial ever reaches a store.
 
 from __future__ import annotations
 
-import json
+import re
 import uuid
 from collections.abc import Mapping
-from decimal import Decimal
 from typing import Any
 
+from .document import loads_document
 from .errors import FieldProblem, ValidationError
 from .legs import check_leg
 from .model import EntrySet, Leg, totals_by_currency
 from .money import DEFAULT_CURRENCIES, Currencies
+from .text import shown, utf8_size
 
 MAX_LEGS = 200
+#: Most UTF-8 bytes of text (address parts and descriptions) one entry set may hold, so that its
+#: rows always fit one atomic write (a Cassandra logged batch stays far below 640 KiB).
+MAX_SET_TEXT_BYTES = 128 * 1024
+#: A reversal prefixes each description with "Reversal of <id>: " (50 characters), so the reversal
+#: of any accepted set fits: still far below the batch limit.
+REVERSAL_TEXT_BYTES = MAX_SET_TEXT_BYTES + MAX_LEGS * 64
+_UUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}\Z")
 
 
 def loads_exact(text: str | bytes) -> Any:
-    """``json.loads`` with every number as Decimal, so no amount ever passes through float."""
-    return json.loads(text, parse_float=Decimal, parse_int=Decimal)
-
-
-def _reject_constant(name: str) -> Any:
-    raise ValueError(f"{name} is not a number the ledger accepts")
+    """A JSON document with every number as a bounded Decimal (never float); see loads_document."""
+    return loads_document(text)
 
 
 def decode_json(text: str | bytes, field: str = "") -> Any:
-    """Decode a JSON document exactly (numbers as Decimal, NaN/Infinity refused); ``field`` names
-    the document in the error."""
+    """Decode a JSON document exactly (see loads_document); ``field`` names the document in the error."""
     try:
-        return json.loads(text, parse_float=Decimal, parse_int=Decimal, parse_constant=_reject_constant)
-    except (ValueError, RecursionError) as error:
-        raise ValidationError.single(field, f"not valid JSON: {error}") from None
+        return loads_document(text)
+    except ValidationError as error:
+        if not field:
+            raise
+        raise ValidationError([FieldProblem(field, p.reason) for p in error.problems]) from None
 
 
 def parse_entry_set_json(text: str | bytes, currencies: Currencies = DEFAULT_CURRENCIES) -> EntrySet:
     """Parse and validate a JSON document in the origin's ``transaction.json`` format."""
-    return entry_set_from_data(decode_json(text), currencies)
+    return entry_set_from_data(loads_document(text), currencies)
 
 
 def _parse_leg(index: int, raw: object, currencies: Currencies, problems: list[FieldProblem]) -> Leg | None:
@@ -57,10 +62,9 @@ def parse_transaction_id(value: object) -> uuid.UUID:
     """A client-supplied transaction id: any UUID in canonical text form."""
     if not isinstance(value, str):
         raise ValueError("must be a UUID string")
-    try:
-        return uuid.UUID(value)
-    except ValueError:
-        raise ValueError(f"{value!r} is not a UUID") from None
+    if not _UUID.match(value):  # uuid.UUID() alone would take non-ASCII digits, braces, urn:
+        raise ValueError(f"{shown(value)} is not a UUID (8-4-4-4-12 hexadecimal digits)")
+    return uuid.UUID(value)
 
 
 def entry_set_from_data(data: object, currencies: Currencies = DEFAULT_CURRENCIES) -> EntrySet:
@@ -79,8 +83,8 @@ def entry_set_from_data(data: object, currencies: Currencies = DEFAULT_CURRENCIE
         raise ValidationError([*problems, FieldProblem("entries", "is required and must be a list")])
     if len(raw_entries) < 2:
         problems.append(FieldProblem("entries", "needs at least 2 legs to balance"))
-    if len(raw_entries) > MAX_LEGS:
-        problems.append(FieldProblem("entries", f"has more than {MAX_LEGS} legs"))
+    if len(raw_entries) > MAX_LEGS:  # legs are not even looked at: the set cannot be taken
+        raise ValidationError([*problems, FieldProblem("entries", f"has more than {MAX_LEGS} legs")])
     legs = [_parse_leg(i, raw, currencies, problems) for i, raw in enumerate(raw_entries)]
     if problems:
         if not any(p.field.startswith("entries") for p in problems):  # legs fine: say if they balance
@@ -106,11 +110,24 @@ def unbalanced_problems(legs: list[Leg] | tuple[Leg, ...]) -> list[FieldProblem]
     return problems
 
 
-def build_entry_set(transaction_id: uuid.UUID, legs: list[Leg]) -> EntrySet:
+def build_entry_set(
+    transaction_id: uuid.UUID, legs: list[Leg], text_limit: int = MAX_SET_TEXT_BYTES
+) -> EntrySet:
     """Check the structural rules on already-valid legs and return the EntrySet."""
     problems: list[FieldProblem] = []
     if len(legs) < 2:
         problems.append(FieldProblem("entries", "needs at least 2 legs to balance"))
+    if len(legs) > MAX_LEGS:
+        problems.append(FieldProblem("entries", f"has more than {MAX_LEGS} legs"))
+    text_bytes = sum(utf8_size(leg.description) + sum(map(utf8_size, leg.address.as_tuple())) for leg in legs)
+    if text_bytes > text_limit:
+        problems.append(
+            FieldProblem(
+                "entries",
+                f"hold {text_bytes} bytes of text (addresses and descriptions); one entry set holds at "
+                f"most {text_limit} so it is written in one atomic batch",
+            )
+        )
     problems.extend(unbalanced_problems(legs))
     if problems:
         raise ValidationError(problems)

@@ -11,11 +11,18 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta, tzinfo
 
+from .text import shown
+
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 #: Latest instant the ledger accepts (end of year 9999), so buckets stay four-digit years.
 MAX_EPOCH_MS = 253_402_300_799_999
+#: Latest time an entry may have (end of 9999-11): every bucket then has a following month, so
+#: range, bucket and day arithmetic on every read path stays inside what datetime represents.
+LATEST_ENTRY_MS = 253_399_622_399_999
+#: Longest epoch-milliseconds text parsed as a number (MAX_EPOCH_MS has 15 digits).
+_MAX_EPOCH_DIGITS = 18
 _TICK = timedelta(microseconds=1)
-_EPOCH_DIGITS = re.compile(r"^-?[0-9]+$")
+_EPOCH_DIGITS = re.compile(r"^-?[0-9]+\Z")
 
 
 def to_epoch_ms(moment: datetime) -> int:
@@ -44,8 +51,10 @@ def as_utc(moment: datetime, default_tz: tzinfo = UTC) -> datetime:
 def parse_instant(text: str, default_tz: tzinfo = UTC) -> datetime:
     """Parse ISO 8601 (date or date-time, offset optional) or epoch milliseconds, into UTC."""
     text = text.strip()
-    out_of_range = ValueError(f"{text!r} is outside the years 1 to 9999")
+    out_of_range = ValueError(f"{shown(text)} is outside the years 1 to 9999")
     if _EPOCH_DIGITS.match(text) and len(text.lstrip("-")) != 8:  # 8 digits: basic date YYYYMMDD
+        if len(text.lstrip("-")) > _MAX_EPOCH_DIGITS:
+            raise out_of_range
         try:
             return from_epoch_ms(int(text))
         except OverflowError:
@@ -57,7 +66,7 @@ def parse_instant(text: str, default_tz: tzinfo = UTC) -> datetime:
             parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
     except ValueError:
         raise ValueError(
-            f"{text!r} is not an ISO 8601 date/time (e.g. 2024-09-01 or 2024-09-01T10:00:00Z) "
+            f"{shown(text)} is not an ISO 8601 date/time (e.g. 2024-09-01 or 2024-09-01T10:00:00Z) "
             "or epoch milliseconds"
         ) from None
     try:

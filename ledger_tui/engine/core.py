@@ -34,10 +34,11 @@ from ..domain.model import (
 from ..domain.money import DEFAULT_CURRENCIES, Currencies
 from ..domain.named import NamedBalance
 from ..domain.paging import Page, PageToken
-from ..domain.parse import build_entry_set, parse_entry_set_json
+from ..domain.parse import REVERSAL_TEXT_BYTES, build_entry_set, parse_entry_set_json
 from ..domain.periods import Granularity, periods
 from ..domain.timeutil import TimeRange, truncate_to_ms
 from ..store.base import Store, StoreInfo
+from ..store.credentials import Credentials
 from . import audit, sealing
 from .balances import balance_nodes, fold_node
 from .partitions import READ_BATCH, Partitions
@@ -111,6 +112,14 @@ class Engine:
     async def close(self) -> None:
         """Release the store's connections; safe to call twice."""
         await self._store.close()
+
+    def cluster_nodes(self) -> tuple[int, int] | None:
+        """(nodes up, nodes known) when the store is a cluster, else None (cheap: no I/O)."""
+        return self._store.cluster_nodes()
+
+    def use_credentials(self, username: str, password: str) -> None:
+        """Log in with these for the next connect (the console's prompt); never stored or shown."""
+        self._store.use_credentials(Credentials(username, password, "console prompt"))
 
     async def apply_schema(self) -> None:
         """Create the keyspace and tables if missing (idempotent), and fix the seal horizon."""
@@ -191,7 +200,7 @@ class Engine:
             for leg in original.legs
         ]
         reversal_id = uuid.uuid5(REVERSAL_NAMESPACE, str(transaction_id))
-        return await self.post(build_entry_set(reversal_id, legs))
+        return await self.post(build_entry_set(reversal_id, legs, REVERSAL_TEXT_BYTES))
 
     # -- reading -------------------------------------------------------------------------------
 

@@ -14,11 +14,13 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import JSONResponse, Response
 
 from ..domain.errors import (
+    AccessDenied,
     ConflictingResubmission,
     FieldProblem,
     LedgerError,
     NotFound,
     StoreUnavailable,
+    TlsFailure,
     ValidationError,
 )
 from .metrics import Metrics
@@ -77,8 +79,8 @@ def ledger_error_status(error: LedgerError) -> int:
         return 409
     if isinstance(error, NotFound):
         return 404
-    if isinstance(error, StoreUnavailable):
-        return 503
+    if isinstance(error, StoreUnavailable | AccessDenied | TlsFailure):
+        return 503  # the server's own way to the store failed: not the client's input
     return 400
 
 

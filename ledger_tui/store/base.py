@@ -15,10 +15,11 @@ from datetime import datetime
 
 from ..domain.blocks import DayBlock, SealPolicy, SealState
 from ..domain.claims import RecordOutcome, RepairReport
-from ..domain.errors import ConflictingResubmission
+from ..domain.errors import ConflictingResubmission, LedgerError
 from ..domain.model import Address, Entry, Movement, RecordedTransaction
 from ..domain.paging import Page, PageToken
 from ..domain.timeutil import TimeRange
+from .credentials import Credentials
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,6 +49,14 @@ class Store(ABC):
     @abstractmethod
     async def close(self) -> None:
         """Release connections; safe to call twice."""
+
+    def cluster_nodes(self) -> tuple[int, int] | None:
+        """(nodes up, nodes known) of a clustered store; None for an embedded one."""
+        return None
+
+    def use_credentials(self, credentials: Credentials | None) -> None:
+        """Credentials for the next connect; an embedded store takes none."""
+        raise LedgerError(f"a {self.info.kind} store takes no username or password")
 
     @abstractmethod
     async def apply_schema(self) -> None:

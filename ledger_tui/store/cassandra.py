@@ -20,14 +20,23 @@ from cassandra import (
     DriverException,
     InvalidRequest,
     RequestValidationException,
+    Unauthorized,
 )
+from cassandra.auth import PlainTextAuthProvider
 from cassandra.cluster import EXEC_PROFILE_DEFAULT, Cluster, ExecutionProfile, NoHostAvailable
 from cassandra.policies import DCAwareRoundRobinPolicy, ExponentialReconnectionPolicy, TokenAwarePolicy
 from cassandra.query import BatchStatement, BatchType, PreparedStatement, tuple_factory
 
 from ..domain.blocks import DayBlock, SealPolicy, SealState, node_key
 from ..domain.claims import DEFAULT_CLAIM_SHARDS, RecordOutcome, RepairReport, shard_of, window_start
-from ..domain.errors import ConflictingResubmission, LedgerError, NotConfirmed, StoreUnavailable
+from ..domain.errors import (
+    AccessDenied,
+    ConflictingResubmission,
+    LedgerError,
+    NotConfirmed,
+    StoreUnavailable,
+    ValidationError,
+)
 from ..domain.model import Address, Entry, Movement, RecordedTransaction
 from ..domain.paging import Page, PageToken
 from ..domain.timeutil import MAX_EPOCH_MS, TimeRange, from_epoch_ms, to_epoch_ms
@@ -43,7 +52,10 @@ from .cassandra_cql import (
     seal_state_from_row,
     transaction_from_row,
 )
+from .cassandra_errors import failure
+from .cassandra_session import connect_failure, tls_context
 from .cassandra_writes import REPAIR_STATE, ClaimWriter, PostCombiner, repair_watermark
+from .credentials import Credentials
 from .url import CassandraUrl
 
 _TRANSIENT = (NoHostAvailable, DriverException, OSError)
@@ -62,16 +74,12 @@ def _micros(moment: datetime) -> int:
     return to_epoch_ms(moment) * 1000
 
 
-def _unavailable(error: BaseException) -> StoreUnavailable:
-    text = str(error).splitlines()[0] if str(error) else ""
-    return StoreUnavailable(f"Cassandra did not answer ({type(error).__name__}): {text[:300]}")
-
-
 class CassandraStore(Store):
     """The production store: one session, prepared statements, token- and DC-aware routing."""
 
-    def __init__(self, url: CassandraUrl) -> None:
+    def __init__(self, url: CassandraUrl, credentials: Credentials | None = None) -> None:
         self._url = url
+        self._credentials = credentials
         self._cluster: Cluster | None = None
         self._session: Any = None
         self._prepared: dict[str, PreparedStatement] = {}
@@ -91,8 +99,29 @@ class CassandraStore(Store):
         return StoreInfo(
             "cassandra",
             f"{','.join(url.hosts)}:{url.port}/{url.keyspace}",
-            {"consistency": url.consistency, "serial": url.serial_consistency},
+            {"consistency": url.consistency, "serial": url.serial_consistency}
+            | ({"tls": "on"} if url.tls else {})
+            | self._nodes_detail(),
         )
+
+    def _nodes_detail(self) -> dict[str, str]:
+        nodes = self.cluster_nodes()
+        return {} if nodes is None else {"nodes": f"{nodes[0]}/{nodes[1]} up"}
+
+    def cluster_nodes(self) -> tuple[int, int] | None:
+        """(nodes up, nodes known) as the driver sees them, or None before the first connect."""
+        if self._cluster is None:
+            return None
+        hosts = self._cluster.metadata.all_hosts()
+        return sum(1 for host in hosts if host.is_up), len(hosts)
+
+    def use_credentials(self, credentials: Credentials | None) -> None:
+        """Credentials for the next connect (the console's prompt); drops the current session."""
+        self._credentials = credentials
+        if self._cluster is not None:
+            self._cluster.shutdown()
+        self._cluster, self._session = None, None
+        self._prepared.clear()
 
     async def connect(self) -> None:
         """Connect, or reconnect when every host is down (so 'retry' works once a node is back)."""
@@ -108,21 +137,34 @@ class CassandraStore(Store):
             request_timeout=url.timeout_s,
             row_factory=tuple_factory,
         )
-        cluster = Cluster(
-            contact_points=list(url.hosts),
-            port=url.port,
-            protocol_version=5,
-            execution_profiles={EXEC_PROFILE_DEFAULT: profile},
-            connect_timeout=min(url.timeout_s, 5),
-            control_connection_timeout=url.timeout_s,
-            # The default backoff grows to 10 minutes; an operator waiting on a node wants seconds.
-            reconnection_policy=ExponentialReconnectionPolicy(0.5, 5.0),
+        credentials = self._credentials
+        auth = (
+            None if credentials is None else PlainTextAuthProvider(credentials.username, credentials.password)
         )
+        try:  # the constructor resolves the contact points
+            cluster = Cluster(
+                contact_points=list(url.hosts),
+                port=url.port,
+                auth_provider=auth,
+                ssl_context=tls_context(url) if url.tls else None,
+                protocol_version=5,
+                execution_profiles={EXEC_PROFILE_DEFAULT: profile},
+                connect_timeout=min(url.timeout_s, 5),
+                control_connection_timeout=url.timeout_s,
+                # The default backoff grows to 10 minutes; an operator waiting on a node wants seconds.
+                reconnection_policy=ExponentialReconnectionPolicy(0.5, 5.0),
+                # An idle connection to a node that died (TLS sockets often show no close) is found
+                # within seconds, so the header's nodes-up count and routing follow the cluster.
+                idle_heartbeat_interval=5,
+                idle_heartbeat_timeout=5,
+            )
+        except _TRANSIENT as error:
+            raise failure(error) from None
         try:
             self._session = await asyncio.to_thread(cluster.connect)
-        except _TRANSIENT as error:
+        except (*_TRANSIENT, AuthenticationFailed) as error:
             await asyncio.to_thread(cluster.shutdown)
-            raise _unavailable(error) from None
+            raise connect_failure(error, url, credentials) from None
         self._cluster = cluster
 
     def _all_hosts_down(self) -> bool:
@@ -157,13 +199,18 @@ class CassandraStore(Store):
                 return await aio.execute(self._session, statement, parameters, **options)
             except InvalidRequest as error:
                 raise LedgerError(f"Cassandra rejected the request: {str(error)[:300]}") from None
+            except Unauthorized as error:
+                raise AccessDenied(f"access denied: {str(error)[:300]}") from None
             except _NOT_TRANSIENT as error:
+                mapped = failure(error)  # refused credentials or permissions: access denied
+                if isinstance(mapped, AccessDenied):
+                    raise mapped from None
                 raise LedgerError(
                     f"Cassandra refused the request ({type(error).__name__}): {str(error)[:300]}"
                 ) from None
             except _TRANSIENT as error:
                 if loop.time() + delay > deadline:
-                    raise _unavailable(error) from None
+                    raise failure(error) from None
             await asyncio.sleep(delay * (0.5 + random.random()))
             delay = min(delay * 2, 1.0)
 
@@ -185,7 +232,7 @@ class CassandraStore(Store):
                         f"(run: ledger-tui schema apply): {error}"
                     ) from None
                 except _TRANSIENT as error:
-                    raise _unavailable(error) from None
+                    raise failure(error) from None
         return self._prepared[name]
 
     async def apply_schema(self) -> None:
@@ -224,8 +271,8 @@ class CassandraStore(Store):
         try:
             return await self._writer.write(transactions, policy, complete_duplicates, now)
         except LedgerError as error:
-            if isinstance(error, StoreUnavailable | ConflictingResubmission):
-                raise
+            if isinstance(error, StoreUnavailable | ConflictingResubmission | ValidationError | AccessDenied):
+                raise  # raised before any claim (or a refusal): nothing was written
             # Past the log, a claim may have landed: never tell the caller "nothing written".
             raise NotConfirmed(str(error)) from None
 

@@ -39,7 +39,7 @@ from ..domain.claims import (
     shard_of,
     window_of,
 )
-from ..domain.errors import StoreUnavailable
+from ..domain.errors import StoreUnavailable, ValidationError
 from ..domain.materialise import Materialisation, materialise
 from ..domain.model import RecordedTransaction
 from ..domain.timeutil import bucket_of, to_epoch_ms
@@ -207,6 +207,9 @@ class ClaimWriter:
         if not transactions:
             return []
         unique, repeats = first_of_each_id(transactions)
+        # Every row is bound (encoded) before the log and the claims: a value the driver cannot
+        # encode fails here, never after an id is claimed (a claim without rows fails verify).
+        prebound = await self.bind_rows(materialise(unique, policy))
         shards = await self._shards()
         log_key = await self._log(unique)
         token = log_key[2]
@@ -229,7 +232,10 @@ class ClaimWriter:
                 earlier.append(outcome.transaction)
             else:
                 fresh.append(transaction)
-        await self.write_rows(materialise(fresh, policy))
+        if len(fresh) == len(unique):  # the common case: write what was bound up front
+            await self.send_rows(*prebound)
+        else:
+            await self.write_rows(materialise(fresh, policy))
         if complete_duplicates and earlier:
             # The claim may have outlived rows that never landed: writing the identical rows
             # again is a no-op when they did and completes the set when they did not.
@@ -253,6 +259,22 @@ class ClaimWriter:
         """Every row, packed into unlogged batches by replica (identical immutable rows: idempotent).
 
         Index rows this process already wrote are left out (they cannot change)."""
+        await self.send_rows(*await self.bind_rows(rows, use_cache))
+
+    async def bind_rows(
+        self, rows: Materialisation, use_cache: bool = True
+    ) -> tuple[list[Any], list[tuple[Any, ...]]]:
+        """Every row bound to its statement and packed; raises ValidationError for a value the
+        driver cannot encode (nothing has been written then)."""
+        try:
+            return await self._bind_rows(rows, use_cache)
+        except (TypeError, ValueError, OverflowError) as error:
+            reason = str(error).splitlines()[0][:200] if str(error) else type(error).__name__
+            raise ValidationError.single("entries", f"cannot be encoded for Cassandra: {reason}") from None
+
+    async def _bind_rows(
+        self, rows: Materialisation, use_cache: bool
+    ) -> tuple[list[Any], list[tuple[Any, ...]]]:
         groups: dict[tuple[Any, ...], list[tuple[Any, ...]]] = defaultdict(list)
         for entry in rows.entries:
             address = entry.address.as_tuple()
@@ -287,7 +309,10 @@ class ClaimWriter:
         for key, members in groups.items():
             prepared = await self._prepare(key[0])
             bound[key] = [prepared.bind(values) for values in members]
-        statements = pack(bound, self._replica_of)  # type: ignore[arg-type]
+        return pack(bound, self._replica_of), fresh  # type: ignore[arg-type]
+
+    async def send_rows(self, statements: list[Any], fresh: list[tuple[Any, ...]]) -> None:
+        """Write bound rows, then remember their index rows as written."""
         await self._run_all(statements)
         if len(self._known_index) > _INDEX_CACHE_LIMIT:
             self._known_index.clear()

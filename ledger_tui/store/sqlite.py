@@ -7,6 +7,7 @@ event loop never blocks on disk I/O and writes are serialised exactly as a singl
 from __future__ import annotations
 
 import asyncio
+import os
 import sqlite3
 import uuid
 from collections.abc import Callable, Sequence
@@ -18,7 +19,7 @@ from typing import Any, TypeVar
 
 from ..domain.blocks import DayBlock, SealPolicy, SealState, node_key
 from ..domain.claims import RecordOutcome, claimed_by, first_of_each_id, in_submitted_order
-from ..domain.errors import StoreUnavailable
+from ..domain.errors import StoreBusy, StoreUnavailable, ValidationError
 from ..domain.materialise import materialise
 from ..domain.model import Address, Entry, Movement, RecordedTransaction, Side
 from ..domain.paging import Page, PageToken
@@ -59,13 +60,51 @@ from .sqlite_sql import (
 
 T = TypeVar("T")
 _SIDES = {side.value: side for side in Side}
+#: Errors of the file or the lock, not of our SQL: the store is unavailable (or busy), exit 3.
+_STORE_ERRORS = (sqlite3.OperationalError, sqlite3.DatabaseError)
+_OUR_ERRORS = (sqlite3.IntegrityError, sqlite3.ProgrammingError, sqlite3.InterfaceError)
+
+
+def create_private(path: Path) -> None:
+    """Create the ledger's missing directories 0700 and its file 0600 (a ledger is private data);
+    what already exists is left as it is."""
+    missing = []
+    directory = path.parent
+    while not directory.exists():
+        missing.append(directory)
+        directory = directory.parent
+    for directory in reversed(missing):
+        directory.mkdir(mode=0o700)
+        directory.chmod(0o700)  # mkdir applies the umask; a ledger's directory is private anyway
+    if not path.exists():
+        os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
+        path.chmod(0o600)  # SQLite gives its -wal and -shm files the database file's mode
+
+
+def store_error(path: Path, busy_timeout_s: int, error: sqlite3.Error) -> StoreUnavailable:
+    """What a SQLite failure means for the operator: busy (lock held too long) or unavailable."""
+    name = getattr(error, "sqlite_errorname", "")
+    if name.startswith(("SQLITE_BUSY", "SQLITE_LOCKED")) or "database is locked" in str(error):
+        return StoreBusy(
+            f"another process held the write lock of {path} for more than {busy_timeout_s} s "
+            f"(retry, or wait longer with sqlite:PATH?busy_timeout=SECONDS)"
+        )
+    return StoreUnavailable(f"the embedded store {path} failed: {error}")
 
 
 class SqliteStore(Store):
-    """The embedded store: one file, WAL journal, one writer thread, same contract as Cassandra."""
+    """The embedded store: one file, WAL journal, one writer thread, same contract as Cassandra.
 
-    def __init__(self, path: Path) -> None:
+    ``synchronous=FULL``: a committed entry set survives a power cut, not only a crash of the
+    process (the cost is measured in bench/RESULTS.md).
+    """
+
+    def __init__(self, path: Path, busy_timeout_s: int = 5, synchronous: str = "FULL") -> None:
+        if synchronous not in ("FULL", "NORMAL", "EXTRA"):
+            raise ValueError("synchronous must be FULL, NORMAL or EXTRA")
         self._path = path
+        self._busy_timeout_s = busy_timeout_s
+        self._synchronous = synchronous
         self._connection: sqlite3.Connection | None = None
         self._executor: ThreadPoolExecutor | None = None
 
@@ -77,7 +116,14 @@ class SqliteStore(Store):
         if self._executor is None or self._connection is None:
             raise StoreUnavailable("the embedded store is not open")
         connection = self._connection
-        return await asyncio.get_running_loop().run_in_executor(self._executor, lambda: work(connection))
+        try:
+            return await asyncio.get_running_loop().run_in_executor(self._executor, lambda: work(connection))
+        except UnicodeEncodeError as error:  # the domain refuses such text first; never a traceback
+            raise ValidationError.single("", f"text cannot be stored as UTF-8: {error.reason}") from None
+        except _OUR_ERRORS:
+            raise
+        except _STORE_ERRORS as error:
+            raise store_error(self._path, self._busy_timeout_s, error) from None
 
     async def connect(self) -> None:
         if self._connection is not None:
@@ -85,19 +131,30 @@ class SqliteStore(Store):
         executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ledger-sqlite")
 
         def open_connection() -> sqlite3.Connection:
-            self._path.parent.mkdir(parents=True, exist_ok=True)
+            create_private(self._path)
             connection = sqlite3.connect(self._path, isolation_level=None, check_same_thread=False)
-            connection.execute("PRAGMA journal_mode=WAL")
-            connection.execute("PRAGMA synchronous=NORMAL")
-            connection.execute("PRAGMA busy_timeout=5000")
-            connection.executescript(SCHEMA)  # an embedded ledger sets itself up
+            try:
+                connection.execute(f"PRAGMA busy_timeout={self._busy_timeout_s * 1000}")
+                connection.execute("PRAGMA journal_mode=WAL")
+                connection.execute(f"PRAGMA synchronous={self._synchronous}")  # one of three words
+                connection.executescript(SCHEMA)  # an embedded ledger sets itself up
+            except BaseException:
+                connection.close()
+                raise
             return connection
 
         try:
             self._connection = await asyncio.get_running_loop().run_in_executor(executor, open_connection)
-        except (sqlite3.Error, OSError) as error:
+        except sqlite3.Error as error:
             executor.shutdown(wait=False)
+            failure = store_error(self._path, self._busy_timeout_s, error)
+            if isinstance(failure, StoreBusy):
+                raise failure from None
             raise StoreUnavailable(f"cannot open the embedded store {self._path}: {error}") from None
+        except OSError as error:
+            executor.shutdown(wait=False)
+            reason = error.strerror or str(error)
+            raise StoreUnavailable(f"cannot open the embedded store {self._path}: {reason}") from None
         self._executor = executor
 
     async def close(self) -> None:

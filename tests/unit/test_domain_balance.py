@@ -178,7 +178,7 @@ def test_parse_address() -> None:
         ("a//c/GBP/x", "address.namespace", "must not be empty"),
         ("a/b/c\x01/GBP/x", "address.name", "control characters"),
         ("a/b/c/ /x", "address.currency", "must not be empty"),
-        ("a/b/c/GBP/ x", "address.account_id", "must not start or end with spaces"),
+        ("a/b/c/GBP/ x", "address.account_id", "must not contain space separator characters"),
         ("a/b/c/GBP/" + "x" * 300, "address.account_id", "is longer than 256 characters"),
     ],
 )

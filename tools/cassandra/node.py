@@ -47,6 +47,7 @@ START_BUDGET_S = 180.0
 STOP_BUDGET_S = 60.0
 PROGRESS_EVERY_S = 5.0
 TAIL_LINES = 60
+KEEP_LOGS = 5
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent.parent
@@ -65,7 +66,7 @@ environment:
 files in the run dir:
   conf/cassandra.yaml, conf/logback.xml   rendered from tools/cassandra/*.in / logback.xml
   data/                                   data, commitlog, hints, saved_caches, cdc_raw
-  logs/system.log                         the node's log (INFO+)
+  logs/system.log                         the node's log (INFO+); logs/previous/ keeps the last 5 runs' logs
   cassandra.out                           the JVM's stdout/stderr (WARN+ only)
   cassandra.pid, node.json                pid file and the settings the node was started with
 """
@@ -129,9 +130,12 @@ def _env_port(name: str, default: int) -> int:
 
 
 class Paths:
-    def __init__(self) -> None:
+    def __init__(self, run_dir: Path | None = None) -> None:
         run = os.environ.get("LEDGER_CASSANDRA_RUN_DIR", "").strip()
-        self.run_dir = Path(run).expanduser().resolve() if run else REPO / ".run" / "cassandra"
+        if run_dir is not None:
+            self.run_dir = run_dir.resolve()
+        else:
+            self.run_dir = Path(run).expanduser().resolve() if run else REPO / ".run" / "cassandra"
         lib = os.environ.get("LEDGER_CASSANDRA_LIB_DIR", "").strip()
         if lib:
             self.lib_dir = Path(lib).expanduser().resolve()
@@ -280,14 +284,29 @@ def _jamm_jar(paths: Paths) -> Path:
 # --------------------------------------------------------------------------------------------
 
 
-def render_conf(paths: Paths, native_port: int, storage_port: int) -> None:
+def render_conf(
+    paths: Paths,
+    native_port: int,
+    storage_port: int,
+    *,
+    address: str = ADDRESS,
+    token: str = INITIAL_TOKEN,
+    seeds: str | None = None,
+    cluster_name: str = CLUSTER_NAME,
+    memtable: str = "128MiB",
+    extra: str = "",
+) -> None:
+    """Write cassandra.yaml (from the template) and logback.xml into the run dir's conf dir."""
     paths.conf_dir.mkdir(parents=True, exist_ok=True)
     values = {
-        "CLUSTER_NAME": CLUSTER_NAME,
-        "ADDRESS": ADDRESS,
+        "CLUSTER_NAME": cluster_name,
+        "ADDRESS": address,
+        "SEEDS": seeds or f"{address}:{storage_port}",
+        "MEMTABLE": memtable,
+        "EXTRA": extra,
         "NATIVE_PORT": str(native_port),
         "STORAGE_PORT": str(storage_port),
-        "INITIAL_TOKEN": INITIAL_TOKEN,
+        "INITIAL_TOKEN": token,
         "DATA_DIR": str(paths.storage_dir / "data"),
         "COMMITLOG_DIR": str(paths.storage_dir / "commitlog"),
         "HINTS_DIR": str(paths.storage_dir / "hints"),
@@ -304,7 +323,12 @@ def render_conf(paths: Paths, native_port: int, storage_port: int) -> None:
     shutil.copyfile(HERE / "logback.xml", paths.logback)
 
 
-def java_command(paths: Paths, java_home: Path, heap: str) -> list[str]:
+def java_command(
+    paths: Paths, java_home: Path, heap: str, *, unsafe_system: bool = False, jmx_port: int | None = None
+) -> list[str]:
+    """The JVM command line of one node. ``unsafe_system`` skips fsyncs of schema and system
+    tables (faster start, but a kill -9 can forget a keyspace: never for durability tests).
+    ``jmx_port`` opens JMX on 127.0.0.1 only (Cassandra binds local JMX to loopback) for nodetool."""
     cmd = [
         str(java_home / "bin" / "java"),
         f"-Xms{heap}",
@@ -330,17 +354,36 @@ def java_command(paths: Paths, java_home: Path, heap: str) -> list[str]:
         f"-Dcassandra.logdir={paths.log_dir}",
         f"-Dcassandra.triggers_dir={paths.triggers_dir}",
         f"-Dlogback.configurationFile={paths.logback}",
-        # Fast start for a throw-away single test node.
+        # Fast start for a throw-away test node.
         "-Dcassandra.skip_wait_for_gossip_to_settle=0",
         "-Dcassandra.ring_delay_ms=1000",
         "-Dcassandra.superuser_setup_delay_ms=0",
-        # Skips fsync of system tables/schema: fine for tests, not for crash/restart durability tests.
-        "-Dcassandra.unsafesystem=true",
-        "-cp",
-        f"{paths.conf_dir}{os.pathsep}{paths.lib_dir}/*",
-        MAIN_CLASS,
     ]
+    if unsafe_system:
+        cmd.append("-Dcassandra.unsafesystem=true")
+    if jmx_port is not None:
+        cmd += [f"-Dcassandra.jmx.local.port={jmx_port}", "-Dcom.sun.management.jmxremote.authenticate=false"]
+    cmd += ["-cp", f"{paths.conf_dir}{os.pathsep}{paths.lib_dir}/*", MAIN_CLASS]
     return cmd
+
+
+def rotate_logs(paths: Paths, keep: int = KEEP_LOGS) -> None:
+    """Move the previous run's logs to logs/previous/<time>-<name> and keep the newest ``keep`` runs,
+    so a fresh log never matches an old readiness line and a crash's log survives a restart."""
+    previous = paths.log_dir / "previous"
+    stamp = time.strftime("%Y%m%dT%H%M%S") + f"-{time.monotonic_ns() % 1000000:06d}"
+    moved = False
+    for f in (paths.log_file, paths.out_file):
+        if f.exists():
+            previous.mkdir(parents=True, exist_ok=True)
+            f.replace(previous / f"{stamp}-{f.name}")
+            moved = True
+    if not moved:
+        return
+    runs = sorted({p.name.split("-", 2)[0] + "-" + p.name.split("-", 2)[1] for p in previous.iterdir()})
+    for old in runs[:-keep]:
+        for p in previous.glob(f"{old}-*"):
+            p.unlink(missing_ok=True)
 
 
 # --------------------------------------------------------------------------------------------
@@ -463,8 +506,8 @@ def log_has_ready_line(paths: Paths) -> bool:
         return False
 
 
-def answering(paths: Paths, port: int) -> bool:
-    return port_open(port) and log_has_ready_line(paths)
+def answering(paths: Paths, port: int, host: str = ADDRESS) -> bool:
+    return port_open(port, host) and log_has_ready_line(paths)
 
 
 def tail(path: Path, n: int) -> list[str]:
@@ -521,13 +564,18 @@ def stop_pid(paths: Paths, pid: int, budget: float = STOP_BUDGET_S) -> None:
 
 
 def wait_ready(
-    paths: Paths, port: int, pid: int, budget: float, proc: subprocess.Popen[bytes] | None
+    paths: Paths,
+    port: int,
+    pid: int,
+    budget: float,
+    proc: subprocess.Popen[bytes] | None,
+    host: str = ADDRESS,
 ) -> float:
     """Wait until CQL answers; returns seconds waited. Raises NodeError on death or timeout."""
     t0 = time.monotonic()
     next_report = t0 + PROGRESS_EVERY_S
     while True:
-        if answering(paths, port):
+        if answering(paths, port, host):
             return time.monotonic() - t0
         exited = proc.poll() is not None if proc is not None else not _is_alive(pid)
         if exited:
@@ -542,15 +590,12 @@ def wait_ready(
                 stop_pid(paths, pid, budget=30)
             finally:
                 paths.pid_file.unlink(missing_ok=True)
-            raise NodeError(f"CQL did not answer on {ADDRESS}:{port} within {budget:.0f}s; node stopped")
+            raise NodeError(f"CQL did not answer on {host}:{port} within {budget:.0f}s; node stopped")
         if time.monotonic() >= next_report:
-            port_state = "open" if port_open(port, timeout=0.5) else "closed"
+            port_state = "open" if port_open(port, host, timeout=0.5) else "closed"
             last = tail(paths.log_file, 1)
             last_msg = last[0].strip().split(" - ", 1)[-1][:100] if last else "(no log yet)"
-            say(
-                f"  waiting for CQL on {ADDRESS}:{port} ... {elapsed:.0f}s "
-                f"(port {port_state}; log: {last_msg})"
-            )
+            say(f"  waiting for CQL on {host}:{port} ... {elapsed:.0f}s (port {port_state}; log: {last_msg})")
             next_report += PROGRESS_EVERY_S
         time.sleep(0.25)
 
@@ -602,13 +647,10 @@ def cmd_up(args: argparse.Namespace) -> int:
     paths.storage_dir.mkdir(parents=True, exist_ok=True)
     paths.log_dir.mkdir(parents=True, exist_ok=True)
     paths.triggers_dir.mkdir(parents=True, exist_ok=True)
-    # Start each run with a fresh log so readiness never matches a previous run's line.
-    for f in (paths.log_file, paths.out_file):
-        if f.exists():
-            f.replace(f.with_name(f.name + ".prev"))
+    rotate_logs(paths)
     render_conf(paths, port, storage_port)
 
-    cmd = java_command(paths, java_home, heap)
+    cmd = java_command(paths, java_home, heap, unsafe_system=args.unsafe_system)
     env = dict(os.environ, JAVA_HOME=str(java_home), MALLOC_ARENA_MAX="4")
     say(f"starting Cassandra {CASSANDRA_VERSION} on {ADDRESS}:{port} (heap {heap}, java {java_home})")
     with paths.out_file.open("ab") as out:
@@ -630,6 +672,7 @@ def cmd_up(args: argparse.Namespace) -> int:
                 "native_port": port,
                 "storage_port": storage_port,
                 "heap": heap,
+                "unsafe_system": args.unsafe_system,
                 "java_home": str(java_home),
                 "lib_dir": str(paths.lib_dir),
                 "started_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
@@ -734,6 +777,12 @@ def build_parser() -> argparse.ArgumentParser:
         type=float,
         default=START_BUDGET_S,
         help=f"seconds to wait for CQL (default {START_BUDGET_S:.0f})",
+    )
+    up.add_argument(
+        "--unsafe-system",
+        action="store_true",
+        help="skip fsyncs of schema/system tables (-Dcassandra.unsafesystem=true): a kill -9 can then "
+        "forget a keyspace; never for durability tests",
     )
     up.set_defaults(func=cmd_up)
 

@@ -1,0 +1,202 @@
+"""Fault suite: a bank workload on a 3-node ring (RF 3, LOCAL_QUORUM) while nodes fail.
+
+One node is killed (-9) and restarted, another paused (SIGSTOP) and resumed, while eight
+posters transfer money; then two nodes are down and a post must fail fast (exit 3) with nothing
+written. After healing (nodes back, `nodetool repair`, `ledger-tui repair`, unconfirmed sets
+re-posted with their ids, as a caller told "not confirmed" does): every acknowledged set present exactly once, every
+currency sums to zero, `verify` is clean and the fast balances equal a full fold.
+
+`make test` runs it with short phases; `make test-faults` with longer ones, printing the write
+availability figures (longest gap between acknowledgements, p99 post latency) per phase.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import subprocess
+import sys
+import time
+import uuid
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from ledger_tui.domain.errors import LedgerError, NotFound, StoreUnavailable
+from ledger_tui.engine import Engine
+from ledger_tui.ledger import LedgerOptions, build_engine
+
+from ..support.bank import BankLog, check_ledger, run_workers
+from ..support.entry_sets import transfer
+from ..support.ring import FAULT_RING_ADDRESS, Ring, running_ring
+
+pytestmark = [pytest.mark.cassandra, pytest.mark.faults]
+
+PHASE = float(os.environ.get("LEDGER_FAULT_PHASE_SECONDS", "3"))
+REPORT = os.environ.get("LEDGER_FAULT_REPORT")
+KEYSPACE = "bank"
+REPO = Path(__file__).resolve().parents[2]
+
+
+async def tool(ring: Ring, *args: str) -> None:
+    await asyncio.to_thread(ring.tool, *args)
+
+
+async def wait_until_driver_sees(engine: Engine, up: int, budget: float = 30) -> float:
+    t0 = time.monotonic()
+    while time.monotonic() - t0 < budget:
+        nodes = engine.cluster_nodes()
+        if nodes is not None and nodes[0] == up:
+            break
+        await asyncio.sleep(0.1)
+    return time.monotonic() - t0
+
+
+async def settle(engine: Engine, document: str, budget: float = 120) -> None:
+    """Re-post an unconfirmed set with its id until it is confirmed (a caller's retry)."""
+    deadline = time.monotonic() + budget
+    while True:
+        try:
+            await engine.post_json(document)
+            return
+        except StoreUnavailable:
+            if time.monotonic() > deadline:
+                raise
+            await asyncio.sleep(0.5)
+
+
+async def test_bank_workload_through_node_faults(tmp_path: Path) -> None:
+    with running_ring(tmp_path / "ring", FAULT_RING_ADDRESS, 3) as ring:
+        store = f"cassandra://{ring.hosts}/{KEYSPACE}?replication=3&consistency=LOCAL_QUORUM"
+        engine = build_engine(LedgerOptions(store=store, seal_margin=timedelta(0)))
+        await engine.connect()
+        await engine.apply_schema()
+        try:
+            report = await exercise(ring, engine, store, tmp_path)
+        finally:
+            await engine.close()
+    print("\n" + json.dumps(report, indent=1, default=str))
+    if REPORT:
+        Path(REPORT).write_text(json.dumps(report, indent=1, default=str) + "\n")
+    check = report["check"]
+    assert report["two_down"]["cli_exit"] == 3, report["two_down"]
+    assert report["two_down"]["engine_error"] == "StoreUnavailable", report["two_down"]
+    assert report["two_down"]["written"] == [], "a post refused with two nodes down left rows behind"
+    assert check["ok"], check
+
+
+async def exercise(ring: Ring, engine: Engine, store: str, tmp_path: Path) -> dict[str, Any]:
+    log, stop = BankLog(), asyncio.Event()
+    workload = asyncio.create_task(run_workers(engine, log, stop))
+    log.mark("all up")
+    await asyncio.sleep(PHASE)
+    log.mark("node 3 killed")
+    await tool(ring, "kill", "3")
+    await asyncio.sleep(2 * PHASE)
+    log.mark("node 3 restarting")
+    await tool(ring, "start", "3")
+    log.mark("all up again")
+    await asyncio.sleep(PHASE)
+    log.mark("node 2 paused")
+    await tool(ring, "pause", "2")
+    await asyncio.sleep(2 * PHASE)
+    log.mark("node 2 resumed")
+    await tool(ring, "resume", "2")
+    await asyncio.sleep(PHASE)
+    log.mark("stopped")
+    stop.set()
+    await workload
+
+    two_down = await two_nodes_down(ring, engine, store, tmp_path)
+
+    await tool(ring, "start", "2")
+    await tool(ring, "start", "3")
+    await wait_until_driver_sees(engine, 3)
+    t0 = time.monotonic()
+    await tool(ring, "repair", KEYSPACE)
+    repair_s = time.monotonic() - t0
+    before = await engine.verify(repair=False)
+    repaired = await engine.repair()
+    present_before = 0
+    for posting in log.unknown:
+        try:
+            await engine.transaction(posting.transaction_id)
+            present_before += 1
+        except NotFound:
+            pass
+        await settle(engine, posting.document)
+    for name in ("cli", "engine"):
+        try:
+            await engine.transaction(two_down[f"{name}_id"])
+            two_down["written"].append(name)
+        except NotFound:
+            pass
+    await engine.seal()
+    check = await check_ledger(engine, log)
+    phases = [name for name, _ in log.phases if name != "stopped"]
+    return {
+        "phase_seconds": PHASE,
+        "postings": len(log.postings),
+        "acked": len(log.acked),
+        "unconfirmed_then_reposted": len(log.unknown),
+        "failed_attempts": sum(len(p.errors) for p in log.postings),
+        "error_kinds": sorted({e.split(":")[0] for p in log.postings for e in p.errors}),
+        "figures": {name: log.figures(name) for name in phases},
+        "overall": log.figures(),
+        "two_down": two_down,
+        "repair_s": repair_s,
+        "verify_before_repair": {"ok": before.ok, "problems": len(before.problems) + before.more_problems},
+        "ledger_repair": str(repaired),
+        "check": {
+            "ok": check.ok,
+            "acked_missing": [str(t) for t in check.acked_missing],
+            "acked_wrong": [str(t) for t in check.acked_wrong],
+            "duplicate_rows": check.duplicate_rows,
+            "unexpected_sets": [str(t) for t in check.unexpected_sets],
+            "currency_sums": {k: str(v) for k, v in check.currency_sums.items()},
+            "fast_vs_fold": check.fast_vs_fold,
+            "verify_problems": check.verify_problems[:10],
+            "unconfirmed_present_before_repost": present_before,
+        },
+    }
+
+
+async def two_nodes_down(ring: Ring, engine: Engine, store: str, tmp_path: Path) -> dict[str, Any]:
+    """Kill two nodes: a CLI post must exit 3 quickly and an engine post raise StoreUnavailable."""
+    await tool(ring, "kill", "2")
+    await tool(ring, "kill", "3")
+    seen_s = await wait_until_driver_sees(engine, 1)
+    cli_id, engine_id = uuid.uuid4(), uuid.uuid4()
+    document = tmp_path / "two-down.json"
+    document.write_text(transfer("12.34", int(time.time() * 1000), transaction_id=cli_id))
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    t0 = time.monotonic()
+    done = await asyncio.to_thread(
+        subprocess.run,
+        [sys.executable, "-m", "ledger_tui", "--store", store, "post", str(document)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    cli_s = time.monotonic() - t0
+    t0 = time.monotonic()
+    error = "none"
+    try:
+        await engine.post_json(transfer("5.00", int(time.time() * 1000), transaction_id=engine_id))
+    except LedgerError as caught:
+        error = type(caught).__name__
+    return {
+        "driver_saw_down_s": seen_s,
+        "cli_exit": done.returncode,
+        "cli_s": cli_s,
+        "cli_stderr": done.stderr.strip()[-300:],
+        "engine_error": error,
+        "engine_s": time.monotonic() - t0,
+        "cli_id": cli_id,
+        "engine_id": engine_id,
+        "written": [],
+    }
