@@ -11,7 +11,7 @@ CASSANDRA_PORT ?= 9042
 export LEDGER_TEST_CASSANDRA ?= 127.0.0.1:$(CASSANDRA_PORT)
 
 .PHONY: install demo test test-fast test-install lint cassandra-up cassandra-down cassandra-status \
-	cluster-up cluster-down cluster-status test-faults bench-load bench-browse clean
+	cluster-up cluster-down cluster-status test-faults bench-load bench-browse bench-http clean
 
 install: $(STAMP)
 
@@ -88,6 +88,10 @@ bench-load: install
 bench-browse: install
 	$(MAKE) cassandra-up
 	status=0; $(PY) bench/browse.py $(BENCH_ARGS) || status=$$?; $(MAKE) cassandra-down; exit $$status
+
+bench-http: install
+	$(MAKE) cassandra-up
+	status=0; $(PY) bench/http.py $(BENCH_ARGS) || status=$$?; $(MAKE) cassandra-down; exit $$status
 
 clean:
 	rm -rf $(VENV) .run .pytest_cache .mypy_cache .ruff_cache *.egg-info

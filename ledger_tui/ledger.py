@@ -17,6 +17,7 @@ from .domain.blocks import DEFAULT_MARGIN
 from .domain.document import read_bounded
 from .domain.errors import LedgerError, NotFound, ValidationError
 from .domain.named import NamedBalance, parse_named_balances
+from .domain.origin_balances import ADDRESS_CONFIG_NAME, parse_origin_balances
 from .engine import Engine, system_clock
 from .samples import BALANCES, sample_text
 from .store.base import Store
@@ -69,19 +70,30 @@ def named_balances_path(options: LedgerOptions) -> Path | None:
     return Path(from_env) if from_env else None
 
 
-def read_named_balances(path: Path | None) -> dict[str, NamedBalance]:
-    """Named balances from ``path`` (or the bundled sample), with a clear error for bad files."""
-    if path is None:
-        return parse_named_balances(sample_text(BALANCES), "bundled balances.toml")
+def _read_text(path: Path) -> str:
     try:
         with path.open("rb") as stream:  # bounded: --balances /dev/zero must not fill memory
-            text = read_bounded(stream).decode("utf-8")
+            return read_bounded(stream).decode("utf-8")
     except FileNotFoundError:
         raise NotFound(f"named balance file {path} does not exist") from None
     except OSError as error:
         raise ValidationError.single(str(path), f"cannot be read: {error.strerror}") from None
     except UnicodeDecodeError:
         raise ValidationError.single(str(path), "is not UTF-8 text") from None
+
+
+def read_named_balances(path: Path | None) -> dict[str, NamedBalance]:
+    """Named balances from ``path`` (or the bundled sample), with a clear error for bad files.
+
+    A ``.yml``/``.yaml`` file is the origin service's ``balance_definitions.yml``; its aliases
+    are read from the ``address_config.yml`` beside it.
+    """
+    if path is None:
+        return parse_named_balances(sample_text(BALANCES), "bundled balances.toml")
+    text = _read_text(path)
+    if path.suffix.lower() in (".yml", ".yaml"):
+        aliases = path.with_name(ADDRESS_CONFIG_NAME)
+        return parse_origin_balances(text, _read_text(aliases), str(path), str(aliases))
     return parse_named_balances(text, str(path))
 
 

@@ -47,6 +47,7 @@ class BrowseScreen(LedgerScreen):
         Binding("e", "focus_entries", "Entries"),
         Binding("t", "focus_tree", "Tree", show=False),
         Binding("y", "copy_id", "Copy the entry's transaction id", show=False),
+        Binding("r", "refresh_ledger", "Refresh (posts from the HTTP API or elsewhere)", show=False),
         Binding("enter", "noop", "Open node / entry (transaction detail)", show=False),
     ]
 
@@ -95,7 +96,13 @@ class BrowseScreen(LedgerScreen):
 
     def on_screen_resume(self) -> None:
         """Catch up with entries posted while another screen was shown."""
-        if self._stale and self.store_is_ready:
+        if self._stale:
+            self.action_refresh_ledger()
+
+    def action_refresh_ledger(self) -> None:
+        """Re-read the tree and the entries shown: picks up sets posted by another process (the
+        HTTP server, a script, another console) on the same store."""
+        if self.store_is_ready:
             self._stale = False
             self.store_ready()
             address = self._panel.address

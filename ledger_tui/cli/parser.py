@@ -11,6 +11,7 @@ from ..loader import DEFAULT_CONCURRENCY, DEFAULT_MONTHS, DEFAULT_SEED, DEFAULT_
 from . import ledger_commands, load_commands
 from .common import seconds, whole_number
 from .import_commands import add_import_commands
+from .serve_command import add_serve_command
 
 EPILOG = (
     "Store URLs: sqlite:PATH[?busy_timeout=SECONDS] | cassandra://HOST[,HOST][:PORT]/KEYSPACE"
@@ -55,7 +56,10 @@ def build_parser() -> argparse.ArgumentParser:
         "--ask-password", action="store_true", help="prompt for the Cassandra username and password"
     )
     parser.add_argument(
-        "--balances", type=Path, help="named balances TOML (default: $LEDGER_BALANCES or the bundled sample)"
+        "--balances",
+        type=Path,
+        help="named balances: TOML, or the origin's balance_definitions.yml "
+        "(default: $LEDGER_BALANCES or the bundled sample)",
     )
     parser.set_defaults(handler=load_commands.console)
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
@@ -130,4 +134,5 @@ def build_parser() -> argparse.ArgumentParser:
     _loader_flags(demo, DEMO_SETS)
     demo.add_argument("--no-console", action="store_true", help="print a summary instead")
     demo.set_defaults(handler=load_commands.demo)
+    add_serve_command(commands)
     return parser

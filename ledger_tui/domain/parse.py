@@ -33,6 +33,16 @@ def loads_exact(text: str | bytes) -> Any:
     return loads_document(text)
 
 
+def decode_json(text: str | bytes, field: str = "") -> Any:
+    """Decode a JSON document exactly (see loads_document); ``field`` names the document in the error."""
+    try:
+        return loads_document(text)
+    except ValidationError as error:
+        if not field:
+            raise
+        raise ValidationError([FieldProblem(field, p.reason) for p in error.problems]) from None
+
+
 def parse_entry_set_json(text: str | bytes, currencies: Currencies = DEFAULT_CURRENCIES) -> EntrySet:
     """Parse and validate a JSON document in the origin's ``transaction.json`` format."""
     return entry_set_from_data(loads_document(text), currencies)

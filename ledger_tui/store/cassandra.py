@@ -219,6 +219,8 @@ class CassandraStore(Store):
         if prepared is not None:
             return prepared
         async with self._prepare_lock:
+            if self._session is None:
+                raise StoreUnavailable("not connected to Cassandra")
             if name not in self._prepared:
                 keyspace = self._url.keyspace
                 query = STATEMENTS[name].replace("{ks}", keyspace)  # a validated identifier

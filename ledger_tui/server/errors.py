@@ -1,0 +1,132 @@
+"""Every failure as JSON ``{error, field, reason}`` with the right status; never a stack trace.
+
+Ledger errors carry text written for operators, so it is passed on as the reason; anything
+unexpected is logged with its traceback and answered with a generic 500 (middleware.py).
+"""
+
+from __future__ import annotations
+
+import logging
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.responses import JSONResponse, Response
+
+from ..domain.errors import (
+    AccessDenied,
+    ConflictingResubmission,
+    FieldProblem,
+    LedgerError,
+    NotFound,
+    StoreUnavailable,
+    TlsFailure,
+    ValidationError,
+)
+from .metrics import Metrics
+
+log = logging.getLogger("ledger_tui.server")
+
+#: The ``error`` code of each status the API answers with.
+ERROR_CODES = {
+    400: "invalid_request",
+    404: "not_found",
+    405: "method_not_allowed",
+    409: "conflict",
+    413: "payload_too_large",
+    415: "unsupported_media_type",
+    500: "internal",
+    503: "store_unavailable",
+    504: "timeout",
+}
+#: Seconds a client should wait before retrying after a 503.
+RETRY_AFTER = "2"
+
+
+class ApiError(Exception):
+    """A request the API refuses: status, the field at fault (or None) and why."""
+
+    def __init__(
+        self, status: int, reason: str, field: str | None = None, problems: list[FieldProblem] | None = None
+    ) -> None:
+        super().__init__(reason)
+        self.status, self.reason, self.field = status, reason, field
+        self.problems = problems or []
+
+
+def error_body(status: int, reason: str, field: str | None = None, problems: list[FieldProblem] | None = None
+               ) -> dict[str, object]:  # fmt: skip
+    """The JSON every error answers with (``problems`` when more than one field was at fault)."""
+    body: dict[str, object] = {"error": ERROR_CODES.get(status, "error"), "field": field, "reason": reason}
+    if problems and len(problems) > 1:
+        body["problems"] = [{"field": p.field or None, "reason": p.reason} for p in problems]
+    return body
+
+
+def error_response(
+    status: int, reason: str, field: str | None = None, problems: list[FieldProblem] | None = None
+) -> JSONResponse:
+    """A JSON error response (503 says when to retry)."""
+    headers = {"Retry-After": RETRY_AFTER} if status == 503 else None
+    return JSONResponse(error_body(status, reason, field, problems), status_code=status, headers=headers)
+
+
+def ledger_error_status(error: LedgerError) -> int:
+    """The HTTP status of a ledger error."""
+    if isinstance(error, ValidationError):
+        return 400
+    if isinstance(error, ConflictingResubmission):
+        return 409
+    if isinstance(error, NotFound):
+        return 404
+    if isinstance(error, StoreUnavailable | AccessDenied | TlsFailure):
+        return 503  # the server's own way to the store failed: not the client's input
+    return 400
+
+
+def ledger_error_response(error: LedgerError, conflict_field: str = "transaction_id") -> JSONResponse:
+    """The response for a ledger error: the first problem's field and the whole reason."""
+    status = ledger_error_status(error)
+    if isinstance(error, ValidationError) and error.problems:
+        first = error.problems[0]
+        return error_response(status, str(error), first.field or None, error.problems)
+    field = conflict_field if isinstance(error, ConflictingResubmission) else None
+    return error_response(status, str(error), field)
+
+
+def install_error_handlers(app: FastAPI, metrics: Metrics) -> None:
+    """Route every exception a handler can raise to a JSON answer."""
+
+    async def on_api_error(request: Request, error: Exception) -> Response:
+        assert isinstance(error, ApiError)
+        return error_response(error.status, error.reason, error.field, error.problems)
+
+    async def on_ledger_error(request: Request, error: Exception) -> Response:
+        assert isinstance(error, LedgerError)
+        if isinstance(error, StoreUnavailable):
+            metrics.count("ledger_store_unavailable_total")
+            log.warning("store unavailable: %s", error)
+        return ledger_error_response(error)
+
+    async def on_validation(request: Request, error: Exception) -> Response:
+        assert isinstance(error, RequestValidationError)
+        problems = [
+            FieldProblem(".".join(str(p) for p in item["loc"][1:]) or str(item["loc"][0]), str(item["msg"]))
+            for item in error.errors()
+        ]
+        return error_response(400, "; ".join(map(str, problems)), problems[0].field, problems)
+
+    async def on_http_error(request: Request, error: Exception) -> Response:
+        assert isinstance(error, StarletteHTTPException)
+        reason = {404: "no such path", 405: f"{request.method} is not allowed here"}.get(
+            error.status_code, str(error.detail)
+        )
+        response = error_response(error.status_code, reason)
+        if error.headers:
+            response.headers.update(error.headers)
+        return response
+
+    app.add_exception_handler(ApiError, on_api_error)
+    app.add_exception_handler(LedgerError, on_ledger_error)
+    app.add_exception_handler(RequestValidationError, on_validation)
+    app.add_exception_handler(StarletteHTTPException, on_http_error)

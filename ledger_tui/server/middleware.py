@@ -1,0 +1,138 @@
+"""The guard every HTTP request passes: body limit, time limit, access log, counters, last-resort 500.
+
+One plain ASGI middleware (no per-request objects beyond two closures) so the guarantees
+cost little on the hot post path. The access log names method, path (no query string),
+status, size and time; never a body, a header value or a query value.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import json
+import logging
+import time
+from collections.abc import Awaitable, Callable, MutableMapping
+from typing import Any
+
+from .errors import error_body
+from .metrics import Metrics
+from .settings import ServerSettings
+
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
+
+access_log = logging.getLogger("ledger_tui.server.access")
+log = logging.getLogger("ledger_tui.server")
+BULK_PATH = "/transactions/bulk"
+
+
+class BodyTooLarge(Exception):
+    """The request body grew past the limit while it was being read."""
+
+
+class RequestGuard:
+    """Wraps the app: limits, access log and counters for every HTTP request."""
+
+    def __init__(self, app: ASGIApp, settings: ServerSettings, metrics: Metrics) -> None:
+        self.app, self.settings, self.metrics = app, settings, metrics
+        self._ids = itertools.count(1)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        bulk = scope["path"] == BULK_PATH
+        limit = self.settings.max_bulk_body if bulk else self.settings.max_body
+        seconds = self.settings.bulk_timeout if bulk else self.settings.request_timeout
+        request_id = f"{next(self._ids):x}"
+        started = time.perf_counter()
+        state = {"status": 0, "sent": 0, "received": 0}
+
+        async def guarded_send(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                state["status"] = message["status"]
+                message["headers"] = [*message.get("headers", []), (b"x-request-id", request_id.encode())]
+            elif message["type"] == "http.response.body":
+                state["sent"] += len(message.get("body", b""))
+            await send(message)
+
+        async def limited_receive() -> Message:
+            message = await receive()
+            if message["type"] == "http.request":
+                state["received"] += len(message.get("body", b""))
+                if state["received"] > limit:
+                    raise BodyTooLarge
+            return message
+
+        self.metrics.in_flight += 1
+        try:
+            if _declared_length(scope) > limit:
+                await _answer(guarded_send, 413, f"the body is larger than {limit} bytes")
+            else:
+                await self._run(scope, limited_receive, guarded_send, seconds, limit, state, request_id)
+        finally:
+            self.metrics.in_flight -= 1
+            elapsed = time.perf_counter() - started
+            route = scope.get("route")
+            label = getattr(route, "path", None) or "unmatched"
+            self.metrics.observe_request(scope["method"], label, state["status"], elapsed)
+            client = scope.get("client") or ("-", 0)
+            access_log.info(
+                '%s "%s %s" %s %dB %.1fms id=%s',
+                client[0], scope["method"], scope["path"], state["status"], state["sent"],
+                elapsed * 1000, request_id,
+            )  # fmt: skip
+
+    async def _run(
+        self, scope: Scope, receive: Receive, send: Send, seconds: float, limit: int,
+        state: dict[str, int], request_id: str,
+    ) -> None:  # fmt: skip
+        deadline = asyncio.timeout(seconds)
+        try:
+            async with deadline:
+                await self.app(scope, receive, send)
+        except BodyTooLarge:
+            if not state["status"]:
+                await _answer(send, 413, f"the body is larger than {limit} bytes")
+        except TimeoutError:
+            if not deadline.expired():
+                raise
+            self.metrics.count("ledger_request_timeouts_total")
+            log.warning("request %s %s ran past %.0f s", scope["method"], scope["path"], seconds)
+            if not state["status"]:
+                await _answer(
+                    send, 504,
+                    f"no answer within {seconds:g} s; a post may still have been recorded: retry it "
+                    "with the same transaction_id or Idempotency-Key",
+                )  # fmt: skip
+        except Exception:
+            log.exception(
+                "unexpected error on %s %s (request %s)", scope["method"], scope["path"], request_id
+            )
+            if not state["status"]:
+                await _answer(
+                    send, 500, f"internal error (request {request_id}); the server log has the details"
+                )
+
+
+def _declared_length(scope: Scope) -> int:
+    for name, value in scope["headers"]:
+        if name == b"content-length":
+            try:
+                return int(value)
+            except ValueError:
+                return 0
+    return 0
+
+
+async def _answer(send: Send, status: int, reason: str) -> None:
+    body = json.dumps(error_body(status, reason)).encode()
+    headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
+    if status == 413:
+        headers.append((b"connection", b"close"))
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": body})

@@ -1,0 +1,194 @@
+"""The origin service's three endpoints, with its paths, status codes and balance JSON keys.
+
+``POST /transactions`` (and ``/transaction``, which its README documents), ``GET /balance`` and
+``GET /health``, so its clients and README commands work unchanged. Where the origin was loose
+we are strict: bad dates are rejected, amounts are exact, and health asks the store.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from decimal import Decimal
+
+from fastapi import APIRouter, Header, Query, Request
+from starlette.responses import JSONResponse, Response
+
+from ..domain.errors import ConflictingResubmission, LedgerError, NotConfirmed, NotFound
+from ..domain.model import Receipt
+from ..domain.parse import MAX_LEGS
+from .context import engine_of, metrics_of, settings_of
+from .errors import ApiError
+from .idempotency import HEADER, checked_key, entry_set_with_key
+from .jsonio import ExactJSONResponse, read_json, require_json
+from .metrics import Metrics
+from .params import time_range
+
+router = APIRouter()
+
+_PART = {"type": "string", "maxLength": 256}
+LEG_SCHEMA = {
+    "type": "object",
+    "required": ["address", "amount", "type"],
+    "properties": {
+        "address": {
+            "type": "object",
+            "required": ["legal_entity", "namespace", "name", "currency", "account_id"],
+            "properties": {
+                "legal_entity": _PART, "namespace": _PART, "name": _PART,
+                "currency": {"type": "string", "pattern": "^[A-Z]{3}$"}, "account_id": _PART,
+            },
+        },
+        "amount": {"type": "number", "exclusiveMinimum": 0, "description": "exact; never rounded"},
+        "type": {"type": "string", "enum": ["debit", "credit"]},
+        "description": {"type": "string"},
+        "timestamp": {"type": "integer", "description": "epoch ms; when recorded if absent"},
+    },
+}  # fmt: skip
+ENTRY_SET_BODY = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "application/json": {
+                "schema": {
+                    "type": "object",
+                    "required": ["entries"],
+                    "properties": {
+                        "transaction_id": {"type": "string", "format": "uuid"},
+                        "entries": {
+                            "type": "array",
+                            "minItems": 2,
+                            "maxItems": MAX_LEGS,
+                            "items": LEG_SCHEMA,
+                        },
+                    },
+                }
+            }
+        },
+    }
+}
+RECEIPT_RESPONSES: dict[int | str, dict[str, object]] = {
+    201: {"description": "Recorded: the JSON receipt"},
+    200: {"description": "Already recorded (a retry): the original receipt"},
+    400: {"description": "Not JSON, or not a balanced entry set: {error, field, reason}"},
+    409: {"description": "The id (or Idempotency-Key) was used for another entry set"},
+    415: {"description": "Content-Type is not application/json"},
+    503: {"description": "The store is unavailable; retry with the same id or key"},
+}
+
+
+def count_receipt(metrics: Metrics, receipt: Receipt) -> None:
+    """Count one posted entry set by outcome."""
+    metrics.count("ledger_entry_sets_total", outcome=receipt.status.value)
+    if receipt.status.value == "recorded":
+        metrics.count("ledger_entries_recorded_total", len(receipt.entries))
+
+
+def receipt_response(receipt: Receipt) -> JSONResponse:
+    """201 with the receipt when recorded now, 200 with the original when it was a retry."""
+    return JSONResponse(receipt.to_json(), status_code=201 if receipt.status.value == "recorded" else 200)
+
+
+def conflict(error: ConflictingResubmission, field: str) -> ApiError:
+    """The 409 for a reused id or key, naming which one."""
+    if field == HEADER:
+        reason = (
+            f"this {HEADER} was already used for a different entry set (transaction "
+            f"{error.transaction_id}); the original stands"
+        )
+    else:
+        reason = str(error)
+    return ApiError(409, reason, field or "transaction_id")
+
+
+async def _post_entry_set(request: Request, idempotency: str | None) -> Response:
+    """Post one entry set in the origin's format and answer with its receipt."""
+    require_json(request)
+    engine, metrics = engine_of(request), metrics_of(request)
+    key = checked_key(idempotency)
+    try:
+        entry_set, field = entry_set_with_key(await read_json(request), key, engine.currencies)
+    except LedgerError:
+        metrics.count("ledger_entry_sets_total", outcome="rejected")
+        raise
+    try:
+        receipt = await engine.post(entry_set)
+    except ConflictingResubmission as error:
+        metrics.count("ledger_entry_sets_total", outcome="conflict")
+        raise conflict(error, field) from None
+    except NotConfirmed as error:  # the claim may stand: the client must retry with this id
+        if field:
+            raise
+        txid = entry_set.transaction_id
+        reason = f'{error}; resend the body with "transaction_id": "{txid}"'
+        raise ApiError(503, reason, "transaction_id") from None
+    count_receipt(metrics, receipt)
+    return receipt_response(receipt)
+
+
+@router.post("/transactions", status_code=201, responses=RECEIPT_RESPONSES, openapi_extra=ENTRY_SET_BODY,
+             tags=["origin"])  # fmt: skip
+async def post_transactions(
+    request: Request, idempotency_key: str | None = Header(None, alias=HEADER)
+) -> Response:
+    """Record a balanced entry set once (the origin's ``transaction.json`` format)."""
+    return await _post_entry_set(request, idempotency_key)
+
+
+@router.post("/transaction", status_code=201, responses=RECEIPT_RESPONSES, openapi_extra=ENTRY_SET_BODY,
+             tags=["origin"])  # fmt: skip
+async def post_transaction(
+    request: Request, idempotency_key: str | None = Header(None, alias=HEADER)
+) -> Response:
+    """The same as ``POST /transactions`` (the path the origin's README documents)."""
+    return await _post_entry_set(request, idempotency_key)
+
+
+@router.get("/balance", tags=["origin"], responses={400: {"description": "unknown name or bad date"}})
+async def balance(
+    request: Request,
+    name: str | None = Query(None, description="a named balance"),
+    start: str | None = Query(None, description="RFC 3339 start, inclusive"),
+    end: str | None = Query(None, description="RFC 3339 end, exclusive"),
+) -> Response:
+    """The origin's balance: the net movement (credits - debits) of a named balance in [start, end).
+
+    ``amount`` is an exact JSON number. A name spanning several currencies is refused here;
+    ``GET /balances`` answers it per currency.
+    """
+    if not name:
+        raise ApiError(400, "is required", "name")
+    engine = engine_of(request)
+    try:
+        named = engine.named_balance(name)
+    except NotFound:
+        known = ", ".join(sorted(engine.named_balances)) or "none defined"
+        raise ApiError(400, f"unknown balance name {name!r} (known: {known})", "name") from None
+    rows = await engine.balance(name, time_range(start, end))
+    currencies = sorted({row.currency for row in rows} | {p.currency for p in named.patterns})
+    if len(currencies) != 1:
+        raise ApiError(
+            400, f"spans several currencies ({', '.join(currencies)}); GET /balances answers per currency",
+            "name",
+        )  # fmt: skip
+    amount = rows[0].closing - rows[0].opening if rows else Decimal(0)
+    return ExactJSONResponse(
+        {"amount": amount, "balance_name": name, "currency": currencies[0], "end": end or "",
+         "start": start or ""}
+    )  # fmt: skip
+
+
+@router.get("/health", tags=["origin"], responses={503: {"description": "the store does not answer"}})
+async def health(request: Request) -> Response:
+    """``{"status": "ok"}`` when the store answers a read within the health timeout, else 503."""
+    engine, settings = engine_of(request), settings_of(request)
+    try:
+        async with asyncio.timeout(settings.health_timeout):
+            await engine.children((), 1)
+    except (LedgerError, TimeoutError) as error:
+        reason = str(error) or f"no answer within {settings.health_timeout:g} s"
+        return JSONResponse(
+            {"status": "unavailable", "store": engine.info.kind, "reason": reason},
+            status_code=503,
+            headers={"Retry-After": "2"},
+        )
+    return JSONResponse({"status": "ok", "store": engine.info.kind})
