@@ -94,7 +94,7 @@ def test_access_denied_has_its_own_exit_code_and_wording(
     capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     def refuse(args: Any, out: Any) -> int:
-        raise AccessDenied("Cassandra refused the credentials or the operation: bad password")
+        raise AccessDenied("access denied: Cassandra refused the credentials or the operation: bad password")
 
     monkeypatch.setattr(ledger_commands, "accounts", refuse)
     code, _, err = run(capsys, "accounts")
