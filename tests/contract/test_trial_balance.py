@@ -60,7 +60,9 @@ async def _full_fold(engine: Engine, time_range: TimeRange) -> dict[tuple[str, .
     return lines
 
 
-def _grouped(lines: dict[tuple[str, ...], TrialLine], depth: int) -> dict[tuple[tuple[str, ...], str], tuple]:
+def _grouped(
+    lines: dict[tuple[str, ...], TrialLine], depth: int
+) -> dict[tuple[tuple[str, ...], str], tuple[Decimal, ...]]:
     sums: dict[tuple[tuple[str, ...], str], list[Decimal]] = {}
     for line in lines.values():
         total = sums.setdefault((line.path[:depth], line.currency), [Decimal(0)] * 4)
@@ -69,7 +71,7 @@ def _grouped(lines: dict[tuple[str, ...], TrialLine], depth: int) -> dict[tuple[
     return {key: tuple(values) for key, values in sums.items()}
 
 
-def _as_grouped(balance: TrialBalance, depth: int) -> dict[tuple[tuple[str, ...], str], tuple]:
+def _as_grouped(balance: TrialBalance, depth: int) -> dict[tuple[tuple[str, ...], str], tuple[Decimal, ...]]:
     return {
         (line.path, line.currency): (line.opening, line.debits, line.credits, Decimal(line.count))
         for line in balance.lines(depth)
