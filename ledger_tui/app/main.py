@@ -10,7 +10,7 @@ from ..domain.model import Address
 from ..engine import Engine
 from ..ledger import LedgerOptions, build_engine
 
-ScreenName = Literal["compose", "browse", "chart"]
+ScreenName = Literal["compose", "browse", "chart", "trial"]
 
 
 @dataclass(frozen=True, slots=True)
