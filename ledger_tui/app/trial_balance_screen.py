@@ -45,6 +45,7 @@ class TrialBalanceScreen(LedgerScreen):
 
     CSS_PATH = "trial_balance_screen.tcss"
     TITLE = "Trial balance"
+    AUTO_FOCUS = "#trial-table"  # not the From date: the level and month keys work at once
     BINDINGS = [
         Binding("plus,equals_sign", "depth(1)", "Deeper"),
         Binding("minus", "depth(-1)", "Shallower"),
