@@ -44,7 +44,9 @@ async def test_rows_equal_the_engine_balance_of_each_node(engine: Engine) -> Non
         nodes = [line for line in lines if line.path]
         assert nodes and all(len(line.path) == 4 for line in nodes)  # opens at LE/NS/NAME/CUR
         for line in nodes:
-            [row] = await engine.balance(AddressPattern(*line.path, "*"), NOVEMBER)
+            [row] = await engine.balance(
+                AddressPattern(line.path[0], line.path[1], line.path[2], line.path[3], "*"), NOVEMBER
+            )
             assert (line.opening, line.debits, line.credits, line.closing) == (
                 row.opening,
                 row.debits,
