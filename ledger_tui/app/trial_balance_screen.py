@@ -76,9 +76,7 @@ class TrialBalanceScreen(LedgerScreen):
         """Header, dates, level, table, totals check, keys."""
         yield Header()
         with Vertical(id="trial-main"):
-            yield RangeBar(
-                Label("[ ] month · c all dates · end exclusive", id="trial-hint"), id="trial-range"
-            )
+            yield RangeBar(Label("[ ] month · c all dates · To excluded", id="trial-hint"), id="trial-range")
             yield Label("", id="trial-level")
             yield TrialBalanceTable(id="trial-table")
             yield Label("", id="trial-status")
@@ -173,8 +171,8 @@ class TrialBalanceScreen(LedgerScreen):
 
     def _show_level(self) -> None:
         self.query_one("#trial-level", Label).update(
-            f"Level {self._depth}/{TREE_DEPTH}: {LEVEL_NAMES[self._depth - 1]} (+ deeper, - shallower) · "
-            "closing = opening + credits - debits · enter opens"
+            f"Level {self._depth}/{TREE_DEPTH} {LEVEL_NAMES[self._depth - 1]} · +/- level · "
+            "closing = opening + credits - debits"
         )
 
     # -- what the operator does ------------------------------------------------------------------

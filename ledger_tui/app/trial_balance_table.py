@@ -17,6 +17,15 @@ from ..domain.trial_balance import TrialBalance, TrialLine
 from .formatting import money_text
 
 COLUMNS = ("Account", "Cur", "Opening", "Debits", "Credits", "Closing", "Entries")
+#: Columns beside the account's (currency, four amounts, entries, cell padding).
+OTHER_COLUMNS_WIDTH = 56
+#: The account column never gets narrower than this: a long address loses its start instead.
+MIN_LABEL_WIDTH = 16
+
+
+def fitted(label: str, width: int) -> str:
+    """``label`` cut at the start to ``width`` (the account id and currency are what tell rows apart)."""
+    return label if len(label) <= width else "…" + label[len(label) - width + 1 :]
 
 
 class TrialBalanceTable(DataTable[Text]):
@@ -34,6 +43,7 @@ class TrialBalanceTable(DataTable[Text]):
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id, cursor_type="row", zebra_stripes=True)
         self._lines: list[TrialLine] = []
+        self._shown: tuple[TrialBalance, int, Currencies] | None = None
 
     def on_mount(self) -> None:
         """The columns, once."""
@@ -42,24 +52,33 @@ class TrialBalanceTable(DataTable[Text]):
 
     def show(self, balance: TrialBalance, depth: int, currencies: Currencies) -> None:
         """Replace the rows with ``balance``'s lines at ``depth`` and its totals."""
+        self._shown = (balance, depth, currencies)
         lines = balance.lines(depth)
         totals = balance.totals()
+        row = self.cursor_row
         self.clear()
         self._lines = [*lines, *totals]
+        width = max(MIN_LABEL_WIDTH, self.app.size.width - OTHER_COLUMNS_WIDTH)
         for line in lines:
-            self.add_row(*self._cells(line, currencies, total=False))
+            self.add_row(*self._cells(line, currencies, width, total=False))
         for line in totals:
-            self.add_row(*self._cells(line, currencies, total=True))
+            self.add_row(*self._cells(line, currencies, width, total=True))
+        self.move_cursor(row=min(row, len(self._lines) - 1))
+
+    def on_resize(self) -> None:
+        """A new width re-fits the account column (an 80-column terminal keeps every amount)."""
+        if self._shown is not None:
+            self.show(*self._shown)
 
     @staticmethod
-    def _cells(line: TrialLine, currencies: Currencies, *, total: bool) -> list[Text]:
+    def _cells(line: TrialLine, currencies: Currencies, width: int, *, total: bool) -> list[Text]:
         style = "bold" if total else ""
         amounts = [
             Text(money_text(value, line.currency, currencies), style=style, justify="right")
             for value in (line.opening, line.debits, line.credits, line.closing)
         ]
         return [
-            Text(f"Total {line.currency}" if total else line.label, style=style),
+            Text(f"Total {line.currency}" if total else fitted(line.label, width), style=style),
             Text(line.currency, style=style),
             *amounts,
             Text(f"{line.count:,}", style=style, justify="right"),
