@@ -115,6 +115,8 @@ class LedgerApp(App[None]):
         self._sealing_scheduled = False
         # Every account, read once for search, type-ahead and the palette; forgotten on change.
         self.accounts_cache = AccountsCache()
+        # Entries per browse page from the config file or --page-size (None: the panel's default).
+        self.page_size: int | None = None
 
     # -- start-up and connection -------------------------------------------------------------
 
