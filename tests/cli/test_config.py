@@ -66,9 +66,12 @@ def test_the_console_restores_the_last_store_screen_and_theme(
     capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
     seen: list[tuple[Any, Any]] = []
-    monkeypatch.setattr(
-        console_main, "run_console", lambda ledger, options: seen.append((ledger, options)) or 0
-    )
+
+    def run_console(ledger: Any, options: Any) -> int:
+        seen.append((ledger, options))
+        return EXIT_OK
+
+    monkeypatch.setattr(console_main, "run_console", run_console)
     _config(f'store = "sqlite:{tmp_path / "configured.sqlite"}"\ntheme = "nord"\npage_size = 20\n')
     assert main([]) == EXIT_OK  # nothing remembered yet: the config's choices
     ledger, options = seen[-1]
