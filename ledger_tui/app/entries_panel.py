@@ -177,7 +177,8 @@ class EntriesPanel(Vertical):
                 for row in rows:
                     if row.currency == address.currency:
                         opening = row.closing
-        page = await with_timeout(self._engine.entries(address, time_range, ENTRY_PAGE_SIZE, token))
+        size = getattr(self.app, "page_size", None) or ENTRY_PAGE_SIZE  # config page_size
+        page = await with_timeout(self._engine.entries(address, time_range, size, token))
         self.post_message(self.PageLoaded(request, address, time_range, page, opening))
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:

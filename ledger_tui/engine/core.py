@@ -37,9 +37,10 @@ from ..domain.paging import Page, PageToken
 from ..domain.parse import REVERSAL_TEXT_BYTES, build_entry_set, parse_entry_set_json
 from ..domain.periods import Granularity, periods
 from ..domain.timeutil import TimeRange, truncate_to_ms
+from ..domain.trial_balance import TrialBalance
 from ..store.base import Store, StoreInfo
 from ..store.credentials import Credentials
-from . import audit, sealing
+from . import audit, sealing, trial
 from .balances import balance_nodes, fold_node
 from .partitions import READ_BATCH, Partitions
 from .reads import EntryCursor, drain
@@ -333,3 +334,14 @@ class Engine:
 
     async def _gather(self, jobs: Iterable[Awaitable[T]]) -> list[T]:
         return await self._parts.gather(jobs)
+
+    # -- trial balance (issue 13) ------------------------------------------------------------------
+
+    async def trial_balance(
+        self, time_range: TimeRange = TimeRange(), as_of: datetime | None = None, *, per_account: bool = True
+    ) -> TrialBalance:
+        """Opening, debits, credits and closing over [start, end) of every account, or of every
+        LE/NS/NAME/CUR rollup (``per_account=False``: what the grouped levels need, much cheaper),
+        from balance blocks where they serve; equal to a full fold of the entries."""
+        today = day_of(self._clock())
+        return await trial.trial_balance(self._parts, time_range, as_of, today, per_account=per_account)
