@@ -47,7 +47,7 @@ class EntryFilterDialog(ModalScreen[EntryFilter | None]):
                 yield self._amount(current.high, "filter-high")
             with Horizontal(classes="filter-row"):
                 yield Label("Side", classes="filter-label")
-                side = current.side.value if current.side is not None else Select.BLANK
+                side = current.side.value if current.side is not None else Select.NULL
                 yield Select(SIDES, prompt="both sides", value=side, id="filter-side", compact=True)
             yield Static("", id="filter-error")
             yield Static(

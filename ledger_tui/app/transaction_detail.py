@@ -29,6 +29,14 @@ from .formatting import instant_text, money_text
 if TYPE_CHECKING:
     from .app import LedgerApp
 
+LEG_COLUMNS = [
+    ("#", "leg"),
+    ("Account", "account"),
+    ("Side", "side"),
+    ("Amount", "amount"),
+    ("Effective (UTC)", "effective"),
+    ("Description", "description"),
+]
 #: What the detail returns: the leg's account and the bucket its effective time falls in.
 Jump = tuple[Address, str]
 
@@ -83,7 +91,8 @@ class TransactionDetail(ModalScreen[Jump | None]):
             yield Static(f"Transaction {self._transaction_id}", id="detail-title")
             yield Static("loading…", id="detail-summary")
             table: DataTable[str | Text] = DataTable(id="detail-legs", cursor_type="row", zebra_stripes=True)
-            table.add_columns("#", "Account", "Side", "Amount", "Effective (UTC)", "Description")
+            for label, key in LEG_COLUMNS:
+                table.add_column(label, key=key)
             yield table
             yield Static(
                 "enter: go to the leg's account · c: copy the id · R: reverse · escape: close",
