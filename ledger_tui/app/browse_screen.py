@@ -69,7 +69,9 @@ class BrowseScreen(LedgerScreen):
 
     def on_resize(self, event: events.Resize) -> None:
         """A narrow terminal gives the tree less room, so the entries keep their columns."""
-        self.set_class(event.size.width < NARROW_WIDTH, "-narrow")
+        narrow = event.size.width < NARROW_WIDTH
+        self.set_class(narrow, "-narrow")
+        self._panel.set_narrow(narrow)
 
     def compose(self) -> ComposeResult:
         """Tree | (range bar, entries panel)."""

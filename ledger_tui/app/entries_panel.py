@@ -22,7 +22,7 @@ from textual.worker import Worker, WorkerState
 
 from ..domain.entry_filter import EntryFilter, MatchedEntry
 from ..domain.export import ExportTable
-from ..domain.model import Address, Entry
+from ..domain.model import Address, Entry, Side
 from ..domain.month_steps import span_of
 from ..domain.paging import Page, PageToken
 from ..domain.timeutil import TimeRange
@@ -94,17 +94,13 @@ class EntriesPanel(Vertical):
         self._as_of: datetime | None = None
         self._filter = EntryFilter()
         self._months: list[str] | None = None  # the account's months with entries, once read
+        self._narrow = False
 
     def compose(self) -> ComposeResult:
         """Partition panel, entries table, empty-ledger note."""
         yield Static(NOTHING_CHOSEN, id="partition-panel")
         table: DataTable[str | Text] = DataTable(id="entries", cursor_type="row", zebra_stripes=True)
-        table.add_column("Effective (UTC)", key="effective")
-        table.add_column("Side", key="side")
-        table.add_column("Amount", key="amount")
-        table.add_column("Balance", key="balance")
-        table.add_column("Transaction", key="transaction")
-        table.add_column("Description", key="description")
+        self._add_columns(table)
         yield table
         yield Static("", id="entry-line")
         yield Static("", id="empty-state")
@@ -282,30 +278,66 @@ class EntriesPanel(Vertical):
             self.post_message(self.RangeReset(message.time_range))
         if message.opening is not None or self._pager is None:
             self._pager = EntryPager.starting_at(message.opening or Decimal(0))
-        balances = self._pager.page_loaded(message.page.items, message.page.next_token)
-        currencies = self._engine.currencies
-        currency = message.address.currency
-        table = self._table
-        table.clear()
+        self._balances = self._pager.page_loaded(message.page.items, message.page.next_token)
         self._entries = [match.entry for match in message.page.items]
-        self._balances = balances
-        for entry, balance in zip(self._entries, balances, strict=True):
-            table.add_row(
-                instant_text(entry.effective_at),
-                entry.side.value,
-                Text(money_text(entry.amount, currency, currencies), justify="right"),
-                Text(money_text(balance, currency, currencies), justify="right"),
-                short_id(entry.transaction_id),
-                entry.description,
-                key=entry.entry_id,
-            )
+        table = self._table
+        self._fill_table()
         table.loading = False
-        self._show_entry_line()
         if self._focus_on_load:
             self._focus_on_load = False
             if self.screen.focused is None:
                 self.call_after_refresh(self.screen.set_focus, table)
         self._update_panel()
+
+    def _add_columns(self, table: DataTable[str | Text]) -> None:
+        # Narrow: the side is the amount's sign (the balance's own rule: credits add, debits
+        # subtract) and the line under the table names the cursor row's id, so the
+        # description keeps some room.
+        table.add_column("Effective (UTC)", key="effective")
+        if self._narrow:
+            table.add_column("+Cr/−Dr", key="amount")
+        else:
+            table.add_column("Side", key="side")
+            table.add_column("Amount", key="amount")
+        table.add_column("Balance", key="balance")
+        if not self._narrow:
+            table.add_column("Transaction", key="transaction")
+        table.add_column("Description", key="description")
+
+    def _fill_table(self) -> None:
+        table = self._table
+        table.clear()
+        currencies = self._engine.currencies
+        for entry, balance in zip(self._entries, self._balances, strict=True):
+            currency = entry.address.currency
+            amount = money_text(entry.amount, currency, currencies)
+            if self._narrow:
+                sign = "+" if entry.side is Side.CREDIT else "−"
+                cells: list[str | Text] = [
+                    instant_text(entry.effective_at),
+                    Text(sign + amount, justify="right"),
+                ]
+            else:
+                cells = [instant_text(entry.effective_at), entry.side.value, Text(amount, justify="right")]
+            cells.append(Text(money_text(balance, currency, currencies), justify="right"))
+            if not self._narrow:
+                cells.append(short_id(entry.transaction_id))
+            table.add_row(*cells, entry.description, key=entry.entry_id)
+        self._show_entry_line()
+
+    def set_narrow(self, narrow: bool) -> None:
+        """Below ~100 columns the id column gives way to the description (the line under the
+        table names the cursor row's whole id either way)."""
+        if narrow == self._narrow:
+            return
+        self._narrow = narrow
+        table = self._table
+        row = table.cursor_row
+        table.clear(columns=True)
+        self._add_columns(table)
+        self._fill_table()
+        if 0 <= row < len(self._entries):
+            table.move_cursor(row=row)
 
     def _update_panel(self) -> None:
         panel = self.query_one("#partition-panel", Static)
@@ -324,7 +356,10 @@ class EntriesPanel(Vertical):
         if entry is None:
             line.update("")
             return
-        line.update(f"transaction {entry.transaction_id} · y copies · enter opens")
+        if self._narrow:
+            line.update(f"id {entry.transaction_id} · y copies")
+        else:
+            line.update(f"transaction {entry.transaction_id} · y copies · enter opens")
 
     def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
         """The cursor moved: name its transaction in full."""

@@ -52,11 +52,9 @@ def summary_lines(
     scope = describe_range(time_range)
     if as_of is not None:
         scope += f" · [b]{as_of_text(as_of)}[/b]"
-    if pager is not None:
-        opening = money_text(pager.starts[0].opening, currency, currencies)
-        scope += f" · opening {opening} · {SIGN_RULE}"
     lines.append(scope)
     if pager is not None:
+        lines.append(f"opening {money_text(pager.starts[0].opening, currency, currencies)} · {SIGN_RULE}")
         seen = pager.seen_totals()
         on_page = pager.seen.get(pager.index)
         count = on_page.count if on_page else 0

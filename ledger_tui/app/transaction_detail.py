@@ -245,7 +245,7 @@ class TransactionDetail(ModalScreen[Jump | None]):
         else:
             self.notify(f"Reversal {receipt.transaction_id} posted", title="Reversed", timeout=6)
             self.ledger_app.ledger_changed()
-        self._show(receipt.transaction, "Reversal", f" · {receipt.status.value} · reverses {original}")
+        self._show(receipt.transaction, "Reversal", f" · reverses {original}")
 
     def action_close(self) -> None:
         """Close without jumping."""
