@@ -27,9 +27,10 @@ from ..domain.month_steps import span_of
 from ..domain.paging import Page, PageToken
 from ..domain.timeutil import TimeRange
 from ..engine import Engine
+from .entries_export import entries_table
 from .entry_pager import EntryPager, PageStart
 from .failures import CallFailed, with_timeout
-from .formatting import instant_text, money_plain, money_text, short_id
+from .formatting import instant_text, money_text, short_id
 from .partition_summary import summary_lines
 
 ENTRY_PAGE_SIZE = 100
@@ -95,6 +96,7 @@ class EntriesPanel(Vertical):
         self._filter = EntryFilter()
         self._months: list[str] | None = None  # the account's months with entries, once read
         self._narrow = False
+        self._reset_pending = False
 
     def compose(self) -> ComposeResult:
         """Partition panel, entries table, empty-ledger note."""
@@ -143,12 +145,14 @@ class EntriesPanel(Vertical):
     def show_entries(self, address: Address) -> None:
         """Show the first page of ``address`` in the current date range."""
         self._address = address
+        self._reset_pending = False
         self._load_first_page()
 
     def open_account(self, address: Address) -> None:
         """Show ``address`` with the range reset to where it has entries (its first to last month)."""
         self._address = address
         self._months = None
+        self._reset_pending = True  # until a page arrives: a retry resets the range too
         self._load_first_page(reset_range=True)
 
     def show_range(self, time_range: TimeRange, as_of: datetime | None = None) -> None:
@@ -169,7 +173,7 @@ class EntriesPanel(Vertical):
     def reload(self) -> None:
         """Read the account on show again from its first page (nothing to do without one)."""
         if self._address is not None:
-            self._load_first_page()
+            self._load_first_page(reset_range=self._reset_pending)
 
     def retry(self) -> None:
         """Repeat the page on show, or the first page if it never arrived."""
@@ -271,6 +275,7 @@ class EntriesPanel(Vertical):
         """Replace the table with the new page and update the partition panel."""
         if message.request != self._page_request:
             return  # an answer to a read the operator has since replaced (another page, account, range)
+        self._reset_pending = False
         if message.months is not None:
             self._months = message.months
         if message.time_range != self._range:
@@ -401,24 +406,4 @@ class EntriesPanel(Vertical):
 
     def export_table(self) -> ExportTable:
         """The rows on screen (this page, filter applied) with exact, ungrouped amounts."""
-        currencies = self._engine.currencies
-        columns = (
-            "effective_at", "side", "amount", "currency", "balance", "description",
-            "transaction_id", "leg_index", "recorded_at", "account",
-        )  # fmt: skip
-        rows = [
-            (
-                entry.effective_at.isoformat(timespec="milliseconds"),
-                entry.side.value,
-                money_plain(entry.amount, entry.address.currency, currencies),
-                entry.address.currency,
-                money_plain(balance, entry.address.currency, currencies),
-                entry.description,
-                entry.transaction_id,
-                entry.leg_index,
-                entry.recorded_at.isoformat(timespec="milliseconds"),
-                entry.address,
-            )
-            for entry, balance in zip(self._entries, self._balances, strict=True)
-        ]
-        return ExportTable.of(columns, rows)
+        return entries_table(self._entries, self._balances, self._engine.currencies)
