@@ -8,14 +8,11 @@ changing level does not re-read what is already known.
 
 from __future__ import annotations
 
-from typing import cast
-
 from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.message import Message
-from textual.screen import Screen
 from textual.widgets import Footer, Header, Label
 
 from ..domain.model import TREE_DEPTH
@@ -244,7 +241,7 @@ class TrialBalanceScreen(LedgerScreen):
         if balance is None:
             self.notify("Nothing to export yet.", timeout=3)
             return
-        export_table(cast("Screen[object]", self), "trial-balance", balance.export(self._depth))
+        export_table(self, "trial-balance", balance.export(self._depth))
 
     def action_noop(self) -> None:
         """Placeholder so 'enter' is listed in the help (the table handles it)."""
