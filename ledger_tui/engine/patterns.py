@@ -17,7 +17,7 @@ from .partitions import Partitions
 Target = Address | AddressPattern
 
 
-async def expand_prefixes(parts: Partitions, pattern: AddressPattern) -> list[tuple[str, ...]]:
+async def expand_prefixes(parts: Partitions, pattern: AddressPattern) -> list[tuple[str, str, str, str]]:
     """Every existing four-part prefix that ``pattern``'s first four parts select."""
     level: list[tuple[str, ...]] = [()]
     for value in pattern.prefix():
@@ -27,7 +27,7 @@ async def expand_prefixes(parts: Partitions, pattern: AddressPattern) -> list[tu
         found = await parts.gather(parts.children(parent) for parent in level)
         pairs = zip(level, found, strict=True)
         level = [(*parent, child) for parent, children in pairs for child in children]
-    return level
+    return [(le, ns, name, currency) for le, ns, name, currency in level]
 
 
 async def expand_patterns(parts: Partitions, patterns: Sequence[Target]) -> list[Target]:
