@@ -120,6 +120,7 @@ class ComposeScreen(DraftFiles, DraftPosting):
         self.set_class(narrow, "-narrow")
         if narrow != self._narrow:
             self._narrow = narrow
+            self._show_draft_id()
             focused = self._focused_editor()
             for editor in self.query(LegEditor):
                 editor.set_narrow(narrow)
@@ -128,7 +129,8 @@ class ComposeScreen(DraftFiles, DraftPosting):
 
     def _show_draft_id(self) -> None:
         self.query_one("#draft-id", Static).update(
-            f"Transaction id [b]{self._transaction_id}[/b]  (kept on retry · ctrl+n starts a new draft)"
+            f"Transaction id [b]{self._transaction_id}[/b] · kept on retry"
+            + ("" if self._narrow else " · ctrl+n starts a new draft")
         )
 
     # -- store -------------------------------------------------------------------------------
