@@ -91,7 +91,7 @@ bench-browse: install
 
 bench-http: install
 	$(MAKE) cassandra-up
-	status=0; $(PY) bench/http.py $(BENCH_ARGS) || status=$$?; $(MAKE) cassandra-down; exit $$status
+	status=0; $(PY) bench/http_api.py $(BENCH_ARGS) || status=$$?; $(MAKE) cassandra-down; exit $$status
 
 clean:
 	rm -rf $(VENV) .run .pytest_cache .mypy_cache .ruff_cache *.egg-info
