@@ -139,7 +139,7 @@ class ChartScreen(LedgerScreen):
         named = self.query_one("#chart-named", Select).value
         target: AddressPattern | str
         if address:  # a typed address wins over the (preselected) named balance
-            target = parse_pattern(address)
+            target = parse_pattern(address, any_level=True)
             label = str(target)
         elif isinstance(named, str):
             target, label = named, f"named balance {named}"

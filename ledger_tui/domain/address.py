@@ -77,14 +77,15 @@ class AddressPattern:
 def parse_address(text: str, field_name: str = "address") -> Address:
     """Parse ``LE/NS/NAME/CUR/ACCT`` into an Address, naming the bad part on error."""
     pattern = parse_pattern(text, field_name)
-    for name, value in zip(ADDRESS_FIELDS[:4], pattern.prefix(), strict=True):
-        if value == WILDCARD:
-            raise ValidationError.single(f"{field_name}.{name}", "only account_id may be the wildcard *")
     return Address(*pattern.prefix(), pattern.account_id)
 
 
-def parse_pattern(text: str, field_name: str = "address") -> AddressPattern:
-    """Parse ``LE/NS/NAME/CUR/ACCT`` (any part may be ``*``) into an AddressPattern."""
+def parse_pattern(text: str, field_name: str = "address", *, any_level: bool = False) -> AddressPattern:
+    """Parse ``LE/NS/NAME/CUR/ACCT`` (ACCT may be ``*``; with ``any_level`` any part) into a pattern.
+
+    The origin's API and the CLI take ``*`` as the account only; the console's chart and the
+    named-balances file take it at any level (the engine expands it against the account tree).
+    """
     parts = text.split("/")
     if len(parts) != len(ADDRESS_FIELDS):
         raise ValidationError.single(
@@ -93,8 +94,10 @@ def parse_pattern(text: str, field_name: str = "address") -> AddressPattern:
         )
     for name, value in zip(ADDRESS_FIELDS, parts, strict=True):
         reason = validate_address_part(name, value)
-        if reason or value == WILDCARD:
+        if reason or (value == WILDCARD and (any_level or name == "account_id")):
             pass
+        elif value == WILDCARD:
+            reason = "only account_id may be the wildcard *"
         elif name == "currency" and not _CURRENCY_SHAPE.fullmatch(value):
             reason = f"{shown(value)} is not a three-letter upper-case currency code"
         if reason:

@@ -52,7 +52,7 @@ async def _draw(pilot: object, screen: ChartScreen, address: str, as_of: str = "
 
 
 async def _closing(engine: Engine, target: str, currency: str) -> str:
-    rows = await engine.balance(parse_pattern(target))
+    rows = await engine.balance(parse_pattern(target, any_level=True))
     [row] = [row for row in rows if row.currency == currency]
     return engine.currencies.format(row.closing, currency)
 

@@ -25,20 +25,21 @@ UK_FEES = Address("fintech_uk", "com.fintech.revenue", "fees", "GBP", "main")
     ],
 )
 def test_a_wildcard_matches_any_value_at_its_level(text: str, matched: set[Address]) -> None:
-    pattern = parse_pattern(text)
+    pattern = parse_pattern(text, any_level=True)
     assert str(pattern) == text
     assert {a for a in (UK_ALICE, EU_BRUNO, UK_FEES) if pattern.matches(a)} == matched
     assert pattern.has_open_prefix == ("*" in text.split("/")[:4])
 
 
-def test_an_address_is_never_a_pattern() -> None:
-    with pytest.raises(ValidationError) as caught:
-        parse_address("fintech_uk/*/current/GBP/alice")
-    assert caught.value.problems[0].field == "address.namespace"
-    assert "only account_id may be the wildcard" in caught.value.problems[0].reason
+def test_an_address_and_an_origin_pattern_take_star_as_the_account_only() -> None:
+    for parse in (parse_address, parse_pattern):
+        with pytest.raises(ValidationError) as caught:
+            parse("fintech_uk/*/current/GBP/alice")
+        assert caught.value.problems[0].field == "address.namespace"
+        assert "only account_id may be the wildcard" in caught.value.problems[0].reason
 
 
 def test_a_wildcard_currency_skips_the_currency_shape_check_only() -> None:
-    assert parse_pattern("a/b/c/*/d").currency == "*"
+    assert parse_pattern("a/b/c/*/d", any_level=True).currency == "*"
     with pytest.raises(ValidationError):
-        parse_pattern("a/b/c/gbp/*")
+        parse_pattern("a/b/c/gbp/*", any_level=True)
