@@ -1,12 +1,16 @@
 """Chart: closing balance per period of an address, a pattern or a named balance.
 
-The screen gathers the request (target, range bar, granularity), reads the series in a worker
-and fills the table; the plot itself is ``BalanceChart``, which keeps figures Decimal until it draws.
+The screen gathers the request (target, range bar, granularity, as-of), reads the series in a
+worker and fills the table; the plot itself is ``BalanceChart``, which keeps figures Decimal
+until it draws. Currencies are never mixed on one axis unless asked: a selector picks the one
+drawn (plotext has two y-axes at most, so one axis per currency does not scale past two).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
+from typing import cast
 
 from rich.text import Text
 from textual import work
@@ -14,16 +18,21 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.message import Message
+from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Input, Label, Select, Static
+from textual.widgets.select import NoSelection
 
 from ..domain.address import AddressPattern, parse_pattern
 from ..domain.balance import PeriodBalance
 from ..domain.errors import ValidationError
 from ..domain.periods import Granularity, periods
-from ..domain.timeutil import TimeRange, months_ending
+from ..domain.timeutil import TimeRange, months_ending, parse_instant
 from .balance_chart import BalanceChart, period_label
+from .chart_help import ChartHelp
+from .chart_series import ALL_CURRENCIES, currencies_of, series_kind, series_table, shown_points
+from .export_files import export_table
 from .failures import with_timeout
-from .formatting import date_text, money_text
+from .formatting import date_text, instant_text, money_text
 from .ledger_input import LedgerInput
 from .ledger_screen import LedgerScreen
 from .range_bar import RangeBar
@@ -33,12 +42,21 @@ DEFAULT_MONTHS = 12
 
 @dataclass(frozen=True, slots=True)
 class ChartRequest:
-    """What was asked for: the target (and its label), the range and the granularity."""
+    """What was asked for: the target (and its label), the range, the granularity and as-of."""
 
     target: AddressPattern | str
     label: str
     time_range: TimeRange
     granularity: Granularity
+    as_of: datetime | None = None
+    description: str = ""
+
+    @property
+    def scope(self) -> str:
+        """The range, granularity and as-of in words, for the status line."""
+        start, end = date_text(self.time_range.start), date_text(self.time_range.end)
+        text = f"{start} → {end} by {self.granularity.value}"
+        return text if self.as_of is None else f"{text} · as of {instant_text(self.as_of)} UTC"
 
 
 class ChartScreen(LedgerScreen):
@@ -48,10 +66,14 @@ class ChartScreen(LedgerScreen):
     TITLE = "Chart"
     BINDINGS = [
         Binding("ctrl+g", "draw", "Draw"),
-        Binding("d", "granularity('day')", "Daily"),
-        Binding("w", "granularity('week')", "Weekly"),
-        Binding("m", "granularity('month')", "Monthly"),
-        Binding("a", "focus_address", "Address"),
+        Binding("d", "granularity('day')", "Daily", show=False),
+        Binding("w", "granularity('week')", "Weekly", show=False),
+        Binding("m", "granularity('month')", "Monthly", show=False),
+        Binding("a", "focus_address", "Address", show=False),
+        Binding("c", "next_currency", "Currency"),
+        Binding("o", "focus_as_of", "As of", show=False),
+        Binding("x", "export", "Export"),
+        Binding("e", "explain", "Explain", show=False),
     ]
 
     class BalancesCharted(Message):
@@ -66,31 +88,42 @@ class ChartScreen(LedgerScreen):
         super().__init__()
         self._request: ChartRequest | None = None
         self._stale = False
+        self._series: list[PeriodBalance] = []  # the last series drawn (every currency)
 
     def compose(self) -> ComposeResult:
         """Controls, plot, table."""
         time_range = months_ending(self.ledger_app.clock(), DEFAULT_MONTHS)
-        named = sorted(self.engine.named_balances)
+        named = sorted(self.engine.named_balances.values(), key=lambda balance: balance.name)
         yield Header()
         with Vertical(id="chart-controls"):
             with Horizontal(classes="control-row"):
                 yield Label("Address", classes="control-label")
                 yield LedgerInput(
-                    placeholder="LE/NS/NAME/CUR/ACCT (ACCT may be *)", id="chart-address", compact=True
+                    placeholder="LE/NS/NAME/CUR/ACCT, * any part", id="chart-address", compact=True
                 )
                 yield Label("or", classes="control-label")
+                options = [
+                    (named_label(balance.name, balance.description), balance.name) for balance in named
+                ]
+                # Preselected, so there is something to draw as soon as the store answers (given to
+                # the constructor: a value set before mounting is kept but not shown).
+                first: str | NoSelection = named[0].name if named else Select.NULL
                 named_select: Select[str] = Select(
-                    [(name, name) for name in named], prompt="named balance…", id="chart-named", compact=True
+                    options, prompt="named balance…", value=first, id="chart-named", compact=True
                 )
-                if named:
-                    named_select.value = named[0]  # something to draw as soon as the store answers
                 yield named_select
             granularity: Select[str] = Select(
                 [(g.value, g.value) for g in Granularity], value=Granularity.MONTH.value,
                 allow_blank=False, id="chart-granularity", compact=True,
             )  # fmt: skip
-            hint = Label("enter or ctrl+g draws", id="chart-hint")
-            yield RangeBar(granularity, hint, time_range=time_range, id="chart-range")
+            yield RangeBar(granularity, time_range=time_range, id="chart-range")
+            with Horizontal(classes="control-row"):
+                yield Label("As of", classes="control-label")
+                yield LedgerInput(placeholder="date/time; blank: now", id="chart-as-of", compact=True)
+                yield Label("Currency", classes="control-label")
+                currency: Select[str] = Select([], prompt="—", id="chart-currency", compact=True)
+                yield currency
+                yield Label("enter draws, e: help", id="chart-hint")
         yield Static("Choose an address or a named balance, then press enter.", id="chart-status")
         yield BalanceChart(id="chart-plot")
         table: DataTable[str | Text] = DataTable(id="chart-table", zebra_stripes=True, cursor_type="row")
@@ -106,7 +139,7 @@ class ChartScreen(LedgerScreen):
         named = self.query_one("#chart-named", Select).value
         target: AddressPattern | str
         if address:  # a typed address wins over the (preselected) named balance
-            target = parse_pattern(address)
+            target = parse_pattern(address, any_level=True)
             label = str(target)
         elif isinstance(named, str):
             target, label = named, f"named balance {named}"
@@ -120,7 +153,13 @@ class ChartScreen(LedgerScreen):
             raise ValueError("the range is empty: To must be after From")
         granularity = Granularity(str(self.query_one("#chart-granularity", Select).value))
         periods(time_range, granularity)  # refuses, with the reason, ranges with too many points
-        return ChartRequest(target, label, time_range, granularity)
+        as_of_text = self.query_one("#chart-as-of", Input).value.strip()
+        try:
+            as_of = parse_instant(as_of_text) if as_of_text else None
+        except ValueError as error:
+            raise ValueError(f"As of: {error}") from None
+        description = self.engine.named_balances[target].description if isinstance(target, str) else ""
+        return ChartRequest(target, label, time_range, granularity, as_of, description)
 
     def action_draw(self) -> None:
         """Validate the controls and fetch the series."""
@@ -142,20 +181,42 @@ class ChartScreen(LedgerScreen):
     async def chart_balances(self, request: ChartRequest) -> None:
         """One engine call: the balance series of the target."""
         series = await with_timeout(
-            self.engine.balance_series(request.target, request.time_range, request.granularity)
+            self.engine.balance_series(request.target, request.time_range, request.granularity, request.as_of)
         )
         self.post_message(self.BalancesCharted(request, series))
 
     def on_chart_screen_balances_charted(self, message: BalancesCharted) -> None:
-        """Fill the table and redraw."""
+        """Offer the series' currencies, then fill the table and redraw."""
         if message.request != self._request:
             return
-        series = message.series
-        request = message.request
+        self._series = message.series
+        found = currencies_of(message.series)
+        select: Select[str] = self.query_one("#chart-currency", Select)
+        keep = select.value if isinstance(select.value, str) and select.value in found else None
+        options = [(code, code) for code in found]
+        if len(found) > 1:
+            options.append(("all", ALL_CURRENCIES))
+        with self.prevent(Select.Changed):  # the redraw below is the one this choice needs
+            select.set_options(options)
+            if found:
+                select.value = keep or found[0]
+        self._show()
+
+    def _shown_currency(self) -> str | None:
+        value = self.query_one("#chart-currency", Select).value
+        return value if isinstance(value, str) else None
+
+    def _show(self) -> None:
+        """Draw the chosen currency of the last series and list its figures."""
+        request = self._request
+        if request is None:
+            return
+        currency = self._shown_currency()
+        points = shown_points(self._series, currency) if currency is not None else []
         currencies = self.engine.currencies
         table: DataTable[str | Text] = self.query_one("#chart-table", DataTable)
         table.clear()
-        for point in series:
+        for point in points:
             table.add_row(
                 period_label(point.period.start, request.granularity),
                 point.currency,
@@ -163,13 +224,23 @@ class ChartScreen(LedgerScreen):
                 Text(money_text(point.credits, point.currency, currencies), justify="right"),
                 Text(money_text(point.closing, point.currency, currencies), justify="right"),
             )
-        count = len({point.currency for point in series})
-        scope = f"{date_text(request.time_range.start)} → {date_text(request.time_range.end)}"
+        found = currencies_of(self._series)
+        if not found:
+            which = "no entries"
+        elif len(found) == 1:
+            which = found[0]
+        elif currency == ALL_CURRENCIES:
+            which = f"all {len(found)} currencies on one axis (c: one currency)"
+        else:
+            which = f"{currency}, 1 of {len(found)} currencies (c: next)"
+        described = f" ({request.description})" if request.description else ""
         self.query_one("#chart-status", Static).update(
-            f"[b]{request.label}[/b] · {scope} · by {request.granularity.value} · "
-            f"{count} currenc{'y' if count == 1 else 'ies'}"
+            f"[b]{request.label}[/b]{described} · {request.scope} · {which}"
         )
-        self.query_one(BalanceChart).show_series(request.label, request.granularity, series)
+        title = (
+            request.label if request.as_of is None else f"{request.label} · as of {date_text(request.as_of)}"
+        )
+        self.query_one(BalanceChart).show_series(title, request.granularity, points)
 
     def call_failed(self, group: str, error: BaseException) -> None:
         """Stop the spinner; the notice says what went wrong."""
@@ -232,6 +303,8 @@ class ChartScreen(LedgerScreen):
                 self.action_draw()
         elif event.select.id == "chart-granularity" and self._request is not None:
             self.action_draw()
+        elif event.select.id == "chart-currency":
+            self._show()
 
     def action_granularity(self, value: str) -> None:
         """Switch day / week / month (redraws if a chart is shown)."""
@@ -240,3 +313,41 @@ class ChartScreen(LedgerScreen):
     def action_focus_address(self) -> None:
         """Put the cursor in the address field."""
         self.query_one("#chart-address").focus()
+
+    def action_focus_as_of(self) -> None:
+        """Put the cursor in the as-of field."""
+        self.query_one("#chart-as-of").focus()
+
+    def action_next_currency(self) -> None:
+        """Draw the next currency of the series (then all of them on one axis, then the first)."""
+        select: Select[str] = self.query_one("#chart-currency", Select)
+        values = [*currencies_of(self._series)]
+        if len(values) > 1:
+            values.append(ALL_CURRENCIES)
+        if len(values) < 2:
+            self.notify("The chart holds one currency.", timeout=3)
+            return
+        current = self._shown_currency()
+        at = values.index(current) if current in values else -1
+        select.value = values[(at + 1) % len(values)]
+
+    def action_export(self) -> None:
+        """Export the drawn series, every currency (period, currency, debits, credits, closing)."""
+        if self._request is None or not self._series:
+            self.notify(
+                "Draw a chart first: there is no series to export.", title="Export", severity="warning"
+            )
+            return
+        table = series_table(self._series, self.engine.currencies)
+        export_table(
+            cast("Screen[object]", self), series_kind(self._request.label, self._request.granularity), table
+        )
+
+    def action_explain(self) -> None:
+        """How to read the chart: opening balance, buckets, * patterns, currencies, as-of."""
+        self.app.push_screen(ChartHelp())
+
+
+def named_label(name: str, description: str) -> str:
+    """A named balance as the selector lists it: its name and, after it, its description."""
+    return f"{name} · {description}" if description else name

@@ -18,15 +18,13 @@ from textual.message import Message
 from textual.timer import Timer
 from textual.widgets import Footer, Header, Input, Label, Select, Static
 
-from ..domain.errors import ConflictingResubmission, LedgerError
-from ..domain.model import Address, EntrySet, Receipt
-from ..domain.parse import build_entry_set
+from ..domain.model import Address
+from .compose_post import DraftPosting
 from .confirm_dialog import ConfirmDialog
 from .draft import DraftCheck, LegDraft, check_draft
 from .draft_files import DraftFiles
-from .failures import describe_failure, with_timeout
-from .formatting import instant_text, money_text
-from .ledger_screen import LedgerScreen
+from .failures import with_timeout
+from .formatting import money_text
 from .leg_editor import LegEditor
 from .suggest import KnownAccounts
 
@@ -47,7 +45,7 @@ HEADINGS = (
 )
 
 
-class ComposeScreen(DraftFiles, LedgerScreen):
+class ComposeScreen(DraftFiles, DraftPosting):
     """An editable list of legs, live totals and status, and the receipt of the last post."""
 
     CSS_PATH = "compose_screen.tcss"
@@ -71,18 +69,10 @@ class ComposeScreen(DraftFiles, LedgerScreen):
             super().__init__()
             self.accounts = accounts
 
-    class EntrySetPosted(Message):
-        """The ledger recorded the draft (or recognised it as a duplicate)."""
-
-        def __init__(self, receipt: Receipt) -> None:
-            super().__init__()
-            self.receipt = receipt
-
     def __init__(self) -> None:
         super().__init__()
         self._transaction_id = uuid.uuid4()
         self._known = KnownAccounts()
-        self._accounts_loaded = False
         self._posting = False
         self._check: DraftCheck | None = None
         self._last_path: str | None = None
@@ -130,6 +120,7 @@ class ComposeScreen(DraftFiles, LedgerScreen):
         self.set_class(narrow, "-narrow")
         if narrow != self._narrow:
             self._narrow = narrow
+            self._show_draft_id()
             focused = self._focused_editor()
             for editor in self.query(LegEditor):
                 editor.set_narrow(narrow)
@@ -138,7 +129,8 @@ class ComposeScreen(DraftFiles, LedgerScreen):
 
     def _show_draft_id(self) -> None:
         self.query_one("#draft-id", Static).update(
-            f"Transaction id [b]{self._transaction_id}[/b]  (kept on retry · ctrl+n starts a new draft)"
+            f"Transaction id [b]{self._transaction_id}[/b] · kept on retry"
+            + ("" if self._narrow else " · ctrl+n starts a new draft")
         )
 
     # -- store -------------------------------------------------------------------------------
@@ -167,7 +159,6 @@ class ComposeScreen(DraftFiles, LedgerScreen):
     def on_compose_screen_accounts_loaded(self, message: AccountsLoaded) -> None:
         """Offer each address part the ledger already knows (scoped by the parts before it)."""
         self._known = KnownAccounts(message.accounts)
-        self._accounts_loaded = True
 
     # -- live checking -----------------------------------------------------------------------
 
@@ -310,91 +301,3 @@ class ComposeScreen(DraftFiles, LedgerScreen):
     async def _start_over(self, confirmed: bool | None) -> None:
         if confirmed:
             await self.set_draft([LegDraft(), LegDraft(side="credit")])
-
-    # -- posting -----------------------------------------------------------------------------
-
-    def action_post(self) -> None:
-        """Post the draft if it balances; the same id is reused if this is a retry."""
-        if self._posting:
-            self.notify("Already posting…", timeout=3)
-            return
-        check = self.recheck()
-        if not check.ready:
-            self.notify(check.status, title="Not posted", severity="warning")
-            return
-        legs = [leg_check.leg for leg_check in check.legs if leg_check.leg is not None]
-        try:  # the check already built every leg: post exactly those
-            entry_set = build_entry_set(self._transaction_id, legs)
-        except LedgerError as error:
-            self.ledger_app.report_failure(error)
-            return
-        unknown = {str(leg.address) for leg in legs if leg.address not in self._known}
-        new = sorted(unknown - self._confirmed_new)
-        if new and self._accounts_loaded:
-            listed = "\n".join(f"  {address}" for address in new[:8])
-            more = f"\n  … and {len(new) - 8} more" if len(new) > 8 else ""
-            question = ConfirmDialog(
-                "Post to accounts that do not exist yet?",
-                f"These accounts have no entries; posting creates them:\n{listed}{more}\n"
-                "A mistyped address would become a new account.",
-                confirm="Post",
-                decline="Check the address",
-            )
-            self.app.push_screen(question, lambda answer: self._post_confirmed(entry_set, bool(answer), new))
-            return
-        self._post_confirmed(entry_set, True)
-
-    def _post_confirmed(self, entry_set: EntrySet, confirmed: bool, new: Sequence[str] = ()) -> None:
-        if not confirmed or self._posting:
-            return
-        self._confirmed_new.update(new)  # a retry of this draft does not ask again
-        self._posting = True
-        receipt = self.query_one("#receipt", Static)
-        receipt.remove_class("-failed", "-posted")
-        receipt.update(f"Posting {entry_set.transaction_id}…")
-        receipt.loading = True
-        self.post_entry_set(entry_set)
-
-    @work(exclusive=True, group="post", exit_on_error=False)
-    async def post_entry_set(self, entry_set: EntrySet) -> None:
-        """One engine call: record the set (idempotent on its transaction id)."""
-        receipt = await with_timeout(self.engine.post(entry_set))
-        self.post_message(self.EntrySetPosted(receipt))
-
-    def on_compose_screen_entry_set_posted(self, message: EntrySetPosted) -> None:
-        """Show the receipt and tell the other screens the ledger changed."""
-        self._posting = False
-        self._posted = self._drafts()
-        receipt = message.receipt
-        widget = self.query_one("#receipt", Static)
-        widget.loading = False
-        widget.add_class("-posted")
-        count = len(receipt.entries)
-        widget.update(
-            f"[b]Receipt[/b]  transaction {receipt.transaction_id} · [b]{receipt.status.value}[/b] at "
-            f"{instant_text(receipt.recorded_at)} UTC · {count} entr{'y' if count == 1 else 'ies'}\n"
-            "ctrl+n starts a new draft"
-        )
-        self.ledger_app.ledger_changed()
-        self.load_accounts()
-
-    def call_failed(self, group: str, error: BaseException) -> None:
-        """A failed post keeps the draft and its id, so ctrl+s (or ctrl+r) retries safely."""
-        if group != "post":
-            return
-        self._posting = False
-        widget = self.query_one("#receipt", Static)
-        widget.loading = False
-        widget.add_class("-failed")
-        if isinstance(error, ConflictingResubmission):
-            widget.update(
-                f"[b]Not posted[/b]: transaction {self._transaction_id} is already recorded with a "
-                "different entry set (nothing was changed).\n"
-                "Undo your edits to confirm the original, or ctrl+n to post this as a new transaction."
-            )
-            return
-        title, reason = describe_failure(error)
-        widget.update(
-            f"[b]Not confirmed[/b] ({title}): {reason}\n"
-            f"The id {self._transaction_id} is kept: posting again cannot record it twice."
-        )

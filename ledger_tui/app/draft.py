@@ -17,7 +17,7 @@ from ..domain.document import unencodable_text
 from ..domain.legs import check_leg as validate_leg
 from ..domain.legs import parse_effective_time
 from ..domain.model import ADDRESS_FIELDS, CurrencyTotals, Leg, totals_by_currency
-from ..domain.money import Currencies, NumberOutOfRange, bounded_json_number
+from ..domain.money import AmountError, Currencies, NumberOutOfRange, bounded_json_number, ungroup_amount
 from ..domain.parse import MAX_LEGS, parse_transaction_id
 from ..domain.text import shown
 from ..domain.timeutil import to_epoch_ms
@@ -99,12 +99,18 @@ def check_leg(draft: LegDraft, currencies: Currencies) -> LegCheck:
         "type": draft.side,
         "description": draft.description,
     }
+    errors: dict[str, str] = {}
     if draft.amount.strip():
-        raw["amount"] = draft.amount
+        try:
+            raw["amount"] = ungroup_amount(draft.amount)
+        except AmountError as error:
+            errors["amount"] = str(error)
+            raw["amount"] = "0"  # the other fields are still checked; the leg cannot be built
     if draft.effective.strip():
         raw["timestamp"] = effective_value(draft.effective)
     leg, problems = validate_leg(raw, currencies)
-    errors: dict[str, str] = {}
+    if errors:
+        leg = None
     for problem in problems:
         name = DRAFT_FIELDS.get(problem.field, problem.field)
         if name not in missing:
@@ -148,13 +154,21 @@ def check_draft(drafts: Sequence[LegDraft], currencies: Currencies) -> DraftChec
     return DraftCheck(checks, totals, status, balanced, ready)
 
 
+def _saved_amount(text: str) -> str:
+    """An amount as a file keeps it: without thousands separators when they are in place."""
+    try:
+        return ungroup_amount(text).strip()
+    except AmountError:
+        return text.strip()  # saved as typed; the check names the problem on load
+
+
 def draft_to_data(transaction_id: uuid.UUID, drafts: Sequence[LegDraft]) -> dict[str, object]:
     """The origin's JSON shape of a draft, amounts as strings (never JSON floats)."""
     entries: list[dict[str, object]] = []
     for draft in drafts:
         item: dict[str, object] = {
             "address": {name: getattr(draft, name) for name in ADDRESS_FIELDS},
-            "amount": draft.amount.strip(),
+            "amount": _saved_amount(draft.amount),
             "type": draft.side,
             "description": draft.description,
         }

@@ -30,6 +30,8 @@ PLACEHOLDERS = {
     "description": "description",
     "effective": "effective (ISO / ms; blank: now)",
 }
+#: Shorter hints where a narrow terminal leaves a field about fifteen columns.
+NARROW_PLACEHOLDERS = {"effective": "effective: now"}
 SIDES: list[tuple[str, str]] = [("debit", "debit"), ("credit", "credit")]
 
 
@@ -103,8 +105,9 @@ class LegEditor(Vertical):
         suggester = None
         if name in ADDRESS_FIELDS:
             suggester = ScopedSuggester(name, self._accounts, self._address_parts)
+        placeholder = (NARROW_PLACEHOLDERS if self.narrow else PLACEHOLDERS).get(name, PLACEHOLDERS[name])
         field = LedgerInput(
-            value=value, placeholder=PLACEHOLDERS[name], compact=True, suggester=suggester,
+            value=value, placeholder=placeholder, compact=True, suggester=suggester,
             classes=f"field field-{name}", name=name, complete_on_tab=suggester is not None,
         )  # fmt: skip
         return field

@@ -1,4 +1,4 @@
-"""Addresses as operators type them (``LE/NS/NAME/CUR/ACCT``) and patterns with a ``*`` account.
+"""Addresses as operators type them (``LE/NS/NAME/CUR/ACCT``) and patterns with ``*`` parts.
 
 One rule for what an address part may hold, used by the entry-set parser, the compose screen,
 named balances and every ``--address`` flag, so they can never disagree.
@@ -33,7 +33,12 @@ def validate_address_part(field: str, value: object) -> str | None:
 
 @dataclass(frozen=True, slots=True)
 class AddressPattern:
-    """An address whose account_id may be ``*`` (any account under the other four parts)."""
+    """An address any part of which may be ``*`` (any value at that level of the account tree).
+
+    ``*`` as the account_id is the common case (every account under four fixed parts, served
+    by one rollup); a ``*`` higher up (``fintech_uk/*/current/GBP/*``) is expanded level by
+    level against the account tree into such four-part prefixes before anything is read.
+    """
 
     legal_entity: str
     namespace: str
@@ -46,14 +51,23 @@ class AddressPattern:
         """Whether this pattern matches every account_id (including a literal ``*``)."""
         return self.account_id == WILDCARD
 
+    @property
+    def has_open_prefix(self) -> bool:
+        """Whether a part above the account_id is ``*`` (the tree must be walked to expand it)."""
+        return WILDCARD in self.prefix()
+
     def prefix(self) -> tuple[str, str, str, str]:
-        """The four fixed parts, the index level that lists account ids."""
+        """The four parts above the account id (the index level that lists account ids)."""
         return (self.legal_entity, self.namespace, self.name, self.currency)
 
+    def parts(self) -> tuple[str, str, str, str, str]:
+        """All five parts, ``*`` where any value matches."""
+        return (*self.prefix(), self.account_id)
+
     def matches(self, address: Address) -> bool:
-        """Whether ``address`` is one this pattern selects."""
-        return address.as_tuple()[:4] == self.prefix() and (
-            self.is_wildcard or address.account_id == self.account_id
+        """Whether ``address`` is one this pattern selects (``*`` matches any value, even ``*``)."""
+        return all(
+            part in (WILDCARD, value) for part, value in zip(self.parts(), address.as_tuple(), strict=True)
         )
 
     def __str__(self) -> str:
@@ -66,8 +80,12 @@ def parse_address(text: str, field_name: str = "address") -> Address:
     return Address(*pattern.prefix(), pattern.account_id)
 
 
-def parse_pattern(text: str, field_name: str = "address") -> AddressPattern:
-    """Parse ``LE/NS/NAME/CUR/ACCT`` (ACCT may be ``*``) into an AddressPattern."""
+def parse_pattern(text: str, field_name: str = "address", *, any_level: bool = False) -> AddressPattern:
+    """Parse ``LE/NS/NAME/CUR/ACCT`` (ACCT may be ``*``; with ``any_level`` any part) into a pattern.
+
+    The origin's API and the CLI take ``*`` as the account only; the console's chart and the
+    named-balances file take it at any level (the engine expands it against the account tree).
+    """
     parts = text.split("/")
     if len(parts) != len(ADDRESS_FIELDS):
         raise ValidationError.single(
@@ -76,9 +94,9 @@ def parse_pattern(text: str, field_name: str = "address") -> AddressPattern:
         )
     for name, value in zip(ADDRESS_FIELDS, parts, strict=True):
         reason = validate_address_part(name, value)
-        if reason:
+        if reason or (value == WILDCARD and (any_level or name == "account_id")):
             pass
-        elif value == WILDCARD and name != "account_id":
+        elif value == WILDCARD:
             reason = "only account_id may be the wildcard *"
         elif name == "currency" and not _CURRENCY_SHAPE.fullmatch(value):
             reason = f"{shown(value)} is not a three-letter upper-case currency code"

@@ -173,3 +173,30 @@ def money_sum(amounts: Iterable[Decimal]) -> Decimal:
         for amount in amounts:
             total += amount
         return total
+
+
+#: Digits grouped in threes by commas, e.g. ``1,000`` or ``12,345,678`` (the first group 1-3 digits).
+_GROUPED = re.compile(r"^[0-9]{1,3}(,[0-9]{3})+(\.[0-9]+)?\Z")
+
+
+def ungroup_amount(text: str) -> str:
+    """An amount as an operator types it, with ``,`` thousands separators removed.
+
+    Separators are accepted only between correct groups of three integer digits (``1,000.50``,
+    ``12,345``), because a misplaced one (``1,00.5``, ``1000,5``) is more likely a typo or a
+    decimal comma than a thousands mark, and guessing would move the wrong amount. Text without
+    a comma is returned unchanged (its own checks come later).
+    """
+    stripped = text.strip()
+    if "," not in stripped:
+        return text
+    if _GROUPED.match(stripped):
+        return stripped.replace(",", "")
+    fraction = stripped.partition(".")[2]
+    if "," in fraction:
+        reason = "has a ',' after the decimal point"
+    elif re.fullmatch(r"[0-9]+,[0-9]{1,2}", stripped):
+        reason = "uses ',' as a decimal mark; write a '.' (e.g. 1000.50)"
+    else:
+        reason = "has a ',' out of place: thousands separators go between groups of three digits (1,000.50)"
+    raise AmountError(f"{shown(text)} {reason}")

@@ -36,7 +36,8 @@ def parse_named_balances(text: str, source: str) -> dict[str, NamedBalance]:
         if not isinstance(table, dict) or not isinstance(table.get("addresses"), list):
             raise ValidationError.single(f"{name}.addresses", "must be a list of address patterns")
         patterns = tuple(
-            parse_pattern(str(item), f"{name}.addresses[{i}]") for i, item in enumerate(table["addresses"])
+            parse_pattern(str(item), f"{name}.addresses[{i}]", any_level=True)
+            for i, item in enumerate(table["addresses"])
         )
         if not patterns:
             raise ValidationError.single(f"{name}.addresses", "must not be empty")

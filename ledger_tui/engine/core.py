@@ -44,6 +44,7 @@ from ..store.credentials import Credentials
 from . import audit, sealing, trial
 from .balances import balance_nodes, fold_node
 from .partitions import READ_BATCH, Partitions
+from .patterns import expand_patterns
 from .reads import EntryCursor, drain
 from .register import EntryPredicate, MatchCursor
 from .sealing import SealReport
@@ -287,7 +288,7 @@ class Engine:
 
     async def _fold(self, target: Target, time_range: TimeRange, as_of: datetime | None, fold: Fold) -> None:
         today = day_of(self._clock())
-        nodes = balance_nodes(self._patterns(target))
+        nodes = balance_nodes(await expand_patterns(self._parts, self._patterns(target)))
         await self._parts.gather(
             fold_node(self._parts, node, time_range, as_of, fold, today) for node in nodes
         )
