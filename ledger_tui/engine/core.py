@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import copy
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
 from datetime import UTC, datetime, timedelta
@@ -333,3 +334,10 @@ class Engine:
 
     async def _gather(self, jobs: Iterable[Awaitable[T]]) -> list[T]:
         return await self._parts.gather(jobs)
+
+    def full_fold(self) -> Engine:
+        """This engine with reads that ignore balance blocks and fold every entry (what an unsealed
+        ledger costs): the slow obvious path benchmarks and audits compare the fast one with."""
+        twin = copy.copy(self)
+        twin._parts = self._parts.without_blocks()
+        return twin
