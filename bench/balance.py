@@ -107,14 +107,15 @@ def print_rows(
         f"{fill['write_seconds']:.1f} s ({rate:,.0f} entries/s, not timed below), "
         f"seal {fill['seal_seconds']:.1f} s"
     )
-    head = f"{'read':<33}{'p50 ms':>9}{'p95 ms':>9}{'RSS MB':>8} |{'full p50':>10}{'p95':>9}{'n':>4}"
-    print(head + f"{'RSS MB':>8} |{'speed-up':>9}")
+    head = f"{'read':<33}{'p50 ms':>9}{'p95 ms':>9}{'cpu p50':>8}{'RSS MB':>8} |{'full p50':>10}{'p95':>9}"
+    print(head + f"{'n':>4}{'RSS MB':>8} |{'speed-up':>9}")
     for name, modes in rows.items():
         b, f = modes["blocks"], modes["full"]
         b50, f50 = quantile(b["samples"], 0.5), quantile(f["samples"], 0.5)
         label = name if b.get("points") is None else f"{name} ({b['points']})"
         print(
-            f"{label:<33}{b50:>9.2f}{quantile(b['samples'], 0.95):>9.2f}{b['rss_mb']:>8.0f} |"
+            f"{label:<33}{b50:>9.2f}{quantile(b['samples'], 0.95):>9.2f}{quantile(b['cpu'], 0.5):>8.2f}"
+            f"{b['rss_mb']:>8.0f} |"
             f"{f50:>10.1f}{quantile(f['samples'], 0.95):>9.1f}{len(f['samples']):>4}{f['rss_mb']:>8.0f} |"
             f"{f50 / b50:>8.0f}x"
         )
@@ -198,6 +199,8 @@ def run(args: argparse.Namespace) -> None:
             print_rows(store, what, fill, {NAMED: per_store["named"]})
             results[store] = per_store
         targets(results, sizes)
+    if args.json is not None:
+        args.json.write_text(json.dumps(results, indent=1))
     if not args.keep:
         drop_keyspaces([u for u in urls if u.startswith("cassandra://")], args.host)
     print(f"\nwhole run {time.perf_counter() - started:.0f} s")
@@ -226,6 +229,7 @@ def main() -> None:
     parser.add_argument("--reps", type=int, default=20, help="timed repetitions of each read")
     parser.add_argument("--budget", type=float, default=30.0, help="seconds after which a read stops at 3")
     parser.add_argument("--keep", action="store_true", help="keep the Cassandra keyspaces")
+    parser.add_argument("--json", type=Path, help="also write every sample to this file")
     parser.add_argument("--phase", help=argparse.SUPPRESS)
     parser.add_argument("--url", help=argparse.SUPPRESS)
     parser.add_argument("--entries", type=int, default=0, help=argparse.SUPPRESS)

@@ -195,15 +195,17 @@ async def run_phase(args: Any) -> dict[str, Any]:
             read = reads(reader)[args.measure]
             answer = await read()  # warm-up (also the answer compared between the modes)
             samples: list[float] = []
+            cpu_samples: list[float] = []  # this process's CPU: what contention does not inflate
             budget = args.budget
             began = time.perf_counter()
             while len(samples) < args.reps and (len(samples) < 3 or time.perf_counter() - began < budget):
-                tick = time.perf_counter()
+                tick, cpu = time.perf_counter(), time.process_time()
                 again = await read()
                 samples.append(time.perf_counter() - tick)
+                cpu_samples.append(time.process_time() - cpu)
                 assert again == answer
             points = len(answer) if args.measure.startswith("chart") else None
-            result = {"samples": samples, "digest": digest(answer), "points": points}
+            result = {"samples": samples, "cpu": cpu_samples, "digest": digest(answer), "points": points}
     finally:
         await store.close()
     result["rss_mb"] = peak_rss_mb()
