@@ -101,7 +101,7 @@ bench-http: install
 	$(MAKE) cassandra-up
 	status=0; $(PY) bench/http.py $(BENCH_ARGS) || status=$$?; $(MAKE) cassandra-down; exit $$status
 
-# Balance blocks beside the full fold at 10k/100k/1M entries, both stores (~45 min on 2 cores;
+# Balance blocks beside the full fold at 10k/100k/1M entries, both stores (~35 min on 2 cores;
 # BENCH_ARGS="--sizes 10000,100000" for a quick run).
 bench-balance: install
 	$(MAKE) cassandra-up
