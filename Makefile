@@ -99,7 +99,7 @@ bench-browse: install
 
 bench-http: install
 	$(MAKE) cassandra-up
-	status=0; $(PY) bench/http.py $(BENCH_ARGS) || status=$$?; $(MAKE) cassandra-down; exit $$status
+	status=0; $(PY) bench/http_api.py $(BENCH_ARGS) || status=$$?; $(MAKE) cassandra-down; exit $$status
 
 # Balance blocks beside the full fold at 10k/100k/1M entries, both stores (~35 min on 2 cores;
 # BENCH_ARGS="--sizes 10000,100000" for a quick run).

@@ -9,9 +9,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from time import monotonic
 from typing import Literal
 
 from rich.text import Text
+from textual import events
+from textual.binding import Binding
 from textual.message import Message
 from textual.widgets import Tree
 from textual.widgets.tree import TreeNode
@@ -24,6 +27,8 @@ from .failures import CallFailed, with_timeout
 
 TREE_PAGE_SIZE = 200
 GROUP_PREFIX = "tree-"
+#: Letters typed within this many seconds of each other make one type-ahead prefix.
+TYPE_AHEAD_SECONDS = 1.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,6 +45,7 @@ class AccountTree(Tree[NodeInfo]):
     """The ledger's accounts, loaded lazily level by level; enter picks an account or a month."""
 
     DEFAULT_CSS = Path(__file__).with_suffix(".tcss").read_text()  # widgets have no CSS_PATH
+    BINDINGS = [Binding("slash", "app.find_account", "Find account")]
 
     class AccountChosen(Message):
         """The operator picked an account (its entries in the current date range are wanted)."""
@@ -87,6 +93,8 @@ class AccountTree(Tree[NodeInfo]):
         self._loaded: set[int] = set()  # ids of nodes whose children were asked for
         self._reveal: tuple[str, ...] | None = None  # account path + bucket to walk open to
         self.page_size = TREE_PAGE_SIZE
+        self._typed = ""  # the type-ahead prefix
+        self._typed_at = 0.0
 
     # -- loading -----------------------------------------------------------------------------
 
@@ -227,3 +235,55 @@ class AccountTree(Tree[NodeInfo]):
             self._load_node(node, token)
             return
         self._reveal = None  # not in the ledger: leave the tree as it is
+
+    # -- type-ahead ----------------------------------------------------------------------------
+
+    def on_key(self, event: events.Key) -> None:
+        """Type-ahead: letters move the cursor to the next shown node whose name starts with them.
+
+        A key the screen binds (n, p, f, ...) keeps its meaning when it would start a prefix, but
+        continues one typed within TYPE_AHEAD_SECONDS; '/' finds any account, loaded or not.
+        """
+        char = event.character
+        now = monotonic()
+        active = bool(self._typed) and now - self._typed_at < TYPE_AHEAD_SECONDS
+        if event.key == "backspace" and active:
+            self._typed = self._typed[:-1]
+            self._typed_at = now
+            event.stop()
+            event.prevent_default()
+            return
+        if char is None or len(char) != 1 or not char.isprintable() or char in " /":
+            self._typed = ""
+            return
+        if not active and event.key in self.screen.active_bindings:
+            self._typed = ""
+            return
+        prefix = (self._typed if active else "") + char
+        self._typed, self._typed_at = prefix, now
+        event.stop()
+        event.prevent_default()
+        found = self._next_match(prefix, include_current=len(prefix) > 1)
+        if found is not None:
+            self.move_cursor(found)
+        else:
+            self.app.bell()
+
+    def _next_match(self, prefix: str, *, include_current: bool) -> TreeNode[NodeInfo] | None:
+        """The first shown node from the cursor on (wrapping) whose label starts with ``prefix``."""
+        wanted = prefix.casefold()
+        count = self.last_line + 1
+        if count <= 0:
+            return None
+        start = max(self.cursor_line, 0) + (0 if include_current else 1)
+        for step in range(count):
+            node = self.get_node_at_line((start + step) % count)
+            info = None if node is None else node.data
+            if (
+                node is not None
+                and info is not None
+                and info.kind != "more"
+                and (str(node.label).casefold().startswith(wanted))
+            ):
+                return node
+        return None

@@ -22,7 +22,12 @@ from textual.worker import Worker, WorkerState
 
 from ..domain.errors import AccessDenied, StoreUnavailable
 from ..domain.model import Address
+from ..domain.timeutil import TimeRange
 from ..engine import Engine
+from .account_cache import AccountsCache
+from .account_commands import AccountCommands
+from .account_finder import AccountFinder
+from .account_jump import open_in_browse
 from .browse_screen import BrowseScreen
 from .chart_screen import ChartScreen
 from .compose_screen import ComposeScreen
@@ -31,9 +36,10 @@ from .help_screen import HelpScreen
 from .ledger_input import LedgerInput
 from .ledger_screen import LedgerScreen
 from .login_prompt import LoginPrompt
+from .trial_balance_screen import TrialBalanceScreen
 
 Connection = Literal["connecting", "connected", "unavailable"]
-SCREEN_NAMES = {"compose": "Compose", "browse": "Browse", "chart": "Chart"}
+SCREEN_NAMES = {"compose": "Compose", "browse": "Browse", "chart": "Chart", "trial": "Trial balance"}
 #: How often the header's cluster line (nodes up/total) is refreshed; no I/O, the driver's view.
 CLUSTER_WATCH_SECONDS = 1.0
 #: How often the open console seals settled days into balance blocks (docs/balance-blocks.md).
@@ -53,7 +59,9 @@ class LedgerApp(App[None]):
         "compose": ComposeScreen,
         "browse": BrowseScreen,
         "chart": ChartScreen,
+        "trial": TrialBalanceScreen,
     }
+    COMMANDS = App.COMMANDS | {AccountCommands}
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("f2", "switch_mode('compose')", "Compose"),
         Binding("f3", "switch_mode('browse')", "Browse"),
@@ -61,6 +69,9 @@ class LedgerApp(App[None]):
         Binding("1", "switch_mode('compose')", "Compose", show=False),
         Binding("2", "switch_mode('browse')", "Browse", show=False),
         Binding("3", "switch_mode('chart')", "Chart", show=False),
+        Binding("f7", "switch_mode('trial')", "Trial balance", show=False),
+        Binding("4", "switch_mode('trial')", "Trial balance", show=False),
+        Binding("ctrl+f", "find_account", "Find account", show=False),
         Binding("f1,question_mark", "help", "Help"),
         Binding("ctrl+r", "retry", "Retry"),
         Binding("ctrl+q", "quit", "Quit", show=False),
@@ -102,6 +113,10 @@ class LedgerApp(App[None]):
         self._retry_after_connect: LedgerScreen | None = None
         self._cluster_seen: tuple[int, int] | None = None
         self._sealing_scheduled = False
+        # Every account, read once for search, type-ahead and the palette; forgotten on change.
+        self.accounts_cache = AccountsCache()
+        # Entries per browse page from the config file or --page-size (None: the panel's default).
+        self.page_size: int | None = None
 
     # -- start-up and connection -------------------------------------------------------------
 
@@ -197,6 +212,7 @@ class LedgerApp(App[None]):
 
     def ledger_changed(self) -> None:
         """Something was posted: let every screen refresh what it shows."""
+        self.accounts_cache.invalidate()
         for screen in list(self._screens):
             screen.ledger_changed()
 
@@ -222,6 +238,7 @@ class LedgerApp(App[None]):
 
     def action_retry(self) -> None:
         """Reconnect when the store is down, else repeat the current screen's query."""
+        self.accounts_cache.invalidate()
         if self.connection != "connected":
             self.connection = "connecting"
             self._retry_after_connect = self.screen if isinstance(self.screen, LedgerScreen) else None
@@ -252,6 +269,7 @@ class LedgerApp(App[None]):
             ("compose", ComposeScreen),
             ("browse", BrowseScreen),
             ("chart", ChartScreen),
+            ("trial", TrialBalanceScreen),
         ):
             sections.append((SCREEN_NAMES[mode], list(screen_class.BINDINGS)))
         self.push_screen(HelpScreen(sections))
@@ -275,3 +293,20 @@ class LedgerApp(App[None]):
                         partial(screen.run_action, item.action),
                     )
         yield from super().get_system_commands(screen)
+
+    # -- finding accounts (issue 13) ---------------------------------------------------------
+
+    def action_find_account(self) -> None:
+        """Open the account finder (not on top of itself); enter there opens the account in browse."""
+        if isinstance(self.screen, AccountFinder):
+            return
+
+        def chosen(address: Address | None) -> None:
+            if address is not None:
+                self.call_later(self.open_account, address)
+
+        self.push_screen(AccountFinder(), chosen)
+
+    async def open_account(self, address: Address, time_range: TimeRange | None = None) -> None:
+        """Show ``address`` in browse (all dates unless ``time_range``), the tree open down to it."""
+        await open_in_browse(self, address, time_range)

@@ -1,19 +1,23 @@
 """Browse: the account tree on the left; a date range and one page of a partition's entries on the right.
 
-The screen composes three widgets and routes what they report: a picked account or month
-shows its entries, a submitted range re-reads them, an opened entry shows its transaction,
-and a jump from that transaction walks the tree open to the leg's account.
+The screen composes three widgets and routes what they report: a picked account shows its
+entries over the months it has any, a picked month that month, a submitted range (and as-of
+time) re-reads them, an opened entry shows its transaction, and a jump from that transaction
+walks the tree open to the leg's account. Filters and exports act on the entries panel.
 """
 
 from __future__ import annotations
 
 from textual import events
+from textual.actions import SkipAction
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.widgets import Footer, Header, Label
 
+from ..domain.entry_filter import EntryFilter
 from ..domain.model import Address
+from ..domain.month_steps import step_month
 from ..domain.timeutil import (
     TimeRange,
     bucket_of,
@@ -24,6 +28,8 @@ from ..domain.timeutil import (
 )
 from .account_tree import AccountTree
 from .entries_panel import EntriesPanel
+from .entry_filter_dialog import EntryFilterDialog
+from .export_files import export_table
 from .ledger_screen import LedgerScreen
 from .range_bar import RangeBar
 from .transaction_detail import Jump, TransactionDetail
@@ -42,8 +48,11 @@ class BrowseScreen(LedgerScreen):
         Binding("p", "previous_page", "Prev page"),
         Binding("left_square_bracket", "shift_month(-1)", "Prev month"),
         Binding("right_square_bracket", "shift_month(1)", "Next month"),
-        Binding("f", "focus_filter", "Date filter"),
+        Binding("f", "focus_filter", "Dates"),
+        Binding("slash", "filter_entries", "Filter"),
         Binding("c", "clear_filter", "All dates"),
+        Binding("ctrl+e", "export_entries", "Export"),
+        Binding("escape", "clear_entry_filter", "Clear the entries filter", show=False),
         Binding("e", "focus_entries", "Entries"),
         Binding("t", "focus_tree", "Tree", show=False),
         Binding("y", "copy_id", "Copy the entry's transaction id", show=False),
@@ -57,7 +66,9 @@ class BrowseScreen(LedgerScreen):
 
     def on_resize(self, event: events.Resize) -> None:
         """A narrow terminal gives the tree less room, so the entries keep their columns."""
-        self.set_class(event.size.width < NARROW_WIDTH, "-narrow")
+        narrow = event.size.width < NARROW_WIDTH
+        self.set_class(narrow, "-narrow")
+        self._panel.set_narrow(narrow)
 
     def compose(self) -> ComposeResult:
         """Tree | (range bar, entries panel)."""
@@ -65,7 +76,12 @@ class BrowseScreen(LedgerScreen):
         with Horizontal(id="browse-main"):
             yield AccountTree(self.engine, id="account-tree")
             with Vertical(id="browse-right"):
-                yield RangeBar(Label("[ ] month · c all dates", id="range-hint"), id="range-bar")
+                yield RangeBar(
+                    Label("[ ] month · c all dates", id="range-hint"),
+                    id="range-bar",
+                    end_label="Before",
+                    with_as_of=True,
+                )
                 yield EntriesPanel(self.engine, id="entries-panel")
         yield Footer(compact=True)
 
@@ -125,8 +141,12 @@ class BrowseScreen(LedgerScreen):
             self._tree.focus()
 
     def on_account_tree_account_chosen(self, message: AccountTree.AccountChosen) -> None:
-        """An account shows its entries in the date filter."""
-        self.show_entries(message.address)
+        """An account shows its entries from its first to its last month with entries."""
+        self._panel.open_account(message.address)
+
+    def on_entries_panel_range_reset(self, message: EntriesPanel.RangeReset) -> None:
+        """The panel moved the range (an account opened): the dates follow."""
+        self.query_one(RangeBar).set_range(message.time_range)
 
     def on_account_tree_bucket_chosen(self, message: AccountTree.BucketChosen) -> None:
         """A month shows that month of its account."""
@@ -136,7 +156,7 @@ class BrowseScreen(LedgerScreen):
     def on_range_bar_range_submitted(self, message: RangeBar.RangeSubmitted) -> None:
         """Go to the entries, then show them in the typed range (a table already reading refuses focus)."""
         self._panel.focus_table()
-        self._panel.show_range(message.time_range)
+        self._panel.show_range(message.time_range, message.as_of)
 
     def on_range_bar_left(self, message: RangeBar.Left) -> None:
         """Escape in a date: back to the entries on show, else the tree."""
@@ -183,11 +203,22 @@ class BrowseScreen(LedgerScreen):
         self._panel.previous_page()
 
     def action_shift_month(self, step: int) -> None:
-        """Move the range one month back or forward (from this month if no range is set)."""
+        """Move to the previous or next month that has entries (skipping empty ones); without an
+        account's months to go by, one calendar month (from this month if no range is set)."""
         current = self._panel.time_range
         start = current.start
         bucket = bucket_of(start) if start is not None else bucket_of(self.ledger_app.clock())
-        if start is not None and range_bucket(current) is not None:
+        on_month = start is not None and range_bucket(current) is not None
+        months = self._panel.months
+        if months is not None:
+            found = step_month(months, bucket, step, on_month=on_month)
+            if found is None:
+                way = "earlier" if step < 0 else "later"
+                self.notify(f"No {way} month with entries for this account.", timeout=3)
+                return
+            self._change_range(month_range(found))
+            return
+        if on_month:
             bucket = previous_bucket(bucket) if step < 0 else following_bucket(bucket)
         self._change_range(month_range(bucket))
 
@@ -197,7 +228,29 @@ class BrowseScreen(LedgerScreen):
 
     def _change_range(self, time_range: TimeRange) -> None:
         self.query_one(RangeBar).set_range(time_range)
-        self._panel.show_range(time_range)
+        self._panel.show_range(time_range, self._panel.as_of)
+
+    def action_filter_entries(self) -> None:
+        """Ask for a description text, amount range and side to filter the entries by."""
+        self.app.push_screen(EntryFilterDialog(self._panel.entry_filter), self._filter_chosen)
+
+    def _filter_chosen(self, where: EntryFilter | None) -> None:
+        if where is not None:
+            self._panel.set_filter(where)
+
+    def action_clear_entry_filter(self) -> None:
+        """Escape: drop the entries filter (nothing to do without one)."""
+        if not self._panel.entry_filter.is_active:
+            raise SkipAction()
+        self._panel.set_filter(EntryFilter())
+        self.notify("Filter cleared: every entry shows.", timeout=3)
+
+    def action_export_entries(self) -> None:
+        """Write the rows on screen (this page, filter applied) to a CSV or JSON file."""
+        if self._panel.address is None:
+            self.notify("Open an account first.", timeout=3)
+            return
+        export_table(self, "entries", self._panel.export_table())
 
     def action_focus_filter(self) -> None:
         """Put the cursor in the From date."""

@@ -2,7 +2,9 @@
 
 The table holds one page; going back re-reads a page from its saved token, and the running
 balance resumes from the balance saved with that token, so no page needs to stay in memory.
-Running balances come from the domain's one fold (``BalanceRow``).
+Running balances come from the domain's one fold (``BalanceRow``). Under a filter, what the
+hidden entries moved goes into the running balance (it stays the account's balance after each
+row) but not into the rows' debit and credit totals (those sum what is shown).
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from ..domain.balance import BalanceRow
-from ..domain.model import Entry
+from ..domain.entry_filter import MatchedEntry
 from ..domain.money import money_sum
 from ..domain.paging import PageToken
 
@@ -61,12 +63,13 @@ class EntryPager:
         """Whether a page precedes the one on screen."""
         return self.index > 0
 
-    def page_loaded(self, entries: list[Entry], next_token: PageToken | None) -> list[Decimal]:
-        """Running balances for ``entries`` (closing after each row); remembers where the next page starts."""
+    def page_loaded(self, matches: list[MatchedEntry], next_token: PageToken | None) -> list[Decimal]:
+        """Running balances for ``matches`` (closing after each row); remembers where the next page starts."""
         row = BalanceRow("", opening=self.current.opening)
         balances: list[Decimal] = []
-        for entry in entries:
-            row.move(entry.side, entry.amount)
+        for match in matches:
+            row.carry_totals(match.hidden_debits, match.hidden_credits)
+            row.move(match.entry.side, match.entry.amount)
             balances.append(row.closing)
         self.seen[self.index] = PageStats(row.count, row.debits, row.credits)
         del self.starts[self.index + 1 :]

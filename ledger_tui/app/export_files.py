@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from textual.screen import Screen
 
@@ -23,7 +24,7 @@ def default_export_dir() -> Path:
     return user_data_path("ledger-tui") / "exports"
 
 
-def export_table(screen: Screen[object], kind: str, table: ExportTable) -> None:
+def export_table(screen: Screen[Any], kind: str, table: ExportTable) -> None:
     """Ask for a path (.csv or .json) and write the table there, with a notice naming the file."""
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
     default = str(default_export_dir() / f"{kind}-{stamp}.csv")

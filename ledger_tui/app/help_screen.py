@@ -9,7 +9,7 @@ from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
-KEY_NAMES = {"left_square_bracket": "[", "right_square_bracket": "]", "question_mark": "?"}
+KEY_NAMES = {"left_square_bracket": "[", "right_square_bracket": "]", "question_mark": "?", "slash": "/"}
 
 
 def _keys_text(keys: str) -> str:

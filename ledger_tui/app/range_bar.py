@@ -1,8 +1,9 @@
-"""The From/To date inputs of a screen, read as one half-open UTC range.
+"""The From/To date inputs of a screen, read as one half-open UTC range, and an optional As of.
 
 Browse and chart both filter by dates typed the same way (ISO 8601 or epoch ms, blank for
 open-ended), so the parsing and the row live in one widget; what a range means (a page of
-entries, a chart) stays with the screen, which hears about it through messages.
+entries, a chart) stays with the screen, which hears about it through messages. "As of" is a
+recorded time (what the ledger showed then), typed the same way.
 """
 
 from __future__ import annotations
@@ -40,11 +41,13 @@ class RangeBar(Horizontal):
         """Escape in a date: the screen moves the focus back to what it shows."""
 
     class RangeSubmitted(Message):
-        """Enter was pressed in a date and both dates parsed into ``time_range``."""
+        """Enter was pressed in a date and both dates parsed into ``time_range`` (and ``as_of``,
+        the recorded time to read the ledger as of, when the bar has that field and it is filled)."""
 
-        def __init__(self, time_range: TimeRange) -> None:
+        def __init__(self, time_range: TimeRange, as_of: datetime | None = None) -> None:
             super().__init__()
             self.time_range = time_range
+            self.as_of = as_of
 
     class RangeRejected(Message):
         """Enter was pressed in a date that does not parse (or To is before From): ``reason`` says why."""
@@ -53,18 +56,31 @@ class RangeBar(Horizontal):
             super().__init__()
             self.reason = reason
 
-    def __init__(self, *extras: Widget, time_range: TimeRange = TimeRange(), id: str | None = None) -> None:
-        """``extras`` follow the dates in the row (children given to a container would go first)."""
+    def __init__(
+        self,
+        *extras: Widget,
+        time_range: TimeRange = TimeRange(),
+        id: str | None = None,
+        end_label: str = "To",
+        with_as_of: bool = False,
+    ) -> None:
+        """``extras`` follow the dates in the row (children given to a container would go first);
+        ``end_label`` names the end (browse says it is excluded); ``with_as_of`` adds "As of"."""
         super().__init__(id=id)
         self._extras = extras
         self._initial = time_range
+        self._end_label = end_label
+        self._with_as_of = with_as_of
 
     def compose(self) -> ComposeResult:
         """Labels and inputs, then the extras."""
         yield Label("From", classes="range-label")
         yield self._date_input(date_text(self._initial.start), "range-from")
-        yield Label("To", classes="range-label")
+        yield Label(self._end_label, classes="range-label")
         yield self._date_input(date_text(self._initial.end), "range-to")
+        if self._with_as_of:
+            yield Label("As of", classes="range-label")
+            yield self._date_input("", "range-as-of")
         yield from self._extras
 
     @staticmethod
@@ -78,6 +94,10 @@ class RangeBar(Horizontal):
     @property
     def _end(self) -> Input:
         return self.query_one("#range-to", Input)
+
+    @property
+    def _dates(self) -> tuple[Input, ...]:
+        return tuple(self.query(".range-date").results(Input))
 
     def set_range(self, time_range: TimeRange) -> None:
         """Show ``time_range`` in the inputs (posts nothing: the caller applies it)."""
@@ -98,13 +118,28 @@ class RangeBar(Horizontal):
         text = field.value.strip()
         return parse_instant(text) if text else None
 
+    def read_as_of(self) -> datetime | None:
+        """The typed As of (None when blank or the bar has no such field); raises ValueError."""
+        fields = self.query("#range-as-of").results(Input)
+        for field in fields:
+            try:
+                return self._bound(field)
+            except ValueError as error:
+                raise ValueError(f"As of: {error}") from None
+        return None
+
+    def clear_as_of(self) -> None:
+        """Empty the As of field (posts nothing: the caller applies it)."""
+        for field in self.query("#range-as-of").results(Input):
+            field.value = ""
+
     def focus_start(self) -> None:
         """Put the cursor in From."""
         self._start.focus()
 
     def _date_focused(self) -> LedgerInput:
         focused = self.screen.focused
-        if not isinstance(focused, LedgerInput) or focused not in (self._start, self._end):
+        if not isinstance(focused, LedgerInput) or focused not in self._dates:
             raise SkipAction()  # an extra (a select, a button) handles its own keys
         return focused
 
@@ -125,7 +160,7 @@ class RangeBar(Horizontal):
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         """An input's own submit (not through the key binding): read the dates."""
-        if event.input not in (self._start, self._end):
+        if event.input not in self._dates:
             return  # an extra's own input: the screen decides
         event.stop()
         self._submit()
@@ -134,10 +169,11 @@ class RangeBar(Horizontal):
         """Post the range, or why it cannot be read."""
         try:
             time_range = self.read_range()
+            as_of = self.read_as_of()
         except ValueError as error:
             self._tell_screen(self.RangeRejected(str(error)))
             return
-        self._tell_screen(self.RangeSubmitted(time_range))
+        self._tell_screen(self.RangeSubmitted(time_range, as_of))
 
     def _tell_screen(self, message: Message) -> None:
         """Straight into the screen's queue: ahead of any key the operator pressed after this one."""

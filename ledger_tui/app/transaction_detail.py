@@ -1,4 +1,9 @@
-"""Modal with every leg of one transaction; enter on a leg jumps the browser to its account."""
+"""Modal with every leg of one transaction; enter on a leg jumps the browser to its account.
+
+It is also where a transaction is corrected: ``R`` asks (naming every leg it will post), posts
+the reversal in a worker and shows the reversal's receipt in place; a transaction already
+reversed is a notice naming the reversal, never a second post.
+"""
 
 from __future__ import annotations
 
@@ -15,14 +20,23 @@ from textual.screen import ModalScreen
 from textual.widgets import DataTable, Static
 from textual.worker import Worker, WorkerState
 
-from ..domain.model import Address, Entry, RecordedTransaction
+from ..domain.model import Address, Entry, PostStatus, Receipt, RecordedTransaction, Side
 from ..domain.timeutil import bucket_of
+from .confirm_dialog import ConfirmDialog
 from .failures import with_timeout
 from .formatting import instant_text, money_text
 
 if TYPE_CHECKING:
     from .app import LedgerApp
 
+LEG_COLUMNS = [
+    ("#", "leg"),
+    ("Account", "account"),
+    ("Side", "side"),
+    ("Amount", "amount"),
+    ("Effective (UTC)", "effective"),
+    ("Description", "description"),
+]
 #: What the detail returns: the leg's account and the bucket its effective time falls in.
 Jump = tuple[Address, str]
 
@@ -35,6 +49,7 @@ class TransactionDetail(ModalScreen[Jump | None]):
         Binding("escape,q", "close", "Close"),
         Binding("enter", "jump", "Go to leg's account"),
         Binding("c", "copy_id", "Copy transaction id"),
+        Binding("R", "reverse", "Reverse (asks first)"),
     ]
 
     class TransactionLoaded(Message):
@@ -44,10 +59,26 @@ class TransactionDetail(ModalScreen[Jump | None]):
             super().__init__()
             self.transaction = transaction
 
+    class ReversalChecked(Message):
+        """Looked for an earlier reversal of the transaction: ``existing`` is it, or None."""
+
+        def __init__(self, existing: RecordedTransaction | None) -> None:
+            super().__init__()
+            self.existing = existing
+
+    class ReversalPosted(Message):
+        """The reversal was posted (or found already recorded): its receipt."""
+
+        def __init__(self, receipt: Receipt) -> None:
+            super().__init__()
+            self.receipt = receipt
+
     def __init__(self, transaction_id: uuid.UUID) -> None:
         super().__init__()
         self._transaction_id = transaction_id
         self._entries: list[Entry] = []
+        self._transaction: RecordedTransaction | None = None
+        self._reversing = False  # a check or post is under way (one at a time)
 
     @property
     def ledger_app(self) -> LedgerApp:
@@ -60,9 +91,13 @@ class TransactionDetail(ModalScreen[Jump | None]):
             yield Static(f"Transaction {self._transaction_id}", id="detail-title")
             yield Static("loading…", id="detail-summary")
             table: DataTable[str | Text] = DataTable(id="detail-legs", cursor_type="row", zebra_stripes=True)
-            table.add_columns("#", "Account", "Side", "Amount", "Effective (UTC)", "Description")
+            for label, key in LEG_COLUMNS:
+                table.add_column(label, key=key)
             yield table
-            yield Static("enter: go to the leg's account · c: copy the id · escape: close", id="detail-hint")
+            yield Static(
+                "enter: go to the leg's account · c: copy the id · R: reverse · escape: close",
+                id="detail-hint",
+            )
 
     def on_mount(self) -> None:
         """Fetch the transaction."""
@@ -77,14 +112,20 @@ class TransactionDetail(ModalScreen[Jump | None]):
 
     def on_transaction_detail_transaction_loaded(self, message: TransactionLoaded) -> None:
         """Fill the table."""
-        transaction = message.transaction
+        self._show(message.transaction)
+
+    def _show(self, transaction: RecordedTransaction, title: str = "Transaction", note: str = "") -> None:
         currencies = self.ledger_app.engine.currencies
+        self._transaction = transaction
+        self._transaction_id = transaction.transaction_id
         self._entries = transaction.entries()
+        self.query_one("#detail-title", Static).update(f"{title} {transaction.transaction_id}")
         self.query_one("#detail-summary", Static).update(
-            f"recorded {instant_text(transaction.recorded_at)} UTC · {len(self._entries)} legs"
+            f"recorded {instant_text(transaction.recorded_at)} UTC · {len(self._entries)} legs{note}"
         )
         table: DataTable[str | Text] = self.query_one(DataTable)
         table.loading = False
+        table.clear()
         for entry in self._entries:
             table.add_row(
                 str(entry.leg_index),
@@ -100,8 +141,10 @@ class TransactionDetail(ModalScreen[Jump | None]):
         """Report a failed load and say so in the modal."""
         if event.state is WorkerState.ERROR and event.worker.error is not None:
             self.ledger_app.report_failure(event.worker.error)
-            self.query_one(DataTable).loading = False
-            self.query_one("#detail-summary", Static).update("could not load this transaction")
+            self._reversing = False
+            if event.worker.group == "transaction":
+                self.query_one(DataTable).loading = False
+                self.query_one("#detail-summary", Static).update("could not load this transaction")
 
     def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
         """Enter on a leg: jump to it."""
@@ -120,6 +163,89 @@ class TransactionDetail(ModalScreen[Jump | None]):
         """Put the whole transaction id on the clipboard (tables cut it; terminals may not select it)."""
         self.app.copy_to_clipboard(str(self._transaction_id))
         self.notify(f"Copied transaction id {self._transaction_id}", timeout=4)
+
+    # -- reversing ---------------------------------------------------------------------------
+
+    def action_reverse(self) -> None:
+        """Look for an earlier reversal first; only a transaction not yet reversed is asked about."""
+        if self._transaction is None or self._reversing:
+            return
+        self._reversing = True
+        self.check_reversal(self._transaction.transaction_id)
+
+    @work(exclusive=True, group="reverse", exit_on_error=False)
+    async def check_reversal(self, transaction_id: uuid.UUID) -> None:
+        """One engine read: the reversal recorded for this transaction, if any."""
+        found = await with_timeout(self.ledger_app.engine.reversal_of(transaction_id))
+        self.post_message(self.ReversalChecked(found))
+
+    def on_transaction_detail_reversal_checked(self, message: ReversalChecked) -> None:
+        """Already reversed: say by which set. Otherwise ask, naming every leg to be posted."""
+        original = self._transaction
+        if original is None:
+            self._reversing = False
+            return
+        if message.existing is not None:
+            self._reversing = False
+            self.notify(
+                f"{original.transaction_id} was reversed by {message.existing.transaction_id} "
+                f"(recorded {instant_text(message.existing.recorded_at)} UTC); nothing posted.",
+                title="Already reversed",
+                severity="warning",
+                timeout=8,
+            )
+            return
+        self.app.push_screen(
+            ConfirmDialog(
+                "Reverse this transaction?",
+                self._reversal_text(original),
+                confirm="Post the reversal",
+                decline="Cancel",
+            ),
+            self._confirmed,
+        )
+
+    def _reversal_text(self, original: RecordedTransaction) -> str:
+        currencies = self.ledger_app.engine.currencies
+        lines = [
+            f"Posts a new entry set, effective now, that undoes {original.transaction_id}:",
+            "",
+        ]
+        for leg in original.legs:
+            side = Side.CREDIT if leg.side is Side.DEBIT else Side.DEBIT
+            amount = money_text(leg.amount, leg.address.currency, currencies)
+            lines.append(f"  {side.value:<6} {amount:>14} {leg.address.currency}  {leg.address}")
+        lines += ["", "The original stays as it is (the ledger is append-only)."]
+        return "\n".join(lines)
+
+    def _confirmed(self, answer: bool | None) -> None:
+        if not answer or self._transaction is None:
+            self._reversing = False
+            return
+        self.post_reversal(self._transaction.transaction_id)
+
+    @work(exclusive=True, group="reverse", exit_on_error=False)
+    async def post_reversal(self, transaction_id: uuid.UUID) -> None:
+        """Post the mirror image (the engine derives its id, so a repeat is a duplicate)."""
+        receipt = await with_timeout(self.ledger_app.engine.reverse(transaction_id))
+        self.post_message(self.ReversalPosted(receipt))
+
+    def on_transaction_detail_reversal_posted(self, message: ReversalPosted) -> None:
+        """Show the reversal's receipt in place of the original, and let the screens refresh."""
+        self._reversing = False
+        receipt = message.receipt
+        original = self._transaction_id
+        if receipt.status is PostStatus.DUPLICATE:
+            self.notify(
+                f"{original} was already reversed by {receipt.transaction_id}; nothing posted.",
+                title="Already reversed",
+                severity="warning",
+                timeout=8,
+            )
+        else:
+            self.notify(f"Reversal {receipt.transaction_id} posted", title="Reversed", timeout=6)
+            self.ledger_app.ledger_changed()
+        self._show(receipt.transaction, "Reversal", f" · reverses {original}")
 
     def action_close(self) -> None:
         """Close without jumping."""

@@ -29,6 +29,22 @@ from .parser import build_parser
 
 __all__ = ["build_parser", "main"]
 
+#: How each kind of refusal is printed and which exit code it gives, most specific first.
+_REFUSALS: tuple[tuple[type[LedgerError], str, int], ...] = (
+    (StoreBusy, "store busy: ", EXIT_UNAVAILABLE),
+    (StoreUnavailable, "store unavailable: ", EXIT_UNAVAILABLE),
+    (AccessDenied, "", EXIT_ACCESS_DENIED),
+    (TlsFailure, "", EXIT_TLS),
+)
+
+
+def _refusal_of(error: LedgerError) -> tuple[str, int]:
+    """The line prefix and exit code for a ledger error (anything unlisted: rejected input)."""
+    for kind, prefix, code in _REFUSALS:
+        if isinstance(error, kind):
+            return prefix, code
+    return "rejected: ", EXIT_REJECTED
+
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``ledger-tui`` script; returns the exit code."""
@@ -41,21 +57,10 @@ def main(argv: list[str] | None = None) -> int:
         parser.print_usage(sys.stderr)
         print(f"ledger-tui: error: {error}", file=sys.stderr)
         return EXIT_USAGE
-    except StoreBusy as error:
-        print(f"ledger-tui: store busy: {error}", file=sys.stderr)
-        return EXIT_UNAVAILABLE
-    except StoreUnavailable as error:
-        print(f"ledger-tui: store unavailable: {error}", file=sys.stderr)
-        return EXIT_UNAVAILABLE
-    except AccessDenied as error:
-        print(f"ledger-tui: {error}", file=sys.stderr)
-        return EXIT_ACCESS_DENIED
-    except TlsFailure as error:
-        print(f"ledger-tui: {error}", file=sys.stderr)
-        return EXIT_TLS
     except LedgerError as error:
-        print(f"ledger-tui: rejected: {error}", file=sys.stderr)
-        return EXIT_REJECTED
+        prefix, code = _refusal_of(error)
+        print(f"ledger-tui: {prefix}{error}", file=sys.stderr)
+        return code
     except KeyboardInterrupt:
         hint = ""
         if args.command in ("load-sample", "demo"):

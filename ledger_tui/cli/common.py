@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import re
 from collections.abc import Awaitable, Callable
 from dataclasses import replace
@@ -14,6 +15,7 @@ from ..domain.text import shown
 from ..domain.timeutil import TimeRange, parse_instant
 from ..engine import Engine
 from ..ledger import Credentials, LedgerOptions, open_ledger
+from ..settings import Settings, SettingsError, load_settings
 
 EXIT_OK, EXIT_REJECTED, EXIT_USAGE, EXIT_UNAVAILABLE, EXIT_DISCREPANCY = 0, 1, 2, 3, 4
 #: Credentials refused (or missing, or a permission lacking); a TLS connection that failed.
@@ -21,6 +23,18 @@ EXIT_ACCESS_DENIED, EXIT_TLS = 5, 6
 #: A bug: the traceback went to the error log (see cli/guard.py), one line to the terminal.
 EXIT_INTERNAL = 70
 EXIT_INTERRUPTED = 130
+#: Every exit code and what it means (the --help text is generated from this).
+EXIT_CODES = (
+    (EXIT_OK, "ok"),
+    (EXIT_REJECTED, "rejected (nothing written)"),
+    (EXIT_USAGE, "usage (a bad flag or config file)"),
+    (EXIT_UNAVAILABLE, "store unavailable or busy (or a write not confirmed: retry with the same id)"),
+    (EXIT_DISCREPANCY, "verify found a discrepancy"),
+    (EXIT_ACCESS_DENIED, "access denied"),
+    (EXIT_TLS, "TLS error"),
+    (EXIT_INTERNAL, "unexpected error (logged)"),
+    (EXIT_INTERRUPTED, "interrupted"),
+)
 
 #: A command: the parsed flags and where to print; returns the exit code.
 Handler = Callable[[argparse.Namespace, TextIO], int]
@@ -51,13 +65,22 @@ def ledger_options(args: argparse.Namespace) -> LedgerOptions:
     margin = getattr(args, "margin", None)
     if margin is not None and margin < 0:
         raise UsageError("--margin must be zero or more seconds")
+    settings = config_settings()
     options = LedgerOptions(
-        store=args.store,
-        balances=args.balances,
+        store=args.store or (None if os.environ.get("LEDGER_STORE") else settings.store),
+        balances=args.balances or (None if os.environ.get("LEDGER_BALANCES") else settings.balances),
         credentials_file=getattr(args, "credentials", None),
         credentials=prompted_credentials() if getattr(args, "ask_password", False) else None,
     )
     return options if margin is None else replace(options, seal_margin=timedelta(seconds=margin))
+
+
+def config_settings() -> Settings:
+    """The user's config file (a bad one is a usage error naming the key and the reason)."""
+    try:
+        return load_settings()
+    except SettingsError as error:
+        raise UsageError(str(error)) from None
 
 
 def prompted_credentials() -> Credentials:

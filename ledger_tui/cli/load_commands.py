@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import tempfile
 import time
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TextIO
@@ -15,7 +17,8 @@ from ..domain.timeutil import bucket_of, parse_instant
 from ..engine import Engine, SealReport
 from ..ledger import LedgerOptions, open_ledger
 from ..loader import LoadStats, generated_sets, load, sample_entry_set
-from .common import EXIT_OK, UsageError, ledger_options, with_engine
+from ..settings import read_state
+from .common import EXIT_OK, UsageError, config_settings, ledger_options, with_engine
 
 #: Longest history the loader generates (a century), so month arithmetic stays in years 1..9999.
 MAX_MONTHS = 1200
@@ -147,6 +150,14 @@ def _demo_on(options: LedgerOptions, args: argparse.Namespace, out: TextIO) -> i
 
 def console(args: argparse.Namespace, out: TextIO) -> int:
     """Open the console on the chosen ledger (what ``ledger-tui`` with no command does)."""
-    from ..app.main import ConsoleOptions, run_console
+    from ..app.main import SCREEN_NAMES, ConsoleOptions, ScreenName, run_console
 
-    return run_console(ledger_options(args), ConsoleOptions())
+    options, settings, state = ledger_options(args), config_settings(), read_state()
+    if args.store is None and not os.environ.get("LEDGER_STORE") and state.store:
+        options = replace(options, store=state.store)  # the last store wins over the config's default
+    screen: ScreenName = next((name for name in SCREEN_NAMES if name == state.screen), "compose")
+    theme = args.theme or state.theme or settings.theme
+    page_size = args.page_size or settings.page_size
+    return run_console(
+        options, ConsoleOptions(start_screen=screen, theme=theme, page_size=page_size, remember=True)
+    )

@@ -8,21 +8,57 @@ from pathlib import Path
 from .. import __version__
 from ..domain.document import MAX_DOCUMENT_TEXT
 from ..loader import DEFAULT_CONCURRENCY, DEFAULT_MONTHS, DEFAULT_SEED, DEFAULT_SETS, DEMO_SETS
+from ..settings import PAGE_SIZES, config_path, known_themes, state_path
+from ..store.credentials import default_credentials_path
+from ..store.url import (
+    CASSANDRA_OPTIONS,
+    CONSISTENCY_LEVELS,
+    SERIAL_LEVELS,
+    SQLITE_OPTIONS,
+    default_sqlite_path,
+)
 from . import ledger_commands, load_commands
-from .common import seconds, whole_number
+from .common import EXIT_CODES, seconds, whole_number
 from .import_commands import add_import_commands
 from .serve_command import add_serve_command
 
-EPILOG = (
-    "Store URLs: sqlite:PATH[?busy_timeout=SECONDS] | cassandra://HOST[,HOST][:PORT]/KEYSPACE"
-    "[?consistency=LOCAL_QUORUM&dc=DC&replication=1&timeout=10&retry=10&tls=true&ca=CA.pem&cert=C.pem"
-    "&key=K.pem&check_hostname=true]. Credentials never go in the URL: LEDGER_CASSANDRA_USERNAME and "
-    "LEDGER_CASSANDRA_PASSWORD, --credentials FILE (TOML [cassandra] username/password, mode 0600; "
-    "default ~/.config/ledger-tui/credentials.toml) or --ask-password. Env: LEDGER_STORE, "
-    "LEDGER_BALANCES, LEDGER_CREDENTIALS. Exit codes: 0 ok, 1 rejected (nothing written), 2 usage, "
-    "3 store unavailable or busy (or a write not confirmed: retry with the same id), 4 verify found "
-    "a discrepancy, 5 access denied, 6 TLS error, 70 unexpected error (logged), 130 interrupted."
-)
+
+def epilog() -> str:
+    """Where things live, every store URL option and every exit code, generated from the code that
+    defines them (store/url.py, cli/common.py, settings.py), so the help cannot drift from it."""
+    sqlite, cassandra = ", ".join(SQLITE_OPTIONS), ", ".join(CASSANDRA_OPTIONS)
+    codes = "\n".join(f"  {code:>3}  {meaning}" for code, meaning in EXIT_CODES)
+    return (
+        f"default store:\n  sqlite:{default_sqlite_path()}\n"
+        "store URLs:\n  sqlite:PATH[?OPTION=VALUE&...]\n"
+        "  cassandra://HOST[,HOST...][:PORT]/KEYSPACE[?OPTION=VALUE&...]\n"
+        f"  sqlite options: {sqlite}\n"
+        f"  cassandra options: {cassandra}\n"
+        f"  consistency: {', '.join(CONSISTENCY_LEVELS)}\n"
+        f"  serial_consistency: {', '.join(SERIAL_LEVELS)}\n"
+        "credentials never go in the URL or the config file: LEDGER_CASSANDRA_USERNAME and\n"
+        f"  LEDGER_CASSANDRA_PASSWORD, --credentials FILE (TOML [cassandra] username/password, mode 0600;\n"
+        f"  default {default_credentials_path()}) or --ask-password\n"
+        f"config file (store, balances, theme, page_size; flags and LEDGER_* win):\n  {config_path()}\n"
+        f"remembered console state (last store, screen, theme):\n  {state_path()}\n"
+        "environment: LEDGER_STORE, LEDGER_BALANCES, LEDGER_CREDENTIALS, LEDGER_CONFIG\n"
+        f"exit codes:\n{codes}"
+    )
+
+
+def theme_name(text: str) -> str:
+    """An argparse ``type`` for --theme: one of the console's themes."""
+    if text not in known_themes():
+        raise argparse.ArgumentTypeError(f"unknown theme {text!r} (known: {', '.join(known_themes())})")
+    return text
+
+
+def page_size(text: str) -> int:
+    """An argparse ``type`` for --page-size."""
+    number = whole_number(text)
+    if number not in PAGE_SIZES:
+        raise argparse.ArgumentTypeError(f"must be {PAGE_SIZES.start} to {PAGE_SIZES.stop - 1}")
+    return number
 
 
 def _range_flags(parser: argparse.ArgumentParser) -> None:
@@ -45,7 +81,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="ledger-tui",
         description="Terminal console and tools for an append-only double-entry ledger.",
-        epilog=EPILOG,
+        epilog=epilog(),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--version", action="version", version=f"ledger-tui {__version__}")
     parser.add_argument("--store", help="store URL (default: $LEDGER_STORE or the user's ledger file)")
@@ -61,6 +98,8 @@ def build_parser() -> argparse.ArgumentParser:
         help="named balances: TOML, or the origin's balance_definitions.yml "
         "(default: $LEDGER_BALANCES or the bundled sample)",
     )
+    parser.add_argument("--theme", type=theme_name, help="console theme (default: the last one used)")
+    parser.add_argument("--page-size", type=page_size, help="entries per page in browse (default 100)")
     parser.set_defaults(handler=load_commands.console)
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
 

@@ -20,6 +20,7 @@ from ..domain.audit import VerifyReport
 from ..domain.balance import BalanceFold, BalanceRow, Fold, PeriodBalance, SeriesFold
 from ..domain.blocks import DEFAULT_HORIZON, DEFAULT_MARGIN, SealPolicy, day_of
 from ..domain.claims import RecordOutcome, RepairReport
+from ..domain.entry_filter import MatchedEntry
 from ..domain.errors import LedgerError, NotFound
 from ..domain.model import (
     TREE_DEPTH,
@@ -38,12 +39,14 @@ from ..domain.paging import Page, PageToken
 from ..domain.parse import REVERSAL_TEXT_BYTES, build_entry_set, parse_entry_set_json
 from ..domain.periods import Granularity, periods
 from ..domain.timeutil import TimeRange, truncate_to_ms
+from ..domain.trial_balance import TrialBalance
 from ..store.base import Store, StoreInfo
 from ..store.credentials import Credentials
-from . import audit, sealing
+from . import audit, sealing, trial
 from .balances import balance_nodes, fold_node
 from .partitions import READ_BATCH, Partitions
 from .reads import EntryCursor, drain
+from .register import EntryPredicate, MatchCursor
 from .sealing import SealReport
 
 T = TypeVar("T")
@@ -334,6 +337,49 @@ class Engine:
 
     async def _gather(self, jobs: Iterable[Awaitable[T]]) -> list[T]:
         return await self._parts.gather(jobs)
+
+    # -- trial balance (issue 13) ------------------------------------------------------------------
+
+    async def trial_balance(
+        self, time_range: TimeRange = TimeRange(), as_of: datetime | None = None, *, per_account: bool = True
+    ) -> TrialBalance:
+        """Opening, debits, credits and closing over [start, end) of every account, or of every
+        LE/NS/NAME/CUR rollup (``per_account=False``: what the grouped levels need, much cheaper),
+        from balance blocks where they serve; equal to a full fold of the entries."""
+        today = day_of(self._clock())
+        return await trial.trial_balance(self._parts, time_range, as_of, today, per_account=per_account)
+
+    # -- the console's register: filtered entries, reversals (issue 13) --------------------------
+
+    async def matching_entries(
+        self,
+        address: Address,
+        where: EntryPredicate,
+        time_range: TimeRange = TimeRange(),
+        page_size: int = 100,
+        token: PageToken | None = None,
+        as_of: datetime | None = None,
+    ) -> Page[MatchedEntry]:
+        """Entries of one account that ``where`` accepts, in ledger order, one page at a time.
+
+        The predicate runs while paging (nothing hidden reaches the caller); each match carries
+        the debits and credits of the entries skipped just before it, so a running balance
+        stays the account's own.
+        """
+        key = (address, time_range, as_of)
+        cursor = MatchCursor(where, key) if token is None else MatchCursor.from_token(token, where, key)
+
+        def fetch(size: int, inner: PageToken | None) -> Awaitable[Page[Entry]]:
+            return self.entries(address, time_range, size, inner, as_of)
+
+        return await cursor.page(page_size, fetch)
+
+    async def reversal_of(self, transaction_id: uuid.UUID) -> RecordedTransaction | None:
+        """The reversal already posted for a transaction, if any (its id derives from the original's)."""
+        try:
+            return await self.transaction(uuid.uuid5(REVERSAL_NAMESPACE, str(transaction_id)))
+        except NotFound:
+            return None
 
     def full_fold(self) -> Engine:
         """This engine with reads that ignore balance blocks and fold every entry (what an unsealed

@@ -31,6 +31,11 @@ def _rows(app: LedgerApp, selector: str) -> list[list[str]]:
     return [[str(cell) for cell in table.get_row_at(index)] for index in range(table.row_count)]
 
 
+def _descriptions(app: LedgerApp) -> list[str]:
+    table: DataTable[object] = app.screen.query_one("#entries", DataTable)
+    return [str(cell) for cell in table.get_column("description")]
+
+
 async def _chart_closing(app: LedgerApp) -> list[str]:
     rows = _rows(app, "#chart-table")
     return [row[4] for row in rows if row[1] == "GBP"]
@@ -46,7 +51,7 @@ async def test_post_then_browse_then_chart(engine: Engine) -> None:
         chart.query_one("#chart-named").value = "customer-facing-balance"  # type: ignore[attr-defined]
         await settle(pilot)
         before = await _chart_closing(app)
-        assert before[-1] == "1104.25"
+        assert before[-1] == "1,104.25"
 
         await pilot.press("f2")
         await settle(pilot)
@@ -60,13 +65,13 @@ async def test_post_then_browse_then_chart(engine: Engine) -> None:
         browse.set_range(month_range("2024-11"))
         browse.show_entries(ALICE)
         await settle(pilot)
-        descriptions = [row[4] for row in _rows(app, "#entries")]
+        descriptions = _descriptions(app)
         assert descriptions == ["Account fee", "Test transfer"]  # recorded now (09:30 on the 5th)
 
         await pilot.press("f4")
         await settle(pilot)
         after = await _chart_closing(app)
-        assert after[-1] == "1114.25"
+        assert after[-1] == "1,114.25"
         assert after[:-1] == before[:-1]
 
 
@@ -174,7 +179,7 @@ async def test_chart_draws_first_named_balance_on_open(engine: Engine) -> None:
         await settle(pilot)
         assert app.screen.query_one("#chart-named").value == "customer-facing-balance"  # type: ignore[attr-defined]
         closing = await _chart_closing(app)
-        assert closing and closing[-1] == "1104.25"
+        assert closing and closing[-1] == "1,104.25"
 
 
 class GatedStore(SqliteStore):
@@ -218,7 +223,7 @@ async def test_leaving_a_screen_cancels_its_query_and_returning_reruns_it(tmp_pa
             store.gate.set()
             await pilot.press("f3")  # come back: the query runs again
             await settle(pilot)
-            descriptions = [row[4] for row in _rows(app, "#entries")]
+            descriptions = _descriptions(app)
             assert descriptions == ["Alice deposit", "Card fee", "Salary", "Account fee"]
     finally:
         await store.close()

@@ -26,7 +26,7 @@ from ..support.console import ALICE, FEES_GBP, SIZE, make_app, post_sample, sett
 
 def _descriptions(app: LedgerApp) -> list[str]:
     table: DataTable[object] = app.screen.query_one("#entries", DataTable)
-    return [str(table.get_row_at(index)[4]) for index in range(table.row_count)]
+    return [str(cell) for cell in table.get_column("description")]
 
 
 def _panel_text(app: LedgerApp) -> str:

@@ -20,6 +20,7 @@ from ledger_tui.domain.audit import (
     name_discrepancies,
 )
 from ledger_tui.domain.balance import BalanceFold, SeriesFold
+from ledger_tui.domain.entry_filter import MatchedEntry
 from ledger_tui.domain.model import Address, Entry, Leg, RecordedTransaction, Side
 from ledger_tui.domain.periods import Granularity, periods
 from ledger_tui.domain.timeutil import TimeRange
@@ -89,7 +90,7 @@ def test_running_balance_across_pages_equals_the_fold(
     for offset in range(0, len(entries), page):
         chunk = entries[offset : offset + page]
         more = offset + page < len(entries)
-        running.extend(pager.page_loaded(chunk, object() if more else None))  # type: ignore[arg-type]
+        running.extend(pager.page_loaded([MatchedEntry(e) for e in chunk], object() if more else None))  # type: ignore[arg-type]
         if more:
             pager.go_next()
     for count, balance in enumerate(running, start=1):

@@ -7,26 +7,19 @@
   >= 4,800, the origin's rate without our guarantees);
 - ``GET /balance`` of a named balance, one client: p50/p95 ms, beside ``Engine.balance`` in-process.
 The client is a minimal asyncio HTTP/1.1 client so it takes as little of the two cores as it can.
-Usage: python bench/http.py [--transactions N] [--bulk N] [--host H:P]
+Usage: python bench/http_api.py [--transactions N] [--bulk N] [--host H:P]
 """
 
 from __future__ import annotations
 
-import os
-import sys
-
-# Run as a script, this file's directory leads sys.path and its name would shadow the standard
-# library's ``http`` package (which urllib and the web framework import): drop that entry.
-sys.path[:] = [
-    p for p in sys.path if os.path.realpath(p or ".") != os.path.dirname(os.path.realpath(__file__))
-]
-
 import argparse
 import asyncio
+import os
 import platform
 import socket
 import statistics
 import subprocess
+import sys
 import tempfile
 import time
 import urllib.request

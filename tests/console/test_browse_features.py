@@ -1,0 +1,319 @@
+"""Browse (issue 13) and its as-of field (issue 9), as pilot flows on both stores: ids, reversal,
+entry filters, month keys that skip empty months, export, as-of."""
+
+from __future__ import annotations
+
+import csv
+import uuid
+from datetime import timedelta
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from textual.widgets import DataTable, Input, Static
+
+from ledger_tui.app.account_tree import AccountTree
+from ledger_tui.app.app import LedgerApp
+from ledger_tui.app.browse_screen import BrowseScreen
+from ledger_tui.app.confirm_dialog import ConfirmDialog
+from ledger_tui.app.entry_filter_dialog import EntryFilterDialog
+from ledger_tui.app.path_prompt import PathPrompt
+from ledger_tui.app.transaction_detail import TransactionDetail
+from ledger_tui.domain.entry_filter import EntryFilter
+from ledger_tui.domain.model import Address, Leg, PostStatus, Side
+from ledger_tui.domain.parse import build_entry_set
+from ledger_tui.domain.timeutil import TimeRange, month_range
+from ledger_tui.engine import Engine
+from ledger_tui.engine.core import REVERSAL_NAMESPACE
+
+from ..support.console import (
+    ALICE,
+    BRUNO,
+    FEES_GBP,
+    NOW,
+    OPS_GBP,
+    SIZE,
+    fixed_id,
+    make_app,
+    post_many,
+    post_sample,
+    settle,
+)
+
+
+def _column(app: LedgerApp, key: str, selector: str = "#entries") -> list[str]:
+    table: DataTable[object] = app.screen.query_one(selector, DataTable)
+    return [str(cell) for cell in table.get_column(key)]
+
+
+def _text(app: LedgerApp, selector: str) -> str:
+    return str(app.screen.query_one(selector, Static).render())
+
+
+def _notices(app: LedgerApp) -> list[str]:
+    return [f"{n.title}: {n.message}" for n in app._notifications]
+
+
+async def _browse(
+    app: LedgerApp, pilot: object, address: Address, time_range: TimeRange = TimeRange()
+) -> BrowseScreen:
+    await settle(pilot)  # type: ignore[arg-type]
+    browse = app.screen
+    assert isinstance(browse, BrowseScreen)
+    browse.set_range(time_range)
+    browse.show_entries(address)
+    await settle(pilot)  # type: ignore[arg-type]
+    return browse
+
+
+async def test_the_id_column_tells_rows_apart_and_the_line_below_names_the_whole_id(engine: Engine) -> None:
+    await post_sample(engine)
+    app = make_app(engine, "browse")
+    async with app.run_test(size=SIZE) as pilot:
+        await _browse(app, pilot, BRUNO)
+        assert _column(app, "transaction") == ["00000000…0003", "00000000…0005"]
+        await pilot.press("e", "down")
+        await settle(pilot)
+        assert str(fixed_id(5)) in _text(app, "#entry-line")
+        await pilot.press("enter")
+        await settle(pilot)
+        assert isinstance(app.screen, TransactionDetail)
+        assert _text(app, "#detail-title") == f"Transaction {fixed_id(5)}"
+
+
+async def test_reverse_from_the_detail_asks_posts_shows_the_receipt_and_refuses_twice(engine: Engine) -> None:
+    await post_sample(engine)
+    app = make_app(engine, "browse")
+    reversal_id = uuid.uuid5(REVERSAL_NAMESPACE, str(fixed_id(5)))
+    async with app.run_test(size=SIZE) as pilot:
+        browse = await _browse(app, pilot, BRUNO)
+        await pilot.press("e", "down", "enter", "R")  # the FX fee: debit bruno 45.99, credit fees
+        await settle(pilot)
+        assert isinstance(app.screen, ConfirmDialog)
+        body = _text(app, "#confirm-body")
+        assert str(fixed_id(5)) in body
+        assert "credit          45.99 EUR  fintech_eu/com.fintech.customer/current/EUR/bruno" in body
+        assert "debit           45.99 EUR  fintech_eu/com.fintech.revenue/fees/EUR/main" in body
+        await pilot.press("n")  # declined: nothing posted
+        await settle(pilot)
+        assert (await engine.reversal_of(fixed_id(5))) is None
+
+        await pilot.press("R")
+        await settle(pilot)
+        await pilot.press("y")
+        await settle(pilot)
+        detail = app.screen
+        assert isinstance(detail, TransactionDetail)
+        assert _text(app, "#detail-title") == f"Reversal {reversal_id}"
+        assert f"reverses {fixed_id(5)}" in _text(app, "#detail-summary")
+        assert _column(app, "side", "#detail-legs") == ["credit", "debit"]
+        posted = await engine.reversal_of(fixed_id(5))
+        assert posted is not None and posted.transaction_id == reversal_id
+
+        await pilot.press("escape")  # back on browse, whose entries now show the reversal
+        await settle(pilot)
+        assert app.screen is browse
+        await settle(pilot)
+        assert _column(app, "side")[-1] == "credit" and _column(app, "balance")[-1] == "800.00"
+
+        app.push_screen(TransactionDetail(fixed_id(5)))  # the original again: already reversed
+        await settle(pilot)
+        await pilot.press("R")
+        await settle(pilot)
+        assert not isinstance(app.screen, ConfirmDialog)
+        assert any(n.startswith("Already reversed") and str(reversal_id) in n for n in _notices(app))
+        again = await engine.reverse(fixed_id(5))
+        assert again.status is PostStatus.DUPLICATE
+
+
+async def test_filter_by_text_amount_and_side_keeps_the_accounts_running_balance(engine: Engine) -> None:
+    await post_sample(engine)
+    app = make_app(engine, "browse")
+    async with app.run_test(size=SIZE) as pilot:
+        await _browse(app, pilot, ALICE)
+        everything = dict(zip(_column(app, "description"), _column(app, "balance"), strict=True))
+        await pilot.press("e", "slash")
+        await settle(pilot)
+        assert isinstance(app.screen, EntryFilterDialog)
+        app.screen.query_one("#filter-text", Input).value = "FEE"
+        await pilot.press("enter")
+        await settle(pilot)
+        assert _column(app, "description") == ["Card fee", "Account fee"]
+        assert _column(app, "balance") == [everything["Card fee"], everything["Account fee"]]
+        panel = _text(app, "#partition-panel")
+        assert "description has 'FEE'" in panel and "shown 2 entries: debits 195.75" in panel
+
+        await pilot.press("slash")
+        await settle(pilot)
+        app.screen.query_one("#filter-text", Input).value = ""
+        app.screen.query_one("#filter-low", Input).value = "1,000"
+        await pilot.press("enter")
+        await settle(pilot)
+        assert _column(app, "description") == ["Alice deposit"]
+
+        await pilot.press("slash")
+        await settle(pilot)
+        app.screen.query_one("#filter-low", Input).value = "lots"
+        await pilot.press("enter")
+        await settle(pilot)
+        assert isinstance(app.screen, EntryFilterDialog)  # a bad amount stays in the dialog, named
+        assert "minimum" in _text(app, "#filter-error")
+        await pilot.press("escape")  # cancels: the filter stays as it was
+        await settle(pilot)
+        assert _column(app, "description") == ["Alice deposit"]
+
+        await pilot.press("escape")  # on browse: clears the filter
+        await settle(pilot)
+        assert _column(app, "description") == list(everything)
+        assert "filter" not in _text(app, "#partition-panel")
+
+
+async def test_a_filter_pages_in_the_engine_with_the_balance_of_every_row(engine: Engine) -> None:
+    await post_many(engine, 150)  # ALICE credited 1.01, 1.02, ... 2.50
+    app = make_app(engine, "browse")
+    async with app.run_test(size=SIZE) as pilot:
+        browse = await _browse(app, pilot, ALICE)
+        balances = _column(app, "balance")
+        await pilot.press("n")
+        await settle(pilot)
+        balances += _column(app, "balance")
+        assert len(balances) == 150
+        panel = browse.query_one("#entries").parent
+        assert panel is not None
+        panel.set_filter(EntryFilter(low=Decimal("1.50")))  # type: ignore[attr-defined]
+        await settle(pilot)
+        assert _column(app, "balance") == balances[49:149]
+        await pilot.press("n")
+        await settle(pilot)
+        assert _column(app, "balance") == balances[149:]
+        await pilot.press("p")
+        await settle(pilot)
+        assert _column(app, "balance") == balances[49:149]
+
+
+async def test_opening_an_account_shows_its_months_and_month_keys_skip_empty_ones(engine: Engine) -> None:
+    await post_sample(engine)  # the GBP fee account has entries in September and November only
+    app = make_app(engine, "browse")
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        browse = app.screen
+        assert isinstance(browse, BrowseScreen)
+        browse.set_range(month_range("2024-10"))
+        browse.post_message(AccountTree.AccountChosen(FEES_GBP))
+        await settle(pilot)
+        assert app.screen.query_one("#range-from", Input).value == "2024-09-01"
+        assert app.screen.query_one("#range-to", Input).value == "2024-12-01"
+        assert "range 2024-09-01 → 2024-12-01 (end excluded)" in _text(app, "#partition-panel")
+        assert _column(app, "description") == ["Card fee", "Account fee"]
+        await pilot.press("e", "right_square_bracket")
+        await settle(pilot)
+        assert "bucket 2024-09" in _text(app, "#partition-panel")
+        await pilot.press("right_square_bracket")  # October has nothing: straight to November
+        await settle(pilot)
+        assert "bucket 2024-11" in _text(app, "#partition-panel")
+        assert _column(app, "description") == ["Account fee"]
+        await pilot.press("right_square_bracket")
+        await settle(pilot)
+        assert any("No later month with entries" in n for n in _notices(app))
+        assert "bucket 2024-11" in _text(app, "#partition-panel")
+        await pilot.press("left_square_bracket")
+        await settle(pilot)
+        assert "bucket 2024-09" in _text(app, "#partition-panel")
+
+
+async def test_export_writes_the_rows_on_screen_with_exact_amounts(engine: Engine, tmp_path: Path) -> None:
+    await post_many(engine, 3)
+    await post_sample(engine)
+    app = make_app(engine, "browse")
+    target = tmp_path / "alice.csv"
+    async with app.run_test(size=SIZE) as pilot:
+        browse = await _browse(app, pilot, ALICE)
+        browse.query_one("#entries").parent.set_filter(EntryFilter(side=Side.CREDIT))  # type: ignore[union-attr]
+        await settle(pilot)
+        await pilot.press("ctrl+e")
+        await settle(pilot)
+        assert isinstance(app.screen, PathPrompt)
+        app.screen.query_one(Input).value = str(target)
+        await pilot.press("enter")
+        await settle(pilot)
+    with target.open(newline="", encoding="utf-8") as handle:
+        rows = list(csv.DictReader(handle))
+    assert [row["description"] for row in rows] == [
+        "Alice deposit",
+        "bulk 000",
+        "bulk 001",
+        "bulk 002",
+        "Salary",
+    ]
+    assert [row["amount"] for row in rows] == [
+        "1000.00",
+        "1.01",
+        "1.02",
+        "1.03",
+        "300.00",
+    ]  # exact, ungrouped
+    assert [row["balance"] for row in rows] == [
+        "1000.00",
+        "880.51",
+        "881.53",
+        "882.56",
+        "1182.56",
+    ]  # hidden fee too
+    assert rows[1]["transaction_id"] == str(fixed_id(10_000))
+    assert any(str(target) in n for n in _notices(app))
+
+
+async def test_as_of_shows_what_the_ledger_showed_then_with_the_opening_from_balance(
+    engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    await post_sample(engine)  # recorded at NOW
+    later = NOW + timedelta(days=2)
+    monkeypatch.setattr(engine, "_clock", lambda: later)
+    legs = [
+        Leg(OPS_GBP, Side.DEBIT, Decimal("5000.00"), "Late top-up", NOW - timedelta(days=60)),
+        Leg(ALICE, Side.CREDIT, Decimal("5000.00"), "Late top-up", NOW - timedelta(days=60)),
+    ]
+    await engine.post(build_entry_set(fixed_id(77), legs))  # back-dated into September, recorded later
+    balance_calls: list[tuple[TimeRange, object]] = []
+    entry_ranges: list[TimeRange] = []
+    real_balance, real_entries = engine.balance, engine.entries
+
+    async def spy_balance(
+        target: object, time_range: TimeRange = TimeRange(), as_of: object = None
+    ) -> object:
+        balance_calls.append((time_range, as_of))
+        return await real_balance(target, time_range, as_of)  # type: ignore[arg-type]
+
+    async def spy_entries(address: Address, time_range: TimeRange = TimeRange(), *args: object) -> object:
+        entry_ranges.append(time_range)
+        return await real_entries(address, time_range, *args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(engine, "balance", spy_balance)
+    monkeypatch.setattr(engine, "entries", spy_entries)
+    app = make_app(engine, "browse")
+    async with app.run_test(size=SIZE) as pilot:
+        await _browse(app, pilot, ALICE, month_range("2024-10"))
+        assert "opening 5,879.50" in _text(app, "#partition-panel")
+        as_of = app.screen.query_one("#range-as-of", Input)
+        as_of.value = "2024-11-06"
+        as_of.focus()
+        await pilot.press("enter")
+        await settle(pilot)
+        panel = _text(app, "#partition-panel")
+        assert "as of 2024-11-06 00:00:00 UTC" in panel and "opening 879.50" in panel
+        assert _column(app, "balance") == ["1,179.50"]
+        # The opening came from one balance read up to the range's start (blocks), never from
+        # reading the earlier entries.
+        assert balance_calls[-1] == (TimeRange(None, month_range("2024-10").start), as_of_value(as_of))
+        assert set(entry_ranges) == {month_range("2024-10")}
+
+        app.screen.query_one("#range-from", Input).value = "2024-09-01"
+        await pilot.press("f", "enter")
+        await settle(pilot)
+        assert "Late top-up" not in _column(app, "description")  # recorded after the as-of time
+
+
+def as_of_value(field: Input) -> object:
+    from ledger_tui.domain.timeutil import parse_instant
+
+    return parse_instant(field.value)

@@ -1,0 +1,45 @@
+"""Trial balance grouping and export: sums by tree level, totals per currency, exact text."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from ledger_tui.app.trial_balance_table import fitted
+from ledger_tui.domain.balance import BalanceRow
+from ledger_tui.domain.timeutil import TimeRange
+from ledger_tui.domain.trial_balance import TrialBalance
+
+D = Decimal
+ROWS: dict[tuple[str, ...], BalanceRow] = {
+    ("uk", "cust", "cur", "GBP", "a"): BalanceRow("GBP", D("10.00"), D("1.25"), D("0.00"), 1),
+    ("uk", "cust", "cur", "GBP", "b"): BalanceRow("GBP", D("-10.00"), D("0.00"), D("1.25"), 1),
+    ("uk", "fees", "main", "EUR", "x"): BalanceRow("EUR", D("0.00"), D("3.10"), D("3.10"), 2),
+}
+
+
+def test_levels_sum_their_accounts_per_currency() -> None:
+    balance = TrialBalance(TimeRange(), ROWS, 5)
+    [eur, gbp] = balance.lines(1)
+    assert (eur.path, eur.currency, eur.debits, eur.credits) == (("uk",), "EUR", D("3.10"), D("3.10"))
+    assert (gbp.opening, gbp.debits, gbp.credits, gbp.closing, gbp.count) == (0, D("1.25"), D("1.25"), 0, 2)
+    assert [line.path for line in balance.lines(2)] == [("uk", "cust"), ("uk", "fees")]
+    assert balance.lines(5)[0].closing == D("8.75")  # 10.00 + 0.00 - 1.25
+    assert balance.unbalanced() == []
+
+
+def test_an_unbalanced_currency_is_named() -> None:
+    rows = dict(ROWS)
+    rows[("uk", "cust", "cur", "GBP", "a")] = BalanceRow("GBP", D("10.00"), D("1.26"), D("0.00"), 1)
+    assert TrialBalance(TimeRange(), rows, 5).unbalanced() == ["GBP"]
+
+
+def test_export_has_the_lines_and_totals_as_exact_text() -> None:
+    table = TrialBalance(TimeRange(), ROWS, 5).export(4)
+    assert table.columns[:3] == ("account", "currency", "opening")
+    assert [row[0] for row in table.rows] == ["uk/cust/cur/GBP", "uk/fees/main/EUR", "TOTAL", "TOTAL"]
+    assert table.rows[0][2:6] == ("0.00", "1.25", "1.25", "0.00")
+
+
+def test_a_long_account_keeps_its_end() -> None:
+    assert fitted("fintech_uk/com.fintech.customer/current/GBP/alice", 12) == "…t/GBP/alice"  # 12 characters
+    assert fitted("short", 12) == "short"
