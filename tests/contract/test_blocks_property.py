@@ -230,7 +230,7 @@ async def run_example(url: str, ops: list[Post | Seal | Burst], queries: list[Qu
 )
 def test_fast_balances_equal_a_plain_fold(store_kind: str, tmp_path_factory: pytest.TempPathFactory) -> None:
     url = store_url(store_kind, tmp_path_factory.mktemp("blocks"))
-    examples = EXAMPLES or (40 if store_kind == "sqlite" else 15)
+    examples = EXAMPLES or (40 if store_kind == "sqlite" else 10)
 
     @settings(max_examples=examples, deadline=None, suppress_health_check=list(HealthCheck))
     @given(ops=operations, queries=st.lists(query, min_size=1, max_size=6))
