@@ -11,7 +11,8 @@ CASSANDRA_PORT ?= 9042
 export LEDGER_TEST_CASSANDRA ?= 127.0.0.1:$(CASSANDRA_PORT)
 
 .PHONY: install demo test test-fast test-install lint cassandra-up cassandra-down cassandra-status \
-	cluster-up cluster-down cluster-status test-faults bench-load bench-browse bench-http clean
+	cluster-up cluster-down cluster-status test-faults test-blocks bench-load bench-browse bench-http \
+	bench-balance clean
 
 install: $(STAMP)
 
@@ -70,6 +71,13 @@ test-faults: install
 	LEDGER_FAULT_PHASE_SECONDS=$(FAULT_PHASE) LEDGER_FAULT_REPORT=.run/faults-report.json \
 	  $(PY) -m pytest -q -s -p no:cacheprovider -m faults tests/faults $(PYTEST_ARGS)
 
+# The blocks property test (fast path = full fold, concurrent writers, seals among them) with many
+# examples per store (its short version runs inside `make test`); needs the node up.
+BLOCKS_EXAMPLES ?= 300
+test-blocks: install
+	LEDGER_BLOCKS_EXAMPLES=$(BLOCKS_EXAMPLES) $(PY) -m pytest -q -p no:cacheprovider \
+	  tests/contract/test_blocks_property.py $(PYTEST_ARGS)
+
 # A local ring (default 3 nodes on 127.0.0.2..4, 512M heaps; RING_ARGS e.g. --auth --tls
 # --first-address 127.0.0.5). Its own run dir: .run/ring (LEDGER_RING_RUN_DIR).
 cluster-up:
@@ -92,6 +100,12 @@ bench-browse: install
 bench-http: install
 	$(MAKE) cassandra-up
 	status=0; $(PY) bench/http_api.py $(BENCH_ARGS) || status=$$?; $(MAKE) cassandra-down; exit $$status
+
+# Balance blocks beside the full fold at 10k/100k/1M entries, both stores (~35 min on 2 cores;
+# BENCH_ARGS="--sizes 10000,100000" for a quick run).
+bench-balance: install
+	$(MAKE) cassandra-up
+	status=0; $(PY) bench/balance.py $(BENCH_ARGS) || status=$$?; $(MAKE) cassandra-down; exit $$status
 
 clean:
 	rm -rf $(VENV) .run .pytest_cache .mypy_cache .ruff_cache *.egg-info

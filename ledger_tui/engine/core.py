@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import copy
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
 from datetime import UTC, datetime, timedelta
@@ -380,3 +381,10 @@ class Engine:
             return await self.transaction(uuid.uuid5(REVERSAL_NAMESPACE, str(transaction_id)))
         except NotFound:
             return None
+
+    def full_fold(self) -> Engine:
+        """This engine with reads that ignore balance blocks and fold every entry (what an unsealed
+        ledger costs): the slow obvious path benchmarks and audits compare the fast one with."""
+        twin = copy.copy(self)
+        twin._parts = self._parts.without_blocks()
+        return twin

@@ -28,9 +28,17 @@ _LAST_DAY = 10**9
 class Partitions:
     """The store's partition primitives, paged to the end and bounded in concurrency."""
 
-    def __init__(self, store: Store, read_concurrency: int = 8) -> None:
+    def __init__(self, store: Store, read_concurrency: int = 8, *, use_blocks: bool = True) -> None:
         self.store = store
         self._slots = asyncio.Semaphore(read_concurrency)
+        #: False: reads see every node as unsealed and fold every entry (the full fold).
+        self.use_blocks = use_blocks
+
+    def without_blocks(self) -> Partitions:
+        """The same partitions (sharing the read slots) with reads that ignore blocks."""
+        twin = Partitions(self.store, use_blocks=False)
+        twin._slots = self._slots
+        return twin
 
     async def slot(self, call: Awaitable[T]) -> T:
         """Await one store call holding a read slot."""
@@ -59,6 +67,8 @@ class Partitions:
     async def view(self, node: str, until_day: int | None = None, *, everything: bool = False) -> NodeView:
         """A node's seal state with its blocks and late marks before ``until_day`` and before its
         ``sealed_through`` (``everything``: all of them, sealed or not, as verify needs)."""
+        if not self.use_blocks and not everything:
+            return NodeView(UNSEALED)
         state = await self.slot(self.store.read_seal_state(node))
         if state is None and not everything:
             return NodeView(UNSEALED)
