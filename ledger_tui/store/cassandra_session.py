@@ -1,17 +1,74 @@
-"""How a Cassandra session is secured and how its failures read: TLS context, refused
-credentials and TLS errors told apart from an unreachable cluster."""
+"""How a Cassandra session is built, secured and how its failures read: the cluster's policies
+(token-aware routing, speculative execution, heartbeats), TLS context, refused credentials and
+TLS errors told apart from an unreachable cluster.
+
+Availability with a node down or paused (measured by the fault suite, bench/RESULTS.md): a
+killed node closes its sockets and the driver routes around it at once, but a *paused* node
+(SIGSTOP, a long GC, a frozen VM) accepts requests and never answers. Every statement the
+store sends is idempotent (see ``cassandra_cql.STATEMENTS``), so after ``SPECULATE_AFTER_S``
+without an answer the driver sends the same request to the next replica and takes the first
+answer; the idle heartbeat then marks the silent node down so later requests skip it.
+"""
 
 from __future__ import annotations
 
 import ssl
 
 from cassandra import AuthenticationFailed
-from cassandra.cluster import NoHostAvailable
+from cassandra.auth import PlainTextAuthProvider
+from cassandra.cluster import EXEC_PROFILE_DEFAULT, Cluster, ExecutionProfile, NoHostAvailable
+from cassandra.policies import (
+    ConstantSpeculativeExecutionPolicy,
+    DCAwareRoundRobinPolicy,
+    ExponentialReconnectionPolicy,
+    TokenAwarePolicy,
+)
+from cassandra.query import tuple_factory
 
 from ..domain.errors import AccessDenied, LedgerError, StoreUnavailable, TlsFailure, ValidationError
 from .cassandra_errors import failure
 from .credentials import Credentials
 from .url import CassandraUrl
+
+#: Seconds without an answer after which an idempotent request is also sent to the next replica
+#: (one extra execution at most: a paused coordinator costs this much, not the request timeout).
+SPECULATE_AFTER_S = 0.4
+SPECULATIVE_EXECUTIONS = 1
+#: Seconds of silence on a connection before a heartbeat, and for its answer (then the node is
+#: marked down until it reconnects).
+HEARTBEAT_INTERVAL_S = 5
+HEARTBEAT_TIMEOUT_S = 5
+
+
+def new_cluster(url: CassandraUrl, credentials: Credentials | None, consistency: int, serial: int) -> Cluster:
+    """The driver cluster for ``url`` (not connected; resolves the contact points)."""
+    profile = ExecutionProfile(
+        load_balancing_policy=TokenAwarePolicy(DCAwareRoundRobinPolicy(local_dc=url.local_dc)),
+        consistency_level=consistency,
+        serial_consistency_level=serial,
+        request_timeout=url.timeout_s,
+        row_factory=tuple_factory,
+        speculative_execution_policy=ConstantSpeculativeExecutionPolicy(
+            SPECULATE_AFTER_S, SPECULATIVE_EXECUTIONS
+        ),
+    )
+    auth = None if credentials is None else PlainTextAuthProvider(credentials.username, credentials.password)
+    return Cluster(
+        contact_points=list(url.hosts),
+        port=url.port,
+        auth_provider=auth,
+        ssl_context=tls_context(url) if url.tls else None,
+        protocol_version=5,
+        execution_profiles={EXEC_PROFILE_DEFAULT: profile},
+        connect_timeout=min(url.timeout_s, 5),
+        control_connection_timeout=url.timeout_s,
+        # The default backoff grows to 10 minutes; an operator waiting on a node wants seconds.
+        reconnection_policy=ExponentialReconnectionPolicy(0.5, 5.0),
+        # A connection that hears nothing (a dead node whose TLS socket shows no close, or a
+        # paused node) is found within seconds, so routing and the header's count follow it.
+        idle_heartbeat_interval=HEARTBEAT_INTERVAL_S,
+        idle_heartbeat_timeout=HEARTBEAT_TIMEOUT_S,
+    )
 
 
 def unavailable(error: BaseException) -> StoreUnavailable:

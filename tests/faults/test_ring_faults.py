@@ -28,6 +28,7 @@ import pytest
 from ledger_tui.domain.errors import LedgerError, NotFound, StoreUnavailable
 from ledger_tui.engine import Engine
 from ledger_tui.ledger import LedgerOptions, build_engine
+from ledger_tui.store import cassandra_session as session
 
 from ..support.bank import BankLog, check_ledger, run_workers
 from ..support.entry_sets import transfer
@@ -138,6 +139,11 @@ async def exercise(ring: Ring, engine: Engine, store: str, tmp_path: Path) -> di
     check = await check_ledger(engine, log)
     phases = [name for name, _ in log.phases if name != "stopped"]
     return {
+        "driver": {
+            "speculate_after_s": session.SPECULATE_AFTER_S,
+            "speculative_executions": session.SPECULATIVE_EXECUTIONS,
+            "heartbeat_s": [session.HEARTBEAT_INTERVAL_S, session.HEARTBEAT_TIMEOUT_S],
+        },
         "phase_seconds": PHASE,
         "postings": len(log.postings),
         "acked": len(log.acked),
@@ -184,17 +190,18 @@ async def two_nodes_down(ring: Ring, engine: Engine, store: str, tmp_path: Path)
     )
     cli_s = time.monotonic() - t0
     t0 = time.monotonic()
-    error = "none"
+    error, message = "none", ""
     try:
         await engine.post_json(transfer("5.00", int(time.time() * 1000), transaction_id=engine_id))
     except LedgerError as caught:
-        error = type(caught).__name__
+        error, message = type(caught).__name__, str(caught)[:300]
     return {
         "driver_saw_down_s": seen_s,
         "cli_exit": done.returncode,
         "cli_s": cli_s,
         "cli_stderr": done.stderr.strip()[-300:],
         "engine_error": error,
+        "engine_message": message,
         "engine_s": time.monotonic() - t0,
         "cli_id": cli_id,
         "engine_id": engine_id,
