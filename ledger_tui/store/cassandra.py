@@ -380,9 +380,8 @@ class CassandraStore(Store):
         """One single-partition UNLOGGED batch per chunk: atomic per partition, no batch log."""
         statement = await self._statement("write_block")
         for offset in range(0, len(blocks), 100):
-            batch = BatchStatement(
-                batch_type=BatchType.UNLOGGED, consistency_level=self._consistency, is_idempotent=True
-            )
+            batch = BatchStatement(batch_type=BatchType.UNLOGGED, consistency_level=self._consistency)
+            batch.is_idempotent = True
             for block in blocks[offset : offset + 100]:
                 cutoff = block.cutoff
                 batch.add(

@@ -165,7 +165,8 @@ class ClaimWriter:
             # the first is silent: of two executions at most one applies (IF NOT EXISTS), and
             # whichever answer arrives, a claim stored under our log token reads as ours below,
             # while another writer's claim (other token) stays a duplicate or a conflict.
-            batch = BatchStatement(batch_type=BatchType.UNLOGGED, is_idempotent=True)
+            batch = BatchStatement(batch_type=BatchType.UNLOGGED)
+            batch.is_idempotent = True
             for t, token in pending.values():
                 values = (
                     t.transaction_id,
