@@ -51,7 +51,7 @@ from .cassandra_cql import (
     transaction_from_row,
 )
 from .cassandra_errors import failure, too_few_replicas
-from .cassandra_session import connect_failure, new_cluster
+from .cassandra_session import connect_failure, new_cluster, prepare_all
 from .cassandra_writes import REPAIR_STATE, ClaimWriter, PostCombiner, repair_watermark
 from .credentials import Credentials
 from .url import CassandraUrl
@@ -189,6 +189,9 @@ class CassandraStore(Store):
             delay = min(delay * 2, 1.0)
 
     async def _statement(self, name: str) -> PreparedStatement:
+        """A prepared statement; the first call prepares every statement of the store at once,
+        so none is prepared in the middle of a fault (a prepare is not speculated and waits for
+        its node: a paused one held every writer for the full timeout)."""
         prepared = self._prepared.get(name)
         if prepared is not None:
             return prepared
@@ -197,11 +200,8 @@ class CassandraStore(Store):
                 raise StoreUnavailable("not connected to Cassandra")
             if name not in self._prepared:
                 keyspace = self._url.keyspace
-                query = STATEMENTS[name].replace("{ks}", keyspace)  # a validated identifier
                 try:
-                    fresh: PreparedStatement = await asyncio.to_thread(self._session.prepare, query)
-                    fresh.is_idempotent = True  # every statement is (cassandra_cql.STATEMENTS)
-                    self._prepared[name] = fresh
+                    self._prepared.update(await prepare_all(self._session, keyspace, STATEMENTS))
                 except InvalidRequest as error:
                     raise LedgerError(
                         f"the ledger schema is missing in keyspace {keyspace!r} "

@@ -12,9 +12,12 @@ answer; the idle heartbeat then marks the silent node down so later requests ski
 
 from __future__ import annotations
 
+import asyncio
 import ssl
+from collections.abc import Mapping
+from typing import Any
 
-from cassandra import AuthenticationFailed
+from cassandra import AuthenticationFailed, OperationTimedOut
 from cassandra.auth import PlainTextAuthProvider
 from cassandra.cluster import EXEC_PROFILE_DEFAULT, Cluster, ExecutionProfile, NoHostAvailable
 from cassandra.policies import (
@@ -23,7 +26,7 @@ from cassandra.policies import (
     ExponentialReconnectionPolicy,
     TokenAwarePolicy,
 )
-from cassandra.query import tuple_factory
+from cassandra.query import PreparedStatement, tuple_factory
 
 from ..domain.errors import AccessDenied, LedgerError, StoreUnavailable, TlsFailure, ValidationError
 from .cassandra_errors import failure
@@ -38,6 +41,9 @@ SPECULATIVE_EXECUTIONS = 1
 #: marked down until it reconnects).
 HEARTBEAT_INTERVAL_S = 5
 HEARTBEAT_TIMEOUT_S = 5
+#: Seconds a prepare waits for its node, and attempts (each on the next node of the plan).
+PREPARE_TIMEOUT_S = 2.0
+PREPARE_ATTEMPTS = 3
 
 
 def new_cluster(url: CassandraUrl, credentials: Credentials | None, consistency: int, serial: int) -> Cluster:
@@ -68,7 +74,37 @@ def new_cluster(url: CassandraUrl, credentials: Credentials | None, consistency:
         # paused node) is found within seconds, so routing and the header's count follow it.
         idle_heartbeat_interval=HEARTBEAT_INTERVAL_S,
         idle_heartbeat_timeout=HEARTBEAT_TIMEOUT_S,
+        # Preparing on every node waits for each in turn (a paused one: the full timeout); a
+        # node that lacks a statement answers UNPREPARED and the driver prepares it there.
+        prepare_on_all_hosts=False,
     )
+
+
+async def prepare_all(
+    session: Any, keyspace: str, statements: Mapping[str, str]
+) -> dict[str, PreparedStatement]:
+    """Every statement prepared (concurrently) and marked idempotent; a node that does not
+    answer a prepare in ``PREPARE_TIMEOUT_S`` is skipped for the next one."""
+    # The session's default timeout is what a prepare waits (requests use the profile's); the
+    # public setter refuses to run with execution profiles, so the value is set underneath it.
+    session._default_timeout = PREPARE_TIMEOUT_S
+
+    async def one(query: str) -> PreparedStatement:
+        for attempt in range(PREPARE_ATTEMPTS):
+            try:
+                prepared: PreparedStatement = await asyncio.to_thread(session.prepare, query)
+            except OperationTimedOut:
+                if attempt + 1 == PREPARE_ATTEMPTS:
+                    raise
+                continue
+            prepared.is_idempotent = True  # every statement is (cassandra_cql.STATEMENTS)
+            return prepared
+        raise AssertionError("unreachable")
+
+    names = list(statements)
+    queries = [statements[name].replace("{ks}", keyspace) for name in names]  # a validated identifier
+    done = await asyncio.gather(*(one(query) for query in queries))
+    return dict(zip(names, done, strict=True))
 
 
 def unavailable(error: BaseException) -> StoreUnavailable:
