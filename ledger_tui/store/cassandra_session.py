@@ -39,8 +39,8 @@ SPECULATE_AFTER_S = 0.4
 SPECULATIVE_EXECUTIONS = 1
 #: Seconds of silence on a connection before a heartbeat, and for its answer (then the node is
 #: marked down until it reconnects).
-HEARTBEAT_INTERVAL_S = 5
-HEARTBEAT_TIMEOUT_S = 5
+HEARTBEAT_INTERVAL_S = 2
+HEARTBEAT_TIMEOUT_S = 2
 #: Seconds a prepare waits for its node, and attempts (each on the next node of the plan).
 PREPARE_TIMEOUT_S = 2.0
 PREPARE_ATTEMPTS = 3
