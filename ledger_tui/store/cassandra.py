@@ -21,6 +21,7 @@ from cassandra import (
     InvalidRequest,
     RequestValidationException,
     Unauthorized,
+    Unavailable,
 )
 from cassandra.cluster import Cluster, NoHostAvailable
 from cassandra.query import BatchStatement, BatchType, PreparedStatement
@@ -51,7 +52,7 @@ from .cassandra_cql import (
     transaction_from_row,
 )
 from .cassandra_errors import failure, too_few_replicas
-from .cassandra_session import connect_failure, new_cluster, prepare_all
+from .cassandra_session import connect_failure, new_cluster, prepare_all, replicas_short
 from .cassandra_writes import REPAIR_STATE, ClaimWriter, PostCombiner, repair_watermark
 from .credentials import Credentials
 from .url import CassandraUrl
@@ -165,11 +166,18 @@ class CassandraStore(Store):
     ) -> aio.Result:
         if self._session is None:
             raise StoreUnavailable("not connected to Cassandra")
+        if isinstance(statement, PreparedStatement):  # bound here so its partition is known
+            statement, parameters = statement.bind(parameters or ()), None
         loop = asyncio.get_running_loop()
         deadline = loop.time() + budget
         delay = 0.05
         while True:
             try:
+                short = replicas_short(self._cluster, self._url, statement, self._consistency)
+                if short is not None:
+                    raise Unavailable(
+                        "too few replicas up", alive_replicas=short[0], required_replicas=short[1]
+                    )
                 return await aio.execute(self._session, statement, parameters, **options)
             except InvalidRequest as error:
                 raise LedgerError(f"Cassandra rejected the request: {str(error)[:300]}") from None
