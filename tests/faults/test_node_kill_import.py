@@ -35,7 +35,7 @@ def run(command: list[str], *args: str, env: dict[str, str]) -> subprocess.Compl
 
 def test_kill_9_of_the_node_mid_import_then_rerun_is_exact(tmp_path: Path) -> None:
     every = sets(SETS, seed=31)
-    entries = sum(len(s.legs) for s in every)
+    count, entries = len(every), sum(len(s.legs) for s in every)
     source = write_jsonl(tmp_path / "big.jsonl", every)
     with running_ring(tmp_path / "ring", NODE_KILL_ADDRESS, 1) as ring:
         store = f"cassandra://{ring.hosts}/imported?replication=1&consistency=ONE&retry=5"
@@ -60,15 +60,15 @@ def test_kill_9_of_the_node_mid_import_then_rerun_is_exact(tmp_path: Path) -> No
 
         ring.tool("start", "1")
         partial = run(command, "verify", "--no-repair", env=env)
-        assert f"transactions: {SETS}" not in partial.stdout, partial.stdout  # it really was cut short
+        assert f"transactions: {count}" not in partial.stdout, partial.stdout  # it really was cut short
 
         rerun = run(command, "import", str(source), env=env)
         assert rerun.returncode == 0, rerun.stdout[-2000:] + rerun.stderr[-2000:]
         new, there = map(int, re.search(r"new (\d+), already there (\d+)", rerun.stdout).groups())  # type: ignore[union-attr]
-        assert new + there == SETS and there > 0 and new > 0, rerun.stdout
+        assert new + there == count and there > 0 and new > 0, rerun.stdout
         verify = run(command, "verify", env=env)
         assert verify.returncode == 0, verify.stdout + verify.stderr
-        assert f"transactions: {SETS}  entries: {entries}" in verify.stdout, verify.stdout
+        assert f"transactions: {count}  entries: {entries}" in verify.stdout, verify.stdout
         again = run(command, "import", str(source), env=env)  # nothing left to write
         assert again.returncode == 0, again.stdout + again.stderr
-        assert f"(new 0, already there {SETS}," in again.stdout, again.stdout
+        assert f"(new 0, already there {count}," in again.stdout, again.stdout

@@ -138,7 +138,16 @@ async def exercise(ring: Ring, engine: Engine, store: str, tmp_path: Path) -> di
     await engine.seal()
     check = await check_ledger(engine, log)
     phases = [name for name, _ in log.phases if name != "stopped"]
+    figures = {name: log.figures(name) for name in phases}
+    one_down = [figures[name] for name in ("node 3 killed", "node 2 paused")]
     return {
+        "summary": {
+            "one_node_down_longest_ack_gap_s": max(f["gap_s"] for f in one_down),
+            "one_node_down_p99_post_s": max(f["p99_s"] for f in one_down),
+            "target_gap_2s_met": max(f["gap_s"] for f in one_down) <= 2.0,
+            "two_down_cli_s": two_down["cli_s"],
+            "two_down_engine_s": two_down["engine_s"],
+        },
         "driver": {
             "speculate_after_s": session.SPECULATE_AFTER_S,
             "speculative_executions": session.SPECULATIVE_EXECUTIONS,
@@ -150,7 +159,7 @@ async def exercise(ring: Ring, engine: Engine, store: str, tmp_path: Path) -> di
         "unconfirmed_then_reposted": len(log.unknown),
         "failed_attempts": sum(len(p.errors) for p in log.postings),
         "error_kinds": sorted({e.split(":")[0] for p in log.postings for e in p.errors}),
-        "figures": {name: log.figures(name) for name in phases},
+        "figures": figures,
         "overall": log.figures(),
         "two_down": two_down,
         "repair_s": repair_s,
