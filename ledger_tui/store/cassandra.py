@@ -2,7 +2,8 @@
 
 Writes go through ``cassandra_writes.ClaimWriter`` (logged, grouped claims, then per-partition
 unlogged batches; repair completes what a crash interrupted). Every call is retried with
-backoff on transient failures within the URL's ``retry`` budget (writes) or a short one (reads).
+backoff on transient failures within the URL's ``retry`` budget (writes) or a short one (reads),
+except when too few replicas are up for the consistency level: that fails at once (exit 3).
 """
 
 from __future__ import annotations

@@ -85,6 +85,10 @@ async def test_bank_workload_through_node_faults(tmp_path: Path) -> None:
     check = report["check"]
     assert report["two_down"]["cli_exit"] == 3, report["two_down"]
     assert report["two_down"]["engine_error"] == "StoreUnavailable", report["two_down"]
+    # Refused before any request (the driver knows two of three replicas are down), not after
+    # waiting for a node that has not yet noticed: the line names the reason.
+    assert "too few Cassandra nodes are up" in report["two_down"]["cli_stderr"], report["two_down"]
+    assert "too few Cassandra nodes are up" in report["two_down"]["engine_message"], report["two_down"]
     assert report["two_down"]["written"] == [], "a post refused with two nodes down left rows behind"
     assert check["ok"], check
 
