@@ -64,7 +64,8 @@ cassandra-status:
 
 # The fault suite with long phases (its short version runs inside `make test`): a bank workload on
 # its own 3-node ring (127.0.0.11..13) through kill -9, pause and restart; figures printed and
-# written to .run/faults-report.json (record them in bench/RESULTS.md).
+# written to .run/faults-report.json (record them in bench/RESULTS.md); and kill -9 of the node
+# under `ledger-tui import` (own 1-node ring on 127.0.0.31), restart, rerun: exact result.
 FAULT_PHASE ?= 10
 test-faults: install
 	@mkdir -p .run

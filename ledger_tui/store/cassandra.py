@@ -2,7 +2,8 @@
 
 Writes go through ``cassandra_writes.ClaimWriter`` (logged, grouped claims, then per-partition
 unlogged batches; repair completes what a crash interrupted). Every call is retried with
-backoff on transient failures within the URL's ``retry`` budget (writes) or a short one (reads).
+backoff on transient failures within the URL's ``retry`` budget (writes) or a short one (reads),
+except when too few replicas are up for the consistency level: that fails at once (exit 3).
 """
 
 from __future__ import annotations
@@ -21,11 +22,10 @@ from cassandra import (
     InvalidRequest,
     RequestValidationException,
     Unauthorized,
+    Unavailable,
 )
-from cassandra.auth import PlainTextAuthProvider
-from cassandra.cluster import EXEC_PROFILE_DEFAULT, Cluster, ExecutionProfile, NoHostAvailable
-from cassandra.policies import DCAwareRoundRobinPolicy, ExponentialReconnectionPolicy, TokenAwarePolicy
-from cassandra.query import BatchStatement, BatchType, PreparedStatement, tuple_factory
+from cassandra.cluster import Cluster, NoHostAvailable
+from cassandra.query import BatchStatement, BatchType, PreparedStatement
 
 from ..domain.blocks import DayBlock, SealPolicy, SealState, node_key
 from ..domain.claims import DEFAULT_CLAIM_SHARDS, RecordOutcome, RepairReport, shard_of, window_start
@@ -52,8 +52,8 @@ from .cassandra_cql import (
     seal_state_from_row,
     transaction_from_row,
 )
-from .cassandra_errors import failure
-from .cassandra_session import connect_failure, tls_context
+from .cassandra_errors import failure, too_few_replicas
+from .cassandra_session import connect_failure, new_cluster, prepare_all, replicas_short
 from .cassandra_writes import REPAIR_STATE, ClaimWriter, PostCombiner, repair_watermark
 from .credentials import Credentials
 from .url import CassandraUrl
@@ -130,34 +130,9 @@ class CassandraStore(Store):
                 return
             await self.close()
         url = self._url
-        profile = ExecutionProfile(
-            load_balancing_policy=TokenAwarePolicy(DCAwareRoundRobinPolicy(local_dc=url.local_dc)),
-            consistency_level=self._consistency,
-            serial_consistency_level=self._serial,
-            request_timeout=url.timeout_s,
-            row_factory=tuple_factory,
-        )
         credentials = self._credentials
-        auth = (
-            None if credentials is None else PlainTextAuthProvider(credentials.username, credentials.password)
-        )
         try:  # the constructor resolves the contact points
-            cluster = Cluster(
-                contact_points=list(url.hosts),
-                port=url.port,
-                auth_provider=auth,
-                ssl_context=tls_context(url) if url.tls else None,
-                protocol_version=5,
-                execution_profiles={EXEC_PROFILE_DEFAULT: profile},
-                connect_timeout=min(url.timeout_s, 5),
-                control_connection_timeout=url.timeout_s,
-                # The default backoff grows to 10 minutes; an operator waiting on a node wants seconds.
-                reconnection_policy=ExponentialReconnectionPolicy(0.5, 5.0),
-                # An idle connection to a node that died (TLS sockets often show no close) is found
-                # within seconds, so the header's nodes-up count and routing follow the cluster.
-                idle_heartbeat_interval=5,
-                idle_heartbeat_timeout=5,
-            )
+            cluster = new_cluster(url, credentials, self._consistency, self._serial)
         except _TRANSIENT as error:
             raise failure(error) from None
         try:
@@ -183,7 +158,8 @@ class CassandraStore(Store):
 
     async def _execute_write(self, statement: Any, parameters: Any = None, **options: Any) -> aio.Result:
         """Run a write: every write is idempotent (identical immutable rows, or a claim whose
-        second attempt finds the first), so transient failures are retried for the URL's budget."""
+        second attempt finds the first), so transient failures are retried for the URL's budget;
+        too few replicas alive is not retried (the coordinator did not try: fail fast)."""
         return await self._retrying(self._url.retry_s, statement, parameters, options)
 
     async def _retrying(
@@ -191,11 +167,18 @@ class CassandraStore(Store):
     ) -> aio.Result:
         if self._session is None:
             raise StoreUnavailable("not connected to Cassandra")
+        if isinstance(statement, PreparedStatement):  # bound here so its partition is known
+            statement, parameters = statement.bind(parameters or ()), None
         loop = asyncio.get_running_loop()
         deadline = loop.time() + budget
         delay = 0.05
         while True:
             try:
+                short = replicas_short(self._cluster, self._url, statement, self._consistency)
+                if short is not None:
+                    raise Unavailable(
+                        "too few replicas up", alive_replicas=short[0], required_replicas=short[1]
+                    )
                 return await aio.execute(self._session, statement, parameters, **options)
             except InvalidRequest as error:
                 raise LedgerError(f"Cassandra rejected the request: {str(error)[:300]}") from None
@@ -209,12 +192,15 @@ class CassandraStore(Store):
                     f"Cassandra refused the request ({type(error).__name__}): {str(error)[:300]}"
                 ) from None
             except _TRANSIENT as error:
-                if loop.time() + delay > deadline:
+                if too_few_replicas(error) or loop.time() + delay > deadline:
                     raise failure(error) from None
             await asyncio.sleep(delay * (0.5 + random.random()))
             delay = min(delay * 2, 1.0)
 
     async def _statement(self, name: str) -> PreparedStatement:
+        """A prepared statement; the first call prepares every statement of the store at once,
+        so none is prepared in the middle of a fault (a prepare is not speculated and waits for
+        its node: a paused one held every writer for the full timeout)."""
         prepared = self._prepared.get(name)
         if prepared is not None:
             return prepared
@@ -223,9 +209,8 @@ class CassandraStore(Store):
                 raise StoreUnavailable("not connected to Cassandra")
             if name not in self._prepared:
                 keyspace = self._url.keyspace
-                query = STATEMENTS[name].replace("{ks}", keyspace)  # a validated identifier
                 try:
-                    self._prepared[name] = await asyncio.to_thread(self._session.prepare, query)
+                    self._prepared.update(await prepare_all(self._session, keyspace, STATEMENTS))
                 except InvalidRequest as error:
                     raise LedgerError(
                         f"the ledger schema is missing in keyspace {keyspace!r} "
@@ -405,6 +390,7 @@ class CassandraStore(Store):
         statement = await self._statement("write_block")
         for offset in range(0, len(blocks), 100):
             batch = BatchStatement(batch_type=BatchType.UNLOGGED, consistency_level=self._consistency)
+            batch.is_idempotent = True
             for block in blocks[offset : offset + 100]:
                 cutoff = block.cutoff
                 batch.add(

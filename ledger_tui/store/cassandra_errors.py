@@ -1,12 +1,14 @@
 """What a Cassandra driver error means for the operator, in the ledger's own error types.
 
 Refused credentials or permissions are *access denied* (retrying will not help: exit 5); a
-node that cannot be resolved, reached or does not answer in time is *unavailable* (exit 3).
+node that cannot be resolved, reached or does not answer in time is *unavailable* (exit 3),
+and so is a write the coordinator refused because too few replicas are alive for the
+consistency level (``Unavailable``): that one is not retried, it fails fast.
 """
 
 from __future__ import annotations
 
-from cassandra import AuthenticationFailed, Unauthorized, UnresolvableContactPoints
+from cassandra import AuthenticationFailed, Unauthorized, Unavailable, UnresolvableContactPoints
 from cassandra.cluster import NoHostAvailable
 
 from ..domain.errors import AccessDenied, LedgerError, StoreUnavailable
@@ -22,6 +24,25 @@ def _denied(error: BaseException) -> AccessDenied:
     return AccessDenied(f"access denied: Cassandra refused the credentials or the operation: {text[:300]}")
 
 
+def too_few_replicas(error: BaseException) -> bool:
+    """The coordinator(s) refused to try: too few replicas alive for the consistency level
+    (waiting a few seconds will not bring nodes back; the caller retries later, same id)."""
+    if isinstance(error, Unavailable):
+        return True
+    causes = list(getattr(error, "errors", {}).values()) if isinstance(error, NoHostAvailable) else []
+    return bool(causes) and all(isinstance(cause, Unavailable) for cause in causes)
+
+
+def _too_few(error: BaseException) -> StoreUnavailable:
+    causes = [error] if isinstance(error, Unavailable) else list(getattr(error, "errors", {}).values())
+    cause = causes[0]
+    alive, required = getattr(cause, "alive_replicas", None), getattr(cause, "required_replicas", None)
+    counts = f" ({alive} alive, {required} required)" if alive is not None and required is not None else ""
+    return StoreUnavailable(
+        f"too few Cassandra nodes are up for the consistency level{counts}; retry when they are back"
+    )
+
+
 def failure(error: BaseException) -> LedgerError:
     """A driver error as the operator should read it: access denied (retrying will not help),
     or unavailable (unreachable, unresolvable, timed out: retry later)."""
@@ -32,6 +53,8 @@ def failure(error: BaseException) -> LedgerError:
         refused = [cause for cause in causes if isinstance(cause, AuthenticationFailed | Unauthorized)]
         if refused and len(refused) == len(causes):
             return _denied(refused[0])
+    if too_few_replicas(error):
+        return _too_few(error)
     if isinstance(error, UnresolvableContactPoints):
         return StoreUnavailable("Cassandra is unreachable: no contact point host name could be resolved")
     return _unavailable(error)

@@ -1,17 +1,149 @@
-"""How a Cassandra session is secured and how its failures read: TLS context, refused
-credentials and TLS errors told apart from an unreachable cluster."""
+"""How a Cassandra session is built, secured and how its failures read: the cluster's policies
+(token-aware routing, speculative execution, heartbeats), TLS context, refused credentials and
+TLS errors told apart from an unreachable cluster.
+
+Availability with a node down or paused (measured by the fault suite, bench/RESULTS.md): a
+killed node closes its sockets and the driver routes around it at once, but a *paused* node
+(SIGSTOP, a long GC, a frozen VM) accepts requests and never answers. Every statement the
+store sends is idempotent (see ``cassandra_cql.STATEMENTS``), so after ``SPECULATE_AFTER_S``
+without an answer the driver sends the same request to the next replica and takes the first
+answer; the idle heartbeat then marks the silent node down so later requests skip it.
+"""
 
 from __future__ import annotations
 
+import asyncio
 import ssl
+from collections.abc import Mapping
+from typing import Any
 
-from cassandra import AuthenticationFailed
-from cassandra.cluster import NoHostAvailable
+from cassandra import AuthenticationFailed, ConsistencyLevel, OperationTimedOut
+from cassandra.auth import PlainTextAuthProvider
+from cassandra.cluster import EXEC_PROFILE_DEFAULT, Cluster, ExecutionProfile, NoHostAvailable
+from cassandra.policies import (
+    ConstantSpeculativeExecutionPolicy,
+    DCAwareRoundRobinPolicy,
+    ExponentialReconnectionPolicy,
+    TokenAwarePolicy,
+)
+from cassandra.query import PreparedStatement, tuple_factory
 
 from ..domain.errors import AccessDenied, LedgerError, StoreUnavailable, TlsFailure, ValidationError
 from .cassandra_errors import failure
 from .credentials import Credentials
 from .url import CassandraUrl
+
+#: Seconds without an answer after which an idempotent request is also sent to the next replica
+#: (one extra execution at most: a paused coordinator costs this much, not the request timeout).
+SPECULATE_AFTER_S = 0.4
+SPECULATIVE_EXECUTIONS = 1
+#: Seconds of silence on a connection before a heartbeat, and for its answer (then the node is
+#: marked down until it reconnects).
+HEARTBEAT_INTERVAL_S = 2
+HEARTBEAT_TIMEOUT_S = 2
+#: Seconds a prepare waits for its node, and attempts (each on the next node of the plan).
+PREPARE_TIMEOUT_S = 2.0
+PREPARE_ATTEMPTS = 3
+
+
+def new_cluster(url: CassandraUrl, credentials: Credentials | None, consistency: int, serial: int) -> Cluster:
+    """The driver cluster for ``url`` (not connected; resolves the contact points)."""
+    profile = ExecutionProfile(
+        load_balancing_policy=TokenAwarePolicy(DCAwareRoundRobinPolicy(local_dc=url.local_dc)),
+        consistency_level=consistency,
+        serial_consistency_level=serial,
+        request_timeout=url.timeout_s,
+        row_factory=tuple_factory,
+        speculative_execution_policy=ConstantSpeculativeExecutionPolicy(
+            SPECULATE_AFTER_S, SPECULATIVE_EXECUTIONS
+        ),
+    )
+    auth = None if credentials is None else PlainTextAuthProvider(credentials.username, credentials.password)
+    return Cluster(
+        contact_points=list(url.hosts),
+        port=url.port,
+        auth_provider=auth,
+        ssl_context=tls_context(url) if url.tls else None,
+        protocol_version=5,
+        execution_profiles={EXEC_PROFILE_DEFAULT: profile},
+        connect_timeout=min(url.timeout_s, 5),
+        control_connection_timeout=url.timeout_s,
+        # The default backoff grows to 10 minutes; an operator waiting on a node wants seconds.
+        reconnection_policy=ExponentialReconnectionPolicy(0.5, 5.0),
+        # A connection that hears nothing (a dead node whose TLS socket shows no close, or a
+        # paused node) is found within seconds, so routing and the header's count follow it.
+        idle_heartbeat_interval=HEARTBEAT_INTERVAL_S,
+        idle_heartbeat_timeout=HEARTBEAT_TIMEOUT_S,
+        # Preparing on every node waits for each in turn (a paused one: the full timeout); a
+        # node that lacks a statement answers UNPREPARED and the driver prepares it there.
+        prepare_on_all_hosts=False,
+    )
+
+
+async def prepare_all(
+    session: Any, keyspace: str, statements: Mapping[str, str]
+) -> dict[str, PreparedStatement]:
+    """Every statement prepared (concurrently) and marked idempotent; a node that does not
+    answer a prepare in ``PREPARE_TIMEOUT_S`` is skipped for the next one."""
+    # The session's default timeout is what a prepare waits (requests use the profile's); the
+    # public setter refuses to run with execution profiles, so the value is set underneath it.
+    session._default_timeout = PREPARE_TIMEOUT_S
+
+    async def one(query: str) -> PreparedStatement:
+        for attempt in range(PREPARE_ATTEMPTS):
+            try:
+                prepared: PreparedStatement = await asyncio.to_thread(session.prepare, query)
+            except OperationTimedOut:
+                if attempt + 1 == PREPARE_ATTEMPTS:
+                    raise
+                continue
+            prepared.is_idempotent = True  # every statement is (cassandra_cql.STATEMENTS)
+            return prepared
+        raise AssertionError("unreachable")
+
+    names = list(statements)
+    queries = [statements[name].replace("{ks}", keyspace) for name in names]  # a validated identifier
+    done = await asyncio.gather(*(one(query) for query in queries))
+    return dict(zip(names, done, strict=True))
+
+
+_ONE_OR_FIXED = {
+    ConsistencyLevel.ANY: 1,
+    ConsistencyLevel.ONE: 1,
+    ConsistencyLevel.LOCAL_ONE: 1,
+    ConsistencyLevel.TWO: 2,
+    ConsistencyLevel.THREE: 3,
+}
+
+
+def replicas_short(
+    cluster: Cluster | None, url: CassandraUrl, statement: Any, default_level: int
+) -> tuple[int, int] | None:
+    """Whether the driver sees some, but too few, replicas of the statement's partition up for
+    its consistency level (two nodes of three killed): then no coordinator can succeed and the
+    write fails at once instead of waiting for a node that has not yet noticed (measured: two
+    10 s timeouts): (replicas up, replicas required), else None. With no replica up the normal
+    path runs (it retries while a node restarts, and one false "down" cannot refuse a post)."""
+    token_map = None if cluster is None else cluster.metadata.token_map
+    if token_map is None:
+        return None
+    key = getattr(statement, "routing_key", None)
+    # A statement without a partition key (a scan) needs every token range: check each range.
+    tokens = token_map.ring if key is None else [token_map.token_class.from_key(key)]
+    level = getattr(statement, "consistency_level", None) or default_level
+    serial = getattr(statement, "serial_consistency_level", None)
+    for token in tokens:
+        replicas = token_map.get_replicas(url.keyspace, token)
+        if url.local_dc:
+            replicas = [host for host in replicas if host.datacenter == url.local_dc]
+        up = sum(1 for host in replicas if host.is_up)
+        quorum = len(replicas) // 2 + 1
+        required = quorum if serial is not None else _ONE_OR_FIXED.get(level, quorum)
+        if level == ConsistencyLevel.ALL:
+            required = len(replicas)
+        if 0 < up < required:
+            return up, required
+    return None
 
 
 def unavailable(error: BaseException) -> StoreUnavailable:

@@ -161,7 +161,12 @@ class ClaimWriter:
         for _round in range(_CLAIM_ROUNDS):
             if not pending:
                 break
+            # Marked idempotent so the driver may also send it to a second coordinator when
+            # the first is silent: of two executions at most one applies (IF NOT EXISTS), and
+            # whichever answer arrives, a claim stored under our log token reads as ours below,
+            # while another writer's claim (other token) stays a duplicate or a conflict.
             batch = BatchStatement(batch_type=BatchType.UNLOGGED)
+            batch.is_idempotent = True
             for t, token in pending.values():
                 values = (
                     t.transaction_id,

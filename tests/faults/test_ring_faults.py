@@ -28,6 +28,7 @@ import pytest
 from ledger_tui.domain.errors import LedgerError, NotFound, StoreUnavailable
 from ledger_tui.engine import Engine
 from ledger_tui.ledger import LedgerOptions, build_engine
+from ledger_tui.store import cassandra_session as session
 
 from ..support.bank import BankLog, check_ledger, run_workers
 from ..support.entry_sets import transfer
@@ -84,6 +85,10 @@ async def test_bank_workload_through_node_faults(tmp_path: Path) -> None:
     check = report["check"]
     assert report["two_down"]["cli_exit"] == 3, report["two_down"]
     assert report["two_down"]["engine_error"] == "StoreUnavailable", report["two_down"]
+    # Refused before any request (the driver knows two of three replicas are down), not after
+    # waiting for a node that has not yet noticed: the line names the reason.
+    assert "too few Cassandra nodes are up" in report["two_down"]["cli_stderr"], report["two_down"]
+    assert "too few Cassandra nodes are up" in report["two_down"]["engine_message"], report["two_down"]
     assert report["two_down"]["written"] == [], "a post refused with two nodes down left rows behind"
     assert check["ok"], check
 
@@ -137,14 +142,28 @@ async def exercise(ring: Ring, engine: Engine, store: str, tmp_path: Path) -> di
     await engine.seal()
     check = await check_ledger(engine, log)
     phases = [name for name, _ in log.phases if name != "stopped"]
+    figures = {name: log.figures(name) for name in phases}
+    one_down = [figures[name] for name in ("node 3 killed", "node 2 paused")]
     return {
+        "summary": {
+            "one_node_down_longest_ack_gap_s": max(f["gap_s"] for f in one_down),
+            "one_node_down_p99_post_s": max(f["p99_s"] for f in one_down),
+            "target_gap_2s_met": max(f["gap_s"] for f in one_down) <= 2.0,
+            "two_down_cli_s": two_down["cli_s"],
+            "two_down_engine_s": two_down["engine_s"],
+        },
+        "driver": {
+            "speculate_after_s": session.SPECULATE_AFTER_S,
+            "speculative_executions": session.SPECULATIVE_EXECUTIONS,
+            "heartbeat_s": [session.HEARTBEAT_INTERVAL_S, session.HEARTBEAT_TIMEOUT_S],
+        },
         "phase_seconds": PHASE,
         "postings": len(log.postings),
         "acked": len(log.acked),
         "unconfirmed_then_reposted": len(log.unknown),
         "failed_attempts": sum(len(p.errors) for p in log.postings),
         "error_kinds": sorted({e.split(":")[0] for p in log.postings for e in p.errors}),
-        "figures": {name: log.figures(name) for name in phases},
+        "figures": figures,
         "overall": log.figures(),
         "two_down": two_down,
         "repair_s": repair_s,
@@ -184,17 +203,18 @@ async def two_nodes_down(ring: Ring, engine: Engine, store: str, tmp_path: Path)
     )
     cli_s = time.monotonic() - t0
     t0 = time.monotonic()
-    error = "none"
+    error, message = "none", ""
     try:
         await engine.post_json(transfer("5.00", int(time.time() * 1000), transaction_id=engine_id))
     except LedgerError as caught:
-        error = type(caught).__name__
+        error, message = type(caught).__name__, str(caught)[:300]
     return {
         "driver_saw_down_s": seen_s,
         "cli_exit": done.returncode,
         "cli_s": cli_s,
         "cli_stderr": done.stderr.strip()[-300:],
         "engine_error": error,
+        "engine_message": message,
         "engine_s": time.monotonic() - t0,
         "cli_id": cli_id,
         "engine_id": engine_id,
