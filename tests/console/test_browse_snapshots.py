@@ -101,3 +101,11 @@ def test_reversal_confirmation_80x24(snap_compare: SnapCompare, ledger: Engine) 
 def test_reversal_receipt(snap_compare: SnapCompare, ledger: Engine) -> None:
     """After y: the reversal's id and legs, in place of the original's."""
     assert snap_compare(make_app(ledger, "browse"), terminal_size=SIZE, run_before=_detail("R", "y"))
+
+
+def test_export_dialog_80x24(snap_compare: SnapCompare, ledger: Engine) -> None:
+    """ctrl+e asks where to export the rows on screen (.csv or .json), naming how many there are."""
+    fill = {"#prompt-path": "/exports/alice-entries.csv"}  # the default holds today's time stamp
+    assert snap_compare(
+        make_app(ledger, "browse"), terminal_size=SMALL, run_before=_then("ctrl+e", "fill", fields=fill)
+    )
