@@ -506,8 +506,22 @@ def log_has_ready_line(paths: Paths) -> bool:
         return False
 
 
+def speaks_cql(port: int, host: str = ADDRESS, timeout: float = 2.0) -> bool:
+    """Whether the listener answers a CQL OPTIONS request with SUPPORTED (native protocol v4)."""
+    try:
+        with socket.create_connection((host, port), timeout=timeout) as conn:
+            conn.settimeout(timeout)
+            conn.sendall(bytes([0x04, 0, 0, 0, 0x05, 0, 0, 0, 0]))  # version, flags, stream, OPTIONS, length
+            header = conn.recv(9)
+            return len(header) >= 5 and header[0] == 0x84 and header[4] == 0x06  # response, SUPPORTED
+    except OSError:
+        return False
+
+
 def answering(paths: Paths, port: int, host: str = ADDRESS) -> bool:
-    return port_open(port, host) and log_has_ready_line(paths)
+    """CQL answers: the node logged its ready line, or (a long-running node whose log has rotated
+    past that line) the listener answers a CQL request."""
+    return port_open(port, host) and (log_has_ready_line(paths) or speaks_cql(port, host))
 
 
 def tail(path: Path, n: int) -> list[str]:
