@@ -20,7 +20,8 @@ from textual.screen import ModalScreen
 from textual.widgets import DataTable, Static
 from textual.worker import Worker, WorkerState
 
-from ..domain.model import Address, Entry, PostStatus, Receipt, RecordedTransaction, Side
+from ..domain.model import Address, Entry, PostStatus, Receipt, RecordedTransaction
+from ..domain.reversal import reversal_legs
 from ..domain.timeutil import bucket_of
 from .confirm_dialog import ConfirmDialog
 from .failures import with_timeout
@@ -211,10 +212,9 @@ class TransactionDetail(ModalScreen[Jump | None]):
             f"Posts a new entry set, effective now, that undoes {original.transaction_id}:",
             "",
         ]
-        for leg in original.legs:
-            side = Side.CREDIT if leg.side is Side.DEBIT else Side.DEBIT
+        for leg in reversal_legs(original):
             amount = money_text(leg.amount, leg.address.currency, currencies)
-            lines.append(f"  {side.value:<6} {amount:>14} {leg.address.currency}  {leg.address}")
+            lines.append(f"  {leg.side.value:<6} {amount:>14} {leg.address.currency}  {leg.address}")
         lines += ["", "The original stays as it is (the ledger is append-only)."]
         return "\n".join(lines)
 

@@ -27,17 +27,16 @@ from ..domain.model import (
     Address,
     Entry,
     EntrySet,
-    Leg,
     PostStatus,
     Receipt,
     RecordedTransaction,
-    Side,
 )
 from ..domain.money import DEFAULT_CURRENCIES, Currencies
 from ..domain.named import NamedBalance
 from ..domain.paging import Page, PageToken
 from ..domain.parse import REVERSAL_TEXT_BYTES, build_entry_set, parse_entry_set_json
 from ..domain.periods import Granularity, periods
+from ..domain.reversal import reversal_id, reversal_legs
 from ..domain.timeutil import TimeRange, truncate_to_ms
 from ..domain.trial_balance import TrialBalance
 from ..store.base import Store, StoreInfo
@@ -53,7 +52,6 @@ from .sealing import SealReport
 T = TypeVar("T")
 Clock = Callable[[], datetime]
 Target = Address | AddressPattern | str
-REVERSAL_NAMESPACE = uuid.UUID("6f1d2b8e-3c1a-4f7e-9a55-0c2f6d7b9e10")
 HORIZON_SETTING = "seal_horizon_ms"
 
 
@@ -194,18 +192,8 @@ class Engine:
         The reversal's id is derived from the original's, so reversing twice is a duplicate.
         """
         original = await self.transaction(transaction_id)
-        legs = [
-            Leg(
-                address=leg.address,
-                side=Side.CREDIT if leg.side is Side.DEBIT else Side.DEBIT,
-                amount=leg.amount,
-                description=description or f"Reversal of {transaction_id}: {leg.description}"[:1024],
-                effective_at=None,
-            )
-            for leg in original.legs
-        ]
-        reversal_id = uuid.uuid5(REVERSAL_NAMESPACE, str(transaction_id))
-        return await self.post(build_entry_set(reversal_id, legs, REVERSAL_TEXT_BYTES))
+        legs = reversal_legs(original, description)
+        return await self.post(build_entry_set(reversal_id(transaction_id), legs, REVERSAL_TEXT_BYTES))
 
     # -- reading -------------------------------------------------------------------------------
 
@@ -378,7 +366,7 @@ class Engine:
     async def reversal_of(self, transaction_id: uuid.UUID) -> RecordedTransaction | None:
         """The reversal already posted for a transaction, if any (its id derives from the original's)."""
         try:
-            return await self.transaction(uuid.uuid5(REVERSAL_NAMESPACE, str(transaction_id)))
+            return await self.transaction(reversal_id(transaction_id))
         except NotFound:
             return None
 

@@ -22,9 +22,9 @@ from ledger_tui.app.transaction_detail import TransactionDetail
 from ledger_tui.domain.entry_filter import EntryFilter
 from ledger_tui.domain.model import Address, Leg, PostStatus, Side
 from ledger_tui.domain.parse import build_entry_set
+from ledger_tui.domain.reversal import REVERSAL_NAMESPACE
 from ledger_tui.domain.timeutil import TimeRange, month_range
 from ledger_tui.engine import Engine
-from ledger_tui.engine.core import REVERSAL_NAMESPACE
 
 from ..support.console import (
     ALICE,
