@@ -121,16 +121,24 @@ class EntrySet:
 
     transaction_id: uuid.UUID
     legs: tuple[Leg, ...]
+    #: The legs as canonical JSON (the stored copy) and its SHA-256: same submission, same hash,
+    #: whatever the JSON spacing. Computed once here, since every write needs both.
+    canonical_text: str = field(init=False, compare=False, repr=False)
+    payload_hash: str = field(init=False, compare=False, repr=False)
+
+    def __post_init__(self) -> None:
+        text = canonical_text(self.legs)
+        object.__setattr__(self, "canonical_text", text)
+        object.__setattr__(self, "payload_hash", hashlib.sha256(text.encode()).hexdigest())
 
     def canonical_legs(self) -> list[dict[str, object]]:
         """Legs in canonical JSON-ready form, in submission order."""
         return [leg.canonical() for leg in self.legs]
 
-    @property
-    def payload_hash(self) -> str:
-        """SHA-256 of the canonical legs: same submission, same hash, whatever the JSON spacing."""
-        text = json.dumps(self.canonical_legs(), sort_keys=True, separators=(",", ":"))
-        return hashlib.sha256(text.encode()).hexdigest()
+
+def canonical_text(legs: tuple[Leg, ...]) -> str:
+    """Legs as canonical JSON: keys sorted, no spaces (the payload hash is taken over this)."""
+    return json.dumps([leg.canonical() for leg in legs], sort_keys=True, separators=(",", ":"))
 
 
 @dataclass(frozen=True, slots=True)
@@ -182,6 +190,14 @@ class RecordedTransaction:
     legs: tuple[Leg, ...]
     payload_hash: str
     recorded_at: datetime
+    #: ``canonical_text`` of the legs when known (saves encoding them again for the claim).
+    legs_text: str = field(default="", compare=False, repr=False)
+
+    @classmethod
+    def of(cls, entry_set: EntrySet, recorded_at: datetime) -> RecordedTransaction:
+        """An entry set as recorded at ``recorded_at``."""
+        legs, text = entry_set.legs, entry_set.canonical_text
+        return cls(entry_set.transaction_id, legs, entry_set.payload_hash, recorded_at, text)
 
     def entries(self) -> list[Entry]:
         """The ledger rows this transaction consists of, one per leg."""
@@ -200,8 +216,8 @@ class RecordedTransaction:
         ]
 
     def legs_json(self) -> str:
-        """The stored copy of the legs, canonical JSON."""
-        return json.dumps([leg.canonical() for leg in self.legs], separators=(",", ":"))
+        """The stored copy of the legs, canonical JSON (older rows without sorted keys read the same)."""
+        return self.legs_text or canonical_text(self.legs)
 
     @staticmethod
     def legs_from_json(text: str) -> tuple[Leg, ...]:

@@ -135,12 +135,7 @@ class Engine:
     async def post(self, entry_set: EntrySet) -> Receipt:
         """Record a balanced entry set once; a retry with the same id returns the original."""
         recorded_at = truncate_to_ms(self._clock().astimezone(UTC))
-        transaction = RecordedTransaction(
-            transaction_id=entry_set.transaction_id,
-            legs=entry_set.legs,
-            payload_hash=entry_set.payload_hash,
-            recorded_at=recorded_at,
-        )
+        transaction = RecordedTransaction.of(entry_set, recorded_at)
         await self._load_policy()
         write = asyncio.ensure_future(self._store.record(transaction, self.policy))
         try:
@@ -163,9 +158,7 @@ class Engine:
         completes any set a crash left partial.
         """
         recorded_at = truncate_to_ms(self._clock().astimezone(UTC))
-        transactions = [
-            RecordedTransaction(s.transaction_id, s.legs, s.payload_hash, recorded_at) for s in entry_sets
-        ]
+        transactions = [RecordedTransaction.of(s, recorded_at) for s in entry_sets]
         await self._load_policy()
         write = asyncio.ensure_future(
             self._store.record_many(transactions, self.policy, complete_duplicates=complete_duplicates)

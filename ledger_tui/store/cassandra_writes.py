@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import random
+import struct
 import uuid
 from collections import defaultdict
 from collections.abc import Awaitable, Callable, Hashable, Sequence
@@ -46,6 +47,7 @@ from ..domain.timeutil import bucket_of, to_epoch_ms
 from . import aio
 from .cassandra_batches import pack
 from .cassandra_cql import transaction_from_row
+from .cassandra_encode import RowEncoder
 
 #: Node name under which repair keeps its watermark (in seal_state, like a sealed node).
 REPAIR_STATE = "#repair"
@@ -77,16 +79,21 @@ class ClaimQueues:
         self._waiting: dict[int, list[tuple[Claim, asyncio.Future[Any]]]] = defaultdict(list)
         self._busy: set[int] = set()
 
-    async def claim(self, shard: int, claim: Claim) -> Any:
-        """Queue one claim; resolves to what the shard's batch found for it."""
-        future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
-        self._waiting[shard].append((claim, future))
-        if shard not in self._busy:
-            self._busy.add(shard)
-            runner = asyncio.ensure_future(self._run(shard))
-            self._runners.add(runner)
-            runner.add_done_callback(self._runners.discard)
-        return await future
+    async def claim_all(self, claims: list[tuple[int, Claim]]) -> list[Any]:
+        """Queue claims (shard, claim); resolves to what each one's shard batch found for it, in
+        order. One future per claim and one runner per busy shard: no task per claim."""
+        loop = asyncio.get_running_loop()
+        futures: list[asyncio.Future[Any]] = []
+        for shard, claim in claims:
+            future: asyncio.Future[Any] = loop.create_future()
+            futures.append(future)
+            self._waiting[shard].append((claim, future))
+            if shard not in self._busy:
+                self._busy.add(shard)
+                runner = asyncio.ensure_future(self._run(shard))
+                self._runners.add(runner)
+                runner.add_done_callback(self._runners.discard)
+        return list(await asyncio.gather(*futures))
 
     async def _run(self, shard: int) -> None:
         try:
@@ -148,6 +155,7 @@ class ClaimWriter:
         self._queues = ClaimQueues(self._claim_batch)
         self._known_index: set[tuple[Any, ...]] = set()
         self._known_windows: set[int] = set()
+        self._encoders: dict[str, RowEncoder] = {}
 
     # -- claims -------------------------------------------------------------------------------
 
@@ -218,9 +226,8 @@ class ClaimWriter:
         shards = await self._shards()
         log_key = await self._log(unique)
         token = log_key[2]
-        answers = await asyncio.gather(
-            *(self._queues.claim(shard_of(t.transaction_id, shards), (t, token)) for t in unique)
-        )
+        claims = [(shard_of(t.transaction_id, shards), (t, token)) for t in unique]
+        answers = await self._queues.claim_all(claims)
         outcomes: dict[uuid.UUID, RecordOutcome] = {}
         fresh: list[RecordedTransaction] = []
         earlier: list[RecordedTransaction] = []
@@ -273,7 +280,7 @@ class ClaimWriter:
         driver cannot encode (nothing has been written then)."""
         try:
             return await self._bind_rows(rows, use_cache)
-        except (TypeError, ValueError, OverflowError) as error:
+        except (TypeError, ValueError, OverflowError, struct.error) as error:
             reason = str(error).splitlines()[0][:200] if str(error) else type(error).__name__
             raise ValidationError.single("entries", f"cannot be encoded for Cassandra: {reason}") from None
 
@@ -312,9 +319,17 @@ class ClaimWriter:
             )
         bound: dict[tuple[Any, ...], list[Any]] = {}
         for key, members in groups.items():
-            prepared = await self._prepare(key[0])
-            bound[key] = [prepared.bind(values) for values in members]
+            encoder = await self._encoder(key[0])
+            bound[key] = [encoder.bind(values) for values in members]
         return pack(bound, self._replica_of), fresh  # type: ignore[arg-type]
+
+    async def _encoder(self, name: str) -> RowEncoder:
+        """The row encoder of a statement (made again when the statement was prepared again)."""
+        prepared = await self._prepare(name)
+        encoder = self._encoders.get(name)
+        if encoder is None or encoder.prepared is not prepared:
+            encoder = self._encoders[name] = RowEncoder(prepared)
+        return encoder
 
     async def send_rows(self, statements: list[Any], fresh: list[tuple[Any, ...]]) -> None:
         """Write bound rows, then remember their index rows as written."""
