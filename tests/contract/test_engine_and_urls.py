@@ -105,6 +105,8 @@ def test_load_sample_prints_totals_and_resumes(tmp_path: Path, capsys: pytest.Ca
     assert main(args) == 0
     first = capsys.readouterr().out
     assert "loaded: transactions 41 (new 41, already there 0)" in first and "entries/s" in first
+    # nothing just loaded is sealable yet (the seal margin), so load-sample says when to seal
+    assert "sealed:" not in first and "run `ledger-tui seal` once 60 s" in first
     assert main(args) == 0
     assert "loaded: transactions 41 (new 0, already there 41)" in capsys.readouterr().out
     assert main(["--store", store, "verify"]) == 0
