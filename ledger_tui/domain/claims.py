@@ -17,8 +17,12 @@ from datetime import datetime, timedelta
 from .model import RecordedTransaction
 from .timeutil import EPOCH
 
-#: Claim shards of a new ledger (fixed at creation: a claim is found by ``shard_of``).
-DEFAULT_CLAIM_SHARDS = 256
+#: Claim shards of a new ledger (fixed at creation: a claim is found by ``shard_of``). Fewer
+#: shards group more concurrent posts into one consensus round (a shard has one conditional
+#: batch in flight per process, the rest queue behind it): 64 posted 15-25% more than 256 with
+#: 64 posts in flight and imported as fast (bench/RESULTS.md); far fewer would make concurrent
+#: writer processes contend for the same partitions.
+DEFAULT_CLAIM_SHARDS = 64
 #: Sets per conditional claim write (one partition, one consensus round).
 CLAIM_GROUP = 100
 #: The claim log is partitioned by windows of this length (repair reads windows since it last ran).

@@ -72,7 +72,7 @@ def entry_set_from_data(data: object, currencies: Currencies = DEFAULT_CURRENCIE
     if not isinstance(data, Mapping):
         raise ValidationError.single("", "the document must be a JSON object with an 'entries' list")
     problems: list[FieldProblem] = []
-    transaction_id = uuid.uuid4()
+    transaction_id = None
     if data.get("transaction_id") is not None:
         try:
             transaction_id = parse_transaction_id(data["transaction_id"])
@@ -90,7 +90,7 @@ def entry_set_from_data(data: object, currencies: Currencies = DEFAULT_CURRENCIE
         if not any(p.field.startswith("entries") for p in problems):  # legs fine: say if they balance
             problems.extend(unbalanced_problems([leg for leg in legs if leg is not None]))
         raise ValidationError(problems)
-    return build_entry_set(transaction_id, [leg for leg in legs if leg is not None])
+    return build_entry_set(transaction_id or uuid.uuid4(), [leg for leg in legs if leg is not None])
 
 
 def unbalanced_problems(legs: list[Leg] | tuple[Leg, ...]) -> list[FieldProblem]:
