@@ -163,7 +163,7 @@ class ClaimWriter:
         """Conditional batches for ``members`` (one shard); returns, per id, ``True`` if the
         member's own write claimed it (maybe in an attempt that timed out), else the claim
         stored under it."""
-        claim = await self._prepare("claim")
+        claim = await self._encoder("claim")
         pending = {t.transaction_id: (t, token) for t, token in members}
         found: dict[uuid.UUID, Any] = {}
         for _round in range(_CLAIM_ROUNDS):
@@ -183,7 +183,7 @@ class ClaimWriter:
                     len(t.legs),
                     to_epoch_ms(t.recorded_at),
                 )
-                batch.add(claim, (shard, *values, token))
+                batch.add(claim.bind((shard, *values, token)))
             result = await self._execute(batch)
             if result.rows and result.rows[0][0]:  # [applied]
                 found.update(dict.fromkeys(pending, True))

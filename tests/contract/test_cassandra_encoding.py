@@ -37,6 +37,9 @@ ROWS: dict[str, Any] = {
     "insert_entry": st.tuples(
         *[TEXT] * 6, MILLIS, st.uuids(), st.integers(0, 2**31 - 1), SIDE, AMOUNT, TEXT, MILLIS
     ),
+    "claim": st.tuples(
+        st.integers(0, 2**31 - 1), st.uuids(), TEXT, TEXT, st.integers(0, 2**31 - 1), MILLIS, st.uuids()
+    ),
     "insert_tree": st.tuples(TEXT, TEXT),
     "insert_bucket": st.tuples(TEXT, TEXT, TEXT, TEXT, TEXT, TEXT),
     "insert_activity": st.tuples(TEXT, st.integers(-(2**31), 2**31 - 1), TEXT),
