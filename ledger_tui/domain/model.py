@@ -6,6 +6,7 @@ import hashlib
 import json
 import uuid
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
@@ -137,8 +138,47 @@ class EntrySet:
 
 
 def canonical_text(legs: tuple[Leg, ...]) -> str:
-    """Legs as canonical JSON: keys sorted, no spaces (the payload hash is taken over this)."""
-    return json.dumps([leg.canonical() for leg in legs], sort_keys=True, separators=(",", ":"))
+    """Legs as canonical JSON: keys sorted, no spaces (the payload hash is taken over this).
+
+    Byte for byte ``json.dumps([leg.canonical() ...], sort_keys=True, separators=(",", ":"))``
+    (a unit test holds it to that), written out by hand because it runs for every submitted
+    set: the generic encoder took a fifth of parsing an import's lines.
+    """
+    return (
+        "["
+        + ",".join(
+            _LEG_JSON
+            % (
+                _address_json(leg.address),
+                _json_text(str(leg.amount)),
+                _json_text(leg.description),
+                "null" if leg.effective_at is None else str(to_epoch_ms(leg.effective_at)),
+                _json_text(leg.side.value),
+            )
+            for leg in legs
+        )
+        + "]"
+    )
+
+
+#: JSON string literal of a text, exactly as json.dumps writes it (ASCII, escaped).
+_json_text: Callable[[str], str] = json.encoder.encode_basestring_ascii
+_LEG_JSON = '{"address":%s,"amount":%s,"description":%s,"timestamp":%s,"type":%s}'
+_ADDRESS_JSON_FORM = '{"account_id":%s,"currency":%s,"legal_entity":%s,"name":%s,"namespace":%s}'
+_address_json_cache: dict[Address, str] = {}
+_ADDRESS_JSON_CACHE_LIMIT = 50_000
+
+
+def _address_json(address: Address) -> str:
+    """An address's canonical JSON (keys sorted), remembered: addresses repeat across sets."""
+    found = _address_json_cache.get(address)
+    if found is None:
+        parts = (address.account_id, address.currency, address.legal_entity, address.name, address.namespace)
+        found = _ADDRESS_JSON_FORM % tuple(map(_json_text, parts))
+        if len(_address_json_cache) >= _ADDRESS_JSON_CACHE_LIMIT:
+            _address_json_cache.clear()
+        _address_json_cache[address] = found
+    return found
 
 
 @dataclass(frozen=True, slots=True)

@@ -14,11 +14,13 @@ from ledger_tui.domain.balance import signed
 from ledger_tui.domain.model import (
     Address,
     CurrencyTotals,
+    EntrySet,
     Leg,
     PostStatus,
     Receipt,
     RecordedTransaction,
     Side,
+    canonical_text,
     totals_by_currency,
 )
 from ledger_tui.domain.timeutil import MAX_EPOCH_MS, from_epoch_ms
@@ -140,3 +142,27 @@ def test_leg_canonical_round_trip(
     if leg.effective_at is not None:
         assert again.effective_at is not None
         assert again.effective_at - leg.effective_at == timedelta(0)
+
+
+_TEXT = st.text(max_size=12)
+_LEG = st.builds(
+    Leg,
+    address=st.builds(Address, _TEXT, _TEXT, _TEXT, _TEXT, _TEXT),
+    side=st.sampled_from(Side),
+    amount=st.decimals(allow_nan=False, allow_infinity=False, places=None),
+    description=_TEXT,
+    effective_at=st.none() | st.integers(0, MAX_EPOCH_MS).map(from_epoch_ms),
+)
+
+
+@settings(max_examples=300)
+@given(st.lists(_LEG, min_size=1, max_size=5))
+def test_canonical_text_is_the_generic_encoders_output(legs: list[Leg]) -> None:
+    """The hand-written canonical JSON equals json.dumps with sorted keys, byte for byte (the
+    payload hash of every stored set depends on it)."""
+    expected = json.dumps([leg.canonical() for leg in legs], sort_keys=True, separators=(",", ":"))
+    assert canonical_text(tuple(legs)) == expected
+    entry_set = EntrySet(TXID, tuple(legs))
+    assert entry_set.canonical_text == expected
+    assert RecordedTransaction.of(entry_set, RECORDED).legs_json() == expected
+    assert RecordedTransaction.legs_from_json(expected) == tuple(legs)
