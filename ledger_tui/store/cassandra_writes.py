@@ -8,8 +8,8 @@ near 45,000 rows/s, a LOGGED multi-partition batch near 3,000 sets/s):
    them without scanning the ledger;
 2. claims are made per shard, at most one conditional batch in flight per shard per process, so
    concurrent writers' claims of one shard share one Paxos round (group commit);
-3. every row the claimed sets imply is an identical immutable row, written as unlogged batches of
-   one partition each, marked idempotent and retried;
+3. every row the claimed sets imply is an identical immutable row, written as unlogged batches
+   packed by replica, marked idempotent and retried (``cassandra_rows``);
 4. the log row is marked done. A crash anywhere leaves a log row without ``done``: repair
    materialises its claimed sets again (same rows) and marks it done.
 """
@@ -18,14 +18,13 @@ from __future__ import annotations
 
 import asyncio
 import random
-import struct
 import uuid
 from collections import defaultdict
 from collections.abc import Awaitable, Callable, Hashable, Sequence
 from datetime import datetime
 from typing import Any
 
-from cassandra.query import BatchStatement, BatchType, PreparedStatement
+from cassandra.query import BatchStatement, BatchType
 
 from ..domain.blocks import SealPolicy
 from ..domain.claims import (
@@ -40,14 +39,12 @@ from ..domain.claims import (
     shard_of,
     window_of,
 )
-from ..domain.errors import StoreUnavailable, ValidationError
-from ..domain.materialise import Materialisation, materialise
+from ..domain.errors import StoreUnavailable
+from ..domain.materialise import materialise
 from ..domain.model import RecordedTransaction
-from ..domain.timeutil import bucket_of, to_epoch_ms
-from . import aio
-from .cassandra_batches import pack
+from ..domain.timeutil import to_epoch_ms
 from .cassandra_cql import transaction_from_row
-from .cassandra_encode import RowEncoder
+from .cassandra_rows import Execute, Prepare, RowWriter
 
 #: Node name under which repair keeps its watermark (in seal_state, like a sealed node).
 REPAIR_STATE = "#repair"
@@ -55,19 +52,10 @@ _CLAIM_ROUNDS = 20
 #: Concurrent group writes of online posts, and posts per group.
 _COMBINER_FLUSHERS = 4
 _COMBINED_POSTS = 500
-_IN_FLIGHT = 64
-_INDEX_CACHE_LIMIT = 200_000
 
-Execute = Callable[..., Awaitable[aio.Result]]
-Prepare = Callable[[str], Awaitable[PreparedStatement]]
 #: A claim waiting in a shard queue: the transaction and the log batch claiming it.
 Claim = tuple["RecordedTransaction", uuid.UUID]
 ClaimBatch = Callable[[int, list[Claim]], Awaitable[dict[uuid.UUID, Any]]]
-
-
-def _micros(moment: datetime) -> int:
-    """A write timestamp (microseconds) that orders derived rows by the time they describe."""
-    return to_epoch_ms(moment) * 1000
 
 
 class ClaimQueues:
@@ -148,14 +136,12 @@ class ClaimWriter:
         replica_of: Callable[[Any], Hashable],
     ) -> None:
         self._execute = execute
-        self._replica_of = replica_of
         self._serial = serial
         self._prepare = prepare
         self._shards = shards
         self._queues = ClaimQueues(self._claim_batch)
-        self._known_index: set[tuple[Any, ...]] = set()
         self._known_windows: set[int] = set()
-        self._encoders: dict[str, RowEncoder] = {}
+        self.rows = RowWriter(execute, prepare, replica_of)
 
     # -- claims -------------------------------------------------------------------------------
 
@@ -163,7 +149,7 @@ class ClaimWriter:
         """Conditional batches for ``members`` (one shard); returns, per id, ``True`` if the
         member's own write claimed it (maybe in an attempt that timed out), else the claim
         stored under it."""
-        claim = await self._encoder("claim")
+        claim = await self.rows.encoder("claim")
         pending = {t.transaction_id: (t, token) for t, token in members}
         found: dict[uuid.UUID, Any] = {}
         for _round in range(_CLAIM_ROUNDS):
@@ -222,7 +208,7 @@ class ClaimWriter:
         unique, repeats = first_of_each_id(transactions)
         # Every row is bound (encoded) before the log and the claims: a value the driver cannot
         # encode fails here, never after an id is claimed (a claim without rows fails verify).
-        prebound = await self.bind_rows(materialise(unique, policy))
+        prebound = await self.rows.bind(materialise(unique, policy))
         shards = await self._shards()
         log_key = await self._log(unique)
         token = log_key[2]
@@ -245,13 +231,13 @@ class ClaimWriter:
             else:
                 fresh.append(transaction)
         if len(fresh) == len(unique):  # the common case: write what was bound up front
-            await self.send_rows(*prebound)
+            await self.rows.send(prebound)
         else:
-            await self.write_rows(materialise(fresh, policy))
+            await self.rows.write(materialise(fresh, policy))
         if complete_duplicates and earlier:
             # The claim may have outlived rows that never landed: writing the identical rows
             # again is a no-op when they did and completes the set when they did not.
-            await self.write_rows(materialise(earlier, policy, completed_at=now), use_cache=False)
+            await self.rows.write(materialise(earlier, policy, completed_at=now), use_cache=False)
         await self._execute(await self._prepare("log_done"), log_key)
         return in_submitted_order(transactions, repeats, outcomes)
 
@@ -266,87 +252,6 @@ class ClaimWriter:
         await asyncio.gather(*writes)
         self._known_windows.add(window)
         return key
-
-    async def write_rows(self, rows: Materialisation, use_cache: bool = True) -> None:
-        """Every row, packed into unlogged batches by replica (identical immutable rows: idempotent).
-
-        Index rows this process already wrote are left out (they cannot change)."""
-        await self.send_rows(*await self.bind_rows(rows, use_cache))
-
-    async def bind_rows(
-        self, rows: Materialisation, use_cache: bool = True
-    ) -> tuple[list[Any], list[tuple[Any, ...]]]:
-        """Every row bound to its statement and packed; raises ValidationError for a value the
-        driver cannot encode (nothing has been written then)."""
-        try:
-            return await self._bind_rows(rows, use_cache)
-        except (TypeError, ValueError, OverflowError, struct.error) as error:
-            reason = str(error).splitlines()[0][:200] if str(error) else type(error).__name__
-            raise ValidationError.single("entries", f"cannot be encoded for Cassandra: {reason}") from None
-
-    async def _bind_rows(
-        self, rows: Materialisation, use_cache: bool
-    ) -> tuple[list[Any], list[tuple[Any, ...]]]:
-        groups: dict[tuple[Any, ...], list[tuple[Any, ...]]] = defaultdict(list)
-        for entry in rows.entries:
-            address = entry.address.as_tuple()
-            bucket = bucket_of(entry.effective_at)
-            groups[("insert_entry", *address, bucket)].append(
-                (
-                    *address,
-                    bucket,
-                    to_epoch_ms(entry.effective_at),
-                    entry.transaction_id,
-                    entry.leg_index,
-                    entry.side.value,
-                    entry.amount,
-                    entry.description,
-                    to_epoch_ms(entry.recorded_at),
-                )
-            )
-        index: list[tuple[Any, ...]] = [("insert_tree", *row) for row in rows.tree]
-        index += [("insert_bucket", *address.as_tuple(), bucket) for address, bucket in rows.buckets]
-        index += [("insert_activity", *row) for row in rows.activity]
-        index += [("insert_future", *row) for row in rows.future]
-        fresh = [row for row in index if not use_cache or row not in self._known_index]
-        for row in fresh:
-            name = row[0]
-            partition = row[:2] if name == "insert_tree" else row[:6] if name == "insert_bucket" else row[:3]
-            groups[partition].append(row[1:])
-        for (node, day), recorded_at in rows.marks.items():
-            groups[("insert_mark", node, day)].append(
-                (node, day, to_epoch_ms(recorded_at), _micros(recorded_at))
-            )
-        bound: dict[tuple[Any, ...], list[Any]] = {}
-        for key, members in groups.items():
-            encoder = await self._encoder(key[0])
-            bound[key] = [encoder.bind(values) for values in members]
-        return pack(bound, self._replica_of), fresh  # type: ignore[arg-type]
-
-    async def _encoder(self, name: str) -> RowEncoder:
-        """The row encoder of a statement (made again when the statement was prepared again)."""
-        prepared = await self._prepare(name)
-        encoder = self._encoders.get(name)
-        if encoder is None or encoder.prepared is not prepared:
-            encoder = self._encoders[name] = RowEncoder(prepared)
-        return encoder
-
-    async def send_rows(self, statements: list[Any], fresh: list[tuple[Any, ...]]) -> None:
-        """Write bound rows, then remember their index rows as written."""
-        await self._run_all(statements)
-        if len(self._known_index) > _INDEX_CACHE_LIMIT:
-            self._known_index.clear()
-        self._known_index.update(fresh)  # only after every row landed
-
-    async def _run_all(self, statements: list[Any]) -> None:
-        """Execute with at most ``_IN_FLIGHT`` outstanding (each call retries transient errors)."""
-        gate = asyncio.Semaphore(_IN_FLIGHT)
-
-        async def one(statement: Any) -> None:
-            async with gate:
-                await self._execute(statement)
-
-        await asyncio.gather(*(one(s) for s in statements))
 
     # -- repair -------------------------------------------------------------------------------
 
@@ -379,7 +284,7 @@ class ClaimWriter:
                 for i in range(0, len(members), CLAIM_GROUP):
                     found = await self.claims(shard, members[i : i + CLAIM_GROUP])
                     claimed += [transaction for transaction, _token in found.values()]
-            await self.write_rows(materialise(claimed, policy, completed_at=now), use_cache=False)
+            await self.rows.write(materialise(claimed, policy, completed_at=now), use_cache=False)
             await self._execute(await self._prepare("log_done"), key)
             report.batches += 1
             report.completed += len(claimed)

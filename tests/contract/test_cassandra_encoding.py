@@ -114,7 +114,7 @@ async def test_pack_writes_every_row_once_within_the_batch_limits(cassandra: Cas
     expected = [tuple(row.values) for rows in partitions.values() for row in rows]
     assert sorted(written) == sorted(expected)
     # the node takes them all: every row readable afterwards
-    await cassandra._writer._run_all(statements)
+    await cassandra._writer.rows.run_all(statements)
     result = await cassandra._execute(f"SELECT count(*) FROM {cassandra._url.keyspace}.account_tree")
     assert result.rows[0][0] == len(expected)
 
