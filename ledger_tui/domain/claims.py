@@ -17,12 +17,14 @@ from datetime import datetime, timedelta
 from .model import RecordedTransaction
 from .timeutil import EPOCH
 
-#: Claim shards of a new ledger (fixed at creation: a claim is found by ``shard_of``). Fewer
-#: shards group more concurrent posts into one consensus round (a shard has one conditional
-#: batch in flight per process, the rest queue behind it): 64 posted 15-25% more than 256 with
-#: 64 posts in flight and imported as fast (bench/RESULTS.md); far fewer would make concurrent
-#: writer processes contend for the same partitions.
-DEFAULT_CLAIM_SHARDS = 64
+#: Claim shards of a new ledger (fixed at creation: a claim is found by ``shard_of``; the store
+#: URL's ``claim_shards`` chooses another count for a new ledger). A shard has one conditional
+#: batch in flight per writer process and the rest queue behind it, so fewer shards put more
+#: concurrent posts into each consensus round: with 64 posts in flight on one node, 8 shards
+#: posted 5,800 entries/s, 64 shards 3,800 and 256 shards 3,400, and three processes posting
+#: at once were fastest with 8 too (bench/RESULTS.md); imports are as fast with any count. A
+#: ring of many nodes may want more, so that claims reach more replicas.
+DEFAULT_CLAIM_SHARDS = 8
 #: Sets per conditional claim write (one partition, one consensus round).
 CLAIM_GROUP = 100
 #: The claim log is partitioned by windows of this length (repair reads windows since it last ran).

@@ -292,12 +292,21 @@ class CassandraStore(Store):
         return replicas[0] if replicas else None
 
     async def _claim_shards(self) -> int:
-        """The ledger's claim shard count (fixed at creation; a missing setting is fixed now)."""
+        """The ledger's claim shard count (fixed at creation; a missing setting is fixed now,
+        from the URL's ``claim_shards`` or the default)."""
         if self._shards is None:
             settings = await self.read_settings()
             value = settings.get(CLAIM_SHARDS_SETTING)
+            wanted = self._url.claim_shards
             if value is None:
-                value = await self.keep_setting(CLAIM_SHARDS_SETTING, str(DEFAULT_CLAIM_SHARDS))
+                chosen = DEFAULT_CLAIM_SHARDS if wanted is None else wanted
+                value = await self.keep_setting(CLAIM_SHARDS_SETTING, str(chosen))
+            if wanted is not None and int(value) != wanted:
+                raise ValidationError.single(
+                    "store.claim_shards",
+                    f"this ledger was created with {value} claim shards; the count is fixed at creation "
+                    "(a claim is found by it): leave claim_shards out of the URL",
+                )
             self._shards = int(value)
         return self._shards
 

@@ -13,6 +13,7 @@ answer; the idle heartbeat then marks the silent node down so later requests ski
 from __future__ import annotations
 
 import asyncio
+import socket
 import ssl
 from collections.abc import Mapping
 from typing import Any
@@ -77,6 +78,10 @@ def new_cluster(url: CassandraUrl, credentials: Credentials | None, consistency:
         # Preparing on every node waits for each in turn (a paused one: the full timeout); a
         # node that lacks a statement answers UNPREPARED and the driver prepares it there.
         prepare_on_all_hosts=False,
+        # Requests are small and many are in flight on one connection: without TCP_NODELAY,
+        # Nagle's algorithm holds a small write back until the node acknowledges the previous
+        # one, which the node may delay by tens of milliseconds (bench/RESULTS.md).
+        sockopts=[(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)],
     )
 
 

@@ -40,6 +40,7 @@ CONSISTENCY_LEVELS = (
     "LOCAL_ONE",
 )
 SERIAL_LEVELS = ("SERIAL", "LOCAL_SERIAL")
+MAX_CLAIM_SHARDS = 4096
 CASSANDRA_OPTIONS = (
     "consistency",
     "serial_consistency",
@@ -47,6 +48,7 @@ CASSANDRA_OPTIONS = (
     "replication",
     "timeout",
     "retry",
+    "claim_shards",
     "tls",
     "ca",
     "cert",
@@ -94,6 +96,9 @@ class CassandraUrl:
     timeout_s: int = 10
     #: Seconds a write keeps retrying transient failures (timeouts, a node going down).
     retry_s: int = 10
+    #: Claim shards of a ledger this URL creates (None: the default); an existing ledger keeps
+    #: its own, and naming another count for it is refused.
+    claim_shards: int | None = None
     extra: dict[str, str] = field(default_factory=dict)
     #: Client TLS: on with ``tls=true`` or any of ca/cert/key; the CA file to trust (else the
     #: system's), an optional client certificate and key, and whether the node's name is checked.
@@ -193,6 +198,13 @@ def _parse_cassandra(text: str) -> CassandraUrl:
     retry = whole_number(query.get("retry", "10"))
     if retry is None or retry > 3600:
         raise ValidationError.single("store.retry", "must be whole seconds, 0 to 3600 (ASCII digits)")
+    claim_shards = None
+    if "claim_shards" in query:
+        claim_shards = whole_number(query["claim_shards"])
+        if claim_shards is None or not 1 <= claim_shards <= MAX_CLAIM_SHARDS:
+            raise ValidationError.single(
+                "store.claim_shards", f"must be a whole number from 1 to {MAX_CLAIM_SHARDS} (ASCII digits)"
+            )
     dc = query.get("dc")
     if dc is not None and not re.fullmatch(r"[A-Za-z0-9_.-]{1,64}", dc):
         raise ValidationError.single("store.dc", "must be a data-centre name")
@@ -219,6 +231,7 @@ def _parse_cassandra(text: str) -> CassandraUrl:
         replication=replication,
         timeout_s=timeout,
         retry_s=retry,
+        claim_shards=claim_shards,
     )
 
 

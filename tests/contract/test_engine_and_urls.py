@@ -77,6 +77,8 @@ def test_cassandra_url_options() -> None:
         "LOCAL_SERIAL",
     )
     assert parse_store_url("sqlite:/tmp/x.db") == SqliteUrl(Path("/tmp/x.db"))
+    chosen = parse_store_url("cassandra://h/ledger?claim_shards=64")
+    assert isinstance(chosen, CassandraUrl) and chosen.claim_shards == 64 and default.claim_shards is None
 
 
 @pytest.mark.parametrize(
@@ -85,6 +87,9 @@ def test_cassandra_url_options() -> None:
         ("cassandra://h/ledger?consistency=SOMETIMES", "store.consistency"),
         ("cassandra://h/ledger?serial_consistency=QUORUM", "store.serial_consistency"),
         ("cassandra://h/ledger?replication=0", "store.replication"),
+        ("cassandra://h/ledger?claim_shards=0", "store.claim_shards"),
+        ("cassandra://h/ledger?claim_shards=4097", "store.claim_shards"),
+        ("cassandra://h/ledger?claim_shards=eight", "store.claim_shards"),
         ("cassandra://h:99999/ledger", "store.port"),
         ("cassandra://h/ledger?colour=blue", "store"),
         ("cassandra://user:secret@h/ledger", "store"),

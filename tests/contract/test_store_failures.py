@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from ledger_tui.domain.claims import DEFAULT_CLAIM_SHARDS, shard_of
-from ledger_tui.domain.errors import StoreUnavailable
+from ledger_tui.domain.errors import StoreUnavailable, ValidationError
 from ledger_tui.domain.model import Address, PostStatus, RecordedTransaction
 from ledger_tui.domain.paging import PageToken
 from ledger_tui.domain.parse import parse_entry_set_json
@@ -22,6 +22,7 @@ from ledger_tui.store.sqlite import SqliteStore
 from ledger_tui.store.url import CassandraUrl, parse_store_url
 
 from ..support.entry_sets import transfer
+from ..support.stores import store_url
 
 ACC1 = Address("test_uk", "com.test.customer", "current", "GBP", "acc-1")
 WHEN = to_epoch_ms(datetime(2024, 9, 3, 12, tzinfo=UTC))
@@ -131,3 +132,37 @@ async def test_a_page_token_only_resumes_its_own_read(engine: Engine) -> None:
         await engine.entries(acc2, TimeRange(), page_size=1, token=page.next_token)
     with pytest.raises(ValueError, match="belongs to another read"):
         await engine.entries(ACC1, TimeRange(None, datetime(2030, 1, 1, tzinfo=UTC)), 1, page.next_token)
+
+
+@pytest.mark.cassandra
+async def test_claim_shards_are_chosen_at_creation_and_kept(tmp_path: Path) -> None:
+    """``claim_shards`` in the URL sets a new ledger's count; reopening keeps it (with or without
+    the option), and naming another count for the ledger is refused before anything is written."""
+    url = store_url("cassandra", tmp_path)
+    created = CassandraStore(_cassandra(f"{url}?claim_shards=3"))
+    await created.connect()
+    await created.apply_schema()
+    receipt = await Engine(created).post_json(transfer("5.00", WHEN))
+    try:
+        assert (await created.read_settings())["claim_shards"] == "3"
+        for again in (url, f"{url}?claim_shards=3"):
+            reopened = CassandraStore(_cassandra(again))
+            await reopened.connect()
+            assert await reopened.get_transaction(receipt.transaction_id) is not None  # found in shard % 3
+            await reopened.close()
+        other = CassandraStore(_cassandra(f"{url}?claim_shards=8"))
+        await other.connect()
+        with pytest.raises(ValidationError) as refused:  # a refusal: nothing was written
+            await Engine(other).post_json(transfer("6.00", WHEN))
+        [problem] = refused.value.problems
+        assert problem.field == "store.claim_shards" and "created with 3 claim shards" in problem.reason
+        await other.close()
+    finally:
+        await created._execute("DROP KEYSPACE IF EXISTS " + url.rsplit("/", 1)[1])
+        await created.close()
+
+
+def _cassandra(text: str) -> CassandraUrl:
+    parsed = parse_store_url(text)
+    assert isinstance(parsed, CassandraUrl)
+    return parsed
