@@ -18,6 +18,7 @@ import asyncio
 import json
 import os
 import platform
+import socket
 import subprocess
 import sys
 import tempfile
@@ -41,6 +42,7 @@ from ledger_tui.store.url import parse_store_url
 
 UNTIL = datetime(2026, 11, 1, tzinfo=UTC)
 CLI = [sys.executable, "-m", "ledger_tui"]
+NODELAY = [(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)]
 
 
 def entry_rows(sets: list[EntrySet]) -> list[tuple[Any, ...]]:
@@ -60,7 +62,8 @@ def entry_rows(sets: list[EntrySet]) -> list[tuple[Any, ...]]:
 def ceilings(host: str, port: int, sets: list[EntrySet]) -> dict[str, tuple[float, int]]:
     """Seconds and item count of each driver-only path, on a keyspace of their own."""
     keyspace = f"bench_ceiling_{uuid.uuid4().hex[:8]}"
-    cluster = Cluster([host], port=port, protocol_version=5)
+    # TCP_NODELAY as our store sets it: the driver's best path on the same connection settings.
+    cluster = Cluster([host], port=port, protocol_version=5, sockopts=NODELAY)
     session = cluster.connect()
     session.execute(
         f"CREATE KEYSPACE {keyspace} "

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import statistics
 from collections import Counter
 from collections.abc import Iterable
@@ -94,3 +95,21 @@ def test_generated_mix_has_the_stated_shape() -> None:
     assert sum(ordered[-2:]) > 4 * sum(ordered[:2])  # a growing fintech: recent months are busiest
     descriptions = {leg.description for s in generated for leg in s.legs}
     assert {"Salary", "Monthly account fee", "Interest"} <= descriptions
+
+
+async def test_the_collector_runs_rarely_during_a_load_and_as_before_after(engine: Engine) -> None:
+    """A load raises the collector's thresholds while it runs (it re-scanned the load's objects
+    for a quarter of an import's time) and gives the caller's back, also when the load fails."""
+    before = gc.get_threshold()
+    seen: list[tuple[int, int, int]] = []
+    await load(engine, sets(30), chunk=10, on_progress=lambda _stats: seen.append(gc.get_threshold()))
+    assert seen and all(threshold[0] >= 100 * before[0] for threshold in seen)
+    assert gc.get_threshold() == before
+
+    def failing() -> Iterable[EntrySet]:
+        yield from sets(5)
+        raise RuntimeError("source broke")
+
+    with pytest.raises(RuntimeError, match="source broke"):
+        await load(engine, failing(), chunk=2)
+    assert gc.get_threshold() == before
