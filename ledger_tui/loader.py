@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import gc
 import itertools
+import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
@@ -109,13 +110,35 @@ def _few_collections() -> Iterator[None]:
     """Run the cyclic garbage collector rarely while loading: a load allocates millions of
     objects that live until their chunk is written (acyclic: reference counting frees them), and
     with the default thresholds the collector re-scanned them so often that it took a quarter of
-    an import's client time (1.3 s of 5 s for 43,000 entries, bench/RESULTS.md)."""
-    before = gc.get_threshold()
-    gc.set_threshold(*_LOAD_GC_THRESHOLDS)
+    an import's client time (1.3 s of 5 s for 43,000 entries, bench/RESULTS.md).
+
+    Loads may overlap in one process (concurrent imports): the first to start saves the
+    caller's thresholds and the last to finish gives them back, so none is lost or left raised.
+    """
+    with _LOADS.lock:
+        if _LOADS.running == 0:
+            _LOADS.saved = gc.get_threshold()
+            gc.set_threshold(*(max(a, b) for a, b in zip(_LOADS.saved, _LOAD_GC_THRESHOLDS, strict=True)))
+        _LOADS.running += 1
     try:
         yield
     finally:
-        gc.set_threshold(*before)
+        with _LOADS.lock:
+            _LOADS.running -= 1
+            if _LOADS.running == 0:
+                gc.set_threshold(*_LOADS.saved)
+
+
+@dataclass(slots=True)
+class _RunningLoads:
+    """Loads running in this process and the collector thresholds to give back after the last."""
+
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    running: int = 0
+    saved: tuple[int, ...] = ()
+
+
+_LOADS = _RunningLoads()
 
 
 async def _load(

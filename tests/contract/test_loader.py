@@ -14,7 +14,7 @@ import pytest
 
 from ledger_tui.domain.model import Entry, EntrySet
 from ledger_tui.engine import Engine
-from ledger_tui.loader import LoadStats, generated_sets, load
+from ledger_tui.loader import LoadStats, _few_collections, generated_sets, load
 from ledger_tui.store.sqlite import SqliteStore
 
 UNTIL = datetime(2026, 11, 1, tzinfo=UTC)
@@ -100,16 +100,47 @@ def test_generated_mix_has_the_stated_shape() -> None:
 async def test_the_collector_runs_rarely_during_a_load_and_as_before_after(engine: Engine) -> None:
     """A load raises the collector's thresholds while it runs (it re-scanned the load's objects
     for a quarter of an import's time) and gives the caller's back, also when the load fails."""
-    before = gc.get_threshold()
-    seen: list[tuple[int, int, int]] = []
-    await load(engine, sets(30), chunk=10, on_progress=lambda _stats: seen.append(gc.get_threshold()))
-    assert seen and all(threshold[0] >= 100 * before[0] for threshold in seen)
-    assert gc.get_threshold() == before
+    outer = gc.get_threshold()
+    gc.set_threshold(700, 10, 10)
+    try:
+        seen: list[tuple[int, int, int]] = []
+        await load(engine, sets(30), chunk=10, on_progress=lambda _stats: seen.append(gc.get_threshold()))
+        assert seen and all(threshold[0] >= 100 * 700 for threshold in seen)
+        assert gc.get_threshold() == (700, 10, 10)
 
-    def failing() -> Iterable[EntrySet]:
-        yield from sets(5)
-        raise RuntimeError("source broke")
+        def failing() -> Iterable[EntrySet]:
+            yield from sets(5)
+            raise RuntimeError("source broke")
 
-    with pytest.raises(RuntimeError, match="source broke"):
-        await load(engine, failing(), chunk=2)
-    assert gc.get_threshold() == before
+        with pytest.raises(RuntimeError, match="source broke"):
+            await load(engine, failing(), chunk=2)
+        assert gc.get_threshold() == (700, 10, 10)
+    finally:
+        gc.set_threshold(*outer)
+
+
+async def test_overlapping_loads_give_back_the_callers_thresholds(engine: Engine) -> None:
+    """Loads in one process that start and finish interleaved (concurrent imports) keep the
+    collector slow until the last ends, then give the caller's thresholds back: a save/restore
+    per load left them raised for good when the first to start was the first to end."""
+    outer = gc.get_threshold()
+    gc.set_threshold(700, 10, 10)
+    try:
+        first, second = _few_collections(), _few_collections()
+        first.__enter__()
+        second.__enter__()
+        first.__exit__(None, None, None)
+        assert gc.get_threshold()[0] >= 100 * 700  # the second load still runs
+        second.__exit__(None, None, None)
+        assert gc.get_threshold() == (700, 10, 10)
+
+        await asyncio.gather(load(engine, sets(4), chunk=2), load(engine, sets(2, seed=12), chunk=1))
+        assert gc.get_threshold() == (700, 10, 10)
+
+        gc.set_threshold(500_000, 10, 10)  # a caller's own higher threshold is not lowered
+        seen: list[tuple[int, int, int]] = []
+        await load(engine, sets(3), chunk=1, on_progress=lambda _stats: seen.append(gc.get_threshold()))
+        assert seen and all(threshold[0] == 500_000 for threshold in seen)
+        assert gc.get_threshold() == (500_000, 10, 10)
+    finally:
+        gc.set_threshold(*outer)
