@@ -14,7 +14,7 @@ from typing import Any
 from .document import loads_document
 from .errors import FieldProblem, ValidationError
 from .legs import check_leg
-from .model import EntrySet, Leg, totals_by_currency
+from .model import EntrySet, Leg, is_balanced, totals_by_currency
 from .money import DEFAULT_CURRENCIES, Currencies
 from .text import shown, utf8_size
 
@@ -128,7 +128,8 @@ def build_entry_set(
                 f"most {text_limit} so it is written in one atomic batch",
             )
         )
-    problems.extend(unbalanced_problems(legs))
+    if not is_balanced(legs):
+        problems.extend(unbalanced_problems(legs))
     if problems:
         raise ValidationError(problems)
     return EntrySet(transaction_id=transaction_id, legs=tuple(legs))

@@ -51,19 +51,15 @@ def encode_timestamp(value: int) -> bytes:
     return _INT64(value)
 
 
-class _TextEncoder:
-    """UTF-8 with a bounded cache (a lone surrogate raises UnicodeEncodeError, as in bind)."""
+class _TextCache(dict[str, bytes]):
+    """UTF-8 bytes of text values, bounded (a lone surrogate raises UnicodeEncodeError, as in
+    bind). A dict whose misses encode: a hit is one C-level lookup, no Python call per value."""
 
-    def __init__(self) -> None:
-        self._cache: dict[str, bytes] = {}
-
-    def __call__(self, value: str) -> bytes:
-        found = self._cache.get(value)
-        if found is None:
-            found = value.encode("utf-8")
-            if len(self._cache) >= _TEXT_CACHE_LIMIT:
-                self._cache.clear()
-            self._cache[value] = found
+    def __missing__(self, value: str) -> bytes:
+        found = value.encode("utf-8")
+        if len(self) >= _TEXT_CACHE_LIMIT:
+            self.clear()
+        self[value] = found
         return found
 
 
@@ -71,7 +67,7 @@ def encoder_for(cql_type: Any, protocol_version: int) -> Encoder:
     """The fast encoder of a column type, or the driver's own serializer for any other type."""
     name = getattr(cql_type, "typename", "")
     if name in ("varchar", "text", "ascii"):
-        return _TextEncoder()
+        return _TextCache().__getitem__
     if name == "timestamp":
         return encode_timestamp
     if name == "uuid":
@@ -96,11 +92,12 @@ class RowEncoder:
         self.prepared = prepared
         version = prepared.protocol_version
         self._encoders = [encoder_for(column.type, version) for column in prepared.column_metadata]
+        self._width = len(self._encoders)
 
     def bind(self, values: Sequence[Any]) -> BoundStatement:
         """A bound statement of ``values`` (one per column; None writes a null, as in bind)."""
-        if len(values) != len(self._encoders):
-            raise ValueError(f"expected {len(self._encoders)} values, got {len(values)}")
+        if len(values) != self._width:
+            raise ValueError(f"expected {self._width} values, got {len(values)}")
         bound = BoundStatement(self.prepared)
         bound.raw_values = values  # what bind keeps too (the statement's repr shows it)
         bound.values = [

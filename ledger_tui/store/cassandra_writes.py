@@ -114,9 +114,12 @@ def _distinct_ids(
     taken: list[tuple[Claim, asyncio.Future[Any]]] = []
     rest: list[tuple[Claim, asyncio.Future[Any]]] = []
     ids: set[uuid.UUID] = set()
-    for item in queue:
+    for position, item in enumerate(queue):
+        if len(taken) >= CLAIM_GROUP:  # the rest as it is: a long queue is not walked per round
+            rest.extend(queue[position:])
+            break
         txid = item[0][0].transaction_id
-        if txid in ids or len(taken) >= CLAIM_GROUP:
+        if txid in ids:
             rest.append(item)
         else:
             ids.add(txid)

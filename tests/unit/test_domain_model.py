@@ -21,8 +21,10 @@ from ledger_tui.domain.model import (
     RecordedTransaction,
     Side,
     canonical_text,
+    is_balanced,
     totals_by_currency,
 )
+from ledger_tui.domain.parse import unbalanced_problems
 from ledger_tui.domain.timeutil import MAX_EPOCH_MS, from_epoch_ms
 
 GBP = Address("fintech_uk", "com.fintech.account", "main", "GBP", "*")
@@ -166,3 +168,33 @@ def test_canonical_text_is_the_generic_encoders_output(legs: list[Leg]) -> None:
     assert entry_set.canonical_text == expected
     assert RecordedTransaction.of(entry_set, RECORDED).legs_json() == expected
     assert RecordedTransaction.legs_from_json(expected) == tuple(legs)
+
+
+_CURRENCY_LEG = st.builds(
+    Leg,
+    address=st.builds(
+        Address,
+        st.just("e"),
+        st.just("n"),
+        st.just("x"),
+        st.sampled_from(["GBP", "USD", "JPY"]),
+        st.just("a"),
+    ),
+    side=st.sampled_from(Side),
+    amount=st.sampled_from(
+        [Decimal("0"), Decimal("0.00"), Decimal("1"), Decimal("1.00"), Decimal("0.01"), Decimal("2.5")]
+    )
+    | st.decimals(min_value=0, max_value=Decimal("1e30"), places=2),
+)
+
+
+@given(st.lists(_CURRENCY_LEG, max_size=8), st.data())
+def test_the_quick_balance_check_agrees_with_the_worded_one(legs: list[Leg], data: st.DataObject) -> None:
+    """``is_balanced`` (one pass of signed sums) says balanced exactly when the per-currency
+    totals report no difference; mirrored legs (each leg and its opposite) always balance."""
+    assert is_balanced(legs) == (not unbalanced_problems(legs))
+    mirrored = legs + [
+        Leg(leg.address, Side.CREDIT if leg.side is Side.DEBIT else Side.DEBIT, leg.amount) for leg in legs
+    ]
+    order = data.draw(st.permutations(mirrored))
+    assert is_balanced(order) and not unbalanced_problems(order)
