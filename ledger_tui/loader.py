@@ -58,11 +58,10 @@ class LoadStats:
                 continue
             self.transactions += 1
             self.duplicates += outcome.duplicate
-            for leg in outcome.transaction.legs:
-                self.entries += 1
-                self.accounts.add(leg.address)
-                when = leg.effective_at or outcome.transaction.recorded_at
-                self.buckets.add((leg.address, bucket_of(when)))
+            legs, recorded_at = outcome.transaction.legs, outcome.transaction.recorded_at
+            self.entries += len(legs)
+            self.accounts.update([leg.address for leg in legs])
+            self.buckets.update([(leg.address, bucket_of(leg.effective_at or recorded_at)) for leg in legs])
 
     @property
     def throughput(self) -> float:

@@ -22,7 +22,7 @@ from .timeutil import TimeRange, to_epoch_ms
 
 def signed(side: Side, amount: Decimal) -> Decimal:
     """The sign rule: credits add to a balance, debits subtract from it."""
-    return amount if side is Side.CREDIT else -amount
+    return amount if side is Side.CREDIT else MONEY_CONTEXT.minus(amount)  # exact: 80 digits, not 28
 
 
 def zero_like(amount: Decimal) -> Decimal:

@@ -40,11 +40,18 @@ def node_key(path: tuple[str, ...]) -> str:
     return json.dumps(list(path), separators=(",", ":"))
 
 
+#: Addresses whose node keys are remembered: every written entry needs both (a JSON encoding
+#: each), and a ledger's writes touch far fewer accounts than entries.
+_NODE_CACHE = 65_536
+
+
+@functools.lru_cache(maxsize=_NODE_CACHE)
 def account_node(address: Address) -> str:
     """The node of one account."""
     return node_key(address.as_tuple())
 
 
+@functools.lru_cache(maxsize=_NODE_CACHE)
 def rollup_node(address: Address) -> str:
     """The rollup node an account belongs to (its 4-part prefix)."""
     return node_key(address.as_tuple()[:ROLLUP_DEPTH])

@@ -50,29 +50,33 @@ def materialise(
     """
     entries = [entry for transaction in transactions for entry in transaction.entries()]
     marks: dict[tuple[str, int], datetime] = {}
-    for entry in entries:
+    buckets: set[tuple[Address, str]] = set()
+    activity: set[tuple[str, int, str]] = set()
+    future: set[tuple[str, int, str]] = set()
+    for entry in entries:  # one pass, each entry's day and rollup node computed once
+        address, effective_at, recorded_at = entry.address, entry.effective_at, entry.recorded_at
+        day = day_of(effective_at)
+        rollup = rollup_node(address)
+        buckets.add((address, bucket_of(effective_at)))
+        activity.add((rollup, day, address.account_id))
+        if is_future_dated(effective_at, recorded_at):
+            future.add((rollup, day, address.account_id))
         mark = None
-        if policy.is_late(entry.effective_at, entry.recorded_at):
-            mark = entry.recorded_at
-        if completed_at is not None and completed_at >= entry.recorded_at + policy.margin:
+        if policy.is_late(effective_at, recorded_at):
+            mark = recorded_at
+        if completed_at is not None and completed_at >= recorded_at + policy.margin:
             mark = completed_at
         if mark is not None:
-            day = day_of(entry.effective_at)
-            for node in (account_node(entry.address), rollup_node(entry.address)):
+            for node in (account_node(address), rollup):
                 known = marks.get((node, day))
                 if known is None or mark > known:
                     marks[(node, day)] = mark
-    activity = {(rollup_node(e.address), day_of(e.effective_at), e.address.account_id) for e in entries}
     return Materialisation(
         entries=entries,
-        tree=tree_rows([entry.address for entry in entries]),
-        buckets={(entry.address, bucket_of(entry.effective_at)) for entry in entries},
+        tree=tree_rows(list({address for address, _bucket in buckets})),
+        buckets=buckets,
         activity=activity,
-        future={
-            (rollup_node(e.address), day_of(e.effective_at), e.address.account_id)
-            for e in entries
-            if is_future_dated(e.effective_at, e.recorded_at)
-        },
+        future=future,
         marks=marks,
     )
 

@@ -95,8 +95,12 @@ class CurrencyTotals:
 
     @property
     def difference(self) -> Decimal:
-        """Debits minus credits: zero when this currency balances."""
-        return money_sum([self.debits, -self.credits])
+        """Debits minus credits: zero when this currency balances.
+
+        Subtracted in the money context: negating outside it rounded totals longer than the
+        default 28 digits, so a balanced set of large amounts was refused as off by 0.01."""
+        with localcontext(MONEY_CONTEXT):
+            return self.debits - self.credits
 
 
 def totals_by_currency(legs: list[Leg] | tuple[Leg, ...]) -> list[CurrencyTotals]:

@@ -16,6 +16,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from ledger_tui.domain.address import MAX_FIELD_LENGTH
+from ledger_tui.domain.balance import signed
 from ledger_tui.domain.errors import FieldProblem, ValidationError
 from ledger_tui.domain.legs import MAX_DESCRIPTION_LENGTH
 from ledger_tui.domain.model import Address, EntrySet, Leg, Side, totals_by_currency
@@ -291,6 +292,21 @@ def test_configured_extra_currency_is_accepted() -> None:
         parse_entry_set_json(text)
     entry_set = parse_entry_set_json(text, Currencies(extra={"XTS": 4}))
     assert [str(leg.amount) for leg in entry_set.legs] == ["0.0001", "0.0001"]
+
+
+def test_the_largest_amounts_of_an_eight_digit_currency_balance_exactly() -> None:
+    """24 integer digits and 8 decimals are 32 digits, past Decimal's default 28: a balanced set
+    of them is accepted (negating a total outside the money context once rounded it, so the
+    set was refused as off by a minor unit), a set off by one minor unit is refused, and the
+    debit's signed amount is exact."""
+    big = "999999999999999999999999.99999999"
+    currencies = Currencies(extra={"XTS": 8})
+    entry_set = parse_entry_set_json(json.dumps({"entries": pair(big, "XTS")}), currencies)
+    assert [str(leg.amount) for leg in entry_set.legs] == [big, big]
+    assert signed(Side.DEBIT, Decimal(big)) == Decimal("-" + big)
+    off = [leg("debit", big, "XTS"), leg("credit", "999999999999999999999999.99999998", "XTS")]
+    with pytest.raises(ValidationError, match=r"debits exceed credits by 1E-8|by 0.00000001"):
+        parse_entry_set_json(json.dumps({"entries": off}), currencies)
 
 
 # --- every problem at once --------------------------------------------------------------------
