@@ -6,6 +6,7 @@ the operator everything that is wrong; nothing partial ever reaches a store.
 
 from __future__ import annotations
 
+import functools
 import re
 import uuid
 from collections.abc import Mapping
@@ -14,7 +15,7 @@ from typing import Any
 from .document import loads_document
 from .errors import FieldProblem, ValidationError
 from .legs import check_leg
-from .model import EntrySet, Leg, is_balanced, totals_by_currency
+from .model import Address, EntrySet, Leg, is_balanced, totals_by_currency
 from .money import DEFAULT_CURRENCIES, Currencies
 from .text import shown, utf8_size
 
@@ -110,6 +111,12 @@ def unbalanced_problems(legs: list[Leg] | tuple[Leg, ...]) -> list[FieldProblem]
     return problems
 
 
+@functools.lru_cache(maxsize=65_536)
+def _address_bytes(address: Address) -> int:
+    """UTF-8 bytes of an address's parts (remembered: addresses repeat across a file's legs)."""
+    return sum(map(utf8_size, address.as_tuple()))
+
+
 def build_entry_set(
     transaction_id: uuid.UUID, legs: list[Leg], text_limit: int = MAX_SET_TEXT_BYTES
 ) -> EntrySet:
@@ -119,7 +126,7 @@ def build_entry_set(
         problems.append(FieldProblem("entries", "needs at least 2 legs to balance"))
     if len(legs) > MAX_LEGS:
         problems.append(FieldProblem("entries", f"has more than {MAX_LEGS} legs"))
-    text_bytes = sum(utf8_size(leg.description) + sum(map(utf8_size, leg.address.as_tuple())) for leg in legs)
+    text_bytes = sum(utf8_size(leg.description) + _address_bytes(leg.address) for leg in legs)
     if text_bytes > text_limit:
         problems.append(
             FieldProblem(
