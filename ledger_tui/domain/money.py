@@ -118,10 +118,13 @@ class Currencies:
 DEFAULT_CURRENCIES = Currencies()
 
 
+#: The smallest unit for each count of minor-unit digits a currency may have (0-8).
+_QUANTA = [Decimal(1).scaleb(-digits) for digits in range(9)]
+
+
 def quantize(amount: Decimal, quantum: Decimal) -> Decimal:
     """Rescale ``amount`` to ``quantum`` exactly, raising if that would lose a digit."""
-    with localcontext(MONEY_CONTEXT):
-        return amount.quantize(quantum)
+    return MONEY_CONTEXT.quantize(amount, quantum)  # the context's own method: no context switch
 
 
 def parse_number(value: object) -> Decimal:
@@ -159,7 +162,7 @@ def parse_amount(value: object, currency: str, currencies: Currencies) -> Decima
     amount = parse_number(value)
     digits = currencies.digits(currency)
     try:
-        return quantize(amount, Decimal(1).scaleb(-digits))
+        return quantize(amount, _QUANTA[digits] if digits < len(_QUANTA) else Decimal(1).scaleb(-digits))
     except (Inexact, InvalidOperation):
         raise AmountError(
             f"has more than {digits} decimal place{'s' if digits != 1 else ''}, the precision of {currency}"
