@@ -25,6 +25,7 @@ from cassandra import (
     Unavailable,
 )
 from cassandra.cluster import Cluster, NoHostAvailable
+from cassandra.protocol import ErrorMessage
 from cassandra.query import BatchStatement, BatchType, PreparedStatement
 
 from ..domain.blocks import DayBlock, SealPolicy, SealState, node_key
@@ -52,7 +53,7 @@ from .cassandra_cql import (
     seal_state_from_row,
     transaction_from_row,
 )
-from .cassandra_errors import failure, too_few_replicas
+from .cassandra_errors import failure, outcome_unknown, too_few_replicas
 from .cassandra_session import connect_failure, new_cluster, prepare_all, replicas_short
 from .cassandra_writes import REPAIR_STATE, ClaimWriter, PostCombiner, repair_watermark
 from .credentials import Credentials
@@ -193,6 +194,11 @@ class CassandraStore(Store):
                 ) from None
             except _TRANSIENT as error:
                 if too_few_replicas(error) or loop.time() + delay > deadline:
+                    raise failure(error) from None
+            except ErrorMessage as error:  # a server error the driver has no class for
+                if not outcome_unknown(error):
+                    raise LedgerError(f"Cassandra refused the request: {str(error)[:300]}") from None
+                if loop.time() + delay > deadline:
                     raise failure(error) from None
             await asyncio.sleep(delay * (0.5 + random.random()))
             delay = min(delay * 2, 1.0)

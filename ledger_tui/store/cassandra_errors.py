@@ -10,8 +10,20 @@ from __future__ import annotations
 
 from cassandra import AuthenticationFailed, Unauthorized, Unavailable, UnresolvableContactPoints
 from cassandra.cluster import NoHostAvailable
+from cassandra.protocol import ErrorMessage
 
 from ..domain.errors import AccessDenied, LedgerError, StoreUnavailable
+
+#: Protocol v5's CAS_WRITE_UNKNOWN: a conditional write's outcome is unknown (its proposal was
+#: accepted by fewer replicas than a quorum, e.g. while a node goes down). The driver has no
+#: class for it and raises the bare server message, which escaped every handler once.
+CAS_WRITE_UNKNOWN = 0x1700
+
+
+def outcome_unknown(error: BaseException) -> bool:
+    """A conditional write that may or may not have applied: retried like a write timeout (a
+    claim's retry finds its own first attempt when it landed, a duplicate of the same payload)."""
+    return isinstance(error, ErrorMessage) and getattr(error, "code", None) == CAS_WRITE_UNKNOWN
 
 
 def _unavailable(error: BaseException) -> StoreUnavailable:

@@ -187,6 +187,9 @@ async def test_console_notices_a_node_going_down_and_recovers_with_ctrl_r(
     app = LedgerApp(build_engine(options), cursor_blink=False)
     async with app.run_test(size=(120, 40)) as pilot:
         await wait_for(pilot, lambda: app.connection == "connected")
+        # The cluster watch must have seen the node up first: a kill before its first look
+        # shows 0/1 in the header with no "down" to tell (CI once killed that early).
+        await wait_for(pilot, lambda: app._cluster_seen == (1, 1))
         await asyncio.to_thread(secured.tool, "kill", "1")
         await wait_for(pilot, lambda: "nodes=0/1 up" in app.sub_title and app.connection == "unavailable")
         assert any(n.title == "Cluster node down" for n in app._notifications)
