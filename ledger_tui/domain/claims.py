@@ -22,8 +22,10 @@ from .timeutil import EPOCH
 #: batch in flight per writer process and the rest queue behind it, so fewer shards put more
 #: concurrent posts into each consensus round: with 64 posts in flight on one node, 8 shards
 #: posted 5,800 entries/s, 64 shards 3,800 and 256 shards 3,400, and three processes posting
-#: at once were fastest with 8 too (bench/RESULTS.md); imports are as fast with any count. A
-#: ring of many nodes may want more, so that claims reach more replicas.
+#: at once were fastest with 8 of those too. Fewer still (2) post ~10% faster, also from three
+#: processes, but import ~5% slower (the bulk path keeps fewer rounds in flight): 8 is the
+#: balance (bench/RESULTS.md). A ring of many nodes may want more, so that claims reach more
+#: replicas.
 DEFAULT_CLAIM_SHARDS = 8
 #: Sets per conditional claim write (one partition, one consensus round).
 CLAIM_GROUP = 100

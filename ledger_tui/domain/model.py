@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import uuid
@@ -189,20 +190,13 @@ def canonical_text(legs: tuple[Leg, ...]) -> str:
 _json_text: Callable[[str], str] = json.encoder.encode_basestring_ascii
 _LEG_JSON = '{"address":%s,"amount":%s,"description":%s,"timestamp":%s,"type":%s}'
 _ADDRESS_JSON_FORM = '{"account_id":%s,"currency":%s,"legal_entity":%s,"name":%s,"namespace":%s}'
-_address_json_cache: dict[Address, str] = {}
-_ADDRESS_JSON_CACHE_LIMIT = 50_000
 
 
+@functools.lru_cache(maxsize=65_536)
 def _address_json(address: Address) -> str:
     """An address's canonical JSON (keys sorted), remembered: addresses repeat across sets."""
-    found = _address_json_cache.get(address)
-    if found is None:
-        parts = (address.account_id, address.currency, address.legal_entity, address.name, address.namespace)
-        found = _ADDRESS_JSON_FORM % tuple(map(_json_text, parts))
-        if len(_address_json_cache) >= _ADDRESS_JSON_CACHE_LIMIT:
-            _address_json_cache.clear()
-        _address_json_cache[address] = found
-    return found
+    parts = (address.account_id, address.currency, address.legal_entity, address.name, address.namespace)
+    return _ADDRESS_JSON_FORM % tuple(map(_json_text, parts))
 
 
 @dataclass(frozen=True, slots=True)

@@ -62,8 +62,8 @@ def size_of(bound: Any) -> int:
     return ROW_OVERHEAD + sum(len(value) for value in bound.values if value is not None)
 
 
-def _fill(rows: list[Any], packed: list[Any]) -> list[Any]:
-    """Append full batches of ``rows`` to ``packed``; returns the rows left over (a part batch)."""
+def _fill(rows: list[Any], packed: list[Any]) -> None:
+    """Append ``rows`` to ``packed`` as batches within ``BATCH_ROWS`` and ``BATCH_BYTES``, in order."""
     current: list[Any] = []
     size = 0
     for row in rows:
@@ -73,7 +73,8 @@ def _fill(rows: list[Any], packed: list[Any]) -> list[Any]:
             current, size = [], 0
         current.append(row)
         size += row_size
-    return current
+    if current:
+        packed.append(_batch(current))
 
 
 def pack(partitions: dict[Hashable, list[Any]], replica_of: Callable[[Any], Hashable]) -> list[Any]:
@@ -82,13 +83,9 @@ def pack(partitions: dict[Hashable, list[Any]], replica_of: Callable[[Any], Hash
     packed: list[Any] = []
     for rows in partitions.values():
         if len(rows) >= OWN_BATCH_ROWS:
-            left = _fill(rows, packed)
-            if left:
-                packed.append(_batch(left))
+            _fill(rows, packed)
         else:
-            by_replica[replica_of(rows[0])] += rows  # a partition's rows stay together
+            by_replica[replica_of(rows[0])] += rows  # a partition's rows stay adjacent
     for rows in by_replica.values():
-        left = _fill(rows, packed)
-        if left:
-            packed.append(_batch(left))
+        _fill(rows, packed)
     return packed

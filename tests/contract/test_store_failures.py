@@ -11,7 +11,7 @@ import pytest
 from cassandra.protocol import ErrorMessage
 
 from ledger_tui.domain.claims import DEFAULT_CLAIM_SHARDS, shard_of
-from ledger_tui.domain.errors import StoreUnavailable, ValidationError
+from ledger_tui.domain.errors import NotConfirmed, StoreUnavailable, ValidationError
 from ledger_tui.domain.model import Address, PostStatus, RecordedTransaction
 from ledger_tui.domain.paging import PageToken
 from ledger_tui.domain.parse import parse_entry_set_json
@@ -208,3 +208,30 @@ async def test_a_claim_whose_outcome_is_unknown_is_retried_and_stored_once(
     assert [str(e.amount) for e in (await engine.entries(ACC1)).items] == ["12.34"]
     report = await engine.verify()
     assert report.ok and report.transactions == 1, report.problems
+
+
+@pytest.mark.cassandra
+@pytest.mark.parametrize("store_kind", ["cassandra"])
+async def test_another_classless_server_error_is_a_ledger_error_not_a_driver_one(
+    store: Store, engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A server error code the driver has no class for, other than an unknown CAS outcome, is
+    not retried and reaches the caller as the ledger's own error, naming the server's message
+    (past the claim log: "not confirmed, retry with the same id"), never a raw driver exception."""
+    assert isinstance(store, CassandraStore)
+    claim_id = (await store._statement("claim")).query_id
+    real_execute = aio.execute
+    attempts: list[object] = []
+
+    async def execute(session: object, statement: object, *args: object, **kwargs: object) -> aio.Result:
+        members = getattr(statement, "_statements_and_parameters", [])
+        if any(query_id == claim_id for _prepared, query_id, _values in members):
+            attempts.append(statement)
+            raise ErrorMessage(code=0x1234, message="something new", info=None)
+        return await real_execute(session, statement, *args, **kwargs)
+
+    monkeypatch.setattr(aio, "execute", execute)
+    entry_set = parse_entry_set_json(transfer("12.34", WHEN, transaction_id=uuid.uuid4()))
+    with pytest.raises(NotConfirmed, match=r"Cassandra refused the request.*something new"):
+        await engine.post(entry_set)
+    assert len(attempts) == 1  # not retried
