@@ -54,7 +54,14 @@ from .cassandra_cql import (
     transaction_from_row,
 )
 from .cassandra_errors import failure, outcome_unknown, too_few_replicas
-from .cassandra_session import connect_failure, new_cluster, prepare_all, replicas_short
+from .cassandra_session import (
+    connect_failure,
+    new_cluster,
+    prepare_all,
+    replicas_short,
+    schema_agreed,
+    schema_host,
+)
 from .cassandra_writes import REPAIR_STATE, ClaimWriter, PostCombiner, repair_watermark
 from .credentials import Credentials
 from .url import CassandraUrl
@@ -230,8 +237,12 @@ class CassandraStore(Store):
         url = self._url
         await self._refuse_old_schema()
         dc = url.local_dc or await self._local_dc()
+        # Every change goes to one node, in order, so a table never meets a node that has not
+        # yet heard of its keyspace (CI: "Keyspace 'bank' doesn't exist" on a fresh ring).
+        host = schema_host(self._cluster)
         for ddl in schema_statements(url.keyspace, dc, url.replication):
-            await self._execute(ddl)
+            await self._execute(ddl, host=host)
+        await schema_agreed(self._cluster)
         self._prepared.clear()
         self._shards = None
         await self._claim_shards()

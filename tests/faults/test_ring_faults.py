@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from cassandra.cluster import Cluster
 
 from ledger_tui.domain.errors import LedgerError, NotFound, StoreUnavailable
 from ledger_tui.engine import Engine
@@ -69,12 +70,29 @@ async def settle(engine: Engine, document: str, budget: float = 120) -> None:
             await asyncio.sleep(0.5)
 
 
+def tables_on_each_node(ring: Ring) -> list[set[str]]:
+    """The ledger keyspace's tables as each node of the ring reports them."""
+    cluster = Cluster([ring.address(n) for n in range(1, ring.nodes + 1)], protocol_version=5)
+    try:
+        session = cluster.connect()
+        query = "SELECT table_name FROM system_schema.tables WHERE keyspace_name = %s"
+        return [
+            {row.table_name for row in session.execute(query, (KEYSPACE,), host=host)}
+            for host in cluster.metadata.all_hosts()
+        ]
+    finally:
+        cluster.shutdown()
+
+
 async def test_bank_workload_through_node_faults(tmp_path: Path) -> None:
     with running_ring(tmp_path / "ring", FAULT_RING_ADDRESS, 3) as ring:
         store = f"cassandra://{ring.hosts}/{KEYSPACE}?replication=3&consistency=LOCAL_QUORUM"
         engine = build_engine(LedgerOptions(store=store, seal_margin=timedelta(0)))
         await engine.connect()
         await engine.apply_schema()
+        # Applied means every node has every table (prepares go to any node next).
+        tables = await asyncio.to_thread(tables_on_each_node, ring)
+        assert len(tables) == 3 and all(t == tables[0] and "ledger_entries" in t for t in tables), tables
         try:
             report = await exercise(ring, engine, store, tmp_path)
         finally:
