@@ -24,7 +24,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from cassandra.cluster import Cluster
+from cassandra import OperationTimedOut
+from cassandra.cluster import Cluster, NoHostAvailable
+from cassandra.policies import ConstantReconnectionPolicy
 
 from ledger_tui.domain.errors import LedgerError, NotFound, StoreUnavailable
 from ledger_tui.engine import Engine
@@ -70,16 +72,30 @@ async def settle(engine: Engine, document: str, budget: float = 120) -> None:
             await asyncio.sleep(0.5)
 
 
-def tables_on_each_node(ring: Ring) -> list[set[str]]:
-    """The ledger keyspace's tables as each node of the ring reports them."""
-    cluster = Cluster([ring.address(n) for n in range(1, ring.nodes + 1)], protocol_version=5)
+def tables_on_each_node(ring: Ring, budget: float = 60) -> list[set[str]]:
+    """The ledger keyspace's tables as each node of the ring reports them (a node the test's
+    own connection cannot reach yet on a busy machine is asked again, within ``budget``)."""
+    cluster = Cluster(
+        [ring.address(n) for n in range(1, ring.nodes + 1)],
+        protocol_version=5,
+        reconnection_policy=ConstantReconnectionPolicy(0.5),
+    )
+    query = "SELECT table_name FROM system_schema.tables WHERE keyspace_name = %s"
+    found: dict[str, set[str]] = {}
+    deadline = time.monotonic() + budget
     try:
         session = cluster.connect()
-        query = "SELECT table_name FROM system_schema.tables WHERE keyspace_name = %s"
-        return [
-            {row.table_name for row in session.execute(query, (KEYSPACE,), host=host)}
-            for host in cluster.metadata.all_hosts()
-        ]
+        while True:
+            for host in cluster.metadata.all_hosts():
+                if host.address not in found:
+                    try:
+                        rows = session.execute(query, (KEYSPACE,), host=host)
+                        found[host.address] = {row.table_name for row in rows}
+                    except (NoHostAvailable, OperationTimedOut):
+                        pass
+            if len(found) == ring.nodes or time.monotonic() > deadline:
+                return list(found.values())
+            time.sleep(0.5)
     finally:
         cluster.shutdown()
 
