@@ -299,10 +299,9 @@ class CassandraStore(Store):
         since = state.sealed_through if state is not None else -(2**62)
         return {txid for _key, ids in await self._writer.unfinished(since) for txid in ids}
 
-    def _replica_of(self, bound: Any) -> object:
-        """The first replica of a bound row's partition (None when the token map is unknown)."""
+    def _replica_of(self, key: bytes | None) -> object:
+        """The first replica of the partition of a routing key (None when the token map is unknown)."""
         token_map = None if self._cluster is None else self._cluster.metadata.token_map
-        key = bound.routing_key
         if token_map is None or key is None:
             return None
         replicas = token_map.get_replicas(self._url.keyspace, token_map.token_class.from_key(key))

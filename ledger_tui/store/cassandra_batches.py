@@ -18,18 +18,18 @@ from __future__ import annotations
 
 import logging
 from collections import defaultdict
-from collections.abc import Callable, Hashable
+from collections.abc import Callable, Hashable, Iterable, Sequence
 from typing import Any
 
-from cassandra.query import BatchStatement, BatchType
+from cassandra.query import BatchStatement, BatchType, BoundStatement
+
+from .cassandra_encode import Partition
 
 #: Rows of one partition from which it gets batches of its own.
 OWN_BATCH_ROWS = 40
 #: Most rows, and most bytes of bound values, in one batch.
 BATCH_ROWS = 200
 BATCH_BYTES = 25 * 1024
-#: Bytes a row adds to a batch besides its values (statement id, value lengths): an estimate.
-ROW_OVERHEAD = 24
 _EXPECTED_WARNINGS = ("Unlogged batch covering", "Batch for [", "Batch of prepared statements for [")
 
 
@@ -46,46 +46,60 @@ def quiet_batch_warnings() -> None:
         logger.addFilter(_BatchWarningFilter())
 
 
-def _batch(statements: list[Any]) -> Any:
-    if len(statements) == 1:
-        statement = statements[0]
+def batch_of(partitions: Sequence[Partition], conditional: bool = False) -> Any:
+    """Every row of ``partitions`` in one batch (routed by the first partition); a lone row of
+    an unconditional write goes as the bound statement itself."""
+    first = partitions[0]
+    if not conditional and len(partitions) == 1 and len(first.rows) == 1:
+        statement = BoundStatement(first.encoder.prepared)
+        statement.values = first.rows[0]
     else:
         statement = BatchStatement(batch_type=BatchType.UNLOGGED)
-        for bound in statements:
-            statement.add(bound)
+        statement.routing_key = first.routing_key
+        statement.keyspace = first.encoder.prepared.keyspace
+        # What ``add`` appends for a bound statement, without a statement object per row.
+        members = statement._statements_and_parameters
+        for part in partitions:
+            query_id = part.encoder.prepared.query_id
+            members.extend([(True, query_id, values) for values in part.rows])
     statement.is_idempotent = True
     return statement
 
 
-def size_of(bound: Any) -> int:
-    """Bytes a bound row adds to a batch (its values plus a fixed overhead)."""
-    return ROW_OVERHEAD + sum(len(value) for value in bound.values if value is not None)
+def _fill(partitions: list[Partition], packed: list[Any]) -> None:
+    """Append the rows of ``partitions`` to ``packed`` as batches within ``BATCH_ROWS`` and
+    ``BATCH_BYTES``, in order (a partition split across batches keeps its rows' order)."""
+    current: list[Partition] = []
+    rows = size = 0
+    for part in partitions:
+        start = 0
+        for index, row_size in enumerate(part.sizes):
+            if rows and (rows >= BATCH_ROWS or size + row_size > BATCH_BYTES):
+                current.append(_slice(part, start, index))
+                packed.append(batch_of([p for p in current if p.rows]))
+                current, rows, size, start = [], 0, 0, index
+            rows += 1
+            size += row_size
+        current.append(_slice(part, start, len(part.rows)))
+    if rows:
+        packed.append(batch_of([p for p in current if p.rows]))
 
 
-def _fill(rows: list[Any], packed: list[Any]) -> None:
-    """Append ``rows`` to ``packed`` as batches within ``BATCH_ROWS`` and ``BATCH_BYTES``, in order."""
-    current: list[Any] = []
-    size = 0
-    for row in rows:
-        row_size = size_of(row)
-        if current and (len(current) >= BATCH_ROWS or size + row_size > BATCH_BYTES):
-            packed.append(_batch(current))
-            current, size = [], 0
-        current.append(row)
-        size += row_size
-    if current:
-        packed.append(_batch(current))
+def _slice(part: Partition, start: int, stop: int) -> Partition:
+    if start == 0 and stop == len(part.rows):
+        return part
+    return Partition(part.encoder, part.routing_key, part.rows[start:stop], part.sizes[start:stop])
 
 
-def pack(partitions: dict[Hashable, list[Any]], replica_of: Callable[[Any], Hashable]) -> list[Any]:
+def pack(partitions: Iterable[Partition], replica_of: Callable[[bytes | None], Hashable]) -> list[Any]:
     """Statements (bound rows, or unlogged batches of them) covering every row exactly once."""
-    by_replica: dict[Hashable, list[Any]] = defaultdict(list)
+    by_replica: dict[Hashable, list[Partition]] = defaultdict(list)
     packed: list[Any] = []
-    for rows in partitions.values():
-        if len(rows) >= OWN_BATCH_ROWS:
-            _fill(rows, packed)
+    for part in partitions:
+        if len(part.rows) >= OWN_BATCH_ROWS:
+            _fill([part], packed)
         else:
-            by_replica[replica_of(rows[0])] += rows  # a partition's rows stay adjacent
-    for rows in by_replica.values():
-        _fill(rows, packed)
+            by_replica[replica_of(part.routing_key)].append(part)  # a partition's rows stay adjacent
+    for parts in by_replica.values():
+        _fill(parts, packed)
     return packed

@@ -13,7 +13,9 @@ from __future__ import annotations
 
 import struct
 import uuid
-from collections.abc import Callable, Sequence
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
@@ -23,6 +25,9 @@ Encoder = Callable[[Any], bytes]
 
 _INT32 = struct.Struct(">i").pack
 _INT64 = struct.Struct(">q").pack
+_UINT16 = struct.Struct(">H").pack
+#: Bytes a row adds to a batch besides its values (statement id, value lengths): an estimate.
+ROW_OVERHEAD = 24
 #: Distinct text values kept encoded (address parts, buckets, node keys repeat across rows).
 _TEXT_CACHE_LIMIT = 100_000
 
@@ -85,14 +90,29 @@ def encoder_for(cql_type: Any, protocol_version: int) -> Encoder:
     return driver
 
 
+@dataclass(slots=True)
+class Partition:
+    """Encoded rows of one partition of one statement: what a batch needs of each row (its
+    values) and what routing needs (the partition's token key), with each row's batch size."""
+
+    encoder: RowEncoder
+    routing_key: bytes | None
+    rows: list[list[bytes | None]]
+    sizes: list[int]
+
+
 class RowEncoder:
-    """Bound statements of one prepared statement, encoded by column (see the module docstring)."""
+    """Rows of one prepared statement encoded by column (see the module docstring)."""
 
     def __init__(self, prepared: PreparedStatement) -> None:
         self.prepared = prepared
         version = prepared.protocol_version
         self._encoders = [encoder_for(column.type, version) for column in prepared.column_metadata]
         self._width = len(self._encoders)
+        indexes = list(prepared.routing_key_indexes or ())
+        #: The partition key's columns when they lead the statement, in order (every write-path
+        #: statement): rows are then grouped by them and the key is encoded once per partition.
+        self.key_width = len(indexes) if indexes and indexes == list(range(len(indexes))) else 0
 
     def bind(self, values: Sequence[Any]) -> BoundStatement:
         """A bound statement of ``values`` (one per column; None writes a null, as in bind)."""
@@ -105,3 +125,48 @@ class RowEncoder:
             for encode, value in zip(self._encoders, values, strict=True)
         ]
         return bound
+
+    def partition(self, key: Sequence[Any], rows: Sequence[Sequence[Any]]) -> Partition:
+        """The rows of one partition: ``key`` holds its key columns' values, each row the values
+        of the other columns (the key is encoded once; no statement object per row)."""
+        width = self.key_width
+        if not width or len(key) != width:
+            raise ValueError(f"expected a partition key of {width} values, got {len(key)}")
+        if any(value is None for value in key):
+            raise ValueError("a partition key value is missing")
+        parts = [encode(value) for encode, value in zip(self._encoders[:width], key, strict=True)]
+        routing_key = parts[0] if width == 1 else b"".join(_composite(part) for part in parts)
+        base = ROW_OVERHEAD + sum(map(len, parts))
+        prefix: list[bytes | None] = list(parts)
+        tail = self._encoders[width:]
+        encoded: list[list[bytes | None]] = []
+        sizes: list[int] = []
+        for row in rows:
+            if len(row) != len(tail):
+                raise ValueError(f"expected {self._width} values, got {width + len(row)}")
+            values = [None if v is None else encode(v) for encode, v in zip(tail, row, strict=True)]
+            sizes.append(base + sum(map(len, filter(None, values))))
+            encoded.append(prefix + values)
+        return Partition(self, routing_key, encoded, sizes)
+
+    def partitions(self, rows: Iterable[Sequence[Any]]) -> list[Partition]:
+        """Whole rows (every column's value) grouped by partition and encoded."""
+        width = self.key_width
+        if not width:  # no leading key: each row apart, bound as the driver would
+            found = []
+            for row in rows:
+                bound = self.bind(row)
+                size = ROW_OVERHEAD + sum(map(len, filter(None, bound.values)))
+                found.append(Partition(self, bound.routing_key, [bound.values], [size]))
+            return found
+        groups: dict[tuple[Any, ...], list[Sequence[Any]]] = defaultdict(list)
+        for row in rows:
+            if len(row) != self._width:
+                raise ValueError(f"expected {self._width} values, got {len(row)}")
+            groups[tuple(row[:width])].append(row[width:])
+        return [self.partition(key, members) for key, members in groups.items()]
+
+
+def _composite(part: bytes) -> bytes:
+    """One component of a composite partition key as the driver routes it."""
+    return _UINT16(len(part)) + part + b"\x00"

@@ -49,7 +49,9 @@ class BoundRows:
 class RowWriter:
     """Encodes, packs and sends the rows of a materialisation (see the module docstring)."""
 
-    def __init__(self, execute: Execute, prepare: Prepare, replica_of: Callable[[Any], Hashable]) -> None:
+    def __init__(
+        self, execute: Execute, prepare: Prepare, replica_of: Callable[[bytes | None], Hashable]
+    ) -> None:
         self._execute = execute
         self._prepare = prepare
         self._replica_of = replica_of
@@ -72,15 +74,14 @@ class RowWriter:
             raise ValidationError.single("entries", f"cannot be encoded for Cassandra: {reason}") from None
 
     async def _bind(self, rows: Materialisation, use_cache: bool) -> BoundRows:
-        groups: dict[tuple[Any, ...], list[tuple[Any, ...]]] = defaultdict(list)
+        # Entries are grouped by partition as they are read (address and month bucket), the
+        # other rows by their statement's partition key; each partition's key is encoded once.
+        entries: dict[tuple[Any, ...], list[tuple[Any, ...]]] = defaultdict(list)
         for entry in rows.entries:
-            address = entry.address.as_tuple()
-            bucket = bucket_of(entry.effective_at)
-            groups[("insert_entry", *address, bucket)].append(
+            effective_at = entry.effective_at
+            entries[(*entry.address.as_tuple(), bucket_of(effective_at))].append(
                 (
-                    *address,
-                    bucket,
-                    to_epoch_ms(entry.effective_at),
+                    to_epoch_ms(effective_at),
                     entry.transaction_id,
                     entry.leg_index,
                     entry.side.value,
@@ -94,19 +95,18 @@ class RowWriter:
         index += [("insert_activity", *row) for row in rows.activity]
         index += [("insert_future", *row) for row in rows.future]
         fresh = [row for row in index if not use_cache or row not in self._known_index]
+        by_statement: dict[str, list[tuple[Any, ...]]] = defaultdict(list)
         for row in fresh:
-            name = row[0]
-            partition = row[:2] if name == "insert_tree" else row[:6] if name == "insert_bucket" else row[:3]
-            groups[partition].append(row[1:])
-        for (node, day), recorded_at in rows.marks.items():
-            groups[("insert_mark", node, day)].append(
-                (node, day, to_epoch_ms(recorded_at), _micros(recorded_at))
-            )
-        bound: dict[tuple[Any, ...], list[Any]] = {}
-        for key, members in groups.items():
-            encoder = await self.encoder(key[0])
-            bound[key] = [encoder.bind(values) for values in members]
-        return BoundRows(pack(bound, self._replica_of), fresh)  # type: ignore[arg-type]
+            by_statement[row[0]].append(row[1:])
+        by_statement["insert_mark"] = [
+            (node, day, to_epoch_ms(recorded_at), _micros(recorded_at))
+            for (node, day), recorded_at in rows.marks.items()
+        ]
+        encoder = await self.encoder("insert_entry")
+        partitions = [encoder.partition(key, members) for key, members in entries.items()]
+        for name, members in by_statement.items():
+            partitions += (await self.encoder(name)).partitions(members)
+        return BoundRows(pack(partitions, self._replica_of), fresh)
 
     async def encoder(self, name: str) -> RowEncoder:
         """The row encoder of a statement (made again when the statement was prepared again)."""

@@ -24,8 +24,6 @@ from collections.abc import Awaitable, Callable, Hashable, Sequence
 from datetime import datetime
 from typing import Any
 
-from cassandra.query import BatchStatement, BatchType
-
 from ..domain.blocks import SealPolicy
 from ..domain.claims import (
     CLAIM_GROUP,
@@ -43,6 +41,7 @@ from ..domain.errors import StoreUnavailable
 from ..domain.materialise import materialise
 from ..domain.model import RecordedTransaction
 from ..domain.timeutil import to_epoch_ms
+from .cassandra_batches import batch_of
 from .cassandra_cql import transaction_from_row
 from .cassandra_rows import Execute, Prepare, RowWriter
 
@@ -136,7 +135,7 @@ class ClaimWriter:
         prepare: Prepare,
         shards: Callable[[], Awaitable[int]],
         serial: int,
-        replica_of: Callable[[Any], Hashable],
+        replica_of: Callable[[bytes | None], Hashable],
     ) -> None:
         self._execute = execute
         self._serial = serial
@@ -162,18 +161,11 @@ class ClaimWriter:
             # the first is silent: of two executions at most one applies (IF NOT EXISTS), and
             # whichever answer arrives, a claim stored under our log token reads as ours below,
             # while another writer's claim (other token) stays a duplicate or a conflict.
-            batch = BatchStatement(batch_type=BatchType.UNLOGGED)
-            batch.is_idempotent = True
-            for t, token in pending.values():
-                values = (
-                    t.transaction_id,
-                    t.payload_hash,
-                    t.legs_json(),
-                    len(t.legs),
-                    to_epoch_ms(t.recorded_at),
-                )
-                batch.add(claim.bind((shard, *values, token)))
-            result = await self._execute(batch)
+            rows = [
+                (txid, t.payload_hash, t.legs_json(), len(t.legs), to_epoch_ms(t.recorded_at), token)
+                for txid, (t, token) in pending.items()
+            ]
+            result = await self._execute(batch_of([claim.partition((shard,), rows)], conditional=True))
             if result.rows and result.rows[0][0]:  # [applied]
                 found.update(dict.fromkeys(pending, True))
                 return found

@@ -19,8 +19,8 @@ from hypothesis import strategies as st
 
 from ledger_tui.ledger import open_store
 from ledger_tui.store.cassandra import CassandraStore
-from ledger_tui.store.cassandra_batches import BATCH_BYTES, BATCH_ROWS, pack, size_of
-from ledger_tui.store.cassandra_encode import RowEncoder, encode_decimal, varint
+from ledger_tui.store.cassandra_batches import BATCH_BYTES, BATCH_ROWS, pack
+from ledger_tui.store.cassandra_encode import ROW_OVERHEAD, RowEncoder, encode_decimal, varint
 from ledger_tui.store.url import parse_store_url
 
 from ..support.stores import store_url
@@ -86,6 +86,22 @@ async def test_encoded_rows_equal_the_drivers_bind(cassandra: CassandraStore, na
         assert ours.values == theirs.values, row
         assert ours.routing_key == theirs.routing_key, row
         assert ours.keyspace == theirs.keyspace
+    # Grouped by partition (the key encoded once): every row once, each as bind encodes it,
+    # under its partition's routing key, with its batch size.
+    rows += rows[: len(rows) // 3]  # some partitions with several rows
+    assert encoder.key_width == len(prepared.routing_key_indexes)
+    found: list[tuple[bytes | None, ...]] = []
+    for part in encoder.partitions(rows):
+        for values, size in zip(part.rows, part.sizes, strict=True):
+            found.append(tuple(values))
+            assert size == ROW_OVERHEAD + sum(len(v) for v in values if v is not None)
+            assert part.routing_key == prepared.bind(_raw(rows, values, encoder)).routing_key
+    assert sorted(found, key=repr) == sorted((tuple(prepared.bind(r).values) for r in rows), key=repr)
+
+
+def _raw(rows: list[tuple[Any, ...]], values: list[bytes | None], encoder: RowEncoder) -> tuple[Any, ...]:
+    """The drawn row whose encoding is ``values``."""
+    return next(row for row in rows if encoder.bind(row).values == values)
 
 
 async def test_a_value_the_driver_cannot_encode_is_refused_like_bind(cassandra: CassandraStore) -> None:
@@ -94,31 +110,47 @@ async def test_a_value_the_driver_cannot_encode_is_refused_like_bind(cassandra: 
         encoder.bind(("[]", "\ud800"))
     with pytest.raises(ValueError, match="expected 2 values"):
         encoder.bind(("[]",))
+    with pytest.raises(UnicodeEncodeError):
+        encoder.partition(("[]",), [("a",), ("\ud800",)])
+    with pytest.raises(ValueError, match="expected 2 values"):
+        encoder.partition(("[]",), [("a", "b")])
+    with pytest.raises(ValueError, match="partition key of 1 values"):
+        encoder.partition(("[]", "x"), [()])
+    with pytest.raises(ValueError, match="partition key value is missing"):
+        encoder.partition((None,), [("a",)])
 
 
 async def test_pack_writes_every_row_once_within_the_batch_limits(cassandra: CassandraStore) -> None:
     encoder = RowEncoder(await cassandra._statement("insert_tree"))
-    partitions: dict[Any, list[Any]] = {}
+    partitions = []
     for number in range(300):  # partitions of 1..600 rows, some with long values
         width = 1 + (number * 37) % 600 if number % 50 == 0 else 1 + number % 7
         filler = "x" * (number % 5) * 400
-        partitions[number] = [encoder.bind((f"p{number}", f"{filler}{i}")) for i in range(width)]
-    statements = pack(partitions, lambda bound: bound.routing_key[:2])
-    written: list[tuple[bytes, ...]] = []
+        partitions.append(encoder.partition((f"p{number}",), [(f"{filler}{i}",) for i in range(width)]))
+    statements = pack(partitions, lambda key: None if key is None else key[:2])
+    written: list[tuple[bytes | None, ...]] = []
     for statement in statements:
         members = getattr(statement, "_statements_and_parameters", None)
         values = [tuple(m[2]) for m in members] if members is not None else [tuple(statement.values)]
+        assert statement.is_idempotent
+        # routed by its first row's partition, as the driver's own ``add`` would route it
+        assert statement.routing_key == encoder.bind(tuple(_text(v) for v in values[0])).routing_key
         written += values
         assert len(values) <= BATCH_ROWS
-        assert sum(size_of(_Row(v)) for v in values) <= BATCH_BYTES or len(values) == 1
-    expected = [tuple(row.values) for rows in partitions.values() for row in rows]
-    assert sorted(written) == sorted(expected)
+        assert sum(_size(v) for v in values) <= BATCH_BYTES or len(values) == 1
+    expected = [tuple(row) for part in partitions for row in part.rows]
+    assert sorted(written, key=repr) == sorted(expected, key=repr)
+    # a partition's rows keep their order across batches
+    assert [row for row in written if row[0] == b"p250"] == [row for row in expected if row[0] == b"p250"]
     # the node takes them all: every row readable afterwards
     await cassandra._writer.rows.run_all(statements)
     result = await cassandra._execute(f"SELECT count(*) FROM {cassandra._url.keyspace}.account_tree")
     assert result.rows[0][0] == len(expected)
 
 
-class _Row:
-    def __init__(self, values: tuple[bytes, ...]) -> None:
-        self.values = values
+def _text(value: bytes | None) -> str | None:
+    return None if value is None else value.decode()
+
+
+def _size(values: tuple[bytes | None, ...]) -> int:
+    return ROW_OVERHEAD + sum(len(v) for v in values if v is not None)
