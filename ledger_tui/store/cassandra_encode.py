@@ -7,6 +7,11 @@ a few column types with values the domain has already validated, so each column 
 encoder chosen once per statement (text values repeat: their bytes are cached). The result is a
 plain ``BoundStatement`` with its ``values`` set, routed by the driver as usual; a contract test
 proves the bytes and routing keys equal ``bind``'s for every statement of the write path.
+
+A bulk write goes further (``RowEncoder.partition``): rows are grouped by partition, the key
+columns are encoded once per partition, and no statement object is made per row; batches are
+built straight from the encoded values (``cassandra_batches``). A ``BoundStatement`` and
+``BatchStatement.add`` cost ~1.1 us a row, and an import of 43,000 entries writes ~134,000 rows.
 """
 
 from __future__ import annotations
@@ -152,13 +157,8 @@ class RowEncoder:
     def partitions(self, rows: Iterable[Sequence[Any]]) -> list[Partition]:
         """Whole rows (every column's value) grouped by partition and encoded."""
         width = self.key_width
-        if not width:  # no leading key: each row apart, bound as the driver would
-            found = []
-            for row in rows:
-                bound = self.bind(row)
-                size = ROW_OVERHEAD + sum(map(len, filter(None, bound.values)))
-                found.append(Partition(self, bound.routing_key, [bound.values], [size]))
-            return found
+        if not width:  # every write-path statement leads with its key (a contract test holds it)
+            raise ValueError("the statement's partition key does not lead its columns")
         groups: dict[tuple[Any, ...], list[Sequence[Any]]] = defaultdict(list)
         for row in rows:
             if len(row) != self._width:
