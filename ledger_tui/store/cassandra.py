@@ -18,14 +18,10 @@ from typing import Any
 from cassandra import (
     AuthenticationFailed,
     ConsistencyLevel,
-    DriverException,
     InvalidRequest,
-    RequestValidationException,
-    Unauthorized,
     Unavailable,
 )
-from cassandra.cluster import Cluster, NoHostAvailable
-from cassandra.protocol import ErrorMessage
+from cassandra.cluster import Cluster
 from cassandra.query import BatchStatement, BatchType, PreparedStatement
 
 from ..domain.blocks import DayBlock, SealPolicy, SealState, node_key
@@ -49,25 +45,22 @@ from .cassandra_cql import (
     block_from_row,
     entry_from_row,
     movement_from_row,
-    schema_statements,
     seal_state_from_row,
     transaction_from_row,
 )
-from .cassandra_errors import failure, outcome_unknown, too_few_replicas
+from .cassandra_errors import REQUEST_FAILURES, TRANSIENT, failure, refusal
+from .cassandra_rows import micros
+from .cassandra_schema import apply_schema
 from .cassandra_session import (
     connect_failure,
     new_cluster,
     prepare_all,
     replicas_short,
-    schema_agreed,
-    schema_host,
 )
 from .cassandra_writes import REPAIR_STATE, ClaimWriter, PostCombiner, repair_watermark
 from .credentials import Credentials
 from .url import CassandraUrl
 
-_TRANSIENT = (NoHostAvailable, DriverException, OSError)
-_NOT_TRANSIENT = (RequestValidationException, AuthenticationFailed)
 CLAIM_SHARDS_SETTING = "claim_shards"
 _READ_RETRY_S = 2.0
 
@@ -75,11 +68,6 @@ _READ_RETRY_S = 2.0
 def _exact(moment: datetime) -> datetime:
     """A driver-decoded timestamp (naive UTC, through a float) back to exact milliseconds."""
     return from_epoch_ms(round((moment - datetime(1970, 1, 1)) / timedelta(milliseconds=1)))
-
-
-def _micros(moment: datetime) -> int:
-    """A write timestamp (microseconds) that orders derived rows by the time they describe."""
-    return to_epoch_ms(moment) * 1000
 
 
 class CassandraStore(Store):
@@ -141,11 +129,11 @@ class CassandraStore(Store):
         credentials = self._credentials
         try:  # the constructor resolves the contact points
             cluster = new_cluster(url, credentials, self._consistency, self._serial)
-        except _TRANSIENT as error:
+        except TRANSIENT as error:
             raise failure(error) from None
         try:
             self._session = await asyncio.to_thread(cluster.connect)
-        except (*_TRANSIENT, AuthenticationFailed) as error:
+        except (*TRANSIENT, AuthenticationFailed) as error:
             await asyncio.to_thread(cluster.shutdown)
             raise connect_failure(error, url, credentials) from None
         self._cluster = cluster
@@ -188,23 +176,10 @@ class CassandraStore(Store):
                         "too few replicas up", alive_replicas=short[0], required_replicas=short[1]
                     )
                 return await aio.execute(self._session, statement, parameters, **options)
-            except InvalidRequest as error:
-                raise LedgerError(f"Cassandra rejected the request: {str(error)[:300]}") from None
-            except Unauthorized as error:
-                raise AccessDenied(f"access denied: {str(error)[:300]}") from None
-            except _NOT_TRANSIENT as error:
-                mapped = failure(error)  # refused credentials or permissions: access denied
-                if isinstance(mapped, AccessDenied):
-                    raise mapped from None
-                raise LedgerError(
-                    f"Cassandra refused the request ({type(error).__name__}): {str(error)[:300]}"
-                ) from None
-            except _TRANSIENT as error:
-                if too_few_replicas(error) or loop.time() + delay > deadline:
-                    raise failure(error) from None
-            except ErrorMessage as error:  # a server error the driver has no class for
-                if not outcome_unknown(error):
-                    raise LedgerError(f"Cassandra refused the request: {str(error)[:300]}") from None
+            except REQUEST_FAILURES as error:
+                refused = refusal(error)
+                if refused is not None:
+                    raise refused from None
                 if loop.time() + delay > deadline:
                     raise failure(error) from None
             await asyncio.sleep(delay * (0.5 + random.random()))
@@ -229,39 +204,15 @@ class CassandraStore(Store):
                         f"the ledger schema is missing in keyspace {keyspace!r} "
                         f"(run: ledger-tui schema apply): {error}"
                     ) from None
-                except _TRANSIENT as error:
+                except TRANSIENT as error:
                     raise failure(error) from None
         return self._prepared[name]
 
     async def apply_schema(self) -> None:
-        url = self._url
-        await self._refuse_old_schema()
-        dc = url.local_dc or await self._local_dc()
-        # Every change goes to one node, in order, so a table never meets a node that has not
-        # yet heard of its keyspace (CI: "Keyspace 'bank' doesn't exist" on a fresh ring).
-        host = schema_host(self._cluster)
-        for ddl in schema_statements(url.keyspace, dc, url.replication):
-            await self._execute(ddl, host=host)
-        await schema_agreed(self._cluster)
+        await apply_schema(self._execute, self._cluster, self._url)
         self._prepared.clear()
         self._shards = None
         await self._claim_shards()
-
-    async def _refuse_old_schema(self) -> None:
-        """A keyspace from before sharded claims has a ``transactions`` table: say so plainly."""
-        result = await self._execute(
-            "SELECT table_name FROM system_schema.tables WHERE keyspace_name = %s", (self._url.keyspace,)
-        )
-        if "transactions" in {row[0] for row in result.rows}:
-            raise LedgerError(
-                f"keyspace {self._url.keyspace!r} holds a ledger written before sharded claims "
-                "(its claims table is 'transactions'); point --store at a new keyspace and "
-                "re-import the entry sets (ledger-tui import)"
-            )
-
-    async def _local_dc(self) -> str:
-        result = await self._execute("SELECT data_center FROM system.local")
-        return str(result.rows[0][0])
 
     async def record_many(
         self,
@@ -401,7 +352,7 @@ class CassandraStore(Store):
 
     async def write_seal_state(self, node: str, state: SealState) -> None:
         cutoff = state.cutoff
-        parameters = (node, state.sealed_through, to_epoch_ms(cutoff), _micros(cutoff))
+        parameters = (node, state.sealed_through, to_epoch_ms(cutoff), micros(cutoff))
         await self._execute(await self._statement("write_seal_state"), parameters)
 
     async def read_blocks(
@@ -421,7 +372,7 @@ class CassandraStore(Store):
                 batch.add(
                     statement,
                     (node, block.day, block.debits, block.credits, block.entries, to_epoch_ms(cutoff),
-                     _micros(cutoff)),
+                     micros(cutoff)),
                 )  # fmt: skip
             await self._execute(batch)
 

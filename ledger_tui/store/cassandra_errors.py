@@ -8,7 +8,15 @@ consistency level (``Unavailable``): that one is not retried, it fails fast.
 
 from __future__ import annotations
 
-from cassandra import AuthenticationFailed, Unauthorized, Unavailable, UnresolvableContactPoints
+from cassandra import (
+    AuthenticationFailed,
+    DriverException,
+    InvalidRequest,
+    RequestValidationException,
+    Unauthorized,
+    Unavailable,
+    UnresolvableContactPoints,
+)
 from cassandra.cluster import NoHostAvailable
 from cassandra.protocol import ErrorMessage
 
@@ -24,6 +32,31 @@ def outcome_unknown(error: BaseException) -> bool:
     """A conditional write that may or may not have applied: retried like a write timeout (a
     claim's retry finds its own first attempt when it landed, a duplicate of the same payload)."""
     return isinstance(error, ErrorMessage) and getattr(error, "code", None) == CAS_WRITE_UNKNOWN
+
+
+#: Failures of a request that another attempt may mend; every failure of a request (a server
+#: error the driver has no class for arrives as a bare ``ErrorMessage``) is judged by ``refusal``.
+TRANSIENT = (NoHostAvailable, DriverException, OSError)
+REQUEST_FAILURES = (*TRANSIENT, ErrorMessage)
+
+
+def refusal(error: BaseException) -> LedgerError | None:
+    """The error to raise at once for a failed request (refused as it stands: retrying cannot
+    help, or too few replicas are up: the coordinator did not even try), or None when another
+    attempt may succeed (a timeout, a node going down, a conditional write's unknown outcome)."""
+    text = str(error)[:300]
+    if isinstance(error, InvalidRequest):
+        return LedgerError(f"Cassandra rejected the request: {text}")
+    if isinstance(error, Unauthorized):
+        return AccessDenied(f"access denied: {text}")
+    if isinstance(error, RequestValidationException | AuthenticationFailed):
+        mapped = failure(error)  # refused credentials or permissions: access denied
+        if isinstance(mapped, AccessDenied):
+            return mapped
+        return LedgerError(f"Cassandra refused the request ({type(error).__name__}): {text}")
+    if isinstance(error, ErrorMessage):  # no driver exception class is also a server message
+        return None if outcome_unknown(error) else LedgerError(f"Cassandra refused the request: {text}")
+    return failure(error) if too_few_replicas(error) else None
 
 
 def _unavailable(error: BaseException) -> StoreUnavailable:

@@ -33,7 +33,7 @@ _IN_FLIGHT = 64
 _INDEX_CACHE_LIMIT = 200_000
 
 
-def _micros(moment: datetime) -> int:
+def micros(moment: datetime) -> int:
     """A write timestamp (microseconds) that orders derived rows by the time they describe."""
     return to_epoch_ms(moment) * 1000
 
@@ -99,7 +99,7 @@ class RowWriter:
         for row in fresh:
             by_statement[row[0]].append(row[1:])
         by_statement["insert_mark"] = [
-            (node, day, to_epoch_ms(recorded_at), _micros(recorded_at))
+            (node, day, to_epoch_ms(recorded_at), micros(recorded_at))
             for (node, day), recorded_at in rows.marks.items()
         ]
         encoder = await self.encoder("insert_entry")

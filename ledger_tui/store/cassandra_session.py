@@ -45,8 +45,6 @@ HEARTBEAT_TIMEOUT_S = 2
 #: Seconds a prepare waits for its node, and attempts (each on the next node of the plan).
 PREPARE_TIMEOUT_S = 2.0
 PREPARE_ATTEMPTS = 3
-#: Seconds the nodes get to agree on a schema change before `schema apply` gives up.
-SCHEMA_AGREEMENT_S = 60.0
 
 
 def new_cluster(url: CassandraUrl, credentials: Credentials | None, consistency: int, serial: int) -> Cluster:
@@ -112,28 +110,6 @@ async def prepare_all(
     queries = [statements[name].replace("{ks}", keyspace) for name in names]  # a validated identifier
     done = await asyncio.gather(*(one(query) for query in queries))
     return dict(zip(names, done, strict=True))
-
-
-def schema_host(cluster: Cluster | None) -> Any:
-    """The node the schema is changed on (the control connection's, which the driver asks
-    about agreement), or None: any node. The driver waits at most ``max_schema_agreement_wait``
-    after each change, then goes on; a change sent to another node could run before that node
-    has the keyspace it names."""
-    return None if cluster is None else cluster.get_control_connection_host()
-
-
-async def schema_agreed(cluster: Cluster | None, wait_s: float = SCHEMA_AGREEMENT_S) -> None:
-    """Wait until every node that is up reports the same schema version, so statements prepared
-    next find their tables on any node; fail plainly (a rerun is safe) if they never agree."""
-    if cluster is None:
-        return
-    control = cluster.control_connection
-    agreed = await asyncio.to_thread(control.wait_for_schema_agreement, wait_time=wait_s)
-    if not agreed:
-        raise StoreUnavailable(
-            f"the Cassandra nodes did not agree on the ledger schema within {wait_s:g} s "
-            "(a node is slow or partitioned); run `ledger-tui schema apply` again"
-        )
 
 
 _ONE_OR_FIXED = {

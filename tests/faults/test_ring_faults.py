@@ -84,12 +84,12 @@ def tables_on_each_node(ring: Ring, budget: float = 60) -> list[set[str]]:
     found: dict[str, set[str]] = {}
     deadline = time.monotonic() + budget
     try:
-        session = cluster.connect()
+        driver = cluster.connect()  # not `session`: that names the store's session module here
         while True:
             for host in cluster.metadata.all_hosts():
                 if host.address not in found:
                     try:
-                        rows = session.execute(query, (KEYSPACE,), host=host)
+                        rows = driver.execute(query, (KEYSPACE,), host=host)
                         found[host.address] = {row.table_name for row in rows}
                     except (NoHostAvailable, OperationTimedOut):
                         pass
