@@ -100,12 +100,12 @@ async def load(
     ``on_outcomes(offset, outcomes)`` gets each chunk's outcomes (``offset``: index of its first
     set in ``entry_sets``); conflicting sets are counted in ``stats.conflicts``.
     """
-    with _few_collections():
+    with few_collections():
         return await _load(engine, entry_sets, concurrency, chunk, on_progress, on_outcomes)
 
 
 @contextmanager
-def _few_collections() -> Iterator[None]:
+def few_collections() -> Iterator[None]:
     """Run the cyclic garbage collector rarely while loading: a load allocates millions of
     objects that live until their chunk is written (acyclic: reference counting frees them), and
     with the default thresholds the collector re-scanned them so often that it took a quarter of

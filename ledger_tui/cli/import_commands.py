@@ -4,124 +4,72 @@ Import reads one entry set per line (the origin's format plus a required ``trans
 a rerun is exact), validates a chunk completely before any of it is written, and records it
 through the loader's bulk path. A bad line either aborts (default: nothing of its chunk is
 written, earlier chunks stand and are duplicates on the rerun) or is skipped (``--on-error
-skip``); ``--check`` validates the whole file and writes nothing.
+skip``); ``--check`` validates the whole file and writes nothing. On Cassandra, worker
+processes parse and write chunks in parallel (import_pool.py) under the same rules.
 """
 
 from __future__ import annotations
 
 import argparse
-import io
-import sys
+import asyncio
+import os
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from contextlib import contextmanager
 from typing import TextIO
 
 from ..domain.claims import RecordOutcome
-from ..domain.document import MAX_DOCUMENT_BYTES, MAX_DOCUMENT_TEXT
-from ..domain.errors import LedgerError
-from ..domain.model import EntrySet
-from ..domain.parse import entry_set_from_data, loads_exact
 from ..engine import Engine
+from ..ledger import LedgerOptions, open_ledger
 from ..loader import DEFAULT_CHUNK, LoadStats, load
-from .common import EXIT_OK, EXIT_REJECTED, UsageError, with_engine
+from ..store.url import CassandraUrl, parse_store_url
+from .common import EXIT_OK, EXIT_REJECTED, UsageError, ledger_options, whole_number, with_engine
+from .import_lines import Aborted, LineProblems, LineReader, open_source
+from .import_pool import ImportPool, can_fork
 
-#: Problems printed in full; the rest are counted.
-SHOWN_PROBLEMS = 20
-
-
-@dataclass(slots=True)
-class LineProblems:
-    """Bad or conflicting lines: the first few in full, then a count."""
-
-    shown: list[str] = field(default_factory=list)
-    more: int = 0
-
-    def add(self, line: int, reason: str) -> None:
-        """Keep one problem (the first ``SHOWN_PROBLEMS`` verbatim)."""
-        if len(self.shown) < SHOWN_PROBLEMS:
-            self.shown.append(f"line {line}: {reason}")
-        else:
-            self.more += 1
-
-    def __len__(self) -> int:
-        return len(self.shown) + self.more
+#: Sets per chunk when workers share the file: several chunks per worker, so that a worker parses
+#: one while it writes another (a big chunk shares more Paxos rounds, but one worker parses it).
+WORKER_CHUNK = 5000
+#: Workers by default: one per core, at most this many.
+MAX_DEFAULT_WORKERS = 4
 
 
-class Aborted(Exception):
-    """A bad line under ``--on-error abort``: the import stops before its chunk is written."""
+def import_entry_sets(args: argparse.Namespace, out: TextIO) -> int:
+    """``import``: in worker processes when the store and the platform allow, else in this one."""
+    if args.chunk is not None and args.chunk < 1:
+        raise UsageError("--chunk must be at least 1")
+    if args.workers is not None and args.workers < 1:
+        raise UsageError("--workers must be at least 1")
+    options = ledger_options(args)
+    workers = _workers(args, options)
+    if workers == 1:
+        return _one_process(args, options, out)
+    with open_source(args.file) as source:
+        skip_bad, chunk = args.on_error == "skip", args.chunk or WORKER_CHUNK
+        pool = ImportPool(source, options, workers=workers, chunk=chunk, skip_bad=skip_bad)
+        pool.start()
+        with _progress(out) as update:
+            pool.on_progress = update
+            result = pool.run()
+    if result.aborted:
+        return _report_abort(result.problems, result.written, result.stats.seconds, out)
+    return _report(result.stats, result.problems, result.conflicts, out)
 
 
-def parse_line(text: str) -> EntrySet:
-    """One JSON Lines entry set; a missing ``transaction_id`` is an error (reruns must be exact)."""
-    data = loads_exact(text)
-    if not isinstance(data, dict):
-        raise LedgerError("must be a JSON object (one entry set per line)")
-    if "transaction_id" not in data:
-        raise LedgerError("transaction_id: required for import (so that a rerun is exact)")
-    return entry_set_from_data(data)
-
-
-class LineTooLong(LedgerError):
-    """A line longer than one document may be: reading stops (the rest may never end: /dev/zero)."""
-
-
-def _lines(source: TextIO) -> Iterator[tuple[int, str]]:
-    number = 0
-    while text := source.readline(MAX_DOCUMENT_BYTES + 1):  # bounded: never a whole huge line
-        number += 1
-        if len(text) > MAX_DOCUMENT_BYTES:
-            raise LineTooLong(f"line {number}: longer than {MAX_DOCUMENT_TEXT}; the import stops here")
-        if text.strip():
-            yield number, text
-
-
-class LineReader:
-    """Yields valid entry sets and remembers each one's line number (for the outcomes)."""
-
-    def __init__(self, source: TextIO, skip_bad: bool, chunk: int) -> None:
-        self._source = source
-        self._skip_bad = skip_bad
-        self._chunk = chunk
-        self.problems = LineProblems()
-        self.line_of: list[int] = []
-        self.lines = 0
-
-    def __iter__(self) -> Iterator[EntrySet]:
-        pending: list[tuple[int, EntrySet]] = []
-        for number, text in _lines(self._source):
-            self.lines += 1
-            try:
-                pending.append((number, parse_line(text)))
-            except (LedgerError, ValueError) as error:
-                self.problems.add(number, str(error))
-                if not self._skip_bad:
-                    raise Aborted from None
-            if len(pending) >= self._chunk:  # a chunk is handed on only once all of it is valid
-                yield from self._hand_on(pending)
-                pending = []
-        yield from self._hand_on(pending)
-
-    def _hand_on(self, pending: list[tuple[int, EntrySet]]) -> Iterator[EntrySet]:
-        for number, entry_set in pending:
-            self.line_of.append(number)
-            yield entry_set
-
-
-def _open(path: str) -> TextIO:
-    if path == "-":
-        return io.TextIOWrapper(sys.stdin.buffer, encoding="utf-8", errors="strict")
-    try:
-        return open(path, encoding="utf-8", errors="strict")
-    except OSError as error:
-        raise UsageError(f"cannot read {path}: {error.strerror}") from None
+def _workers(args: argparse.Namespace, options: LedgerOptions) -> int:
+    """How many processes import: one for --check, the embedded store (one writer at a time
+    anyway) or where forking is unsafe; else --workers, by default one per core (at most 4)."""
+    if args.check or not isinstance(parse_store_url(options.store), CassandraUrl) or not can_fork():
+        return 1
+    if args.workers is not None:
+        return int(args.workers)
+    return max(1, min(os.cpu_count() or 1, MAX_DEFAULT_WORKERS))
 
 
 async def _import(args: argparse.Namespace, engine: Engine, out: TextIO) -> int:
-    if args.chunk < 1:
-        raise UsageError("--chunk must be at least 1")
-    with _open(args.file) as source:
-        reader = LineReader(source, skip_bad=args.on_error == "skip" or args.check, chunk=args.chunk)
+    chunk = args.chunk or DEFAULT_CHUNK
+    with open_source(args.file) as source:
+        reader = LineReader(source, skip_bad=args.on_error == "skip" or args.check, chunk=chunk)
         if args.check:
             count = sum(1 for _ in reader)
             _print_problems(reader.problems, out)
@@ -139,35 +87,48 @@ async def _import(args: argparse.Namespace, engine: Engine, out: TextIO) -> int:
 
         started = time.perf_counter()
         try:
-            stats = await _with_progress(engine, reader, args, out, judge)
+            with _progress(out) as update:
+                stats = await load(engine, reader, chunk=chunk, on_progress=update, on_outcomes=judge)
         except (Aborted, UnicodeDecodeError) as error:
             if isinstance(error, UnicodeDecodeError):
                 reader.problems.add(reader.lines + 1, "not UTF-8 text")
-            _print_problems(reader.problems, out)
-            written = len(reader.line_of)
-            out.write(
-                f"import: aborted at a bad line; {written} set(s) before its chunk were recorded "
-                f"({time.perf_counter() - started:.1f} s). Fix the line and rerun: those are duplicates.\n"
-            )
-            return EXIT_REJECTED
-    _print_problems(reader.problems, out)
+            seconds = time.perf_counter() - started
+            return _report_abort(reader.problems, len(reader.line_of), seconds, out)
+    return _report(stats, reader.problems, conflicts, out)
+
+
+def _one_process(args: argparse.Namespace, options: LedgerOptions, out: TextIO) -> int:
+    async def run() -> int:
+        async with open_ledger(options) as engine:
+            return await _import(args, engine, out)
+
+    return asyncio.run(run())
+
+
+def _report(stats: LoadStats, problems: LineProblems, conflicts: LineProblems, out: TextIO) -> int:
+    _print_problems(problems, out)
     _print_problems(conflicts, out)
     out.write(
         f"imported: sets {stats.transactions} (new {stats.transactions - stats.duplicates}, "
         f"already there {stats.duplicates}, conflicting {stats.conflicts}, bad lines "
-        f"{len(reader.problems)})  entries {stats.entries}  seconds {stats.seconds:.1f}  "
+        f"{len(problems)})  entries {stats.entries}  seconds {stats.seconds:.1f}  "
         f"entries/s {stats.throughput:,.0f}\n"
     )
-    return EXIT_REJECTED if reader.problems or stats.conflicts else EXIT_OK
+    return EXIT_REJECTED if problems or stats.conflicts else EXIT_OK
 
 
-async def _with_progress(
-    engine: Engine,
-    reader: LineReader,
-    args: argparse.Namespace,
-    out: TextIO,
-    judge: Callable[[int, list[RecordOutcome]], None],
-) -> LoadStats:
+def _report_abort(problems: LineProblems, written: int, seconds: float, out: TextIO) -> int:
+    _print_problems(problems, out)
+    out.write(
+        f"import: aborted at a bad line; {written} set(s) before its chunk were recorded "
+        f"({seconds:.1f} s). Fix the line and rerun: those are duplicates.\n"
+    )
+    return EXIT_REJECTED
+
+
+@contextmanager
+def _progress(out: TextIO) -> Iterator[Callable[[LoadStats], None]]:
+    """A transient progress line on a terminal (sets, entries/s); the update it is fed by."""
     from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
     with Progress(
@@ -182,7 +143,7 @@ async def _with_progress(
         def update(stats: LoadStats) -> None:
             progress.update(task, sets=f"{stats.transactions:,}", rate=f"{stats.throughput:,.0f}")
 
-        return await load(engine, reader, chunk=args.chunk, on_progress=update, on_outcomes=judge)
+        yield update
 
 
 def _print_problems(problems: LineProblems, out: TextIO) -> None:
@@ -200,7 +161,6 @@ async def _repair(args: argparse.Namespace, engine: Engine, out: TextIO) -> int:
     return EXIT_OK
 
 
-import_entry_sets = with_engine(_import)
 repair = with_engine(_repair)
 
 
@@ -220,7 +180,17 @@ def add_import_commands(commands: argparse._SubParsersAction[argparse.ArgumentPa
     )
     importer.add_argument("--check", action="store_true", help="validate every line, write nothing")
     importer.add_argument(
-        "--chunk", type=int, default=DEFAULT_CHUNK, help="sets validated and written together"
+        "--chunk",
+        type=whole_number,
+        default=None,
+        help=f"sets validated and written together (default {DEFAULT_CHUNK}; {WORKER_CHUNK} with workers)",
+    )
+    importer.add_argument(
+        "--workers",
+        type=whole_number,
+        default=None,
+        help="processes that parse and write (Cassandra; default: one per core, at most "
+        f"{MAX_DEFAULT_WORKERS}; the embedded store imports in one)",
     )
     importer.set_defaults(handler=import_entry_sets)
     commands.add_parser(

@@ -14,7 +14,7 @@ import pytest
 
 from ledger_tui.domain.model import Entry, EntrySet
 from ledger_tui.engine import Engine
-from ledger_tui.loader import LoadStats, _few_collections, generated_sets, load
+from ledger_tui.loader import LoadStats, few_collections, generated_sets, load
 from ledger_tui.store.sqlite import SqliteStore
 
 UNTIL = datetime(2026, 11, 1, tzinfo=UTC)
@@ -126,7 +126,7 @@ async def test_overlapping_loads_give_back_the_callers_thresholds(engine: Engine
     outer = gc.get_threshold()
     gc.set_threshold(700, 10, 10)
     try:
-        first, second = _few_collections(), _few_collections()
+        first, second = few_collections(), few_collections()
         first.__enter__()
         second.__enter__()
         first.__exit__(None, None, None)

@@ -1,0 +1,118 @@
+"""Reading an import's JSON Lines: numbered lines, one entry set per line, bad lines remembered.
+
+Shared by the one-process import and the workers of a parallel one, so a line means the same
+thing, and a bad one is reported the same way, in both.
+"""
+
+from __future__ import annotations
+
+import io
+import sys
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from typing import TextIO
+
+from ..domain.document import MAX_DOCUMENT_BYTES, MAX_DOCUMENT_TEXT
+from ..domain.errors import LedgerError
+from ..domain.model import EntrySet
+from ..domain.parse import entry_set_from_data, loads_exact
+from .common import UsageError
+
+#: Problems printed in full; the rest are counted.
+SHOWN_PROBLEMS = 20
+
+
+@dataclass(slots=True)
+class LineProblems:
+    """Bad or conflicting lines: the first few in full, then a count."""
+
+    shown: list[str] = field(default_factory=list)
+    more: int = 0
+
+    def add(self, line: int, reason: str) -> None:
+        """Keep one problem (the first ``SHOWN_PROBLEMS`` verbatim)."""
+        if len(self.shown) < SHOWN_PROBLEMS:
+            self.shown.append(f"line {line}: {reason}")
+        else:
+            self.more += 1
+
+    def add_unordered(self, problems: Iterable[tuple[int, str]], more: int) -> None:
+        """Keep problems gathered out of line order (chunks of a parallel import), in line order;
+        ``more``: problems counted but not kept."""
+        for line, reason in sorted(problems):
+            self.add(line, reason)
+        self.more += more
+
+    def __len__(self) -> int:
+        return len(self.shown) + self.more
+
+
+class Aborted(Exception):
+    """A bad line under ``--on-error abort``: the import stops before its chunk is written."""
+
+
+class LineTooLong(LedgerError):
+    """A line longer than one document may be: reading stops (the rest may never end: /dev/zero)."""
+
+
+def parse_line(text: str) -> EntrySet:
+    """One JSON Lines entry set; a missing ``transaction_id`` is an error (reruns must be exact)."""
+    data = loads_exact(text)
+    if not isinstance(data, dict):
+        raise LedgerError("must be a JSON object (one entry set per line)")
+    if "transaction_id" not in data:
+        raise LedgerError("transaction_id: required for import (so that a rerun is exact)")
+    return entry_set_from_data(data)
+
+
+def numbered_lines(source: TextIO) -> Iterator[tuple[int, str]]:
+    """The non-blank lines of ``source`` with their line numbers (each read bounded)."""
+    number = 0
+    while text := source.readline(MAX_DOCUMENT_BYTES + 1):  # bounded: never a whole huge line
+        number += 1
+        if len(text) > MAX_DOCUMENT_BYTES:
+            raise LineTooLong(f"line {number}: longer than {MAX_DOCUMENT_TEXT}; the import stops here")
+        if text.strip():
+            yield number, text
+
+
+class LineReader:
+    """Yields valid entry sets and remembers each one's line number (for the outcomes)."""
+
+    def __init__(self, source: TextIO, skip_bad: bool, chunk: int) -> None:
+        self._source = source
+        self._skip_bad = skip_bad
+        self._chunk = chunk
+        self.problems = LineProblems()
+        self.line_of: list[int] = []
+        self.lines = 0
+
+    def __iter__(self) -> Iterator[EntrySet]:
+        pending: list[tuple[int, EntrySet]] = []
+        for number, text in numbered_lines(self._source):
+            self.lines += 1
+            try:
+                pending.append((number, parse_line(text)))
+            except (LedgerError, ValueError) as error:
+                self.problems.add(number, str(error))
+                if not self._skip_bad:
+                    raise Aborted from None
+            if len(pending) >= self._chunk:  # a chunk is handed on only once all of it is valid
+                yield from self._hand_on(pending)
+                pending = []
+        yield from self._hand_on(pending)
+
+    def _hand_on(self, pending: list[tuple[int, EntrySet]]) -> Iterator[EntrySet]:
+        for number, entry_set in pending:
+            self.line_of.append(number)
+            yield entry_set
+
+
+def open_source(path: str) -> TextIO:
+    """The import's input: a UTF-8 file, or standard input for ``-``."""
+    if path == "-":
+        return io.TextIOWrapper(sys.stdin.buffer, encoding="utf-8", errors="strict")
+    try:
+        return open(path, encoding="utf-8", errors="strict")
+    except OSError as error:
+        raise UsageError(f"cannot read {path}: {error.strerror}") from None

@@ -1,0 +1,338 @@
+"""``import --workers N``: the coordinator that reads the file and hands chunks to worker processes.
+
+Parsing and encoding are the import's CPU cost and one Python process runs them on one core,
+so chunks of lines go to N worker processes (import_worker.py), each with its own connection.
+The coordinator keeps the one-process guarantees:
+
+- abort (the default): a chunk is written only once it and every earlier chunk were checked
+  clean, so a bad line stops the import before anything of its chunk or a later one is written;
+- repair runs (in the first worker) before any chunk is written;
+- a started chunk finishes whole; a refusal or a crash in any worker stops the import, and it
+  is reported as the one-process import reports it;
+- workers die with the coordinator (kill -9 of the import stops every part of it).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import itertools
+import multiprocessing
+import os
+import time
+from collections import deque
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from multiprocessing.connection import Connection, wait
+from multiprocessing.process import BaseProcess
+from typing import TextIO
+
+from ..domain.errors import LedgerError
+from ..ledger import LedgerOptions
+from ..loader import LoadStats
+from .import_lines import LineProblems, LineTooLong, numbered_lines
+from .import_worker import ERROR_KINDS, ChunkTally, run_worker
+
+#: Chunks a worker holds at once (checked, waiting or being written): one parses while one writes.
+HELD_PER_WORKER = 2
+
+
+class WorkerCrashed(Exception):
+    """A worker hit a bug; its traceback is the message (logged by the command-line guard)."""
+
+
+def can_fork() -> bool:
+    """Whether workers can be forked safely here (fork exists, and no thread runs yet)."""
+    import threading
+
+    return "fork" in multiprocessing.get_all_start_methods() and threading.active_count() == 1
+
+
+@dataclass(slots=True)
+class PoolResult:
+    """What a parallel import did, in the terms the one-process import reports."""
+
+    stats: LoadStats
+    problems: LineProblems = field(default_factory=LineProblems)
+    conflicts: LineProblems = field(default_factory=LineProblems)
+    #: Stopped at a bad line (abort) or at unreadable text; ``written``: sets recorded before it.
+    aborted: bool = False
+    written: int = 0
+    lines: int = 0
+
+
+@dataclass(slots=True)
+class _Worker:
+    process: BaseProcess
+    connection: Connection
+    held: set[int] = field(default_factory=set)
+    exited: bool = False
+
+
+@dataclass(slots=True)
+class _Chunk:
+    owner: _Worker
+    valid: int = 0
+    checked: bool = False
+    writable: bool = False
+    released: bool = False
+    written: bool = False
+    #: Released but not written: its worker failed before or while writing it.
+    dropped: bool = False
+
+
+class ImportPool:
+    """One parallel import: ``run()`` reads ``source`` to the end (or to a stop) and reports."""
+
+    def __init__(
+        self,
+        source: TextIO,
+        options: LedgerOptions,
+        *,
+        workers: int,
+        chunk: int,
+        skip_bad: bool,
+        on_progress: Callable[[LoadStats], None] | None = None,
+    ) -> None:
+        self._source, self._options = source, options
+        self._size, self._skip_bad, self.on_progress = chunk, skip_bad, on_progress
+        self._wanted = workers
+        self._workers: list[_Worker] = []
+        self._chunks: dict[int, _Chunk] = {}
+        self._ahead: deque[tuple[int, list[tuple[int, str]]]] = deque()
+        self._reader = self._read()
+        self._next_release = 0
+        self._repaired = False
+        self._halted = False
+        #: A stop in the input: unreadable text ("utf8") or a line too long (raised at the end).
+        self._stop_reading: LineTooLong | str | None = None
+        self._failure: BaseException | None = None
+        self._bad_at: int | None = None
+        self._bad_problems: list[tuple[int, str]] = []
+        self._started = time.perf_counter()
+        self.result = PoolResult(LoadStats())
+
+    def start(self) -> None:
+        """Fork the workers: before any thread runs here (a progress display starts one), and
+        no more of them than the file has chunks (a small file needs one)."""
+        self._read_ahead(self._wanted)
+        for index in range(max(1, min(self._wanted, len(self._ahead)))):
+            self._start(first=index == 0)
+
+    def run(self) -> PoolResult:
+        """Import everything; raises what a worker was refused with (as the one process would)."""
+        if not self._workers:
+            self.start()
+        try:
+            self._dispatch()
+            try:
+                while not self._done():
+                    self._step()
+            except KeyboardInterrupt:
+                self._halt()  # finish what was released, then report the interruption
+                while not self._done():
+                    self._step()
+                raise
+        finally:
+            self._stop_all()
+        self.result.stats.seconds = time.perf_counter() - self._started
+        if self._failure is not None:
+            raise self._failure
+        if isinstance(self._stop_reading, LineTooLong):
+            raise self._stop_reading
+        if self._stop_reading == "utf8":
+            self.result.problems.add(self.result.lines + 1, "not UTF-8 text")
+            self.result.aborted = True
+        return self.result
+
+    # Reading and handing out chunks.
+
+    def _read(self) -> Iterator[tuple[int, list[tuple[int, str]]]]:
+        lines = numbered_lines(self._source)
+        for index in itertools.count():
+            chunk: list[tuple[int, str]] = []
+            try:
+                for numbered in lines:
+                    self.result.lines += 1
+                    chunk.append(numbered)
+                    if len(chunk) >= self._size:
+                        break
+            except UnicodeDecodeError:
+                self._stop_reading = "utf8"  # the lines of the chunk being read are never written
+                return
+            except LineTooLong as error:
+                self._stop_reading = error
+                return
+            if not chunk:
+                return
+            yield index, chunk
+
+    def _read_ahead(self, count: int) -> None:
+        while len(self._ahead) < count and (item := next(self._reader, None)) is not None:
+            self._ahead.append(item)
+
+    def _dispatch(self) -> None:
+        """Give each live worker chunks until it holds ``HELD_PER_WORKER``."""
+        for worker in self._workers:
+            while not self._halted and not worker.exited and len(worker.held) < HELD_PER_WORKER:
+                self._read_ahead(1)
+                if not self._ahead:
+                    return
+                index, lines = self._ahead.popleft()
+                self._chunks[index] = _Chunk(worker)
+                worker.held.add(index)
+                worker.connection.send(("parse", index, lines))
+
+    def _start(self, first: bool) -> None:
+        context = multiprocessing.get_context("fork")
+        ours, theirs = context.Pipe(duplex=True)
+        process = context.Process(
+            target=run_worker,
+            args=(theirs, self._options, self._skip_bad, first, os.getpid()),
+            name=f"ledger-tui import worker {len(self._workers) + 1}",
+            daemon=True,
+        )
+        process.start()
+        theirs.close()
+        self._workers.append(_Worker(process, ours))
+
+    # Messages from the workers.
+
+    def _step(self) -> None:
+        live = [w for w in self._workers if not w.exited]
+        waitables: list[object] = [w.connection for w in live] + [w.process.sentinel for w in live]
+        for ready in wait(waitables):  # type: ignore[arg-type]
+            worker = next(w for w in live if ready in (w.connection, w.process.sentinel))
+            self._receive(worker)
+        self._release()
+        self._dispatch()
+
+    def _receive(self, worker: _Worker) -> None:
+        try:
+            while not worker.exited and worker.connection.poll():
+                self._handle(worker, worker.connection.recv())
+        except (EOFError, OSError):
+            pass
+        if not worker.exited and not worker.process.is_alive():
+            worker.exited = True
+            if worker.held and self._failure is None:
+                code = worker.process.exitcode
+                self._fail(WorkerCrashed(f"an import worker stopped unexpectedly (exit code {code})"))
+
+    def _handle(self, worker: _Worker, message: tuple[object, ...]) -> None:
+        kind = message[0]
+        if kind == "ready" and worker is self._workers[0]:
+            self._repaired = True
+        elif kind == "checked":
+            _, index, problems, more, valid = message
+            assert isinstance(index, int) and isinstance(problems, list) and isinstance(more, int)
+            assert isinstance(valid, int)
+            self._checked(worker, index, problems, more, valid)
+        elif kind == "written":
+            _, index, tally = message
+            assert isinstance(index, int) and isinstance(tally, ChunkTally)
+            self._written(worker, index, tally)
+        elif kind == "dropped":
+            self._drop(worker, message[1])
+        elif kind == "failed":
+            _, name, text, index = message
+            raised = dict(ERROR_KINDS).get(str(name), LedgerError)
+            self._fail(raised(str(text)))
+            self._drop(worker, index)
+        elif kind == "crashed":
+            self._fail(WorkerCrashed(f"an import worker failed:\n{message[1]}"))
+            self._drop(worker, message[2])
+
+    def _drop(self, worker: _Worker, index: object) -> None:
+        if isinstance(index, int):
+            self._chunks[index].dropped = True
+            worker.held.discard(index)
+
+    def _checked(
+        self, worker: _Worker, index: int, problems: list[tuple[int, str]], more: int, valid: int
+    ) -> None:
+        chunk = self._chunks[index]
+        chunk.checked, chunk.valid = True, valid
+        if self._skip_bad:
+            self.result.problems.add_unordered(problems, more)
+            chunk.writable = valid > 0
+        elif problems:
+            if self._bad_at is None or index < self._bad_at:
+                self._bad_at, self._bad_problems = index, problems
+        else:
+            chunk.writable = valid > 0
+        if not chunk.writable:
+            worker.held.discard(index)
+
+    def _written(self, worker: _Worker, index: int, tally: ChunkTally) -> None:
+        self._chunks[index].written = True
+        worker.held.discard(index)
+        stats = self.result.stats
+        stats.transactions += tally.transactions
+        stats.duplicates += tally.duplicates
+        stats.conflicts += tally.conflicts
+        stats.entries += tally.entries
+        self.result.written += tally.transactions + tally.conflicts
+        self.result.conflicts.add_unordered(tally.conflicting, tally.more_conflicting)
+        if self.on_progress is not None:
+            stats.seconds = time.perf_counter() - self._started
+            self.on_progress(stats)
+
+    def _release(self) -> None:
+        """Tell workers which checked chunks to write (abort: in order, up to a bad chunk)."""
+        if not self._repaired or self._halted:
+            return
+        if self._skip_bad:
+            ready = [i for i, c in self._chunks.items() if c.writable and not c.released]
+        else:
+            ready = []
+            while (chunk := self._chunks.get(self._next_release)) is not None and chunk.checked:
+                if self._next_release == self._bad_at:
+                    self._abort()
+                    break
+                if chunk.writable:
+                    ready.append(self._next_release)
+                self._next_release += 1
+        for index in ready:
+            chunk = self._chunks[index]
+            chunk.released = True
+            chunk.owner.connection.send(("write", index))
+
+    def _abort(self) -> None:
+        for line, reason in self._bad_problems:
+            self.result.problems.add(line, reason)
+        self.result.aborted = True
+        self._halt()
+
+    def _fail(self, error: BaseException) -> None:
+        if self._failure is None:
+            self._failure = error
+        self._halt()
+
+    def _halt(self) -> None:
+        """Nothing more is handed out or released; what was released is still waited for."""
+        self._halted = True
+
+    def _done(self) -> bool:
+        pending = [
+            c for c in self._chunks.values() if c.released and not (c.written or c.dropped or c.owner.exited)
+        ]
+        if self._halted:
+            return not pending
+        input_left = bool(self._ahead) or (self._stop_reading is None and not self._reader_done())
+        unfinished = [c for c in self._chunks.values() if not c.checked or (c.writable and not c.written)]
+        return not input_left and not unfinished and not pending
+
+    def _reader_done(self) -> bool:
+        self._read_ahead(1)
+        return not self._ahead
+
+    def _stop_all(self) -> None:
+        for worker in self._workers:
+            with contextlib.suppress(OSError):
+                worker.connection.send(("stop",))
+        for worker in self._workers:
+            worker.process.join(timeout=60)
+            if worker.process.is_alive():
+                worker.process.kill()
+                worker.process.join()
+            worker.connection.close()
