@@ -51,9 +51,10 @@ def import_entry_sets(args: argparse.Namespace, out: TextIO) -> int:
         with _progress(out) as update:
             pool.on_progress = update
             result = pool.run()
+    problems = result.problems.in_line_order()
     if result.aborted:
-        return _report_abort(result.problems, result.written, result.stats.seconds, out)
-    return _report(result.stats, result.problems, result.conflicts, out)
+        return _report_abort(problems, result.written, result.stats.seconds, out)
+    return _report(result.stats, problems, result.conflicts.in_line_order(), out)
 
 
 def _workers(args: argparse.Namespace, options: LedgerOptions) -> int:

@@ -36,12 +36,15 @@ class LineProblems:
         else:
             self.more += 1
 
-    def add_unordered(self, problems: Iterable[tuple[int, str]], more: int) -> None:
-        """Keep problems gathered out of line order (chunks of a parallel import), in line order;
-        ``more``: problems counted but not kept."""
+    @classmethod
+    def gathered(cls, problems: Iterable[tuple[int, str]], more: int) -> LineProblems:
+        """Problems gathered out of line order (the chunks of a parallel import), kept in line
+        order; ``more``: problems that were counted but not kept."""
+        kept = cls()
         for line, reason in sorted(problems):
-            self.add(line, reason)
-        self.more += more
+            kept.add(line, reason)
+        kept.more += more
+        return kept
 
     def __len__(self) -> int:
         return len(self.shown) + self.more

@@ -48,12 +48,29 @@ def can_fork() -> bool:
 
 
 @dataclass(slots=True)
+class Gathered:
+    """Problems of one kind from every chunk (each chunk sends its first few and a count)."""
+
+    kept: list[tuple[int, str]] = field(default_factory=list)
+    more: int = 0
+
+    def add(self, problems: list[tuple[int, str]], more: int) -> None:
+        """One chunk's problems."""
+        self.kept.extend(problems)
+        self.more += more
+
+    def in_line_order(self) -> LineProblems:
+        """The first few by line number, and a count of the rest."""
+        return LineProblems.gathered(self.kept, self.more)
+
+
+@dataclass(slots=True)
 class PoolResult:
     """What a parallel import did, in the terms the one-process import reports."""
 
     stats: LoadStats
-    problems: LineProblems = field(default_factory=LineProblems)
-    conflicts: LineProblems = field(default_factory=LineProblems)
+    problems: Gathered = field(default_factory=Gathered)
+    conflicts: Gathered = field(default_factory=Gathered)
     #: Stopped at a bad line (abort) or at unreadable text; ``written``: sets recorded before it.
     aborted: bool = False
     written: int = 0
@@ -140,7 +157,7 @@ class ImportPool:
         if isinstance(self._stop_reading, LineTooLong):
             raise self._stop_reading
         if self._stop_reading == "utf8":
-            self.result.problems.add(self.result.lines + 1, "not UTF-8 text")
+            self.result.problems.add([(self.result.lines + 1, "not UTF-8 text")], 0)
             self.result.aborted = True
         return self.result
 
@@ -253,7 +270,7 @@ class ImportPool:
         chunk = self._chunks[index]
         chunk.checked, chunk.valid = True, valid
         if self._skip_bad:
-            self.result.problems.add_unordered(problems, more)
+            self.result.problems.add(problems, more)
             chunk.writable = valid > 0
         elif problems:
             if self._bad_at is None or index < self._bad_at:
@@ -272,7 +289,7 @@ class ImportPool:
         stats.conflicts += tally.conflicts
         stats.entries += tally.entries
         self.result.written += tally.transactions + tally.conflicts
-        self.result.conflicts.add_unordered(tally.conflicting, tally.more_conflicting)
+        self.result.conflicts.add(tally.conflicting, tally.more_conflicting)
         if self.on_progress is not None:
             stats.seconds = time.perf_counter() - self._started
             self.on_progress(stats)
@@ -298,8 +315,7 @@ class ImportPool:
             chunk.owner.connection.send(("write", index))
 
     def _abort(self) -> None:
-        for line, reason in self._bad_problems:
-            self.result.problems.add(line, reason)
+        self.result.problems.add(self._bad_problems, 0)
         self.result.aborted = True
         self._halt()
 

@@ -178,14 +178,31 @@ def test_kill_9_of_the_importing_client_then_rerun_is_exact(
     env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])}
     command = [sys.executable, "-m", "ledger_tui", "--store", ledger_url]
     subprocess.run([*command, "schema", "apply"], check=True, env=env, capture_output=True)
-    importer = subprocess.Popen([*command, "import", str(source), "--chunk", "200"], env=env)
+    # Two workers (on Cassandra; the embedded store imports in one process), in a session of its
+    # own, so that the whole import is one process group: its workers must die with it.
+    importer = subprocess.Popen(
+        [*command, "import", str(source), "--chunk", "200", "--workers", "2"], env=env, start_new_session=True
+    )
     time.sleep(2.5)
     assert importer.poll() is None, "the import finished before it could be killed: use a bigger file"
     importer.send_signal(signal.SIGKILL)
     importer.wait()
+    assert _group_gone(importer.pid, within_s=10), "a worker outlived the killed import"
     partial = subprocess.run([*command, "verify", "--no-repair"], env=env, capture_output=True, text=True)
     assert f"transactions: {len(every)}" not in partial.stdout  # it really was cut short
     rerun = subprocess.run([*command, "import", str(source)], env=env, capture_output=True, text=True)
     assert rerun.returncode == 0, rerun.stdout + rerun.stderr
     verify = subprocess.run([*command, "verify"], env=env, capture_output=True, text=True)
     assert verify.returncode == 0 and f"transactions: {len(every)}" in verify.stdout, verify.stdout
+
+
+def _group_gone(group: int, within_s: float) -> bool:
+    """Whether every process of ``group`` has exited (checked for up to ``within_s``)."""
+    deadline = time.monotonic() + within_s
+    while time.monotonic() < deadline:
+        try:
+            os.killpg(group, 0)
+        except ProcessLookupError:
+            return True
+        time.sleep(0.05)
+    return False

@@ -1,0 +1,158 @@
+"""``import --workers N`` on the node: the one-process import's guarantees hold with worker processes.
+
+Each test runs the real command in a fresh process (workers are forked, which a pytest process
+with driver threads must not do) against its own keyspace, dropped afterwards.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import re
+import subprocess
+import sys
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from ledger_tui.cli.import_lines import SHOWN_PROBLEMS
+from ledger_tui.cli.import_pool import Gathered
+from ledger_tui.cli.import_worker import parse_chunk
+from ledger_tui.ledger import open_store
+from ledger_tui.store.url import parse_store_url
+
+from ..support.stores import store_url
+from .test_import import line, sets, write_jsonl
+
+Run = Callable[..., subprocess.CompletedProcess[str]]
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def command_runner(url: str) -> Run:
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+
+    def run(*args: str, timeout: float = 300) -> subprocess.CompletedProcess[str]:
+        command = [sys.executable, "-m", "ledger_tui", "--store", url, *args]
+        return subprocess.run(command, env=env, capture_output=True, text=True, timeout=timeout, check=False)
+
+    return run
+
+
+async def _drop(url: str) -> None:
+    store = open_store(parse_store_url(url))
+    await store.connect()
+    await store._execute("DROP KEYSPACE IF EXISTS " + url.rsplit("/", 1)[1])  # type: ignore[attr-defined]
+    await store.close()
+
+
+@pytest.fixture
+def node_url(tmp_path: Path) -> Iterator[str]:
+    url = store_url("cassandra", tmp_path)
+    assert command_runner(url)("schema", "apply").returncode == 0
+    yield url
+    asyncio.run(_drop(url))
+
+
+def recorded(run: Run) -> int:
+    verify = run("verify", "--no-repair")
+    found = re.search(r"transactions: (\d+)", verify.stdout)
+    assert found, verify.stdout + verify.stderr
+    return int(found.group(1))
+
+
+@pytest.mark.cassandra
+def test_parallel_import_then_rerun_is_exact(node_url: str, tmp_path: Path) -> None:
+    source = write_jsonl(tmp_path / "sets.jsonl", sets(400, seed=31))
+    run = command_runner(node_url)
+    first = run("import", str(source), "--workers", "3", "--chunk", "40")
+    assert first.returncode == 0, first.stdout + first.stderr
+    assert "sets 401 (new 401, already there 0, conflicting 0, bad lines 0)" in first.stdout
+    again = run("import", str(source), "--workers", "2", "--chunk", "25")
+    assert again.returncode == 0 and "(new 0, already there 401" in again.stdout, again.stdout
+    verify = run("verify")
+    assert verify.returncode == 0 and "transactions: 401" in verify.stdout and "verify: OK" in verify.stdout
+
+
+@pytest.mark.cassandra
+def test_bad_line_stops_the_workers_before_its_chunk(node_url: str, tmp_path: Path) -> None:
+    good = sets(300, seed=32)  # 301 sets: lines 126 and 200 are made bad
+    texts = [line(s) for s in good]
+    texts[125] = '{"transaction_id": "x", "entries": []}'
+    texts[199] = "{not json"
+    source = tmp_path / "bad.jsonl"
+    source.write_text("".join(text + "\n" for text in texts))
+    run = command_runner(node_url)
+    aborted = run("import", str(source), "--workers", "3", "--chunk", "12")
+    # Line 126 is in the eleventh chunk (lines 121-132): the ten before it are recorded, nothing after.
+    assert aborted.returncode == 1, aborted.stdout + aborted.stderr
+    assert "line 126:" in aborted.stdout and "line 200" not in aborted.stdout
+    assert "120 set(s) before its chunk were recorded" in aborted.stdout
+    assert recorded(run) == 120
+    skipped = run("import", str(source), "--workers", "3", "--chunk", "12", "--on-error", "skip")
+    assert skipped.returncode == 1
+    assert skipped.stdout.index("line 126:") < skipped.stdout.index("line 200:")  # in line order
+    assert "(new 179, already there 120, conflicting 0, bad lines 2)" in skipped.stdout
+    assert recorded(run) == 299
+
+
+@pytest.mark.cassandra
+def test_conflicting_line_is_reported_by_the_workers(node_url: str, tmp_path: Path) -> None:
+    original = sets(60, seed=33)
+    run = command_runner(node_url)
+    assert run("import", str(write_jsonl(tmp_path / "first.jsonl", original[:50]))).returncode == 0
+    changed = json.loads(line(original[40]))
+    changed["entries"][0]["description"] = "edited"
+    texts = [line(s) for s in original]
+    texts[40] = json.dumps(changed)
+    source = tmp_path / "second.jsonl"
+    source.write_text("".join(text + "\n" for text in texts))
+    result = run("import", str(source), "--workers", "2", "--chunk", "7")
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert f"line 41: transaction {original[40].transaction_id} already recorded" in result.stdout
+    assert "(new 11, already there 49, conflicting 1, bad lines 0)" in result.stdout
+    assert run("verify").returncode == 0
+
+
+@pytest.mark.cassandra
+def test_unreadable_text_stops_after_the_chunks_before_it(node_url: str, tmp_path: Path) -> None:
+    texts = [line(s) for s in sets(200, seed=34)]
+    source = tmp_path / "latin1.jsonl"
+    source.write_bytes(
+        "".join(t + "\n" for t in texts[:150]).encode() + b'{"caf\xe9": 1}\n' + texts[150].encode() + b"\n"
+    )
+    run = command_runner(node_url)
+    result = run("import", str(source), "--workers", "2", "--chunk", "20")
+    assert result.returncode == 1 and "not UTF-8 text" in result.stdout, result.stdout + result.stderr
+    written = int(re.search(r"(\d+) set\(s\) before its chunk", result.stdout).group(1))  # type: ignore[union-attr]
+    assert written % 20 == 0 and written <= 140  # whole chunks only, none past the bad bytes
+    assert recorded(run) == written
+
+
+@pytest.mark.cassandra
+def test_a_refused_worker_is_reported_as_one_process_reports_it(tmp_path: Path) -> None:
+    source = write_jsonl(tmp_path / "sets.jsonl", sets(100, seed=35))
+    run = command_runner("cassandra://127.0.0.1:1/nowhere")  # nothing listens there
+    result = run("import", str(source), "--workers", "2", "--chunk", "10", timeout=120)
+    assert result.returncode == 3, result.stdout + result.stderr
+    assert "store unavailable" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_a_chunk_is_parsed_up_to_its_first_bad_line_unless_bad_lines_are_skipped() -> None:
+    texts = [line(s) for s in sets(4, seed=36)]
+    numbered = [(10, texts[0]), (11, "[1]"), (12, texts[1]), (14, "{"), (15, texts[2])]
+    aborting = parse_chunk(numbered, skip_bad=False)
+    assert aborting.line_of == [10] and [n for n, _ in aborting.problems] == [11]
+    skipping = parse_chunk(numbered, skip_bad=True)
+    assert skipping.line_of == [10, 12, 15] and [n for n, _ in skipping.problems] == [11, 14]
+    assert [s.transaction_id for s in skipping.sets] == [s.transaction_id for s in sets(4, seed=36)[:3]]
+
+
+def test_problems_gathered_out_of_order_are_shown_in_line_order() -> None:
+    gathered = Gathered()
+    gathered.add([(300 + n, "late") for n in range(SHOWN_PROBLEMS)], more=4)  # a later chunk first
+    gathered.add([(30, "c"), (4, "a")], more=0)
+    problems = gathered.in_line_order()
+    assert problems.shown[:3] == ["line 4: a", "line 30: c", "line 300: late"]
+    assert len(problems.shown) == SHOWN_PROBLEMS and len(problems) == SHOWN_PROBLEMS + 2 + 4
