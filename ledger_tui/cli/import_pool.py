@@ -18,6 +18,8 @@ import contextlib
 import itertools
 import multiprocessing
 import os
+import signal
+import threading
 import time
 from collections import deque
 from collections.abc import Callable, Iterator
@@ -32,6 +34,8 @@ from ..loader import LoadStats
 from .import_lines import LineProblems, LineTooLong, numbered_lines
 from .import_worker import ERROR_KINDS, ChunkTally, run_worker
 
+#: How long the coordinator waits for a message before it looks at its own state again (Ctrl-C).
+WAIT_S = 0.25
 #: Chunks a worker holds at once (checked, waiting or being written): one parses while one writes.
 HELD_PER_WORKER = 2
 
@@ -42,8 +46,6 @@ class WorkerCrashed(Exception):
 
 def can_fork() -> bool:
     """Whether workers can be forked safely here (fork exists, and no thread runs yet)."""
-    import threading
-
     return "fork" in multiprocessing.get_all_start_methods() and threading.active_count() == 1
 
 
@@ -120,6 +122,7 @@ class ImportPool:
         self._next_release = 0
         self._repaired = False
         self._halted = False
+        self._interrupted = False
         #: A stop in the input: unreadable text ("utf8") or a line too long (raised at the end).
         self._stop_reading: LineTooLong | str | None = None
         self._failure: BaseException | None = None
@@ -136,21 +139,22 @@ class ImportPool:
             self._start(first=index == 0)
 
     def run(self) -> PoolResult:
-        """Import everything; raises what a worker was refused with (as the one process would)."""
+        """Import everything; raises what a worker was refused with (as the one process would).
+
+        Ctrl-C stops handing out and releasing chunks; the chunks being written finish whole,
+        then KeyboardInterrupt is raised (a second Ctrl-C raises it at once).
+        """
         if not self._workers:
             self.start()
         try:
-            self._dispatch()
-            try:
+            with self._first_interrupt_halts():
+                self._dispatch()
                 while not self._done():
                     self._step()
-            except KeyboardInterrupt:
-                self._halt()  # finish what was released, then report the interruption
-                while not self._done():
-                    self._step()
-                raise
         finally:
             self._stop_all()
+        if self._interrupted:
+            raise KeyboardInterrupt
         self.result.stats.seconds = time.perf_counter() - self._started
         if self._failure is not None:
             raise self._failure
@@ -160,6 +164,24 @@ class ImportPool:
             self.result.problems.add([(self.result.lines + 1, "not UTF-8 text")], 0)
             self.result.aborted = True
         return self.result
+
+    @contextlib.contextmanager
+    def _first_interrupt_halts(self) -> Iterator[None]:
+        """A signal handler, not an exception, so that a message is never cut half-read."""
+        if threading.current_thread() is not threading.main_thread():
+            yield
+            return
+
+        def interrupted(signum: int, frame: object) -> None:
+            self._interrupted = True
+            self._halt()
+            signal.signal(signal.SIGINT, signal.default_int_handler)  # a second Ctrl-C: at once
+
+        previous = signal.signal(signal.SIGINT, interrupted)
+        try:
+            yield
+        finally:
+            signal.signal(signal.SIGINT, previous)
 
     # Reading and handing out chunks.
 
@@ -217,7 +239,7 @@ class ImportPool:
     def _step(self) -> None:
         live = [w for w in self._workers if not w.exited]
         waitables: list[object] = [w.connection for w in live] + [w.process.sentinel for w in live]
-        for ready in wait(waitables):  # type: ignore[arg-type]
+        for ready in wait(waitables, timeout=WAIT_S):  # type: ignore[arg-type]
             worker = next(w for w in live if ready in (w.connection, w.process.sentinel))
             self._receive(worker)
         self._release()

@@ -10,8 +10,10 @@ import asyncio
 import json
 import os
 import re
+import signal
 import subprocess
 import sys
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -137,6 +139,31 @@ def test_a_refused_worker_is_reported_as_one_process_reports_it(tmp_path: Path) 
     result = run("import", str(source), "--workers", "2", "--chunk", "10", timeout=120)
     assert result.returncode == 3, result.stdout + result.stderr
     assert "store unavailable" in result.stderr and "Traceback" not in result.stderr
+
+
+@pytest.mark.cassandra
+def test_ctrl_c_lets_the_chunks_being_written_finish_whole(node_url: str, tmp_path: Path) -> None:
+    source = write_jsonl(tmp_path / "big.jsonl", sets(12000, seed=37))
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    command = [sys.executable, "-m", "ledger_tui", "--store", node_url, "import", str(source)]
+    importer = subprocess.Popen(
+        [*command, "--workers", "2", "--chunk", "200"],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
+    time.sleep(1.5)
+    assert importer.poll() is None, "the import finished before Ctrl-C: use a bigger file"
+    os.killpg(importer.pid, signal.SIGINT)  # as a terminal does: the whole foreground group
+    out, err = importer.communicate(timeout=120)
+    assert importer.returncode == 130 and "interrupted" in err and "Traceback" not in err, out + err
+    run = command_runner(node_url)
+    verify = run("verify", "--no-repair")  # nothing half-written: every started chunk finished
+    assert verify.returncode == 0 and "verify: OK" in verify.stdout, verify.stdout
+    count = recorded(run)
+    assert 0 < count < 12001 and count % 200 == 0
 
 
 def test_a_chunk_is_parsed_up_to_its_first_bad_line_unless_bad_lines_are_skipped() -> None:
