@@ -6,7 +6,8 @@ One run, one local node, the same generated entry sets (seed 7, 24 months) for e
   one INSERT per row with ``execute_concurrent``;
 - ours: ``ledger-tui import`` of a JSON Lines file (parsing included, as a user runs it), the
   engine's bulk path on parsed sets, online ``Engine.post`` with 64 in flight, and
-  ``ledger-tui load-sample``; each into its own keyspace, each followed by ``verify``.
+  ``ledger-tui load-sample``; each into its own keyspace, each followed by ``verify``. The import
+  runs as a user runs it (default workers: one per core, at most 4) and once more with one process.
 Prints entries/s and the ratios the write-path issue sets targets on.
 Usage: python bench/load.py [--transactions N] [--host H:P] [--sample N]
 """
@@ -33,6 +34,7 @@ from cassandra.cluster import Cluster
 from cassandra.concurrent import execute_concurrent, execute_concurrent_with_args
 from cassandra.query import BatchStatement, BatchType
 
+from ledger_tui.cli.import_commands import MAX_DEFAULT_WORKERS
 from ledger_tui.domain.model import EntrySet, RecordedTransaction
 from ledger_tui.domain.timeutil import bucket_of, to_epoch_ms
 from ledger_tui.engine import Engine
@@ -134,7 +136,7 @@ def ceilings(host: str, port: int, sets: list[EntrySet]) -> dict[str, tuple[floa
 
 
 #: Keyspaces of one run (dropped at its end, so later runs do not pay for their compactions).
-LABELS = ("import", "sample", "bulk", "online")
+LABELS = ("import", "import1", "sample", "bulk", "online")
 
 
 def drop_keyspaces(host: str, port: int, keyspaces: list[str]) -> None:
@@ -228,6 +230,7 @@ def main() -> None:
         return f"cassandra://{host}:{port or 9042}/bench_{label}_{suffix}"
 
     ceiling = ceilings(host, int(port or 9042), sets)
+    workers = max(1, min(os.cpu_count() or 1, MAX_DEFAULT_WORKERS))
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "sets.jsonl"
         jsonl(sets, path)
@@ -236,6 +239,9 @@ def main() -> None:
         rerun_seconds, _ = cli("--store", url_for("import"), "import", str(path))
         verify_seconds, verify_out = cli("--store", url_for("import"), "verify")
         assert "verify: OK" in verify_out
+        cli("--store", url_for("import1"), "schema", "apply")
+        one_seconds, _ = cli("--store", url_for("import1"), "import", "--workers", "1", str(path))
+        assert "verify: OK" in cli("--store", url_for("import1"), "verify")[1]
         cli("--store", url_for("sample"), "schema", "apply")
         sample_seconds, _ = cli(
             "--store",
@@ -267,8 +273,9 @@ def main() -> None:
         ("ceiling: LOGGED batch per set alone, 64 in flight", ceiling["logged"][0]),
         ("ceiling: LWT claim per set alone, 64 in flight", ceiling["lwt"][0]),
         ("ceiling: one INSERT per row (execute_concurrent, 256)", ceiling["rows"][0]),
-        ("ours: ledger-tui import FILE (JSON Lines, parse included)", import_seconds),
+        (f"ours: ledger-tui import FILE (default: {workers} workers)", import_seconds),
         ("ours: import rerun (all duplicates)", rerun_seconds),
+        ("ours: import --workers 1 (one process)", one_seconds),
         ("ours: engine bulk path (parsed sets)", engine_seconds["bulk"]),
         ("ours: online Engine.post, 64 in flight", engine_seconds["online"]),
     ]
