@@ -28,7 +28,7 @@ from multiprocessing.connection import Connection, wait
 from multiprocessing.process import BaseProcess
 from typing import TextIO
 
-from ..domain.errors import LedgerError
+from ..domain.errors import LedgerError, NotConfirmed
 from ..ledger import LedgerOptions
 from ..loader import LoadStats
 from .import_lines import LineProblems, LineTooLong, numbered_lines
@@ -219,7 +219,7 @@ class ImportPool:
                 index, lines = self._ahead.popleft()
                 self._chunks[index] = _Chunk(worker)
                 worker.held.add(index)
-                worker.connection.send(("parse", index, lines))
+                self._send(worker, ("parse", index, lines))
 
     def _start(self, first: bool) -> None:
         context = multiprocessing.get_context("fork")
@@ -245,6 +245,12 @@ class ImportPool:
         self._release()
         self._dispatch()
 
+    def _send(self, worker: _Worker, message: tuple[object, ...]) -> None:
+        try:
+            worker.connection.send(message)
+        except OSError:  # it is gone
+            self._fail(NotConfirmed("an import worker stopped; rerun the import"))
+
     def _receive(self, worker: _Worker) -> None:
         try:
             while not worker.exited and worker.connection.poll():
@@ -253,9 +259,10 @@ class ImportPool:
             pass
         if not worker.exited and not worker.process.is_alive():
             worker.exited = True
-            if worker.held and self._failure is None:
-                code = worker.process.exitcode
-                self._fail(WorkerCrashed(f"an import worker stopped unexpectedly (exit code {code})"))
+            # A worker exits only when told to stop, after the loop: this one was killed (e.g. by
+            # the kernel for memory), maybe while writing.
+            code = worker.process.exitcode
+            self._fail(NotConfirmed(f"an import worker stopped (exit code {code}); rerun the import"))
 
     def _handle(self, worker: _Worker, message: tuple[object, ...]) -> None:
         kind = message[0]
@@ -334,7 +341,7 @@ class ImportPool:
         for index in ready:
             chunk = self._chunks[index]
             chunk.released = True
-            chunk.owner.connection.send(("write", index))
+            self._send(chunk.owner, ("write", index))
 
     def _abort(self) -> None:
         self.result.problems.add(self._bad_problems, 0)

@@ -166,6 +166,46 @@ def test_ctrl_c_lets_the_chunks_being_written_finish_whole(node_url: str, tmp_pa
     assert 0 < count < 12001 and count % 200 == 0
 
 
+@pytest.mark.cassandra
+def test_a_worker_killed_mid_import_is_not_confirmed_and_a_rerun_is_exact(
+    node_url: str, tmp_path: Path
+) -> None:
+    every = sets(12000, seed=38)
+    source = write_jsonl(tmp_path / "big.jsonl", every)
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    command = [sys.executable, "-m", "ledger_tui", "--store", node_url, "import", str(source)]
+    importer = subprocess.Popen(
+        [*command, "--workers", "2", "--chunk", "200"],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    time.sleep(1.5)
+    workers = _children(importer.pid)
+    assert importer.poll() is None and len(workers) == 2, "the import finished too soon: use a bigger file"
+    os.kill(workers[1], signal.SIGKILL)
+    out, err = importer.communicate(timeout=120)
+    assert importer.returncode == 3 and "not confirmed" in err and "Traceback" not in err, out + err
+    run = command_runner(node_url)
+    rerun = run("import", str(source))
+    assert rerun.returncode == 0, rerun.stdout + rerun.stderr
+    assert run("verify").returncode == 0 and recorded(run) == len(every)
+
+
+def _children(parent: int) -> list[int]:
+    """Process ids whose parent is ``parent`` (from /proc: Linux)."""
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:  # exited meanwhile
+            continue
+        if int(fields[1]) == parent:
+            found.append(int(stat.parent.name))
+    return sorted(found)
+
+
 def test_a_chunk_is_parsed_up_to_its_first_bad_line_unless_bad_lines_are_skipped() -> None:
     texts = [line(s) for s in sets(4, seed=36)]
     numbered = [(10, texts[0]), (11, "[1]"), (12, texts[1]), (14, "{"), (15, texts[2])]
