@@ -19,6 +19,7 @@ import itertools
 import multiprocessing
 import os
 import signal
+import sys
 import threading
 import time
 from collections import deque
@@ -45,8 +46,14 @@ class WorkerCrashed(Exception):
 
 
 def can_fork() -> bool:
-    """Whether workers can be forked safely here (fork exists, and no thread runs yet)."""
-    return "fork" in multiprocessing.get_all_start_methods() and threading.active_count() == 1
+    """Whether workers can be forked safely here: fork exists, no thread runs yet, and the driver
+    is not loaded (its event loop is process-wide state a child must not inherit). True in the
+    command-line process; a host that embeds the command (a test run) imports in one process."""
+    return (
+        "fork" in multiprocessing.get_all_start_methods()
+        and threading.active_count() == 1
+        and "cassandra" not in sys.modules
+    )
 
 
 @dataclass(slots=True)

@@ -206,6 +206,14 @@ def _children(parent: int) -> list[int]:
     return sorted(found)
 
 
+def test_the_embedded_store_imports_in_one_process_whatever_workers_asks(tmp_path: Path) -> None:
+    source = write_jsonl(tmp_path / "sets.jsonl", sets(120, seed=39))
+    run = command_runner(store_url("sqlite", tmp_path))
+    result = run("import", str(source), "--workers", "3", "--chunk", "25")
+    assert result.returncode == 0 and "sets 121 (new 121" in result.stdout, result.stdout + result.stderr
+    assert recorded(run) == 121
+
+
 def test_a_chunk_is_parsed_up_to_its_first_bad_line_unless_bad_lines_are_skipped() -> None:
     texts = [line(s) for s in sets(4, seed=36)]
     numbered = [(10, texts[0]), (11, "[1]"), (12, texts[1]), (14, "{"), (15, texts[2])]
