@@ -206,7 +206,7 @@ def _children(parent: int) -> list[int]:
     return sorted(found)
 
 
-def test_the_embedded_store_imports_in_one_process_whatever_workers_asks(tmp_path: Path) -> None:
+def test_workers_flag_on_the_embedded_store_imports_exactly(tmp_path: Path) -> None:
     source = write_jsonl(tmp_path / "sets.jsonl", sets(120, seed=39))
     run = command_runner(store_url("sqlite", tmp_path))
     result = run("import", str(source), "--workers", "3", "--chunk", "25")
