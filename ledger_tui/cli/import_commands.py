@@ -27,8 +27,8 @@ from .common import EXIT_OK, EXIT_REJECTED, UsageError, ledger_options, whole_nu
 from .import_lines import Aborted, LineProblems, LineReader, open_source
 from .import_pool import ImportPool, can_fork
 
-#: Sets per chunk when workers share the file: several chunks per worker, so that a worker parses
-#: one while it writes another (a big chunk shares more Paxos rounds, but one worker parses it).
+#: Sets per chunk when workers share the file: each worker holds two, parsing one while the other
+#: waits on the node; smaller chunks repeat more index rows and late marks (bench/RESULTS.md).
 WORKER_CHUNK = 5000
 #: Workers by default: one per core, at most this many.
 MAX_DEFAULT_WORKERS = 4
