@@ -25,11 +25,8 @@ from ..loader import DEFAULT_CHUNK, LoadStats, load
 from ..store.url import CassandraUrl, parse_store_url
 from .common import EXIT_OK, EXIT_REJECTED, UsageError, ledger_options, whole_number, with_engine
 from .import_lines import Aborted, LineProblems, LineReader, open_source
-from .import_pool import ImportPool, can_fork
+from .import_pool import MAX_CHUNK, MIN_CHUNK, ImportPool, can_fork
 
-#: Sets per chunk when workers share the file: each worker holds two, parsing one while the other
-#: waits on the node; smaller chunks repeat more index rows and late marks (bench/RESULTS.md).
-WORKER_CHUNK = 5000
 #: Workers by default: one per core, at most this many.
 MAX_DEFAULT_WORKERS = 4
 
@@ -45,8 +42,8 @@ def import_entry_sets(args: argparse.Namespace, out: TextIO) -> int:
     if workers == 1:
         return _one_process(args, options, out)
     with open_source(args.file) as source:
-        skip_bad, chunk = args.on_error == "skip", args.chunk or WORKER_CHUNK
-        pool = ImportPool(source, options, workers=workers, chunk=chunk, skip_bad=skip_bad)
+        skip_bad = args.on_error == "skip"
+        pool = ImportPool(source, options, workers=workers, chunk=args.chunk, skip_bad=skip_bad)
         pool.start()
         with _progress(out) as update:
             pool.on_progress = update
@@ -184,7 +181,8 @@ def add_import_commands(commands: argparse._SubParsersAction[argparse.ArgumentPa
         "--chunk",
         type=whole_number,
         default=None,
-        help=f"sets validated and written together (default {DEFAULT_CHUNK}; {WORKER_CHUNK} with workers)",
+        help=f"sets validated and written together (default {DEFAULT_CHUNK}; with workers, {MIN_CHUNK}"
+        f" to {MAX_CHUNK} by the file's size)",
     )
     importer.add_argument(
         "--workers",

@@ -16,9 +16,11 @@ from __future__ import annotations
 
 import contextlib
 import itertools
+import math
 import multiprocessing
 import os
 import signal
+import stat
 import sys
 import threading
 import time
@@ -31,7 +33,7 @@ from typing import TextIO
 
 from ..domain.errors import LedgerError, NotConfirmed
 from ..ledger import LedgerOptions
-from ..loader import LoadStats
+from ..loader import DEFAULT_CHUNK, LoadStats
 from .import_lines import LineProblems, LineTooLong, numbered_lines
 from .import_worker import ERROR_KINDS, ChunkTally, run_worker
 
@@ -39,6 +41,31 @@ from .import_worker import ERROR_KINDS, ChunkTally, run_worker
 WAIT_S = 0.25
 #: Chunks a worker holds at once (checked, waiting or being written): one parses while one writes.
 HELD_PER_WORKER = 2
+
+
+#: Chunk sizes when --chunk is not given: enough chunks for each worker to hold two, within these
+#: bounds (smaller chunks repeat index rows and late marks; bigger ones leave a worker nothing to
+#: parse while it waits on the node; bench/RESULTS.md); the first lines estimate the file's.
+MIN_CHUNK, MAX_CHUNK = 5000, DEFAULT_CHUNK
+SAMPLE_LINES = 200
+
+
+def chunk_size(file_bytes: int | None, sample: list[tuple[int, str]], workers: int) -> int:
+    """Sets per chunk for a file of ``file_bytes`` (None: a pipe) whose first lines are ``sample``."""
+    if file_bytes is None or not sample:
+        return MIN_CHUNK
+    per_line = sum(len(text.encode()) for _, text in sample) / len(sample)
+    lines = file_bytes / per_line
+    return max(MIN_CHUNK, min(MAX_CHUNK, math.ceil(lines / (workers * HELD_PER_WORKER))))
+
+
+def _file_bytes(source: TextIO) -> int | None:
+    """The size of a regular file (None for a pipe or a terminal)."""
+    try:
+        status = os.fstat(source.fileno())
+    except (OSError, ValueError):
+        return None
+    return status.st_size if stat.S_ISREG(status.st_mode) else None
 
 
 class WorkerCrashed(Exception):
@@ -115,11 +142,12 @@ class ImportPool:
         options: LedgerOptions,
         *,
         workers: int,
-        chunk: int,
+        chunk: int | None,
         skip_bad: bool,
         on_progress: Callable[[LoadStats], None] | None = None,
     ) -> None:
         self._source, self._options = source, options
+        #: Sets per chunk (None: chosen from the file's size once its first lines are read).
         self._size, self._skip_bad, self.on_progress = chunk, skip_bad, on_progress
         self._wanted = workers
         self._workers: list[_Worker] = []
@@ -193,24 +221,25 @@ class ImportPool:
     # Reading and handing out chunks.
 
     def _read(self) -> Iterator[tuple[int, list[tuple[int, str]]]]:
-        lines = numbered_lines(self._source)
+        lines = self._lines()
+        if self._size is None:
+            sample = list(itertools.islice(lines, SAMPLE_LINES))
+            self._size = chunk_size(_file_bytes(self._source), sample, self._wanted)
+            lines = itertools.chain(sample, lines)
         for index in itertools.count():
-            chunk: list[tuple[int, str]] = []
-            try:
-                for numbered in lines:
-                    self.result.lines += 1
-                    chunk.append(numbered)
-                    if len(chunk) >= self._size:
-                        break
-            except UnicodeDecodeError:
-                self._stop_reading = "utf8"  # the lines of the chunk being read are never written
-                return
-            except LineTooLong as error:
-                self._stop_reading = error
-                return
-            if not chunk:
-                return
+            chunk = list(itertools.islice(lines, self._size))
+            self.result.lines += len(chunk)
+            if not chunk or self._stop_reading is not None:
+                return  # the lines of a chunk cut short by unreadable input are never written
             yield index, chunk
+
+    def _lines(self) -> Iterator[tuple[int, str]]:
+        try:
+            yield from numbered_lines(self._source)
+        except UnicodeDecodeError:
+            self._stop_reading = "utf8"
+        except LineTooLong as error:
+            self._stop_reading = error
 
     def _read_ahead(self, count: int) -> None:
         while len(self._ahead) < count and (item := next(self._reader, None)) is not None:

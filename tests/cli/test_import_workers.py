@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 
 from ledger_tui.cli.import_lines import SHOWN_PROBLEMS
-from ledger_tui.cli.import_pool import Gathered
+from ledger_tui.cli.import_pool import MAX_CHUNK, MIN_CHUNK, Gathered, chunk_size
 from ledger_tui.cli.import_worker import parse_chunk
 from ledger_tui.ledger import open_store
 from ledger_tui.store.url import parse_store_url
@@ -231,3 +231,14 @@ def test_problems_gathered_out_of_order_are_shown_in_line_order() -> None:
     problems = gathered.in_line_order()
     assert problems.shown[:3] == ["line 4: a", "line 30: c", "line 300: late"]
     assert len(problems.shown) == SHOWN_PROBLEMS and len(problems) == SHOWN_PROBLEMS + 2 + 4
+
+
+def test_chunks_are_sized_from_the_file_so_each_worker_holds_two_within_bounds() -> None:
+    sample = [(n, "x" * 99 + "\n") for n in range(1, 201)]  # 100 bytes a line
+    assert chunk_size(None, sample, workers=2) == MIN_CHUNK  # a pipe: its size is unknown
+    assert chunk_size(10_000, sample, workers=2) == MIN_CHUNK  # a small file
+    assert chunk_size(100 * 24_000, sample, workers=2) == 6_000  # 24,000 lines: 4 chunks
+    assert chunk_size(100 * 24_000, sample, workers=3) == MIN_CHUNK
+    assert chunk_size(100 * 1_000_000, sample, workers=2) == MAX_CHUNK
+    wide = [(n, "é" * 49 + "\n") for n in range(1, 201)]  # 99 bytes a line, in 50 characters
+    assert chunk_size(99 * 40_000, wide, workers=2) == 10_000
