@@ -24,8 +24,8 @@ from ..ledger import LedgerOptions, open_ledger
 from ..loader import DEFAULT_CHUNK, LoadStats, load
 from ..store.url import CassandraUrl, parse_store_url
 from .common import EXIT_OK, EXIT_REJECTED, UsageError, ledger_options, whole_number, with_engine
-from .import_lines import Aborted, LineProblems, LineReader, open_source
-from .import_pool import MAX_CHUNK, MIN_CHUNK, ImportPool, can_fork
+from .import_lines import MAX_CHUNK, MIN_CHUNK, Aborted, LineProblems, LineReader, open_source
+from .import_pool import ImportPool, can_fork
 
 #: Workers by default: one per core, at most this many.
 MAX_DEFAULT_WORKERS = 4

@@ -1,12 +1,16 @@
 """Reading an import's JSON Lines: numbered lines, one entry set per line, bad lines remembered.
 
 Shared by the one-process import and the workers of a parallel one, so a line means the same
-thing, and a bad one is reported the same way, in both.
+thing, and a bad one is reported the same way, in both; also how a parallel import gathers its
+chunks' problems and sizes its chunks.
 """
 
 from __future__ import annotations
 
 import io
+import math
+import os
+import stat
 import sys
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -16,6 +20,7 @@ from ..domain.document import MAX_DOCUMENT_BYTES, MAX_DOCUMENT_TEXT
 from ..domain.errors import LedgerError
 from ..domain.model import EntrySet
 from ..domain.parse import entry_set_from_data, loads_exact
+from ..loader import DEFAULT_CHUNK
 from .common import UsageError
 
 #: Problems printed in full; the rest are counted.
@@ -48,6 +53,23 @@ class LineProblems:
 
     def __len__(self) -> int:
         return len(self.shown) + self.more
+
+
+@dataclass(slots=True)
+class Gathered:
+    """Problems of one kind from every chunk (each chunk sends its first few and a count)."""
+
+    kept: list[tuple[int, str]] = field(default_factory=list)
+    more: int = 0
+
+    def add(self, problems: list[tuple[int, str]], more: int) -> None:
+        """One chunk's problems."""
+        self.kept.extend(problems)
+        self.more += more
+
+    def in_line_order(self) -> LineProblems:
+        """The first few by line number, and a count of the rest."""
+        return LineProblems.gathered(self.kept, self.more)
 
 
 class Aborted(Exception):
@@ -119,3 +141,29 @@ def open_source(path: str) -> TextIO:
         return open(path, encoding="utf-8", errors="strict")
     except OSError as error:
         raise UsageError(f"cannot read {path}: {error.strerror}") from None
+
+
+#: Chunk sizes when --chunk is not given: enough chunks for each worker to hold two, within these
+#: bounds (smaller chunks repeat index rows and late marks; bigger ones leave a worker nothing to
+#: parse while it waits on the node; bench/RESULTS.md); the first lines estimate the file's.
+MIN_CHUNK, MAX_CHUNK = 5000, DEFAULT_CHUNK
+SAMPLE_LINES = 200
+
+
+def chunk_size(size: int | None, sample: list[tuple[int, str]], workers: int, held: int = 2) -> int:
+    """Sets per chunk for a file of ``size`` bytes (None: a pipe) whose first lines are ``sample``:
+    ``held`` chunks for each of ``workers``, within the bounds."""
+    if size is None or not sample:
+        return MIN_CHUNK
+    per_line = sum(len(text.encode()) for _, text in sample) / len(sample)
+    lines = size / per_line
+    return max(MIN_CHUNK, min(MAX_CHUNK, math.ceil(lines / (workers * held))))
+
+
+def file_bytes(source: TextIO) -> int | None:
+    """The size of a regular file (None for a pipe or a terminal)."""
+    try:
+        status = os.fstat(source.fileno())
+    except (OSError, ValueError):
+        return None
+    return status.st_size if stat.S_ISREG(status.st_mode) else None

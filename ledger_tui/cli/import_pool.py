@@ -16,11 +16,9 @@ from __future__ import annotations
 
 import contextlib
 import itertools
-import math
 import multiprocessing
 import os
 import signal
-import stat
 import sys
 import threading
 import time
@@ -33,39 +31,14 @@ from typing import TextIO
 
 from ..domain.errors import LedgerError, NotConfirmed
 from ..ledger import LedgerOptions
-from ..loader import DEFAULT_CHUNK, LoadStats
-from .import_lines import LineProblems, LineTooLong, numbered_lines
+from ..loader import LoadStats
+from .import_lines import SAMPLE_LINES, Gathered, LineTooLong, chunk_size, file_bytes, numbered_lines
 from .import_worker import ERROR_KINDS, ChunkTally, run_worker
 
 #: How long the coordinator waits for a message before it looks at its own state again (Ctrl-C).
 WAIT_S = 0.25
 #: Chunks a worker holds at once (checked, waiting or being written): one parses while one writes.
 HELD_PER_WORKER = 2
-
-
-#: Chunk sizes when --chunk is not given: enough chunks for each worker to hold two, within these
-#: bounds (smaller chunks repeat index rows and late marks; bigger ones leave a worker nothing to
-#: parse while it waits on the node; bench/RESULTS.md); the first lines estimate the file's.
-MIN_CHUNK, MAX_CHUNK = 5000, DEFAULT_CHUNK
-SAMPLE_LINES = 200
-
-
-def chunk_size(file_bytes: int | None, sample: list[tuple[int, str]], workers: int) -> int:
-    """Sets per chunk for a file of ``file_bytes`` (None: a pipe) whose first lines are ``sample``."""
-    if file_bytes is None or not sample:
-        return MIN_CHUNK
-    per_line = sum(len(text.encode()) for _, text in sample) / len(sample)
-    lines = file_bytes / per_line
-    return max(MIN_CHUNK, min(MAX_CHUNK, math.ceil(lines / (workers * HELD_PER_WORKER))))
-
-
-def _file_bytes(source: TextIO) -> int | None:
-    """The size of a regular file (None for a pipe or a terminal)."""
-    try:
-        status = os.fstat(source.fileno())
-    except (OSError, ValueError):
-        return None
-    return status.st_size if stat.S_ISREG(status.st_mode) else None
 
 
 class WorkerCrashed(Exception):
@@ -81,23 +54,6 @@ def can_fork() -> bool:
         and threading.active_count() == 1
         and "cassandra" not in sys.modules
     )
-
-
-@dataclass(slots=True)
-class Gathered:
-    """Problems of one kind from every chunk (each chunk sends its first few and a count)."""
-
-    kept: list[tuple[int, str]] = field(default_factory=list)
-    more: int = 0
-
-    def add(self, problems: list[tuple[int, str]], more: int) -> None:
-        """One chunk's problems."""
-        self.kept.extend(problems)
-        self.more += more
-
-    def in_line_order(self) -> LineProblems:
-        """The first few by line number, and a count of the rest."""
-        return LineProblems.gathered(self.kept, self.more)
 
 
 @dataclass(slots=True)
@@ -224,7 +180,7 @@ class ImportPool:
         lines = self._lines()
         if self._size is None:
             sample = list(itertools.islice(lines, SAMPLE_LINES))
-            self._size = chunk_size(_file_bytes(self._source), sample, self._wanted)
+            self._size = chunk_size(file_bytes(self._source), sample, self._wanted, HELD_PER_WORKER)
             lines = itertools.chain(sample, lines)
         for index in itertools.count():
             chunk = list(itertools.islice(lines, self._size))

@@ -19,8 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from ledger_tui.cli.import_lines import SHOWN_PROBLEMS
-from ledger_tui.cli.import_pool import MAX_CHUNK, MIN_CHUNK, Gathered, chunk_size
+from ledger_tui.cli.import_lines import MAX_CHUNK, MIN_CHUNK, SHOWN_PROBLEMS, Gathered, chunk_size
 from ledger_tui.cli.import_worker import parse_chunk
 from ledger_tui.ledger import open_store
 from ledger_tui.store.url import parse_store_url
