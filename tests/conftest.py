@@ -14,12 +14,26 @@ from ledger_tui.ledger import open_store
 from ledger_tui.store.base import Store
 from ledger_tui.store.url import parse_store_url
 
-from .support.stores import FixedClock, store_url
+from .support.stores import IN_CI, FixedClock, drop_test_keyspaces, store_url
 
 STORE_KINDS = [
     pytest.param("sqlite", id="sqlite"),
     pytest.param("cassandra", id="cassandra", marks=pytest.mark.cassandra),
 ]
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """Leave a long-lived dev node as the run found it: drop the test keyspaces still there (CI's
+    node is thrown away after the run, so it is spared the wait)."""
+    if IN_CI:
+        return
+    try:
+        dropped = drop_test_keyspaces()
+    except Exception as error:  # the node went away: nothing to clean, and no reason to fail
+        print(f"\ntest keyspaces not dropped: {type(error).__name__}")
+        return
+    if dropped:
+        print(f"\ndropped {dropped} test keyspace(s) left on the node")
 
 
 @pytest.fixture(autouse=True)

@@ -43,12 +43,38 @@ def require_cassandra() -> tuple[str, int]:
     return host, port
 
 
+#: Keyspaces the tests made on the node (dropped at the end of the run, see drop_test_keyspaces).
+MADE_KEYSPACES: list[str] = []
+
+
 def store_url(kind: str, tmp_path: Path) -> str:
     """A URL for a brand-new, empty ledger of ``kind``."""
     if kind == "sqlite":
         return f"sqlite:{tmp_path / 'ledger.sqlite'}"
     host, port = require_cassandra()
-    return f"cassandra://{host}:{port}/t_{uuid.uuid4().hex[:16]}"
+    keyspace = f"t_{uuid.uuid4().hex[:16]}"
+    MADE_KEYSPACES.append(keyspace)
+    return f"cassandra://{host}:{port}/{keyspace}"
+
+
+def drop_test_keyspaces() -> int:
+    """Drop the keyspaces this run made that are still there (a long-lived dev node otherwise
+    keeps them, and their memtables and compactions skew the next benchmark); how many."""
+    if not MADE_KEYSPACES:
+        return 0
+    from cassandra.cluster import Cluster
+
+    host, port = cassandra_endpoint()
+    cluster = Cluster([host], port=port, protocol_version=5)
+    try:
+        session = cluster.connect()
+        rows = session.execute("SELECT keyspace_name FROM system_schema.keyspaces")
+        left = {row[0] for row in rows} & set(MADE_KEYSPACES)
+        for keyspace in sorted(left):
+            session.execute(f"DROP KEYSPACE IF EXISTS {keyspace}", timeout=60)
+        return len(left)
+    finally:
+        cluster.shutdown()
 
 
 class FixedClock:
