@@ -34,7 +34,7 @@ from cassandra.cluster import Cluster
 from cassandra.concurrent import execute_concurrent, execute_concurrent_with_args
 from cassandra.query import BatchStatement, BatchType
 
-from ledger_tui.cli.import_commands import MAX_DEFAULT_WORKERS
+from ledger_tui.cli.import_commands import default_workers
 from ledger_tui.domain.model import EntrySet, RecordedTransaction
 from ledger_tui.domain.timeutil import bucket_of, to_epoch_ms
 from ledger_tui.engine import Engine
@@ -230,7 +230,7 @@ def main() -> None:
         return f"cassandra://{host}:{port or 9042}/bench_{label}_{suffix}"
 
     ceiling = ceilings(host, int(port or 9042), sets)
-    workers = max(1, min(os.cpu_count() or 1, MAX_DEFAULT_WORKERS))
+    workers = default_workers()
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "sets.jsonl"
         jsonl(sets, path)

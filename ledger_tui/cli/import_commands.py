@@ -59,8 +59,11 @@ def _workers(args: argparse.Namespace, options: LedgerOptions) -> int:
     anyway) or where forking is unsafe; else --workers, by default one per core (at most 4)."""
     if args.check or not isinstance(parse_store_url(options.store), CassandraUrl) or not can_fork():
         return 1
-    if args.workers is not None:
-        return int(args.workers)
+    return default_workers() if args.workers is None else int(args.workers)
+
+
+def default_workers() -> int:
+    """Import processes when --workers is not given: one per core, at most MAX_DEFAULT_WORKERS."""
     return max(1, min(os.cpu_count() or 1, MAX_DEFAULT_WORKERS))
 
 
