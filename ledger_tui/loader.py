@@ -50,8 +50,9 @@ class LoadStats:
     accounts: set[Address] = field(default_factory=set)
     buckets: set[tuple[Address, str]] = field(default_factory=set)
 
-    def count(self, outcomes: list[RecordOutcome]) -> None:
-        """Add one chunk's outcomes (conflicting sets wrote nothing: counted apart)."""
+    def count(self, outcomes: list[RecordOutcome], *, indexes: bool = True) -> None:
+        """Add one chunk's outcomes (conflicting sets wrote nothing: counted apart); without
+        ``indexes``, only the counts (not the accounts and buckets touched)."""
         for outcome in outcomes:
             if outcome.conflicting:
                 self.conflicts += 1
@@ -60,8 +61,18 @@ class LoadStats:
             self.duplicates += outcome.duplicate
             legs, recorded_at = outcome.transaction.legs, outcome.transaction.recorded_at
             self.entries += len(legs)
-            self.accounts.update([leg.address for leg in legs])
-            self.buckets.update([(leg.address, bucket_of(leg.effective_at or recorded_at)) for leg in legs])
+            if indexes:
+                self.accounts.update([leg.address for leg in legs])
+                self.buckets.update((leg.address, bucket_of(leg.effective_at or recorded_at)) for leg in legs)
+
+    def merge(self, other: LoadStats) -> None:
+        """Add what another part of the same load did (a worker's chunk)."""
+        self.transactions += other.transactions
+        self.duplicates += other.duplicates
+        self.conflicts += other.conflicts
+        self.entries += other.entries
+        self.accounts |= other.accounts
+        self.buckets |= other.buckets
 
     @property
     def throughput(self) -> float:

@@ -24,7 +24,15 @@ from ..ledger import LedgerOptions, open_ledger
 from ..loader import DEFAULT_CHUNK, LoadStats, load
 from ..store.url import CassandraUrl, parse_store_url
 from .common import EXIT_OK, EXIT_REJECTED, UsageError, ledger_options, whole_number, with_engine
-from .import_lines import MAX_CHUNK, MIN_CHUNK, Aborted, LineProblems, LineReader, open_source
+from .import_lines import (
+    MAX_CHUNK,
+    MIN_CHUNK,
+    Aborted,
+    LineProblems,
+    LineReader,
+    conflict_reason,
+    open_source,
+)
 from .import_pool import ImportPool, can_fork
 
 #: Workers by default: one per core, at most this many.
@@ -81,10 +89,7 @@ async def _import(args: argparse.Namespace, engine: Engine, out: TextIO) -> int:
         def judge(offset: int, outcomes: list[RecordOutcome]) -> None:
             for index, outcome in enumerate(outcomes, start=offset):
                 if outcome.conflicting:
-                    txid = outcome.transaction.transaction_id
-                    conflicts.add(
-                        reader.line_of[index], f"transaction {txid} already recorded with other legs"
-                    )
+                    conflicts.add(reader.line_of[index], conflict_reason(outcome))
 
         started = time.perf_counter()
         try:

@@ -16,6 +16,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import TextIO
 
+from ..domain.claims import RecordOutcome
 from ..domain.document import MAX_DOCUMENT_BYTES, MAX_DOCUMENT_TEXT
 from ..domain.errors import LedgerError
 from ..domain.model import EntrySet
@@ -88,6 +89,11 @@ def parse_line(text: str) -> EntrySet:
     if "transaction_id" not in data:
         raise LedgerError("transaction_id: required for import (so that a rerun is exact)")
     return entry_set_from_data(data)
+
+
+def conflict_reason(outcome: RecordOutcome) -> str:
+    """Why a line was not recorded: its id is taken by a set with other legs."""
+    return f"transaction {outcome.transaction.transaction_id} already recorded with other legs"
 
 
 def numbered_lines(source: TextIO) -> Iterator[tuple[int, str]]:

@@ -80,7 +80,6 @@ class _Worker:
 @dataclass(slots=True)
 class _Chunk:
     owner: _Worker
-    valid: int = 0
     checked: bool = False
     writable: bool = False
     released: bool = False
@@ -289,7 +288,7 @@ class ImportPool:
         self, worker: _Worker, index: int, problems: list[tuple[int, str]], more: int, valid: int
     ) -> None:
         chunk = self._chunks[index]
-        chunk.checked, chunk.valid = True, valid
+        chunk.checked = True
         if self._skip_bad:
             self.result.problems.add(problems, more)
             chunk.writable = valid > 0
@@ -305,11 +304,8 @@ class ImportPool:
         self._chunks[index].written = True
         worker.held.discard(index)
         stats = self.result.stats
-        stats.transactions += tally.transactions
-        stats.duplicates += tally.duplicates
-        stats.conflicts += tally.conflicts
-        stats.entries += tally.entries
-        self.result.written += tally.transactions + tally.conflicts
+        stats.merge(tally.stats)
+        self.result.written += tally.stats.transactions + tally.stats.conflicts
         self.result.conflicts.add(tally.conflicting, tally.more_conflicting)
         if self.on_progress is not None:
             stats.seconds = time.perf_counter() - self._started

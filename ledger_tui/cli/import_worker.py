@@ -30,8 +30,8 @@ from ..domain.errors import AccessDenied, LedgerError, StoreBusy, StoreUnavailab
 from ..domain.model import EntrySet
 from ..engine import Engine
 from ..ledger import LedgerOptions, open_ledger
-from ..loader import few_collections
-from .import_lines import SHOWN_PROBLEMS, parse_line
+from ..loader import LoadStats, few_collections
+from .import_lines import SHOWN_PROBLEMS, conflict_reason, parse_line
 
 #: How a worker's refusal crosses to the coordinator: a name, and the class it is raised as
 #: there (most specific first; NotConfirmed travels as StoreUnavailable with its own text).
@@ -48,31 +48,25 @@ _PR_SET_PDEATHSIG = 1
 
 @dataclass(slots=True)
 class ChunkTally:
-    """What writing one chunk did: counts, and its conflicting lines (the first few in full)."""
+    """What writing one chunk did: the counts, and its conflicting lines (the first few in full)."""
 
-    transactions: int = 0
-    duplicates: int = 0
-    conflicts: int = 0
-    entries: int = 0
+    stats: LoadStats
     conflicting: list[tuple[int, str]] = field(default_factory=list)
     more_conflicting: int = 0
 
     @classmethod
     def of(cls, outcomes: list[RecordOutcome], line_of: list[int]) -> ChunkTally:
         """Count a chunk's outcomes (``line_of[i]``: the line of its i-th set)."""
-        tally = cls()
+        stats = LoadStats()
+        stats.count(outcomes, indexes=False)  # an import reports counts only: less to send
+        tally = cls(stats)
         for line, outcome in zip(line_of, outcomes, strict=True):
-            if outcome.conflicting:
-                tally.conflicts += 1
-                if len(tally.conflicting) < SHOWN_PROBLEMS:
-                    txid = outcome.transaction.transaction_id
-                    tally.conflicting.append((line, f"transaction {txid} already recorded with other legs"))
-                else:
-                    tally.more_conflicting += 1
+            if not outcome.conflicting:
                 continue
-            tally.transactions += 1
-            tally.duplicates += outcome.duplicate
-            tally.entries += len(outcome.transaction.legs)
+            if len(tally.conflicting) < SHOWN_PROBLEMS:
+                tally.conflicting.append((line, conflict_reason(outcome)))
+            else:
+                tally.more_conflicting += 1
         return tally
 
 

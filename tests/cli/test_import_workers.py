@@ -7,8 +7,10 @@ with driver threads must not do) against its own keyspace, dropped afterwards.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import os
+import pty
 import re
 import signal
 import subprocess
@@ -21,10 +23,8 @@ import pytest
 
 from ledger_tui.cli.import_lines import MAX_CHUNK, MIN_CHUNK, SHOWN_PROBLEMS, Gathered, chunk_size
 from ledger_tui.cli.import_worker import parse_chunk
-from ledger_tui.ledger import open_store
-from ledger_tui.store.url import parse_store_url
 
-from ..support.stores import store_url
+from ..support.stores import drop_keyspace_of, store_url
 from .test_import import line, sets, write_jsonl
 
 Run = Callable[..., subprocess.CompletedProcess[str]]
@@ -41,19 +41,12 @@ def command_runner(url: str) -> Run:
     return run
 
 
-async def _drop(url: str) -> None:
-    store = open_store(parse_store_url(url))
-    await store.connect()
-    await store._execute("DROP KEYSPACE IF EXISTS " + url.rsplit("/", 1)[1])  # type: ignore[attr-defined]
-    await store.close()
-
-
 @pytest.fixture
 def node_url(tmp_path: Path) -> Iterator[str]:
     url = store_url("cassandra", tmp_path)
     assert command_runner(url)("schema", "apply").returncode == 0
     yield url
-    asyncio.run(_drop(url))
+    asyncio.run(drop_keyspace_of(url))
 
 
 def recorded(run: Run) -> int:
@@ -143,16 +136,7 @@ def test_a_refused_worker_is_reported_as_one_process_reports_it(tmp_path: Path) 
 @pytest.mark.cassandra
 def test_ctrl_c_lets_the_chunks_being_written_finish_whole(node_url: str, tmp_path: Path) -> None:
     source = write_jsonl(tmp_path / "big.jsonl", sets(12000, seed=37))
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    command = [sys.executable, "-m", "ledger_tui", "--store", node_url, "import", str(source)]
-    importer = subprocess.Popen(
-        [*command, "--workers", "2", "--chunk", "200"],
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        start_new_session=True,
-    )
+    importer = _start_import(node_url, source, start_new_session=True)
     time.sleep(1.5)
     assert importer.poll() is None, "the import finished before Ctrl-C: use a bigger file"
     os.killpg(importer.pid, signal.SIGINT)  # as a terminal does: the whole foreground group
@@ -171,15 +155,7 @@ def test_a_worker_killed_mid_import_is_not_confirmed_and_a_rerun_is_exact(
 ) -> None:
     every = sets(12000, seed=38)
     source = write_jsonl(tmp_path / "big.jsonl", every)
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    command = [sys.executable, "-m", "ledger_tui", "--store", node_url, "import", str(source)]
-    importer = subprocess.Popen(
-        [*command, "--workers", "2", "--chunk", "200"],
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    importer = _start_import(node_url, source)
     time.sleep(1.5)
     workers = _children(importer.pid)
     assert importer.poll() is None and len(workers) == 2, "the import finished too soon: use a bigger file"
@@ -190,6 +166,30 @@ def test_a_worker_killed_mid_import_is_not_confirmed_and_a_rerun_is_exact(
     rerun = run("import", str(source))
     assert rerun.returncode == 0, rerun.stdout + rerun.stderr
     assert run("verify").returncode == 0 and recorded(run) == len(every)
+
+
+def _start_import(url: str, source: Path, *, start_new_session: bool = False) -> subprocess.Popen[str]:
+    """``import`` with two workers and small chunks, in the background (output captured)."""
+    return subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "ledger_tui",
+            "--store",
+            url,
+            "import",
+            str(source),
+            "--workers",
+            "2",
+            "--chunk",
+            "200",
+        ],
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=start_new_session,
+    )
 
 
 def _children(parent: int) -> list[int]:
@@ -241,3 +241,29 @@ def test_chunks_are_sized_from_the_file_so_each_worker_holds_two_within_bounds()
     assert chunk_size(100 * 1_000_000, sample, workers=2) == MAX_CHUNK
     wide = [(n, "é" * 49 + "\n") for n in range(1, 201)]  # 99 bytes a line, in 50 characters
     assert chunk_size(99 * 40_000, wide, workers=2) == 10_000
+
+
+@pytest.mark.cassandra
+@pytest.mark.parametrize("workers", ["1", "2"])
+def test_a_terminal_sees_progress_with_entries_per_second(
+    node_url: str, tmp_path: Path, workers: str
+) -> None:
+    source = write_jsonl(tmp_path / "sets.jsonl", sets(3000, seed=40))
+    primary, secondary = pty.openpty()
+    command = [sys.executable, "-m", "ledger_tui", "--store", node_url, "import", str(source)]
+    importer = subprocess.Popen(
+        [*command, "--workers", workers, "--chunk", "100"],
+        env={**os.environ, "PYTHONPATH": str(ROOT), "TERM": "xterm", "COLUMNS": "120"},
+        stdout=secondary,
+        stderr=secondary,
+    )
+    os.close(secondary)
+    shown = b""
+    with contextlib.suppress(OSError):  # the terminal closes when the import exits
+        while chunk := os.read(primary, 65536):
+            shown += chunk
+    os.close(primary)
+    assert importer.wait(timeout=120) == 0, shown[-2000:]
+    text = shown.decode(errors="replace")
+    assert re.search(r"importing: [\d,]+ sets\s+[\d,]+ entries/s", text), text[-2000:]
+    assert "imported: sets 3001 (new 3001" in text

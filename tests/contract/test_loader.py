@@ -12,7 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from ledger_tui.domain.model import Entry, EntrySet
+from ledger_tui.domain.claims import RecordOutcome
+from ledger_tui.domain.model import Entry, EntrySet, RecordedTransaction
 from ledger_tui.engine import Engine
 from ledger_tui.loader import LoadStats, few_collections, generated_sets, load
 from ledger_tui.store.sqlite import SqliteStore
@@ -144,3 +145,22 @@ async def test_overlapping_loads_give_back_the_callers_thresholds(engine: Engine
         assert gc.get_threshold() == (500_000, 10, 10)
     finally:
         gc.set_threshold(*outer)
+
+
+def test_load_stats_merged_from_parts_equal_the_stats_of_the_whole() -> None:
+    recorded = [RecordedTransaction.of(s, UNTIL) for s in sets(40)]
+    outcomes = [
+        RecordOutcome(t, duplicate=i % 3 == 0, conflicting=i % 7 == 0) for i, t in enumerate(recorded)
+    ]
+    whole = LoadStats()
+    whole.count(outcomes)
+    merged = LoadStats()
+    for part in (outcomes[:13], outcomes[13:30], outcomes[30:]):
+        stats = LoadStats()
+        stats.count(part)
+        merged.merge(stats)
+    assert merged == whole and whole.conflicts and whole.duplicates
+    counts_only = LoadStats()
+    counts_only.count(outcomes, indexes=False)
+    assert (counts_only.transactions, counts_only.entries) == (whole.transactions, whole.entries)
+    assert not counts_only.accounts and not counts_only.buckets

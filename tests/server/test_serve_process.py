@@ -17,12 +17,11 @@ from pathlib import Path
 
 import pytest
 
-from ledger_tui.ledger import LedgerOptions, open_ledger, open_store
-from ledger_tui.store.url import parse_store_url
+from ledger_tui.ledger import LedgerOptions, open_ledger
 
 from ..support.entry_sets import transfer
 from ..support.origin_configs import write_origin_configs
-from ..support.stores import SAMPLE_JSON
+from ..support.stores import SAMPLE_JSON, drop_keyspace_of
 
 # The origin README's commands, verbatim but for the port.
 README_POST = """curl -X POST http://localhost:8080/transactions \\
@@ -62,13 +61,6 @@ class Served:
         return f"http://127.0.0.1:{self.port}{path}"
 
 
-async def _drop(url: str) -> None:
-    store = open_store(parse_store_url(url))
-    await store.connect()
-    await store._execute("DROP KEYSPACE IF EXISTS " + url.rsplit("/", 1)[1])  # type: ignore[attr-defined]
-    await store.close()
-
-
 @pytest.fixture
 def served(ledger_url: str, tmp_path: Path) -> Iterator[Served]:
     port = _free_port()
@@ -98,7 +90,7 @@ def served(ledger_url: str, tmp_path: Path) -> Iterator[Served]:
     if ledger_url.startswith("cassandra"):
         import asyncio
 
-        asyncio.run(_drop(ledger_url))
+        asyncio.run(drop_keyspace_of(ledger_url))
 
 
 def test_the_origin_readme_commands_work_unchanged(served: Served) -> None:

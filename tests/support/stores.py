@@ -57,6 +57,17 @@ def store_url(kind: str, tmp_path: Path) -> str:
     return f"cassandra://{host}:{port}/{keyspace}"
 
 
+async def drop_keyspace_of(url: str) -> None:
+    """Drop the keyspace of a Cassandra store URL (a test's ledger, when the test is done)."""
+    from ledger_tui.ledger import open_store
+    from ledger_tui.store.url import parse_store_url
+
+    store = open_store(parse_store_url(url))
+    await store.connect()
+    await store._execute("DROP KEYSPACE IF EXISTS " + url.rsplit("/", 1)[1])  # type: ignore[attr-defined]
+    await store.close()
+
+
 def drop_test_keyspaces() -> int:
     """Drop the keyspaces this run made that are still there (a long-lived dev node otherwise
     keeps them, and their memtables and compactions skew the next benchmark); how many."""
