@@ -12,7 +12,7 @@ import asyncio
 import random
 import uuid
 from collections.abc import Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 
 from cassandra import (
@@ -36,7 +36,7 @@ from ..domain.errors import (
 )
 from ..domain.model import Address, Entry, Movement, RecordedTransaction
 from ..domain.paging import Page, PageToken
-from ..domain.timeutil import MAX_EPOCH_MS, TimeRange, from_epoch_ms, to_epoch_ms
+from ..domain.timeutil import MAX_EPOCH_MS, TimeRange, to_epoch_ms
 from . import aio
 from .base import Store, StoreInfo
 from .cassandra_batches import quiet_batch_warnings
@@ -48,8 +48,9 @@ from .cassandra_cql import (
     seal_state_from_row,
     transaction_from_row,
 )
+from .cassandra_encode import micros
 from .cassandra_errors import REQUEST_FAILURES, TRANSIENT, failure, refusal
-from .cassandra_rows import micros
+from .cassandra_marks import MarkReader
 from .cassandra_schema import apply_schema
 from .cassandra_session import (
     connect_failure,
@@ -63,11 +64,7 @@ from .url import CassandraUrl
 
 CLAIM_SHARDS_SETTING = "claim_shards"
 _READ_RETRY_S = 2.0
-
-
-def _exact(moment: datetime) -> datetime:
-    """A driver-decoded timestamp (naive UTC, through a float) back to exact milliseconds."""
-    return from_epoch_ms(round((moment - datetime(1970, 1, 1)) / timedelta(milliseconds=1)))
+_ALL_ROWS_PAGE = 5000
 
 
 class CassandraStore(Store):
@@ -85,6 +82,7 @@ class CassandraStore(Store):
         self._serial: int = ConsistencyLevel.name_to_value[url.serial_consistency]
         quiet_batch_warnings()
         self._combiner = PostCombiner(self.record_many)
+        self._marks = MarkReader(self._all_rows, self.read_settings, self.keep_setting)
         self._writer = ClaimWriter(
             self._execute_write, self._statement, self._claim_shards, self._serial, self._replica_of
         )
@@ -213,6 +211,8 @@ class CassandraStore(Store):
         self._prepared.clear()
         self._shards = None
         await self._claim_shards()
+        self._marks.forget_layout()
+        await self._marks.layout()  # a new ledger is fixed to the marks' map layout now
 
     async def record_many(
         self,
@@ -379,8 +379,15 @@ class CassandraStore(Store):
     async def read_marks(
         self, node: str, first_day: int, until_day: int, page_size: int, token: PageToken | None = None
     ) -> Page[tuple[int, datetime]]:
-        rows, next_token = await self._page("marks", (node, first_day, until_day), page_size, token)
-        return Page([(day, from_epoch_ms(ms)) for day, ms in rows], next_token)
+        return await self._marks.read(node, first_day, until_day, page_size, token)
+
+    async def _all_rows(self, name: str, parameters: tuple[Any, ...]) -> list[Any]:
+        """Every row of a prepared query, page after page."""
+        found, token = await self._page(name, parameters, _ALL_ROWS_PAGE, None)
+        while token is not None:
+            rows, token = await self._page(name, parameters, _ALL_ROWS_PAGE, token)
+            found += rows
+        return found
 
     async def read_day_activity(
         self, node: str, day: int, page_size: int, token: PageToken | None = None
@@ -389,13 +396,8 @@ class CassandraStore(Store):
         return Page([row[0] for row in rows], next_token)
 
     async def read_future_activity(self, node: str, first_day: int, until_day: int) -> list[tuple[int, str]]:
-        found: list[tuple[int, str]] = []
-        token: PageToken | None = None
-        while True:  # a small partition: only entries dated beyond the day after their recording
-            rows, token = await self._page("future_activity", (node, first_day, until_day), 1000, token)
-            found.extend((day, account) for day, account in rows)
-            if token is None:
-                return found
+        rows = await self._all_rows("future_activity", (node, first_day, until_day))  # a small partition
+        return [(day, account) for day, account in rows]
 
 
 def _partition_range(address: Address, bucket: str, time_range: TimeRange) -> tuple[object, ...]:

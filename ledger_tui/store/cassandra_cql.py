@@ -49,7 +49,7 @@ STATEMENTS = {
     "insert_future": "INSERT INTO {ks}.future_activity (node, day, account_id) VALUES (?, ?, ?)",
     "future_activity": "SELECT day, account_id FROM {ks}.future_activity "
     "WHERE node = ? AND day >= ? AND day < ?",
-    "insert_mark": "INSERT INTO {ks}.late_marks (node, day, last_late) VALUES (?, ?, ?) USING TIMESTAMP ?",
+    "insert_marks": "UPDATE {ks}.node_late_marks USING TIMESTAMP ? SET days = days + ? WHERE node = ?",
     "children": "SELECT child FROM {ks}.account_tree WHERE parent = ?",
     "buckets": f"SELECT time_bucket FROM {{ks}}.account_buckets WHERE {_ADDRESS_WHERE}",
     "entries": f"SELECT {_ENTRY_SELECT} FROM {{ks}}.ledger_entries WHERE {_ADDRESS_WHERE} "
@@ -66,8 +66,10 @@ STATEMENTS = {
     "WHERE node = ? AND day >= ? AND day < ?",
     "write_block": "INSERT INTO {ks}.balance_blocks (node, day, debits, credits, entry_count, cutoff) "
     "VALUES (?, ?, ?, ?, ?, ?) USING TIMESTAMP ?",
-    "marks": "SELECT day, toUnixTimestamp(last_late) FROM {ks}.late_marks "
+    "marks": "SELECT days[?..?] FROM {ks}.node_late_marks WHERE node = ?",
+    "mark_rows": "SELECT day, toUnixTimestamp(last_late) FROM {ks}.late_marks "
     "WHERE node = ? AND day >= ? AND day < ?",
+    "any_mark_row": "SELECT node FROM {ks}.late_marks LIMIT 1",
     "day_activity": "SELECT account_id FROM {ks}.day_activity WHERE node = ? AND day = ?",
 }
 

@@ -21,10 +21,13 @@ import uuid
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
 from cassandra.query import BoundStatement, PreparedStatement
+
+from ..domain.timeutil import to_epoch_ms
 
 Encoder = Callable[[Any], bytes]
 
@@ -35,6 +38,11 @@ _UINT16 = struct.Struct(">H").pack
 ROW_OVERHEAD = 24
 #: Distinct text values kept encoded (address parts, buckets, node keys repeat across rows).
 _TEXT_CACHE_LIMIT = 100_000
+
+
+def micros(moment: datetime) -> int:
+    """A write timestamp (microseconds) that orders derived rows by the time they describe."""
+    return to_epoch_ms(moment) * 1000
 
 
 def varint(number: int) -> bytes:
@@ -88,11 +96,28 @@ def encoder_for(cql_type: Any, protocol_version: int) -> Encoder:
         return _INT64
     if name == "decimal":
         return encode_decimal
+    if name == "map":  # late marks: day -> epoch ms
+        key_type, value_type = (encoder_for(sub, protocol_version) for sub in cql_type.subtypes)
+        return _map_encoder(key_type, value_type)
 
     def driver(value: Any) -> bytes:
         return bytes(cql_type.serialize(value, protocol_version))
 
     return driver
+
+
+def _map_encoder(encode_key: Encoder, encode_value: Encoder) -> Encoder:
+    """CQL map: the pair count, then each key and value with its length (all int32), in the
+    mapping's own order as the driver writes it."""
+
+    def encode(mapping: Any) -> bytes:
+        parts = [_INT32(len(mapping))]
+        for key, value in mapping.items():
+            key_bytes, value_bytes = encode_key(key), encode_value(value)
+            parts += (_INT32(len(key_bytes)), key_bytes, _INT32(len(value_bytes)), value_bytes)
+        return b"".join(parts)
+
+    return encode
 
 
 @dataclass(slots=True)
@@ -125,11 +150,12 @@ class RowEncoder:
             raise ValueError(f"expected {self._width} values, got {len(values)}")
         bound = BoundStatement(self.prepared)
         bound.raw_values = values  # what bind keeps too (the statement's repr shows it)
-        bound.values = [
-            None if value is None else encode(value)
-            for encode, value in zip(self._encoders, values, strict=True)
-        ]
+        bound.values = self._encoded(values)
         return bound
+
+    def _encoded(self, values: Sequence[Any]) -> list[bytes | None]:
+        pairs = zip(self._encoders, values, strict=True)
+        return [None if value is None else encode(value) for encode, value in pairs]
 
     def partition(self, key: Sequence[Any], rows: Sequence[Sequence[Any]]) -> Partition:
         """The rows of one partition: ``key`` holds its key columns' values, each row the values
@@ -157,14 +183,35 @@ class RowEncoder:
     def partitions(self, rows: Iterable[Sequence[Any]]) -> list[Partition]:
         """Whole rows (every column's value) grouped by partition and encoded."""
         width = self.key_width
-        if not width:  # every write-path statement leads with its key (a contract test holds it)
-            raise ValueError("the statement's partition key does not lead its columns")
+        if not width:
+            return self._keyed_inside(rows)
         groups: dict[tuple[Any, ...], list[Sequence[Any]]] = defaultdict(list)
         for row in rows:
             if len(row) != self._width:
                 raise ValueError(f"expected {self._width} values, got {len(row)}")
             groups[tuple(row[:width])].append(row[width:])
         return [self.partition(key, members) for key, members in groups.items()]
+
+    def _keyed_inside(self, rows: Iterable[Sequence[Any]]) -> list[Partition]:
+        """Rows of a statement whose partition key does not lead (an UPDATE ... WHERE key = ?):
+        grouped by partition, each row encoded whole (such statements write few rows)."""
+        indexes = list(self.prepared.routing_key_indexes or ())
+        if not indexes:
+            raise ValueError("the statement has no partition key to route by")
+        groups: dict[tuple[Any, ...], list[list[bytes | None]]] = defaultdict(list)
+        for row in rows:
+            if len(row) != self._width:
+                raise ValueError(f"expected {self._width} values, got {len(row)}")
+            if any(row[i] is None for i in indexes):
+                raise ValueError("a partition key value is missing")
+            groups[tuple(row[i] for i in indexes)].append(self._encoded(row))
+        partitions = []
+        for members in groups.values():
+            parts = [members[0][i] or b"" for i in indexes]
+            routing_key = parts[0] if len(parts) == 1 else b"".join(_composite(part) for part in parts)
+            sizes = [ROW_OVERHEAD + sum(len(v) for v in values if v is not None) for values in members]
+            partitions.append(Partition(self, routing_key, members, sizes))
+        return partitions
 
 
 def _composite(part: bytes) -> bytes:

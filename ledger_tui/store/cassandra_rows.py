@@ -14,7 +14,6 @@ import struct
 from collections import defaultdict
 from collections.abc import Awaitable, Callable, Hashable
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 
 from cassandra.query import PreparedStatement
@@ -25,17 +24,13 @@ from ..domain.timeutil import bucket_of, to_epoch_ms
 from . import aio
 from .cassandra_batches import pack
 from .cassandra_encode import RowEncoder
+from .cassandra_marks import mark_rows
 
 Execute = Callable[..., Awaitable[aio.Result]]
 Prepare = Callable[[str], Awaitable[PreparedStatement]]
 #: Statements in flight while rows are sent, and index rows remembered as written.
 _IN_FLIGHT = 64
 _INDEX_CACHE_LIMIT = 200_000
-
-
-def micros(moment: datetime) -> int:
-    """A write timestamp (microseconds) that orders derived rows by the time they describe."""
-    return to_epoch_ms(moment) * 1000
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,10 +93,7 @@ class RowWriter:
         by_statement: dict[str, list[tuple[Any, ...]]] = defaultdict(list)
         for row in fresh:
             by_statement[row[0]].append(row[1:])
-        by_statement["insert_mark"] = [
-            (node, day, to_epoch_ms(recorded_at), micros(recorded_at))
-            for (node, day), recorded_at in rows.marks.items()
-        ]
+        by_statement["insert_marks"] = mark_rows(rows.marks)
         encoder = await self.encoder("insert_entry")
         partitions = [encoder.partition(key, members) for key, members in entries.items()]
         for name, members in by_statement.items():

@@ -44,7 +44,9 @@ ROWS: dict[str, Any] = {
     "insert_bucket": st.tuples(TEXT, TEXT, TEXT, TEXT, TEXT, TEXT),
     "insert_activity": st.tuples(TEXT, st.integers(-(2**31), 2**31 - 1), TEXT),
     "insert_future": st.tuples(TEXT, st.integers(-(2**31), 2**31 - 1), TEXT),
-    "insert_mark": st.tuples(TEXT, st.integers(-(2**31), 2**31 - 1), MILLIS, MILLIS),
+    "insert_marks": st.tuples(
+        MILLIS, st.dictionaries(st.integers(-(2**31), 2**31 - 1), MILLIS, max_size=12), TEXT
+    ),
 }
 
 
@@ -89,7 +91,9 @@ async def test_encoded_rows_equal_the_drivers_bind(cassandra: CassandraStore, na
     # Grouped by partition (the key encoded once): every row once, each as bind encodes it,
     # under its partition's routing key, with its batch size.
     rows += rows[: len(rows) // 3]  # some partitions with several rows
-    assert encoder.key_width == len(prepared.routing_key_indexes)
+    indexes = list(prepared.routing_key_indexes)
+    leads = indexes == list(range(len(indexes)))  # an UPDATE has its key last: rows encoded whole
+    assert encoder.key_width == (len(indexes) if leads else 0)
     found: list[tuple[bytes | None, ...]] = []
     for part in encoder.partitions(rows):
         for values, size in zip(part.rows, part.sizes, strict=True):
