@@ -50,7 +50,7 @@ from .cassandra_cql import (
 )
 from .cassandra_encode import micros
 from .cassandra_errors import REQUEST_FAILURES, TRANSIENT, failure, refusal
-from .cassandra_marks import MarkReader
+from .cassandra_marks import MARKS_SETTING, MarkReader, layout_for
 from .cassandra_schema import apply_schema
 from .cassandra_session import (
     connect_failure,
@@ -82,7 +82,7 @@ class CassandraStore(Store):
         self._serial: int = ConsistencyLevel.name_to_value[url.serial_consistency]
         quiet_batch_warnings()
         self._combiner = PostCombiner(self.record_many)
-        self._marks = MarkReader(self._all_rows, self.read_settings, self.keep_setting)
+        self._marks = MarkReader(self._all_rows, self.read_settings)
         self._writer = ClaimWriter(
             self._execute_write, self._statement, self._claim_shards, self._serial, self._replica_of
         )
@@ -151,9 +151,10 @@ class CassandraStore(Store):
         return await self._retrying(_READ_RETRY_S, statement, parameters, options)
 
     async def _execute_write(self, statement: Any, parameters: Any = None, **options: Any) -> aio.Result:
-        """Run a write: every write is idempotent (identical immutable rows, or a claim whose
-        second attempt finds the first), so transient failures are retried for the URL's budget;
-        too few replicas alive is not retried (the coordinator did not try: fail fast)."""
+        """Run a write: every write is idempotent (identical immutable rows, timestamped map
+        entries, or a claim whose second attempt finds the first), so transient failures are
+        retried for the URL's budget; too few replicas alive is not retried (the coordinator
+        did not try: fail fast)."""
         return await self._retrying(self._url.retry_s, statement, parameters, options)
 
     async def _retrying(
@@ -207,12 +208,12 @@ class CassandraStore(Store):
         return self._prepared[name]
 
     async def apply_schema(self) -> None:
-        await apply_schema(self._execute, self._cluster, self._url)
+        tables_before = await apply_schema(self._execute, self._cluster, self._url)
         self._prepared.clear()
         self._shards = None
         await self._claim_shards()
+        await self.keep_setting(MARKS_SETTING, layout_for(tables_before))  # kept if already set
         self._marks.forget_layout()
-        await self._marks.layout()  # a new ledger is fixed to the marks' map layout now
 
     async def record_many(
         self,

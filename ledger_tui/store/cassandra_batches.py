@@ -11,7 +11,8 @@ checksums, callbacks), so batches of 200 rows instead of 60 cut a bulk write's c
 sixth and the node's by a quarter (bench/RESULTS.md). The node warns about such batches (over
 10 partitions or 5 KiB); those two warnings are expected here and are filtered from the
 driver's log (``quiet_batch_warnings``), every other server warning still shows.
-Every row is an identical immutable insert, so every batch is idempotent and may be retried.
+Every row is an identical immutable insert or a map entry added with its own time as timestamp,
+so every batch is idempotent and may be retried.
 """
 
 from __future__ import annotations

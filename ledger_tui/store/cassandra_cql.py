@@ -23,10 +23,11 @@ _ENTRY_SELECT = ENTRY_COLUMNS.replace("effective_at", "toUnixTimestamp(effective
 _TX_SELECT = "transaction_id, payload_hash, legs, toUnixTimestamp(recorded_at)"
 #: Every statement is idempotent, so the store marks each one so (the driver then retries and
 #: speculatively re-sends it): reads; inserts of identical immutable rows (entries, index rows,
-#: the claim log and its done flag); writes ``USING TIMESTAMP`` of the time they describe (marks,
-#: blocks, seal state); ``keep_setting`` answers the stored value whether or not it applied; and
-#: ``claim`` (IF NOT EXISTS), whose second execution finds the first one's row carrying the same
-#: ``claimed_by`` token, which the writer counts as its own claim (cassandra_writes).
+#: the claim log and its done flag); writes ``USING TIMESTAMP`` of the time they describe (map
+#: entries of marks, blocks, seal state); ``keep_setting`` answers the stored value whether or
+#: not it applied; and ``claim`` (IF NOT EXISTS), whose second execution finds the first one's
+#: row carrying the same ``claimed_by`` token, which the writer counts as its own claim
+#: (cassandra_writes).
 STATEMENTS = {
     "claim": "INSERT INTO {ks}.entry_sets "
     "(shard, transaction_id, payload_hash, legs, leg_count, recorded_at, claimed_by) "
@@ -69,7 +70,6 @@ STATEMENTS = {
     "marks": "SELECT days[?..?] FROM {ks}.node_late_marks WHERE node = ?",
     "mark_rows": "SELECT day, toUnixTimestamp(last_late) FROM {ks}.late_marks "
     "WHERE node = ? AND day >= ? AND day < ?",
-    "any_mark_row": "SELECT node FROM {ks}.late_marks LIMIT 1",
     "day_activity": "SELECT account_id FROM {ks}.day_activity WHERE node = ? AND day = ?",
 }
 

@@ -36,6 +36,9 @@ _INT64 = struct.Struct(">q").pack
 _UINT16 = struct.Struct(">H").pack
 #: Bytes a row adds to a batch besides its values (statement id, value lengths): an estimate.
 ROW_OVERHEAD = 24
+#: Bytes a node adds per map entry beyond its encoded key and value (the entry's own cell:
+#: timestamp and flags), so a batch of map entries is sized as the node counts it.
+MAP_ENTRY_OVERHEAD = 12
 #: Distinct text values kept encoded (address parts, buckets, node keys repeat across rows).
 _TEXT_CACHE_LIMIT = 100_000
 
@@ -96,7 +99,7 @@ def encoder_for(cql_type: Any, protocol_version: int) -> Encoder:
         return _INT64
     if name == "decimal":
         return encode_decimal
-    if name == "map":  # late marks: day -> epoch ms
+    if _is_map(cql_type):  # late marks: day -> epoch ms
         key_type, value_type = (encoder_for(sub, protocol_version) for sub in cql_type.subtypes)
         return _map_encoder(key_type, value_type)
 
@@ -140,9 +143,10 @@ class RowEncoder:
         self._encoders = [encoder_for(column.type, version) for column in prepared.column_metadata]
         self._width = len(self._encoders)
         indexes = list(prepared.routing_key_indexes or ())
-        #: The partition key's columns when they lead the statement, in order (every write-path
-        #: statement): rows are then grouped by them and the key is encoded once per partition.
+        #: The partition key's columns when they lead the statement, in order (every INSERT of
+        #: the write path): rows are then grouped by them and the key is encoded once per partition.
         self.key_width = len(indexes) if indexes and indexes == list(range(len(indexes))) else 0
+        self._maps = [i for i, column in enumerate(prepared.column_metadata) if _is_map(column.type)]
 
     def bind(self, values: Sequence[Any]) -> BoundStatement:
         """A bound statement of ``values`` (one per column; None writes a null, as in bind)."""
@@ -199,19 +203,31 @@ class RowEncoder:
         if not indexes:
             raise ValueError("the statement has no partition key to route by")
         groups: dict[tuple[Any, ...], list[list[bytes | None]]] = defaultdict(list)
+        raws: dict[tuple[Any, ...], list[Sequence[Any]]] = defaultdict(list)
         for row in rows:
             if len(row) != self._width:
                 raise ValueError(f"expected {self._width} values, got {len(row)}")
             if any(row[i] is None for i in indexes):
                 raise ValueError("a partition key value is missing")
-            groups[tuple(row[i] for i in indexes)].append(self._encoded(row))
+            key = tuple(row[i] for i in indexes)
+            groups[key].append(self._encoded(row))
+            raws[key].append(row)
         partitions = []
-        for members in groups.values():
+        for key, members in groups.items():
             parts = [members[0][i] or b"" for i in indexes]
             routing_key = parts[0] if len(parts) == 1 else b"".join(_composite(part) for part in parts)
-            sizes = [ROW_OVERHEAD + sum(len(v) for v in values if v is not None) for values in members]
+            sizes = [self._size(row, values) for row, values in zip(raws[key], members, strict=True)]
             partitions.append(Partition(self, routing_key, members, sizes))
         return partitions
+
+    def _size(self, row: Sequence[Any], values: list[bytes | None]) -> int:
+        """A row's batch size: its values, and for a map the cell the node makes of each entry."""
+        entries = sum(len(row[i]) for i in self._maps if row[i] is not None)
+        return ROW_OVERHEAD + sum(len(v) for v in values if v is not None) + MAP_ENTRY_OVERHEAD * entries
+
+
+def _is_map(cql_type: Any) -> bool:
+    return getattr(cql_type, "typename", "") == "map"
 
 
 def _composite(part: bytes) -> bytes:

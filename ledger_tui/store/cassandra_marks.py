@@ -7,9 +7,10 @@ statement (``days = days + {...}``, ~2,500 for the same file), written ``USING T
 that recorded time, so each day's cell keeps the latest mark as the rows did.
 
 Ledgers whose marks were first written as rows (the ``late_marks`` table) keep reading that
-table too, merged by taking the later mark per day: which layout a ledger has is a setting
-fixed at ``schema apply`` or first read (``late_marks``), so a new ledger never reads the old
-table and an old one never loses a mark.
+table too, merged by taking the later mark per day. Which layout a ledger has is the setting
+``late_marks``, fixed by ``schema apply`` (a keyspace must be applied again to get the new
+table): ``node_maps`` only when the old table did not exist before, so only a ledger created
+since never reads it; a ledger without the setting (its schema applied by hand) reads both.
 """
 
 from __future__ import annotations
@@ -33,10 +34,14 @@ _DAY = struct.Struct(">i")
 
 Rows = Callable[[str, tuple[Any, ...]], Awaitable[list[Any]]]
 Settings = Callable[[], Awaitable[dict[str, str]]]
-Keep = Callable[[str, str], Awaitable[str]]
 
 
-def mark_rows(marks: dict[tuple[str, int], datetime]) -> list[tuple[int, dict[int, int], str]]:
+def layout_for(tables_before: set[str]) -> str:
+    """The marks layout of a ledger whose keyspace held ``tables_before`` before ``schema apply``."""
+    return ROWS_AND_NODE_MAPS if "late_marks" in tables_before else NODE_MAPS
+
+
+def mark_updates(marks: dict[tuple[str, int], datetime]) -> list[tuple[int, dict[int, int], str]]:
     """The ``insert_marks`` rows of a materialisation's marks: one per node and recorded time
     (write timestamp in microseconds, day -> epoch ms, node)."""
     grouped: dict[tuple[str, datetime], dict[int, int]] = defaultdict(dict)
@@ -48,21 +53,15 @@ def mark_rows(marks: dict[tuple[str, int], datetime]) -> list[tuple[int, dict[in
 class MarkReader:
     """Reads a node's marks from its map (and from the old rows where the ledger has them)."""
 
-    def __init__(self, rows: Rows, settings: Settings, keep: Keep) -> None:
+    def __init__(self, rows: Rows, settings: Settings) -> None:
         self._rows = rows
         self._settings = settings
-        self._keep = keep
         self._layout: str | None = None
 
     async def layout(self) -> str:
-        """The ledger's marks layout, fixed now if no reader fixed it yet (a ledger with no mark
-        rows never needs them: every writer of this version writes maps)."""
+        """The ledger's marks layout (no setting: both, which is exact for any ledger)."""
         if self._layout is None:
-            layout = (await self._settings()).get(MARKS_SETTING)
-            if layout is None:
-                has_rows = bool(await self._rows("any_mark_row", ()))
-                layout = await self._keep(MARKS_SETTING, ROWS_AND_NODE_MAPS if has_rows else NODE_MAPS)
-            self._layout = layout
+            self._layout = (await self._settings()).get(MARKS_SETTING, ROWS_AND_NODE_MAPS)
         return self._layout
 
     def forget_layout(self) -> None:
@@ -72,8 +71,10 @@ class MarkReader:
     async def read(
         self, node: str, first_day: int, until_day: int, page_size: int, token: PageToken | None
     ) -> Page[tuple[int, datetime]]:
-        """One page of (day, mark) in [first_day, until_day), by day; the token holds the next day."""
-        if token is not None and isinstance(token.state, bytes):
+        """One page of (day, mark) in [first_day, until_day), by day; the token holds the next day
+        (each page reads the rest of the range again: a node has a few hundred marked days)."""
+        page_size = max(1, page_size)
+        if token is not None and isinstance(token.state, bytes):  # a token of this reader
             first_day = max(first_day, _DAY.unpack(token.state)[0])
         found: dict[int, int] = {}
         if first_day < until_day:

@@ -1,7 +1,8 @@
 """Writing the rows of claimed entry sets: encoded by column, packed by replica, sent concurrently.
 
-Every row a materialisation holds (entries, index rows, day activity, late marks) is an
-identical immutable insert, so each batch is idempotent and may be retried or repeated by repair.
+Every row a materialisation holds (entries, index rows, day activity) is an identical immutable
+insert, and late marks are map entries added ``USING TIMESTAMP`` of their own time, so each batch
+is idempotent and may be retried or repeated by repair.
 Rows are encoded (``cassandra_encode``) before the claims are made: a value that cannot be
 encoded fails the write before any id is claimed. Index rows this process has written are
 remembered and left out of later writes (they cannot change).
@@ -24,7 +25,7 @@ from ..domain.timeutil import bucket_of, to_epoch_ms
 from . import aio
 from .cassandra_batches import pack
 from .cassandra_encode import RowEncoder
-from .cassandra_marks import mark_rows
+from .cassandra_marks import mark_updates
 
 Execute = Callable[..., Awaitable[aio.Result]]
 Prepare = Callable[[str], Awaitable[PreparedStatement]]
@@ -54,7 +55,7 @@ class RowWriter:
         self._encoders: dict[str, RowEncoder] = {}
 
     async def write(self, rows: Materialisation, use_cache: bool = True) -> None:
-        """Every row, packed into unlogged batches by replica (identical immutable rows: idempotent).
+        """Every row, packed into unlogged batches by replica (every one idempotent).
 
         Index rows this process already wrote are left out (they cannot change)."""
         await self.send(await self.bind(rows, use_cache))
@@ -93,7 +94,7 @@ class RowWriter:
         by_statement: dict[str, list[tuple[Any, ...]]] = defaultdict(list)
         for row in fresh:
             by_statement[row[0]].append(row[1:])
-        by_statement["insert_marks"] = mark_rows(rows.marks)
+        by_statement["insert_marks"] = mark_updates(rows.marks)
         encoder = await self.encoder("insert_entry")
         partitions = [encoder.partition(key, members) for key, members in entries.items()]
         for name, members in by_statement.items():

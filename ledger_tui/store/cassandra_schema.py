@@ -27,14 +27,16 @@ SCHEMA_AGREEMENT_S = 60.0
 Execute = Callable[..., Awaitable[aio.Result]]
 
 
-async def apply_schema(execute: Execute, cluster: Cluster | None, url: CassandraUrl) -> None:
-    """Create the keyspace and tables ``url`` names if missing (idempotent: a rerun is safe)."""
-    await _refuse_old_schema(execute, url.keyspace)
+async def apply_schema(execute: Execute, cluster: Cluster | None, url: CassandraUrl) -> set[str]:
+    """Create the keyspace and tables ``url`` names if missing (idempotent: a rerun is safe);
+    the tables the keyspace held before (what an upgrade needs to know of the ledger)."""
+    tables_before = await _refuse_old_schema(execute, url.keyspace)
     dc = url.local_dc or await _local_dc(execute)
     host = schema_host(cluster)
     for ddl in schema_statements(url.keyspace, dc, url.replication):
         await execute(ddl, host=host)
     await schema_agreed(cluster)
+    return tables_before
 
 
 def schema_host(cluster: Cluster | None) -> Any:
@@ -59,17 +61,20 @@ async def schema_agreed(cluster: Cluster | None, wait_s: float = SCHEMA_AGREEMEN
         )
 
 
-async def _refuse_old_schema(execute: Execute, keyspace: str) -> None:
-    """A keyspace from before sharded claims has a ``transactions`` table: say so plainly."""
+async def _refuse_old_schema(execute: Execute, keyspace: str) -> set[str]:
+    """The keyspace's tables; one from before sharded claims has a ``transactions`` table: say
+    so plainly."""
     result = await execute(
         "SELECT table_name FROM system_schema.tables WHERE keyspace_name = %s", (keyspace,)
     )
-    if "transactions" in {row[0] for row in result.rows}:
+    tables = {str(row[0]) for row in result.rows}
+    if "transactions" in tables:
         raise LedgerError(
             f"keyspace {keyspace!r} holds a ledger written before sharded claims "
             "(its claims table is 'transactions'); point --store at a new keyspace and "
             "re-import the entry sets (ledger-tui import)"
         )
+    return tables
 
 
 async def _local_dc(execute: Execute) -> str:

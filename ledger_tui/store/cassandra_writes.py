@@ -8,7 +8,8 @@ near 45,000 rows/s, a LOGGED multi-partition batch near 3,000 sets/s):
    them without scanning the ledger;
 2. claims are made per shard, at most one conditional batch in flight per shard per process, so
    concurrent writers' claims of one shard share one Paxos round (group commit);
-3. every row the claimed sets imply is an identical immutable row, written as unlogged batches
+3. every row the claimed sets imply (identical immutable rows; marks added to a map with the
+   timestamp of their own time) is written as unlogged batches
    packed by replica, marked idempotent and retried (``cassandra_rows``);
 4. the log row is marked done. A crash anywhere leaves a log row without ``done``: repair
    materialises its claimed sets again (same rows) and marks it done.

@@ -20,7 +20,13 @@ from hypothesis import strategies as st
 from ledger_tui.ledger import open_store
 from ledger_tui.store.cassandra import CassandraStore
 from ledger_tui.store.cassandra_batches import BATCH_BYTES, BATCH_ROWS, pack
-from ledger_tui.store.cassandra_encode import ROW_OVERHEAD, RowEncoder, encode_decimal, varint
+from ledger_tui.store.cassandra_encode import (
+    MAP_ENTRY_OVERHEAD,
+    ROW_OVERHEAD,
+    RowEncoder,
+    encode_decimal,
+    varint,
+)
 from ledger_tui.store.url import parse_store_url
 
 from ..support.stores import store_url
@@ -98,8 +104,13 @@ async def test_encoded_rows_equal_the_drivers_bind(cassandra: CassandraStore, na
     for part in encoder.partitions(rows):
         for values, size in zip(part.rows, part.sizes, strict=True):
             found.append(tuple(values))
-            assert size == ROW_OVERHEAD + sum(len(v) for v in values if v is not None)
-            assert part.routing_key == prepared.bind(_raw(rows, values, encoder)).routing_key
+            raw = _raw(rows, values, encoder)
+            entries = sum(len(v) for v in raw if isinstance(v, dict))  # the node's cell per map entry
+            assert (
+                size
+                == ROW_OVERHEAD + sum(len(v) for v in values if v is not None) + MAP_ENTRY_OVERHEAD * entries
+            )
+            assert part.routing_key == prepared.bind(raw).routing_key
     assert sorted(found, key=repr) == sorted((tuple(prepared.bind(r).values) for r in rows), key=repr)
 
 
