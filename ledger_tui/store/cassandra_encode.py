@@ -100,8 +100,8 @@ def encoder_for(cql_type: Any, protocol_version: int) -> Encoder:
     if name == "decimal":
         return encode_decimal
     if _is_map(cql_type):  # late marks: day -> epoch ms
-        key_type, value_type = (encoder_for(sub, protocol_version) for sub in cql_type.subtypes)
-        return _map_encoder(key_type, value_type)
+        encode_key, encode_value = (encoder_for(sub, protocol_version) for sub in cql_type.subtypes)
+        return _map_encoder(encode_key, encode_value)
 
     def driver(value: Any) -> bytes:
         return bytes(cql_type.serialize(value, protocol_version))
