@@ -15,6 +15,7 @@ since never reads it; a ledger without the setting (its schema applied by hand) 
 
 from __future__ import annotations
 
+import asyncio
 import struct
 from collections import defaultdict
 from collections.abc import Awaitable, Callable
@@ -78,12 +79,14 @@ class MarkReader:
             first_day = max(first_day, _DAY.unpack(token.state)[0])
         found: dict[int, int] = {}
         if first_day < until_day:
-            rows = await self._rows("marks", (first_day, until_day - 1, node))  # the slice is inclusive
-            if rows and rows[0][0]:
-                found.update(rows[0][0])
-            if await self.layout() == ROWS_AND_NODE_MAPS:
-                for day, ms in await self._rows("mark_rows", (node, first_day, until_day)):
-                    found[day] = max(ms, found.get(day, ms))
+            reads = [self._rows("marks", (first_day, until_day - 1, node))]  # the slice is inclusive
+            if await self.layout() == ROWS_AND_NODE_MAPS:  # both at once: one round trip's wait
+                reads.append(self._rows("mark_rows", (node, first_day, until_day)))
+            in_map, *old_rows = await asyncio.gather(*reads)
+            if in_map and in_map[0][0]:
+                found.update(in_map[0][0])
+            for day, ms in old_rows[0] if old_rows else ():
+                found[day] = max(ms, found.get(day, ms))
         days = sorted(found)
         following = PageToken(_DAY.pack(days[page_size])) if len(days) > page_size else None
         return Page([(day, from_epoch_ms(found[day])) for day in days[:page_size]], following)
