@@ -167,14 +167,18 @@ def test_credentials_given_to_the_builder_win(secured: Ring, password: str) -> N
 
 async def test_console_asks_for_a_login_then_shows_the_cluster(secured: Ring, password: str) -> None:
     """Refused at start: a login prompt; typed credentials connect and the header shows the nodes."""
-    app = LedgerApp(build_engine(LedgerOptions(store=url(secured, "secured_console"))), cursor_blink=False)
-    async with app.run_test(size=(120, 40)) as pilot:
-        await wait_for(pilot, lambda: isinstance(app.screen, LoginPrompt))
-        await pilot.pause(0.2)  # the username field takes the focus
-        await pilot.press(*"ledger", "enter", *password, "enter")
-        await wait_for(pilot, lambda: app.connection == "connected")
-        await wait_for(pilot, lambda: "nodes=1/1 up" in app.sub_title)
-        assert password not in app.sub_title and "tls=on" in app.sub_title
+    engine = build_engine(LedgerOptions(store=url(secured, "secured_console")))
+    app = LedgerApp(engine, cursor_blink=False)
+    try:
+        async with app.run_test(size=(120, 40)) as pilot:
+            await wait_for(pilot, lambda: isinstance(app.screen, LoginPrompt))
+            await pilot.pause(0.2)  # the username field takes the focus
+            await pilot.press(*"ledger", "enter", *password, "enter")
+            await wait_for(pilot, lambda: app.connection == "connected")
+            await wait_for(pilot, lambda: "nodes=1/1 up" in app.sub_title)
+            assert password not in app.sub_title and "tls=on" in app.sub_title
+    finally:  # as `run_console` does: a driver left open reconnects to a stopped node for ever
+        await engine.close()
 
 
 async def test_console_notices_a_node_going_down_and_recovers_with_ctrl_r(
@@ -184,19 +188,23 @@ async def test_console_notices_a_node_going_down_and_recovers_with_ctrl_r(
     options = LedgerOptions(store=url(secured, "secured_down"), credentials=Credentials("ledger", password))
     async with open_ledger(options) as engine:
         await engine.apply_schema()
-    app = LedgerApp(build_engine(options), cursor_blink=False)
-    async with app.run_test(size=(120, 40)) as pilot:
-        await wait_for(pilot, lambda: app.connection == "connected")
-        # The cluster watch must have seen the node up first: a kill before its first look
-        # shows 0/1 in the header with no "down" to tell (CI once killed that early).
-        await wait_for(pilot, lambda: app._cluster_seen == (1, 1))
-        await asyncio.to_thread(secured.tool, "kill", "1")
-        await wait_for(pilot, lambda: "nodes=0/1 up" in app.sub_title and app.connection == "unavailable")
-        assert any(n.title == "Cluster node down" for n in app._notifications)
-        await asyncio.to_thread(secured.tool, "start", "1")
-        await pilot.press("ctrl+r")
-        await wait_for(pilot, lambda: app.connection == "connected", budget=60)
-        await wait_for(pilot, lambda: "nodes=1/1 up" in app.sub_title)
+    engine = build_engine(options)
+    app = LedgerApp(engine, cursor_blink=False)
+    try:
+        async with app.run_test(size=(120, 40)) as pilot:
+            await wait_for(pilot, lambda: app.connection == "connected")
+            # The cluster watch must have seen the node up first: a kill before its first look
+            # shows 0/1 in the header with no "down" to tell (CI once killed that early).
+            await wait_for(pilot, lambda: app._cluster_seen == (1, 1))
+            await asyncio.to_thread(secured.tool, "kill", "1")
+            await wait_for(pilot, lambda: "nodes=0/1 up" in app.sub_title and app.connection == "unavailable")
+            assert any(n.title == "Cluster node down" for n in app._notifications)
+            await asyncio.to_thread(secured.tool, "start", "1")
+            await pilot.press("ctrl+r")
+            await wait_for(pilot, lambda: app.connection == "connected", budget=60)
+            await wait_for(pilot, lambda: "nodes=1/1 up" in app.sub_title)
+    finally:
+        await engine.close()
 
 
 async def wait_for(pilot: Pilot[None], condition: Callable[[], bool], budget: float = 30) -> None:
