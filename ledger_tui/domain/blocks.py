@@ -76,6 +76,12 @@ class SealPolicy:
         """Whether an entry was recorded after its day could already have been sealed."""
         return recorded_at >= self.late_after(day_of(effective_at))
 
+    def late_before(self, recorded_at: datetime) -> int:
+        """The first day whose entries recorded at ``recorded_at`` are not late: ``is_late`` in
+        day numbers (``day_start(d + 1) + horizon <= r`` exactly when ``d < day_of(r - horizon)``),
+        computed once per recording instead of once per entry."""
+        return day_of(recorded_at - self.horizon)
+
     def cutoff(self, now: datetime) -> datetime:
         """The recorded-time cutoff a seal run at ``now`` may rely on."""
         return now - self.margin

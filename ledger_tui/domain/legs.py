@@ -58,7 +58,7 @@ def description_problem(value: object) -> str | None:
         return f"is longer than {MAX_DESCRIPTION_LENGTH} characters"
     if _CONTROL.search(value):
         return "must not contain control characters"
-    return utf8_problem(value)
+    return None if value.isascii() else utf8_problem(value)  # ASCII holds no surrogate
 
 
 #: Addresses already found valid, by registry and raw parts: a ledger's legs name few accounts,

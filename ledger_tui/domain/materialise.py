@@ -53,19 +53,37 @@ def materialise(
     buckets: set[tuple[Address, str]] = set()
     activity: set[tuple[str, int, str]] = set()
     future: set[tuple[str, int, str]] = set()
+    # Per recorded time (one per transaction, mostly one per chunk): the day before which an
+    # entry is late, the day after which it is future-dated, and its completion mark. The
+    # same rules as is_late, is_future_dated and the margin test, in day numbers (the test
+    # holds them to the rules); per day, its bucket.
+    by_recording: dict[datetime, tuple[int, int, datetime | None]] = {}
+    bucket_of_day: dict[int, str] = {}
     for entry in entries:  # one pass, each entry's day and rollup node computed once
         address, effective_at, recorded_at = entry.address, entry.effective_at, entry.recorded_at
+        rules = by_recording.get(recorded_at)
+        if rules is None:
+            completion = (
+                completed_at
+                if completed_at is not None and completed_at >= recorded_at + policy.margin
+                else None
+            )
+            rules = by_recording[recorded_at] = (
+                policy.late_before(recorded_at),
+                day_of(recorded_at) + 1,
+                completion,
+            )
+        late_before, future_after, completion = rules
         day = day_of(effective_at)
+        bucket = bucket_of_day.get(day)
+        if bucket is None:
+            bucket = bucket_of_day[day] = bucket_of(effective_at)
         rollup = rollup_node(address)
-        buckets.add((address, bucket_of(effective_at)))
+        buckets.add((address, bucket))
         activity.add((rollup, day, address.account_id))
-        if is_future_dated(effective_at, recorded_at):
+        if day > future_after:
             future.add((rollup, day, address.account_id))
-        mark = None
-        if policy.is_late(effective_at, recorded_at):
-            mark = recorded_at
-        if completed_at is not None and completed_at >= recorded_at + policy.margin:
-            mark = completed_at
+        mark = completion or (recorded_at if day < late_before else None)
         if mark is not None:
             for node in (account_node(address), rollup):
                 known = marks.get((node, day))

@@ -99,6 +99,8 @@ class Currencies:
 
     def digits(self, code: str) -> int:
         """Minor-unit digits for ``code``; raises CurrencyError for malformed or unknown codes."""
+        if type(code) is str and code in self._digits:  # only well-formed codes are ever stored
+            return self._digits[code]
         if not isinstance(code, str) or not _CURRENCY_CODE.match(code):
             raise CurrencyError("must be a three-letter upper-case ISO 4217 code")
         try:

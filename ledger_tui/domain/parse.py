@@ -50,12 +50,12 @@ def parse_entry_set_json(text: str | bytes, currencies: Currencies = DEFAULT_CUR
 
 
 def _parse_leg(index: int, raw: object, currencies: Currencies, problems: list[FieldProblem]) -> Leg | None:
-    prefix = f"entries[{index}]"
-    if not isinstance(raw, Mapping):
-        problems.append(FieldProblem(prefix, "must be an object"))
+    if type(raw) is not dict and not isinstance(raw, Mapping):  # decoded JSON: a dict, checked fast
+        problems.append(FieldProblem(f"entries[{index}]", "must be an object"))
         return None
     leg, found = check_leg(raw, currencies)
-    problems.extend(FieldProblem(f"{prefix}.{p.field}", p.reason) for p in found)
+    if found:  # a valid leg (nearly every leg of an import) builds no prefix and no generator
+        problems.extend(FieldProblem(f"entries[{index}].{p.field}", p.reason) for p in found)
     return leg
 
 

@@ -27,6 +27,8 @@ from .cassandra_batches import pack
 from .cassandra_encode import RowEncoder
 from .cassandra_marks import mark_updates
 
+_DAY_MS = 86_400_000
+
 Execute = Callable[..., Awaitable[aio.Result]]
 Prepare = Callable[[str], Awaitable[PreparedStatement]]
 #: Statements in flight while rows are sent, and index rows remembered as written.
@@ -72,18 +74,29 @@ class RowWriter:
     async def _bind(self, rows: Materialisation, use_cache: bool) -> BoundRows:
         # Entries are grouped by partition as they are read (address and month bucket), the
         # other rows by their statement's partition key; each partition's key is encoded once.
+        # A chunk's entries share few days and recorded times: each is converted once.
         entries: dict[tuple[Any, ...], list[tuple[Any, ...]]] = defaultdict(list)
+        bucket_of_day: dict[int, str] = {}
+        recorded_ms: dict[Any, int] = {}
         for entry in rows.entries:
-            effective_at = entry.effective_at
-            entries[(*entry.address.as_tuple(), bucket_of(effective_at))].append(
+            effective_at, recorded_at = entry.effective_at, entry.recorded_at
+            effective_ms = to_epoch_ms(effective_at)
+            day = effective_ms // _DAY_MS
+            bucket = bucket_of_day.get(day)
+            if bucket is None:
+                bucket = bucket_of_day[day] = bucket_of(effective_at)
+            recorded = recorded_ms.get(recorded_at)
+            if recorded is None:
+                recorded = recorded_ms[recorded_at] = to_epoch_ms(recorded_at)
+            entries[(*entry.address.as_tuple(), bucket)].append(
                 (
-                    to_epoch_ms(effective_at),
+                    effective_ms,
                     entry.transaction_id,
                     entry.leg_index,
                     entry.side.value,
                     entry.amount,
                     entry.description,
-                    to_epoch_ms(entry.recorded_at),
+                    recorded,
                 )
             )
         index: list[tuple[Any, ...]] = [("insert_tree", *row) for row in rows.tree]

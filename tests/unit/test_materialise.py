@@ -73,7 +73,7 @@ def obvious(
 
 @given(
     st.lists(_TRANSACTION, max_size=6),
-    st.sampled_from([timedelta(0), timedelta(days=1)]),
+    st.sampled_from([timedelta(0), timedelta(hours=1), timedelta(days=1), timedelta(hours=36)]),
     st.none() | _MOMENT,
 )
 def test_one_pass_materialisation_is_the_obvious_rows(
