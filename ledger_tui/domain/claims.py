@@ -3,14 +3,14 @@
 A claim (transaction id, payload hash, legs, recorded time) is written first and conditionally;
 every other row of the set is its materialisation (``materialise.py``). Claims live in a fixed
 number of shards so that many claims can be made in one conditional write of one partition
-(one consensus round for a hundred sets instead of one each), which is what makes bulk import
+(one consensus round for hundreds of sets instead of one each), which is what makes bulk import
 and grouped online posts fast without giving up exact idempotency.
 """
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -27,8 +27,16 @@ from .timeutil import EPOCH
 #: balance (bench/RESULTS.md). A ring of many nodes may want more, so that claims reach more
 #: replicas.
 DEFAULT_CLAIM_SHARDS = 8
-#: Sets per conditional claim write (one partition, one consensus round).
-CLAIM_GROUP = 100
+#: Sets per conditional claim write (one partition, one consensus round). A round costs the
+#: node far more than a claim in it: import with 500 took 2.08-2.27 s against 2.21-2.47 s
+#: with 100 (interleaved runs, node CPU 1.6-2.0 s against 1.8-2.1 s; bench/RESULTS.md).
+CLAIM_GROUP = 500
+#: Most bytes of legs (canonical JSON, ASCII) per claim write, whatever the count: the write is
+#: one mutation, and a node refuses a mutation over half its commit log segment (2.5 MiB on the
+#: local node, 16 MiB by default). A set alone may be ~150 KiB, so this is always one or more.
+CLAIM_GROUP_BYTES = 1024 * 1024
+#: Claims read back per query (repair): by id, whole rows, as before the groups grew.
+CLAIM_READ_GROUP = 100
 #: The claim log is partitioned by windows of this length (repair reads windows since it last ran).
 CLAIM_WINDOW = timedelta(minutes=10)
 #: Slots per window: claim log writes of one window spread over this many partitions.
@@ -108,20 +116,6 @@ def in_submitted_order(
             outcome = RecordOutcome(stored, duplicate=same, conflicting=not same)
         result.append(outcome)
     return result
-
-
-def claim_groups(
-    transactions: Iterable[RecordedTransaction], shards: int, size: int = CLAIM_GROUP
-) -> list[tuple[int, list[RecordedTransaction]]]:
-    """Transactions grouped by claim shard, at most ``size`` per group."""
-    by_shard: dict[int, list[RecordedTransaction]] = {}
-    for transaction in transactions:
-        by_shard.setdefault(shard_of(transaction.transaction_id, shards), []).append(transaction)
-    return [
-        (shard, members[i : i + size])
-        for shard, members in sorted(by_shard.items())
-        for i in range(0, len(members), size)
-    ]
 
 
 @dataclass(slots=True)

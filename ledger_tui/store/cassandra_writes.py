@@ -28,7 +28,9 @@ from typing import Any
 from ..domain.blocks import SealPolicy
 from ..domain.claims import (
     CLAIM_GROUP,
+    CLAIM_GROUP_BYTES,
     CLAIM_LOG_SLOTS,
+    CLAIM_READ_GROUP,
     CLAIM_WINDOW,
     RecordOutcome,
     RepairReport,
@@ -110,20 +112,29 @@ def _distinct_ids(
     queue: list[tuple[Claim, asyncio.Future[Any]]],
 ) -> tuple[list[tuple[Claim, asyncio.Future[Any]]], list[tuple[Claim, asyncio.Future[Any]]]]:
     """Up to a group of queued claims with distinct ids, and the rest. A second claim of an id
-    waits for the next round, where it finds the first one's claim (a duplicate or a conflict)."""
+    waits for the next round, where it finds the first one's claim (a duplicate or a conflict).
+    A group holds at most CLAIM_GROUP claims and CLAIM_GROUP_BYTES of legs (at least one claim):
+    a hundred sets of the largest size were one mutation too large for the node."""
     taken: list[tuple[Claim, asyncio.Future[Any]]] = []
     rest: list[tuple[Claim, asyncio.Future[Any]]] = []
     ids: set[uuid.UUID] = set()
+    size = 0
     for position, item in enumerate(queue):
         if len(taken) >= CLAIM_GROUP:  # the rest as it is: a long queue is not walked per round
             rest.extend(queue[position:])
             break
-        txid = item[0][0].transaction_id
+        transaction = item[0][0]
+        txid = transaction.transaction_id
         if txid in ids:
             rest.append(item)
-        else:
-            ids.add(txid)
-            taken.append(item)
+            continue
+        legs = len(transaction.legs_json())
+        if taken and size + legs > CLAIM_GROUP_BYTES:  # full by bytes: the rest as it is
+            rest.extend(queue[position:])
+            break
+        ids.add(txid)
+        taken.append(item)
+        size += legs
     return taken, rest
 
 
@@ -277,8 +288,8 @@ class ClaimWriter:
                 by_shard[shard_of(txid, shards)].append(txid)
             claimed: list[RecordedTransaction] = []
             for shard, members in by_shard.items():
-                for i in range(0, len(members), CLAIM_GROUP):
-                    found = await self.claims(shard, members[i : i + CLAIM_GROUP])
+                for i in range(0, len(members), CLAIM_READ_GROUP):
+                    found = await self.claims(shard, members[i : i + CLAIM_READ_GROUP])
                     claimed += [transaction for transaction, _token in found.values()]
             await self.rows.write(materialise(claimed, policy, completed_at=now), use_cache=False)
             await self._execute(await self._prepare("log_done"), key)
