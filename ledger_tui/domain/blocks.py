@@ -79,8 +79,9 @@ class SealPolicy:
     def late_before(self, recorded_at: datetime) -> int:
         """The first day whose entries recorded at ``recorded_at`` are not late: ``is_late`` in
         day numbers (``day_start(d + 1) + horizon <= r`` exactly when ``d < day_of(r - horizon)``),
-        computed once per recording instead of once per entry."""
-        return day_of(recorded_at - self.horizon)
+        computed once per recording instead of once per entry. The horizon is taken off the
+        instant, not the wall clock (``r - horizon`` in a zone with summer time is an hour off)."""
+        return (recorded_at - EPOCH - self.horizon).days
 
     def cutoff(self, now: datetime) -> datetime:
         """The recorded-time cutoff a seal run at ``now`` may rely on."""

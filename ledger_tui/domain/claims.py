@@ -33,7 +33,8 @@ DEFAULT_CLAIM_SHARDS = 8
 CLAIM_GROUP = 500
 #: Most bytes of legs (canonical JSON, ASCII) per claim write, whatever the count: the write is
 #: one mutation, and a node refuses a mutation over half its commit log segment (2.5 MiB on the
-#: local node, 16 MiB by default). A set alone may be ~150 KiB, so this is always one or more.
+#: local node, 16 MiB by default). One set holds at most ~411 KiB of legs (128 KiB of text,
+#: non-ASCII escaped as \uXXXX), so a group always takes one set or more.
 CLAIM_GROUP_BYTES = 1024 * 1024
 #: Claims read back per query (repair): by id, whole rows, as before the groups grew.
 CLAIM_READ_GROUP = 100

@@ -104,17 +104,19 @@ async def test_bank_workload_through_node_faults(tmp_path: Path) -> None:
     with running_ring(tmp_path / "ring", FAULT_RING_ADDRESS, 3) as ring:
         store = f"cassandra://{ring.hosts}/{KEYSPACE}?replication=3&consistency=LOCAL_QUORUM"
         engine = build_engine(LedgerOptions(store=store, seal_margin=timedelta(0)))
-        await engine.connect()
-        # A pool the driver could not open at connect (4 JVMs starting on 2 cores: a connect
-        # timeout) marks its node down until the reconnection; a quorum statement before that
-        # is refused as "too few nodes up" (CI once did), so the workload starts from 3 seen up.
-        waited = await wait_until_driver_sees(engine, 3, budget=60)
-        assert engine.cluster_nodes() == (3, 3), f"driver sees {engine.cluster_nodes()} after {waited:.0f}s"
-        await engine.apply_schema()
-        # Applied means every node has every table (prepares go to any node next).
-        tables = await asyncio.to_thread(tables_on_each_node, ring)
-        assert len(tables) == 3 and all(t == tables[0] and "ledger_entries" in t for t in tables), tables
-        try:
+        try:  # closed whatever fails: an open driver keeps reconnecting to the stopped ring
+            await engine.connect()
+            # A pool the driver could not open at connect (4 JVMs starting on 2 cores: a connect
+            # timeout) marks its node down until the reconnection; a quorum statement before that
+            # is refused as "too few nodes up" (CI once did), so the workload starts from 3 seen up.
+            waited = await wait_until_driver_sees(engine, 3, budget=60)
+            assert engine.cluster_nodes() == (3, 3), (
+                f"driver sees {engine.cluster_nodes()} after {waited:.0f}s"
+            )
+            await engine.apply_schema()
+            # Applied means every node has every table (prepares go to any node next).
+            tables = await asyncio.to_thread(tables_on_each_node, ring)
+            assert len(tables) == 3 and all(t == tables[0] and "ledger_entries" in t for t in tables), tables
             report = await exercise(ring, engine, store, tmp_path)
         finally:
             await engine.close()

@@ -69,6 +69,10 @@ def test_large_sets_make_smaller_groups() -> None:
     assert [label for _, label in rest] == list(range(6, 20))
     alone = queue_of([0, 1], [CLAIM_GROUP_BYTES + 1, 10])
     assert [label for _, label in _distinct_ids(alone)[0]] == [0]
+    # A claim that does not fit ends the group: smaller ones behind it wait too (in order).
+    stuck = queue_of([0, 1, 2], [600 * 1024, 600 * 1024, 10])
+    taken, rest = _distinct_ids(stuck)
+    assert ([label for _, label in taken], [label for _, label in rest]) == ([0], [1, 2])
     exact = queue_of([0, 1, 2], [CLAIM_GROUP_BYTES // 2, CLAIM_GROUP_BYTES - CLAIM_GROUP_BYTES // 2, 1])
     assert [label for _, label in _distinct_ids(exact)[0]] == [0, 1]  # the bound itself fits
 

@@ -5,11 +5,12 @@ from __future__ import annotations
 import uuid
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 
-from ledger_tui.domain.blocks import SealPolicy, account_node, day_of, node_key, rollup_node
+from ledger_tui.domain.blocks import SealPolicy, account_node, day_of, day_start, node_key, rollup_node
 from ledger_tui.domain.materialise import Materialisation, is_future_dated, materialise
 from ledger_tui.domain.model import Address, Leg, RecordedTransaction, Side
 from ledger_tui.domain.timeutil import bucket_of
@@ -89,3 +90,28 @@ def test_node_keys_are_remembered_per_address_and_equal_the_encoding() -> None:
     address = Address("le", "ns", "name", "GBP", str(uuid.uuid4()))
     assert account_node(address) == node_key(address.as_tuple()) == account_node(address)
     assert rollup_node(address) == node_key(address.as_tuple()[:4]) == rollup_node(address)
+
+
+_HORIZONS = st.sampled_from([timedelta(0), timedelta(hours=1), timedelta(days=1), timedelta(hours=36)])
+_ZONES = st.sampled_from(
+    [UTC, ZoneInfo("Europe/London"), ZoneInfo("America/New_York"), ZoneInfo("Asia/Kolkata")]
+)
+
+
+@given(
+    st.datetimes(datetime(1971, 1, 1), datetime(2100, 1, 1), timezones=_ZONES),
+    st.integers(-3, 3),
+    _HORIZONS | st.timedeltas(timedelta(0), timedelta(days=3)),
+)
+@example(datetime(2024, 4, 1, 0, 30, tzinfo=ZoneInfo("Europe/London")), -1, timedelta(days=1))  # summer time
+@example(day_start(20_002), -2, timedelta(days=1))  # recorded exactly when day 20,000 turns late
+@example(day_start(20_002) - timedelta(microseconds=1), -2, timedelta(days=1))  # just before
+def test_late_before_is_is_late_in_day_numbers(
+    recorded_at: datetime, offset: int, horizon: timedelta
+) -> None:
+    """For any aware recording time (any zone, summer time too) and entry day near it: late
+    exactly when the day is before ``late_before``, as ``is_late`` decides it per entry."""
+    policy = SealPolicy(horizon=horizon)
+    day = day_of(recorded_at) + offset
+    for effective_at in (day_start(day), day_start(day + 1) - timedelta(microseconds=1)):
+        assert policy.is_late(effective_at, recorded_at) == (day < policy.late_before(recorded_at))
