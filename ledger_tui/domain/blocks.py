@@ -88,8 +88,9 @@ class SealPolicy:
         return now - self.margin
 
     def sealable_until(self, cutoff: datetime) -> int:
-        """First day a run with ``cutoff`` may not seal (every earlier day is past its horizon)."""
-        return day_of(cutoff - self.horizon)
+        """First day a run with ``cutoff`` may not seal (every earlier day is past its horizon):
+        the days whose entries recorded at ``cutoff`` would be late, so ``late_before``."""
+        return self.late_before(cutoff)
 
 
 @dataclass(slots=True)

@@ -115,3 +115,5 @@ def test_late_before_is_is_late_in_day_numbers(
     day = day_of(recorded_at) + offset
     for effective_at in (day_start(day), day_start(day + 1) - timedelta(microseconds=1)):
         assert policy.is_late(effective_at, recorded_at) == (day < policy.late_before(recorded_at))
+        # Sealable before a cutoff: every entry of the day recorded from then on is late.
+        assert (policy.late_after(day) <= recorded_at) == (day < policy.sealable_until(recorded_at))
