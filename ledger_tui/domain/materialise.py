@@ -13,7 +13,7 @@ from datetime import datetime
 
 from .blocks import SealPolicy, account_node, day_of, node_key, rollup_node
 from .model import Address, Entry, RecordedTransaction
-from .timeutil import bucket_of
+from .timeutil import bucket_of_day
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,9 +56,8 @@ def materialise(
     # Per recorded time (one per transaction, mostly one per chunk): the day before which an
     # entry is late, the day after which it is future-dated, and its completion mark. The
     # same rules as is_late, is_future_dated and the margin test, in day numbers (the test
-    # holds them to the rules); per day, its bucket.
+    # holds them to the rules).
     by_recording: dict[datetime, tuple[int, int, datetime | None]] = {}
-    bucket_of_day: dict[int, str] = {}
     for entry in entries:  # one pass, each entry's day and rollup node computed once
         address, effective_at, recorded_at = entry.address, entry.effective_at, entry.recorded_at
         rules = by_recording.get(recorded_at)
@@ -75,11 +74,8 @@ def materialise(
             )
         late_before, future_after, completion = rules
         day = day_of(effective_at)
-        bucket = bucket_of_day.get(day)
-        if bucket is None:
-            bucket = bucket_of_day[day] = bucket_of(effective_at)
         rollup = rollup_node(address)
-        buckets.add((address, bucket))
+        buckets.add((address, bucket_of_day(day)))
         activity.add((rollup, day, address.account_id))
         if day > future_after:
             future.add((rollup, day, address.account_id))

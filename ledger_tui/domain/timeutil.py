@@ -6,6 +6,7 @@ instant is timezone-aware UTC and a range maps to every month it touches, inclus
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -14,6 +15,8 @@ from datetime import UTC, date, datetime, timedelta, tzinfo
 from .text import shown
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+#: Milliseconds in a UTC day: epoch milliseconds // DAY_MS is the day number.
+DAY_MS = 86_400_000
 #: Latest instant the ledger accepts (end of year 9999), so buckets stay four-digit years.
 MAX_EPOCH_MS = 253_402_300_799_999
 #: Latest time an entry may have (end of 9999-11): every bucket then has a following month, so
@@ -81,6 +84,13 @@ def bucket_of(moment: datetime) -> str:
         raise ValueError("bucket_of needs a timezone-aware datetime")
     utc = moment.astimezone(UTC)
     return f"{utc.year:04d}-{utc.month:02d}"
+
+
+@functools.lru_cache(maxsize=65_536)
+def bucket_of_day(day: int) -> str:
+    """The bucket of a UTC day number, remembered: a write's entries share few days, and the
+    write path needs the bucket of every one of them."""
+    return bucket_of(EPOCH + timedelta(days=day))
 
 
 def bucket_start(bucket: str) -> datetime:

@@ -24,12 +24,11 @@ from ..domain.blocks import (
     node_key,
 )
 from ..domain.model import Address, Movement
-from ..domain.timeutil import TimeRange, to_epoch_ms
+from ..domain.timeutil import DAY_MS, TimeRange, to_epoch_ms
 from .balances import MAX_ACTIVITY_DAYS
 from .partitions import READ_BATCH, Partitions
 from .reads import collect
 
-_DAY_MS = 86_400_000
 _FIRST_DAY = -(10**9)
 #: Accounts sealed at once (their day totals are held until added to the rollup).
 ACCOUNT_CHUNK = 32
@@ -175,7 +174,7 @@ async def _seal_account(
     def visit(chunk: list[Movement]) -> None:
         for movement in chunk:
             if movement.recorded_ms < cutoff_ms:
-                day = movement.effective_ms // _DAY_MS
+                day = movement.effective_ms // DAY_MS
                 totals = result.totals.get(day)
                 if totals is None:
                     totals = result.totals[day] = DayTotals()

@@ -21,13 +21,11 @@ from cassandra.query import PreparedStatement
 
 from ..domain.errors import ValidationError
 from ..domain.materialise import Materialisation
-from ..domain.timeutil import bucket_of, to_epoch_ms
+from ..domain.timeutil import DAY_MS, bucket_of_day, to_epoch_ms
 from . import aio
 from .cassandra_batches import pack
 from .cassandra_encode import RowEncoder
 from .cassandra_marks import mark_updates
-
-_DAY_MS = 86_400_000
 
 Execute = Callable[..., Awaitable[aio.Result]]
 Prepare = Callable[[str], Awaitable[PreparedStatement]]
@@ -74,21 +72,16 @@ class RowWriter:
     async def _bind(self, rows: Materialisation, use_cache: bool) -> BoundRows:
         # Entries are grouped by partition as they are read (address and month bucket), the
         # other rows by their statement's partition key; each partition's key is encoded once.
-        # A chunk's entries share few days and recorded times: each is converted once.
+        # A chunk's entries share few recorded times: each is converted once.
         entries: dict[tuple[Any, ...], list[tuple[Any, ...]]] = defaultdict(list)
-        bucket_of_day: dict[int, str] = {}
         recorded_ms: dict[Any, int] = {}
         for entry in rows.entries:
             effective_at, recorded_at = entry.effective_at, entry.recorded_at
             effective_ms = to_epoch_ms(effective_at)
-            day = effective_ms // _DAY_MS
-            bucket = bucket_of_day.get(day)
-            if bucket is None:
-                bucket = bucket_of_day[day] = bucket_of(effective_at)
             recorded = recorded_ms.get(recorded_at)
             if recorded is None:
                 recorded = recorded_ms[recorded_at] = to_epoch_ms(recorded_at)
-            entries[(*entry.address.as_tuple(), bucket)].append(
+            entries[(*entry.address.as_tuple(), bucket_of_day(effective_ms // DAY_MS))].append(
                 (
                     effective_ms,
                     entry.transaction_id,

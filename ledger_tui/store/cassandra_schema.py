@@ -30,7 +30,7 @@ Execute = Callable[..., Awaitable[aio.Result]]
 async def apply_schema(execute: Execute, cluster: Cluster | None, url: CassandraUrl) -> set[str]:
     """Create the keyspace and tables ``url`` names if missing (idempotent: a rerun is safe);
     the tables the keyspace held before (what an upgrade needs to know of the ledger)."""
-    tables_before = await _refuse_old_schema(execute, url.keyspace)
+    tables_before = await _existing_tables(execute, url.keyspace)
     dc = url.local_dc or await _local_dc(execute)
     host = schema_host(cluster)
     for ddl in schema_statements(url.keyspace, dc, url.replication):
@@ -61,9 +61,9 @@ async def schema_agreed(cluster: Cluster | None, wait_s: float = SCHEMA_AGREEMEN
         )
 
 
-async def _refuse_old_schema(execute: Execute, keyspace: str) -> set[str]:
-    """The keyspace's tables; one from before sharded claims has a ``transactions`` table: say
-    so plainly."""
+async def _existing_tables(execute: Execute, keyspace: str) -> set[str]:
+    """The keyspace's tables; refused when it is from before sharded claims (it has a
+    ``transactions`` table): say so plainly."""
     result = await execute(
         "SELECT table_name FROM system_schema.tables WHERE keyspace_name = %s", (keyspace,)
     )

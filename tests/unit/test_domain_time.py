@@ -10,11 +10,13 @@ from hypothesis import strategies as st
 
 from ledger_tui.domain.periods import Granularity, periods
 from ledger_tui.domain.timeutil import (
+    DAY_MS,
     EPOCH,
     MAX_EPOCH_MS,
     TimeRange,
     as_utc,
     bucket_of,
+    bucket_of_day,
     bucket_start,
     following_bucket,
     from_epoch_ms,
@@ -289,3 +291,19 @@ def test_months_at_the_ends_of_time_do_not_crash() -> None:
 def test_next_month_stops_at_year_9999() -> None:
     assert following_bucket("9999-12") == "9999-12"
     assert following_bucket("2024-12") == "2025-01"
+
+
+@given(
+    st.datetimes(
+        datetime(1970, 1, 1),
+        datetime(9999, 11, 30),
+        timezones=st.sampled_from([UTC, timezone(timedelta(hours=14)), timezone(timedelta(hours=-12))]),
+    )
+)
+def test_the_bucket_of_a_day_number_is_the_bucket_of_any_instant_of_it(moment: datetime) -> None:
+    """What the write path uses (day number from epoch ms, bucket remembered per day) is
+    ``bucket_of`` of the instant itself, in any zone, the first and last instants of a day too."""
+    day = to_epoch_ms(moment) // DAY_MS
+    assert bucket_of_day(day) == bucket_of(moment)
+    start = EPOCH + timedelta(days=day)
+    assert bucket_of_day(day) == bucket_of(start) == bucket_of(start + timedelta(days=1, microseconds=-1))
