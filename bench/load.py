@@ -185,9 +185,8 @@ class Ceilings:
         return results
 
     def _drop(self, table: str) -> None:
-        """Drop a table once its path is timed: settled is not flushed, and a later path timed
-        while the node still held these rows in memory paid for writing them out (online posts
-        ran at ~4,500 entries/s right after the LWT ceiling, ~6,000 before it)."""
+        """Drop a table once its path is timed, so later paths meet a node holding none of its
+        rows (a settled node may still hold them in memory, unflushed)."""
         self.session.execute(f"DROP TABLE IF EXISTS {self.keyspace}.{table}", timeout=120)
 
     def close(self) -> None:
