@@ -9,7 +9,7 @@ One run, one local node, the same generated entry sets (seed 7, 24 months) for e
   ``ledger-tui load-sample``; each into its own keyspace, each followed by ``verify``. The import
   runs as a user runs it (default workers: one per core, at most 4) and once more with one process.
 The import's target is a ratio to the unlogged ceiling, so those two alternate for ``--rounds``
-rounds after a warm-up round (a fresh table, dropped once timed; a fresh keyspace) and the ratio
+rounds after warming up (a fresh table, dropped once timed; a fresh keyspace) and the ratio
 reported is the median of the rounds'; other paths run once and are compared with the median
 ceiling. Every timed path, verify included, starts on a settled node (``settle``): no flush or
 compaction of an earlier path running or queued; each ledger keyspace is dropped once its path
@@ -182,10 +182,12 @@ def main() -> None:
             jsonl(sets, path)
             url = ""
             rerun_s = verify_s = 0.0
-            # Round 0 warms the node (a freshly started JVM ran the ceiling at 15,944 entries/s
-            # and the import at 9,990, then 26,704 and 16,981): timed, printed, not counted.
+            # The ceiling runs until it stops climbing, then round 0 warms our paths too (a
+            # freshly started JVM ran the ceiling at 15,944 entries/s and the import at 9,990,
+            # then 26,704 and 16,981): timed, printed, not counted.
+            warm_ceilings = ceilings.warm_up()
             for number in range(args.rounds + 1):
-                ceiling_s, binding_s = ceilings.unlogged(number)
+                ceiling_s, binding_s = ceilings.unlogged(str(number))
                 url = fresh(f"import{number}")
                 rounds.append((ceiling_s, binding_s, cli("--store", url, "import", str(path))[0]))
                 if number == 1:
@@ -224,6 +226,9 @@ def main() -> None:
     warm_ceiling_s, _, warm_import_s = warmup
     warm_ratio = warm_ceiling_s / warm_import_s
     warm = f"{rate(warm_ceiling_s):>19,.0f}{rate(warm_import_s):>18,.0f}{warm_ratio:>8.2f}"
+    print(
+        f"warm-up ceilings: {', '.join(f'{rate(seconds):,.0f}' for seconds in warm_ceilings)} (not counted)"
+    )
     print(f"{'warm-up':<8}{warm}  (not counted)")
     for number, ((ceiling_s, _, imported_s), ratio) in enumerate(zip(rounds, ratios, strict=True), 1):
         print(f"{number:<8}{rate(ceiling_s):>19,.0f}{rate(imported_s):>18,.0f}{ratio:>8.2f}")
