@@ -35,7 +35,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from statistics import median
 
-from load_ceilings import Ceilings, drop_keyspaces, settle  # bench/ leads sys.path when this runs as a script
+from load_ceilings import Ceilings, settle  # bench/ leads sys.path when this runs as a script
 
 from ledger_tui.cli.import_commands import default_workers
 from ledger_tui.domain.model import EntrySet
@@ -163,7 +163,7 @@ def main() -> None:
         """Drop a ledger keyspace once its path is measured: no path meets another path's
         ledger on the node (the ceiling drops its tables too)."""
         keyspace = url.rsplit("/", 1)[1]
-        ceilings.session.execute(f"DROP KEYSPACE IF EXISTS {keyspace}", timeout=120)
+        ceilings.drop_keyspace(keyspace)
         keyspaces.remove(keyspace)
 
     def verified(url: str) -> float:
@@ -180,7 +180,6 @@ def main() -> None:
         with tempfile.TemporaryDirectory() as tmp:
             path = Path(tmp) / "sets.jsonl"
             jsonl(sets, path)
-            url = ""
             rerun_s = verify_s = 0.0
             # The ceiling runs until it stops climbing, then round 0 warms our paths too (a
             # freshly started JVM ran the ceiling at 15,944 entries/s and the import at 9,990,
@@ -206,8 +205,7 @@ def main() -> None:
         # at ~4,500 entries/s against ~6,000 before it, on a node settle() found quiet.
         others = ceilings.rows_logged_lwt()
     finally:  # a failed path leaves nothing behind on the node
-        ceilings.close()
-        drop_keyspaces(host, int(port or 9042), keyspaces)
+        ceilings.close(leftovers=keyspaces)
 
     def rate(seconds: float) -> float:
         return entries / seconds

@@ -171,17 +171,15 @@ class Ceilings:
         rows (a settled node may still hold them in memory, unflushed)."""
         self.session.execute(f"DROP TABLE IF EXISTS {self.keyspace}.{table}", timeout=120)
 
-    def close(self) -> None:
-        self.session.execute(f"DROP KEYSPACE IF EXISTS {self.keyspace}", timeout=120)
+    def drop_keyspace(self, keyspace: str) -> None:
+        """Drop a keyspace of the run (a ledger once its path is measured) on this session."""
+        self.session.execute(f"DROP KEYSPACE IF EXISTS {keyspace}", timeout=120)
+
+    def close(self, leftovers: list[str]) -> None:
+        """Drop the run's ``leftovers`` (keyspaces a failed path left) and this keyspace."""
+        for keyspace in [*leftovers, self.keyspace]:
+            self.drop_keyspace(keyspace)
         self.cluster.shutdown()
-
-
-def drop_keyspaces(host: str, port: int, keyspaces: list[str]) -> None:
-    cluster = Cluster([host], port=port, protocol_version=5)
-    session = cluster.connect()
-    for keyspace in keyspaces:
-        session.execute(f"DROP KEYSPACE IF EXISTS {keyspace}", timeout=120)
-    cluster.shutdown()
 
 
 def _names() -> str:
