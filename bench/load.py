@@ -35,7 +35,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from statistics import median
 
-from load_ceilings import Ceilings, settle  # bench/ leads sys.path when this runs as a script
+from load_ceilings import Ceilings, MachineCpu, settle  # bench/ leads sys.path when this runs as a script
 
 from ledger_tui.cli.import_commands import default_workers
 from ledger_tui.domain.model import EntrySet
@@ -121,6 +121,11 @@ async def engine_paths(
     return results
 
 
+def shares(cpu: tuple[float, float] | None) -> str:
+    """Busy and stolen CPU as printed beside a round ("?" where /proc/stat is not readable)."""
+    return "?" if cpu is None else f"{cpu[0]:.0%}/{cpu[1]:.0%}"
+
+
 def positive(text: str) -> int:
     """An argparse type: a whole number of at least 1."""
     number = int(text)
@@ -176,6 +181,7 @@ def main() -> None:
 
     workers = default_workers()
     rounds: list[tuple[float, float, float]] = []  # seconds: ceiling, its binding, import
+    cpu: list[tuple[str, str]] = []  # machine CPU (busy, stolen) over each round's ceiling, import
     try:
         with tempfile.TemporaryDirectory() as tmp:
             path = Path(tmp) / "sets.jsonl"
@@ -187,8 +193,11 @@ def main() -> None:
             warm_ceilings = ceilings.warm_up()
             for number in range(args.rounds + 1):
                 ceiling_s, binding_s = ceilings.unlogged(str(number))
+                ceiling_cpu = ceilings.last_cpu
                 url = fresh(f"import{number}")
+                machine = MachineCpu()
                 rounds.append((ceiling_s, binding_s, cli("--store", url, "import", str(path))[0]))
+                cpu.append((shares(ceiling_cpu), shares(machine.shares())))
                 if number == 1:
                     settle(ceilings.session)
                     rerun_s, _ = cli("--store", url, "import", str(path))
@@ -220,16 +229,19 @@ def main() -> None:
     print(f"data: {len(sets)} entry sets, {entries} entries (seed 7, 24 months); one local node;")
     print("every timed path starts on a settled node (no flush or compaction running or queued)")
     print(f"UNLOGGED ceiling and our import ({workers} workers), alternating; ratio = import / ceiling:")
-    print(f"{'round':<8}{'ceiling entries/s':>19}{'import entries/s':>18}{'ratio':>8}")
+    print("machine CPU busy/stolen (by the host) over each: ceiling, import")
+    print(f"{'round':<8}{'ceiling entries/s':>19}{'import entries/s':>18}{'ratio':>8}{'CPU busy/stolen':>22}")
     warm_ceiling_s, _, warm_import_s = warmup
     warm_ratio = warm_ceiling_s / warm_import_s
     warm = f"{rate(warm_ceiling_s):>19,.0f}{rate(warm_import_s):>18,.0f}{warm_ratio:>8.2f}"
     print(
         f"warm-up ceilings: {', '.join(f'{rate(seconds):,.0f}' for seconds in warm_ceilings)} (not counted)"
     )
-    print(f"{'warm-up':<8}{warm}  (not counted)")
-    for number, ((ceiling_s, _, imported_s), ratio) in enumerate(zip(rounds, ratios, strict=True), 1):
-        print(f"{number:<8}{rate(ceiling_s):>19,.0f}{rate(imported_s):>18,.0f}{ratio:>8.2f}")
+    print(f"{'warm-up':<8}{warm}{', '.join(cpu[0]):>22}  (not counted)")
+    counted = zip(rounds, ratios, cpu[1:], strict=True)
+    for number, ((ceiling_s, _, imported_s), ratio, busy) in enumerate(counted, 1):
+        line = f"{number:<8}{rate(ceiling_s):>19,.0f}{rate(imported_s):>18,.0f}{ratio:>8.2f}"
+        print(f"{line}{', '.join(busy):>22}")
     print(
         f"{'medians':<8}{rate(ceiling_median_s):>19,.0f}{rate(import_median_s):>18,.0f}{import_ratio:>8.2f}"
     )

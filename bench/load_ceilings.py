@@ -65,6 +65,38 @@ def settle(session: Any, limit_s: float = 90.0) -> None:
         time.sleep(0.3)
 
 
+class MachineCpu:
+    """The machine's CPU over a timed path, from /proc/stat: busy and stolen, as shares of all.
+
+    Why: client and node share two cores, so a path that keeps the machine ~100% busy is bounded
+    by the CPU both use, not by waiting; and on a VM, time stolen by the host slows every path.
+    """
+
+    def __init__(self) -> None:
+        self._start = self._read()
+
+    @staticmethod
+    def _read() -> list[int] | None:
+        try:
+            with open("/proc/stat") as stat:
+                return [int(field) for field in stat.readline().split()[1:9]]
+        except (OSError, ValueError):
+            return None
+
+    def shares(self) -> tuple[float, float] | None:
+        """(busy, stolen) since this was made, each a share of all CPU time; None without /proc."""
+        end = self._read()
+        if self._start is None or end is None:
+            return None
+        user, nice, system, idle, iowait, irq, softirq, steal = (
+            after - before for before, after in zip(self._start, end, strict=True)
+        )
+        total = user + nice + system + idle + iowait + irq + softirq + steal
+        if total <= 0:
+            return None
+        return (user + nice + system + irq + softirq) / total, steal / total
+
+
 class Ceilings:
     """The driver alone (no ledger rules) on a keyspace of its own, one table per timed path."""
 
@@ -79,6 +111,8 @@ class Ceilings:
         )
         self.sets = sets
         self.rows = entry_rows(sets)
+        #: The machine's (busy, stolen) CPU shares over the last timed path (None without /proc).
+        self.last_cpu: tuple[float, float] | None = None
 
     def _table(self, name: str) -> Any:
         """A fresh entries table and its prepared INSERT."""
@@ -95,11 +129,14 @@ class Ceilings:
 
     def _timed(self, statements: list[Any], concurrency: int = 64) -> float:
         settle(self.session)
-        started = time.perf_counter()
         pairs = [(statement, None) for statement in statements]
+        cpu = MachineCpu()
+        started = time.perf_counter()
         done = [ok for ok, _ in execute_concurrent(self.session, pairs, concurrency=concurrency)]
+        seconds = time.perf_counter() - started
+        self.last_cpu = cpu.shares()
         assert all(done)
-        return time.perf_counter() - started
+        return seconds
 
     def unlogged(self, name: str) -> tuple[float, float]:
         """Seconds of per-partition UNLOGGED batches of <= 25 rows (64 in flight) into a fresh
