@@ -50,17 +50,12 @@ CLI = [sys.executable, "-m", "ledger_tui"]
 
 
 def jsonl(sets: list[EntrySet], path: Path) -> None:
+    """The sets as JSON Lines: the origin's format plus transaction_id, as `import` reads them."""
     with path.open("w") as out:
         for s in sets:
             legs = [
                 {
-                    "address": dict(
-                        zip(
-                            ["legal_entity", "namespace", "name", "currency", "account_id"],
-                            leg.address.as_tuple(),
-                            strict=True,
-                        )
-                    ),
+                    "address": leg.address.to_json(),
                     "amount": str(leg.amount),
                     "type": leg.side.value,
                     "description": leg.description,

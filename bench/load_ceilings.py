@@ -16,16 +16,23 @@ from datetime import UTC, datetime
 from typing import Any
 
 from cassandra.cluster import Cluster
-from cassandra.concurrent import execute_concurrent, execute_concurrent_with_args
+from cassandra.concurrent import execute_concurrent
 from cassandra.query import BatchStatement, BatchType
 
 from ledger_tui.domain.model import EntrySet, RecordedTransaction
 from ledger_tui.domain.timeutil import bucket_of, to_epoch_ms
 
 NODELAY = [(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)]
+#: The ceiling tables' columns: those of ledger_entries, in the order ``entry_rows`` gives them.
+_COLUMNS = (
+    "legal_entity text, namespace text, name text, currency text, account_id text, "
+    "time_bucket text, effective_at timestamp, transaction_id uuid, leg int, side text, "
+    "amount decimal, description text, recorded_at timestamp"
+)
 
 
 def entry_rows(sets: list[EntrySet]) -> list[tuple[Any, ...]]:
+    """The entries of ``sets`` as rows of a ceiling table (``_COLUMNS``), recorded now."""
     now = datetime.now(UTC)
     rows = []
     for entry_set in sets:
@@ -116,20 +123,19 @@ class Ceilings:
 
     def _table(self, name: str) -> Any:
         """A fresh entries table and its prepared INSERT."""
-        columns = (
-            "legal_entity text, namespace text, name text, currency text, account_id text, "
-            "time_bucket text, effective_at timestamp, transaction_id uuid, leg int, side text, "
-            "amount decimal, description text, recorded_at timestamp"
-        )
         key = "PRIMARY KEY ((legal_entity, namespace, name, currency, account_id, time_bucket), "
         key += "effective_at, transaction_id, leg)"
-        self.session.execute(f"CREATE TABLE {self.keyspace}.{name} ({columns}, {key})")
-        marks = ", ".join("?" * 13)
-        return self.session.prepare(f"INSERT INTO {self.keyspace}.{name} ({_names()}) VALUES ({marks})")
+        self.session.execute(f"CREATE TABLE {self.keyspace}.{name} ({_COLUMNS}, {key})")
+        names = [column.split()[0] for column in _COLUMNS.split(", ")]
+        marks = ", ".join("?" * len(names))
+        insert = f"INSERT INTO {self.keyspace}.{name} ({', '.join(names)}) VALUES ({marks})"
+        return self.session.prepare(insert)
 
-    def _timed(self, statements: list[Any], concurrency: int = 64) -> float:
+    def _timed(self, statements: list[Any], concurrency: int = 64, values: list[Any] | None = None) -> float:
+        """Seconds to run ``statements`` (with ``values``, one per statement, if given) with
+        ``concurrency`` in flight, on a settled node; the machine's CPU shares go to last_cpu."""
         settle(self.session)
-        pairs = [(statement, None) for statement in statements]
+        pairs = list(zip(statements, values or [None] * len(statements), strict=True))
         cpu = MachineCpu()
         started = time.perf_counter()
         done = [ok for ok, _ in execute_concurrent(self.session, pairs, concurrency=concurrency)]
@@ -174,13 +180,7 @@ class Ceilings:
         """Seconds of one INSERT per row, LOGGED batches per set, and LWT claims alone."""
         results: dict[str, float] = {}
         insert_rows = self._table("e_rows")
-        settle(self.session)
-        started = time.perf_counter()
-        outcome = execute_concurrent_with_args(
-            self.session, insert_rows, self.rows, concurrency=256, raise_on_first_error=True
-        )
-        assert all(ok for ok, _ in outcome)
-        results["rows"] = time.perf_counter() - started
+        results["rows"] = self._timed([insert_rows] * len(self.rows), 256, self.rows)
         self._drop("e_rows")
         insert_logged = self._table("e_logged")
         logged = []
@@ -217,10 +217,3 @@ class Ceilings:
         for keyspace in [*leftovers, self.keyspace]:
             self.drop_keyspace(keyspace)
         self.cluster.shutdown()
-
-
-def _names() -> str:
-    return (
-        "legal_entity, namespace, name, currency, account_id, time_bucket, effective_at, "
-        "transaction_id, leg, side, amount, description, recorded_at"
-    )
