@@ -27,8 +27,7 @@ from ledger_tui.domain.address import AddressPattern
 from ledger_tui.domain.model import Address, EntrySet, Leg, Side
 from ledger_tui.domain.named import NamedBalance
 from ledger_tui.domain.parse import MAX_LEGS, build_entry_set
-from ledger_tui.domain.periods import Granularity
-from ledger_tui.domain.timeutil import TimeRange
+from ledger_tui.domain.timeutil import Granularity, TimeRange
 from ledger_tui.engine import Engine
 from ledger_tui.ledger import open_store
 from ledger_tui.store.base import Store

@@ -30,7 +30,7 @@ from textual.pilot import Pilot
 from textual.widgets import DataTable, Input
 
 from ledger_tui.app.app import LedgerApp
-from ledger_tui.app.leg_editor import LegEditor
+from ledger_tui.app.compose.leg_editor import LegEditor
 from ledger_tui.ledger import LedgerOptions, build_engine, open_ledger
 from ledger_tui.loader import DEFAULT_SEED, generated_sets, load, sample_entry_set
 
@@ -109,9 +109,8 @@ async def keystrokes(path: Path, keys: int) -> dict[str, float]:
 
 async def chart_730(path: Path, runs: int) -> dict[str, float]:
     """Seconds for a 730-point daily chart: the engine's read alone, and the chart screen end to end."""
-    from ledger_tui.app.chart_screen import ChartScreen
-    from ledger_tui.domain.periods import Granularity
-    from ledger_tui.domain.timeutil import TimeRange
+    from ledger_tui.app.chart.screen import ChartScreen
+    from ledger_tui.domain.timeutil import Granularity, TimeRange
 
     engine = build_engine(LedgerOptions(store=f"sqlite:{path}"))
     await engine.connect()
@@ -168,7 +167,7 @@ async def chart_730(path: Path, runs: int) -> dict[str, float]:
 CHILD = """
 import asyncio, sys, time
 from ledger_tui.app.app import LedgerApp
-from ledger_tui.app.entries_panel import EntriesPanel
+from ledger_tui.app.browse.entries_panel import EntriesPanel
 from ledger_tui.domain.timeutil import bucket_of
 from ledger_tui.ledger import LedgerOptions, build_engine
 from ledger_tui.loader import sample_entry_set

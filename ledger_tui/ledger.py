@@ -17,8 +17,8 @@ from .domain.blocks import DEFAULT_MARGIN
 from .domain.document import read_bounded
 from .domain.errors import LedgerError, NotFound, ValidationError
 from .domain.named import NamedBalance, parse_named_balances
-from .domain.origin_balances import ADDRESS_CONFIG_NAME, parse_origin_balances
 from .engine import Engine, system_clock
+from .origin_balances import ADDRESS_CONFIG_NAME, parse_origin_balances
 from .samples import BALANCES, sample_text
 from .store.base import Store
 from .store.credentials import Credentials, resolve_credentials

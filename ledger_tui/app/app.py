@@ -1,7 +1,8 @@
-"""LedgerApp: the shell around the compose, browse and chart screens.
+"""LedgerApp: the shell around the compose, browse, chart and trial balance screens.
 
-Each screen is a Textual mode, so switching keeps every screen's state; the store is
-connected in a worker so a dead store shows a notice (and a retry key) instead of a crash.
+Each screen is a Textual mode built with the console's context, so switching keeps its state;
+the store is connected in a worker, so a dead store is a notice (and a retry key), never a
+crash. Screens and dialogs tell the shell what happened by messages it handles with ``@on``.
 """
 
 from __future__ import annotations
@@ -10,9 +11,9 @@ import uuid
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 from functools import partial
-from typing import ClassVar, Literal
+from typing import ClassVar
 
-from textual import work
+from textual import on, work
 from textual.app import App, SystemCommand
 from textual.binding import Binding, BindingType
 from textual.message import Message
@@ -22,23 +23,20 @@ from textual.worker import Worker, WorkerState
 
 from ..domain.errors import AccessDenied, StoreUnavailable
 from ..domain.model import Address
-from ..domain.timeutil import TimeRange
 from ..engine import Engine
-from .account_cache import AccountsCache
-from .account_commands import AccountCommands
-from .account_finder import AccountFinder
-from .account_jump import open_in_browse
-from .browse_screen import BrowseScreen
-from .chart_screen import ChartScreen
-from .compose_screen import ComposeScreen
+from .browse.screen import BrowseScreen
+from .chart.screen import ChartScreen
+from .compose.screen import ComposeScreen
 from .failures import describe_failure, with_timeout
-from .help_screen import HelpScreen
-from .ledger_input import LedgerInput
-from .ledger_screen import LedgerScreen
-from .login_prompt import LoginPrompt
-from .trial_balance_screen import TrialBalanceScreen
+from .find.finder import AccountFinder
+from .find.palette import AccountCommands
+from .ledger_screen import Connection, ConsoleContext, LedgerScreen
+from .messages import AccountPicked, CallFailed, LedgerChanged
+from .trial_balance.screen import TrialBalanceScreen
+from .widgets.dialogs import LoginPrompt
+from .widgets.help_screen import HelpScreen
+from .widgets.ledger_input import LedgerInput
 
-Connection = Literal["connecting", "connected", "unavailable"]
 SCREEN_NAMES = {"compose": "Compose", "browse": "Browse", "chart": "Chart", "trial": "Trial balance"}
 #: How often the header's cluster line (nodes up/total) is refreshed; no I/O, the driver's view.
 CLUSTER_WATCH_SECONDS = 1.0
@@ -55,12 +53,6 @@ class LedgerApp(App[None]):
 
     CSS_PATH = "app.tcss"
     TITLE = "ledger-tui"
-    MODES: ClassVar[dict[str, str | Callable[[], Screen[None]]]] = {
-        "compose": ComposeScreen,
-        "browse": BrowseScreen,
-        "chart": ChartScreen,
-        "trial": TrialBalanceScreen,
-    }
     COMMANDS = App.COMMANDS | {AccountCommands}
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("f2", "switch_mode('compose')", "Compose"),
@@ -97,31 +89,41 @@ class LedgerApp(App[None]):
         new_transaction_id: Callable[[], uuid.UUID] = uuid.uuid4,
         initial_account: tuple[Address, str] | None = None,
         seal_every: float | None = SEAL_EVERY_SECONDS,
+        page_size: int | None = None,
     ) -> None:
         super().__init__()
         # Seconds between background seals while the console is open (None: never).
         self.seal_every = seal_every
-        # An (account, bucket) the browse screen opens once the store is ready (the demo's view).
-        self.initial_account = initial_account
         self.engine = engine
-        self.clock = clock
-        self.start_screen = start_screen if start_screen in self.MODES else "compose"
+        self.context = ConsoleContext(engine, clock, new_transaction_id, page_size=page_size)
+        self.start_screen = start_screen if start_screen in SCREEN_NAMES else "compose"
         self.store_label = store_label
         self.cursor_blink = cursor_blink
-        self.new_transaction_id = new_transaction_id
         self._screens: list[LedgerScreen] = []
         self._retry_after_connect: LedgerScreen | None = None
         self._cluster_seen: tuple[int, int] | None = None
         self._sealing_scheduled = False
-        # Every account, read once for search, type-ahead and the palette; forgotten on change.
-        self.accounts_cache = AccountsCache()
-        # Entries per browse page from the config file or --page-size (None: the panel's default).
-        self.page_size: int | None = None
+        for mode, build in (
+            ("compose", partial(ComposeScreen, self.context)),
+            # An (account, bucket) browse opens once the store is ready (the demo's view).
+            ("browse", partial(BrowseScreen, self.context, opening=initial_account)),
+            ("chart", partial(ChartScreen, self.context)),
+            ("trial", partial(TrialBalanceScreen, self.context)),
+        ):
+            self.add_mode(mode, partial(self._mode_screen, build))
+
+    def _mode_screen(self, build: Callable[[], LedgerScreen]) -> LedgerScreen:
+        """Build a mode's screen the first time it is shown, and remember it for store events."""
+        screen = build()
+        self._screens.append(screen)
+        return screen
 
     # -- start-up and connection -------------------------------------------------------------
 
     def on_mount(self) -> None:
         """Show the start screen and connect in the background."""
+        if self.engine.named_balances_error is not None:
+            self.notify(f"named balances not loaded: {self.engine.named_balances_error}", severity="warning")
         self._update_sub_title()
         self.switch_mode(self.start_screen)
         self.connect_store()
@@ -205,19 +207,16 @@ class LedgerApp(App[None]):
         self.connection = "connecting"
         self.connect_store()
 
-    def register_screen(self, screen: LedgerScreen) -> None:
-        """Remember a mode screen so it hears about (re)connection."""
-        if screen not in self._screens:
-            self._screens.append(screen)
-
-    def ledger_changed(self) -> None:
-        """Something was posted: let every screen refresh what it shows."""
-        self.accounts_cache.invalidate()
+    @on(LedgerChanged)
+    def _refresh_after_change(self) -> None:
+        """This console wrote: forget the accounts and let every screen refresh what it shows."""
+        self.context.accounts.invalidate()
         for screen in list(self._screens):
             screen.ledger_changed()
 
-    def watch_connection(self) -> None:
-        """Keep the header's store line current."""
+    def watch_connection(self, connection: Connection) -> None:
+        """Tell the screens (through their context) and keep the header's store line current."""
+        self.context.connection = connection
         self._update_sub_title()
 
     def _update_sub_title(self) -> None:
@@ -229,6 +228,11 @@ class LedgerApp(App[None]):
 
     # -- failures ----------------------------------------------------------------------------
 
+    @on(CallFailed)
+    def _call_failed(self, message: CallFailed) -> None:
+        """A screen, widget or dialog could not finish a call: say why."""
+        self.report_failure(message.error)
+
     def report_failure(self, error: BaseException) -> None:
         """Show ``error`` as an error notice; a store failure also marks the store unavailable."""
         if isinstance(error, StoreUnavailable):
@@ -238,7 +242,7 @@ class LedgerApp(App[None]):
 
     def action_retry(self) -> None:
         """Reconnect when the store is down, else repeat the current screen's query."""
-        self.accounts_cache.invalidate()
+        self.context.accounts.invalidate()
         if self.connection != "connected":
             self.connection = "connecting"
             self._retry_after_connect = self.screen if isinstance(self.screen, LedgerScreen) else None
@@ -294,7 +298,7 @@ class LedgerApp(App[None]):
                     )
         yield from super().get_system_commands(screen)
 
-    # -- finding accounts (issue 13) ---------------------------------------------------------
+    # -- finding accounts ----------------------------------------------------------------------
 
     def action_find_account(self) -> None:
         """Open the account finder (not on top of itself); enter there opens the account in browse."""
@@ -303,10 +307,14 @@ class LedgerApp(App[None]):
 
         def chosen(address: Address | None) -> None:
             if address is not None:
-                self.call_later(self.open_account, address)
+                self.post_message(AccountPicked(address))
 
-        self.push_screen(AccountFinder(), chosen)
+        self.push_screen(AccountFinder(self.context), chosen)
 
-    async def open_account(self, address: Address, time_range: TimeRange | None = None) -> None:
-        """Show ``address`` in browse (all dates unless ``time_range``), the tree open down to it."""
-        await open_in_browse(self, address, time_range)
+    @on(AccountPicked)
+    async def _show_account(self, message: AccountPicked) -> None:
+        """Show the account in browse (all dates unless the message names a range)."""
+        await self.switch_mode("browse")
+        browse = self.screen
+        if isinstance(browse, BrowseScreen):
+            browse.show_account(message.address, message.time_range)

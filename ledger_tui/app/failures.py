@@ -1,8 +1,6 @@
-"""How store and ledger failures become operator-facing text, and the time limit on every call.
+"""How store and ledger failures read to an operator, and the time limit on every engine call.
 
-Every screen reports failures the same way, so a dead store never crashes the console; a
-widget's failed worker reaches its screen as a ``CallFailed`` message, because Textual
-tells only the node that started a worker about its state.
+Why one place: every screen words failures the same way, and a hung store never hangs the console.
 """
 
 from __future__ import annotations
@@ -10,8 +8,6 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable
 from typing import TypeVar
-
-from textual.message import Message
 
 from ..domain.errors import AccessDenied, LedgerError, StoreBusy, StoreUnavailable, ValidationError
 
@@ -42,12 +38,3 @@ def describe_failure(error: BaseException) -> tuple[str, str]:
     if isinstance(error, LedgerError):
         return "Ledger error", str(error)
     return "Unexpected error", f"{type(error).__name__}: {error}"
-
-
-class CallFailed(Message):
-    """A widget's worker of ``group`` failed with ``error``; bubbles up to the screen that reports it."""
-
-    def __init__(self, group: str, error: BaseException) -> None:
-        super().__init__()
-        self.group = group
-        self.error = error

@@ -1,33 +1,79 @@
-"""Base of the console's mode screens: engine access, store-ready hook and failure reporting.
+"""The base of the console's mode screens, and the context every screen of one console shares.
 
-Workers run with ``exit_on_error=False``; a failed call ends here as a notice instead of
-tearing the app down, and the screen gets a chance to clear its loading indicators. Workers
-of the screen's widgets count as the screen's own: leaving cancels their reads too, and
-their failures arrive as ``CallFailed`` messages.
+Why a context: screens and dialogs get the engine, the clock and the draft ids in their
+constructor instead of reaching into the app, and tell the app what happened by messages
+(``messages.py``). Workers run with ``exit_on_error=False``: a failed call becomes a
+``CallFailed`` message, so the screen clears what was loading and the app shows the notice.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, cast
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Literal, Protocol, cast
 
+from textual import on
+from textual.app import App
 from textual.screen import Screen
 from textual.worker import Worker, WorkerState
 
 from ..engine import Engine
-from .failures import CallFailed
+from .find.accounts import AccountsCache
+from .messages import CallFailed
 
-if TYPE_CHECKING:
-    from .app import LedgerApp
-
-
+Connection = Literal["connecting", "connected", "unavailable"]
 #: Worker groups that only read for display: leaving the screen cancels them (posts always finish).
 CANCEL_ON_LEAVE = frozenset({"accounts", "chart", "entries"})
 
 
+@dataclass(eq=False)
+class ConsoleContext:
+    """What the screens of one console share; the app alone writes ``connection``."""
+
+    engine: Engine
+    clock: Callable[[], datetime]
+    new_transaction_id: Callable[[], uuid.UUID] = uuid.uuid4
+    #: Every account, read once for search, type-ahead and the palette; forgotten on change.
+    accounts: AccountsCache = field(default_factory=AccountsCache)
+    #: Entries per browse page from the config file or --page-size (None: the panel's default).
+    page_size: int | None = None
+    connection: Connection = "connecting"
+
+    @property
+    def store_is_ready(self) -> bool:
+        """Whether the store is connected, so calls are worth making."""
+        return self.connection == "connected"
+
+
+class _HasContext(Protocol):
+    context: ConsoleContext
+
+
+def console_context(app: App[Any]) -> ConsoleContext:
+    """The console's context, typed, for what Textual builds itself (command palette providers)."""
+    return cast(_HasContext, app).context
+
+
 class LedgerScreen(Screen[None]):
-    """A screen that reads the ledger through the app's engine."""
+    """A screen that reads the ledger through the console's engine."""
 
     _rerun_on_return = False
+
+    def __init__(self, context: ConsoleContext) -> None:
+        super().__init__()
+        self.context = context
+
+    @property
+    def engine(self) -> Engine:
+        """The engine every store call goes through."""
+        return self.context.engine
+
+    @property
+    def store_is_ready(self) -> bool:
+        """Whether the store is connected, so calls are worth making."""
+        return self.context.store_is_ready
 
     def on_screen_suspend(self) -> None:
         """Leaving cancels this screen's reads: nothing keeps querying for a screen nobody sees."""
@@ -51,24 +97,8 @@ class LedgerScreen(Screen[None]):
         """Repeat the reads this screen shows; unlike ``retry`` it must never post anything."""
         self.retry()
 
-    @property
-    def ledger_app(self) -> LedgerApp:
-        """The app, typed (screens only ever run inside LedgerApp)."""
-        return cast("LedgerApp", self.app)
-
-    @property
-    def engine(self) -> Engine:
-        """The engine every store call goes through."""
-        return self.ledger_app.engine
-
-    @property
-    def store_is_ready(self) -> bool:
-        """Whether the store is connected, so calls are worth making."""
-        return self.ledger_app.connection == "connected"
-
     def on_mount(self) -> None:
-        """Register for store-ready callbacks and load at once if the store is already up."""
-        self.ledger_app.register_screen(self)
+        """Load at once if the store is already up (else the app calls ``store_ready`` later)."""
         if self.store_is_ready:
             self.store_ready()
 
@@ -80,21 +110,17 @@ class LedgerScreen(Screen[None]):
         self.store_ready()
 
     def ledger_changed(self) -> None:
-        """Called after this console posted: refresh anything that shows ledger contents."""
+        """Called after this console wrote: refresh anything that shows ledger contents."""
 
     def call_failed(self, group: str, error: BaseException) -> None:
-        """Clear loading state after a failed worker of ``group`` (the notice is already shown)."""
+        """Clear loading state after a failed worker of ``group`` (the app shows the notice)."""
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
-        """Turn a failed worker into a visible notice and let the screen recover."""
+        """A failed worker of the screen's own is told like a widget's: as a ``CallFailed``."""
         if event.state is WorkerState.ERROR and event.worker.error is not None:
-            self._worker_failed(event.worker.group, event.worker.error)
+            self.post_message(CallFailed(event.worker.group, event.worker.error))
 
-    def on_call_failed(self, message: CallFailed) -> None:
-        """A widget's worker failed: the same notice and recovery as for the screen's own."""
-        message.stop()
-        self._worker_failed(message.group, message.error)
-
-    def _worker_failed(self, group: str, error: BaseException) -> None:
-        self.ledger_app.report_failure(error)
-        self.call_failed(group, error)
+    @on(CallFailed)
+    def _recover(self, message: CallFailed) -> None:
+        """Let the screen recover; the message goes on up to the app, which shows the notice."""
+        self.call_failed(message.group, message.error)

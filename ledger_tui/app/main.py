@@ -34,14 +34,14 @@ class ConsoleOptions:
 async def _run(engine: Engine, options: ConsoleOptions) -> LedgerApp:
     from .app import LedgerApp
 
-    app = LedgerApp(engine, start_screen=options.start_screen, initial_account=options.initial_account)
+    app = LedgerApp(
+        engine,
+        start_screen=options.start_screen,
+        initial_account=options.initial_account,
+        page_size=options.page_size,
+    )
     if options.theme is not None:
         app.theme = options.theme
-    app.page_size = options.page_size
-    if engine.named_balances_error is not None:
-        app.call_later(
-            app.notify, f"named balances not loaded: {engine.named_balances_error}", severity="warning"
-        )
     try:
         await app.run_async()
     finally:

@@ -1,4 +1,4 @@
-"""UTC instants, monthly time buckets and half-open ranges.
+"""Time in the ledger: UTC instants, monthly buckets, half-open ranges and the periods of a series.
 
 The origin bucketed in local time and its month loop skipped the last bucket; here every
 instant is timezone-aware UTC and a range maps to every month it touches, inclusive.
@@ -11,6 +11,7 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta, tzinfo
+from enum import StrEnum
 
 from .text import shown
 
@@ -99,8 +100,12 @@ def bucket_start(bucket: str) -> datetime:
     return datetime(int(year), int(month), 1, tzinfo=UTC)
 
 
-def next_bucket(bucket: str) -> str:
-    """The bucket after ``bucket`` (December rolls into January)."""
+def bucket_after(bucket: str) -> str:
+    """The bucket after ``bucket``, even after the last one (9999-12 gives "10000-01").
+
+    Why unclamped: it is the exclusive end of a bucket or of a loop; ``step_bucket`` is the one
+    an operator steps with.
+    """
     year, month = (int(part) for part in bucket.split("-"))
     return f"{year + month // 12:04d}-{month % 12 + 1:02d}"
 
@@ -109,20 +114,20 @@ FIRST_BUCKET = "0001-01"
 LAST_BUCKET = "9999-12"
 
 
-def previous_bucket(bucket: str) -> str:
-    """The month before ``bucket`` (January of year 1 has none: it stays put)."""
-    return bucket if bucket == FIRST_BUCKET else bucket_of(bucket_start(bucket) - timedelta(days=1))
+def step_bucket(bucket: str, step: int) -> str:
+    """The month before (``step`` < 0) or after ``bucket``, staying put at 0001-01 and 9999-12.
 
-
-def following_bucket(bucket: str) -> str:
-    """The month after ``bucket``; December 9999 has none, so it stays put."""
-    return bucket if bucket == LAST_BUCKET else next_bucket(bucket)
+    Why clamped: the calendar has no month outside those two, so a key pressed there does nothing.
+    """
+    if step < 0:
+        return bucket if bucket == FIRST_BUCKET else bucket_of(bucket_start(bucket) - timedelta(days=1))
+    return bucket if bucket == LAST_BUCKET else bucket_after(bucket)
 
 
 def month_range(bucket: str) -> TimeRange:
     """The half-open range of one month bucket (December 9999 is open-ended: no year 10000)."""
     last = bucket == LAST_BUCKET
-    return TimeRange(bucket_start(bucket), None if last else bucket_start(next_bucket(bucket)))
+    return TimeRange(bucket_start(bucket), None if last else bucket_start(bucket_after(bucket)))
 
 
 def range_bucket(time_range: TimeRange) -> str | None:
@@ -138,7 +143,7 @@ def months_ending(moment: datetime, count: int) -> TimeRange:
     last = bucket_of(moment)
     first = last
     for _ in range(count - 1):
-        first = previous_bucket(first)
+        first = step_bucket(first, -1)
     return TimeRange(bucket_start(first), month_range(last).end)
 
 
@@ -147,7 +152,7 @@ def months_between(first: str, last: str) -> Iterator[str]:
     current = first
     while current <= last:
         yield current
-        current = next_bucket(current)
+        current = bucket_after(current)
 
 
 @dataclass(frozen=True, slots=True)
@@ -178,7 +183,7 @@ class TimeRange:
         if self.is_empty:
             return False
         first = bucket_start(bucket)
-        after = bucket_start(next_bucket(bucket))
+        after = bucket_start(bucket_after(bucket))
         return (self.end is None or first < self.end) and (self.start is None or after > self.start)
 
     def buckets(self) -> list[str]:
@@ -188,3 +193,59 @@ class TimeRange:
         if self.is_empty:
             return []
         return list(months_between(bucket_of(self.start), bucket_of(self.end - _TICK)))
+
+
+# -- periods of a balance series (day, week, month) over a bounded range --
+
+
+class Granularity(StrEnum):
+    """How wide each point of a balance series is."""
+
+    DAY = "day"
+    WEEK = "week"
+    MONTH = "month"
+
+
+def _floor(moment: datetime, granularity: Granularity) -> datetime:
+    day = moment.replace(hour=0, minute=0, second=0, microsecond=0)
+    if granularity is Granularity.DAY:
+        return day
+    if granularity is Granularity.WEEK:  # ISO weeks start on Monday
+        return day - timedelta(days=day.weekday())
+    return bucket_start(bucket_of(moment))
+
+
+_END_OF_TIME = datetime.max.replace(tzinfo=UTC)
+
+
+def _step(moment: datetime, granularity: Granularity) -> datetime:
+    """Start of the next period; the end of representable time when there is none (year 9999)."""
+    try:
+        if granularity is Granularity.DAY:
+            return moment + timedelta(days=1)
+        if granularity is Granularity.WEEK:
+            return moment + timedelta(days=7)
+        return bucket_start(bucket_after(bucket_of(moment)))
+    except (OverflowError, ValueError):
+        return _END_OF_TIME
+
+
+MAX_PERIODS = 5000
+
+
+def periods(time_range: TimeRange, granularity: Granularity) -> list[TimeRange]:
+    """Consecutive periods covering the range; the first and last are clipped to it."""
+    if time_range.start is None or time_range.end is None:
+        raise ValueError("a chart needs a bounded date range")
+    result: list[TimeRange] = []
+    if time_range.is_empty:
+        return result
+    start, end = time_range.start.astimezone(UTC), time_range.end.astimezone(UTC)
+    cursor = _floor(start, granularity)
+    while cursor < end:
+        following = _step(cursor, granularity)
+        result.append(TimeRange(max(cursor, start), min(following, end)))
+        if len(result) > MAX_PERIODS:
+            raise ValueError(f"more than {MAX_PERIODS} periods: choose a coarser granularity")
+        cursor = following
+    return result

@@ -35,9 +35,8 @@ from ..domain.money import DEFAULT_CURRENCIES, Currencies
 from ..domain.named import NamedBalance
 from ..domain.paging import Page, PageToken
 from ..domain.parse import REVERSAL_TEXT_BYTES, build_entry_set, parse_entry_set_json
-from ..domain.periods import Granularity, periods
 from ..domain.reversal import reversal_id, reversal_legs
-from ..domain.timeutil import TimeRange, truncate_to_ms
+from ..domain.timeutil import Granularity, TimeRange, periods, truncate_to_ms
 from ..domain.trial_balance import TrialBalance
 from ..store.base import Store, StoreInfo
 from ..store.credentials import Credentials

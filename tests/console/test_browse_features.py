@@ -12,13 +12,12 @@ from pathlib import Path
 import pytest
 from textual.widgets import DataTable, Input, Static
 
-from ledger_tui.app.account_tree import AccountTree
 from ledger_tui.app.app import LedgerApp
-from ledger_tui.app.browse_screen import BrowseScreen
-from ledger_tui.app.confirm_dialog import ConfirmDialog
-from ledger_tui.app.entry_filter_dialog import EntryFilterDialog
-from ledger_tui.app.path_prompt import PathPrompt
-from ledger_tui.app.transaction_detail import TransactionDetail
+from ledger_tui.app.browse.account_tree import AccountTree
+from ledger_tui.app.browse.entry_filter_dialog import EntryFilterDialog
+from ledger_tui.app.browse.screen import BrowseScreen
+from ledger_tui.app.browse.transaction_detail import TransactionDetail
+from ledger_tui.app.widgets.dialogs import ConfirmDialog, PathPrompt
 from ledger_tui.domain.entry_filter import EntryFilter
 from ledger_tui.domain.model import Address, Leg, PostStatus, Side
 from ledger_tui.domain.parse import build_entry_set
@@ -116,7 +115,7 @@ async def test_reverse_from_the_detail_asks_posts_shows_the_receipt_and_refuses_
         await settle(pilot)
         assert _column(app, "side")[-1] == "credit" and _column(app, "balance")[-1] == "800.00"
 
-        app.push_screen(TransactionDetail(fixed_id(5)))  # the original again: already reversed
+        app.push_screen(TransactionDetail(app.context, fixed_id(5)))  # the original again: already reversed
         await settle(pilot)
         await pilot.press("R")
         await settle(pilot)

@@ -11,7 +11,8 @@ import pytest
 from textual.pilot import Pilot
 from textual.widgets import Input
 
-from ledger_tui.app.transaction_detail import TransactionDetail
+from ledger_tui.app.browse.transaction_detail import TransactionDetail
+from ledger_tui.app.ledger_screen import console_context
 from ledger_tui.engine import Engine
 
 from ..support.console import fixed_id, make_app, make_ledger, new_engine, settle
@@ -84,7 +85,7 @@ def test_browse_as_of(snap_compare: SnapCompare, ledger: Engine) -> None:
 def _detail(*keys: str) -> Callable[[Pilot[None]], Any]:
     async def run_before(pilot: Pilot[None]) -> None:
         await settle(pilot)
-        pilot.app.push_screen(TransactionDetail(fixed_id(2)))
+        pilot.app.push_screen(TransactionDetail(console_context(pilot.app), fixed_id(2)))
         await settle(pilot)
         for key in keys:
             await pilot.press(key)

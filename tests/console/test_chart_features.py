@@ -13,10 +13,10 @@ from pathlib import Path
 from rich.text import Text
 from textual.widgets import DataTable, Input, Select, Static
 
-from ledger_tui.app.chart_help import ChartHelp
-from ledger_tui.app.chart_screen import ChartScreen
-from ledger_tui.app.formatting import money_text
-from ledger_tui.app.path_prompt import PathPrompt
+from ledger_tui.app.chart.help import ChartHelp
+from ledger_tui.app.chart.screen import ChartScreen
+from ledger_tui.app.widgets.dialogs import PathPrompt
+from ledger_tui.app.widgets.formatting import money_text
 from ledger_tui.domain.address import parse_pattern
 from ledger_tui.domain.model import Address, Leg, Side
 from ledger_tui.domain.parse import build_entry_set
@@ -111,8 +111,7 @@ async def test_as_of_shows_what_the_ledger_held_then(store: object) -> None:
         Leg(Address(*BRUNO.as_tuple()[:4], "carla"), Side.CREDIT, Decimal("1.00"), "", late),
     ]
     await engine.post(build_entry_set(fixed_id(300), legs))
-    app = make_app(engine, "chart")
-    app.clock = clock
+    app = make_app(engine, "chart", clock=clock)
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
         screen = _chart(app)

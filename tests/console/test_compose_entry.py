@@ -8,9 +8,9 @@ from decimal import Decimal
 
 from textual.widgets import Input, Static
 
-from ledger_tui.app.compose_screen import ComposeScreen
-from ledger_tui.app.confirm_dialog import ConfirmDialog
-from ledger_tui.app.leg_editor import LegEditor
+from ledger_tui.app.compose.leg_editor import LegEditor
+from ledger_tui.app.compose.screen import ComposeScreen
+from ledger_tui.app.widgets.dialogs import ConfirmDialog
 from ledger_tui.domain.model import Address, Leg, Side
 from ledger_tui.domain.parse import build_entry_set
 from ledger_tui.engine import Engine

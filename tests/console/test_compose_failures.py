@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from textual.widgets import Static
 
-from ledger_tui.app.compose_screen import ComposeScreen
+from ledger_tui.app.compose.screen import ComposeScreen
 from ledger_tui.domain.blocks import SealPolicy
 from ledger_tui.domain.claims import RecordOutcome
 from ledger_tui.domain.errors import StoreUnavailable

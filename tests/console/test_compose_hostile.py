@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 from textual.widgets import Static
 
-from ledger_tui.app.compose_screen import ComposeScreen
-from ledger_tui.app.draft import check_leg, effective_time
+from ledger_tui.app.compose.draft import check_leg, effective_time
+from ledger_tui.app.compose.screen import ComposeScreen
 from ledger_tui.domain.money import DEFAULT_CURRENCIES
 from ledger_tui.engine import Engine
 

@@ -8,15 +8,15 @@ from pathlib import Path
 import pytest
 from textual.widgets import Input, Static
 
-from ledger_tui.app.account_tree import AccountTree
-from ledger_tui.app.balance_chart import BalanceChart
-from ledger_tui.app.browse_screen import BrowseScreen
-from ledger_tui.app.chart_screen import ChartScreen
-from ledger_tui.app.compose_screen import ComposeScreen
-from ledger_tui.app.confirm_dialog import ConfirmDialog
-from ledger_tui.app.draft import LegDraft
-from ledger_tui.app.leg_editor import LegEditor
-from ledger_tui.app.transaction_detail import TransactionDetail
+from ledger_tui.app.browse.account_tree import AccountTree
+from ledger_tui.app.browse.screen import BrowseScreen
+from ledger_tui.app.browse.transaction_detail import TransactionDetail
+from ledger_tui.app.chart.balance_chart import BalanceChart
+from ledger_tui.app.chart.screen import ChartScreen
+from ledger_tui.app.compose.draft import LegDraft
+from ledger_tui.app.compose.leg_editor import LegEditor
+from ledger_tui.app.compose.screen import ComposeScreen
+from ledger_tui.app.widgets.dialogs import ConfirmDialog
 from ledger_tui.domain.timeutil import TimeRange
 from ledger_tui.engine import Engine
 
@@ -219,6 +219,6 @@ async def test_save_names_the_full_path(
 
 
 def test_the_default_save_path_is_outside_the_working_directory() -> None:
-    from ledger_tui.app.draft_files import default_draft_dir
+    from ledger_tui.app.compose.draft_files import default_draft_dir
 
     assert default_draft_dir().is_absolute() and default_draft_dir().name == "drafts"

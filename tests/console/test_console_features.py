@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from ledger_tui.app.browse_screen import BrowseScreen
-from ledger_tui.app.transaction_detail import TransactionDetail
+from ledger_tui.app.browse.screen import BrowseScreen
+from ledger_tui.app.browse.transaction_detail import TransactionDetail
 from ledger_tui.domain.errors import StoreUnavailable
 from ledger_tui.domain.timeutil import TimeRange
 from ledger_tui.engine import Engine, SealReport

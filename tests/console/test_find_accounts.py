@@ -8,12 +8,12 @@ from decimal import Decimal
 
 from textual.pilot import Pilot
 
-from ledger_tui.app.account_finder import AccountFinder
-from ledger_tui.app.account_tree import AccountTree
-from ledger_tui.app.browse_screen import BrowseScreen
-from ledger_tui.app.compose_screen import ComposeScreen
-from ledger_tui.app.entries_panel import EntriesPanel
-from ledger_tui.app.trial_balance_screen import TrialBalanceScreen
+from ledger_tui.app.browse.account_tree import AccountTree
+from ledger_tui.app.browse.entries_panel import EntriesPanel
+from ledger_tui.app.browse.screen import BrowseScreen
+from ledger_tui.app.compose.screen import ComposeScreen
+from ledger_tui.app.find.finder import AccountFinder
+from ledger_tui.app.trial_balance.screen import TrialBalanceScreen
 from ledger_tui.domain.model import Address, Leg, Side
 from ledger_tui.domain.parse import build_entry_set
 from ledger_tui.engine import Engine
@@ -112,7 +112,7 @@ async def test_the_finder_sees_an_account_posted_from_this_console(engine: Engin
     app = make_app(engine)
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
-        assert len(await app.accounts_cache.index(engine)) == 2  # loaded (and cached) before the post
+        assert len(await app.context.accounts.index(engine)) == 2  # loaded (and cached) before the post
         assert isinstance(app.screen, ComposeScreen)
         await post_draft(pilot, TOP_UP)
         await pilot.press("f3")

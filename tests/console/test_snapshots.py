@@ -11,10 +11,10 @@ import pytest
 from textual.pilot import Pilot
 
 from ledger_tui.app.app import LedgerApp
-from ledger_tui.app.browse_screen import BrowseScreen
-from ledger_tui.app.chart_screen import ChartScreen
-from ledger_tui.app.compose_screen import ComposeScreen
-from ledger_tui.app.draft import LegDraft
+from ledger_tui.app.browse.screen import BrowseScreen
+from ledger_tui.app.chart.screen import ChartScreen
+from ledger_tui.app.compose.draft import LegDraft
+from ledger_tui.app.compose.screen import ComposeScreen
 from ledger_tui.domain.errors import StoreUnavailable
 from ledger_tui.domain.timeutil import month_range
 from ledger_tui.engine import Engine

@@ -12,9 +12,9 @@ import pytest
 from textual.pilot import Pilot
 from textual.widgets import Input
 
-from ledger_tui.app.chart_screen import ChartScreen
-from ledger_tui.app.compose_screen import ComposeScreen
-from ledger_tui.app.draft import LegDraft
+from ledger_tui.app.chart.screen import ChartScreen
+from ledger_tui.app.compose.draft import LegDraft
+from ledger_tui.app.compose.screen import ComposeScreen
 from ledger_tui.engine import Engine
 
 from ..support.console import make_app, make_ledger, new_engine, settle

@@ -9,11 +9,11 @@ from pathlib import Path
 import pytest
 from textual.pilot import Pilot
 
-from ledger_tui.app.browse_screen import BrowseScreen
-from ledger_tui.app.entries_panel import EntriesPanel
-from ledger_tui.app.path_prompt import PathPrompt
-from ledger_tui.app.trial_balance_screen import TrialBalanceScreen
-from ledger_tui.app.trial_balance_table import TrialBalanceTable
+from ledger_tui.app.browse.entries_panel import EntriesPanel
+from ledger_tui.app.browse.screen import BrowseScreen
+from ledger_tui.app.trial_balance.screen import TrialBalanceScreen
+from ledger_tui.app.trial_balance.table import TrialBalanceTable
+from ledger_tui.app.widgets.dialogs import PathPrompt
 from ledger_tui.domain.address import AddressPattern
 from ledger_tui.domain.errors import StoreUnavailable
 from ledger_tui.domain.timeutil import TimeRange, month_range

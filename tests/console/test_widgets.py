@@ -10,14 +10,14 @@ from textual.pilot import Pilot
 from textual.widgets import DataTable, Input, Static
 from textual.worker import WorkerFailed
 
-from ledger_tui.app import account_tree
-from ledger_tui.app.account_tree import AccountTree, NodeInfo
 from ledger_tui.app.app import LedgerApp
-from ledger_tui.app.balance_chart import BalanceChart
-from ledger_tui.app.browse_screen import BrowseScreen
-from ledger_tui.app.entries_panel import EntriesPanel
-from ledger_tui.app.range_bar import RangeBar
-from ledger_tui.app.transaction_detail import TransactionDetail
+from ledger_tui.app.browse import account_tree
+from ledger_tui.app.browse.account_tree import AccountTree, NodeInfo
+from ledger_tui.app.browse.entries_panel import EntriesPanel
+from ledger_tui.app.browse.screen import BrowseScreen
+from ledger_tui.app.browse.transaction_detail import TransactionDetail
+from ledger_tui.app.chart.balance_chart import BalanceChart
+from ledger_tui.app.widgets.range_bar import RangeBar
 from ledger_tui.domain.timeutil import TimeRange, month_range
 from ledger_tui.engine import Engine
 

@@ -24,8 +24,7 @@ from ledger_tui.domain.address import AddressPattern
 from ledger_tui.domain.balance import BalanceFold, SeriesFold
 from ledger_tui.domain.model import Address, Entry, Leg, Side
 from ledger_tui.domain.parse import build_entry_set
-from ledger_tui.domain.periods import Granularity, periods
-from ledger_tui.domain.timeutil import TimeRange
+from ledger_tui.domain.timeutil import Granularity, TimeRange, periods
 from ledger_tui.engine import Engine
 from ledger_tui.ledger import open_store
 from ledger_tui.store.url import parse_store_url

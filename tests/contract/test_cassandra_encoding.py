@@ -1,6 +1,6 @@
 """The write path's own row encoder is byte for byte the driver's bind, and packing loses no row.
 
-The fast path (store/cassandra_encode.py) is proven against the slow, obvious one: for rows of
+The fast path (store/cassandra/encode.py) is proven against the slow, obvious one: for rows of
 every statement the write path sends, drawn at random, the encoded values and the routing key
 equal what ``PreparedStatement.bind`` makes. Runs on the real node (prepared statements carry
 the column types the node reports).
@@ -19,8 +19,8 @@ from hypothesis import strategies as st
 
 from ledger_tui.ledger import open_store
 from ledger_tui.store.cassandra import CassandraStore
-from ledger_tui.store.cassandra_batches import BATCH_BYTES, BATCH_ROWS, pack
-from ledger_tui.store.cassandra_encode import (
+from ledger_tui.store.cassandra.batches import BATCH_BYTES, BATCH_ROWS, pack
+from ledger_tui.store.cassandra.encode import (
     MAP_ENTRY_OVERHEAD,
     ROW_OVERHEAD,
     RowEncoder,

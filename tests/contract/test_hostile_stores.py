@@ -12,9 +12,8 @@ import pytest
 from ledger_tui.domain.errors import ValidationError
 from ledger_tui.domain.model import Address, Leg, RecordedTransaction, Side
 from ledger_tui.domain.parse import MAX_SET_TEXT_BYTES, build_entry_set
-from ledger_tui.domain.periods import Granularity
 from ledger_tui.domain.text import utf8_size
-from ledger_tui.domain.timeutil import LATEST_ENTRY_MS, TimeRange, from_epoch_ms, parse_instant
+from ledger_tui.domain.timeutil import LATEST_ENTRY_MS, Granularity, TimeRange, from_epoch_ms, parse_instant
 from ledger_tui.engine import Engine
 from ledger_tui.store.base import Store
 

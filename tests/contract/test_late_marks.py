@@ -21,7 +21,7 @@ from ledger_tui.engine import Engine
 from ledger_tui.ledger import open_store
 from ledger_tui.store.base import Store
 from ledger_tui.store.cassandra import CassandraStore
-from ledger_tui.store.cassandra_marks import MARKS_SETTING, NODE_MAPS, ROWS_AND_NODE_MAPS
+from ledger_tui.store.cassandra.marks import MARKS_SETTING, NODE_MAPS, ROWS_AND_NODE_MAPS
 from ledger_tui.store.url import parse_store_url
 
 from ..support.entry_sets import transfer

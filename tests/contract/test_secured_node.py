@@ -22,7 +22,7 @@ from cassandra.cluster import Cluster
 from textual.pilot import Pilot
 
 from ledger_tui.app.app import LedgerApp
-from ledger_tui.app.login_prompt import LoginPrompt
+from ledger_tui.app.widgets.dialogs import LoginPrompt
 from ledger_tui.cli import main
 from ledger_tui.domain.errors import AccessDenied
 from ledger_tui.ledger import Credentials, LedgerOptions, build_engine, open_ledger

@@ -17,10 +17,9 @@ from ledger_tui.domain.paging import PageToken
 from ledger_tui.domain.parse import parse_entry_set_json
 from ledger_tui.domain.timeutil import TimeRange, to_epoch_ms
 from ledger_tui.engine import Engine
-from ledger_tui.store import aio
 from ledger_tui.store.base import Store
-from ledger_tui.store.cassandra import CassandraStore
-from ledger_tui.store.cassandra_errors import CAS_WRITE_UNKNOWN
+from ledger_tui.store.cassandra import CassandraStore, aio
+from ledger_tui.store.cassandra.errors import CAS_WRITE_UNKNOWN
 from ledger_tui.store.sqlite import SqliteStore
 from ledger_tui.store.url import CassandraUrl, parse_store_url
 
@@ -112,7 +111,7 @@ def test_page_token_hides_its_state() -> None:
 @pytest.mark.parametrize("query", ["SELECT_NEXT_ENTRIES", "SELECT_NEXT_MOVEMENTS"])
 def test_sqlite_next_page_seeks_to_the_last_key(tmp_path: Path, query: str) -> None:
     """Deep pages must not scan from the range start (page N once cost O(N) on SQLite)."""
-    from ledger_tui.store import sqlite_sql
+    from ledger_tui.store.sqlite import sql as sqlite_sql
 
     connection = sqlite3.connect(tmp_path / "plan.sqlite")
     connection.executescript(sqlite_sql.SCHEMA)

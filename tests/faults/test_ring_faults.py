@@ -31,7 +31,7 @@ from cassandra.policies import ConstantReconnectionPolicy
 from ledger_tui.domain.errors import LedgerError, NotFound, StoreUnavailable
 from ledger_tui.engine import Engine
 from ledger_tui.ledger import LedgerOptions, build_engine
-from ledger_tui.store import cassandra_session as session
+from ledger_tui.store.cassandra import session
 
 from ..support.bank import BankLog, check_ledger, run_workers
 from ..support.entry_sets import transfer

@@ -7,8 +7,8 @@ from pathlib import Path
 import httpx
 from textual.widgets import DataTable
 
-from ledger_tui.app.account_tree import AccountTree
-from ledger_tui.app.browse_screen import BrowseScreen
+from ledger_tui.app.browse.account_tree import AccountTree
+from ledger_tui.app.browse.screen import BrowseScreen
 from ledger_tui.domain.timeutil import TimeRange
 from ledger_tui.server.app import create_app
 

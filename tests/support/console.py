@@ -15,9 +15,9 @@ from textual.keys import _character_to_key
 from textual.pilot import Pilot
 
 from ledger_tui.app.app import LedgerApp
-from ledger_tui.app.compose_screen import ComposeScreen
-from ledger_tui.app.confirm_dialog import ConfirmDialog
-from ledger_tui.app.draft import LegDraft
+from ledger_tui.app.compose.draft import LegDraft
+from ledger_tui.app.compose.screen import ComposeScreen
+from ledger_tui.app.widgets.dialogs import ConfirmDialog
 from ledger_tui.domain.model import Address, Leg, Side
 from ledger_tui.domain.parse import build_entry_set
 from ledger_tui.engine import Engine
@@ -111,12 +111,18 @@ def make_ledger(path: Path, *, data: bool = True) -> Path:
     return path
 
 
-def make_app(engine: Engine, start_screen: str = "compose", *, seal_every: float | None = None) -> LedgerApp:
+def make_app(
+    engine: Engine,
+    start_screen: str = "compose",
+    *,
+    seal_every: float | None = None,
+    clock: Callable[[], datetime] = lambda: NOW,
+) -> LedgerApp:
     """The console as tests run it: fixed clock, ids and store label, no cursor blink, and no
     background sealing unless a test asks for it."""
     return LedgerApp(
         engine,
-        clock=lambda: NOW,
+        clock=clock,
         start_screen=start_screen,
         store_label=STORE_LABEL,
         cursor_blink=False,

@@ -7,7 +7,7 @@ import random
 from hypothesis import given
 from hypothesis import strategies as st
 
-from ledger_tui.domain.account_search import AccountIndex
+from ledger_tui.app.find.accounts import AccountIndex
 from ledger_tui.domain.model import Address
 
 ACCOUNTS = [

@@ -20,7 +20,7 @@ from cassandra.cluster import NoHostAvailable
 from cassandra.protocol import ErrorMessage
 
 from ledger_tui.domain.errors import AccessDenied, LedgerError, StoreUnavailable
-from ledger_tui.store.cassandra_errors import CAS_WRITE_UNKNOWN, REQUEST_FAILURES, refusal
+from ledger_tui.store.cassandra.errors import CAS_WRITE_UNKNOWN, REQUEST_FAILURES, refusal
 
 
 @pytest.mark.parametrize(

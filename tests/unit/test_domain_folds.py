@@ -9,7 +9,7 @@ from decimal import Decimal
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ledger_tui.app.entry_pager import EntryPager
+from ledger_tui.app.browse.entry_pager import EntryPager
 from ledger_tui.domain.audit import (
     Fingerprint,
     RowKey,
@@ -22,8 +22,7 @@ from ledger_tui.domain.audit import (
 from ledger_tui.domain.balance import BalanceFold, SeriesFold
 from ledger_tui.domain.entry_filter import MatchedEntry
 from ledger_tui.domain.model import Address, Entry, Leg, RecordedTransaction, Side
-from ledger_tui.domain.periods import Granularity, periods
-from ledger_tui.domain.timeutil import TimeRange
+from ledger_tui.domain.timeutil import Granularity, TimeRange, periods
 
 T0 = datetime(2024, 1, 1, tzinfo=UTC)
 ACCOUNT = Address("le", "ns", "name", "GBP", "a")

@@ -8,11 +8,11 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from ledger_tui.domain.generate import SampleGenerator
 from ledger_tui.domain.model import EntrySet, Side, totals_by_currency
 from ledger_tui.domain.money import DEFAULT_CURRENCIES
 from ledger_tui.domain.parse import unbalanced_problems
 from ledger_tui.domain.timeutil import bucket_of
+from ledger_tui.loader.generate import SampleGenerator
 
 UNTIL = datetime(2024, 11, 1, tzinfo=UTC)
 MONTHS = 12

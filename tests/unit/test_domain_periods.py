@@ -9,8 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ledger_tui.domain.periods import MAX_PERIODS, Granularity, periods
-from ledger_tui.domain.timeutil import TimeRange, bucket_of
+from ledger_tui.domain.timeutil import MAX_PERIODS, Granularity, TimeRange, bucket_of, periods
 
 
 def utc(*parts: int) -> datetime:

@@ -8,23 +8,23 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ledger_tui.domain.periods import Granularity, periods
 from ledger_tui.domain.timeutil import (
     DAY_MS,
     EPOCH,
     MAX_EPOCH_MS,
+    Granularity,
     TimeRange,
     as_utc,
+    bucket_after,
     bucket_of,
     bucket_of_day,
     bucket_start,
-    following_bucket,
     from_epoch_ms,
     month_range,
     months_between,
-    next_bucket,
     parse_instant,
-    previous_bucket,
+    periods,
+    step_bucket,
     to_epoch_ms,
     truncate_to_ms,
 )
@@ -54,11 +54,11 @@ def test_bucket_is_the_utc_month() -> None:
 def test_bucket_start_and_next_bucket() -> None:
     assert bucket_start("2024-10") == utc(2024, 10, 1)
     assert bucket_start("2024-02").tzinfo is UTC
-    assert next_bucket("2024-01") == "2024-02"
-    assert next_bucket("2024-09") == "2024-10"
-    assert next_bucket("2024-11") == "2024-12"
-    assert next_bucket("2024-12") == "2025-01"
-    assert next_bucket("0999-12") == "1000-01"
+    assert bucket_after("2024-01") == "2024-02"
+    assert bucket_after("2024-09") == "2024-10"
+    assert bucket_after("2024-11") == "2024-12"
+    assert bucket_after("2024-12") == "2025-01"
+    assert bucket_after("0999-12") == "1000-01"
 
 
 def test_months_between_includes_both_ends() -> None:
@@ -159,7 +159,7 @@ def test_buckets_are_exactly_the_months_the_range_touches(start: datetime, durat
     buckets = time_range.buckets()
     for bucket in _months_around(start, end):
         # Independent definition: [bucket start, next bucket start) overlaps [start, end).
-        overlaps = max(start, bucket_start(bucket)) < min(end, bucket_start(next_bucket(bucket)))
+        overlaps = max(start, bucket_start(bucket)) < min(end, bucket_start(bucket_after(bucket)))
         assert time_range.touches_bucket(bucket) == overlaps == (bucket in buckets), bucket
     if duration:
         assert buckets[0] == bucket_of(start)
@@ -283,14 +283,14 @@ def test_datetimes_round_trip_to_the_millisecond(moment: datetime) -> None:
 
 def test_months_at_the_ends_of_time_do_not_crash() -> None:
     assert month_range("9999-12") == TimeRange(parse_instant("9999-12-01"), None)
-    assert previous_bucket("0001-01") == "0001-01"
+    assert step_bucket("0001-01", -1) == "0001-01"
     last = periods(TimeRange(parse_instant("9999-10-01"), parse_instant("9999-12-31")), Granularity.MONTH)
     assert len(last) == 3 and last[-1].end == parse_instant("9999-12-31")
 
 
 def test_next_month_stops_at_year_9999() -> None:
-    assert following_bucket("9999-12") == "9999-12"
-    assert following_bucket("2024-12") == "2025-01"
+    assert step_bucket("9999-12", 1) == "9999-12"
+    assert step_bucket("2024-12", 1) == "2025-01"
 
 
 @given(

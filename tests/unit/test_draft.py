@@ -10,8 +10,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ledger_tui.app.draft import LegDraft, check_draft, draft_from_data, draft_to_data
-from ledger_tui.app.entry_pager import EntryPager
+from ledger_tui.app.browse.entry_pager import EntryPager
+from ledger_tui.app.compose.draft import LegDraft, check_draft, draft_from_data, draft_to_data
 from ledger_tui.domain.errors import ValidationError
 from ledger_tui.domain.money import DEFAULT_CURRENCIES
 from ledger_tui.domain.parse import entry_set_from_data, loads_exact

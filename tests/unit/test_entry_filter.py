@@ -15,13 +15,13 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ledger_tui.app.entry_pager import EntryPager
-from ledger_tui.app.formatting import grouped, money_text, short_id
+from ledger_tui.app.browse.entry_pager import EntryPager
+from ledger_tui.app.browse.month_steps import span_of, step_month
+from ledger_tui.app.widgets.formatting import grouped, money_text, short_id
 from ledger_tui.domain.entry_filter import EntryFilter, MatchedEntry
 from ledger_tui.domain.errors import ValidationError
 from ledger_tui.domain.model import Address, Entry, Side
 from ledger_tui.domain.money import DEFAULT_CURRENCIES
-from ledger_tui.domain.month_steps import span_of, step_month
 from ledger_tui.domain.paging import Page, PageToken
 from ledger_tui.domain.timeutil import TimeRange
 from ledger_tui.engine.register import MatchCursor

@@ -15,7 +15,7 @@ from ledger_tui.domain.errors import AccessDenied, FieldProblem, StoreUnavailabl
 from ledger_tui.domain.money import NumberOutOfRange, bounded_json_number
 from ledger_tui.domain.parse import MAX_SET_TEXT_BYTES, parse_entry_set_json, parse_transaction_id
 from ledger_tui.domain.text import shown
-from ledger_tui.store.cassandra_errors import failure
+from ledger_tui.store.cassandra.errors import failure
 from ledger_tui.store.url import parse_store_url
 
 

@@ -41,7 +41,7 @@ def test_the_tree_keeps_every_contract() -> None:
         ("store/base.py", "from textual.widget import Widget", "Stores know no console"),
         ("engine/core.py", "from ..store.sqlite import SqliteStore", "never names a concrete store"),
         ("app/formatting.py", "from ..store.base import Store", "The console imports only"),
-        ("loader.py", "from .cli import main", "Layers"),
+        ("loader/bulk.py", "from ..cli import main", "Layers"),
     ],
 )
 def test_a_forbidden_import_breaks_a_contract(tmp_path: Path, module: str, line: str, contract: str) -> None:

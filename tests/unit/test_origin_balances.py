@@ -8,8 +8,8 @@ import pytest
 
 from ledger_tui.domain.address import AddressPattern
 from ledger_tui.domain.errors import NotFound, ValidationError
-from ledger_tui.domain.origin_balances import parse_origin_balances
 from ledger_tui.ledger import LedgerOptions, build_engine, read_named_balances
+from ledger_tui.origin_balances import parse_origin_balances
 
 from ..support.origin_configs import ADDRESS_CONFIG, BALANCE_DEFINITIONS, write_origin_configs
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from ledger_tui.app.trial_balance_table import fitted
+from ledger_tui.app.trial_balance.table import fitted
 from ledger_tui.domain.balance import BalanceRow
 from ledger_tui.domain.timeutil import TimeRange
 from ledger_tui.domain.trial_balance import TrialBalance

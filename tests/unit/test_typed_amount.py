@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from ledger_tui.app.draft import LegDraft, check_leg, draft_to_data
+from ledger_tui.app.compose.draft import LegDraft, check_leg, draft_to_data
 from ledger_tui.domain.money import AmountError, Currencies, ungroup_amount
 
 

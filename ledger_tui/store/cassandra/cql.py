@@ -1,0 +1,137 @@
+"""The Cassandra store's CQL: every statement it prepares, its DDL, and row conversions.
+
+Kept apart from the store class so the statements can be read (and reviewed) in one place.
+Timestamps are selected through ``toUnixTimestamp`` so they arrive as exact integer
+milliseconds (the driver decodes ``timestamp`` through a float and builds a datetime per cell).
+"""
+
+from __future__ import annotations
+
+import re
+from importlib import resources
+from typing import Any
+
+from ...domain.blocks import DayBlock, SealState
+from ...domain.model import Address, Entry, Movement, RecordedTransaction, Side
+from ...domain.timeutil import from_epoch_ms
+from ..rows import ENTRY_COLUMNS
+
+_ADDRESS_WHERE = "legal_entity = ? AND namespace = ? AND name = ? AND currency = ? AND account_id = ?"
+_ENTRY_SELECT = ENTRY_COLUMNS.replace("effective_at", "toUnixTimestamp(effective_at)").replace(
+    "recorded_at", "toUnixTimestamp(recorded_at)"
+)
+_TX_SELECT = "transaction_id, payload_hash, legs, toUnixTimestamp(recorded_at)"
+#: Every statement is idempotent, so the store marks each one so (the driver then retries and
+#: speculatively re-sends it): reads; inserts of identical immutable rows (entries, index rows,
+#: the claim log and its done flag); writes ``USING TIMESTAMP`` of the time they describe (map
+#: entries of marks, blocks, seal state); ``keep_setting`` answers the stored value whether or
+#: not it applied; and ``claim`` (IF NOT EXISTS), whose second execution finds the first one's
+#: row carrying the same ``claimed_by`` token, which the writer counts as its own claim
+#: (cassandra_writes).
+STATEMENTS = {
+    "claim": "INSERT INTO {ks}.entry_sets "
+    "(shard, transaction_id, payload_hash, legs, leg_count, recorded_at, claimed_by) "
+    "VALUES (?, ?, ?, ?, ?, ?, ?) IF NOT EXISTS",
+    "get_transaction": f"SELECT {_TX_SELECT} FROM {{ks}}.entry_sets WHERE shard = ? AND transaction_id = ?",
+    "get_claims": f"SELECT {_TX_SELECT}, claimed_by FROM {{ks}}.entry_sets "
+    "WHERE shard = ? AND transaction_id IN ?",
+    "scan_transactions": f"SELECT {_TX_SELECT} FROM {{ks}}.entry_sets",
+    "log_claims": "INSERT INTO {ks}.claim_log (window, slot, batch_id, transaction_ids) VALUES (?, ?, ?, ?)",
+    "log_done": "INSERT INTO {ks}.claim_log (window, slot, batch_id, done) VALUES (?, ?, ?, true)",
+    "log_window": "INSERT INTO {ks}.claim_windows (part, window) VALUES (0, ?)",
+    "claim_windows": "SELECT window FROM {ks}.claim_windows WHERE part = 0 AND window >= ?",
+    "claim_log": "SELECT batch_id, transaction_ids, done FROM {ks}.claim_log WHERE window = ? AND slot = ?",
+    "insert_entry": f"INSERT INTO {{ks}}.ledger_entries ({ENTRY_COLUMNS}) "
+    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+    "insert_tree": "INSERT INTO {ks}.account_tree (parent, child) VALUES (?, ?)",
+    "insert_bucket": "INSERT INTO {ks}.account_buckets "
+    "(legal_entity, namespace, name, currency, account_id, time_bucket) VALUES (?, ?, ?, ?, ?, ?)",
+    "insert_activity": "INSERT INTO {ks}.day_activity (node, day, account_id) VALUES (?, ?, ?)",
+    "insert_future": "INSERT INTO {ks}.future_activity (node, day, account_id) VALUES (?, ?, ?)",
+    "future_activity": "SELECT day, account_id FROM {ks}.future_activity "
+    "WHERE node = ? AND day >= ? AND day < ?",
+    "insert_marks": "UPDATE {ks}.node_late_marks USING TIMESTAMP ? SET days = days + ? WHERE node = ?",
+    "children": "SELECT child FROM {ks}.account_tree WHERE parent = ?",
+    "buckets": f"SELECT time_bucket FROM {{ks}}.account_buckets WHERE {_ADDRESS_WHERE}",
+    "entries": f"SELECT {_ENTRY_SELECT} FROM {{ks}}.ledger_entries WHERE {_ADDRESS_WHERE} "
+    "AND time_bucket = ? AND effective_at >= ? AND effective_at < ?",
+    "movements": "SELECT toUnixTimestamp(effective_at), toUnixTimestamp(recorded_at), side, amount "
+    f"FROM {{ks}}.ledger_entries WHERE {_ADDRESS_WHERE} "
+    "AND time_bucket = ? AND effective_at >= ? AND effective_at < ?",
+    "settings": "SELECT name, value FROM {ks}.ledger_settings",
+    "keep_setting": "INSERT INTO {ks}.ledger_settings (name, value) VALUES (?, ?) IF NOT EXISTS",
+    "seal_state": "SELECT sealed_through, toUnixTimestamp(cutoff) FROM {ks}.seal_state WHERE node = ?",
+    "write_seal_state": "INSERT INTO {ks}.seal_state (node, sealed_through, cutoff) VALUES (?, ?, ?) "
+    "USING TIMESTAMP ?",
+    "blocks": "SELECT day, debits, credits, entry_count, toUnixTimestamp(cutoff) FROM {ks}.balance_blocks "
+    "WHERE node = ? AND day >= ? AND day < ?",
+    "write_block": "INSERT INTO {ks}.balance_blocks (node, day, debits, credits, entry_count, cutoff) "
+    "VALUES (?, ?, ?, ?, ?, ?) USING TIMESTAMP ?",
+    "marks": "SELECT days[?..?] FROM {ks}.node_late_marks WHERE node = ?",
+    "mark_rows": "SELECT day, toUnixTimestamp(last_late) FROM {ks}.late_marks "
+    "WHERE node = ? AND day >= ? AND day < ?",
+    "day_activity": "SELECT account_id FROM {ks}.day_activity WHERE node = ? AND day = ?",
+}
+
+
+def entry_from_row(row: tuple[Any, ...]) -> Entry:
+    """An Entry from a row of the ``entries`` statement."""
+    le, ns, name, cur, acct, _bucket, eff, txid, leg, side, amount, desc, rec = row
+    return Entry(
+        address=Address(le, ns, name, cur, acct),
+        side=Side(side),
+        amount=amount,
+        description=desc or "",
+        effective_at=from_epoch_ms(eff),
+        transaction_id=txid,
+        leg_index=leg,
+        recorded_at=from_epoch_ms(rec),
+    )
+
+
+_SIDES = {side.value: side for side in Side}
+
+
+def movement_from_row(row: tuple[Any, ...]) -> Movement:
+    """A Movement from a row of the ``movements`` statement."""
+    effective_ms, recorded_ms, side, amount = row
+    return Movement(effective_ms, recorded_ms, _SIDES[side], amount)
+
+
+def transaction_from_row(row: tuple[Any, ...]) -> RecordedTransaction:
+    """A RecordedTransaction from a row of the transactions table (recorded time as ms)."""
+    txid, payload_hash, legs, recorded_ms = row[:4]
+    return RecordedTransaction(
+        transaction_id=txid,
+        legs=RecordedTransaction.legs_from_json(legs),
+        payload_hash=payload_hash,
+        recorded_at=from_epoch_ms(recorded_ms),
+    )
+
+
+def block_from_row(row: tuple[Any, ...]) -> DayBlock:
+    """A DayBlock from a row of the ``blocks`` statement."""
+    day, debits, credits, entries, cutoff_ms = row
+    return DayBlock(day, debits, credits, entries, from_epoch_ms(cutoff_ms))
+
+
+def seal_state_from_row(row: tuple[Any, ...]) -> SealState:
+    """A SealState from a row of the ``seal_state`` statement."""
+    return SealState(row[0], from_epoch_ms(row[1]))
+
+
+def schema_statements(keyspace: str, dc: str, replication: int) -> list[str]:
+    """DDL of schema.cql for ``keyspace``: its own CREATE KEYSPACE, then the qualified tables.
+
+    DDL cannot be prepared; the keyspace and data-centre names were validated by the URL parser.
+    """
+    text = resources.files(__package__).joinpath("schema.cql").read_text()
+    text = re.sub(r"--[^\n]*", "", text)
+    statements = [part.strip() for part in text.split(";") if part.strip()]
+    tables = [s for s in statements if s.upper().startswith("CREATE TABLE IF NOT EXISTS ")]
+    prefix = len("CREATE TABLE IF NOT EXISTS ")
+    return [
+        "CREATE KEYSPACE IF NOT EXISTS " + keyspace + " WITH replication = "
+        "{'class': 'NetworkTopologyStrategy', '" + dc + "': " + str(replication) + "}",
+        *("CREATE TABLE IF NOT EXISTS " + keyspace + "." + s[prefix:] for s in tables),
+    ]

@@ -1,0 +1,408 @@
+"""Apache Cassandra store: prepared statements, token-aware routing, retried idempotent calls.
+
+Writes go through ``cassandra_writes.ClaimWriter`` (logged, grouped claims, then per-partition
+unlogged batches; repair completes what a crash interrupted). Every call is retried with
+backoff on transient failures within the URL's ``retry`` budget (writes) or a short one (reads),
+except when too few replicas are up for the consistency level: that fails at once (exit 3).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import uuid
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+from cassandra import (
+    AuthenticationFailed,
+    ConsistencyLevel,
+    InvalidRequest,
+    Unavailable,
+)
+from cassandra.cluster import Cluster
+from cassandra.query import BatchStatement, BatchType, PreparedStatement
+
+from ...domain.blocks import DayBlock, SealPolicy, SealState, node_key
+from ...domain.claims import DEFAULT_CLAIM_SHARDS, RecordOutcome, RepairReport, shard_of, window_start
+from ...domain.errors import (
+    AccessDenied,
+    ConflictingResubmission,
+    LedgerError,
+    NotConfirmed,
+    StoreUnavailable,
+    ValidationError,
+)
+from ...domain.model import Address, Entry, Movement, RecordedTransaction
+from ...domain.paging import Page, PageToken
+from ...domain.timeutil import MAX_EPOCH_MS, TimeRange, to_epoch_ms
+from ..base import Store, StoreInfo
+from ..credentials import Credentials
+from ..url import CassandraUrl
+from . import aio
+from .batches import quiet_batch_warnings
+from .cql import (
+    STATEMENTS,
+    block_from_row,
+    entry_from_row,
+    movement_from_row,
+    seal_state_from_row,
+    transaction_from_row,
+)
+from .encode import micros
+from .errors import REQUEST_FAILURES, TRANSIENT, failure, refusal
+from .marks import MARKS_SETTING, MarkReader, layout_for
+from .schema import apply_schema
+from .session import (
+    connect_failure,
+    new_cluster,
+    prepare_all,
+    replicas_short,
+)
+from .writes import REPAIR_STATE, ClaimWriter, PostCombiner, repair_watermark
+
+CLAIM_SHARDS_SETTING = "claim_shards"
+_READ_RETRY_S = 2.0
+_ALL_ROWS_PAGE = 5000
+
+
+class CassandraStore(Store):
+    """The production store: one session, prepared statements, token- and DC-aware routing."""
+
+    def __init__(self, url: CassandraUrl, credentials: Credentials | None = None) -> None:
+        self._url = url
+        self._credentials = credentials
+        self._cluster: Cluster | None = None
+        self._session: Any = None
+        self._prepared: dict[str, PreparedStatement] = {}
+        self._prepare_lock = asyncio.Lock()
+        self._shards: int | None = None
+        self._consistency = ConsistencyLevel.name_to_value[url.consistency]
+        self._serial: int = ConsistencyLevel.name_to_value[url.serial_consistency]
+        quiet_batch_warnings()
+        self._combiner = PostCombiner(self.record_many)
+        self._marks = MarkReader(self._all_rows, self.read_settings)
+        self._writer = ClaimWriter(
+            self._execute_write, self._statement, self._claim_shards, self._serial, self._replica_of
+        )
+
+    @property
+    def info(self) -> StoreInfo:
+        url = self._url
+        return StoreInfo(
+            "cassandra",
+            f"{','.join(url.hosts)}:{url.port}/{url.keyspace}",
+            {"consistency": url.consistency, "serial": url.serial_consistency}
+            | ({"tls": "on"} if url.tls else {})
+            | self._nodes_detail(),
+        )
+
+    def _nodes_detail(self) -> dict[str, str]:
+        nodes = self.cluster_nodes()
+        return {} if nodes is None else {"nodes": f"{nodes[0]}/{nodes[1]} up"}
+
+    def cluster_nodes(self) -> tuple[int, int] | None:
+        """(nodes up, nodes known) as the driver sees them, or None before the first connect."""
+        if self._cluster is None:
+            return None
+        hosts = self._cluster.metadata.all_hosts()
+        return sum(1 for host in hosts if host.is_up), len(hosts)
+
+    def use_credentials(self, credentials: Credentials | None) -> None:
+        """Credentials for the next connect (the console's prompt); drops the current session."""
+        self._credentials = credentials
+        if self._cluster is not None:
+            self._cluster.shutdown()
+        self._cluster, self._session = None, None
+        self._prepared.clear()
+
+    async def connect(self) -> None:
+        """Connect, or reconnect when every host is down (so 'retry' works once a node is back)."""
+        if self._session is not None:
+            if not self._all_hosts_down():
+                return
+            await self.close()
+        url = self._url
+        credentials = self._credentials
+        try:  # the constructor resolves the contact points
+            cluster = new_cluster(url, credentials, self._consistency, self._serial)
+        except TRANSIENT as error:
+            raise failure(error) from None
+        try:
+            self._session = await asyncio.to_thread(cluster.connect)
+        except (*TRANSIENT, AuthenticationFailed) as error:
+            await asyncio.to_thread(cluster.shutdown)
+            raise connect_failure(error, url, credentials) from None
+        self._cluster = cluster
+
+    def _all_hosts_down(self) -> bool:
+        hosts = [] if self._cluster is None else self._cluster.metadata.all_hosts()
+        return not any(host.is_up for host in hosts)
+
+    async def close(self) -> None:
+        cluster, self._cluster, self._session = self._cluster, None, None
+        self._prepared.clear()
+        if cluster is not None:
+            await asyncio.to_thread(cluster.shutdown)
+
+    async def _execute(self, statement: Any, parameters: Any = None, **options: Any) -> aio.Result:
+        """Run a read (or DDL): transient failures are retried briefly (a screen waits on it)."""
+        return await self._retrying(_READ_RETRY_S, statement, parameters, options)
+
+    async def _execute_write(self, statement: Any, parameters: Any = None, **options: Any) -> aio.Result:
+        """Run a write: every write is idempotent (identical immutable rows, timestamped map
+        entries, or a claim whose second attempt finds the first), so transient failures are
+        retried for the URL's budget; too few replicas alive is not retried (the coordinator
+        did not try: fail fast)."""
+        return await self._retrying(self._url.retry_s, statement, parameters, options)
+
+    async def _retrying(
+        self, budget: float, statement: Any, parameters: Any, options: dict[str, Any]
+    ) -> aio.Result:
+        if self._session is None:
+            raise StoreUnavailable("not connected to Cassandra")
+        if isinstance(statement, PreparedStatement):  # bound here so its partition is known
+            statement, parameters = statement.bind(parameters or ()), None
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + budget
+        delay = 0.05
+        while True:
+            try:
+                short = replicas_short(self._cluster, self._url, statement, self._consistency)
+                if short is not None:
+                    raise Unavailable(
+                        "too few replicas up", alive_replicas=short[0], required_replicas=short[1]
+                    )
+                return await aio.execute(self._session, statement, parameters, **options)
+            except REQUEST_FAILURES as error:
+                refused = refusal(error)
+                if refused is not None:
+                    raise refused from None
+                if loop.time() + delay > deadline:
+                    raise failure(error) from None
+            await asyncio.sleep(delay * (0.5 + random.random()))
+            delay = min(delay * 2, 1.0)
+
+    async def _statement(self, name: str) -> PreparedStatement:
+        """A prepared statement; the first call prepares every statement of the store at once,
+        so none is prepared in the middle of a fault (a prepare is not speculated and waits for
+        its node: a paused one held every writer for the full timeout)."""
+        prepared = self._prepared.get(name)
+        if prepared is not None:
+            return prepared
+        async with self._prepare_lock:
+            if self._session is None:
+                raise StoreUnavailable("not connected to Cassandra")
+            if name not in self._prepared:
+                keyspace = self._url.keyspace
+                try:
+                    self._prepared.update(await prepare_all(self._session, keyspace, STATEMENTS))
+                except InvalidRequest as error:
+                    raise LedgerError(
+                        f"the ledger schema is missing in keyspace {keyspace!r} "
+                        f"(run: ledger-tui schema apply): {error}"
+                    ) from None
+                except TRANSIENT as error:
+                    raise failure(error) from None
+        return self._prepared[name]
+
+    async def apply_schema(self) -> None:
+        tables_before = await apply_schema(self._execute, self._cluster, self._url)
+        self._prepared.clear()
+        self._shards = None
+        await self._claim_shards()
+        await self.keep_setting(MARKS_SETTING, layout_for(tables_before))  # kept if already set
+        self._marks.forget_layout()
+
+    async def record_many(
+        self,
+        transactions: Sequence[RecordedTransaction],
+        policy: SealPolicy,
+        complete_duplicates: bool = True,
+    ) -> list[RecordOutcome]:
+        now = datetime.now(UTC)
+        try:
+            return await self._writer.write(transactions, policy, complete_duplicates, now)
+        except LedgerError as error:
+            if isinstance(error, StoreUnavailable | ConflictingResubmission | ValidationError | AccessDenied):
+                raise  # raised before any claim (or a refusal): nothing was written
+            # Past the log, a claim may have landed: never tell the caller "nothing written".
+            raise NotConfirmed(str(error)) from None
+
+    async def record(self, transaction: RecordedTransaction, policy: SealPolicy) -> RecordOutcome:
+        outcome = await self._combiner.submit(transaction, policy)
+        if outcome.conflicting:
+            raise ConflictingResubmission(transaction.transaction_id)
+        return outcome
+
+    async def repair(self, policy: SealPolicy, now: datetime) -> RepairReport:
+        state = await self.read_seal_state(REPAIR_STATE)
+        since = state.sealed_through if state is not None else -(2**62)
+        report = await self._writer.repair(policy, now, since)
+        watermark = repair_watermark(now)
+        if watermark > since:
+            await self.write_seal_state(REPAIR_STATE, SealState(watermark, now))
+        report.repaired_through = window_start(watermark)
+        return report
+
+    async def unfinished_claims(self) -> set[uuid.UUID]:
+        state = await self.read_seal_state(REPAIR_STATE)
+        since = state.sealed_through if state is not None else -(2**62)
+        return {txid for _key, ids in await self._writer.unfinished(since) for txid in ids}
+
+    def _replica_of(self, key: bytes | None) -> object:
+        """The first replica of the partition of a routing key (None when the token map is unknown)."""
+        token_map = None if self._cluster is None else self._cluster.metadata.token_map
+        if token_map is None or key is None:
+            return None
+        replicas = token_map.get_replicas(self._url.keyspace, token_map.token_class.from_key(key))
+        return replicas[0] if replicas else None
+
+    async def _claim_shards(self) -> int:
+        """The ledger's claim shard count (fixed at creation; a missing setting is fixed now,
+        from the URL's ``claim_shards`` or the default)."""
+        if self._shards is None:
+            settings = await self.read_settings()
+            value = settings.get(CLAIM_SHARDS_SETTING)
+            wanted = self._url.claim_shards
+            if value is None:
+                chosen = DEFAULT_CLAIM_SHARDS if wanted is None else wanted
+                value = await self.keep_setting(CLAIM_SHARDS_SETTING, str(chosen))
+            if wanted is not None and int(value) != wanted:
+                raise ValidationError.single(
+                    "store.claim_shards",
+                    f"this ledger was created with {value} claim shards; the count is fixed at creation "
+                    "(a claim is found by it): leave claim_shards out of the URL",
+                )
+            self._shards = int(value)
+        return self._shards
+
+    async def get_transaction(self, transaction_id: uuid.UUID) -> RecordedTransaction | None:
+        shard = shard_of(transaction_id, await self._claim_shards())
+        result = await self._execute(await self._statement("get_transaction"), (shard, transaction_id))
+        return transaction_from_row(result.rows[0]) if result.rows else None
+
+    async def _page(
+        self, name: str, parameters: tuple[Any, ...], page_size: int, token: PageToken | None
+    ) -> tuple[list[Any], PageToken | None]:
+        """One page of a prepared query; the driver's paging state becomes the next token."""
+        bound = (await self._statement(name)).bind(parameters)
+        bound.fetch_size = page_size
+        paging_state = None if token is None else token.state
+        result = await self._execute(bound, paging_state=paging_state)
+        state = result.paging_state
+        return result.rows, None if state is None else PageToken(state)
+
+    async def list_children(
+        self, parent: tuple[str, ...], page_size: int, token: PageToken | None = None
+    ) -> Page[str]:
+        rows, next_token = await self._page("children", (node_key(parent),), page_size, token)
+        return Page([row[0] for row in rows], next_token)
+
+    async def list_buckets(
+        self, address: Address, page_size: int, token: PageToken | None = None
+    ) -> Page[str]:
+        rows, next_token = await self._page("buckets", address.as_tuple(), page_size, token)
+        return Page([row[0] for row in rows], next_token)
+
+    async def read_bucket(
+        self,
+        address: Address,
+        bucket: str,
+        time_range: TimeRange,
+        page_size: int,
+        token: PageToken | None = None,
+    ) -> Page[Entry]:
+        parameters = _partition_range(address, bucket, time_range)
+        rows, next_token = await self._page("entries", parameters, page_size, token)
+        return Page([entry_from_row(row) for row in rows], next_token)
+
+    async def scan_transactions(
+        self, page_size: int, token: PageToken | None = None
+    ) -> Page[RecordedTransaction]:
+        rows, next_token = await self._page("scan_transactions", (), page_size, token)
+        return Page([transaction_from_row(row) for row in rows], next_token)
+
+    async def read_movements(
+        self,
+        address: Address,
+        bucket: str,
+        time_range: TimeRange,
+        page_size: int,
+        token: PageToken | None = None,
+    ) -> Page[Movement]:
+        parameters = _partition_range(address, bucket, time_range)
+        rows, next_token = await self._page("movements", parameters, page_size, token)
+        return Page([movement_from_row(row) for row in rows], next_token)
+
+    # -- settings and balance blocks -----------------------------------------------------------
+
+    async def read_settings(self) -> dict[str, str]:
+        rows, _ = await self._page("settings", (), 1000, None)
+        return {name: value for name, value in rows}
+
+    async def keep_setting(self, name: str, value: str) -> str:
+        result = await self._execute(await self._statement("keep_setting"), (name, value))
+        row = dict(zip(result.column_names, result.rows[0], strict=True))
+        return value if row["[applied]"] else str(row["value"])
+
+    async def read_seal_state(self, node: str) -> SealState | None:
+        rows, _ = await self._page("seal_state", (node,), 1, None)
+        return seal_state_from_row(rows[0]) if rows else None
+
+    async def write_seal_state(self, node: str, state: SealState) -> None:
+        cutoff = state.cutoff
+        parameters = (node, state.sealed_through, to_epoch_ms(cutoff), micros(cutoff))
+        await self._execute(await self._statement("write_seal_state"), parameters)
+
+    async def read_blocks(
+        self, node: str, first_day: int, until_day: int, page_size: int, token: PageToken | None = None
+    ) -> Page[DayBlock]:
+        rows, next_token = await self._page("blocks", (node, first_day, until_day), page_size, token)
+        return Page([block_from_row(row) for row in rows], next_token)
+
+    async def write_blocks(self, node: str, blocks: Sequence[DayBlock]) -> None:
+        """One single-partition UNLOGGED batch per chunk: atomic per partition, no batch log."""
+        statement = await self._statement("write_block")
+        for offset in range(0, len(blocks), 100):
+            batch = BatchStatement(batch_type=BatchType.UNLOGGED, consistency_level=self._consistency)
+            batch.is_idempotent = True
+            for block in blocks[offset : offset + 100]:
+                cutoff = block.cutoff
+                batch.add(
+                    statement,
+                    (node, block.day, block.debits, block.credits, block.entries, to_epoch_ms(cutoff),
+                     micros(cutoff)),
+                )  # fmt: skip
+            await self._execute(batch)
+
+    async def read_marks(
+        self, node: str, first_day: int, until_day: int, page_size: int, token: PageToken | None = None
+    ) -> Page[tuple[int, datetime]]:
+        return await self._marks.read(node, first_day, until_day, page_size, token)
+
+    async def _all_rows(self, name: str, parameters: tuple[Any, ...]) -> list[Any]:
+        """Every row of a prepared query, page after page."""
+        found, token = await self._page(name, parameters, _ALL_ROWS_PAGE, None)
+        while token is not None:
+            rows, token = await self._page(name, parameters, _ALL_ROWS_PAGE, token)
+            found += rows
+        return found
+
+    async def read_day_activity(
+        self, node: str, day: int, page_size: int, token: PageToken | None = None
+    ) -> Page[str]:
+        rows, next_token = await self._page("day_activity", (node, day), page_size, token)
+        return Page([row[0] for row in rows], next_token)
+
+    async def read_future_activity(self, node: str, first_day: int, until_day: int) -> list[tuple[int, str]]:
+        rows = await self._all_rows("future_activity", (node, first_day, until_day))  # a small partition
+        return [(day, account) for day, account in rows]
+
+
+def _partition_range(address: Address, bucket: str, time_range: TimeRange) -> tuple[object, ...]:
+    """Bind values for one partition's entries in ``[start, end)`` (open ends: the whole bucket)."""
+    start_ms = 0 if time_range.start is None else to_epoch_ms(time_range.start)
+    end_ms = MAX_EPOCH_MS + 1 if time_range.end is None else to_epoch_ms(time_range.end)
+    return (*address.as_tuple(), bucket, start_ms, end_ms)
