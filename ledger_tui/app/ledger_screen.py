@@ -20,8 +20,8 @@ from textual.screen import Screen
 from textual.worker import Worker, WorkerState
 
 from ..engine import Engine
-from .find.accounts import AccountsCache
 from .messages import CallFailed
+from .widgets.accounts import AccountsCache
 
 Connection = Literal["connecting", "connected", "unavailable"]
 #: Worker groups that only read for display: leaving the screen cancels them (posts always finish).

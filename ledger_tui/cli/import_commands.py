@@ -1,11 +1,9 @@
 """``import`` and ``repair``: entry sets as JSON Lines through the bulk path, and crash repair.
 
-Import reads one entry set per line (the origin's format plus a required ``transaction_id``, so
-a rerun is exact), validates a chunk completely before any of it is written, and records it
-through the loader's bulk path. A bad line either aborts (default: nothing of its chunk is
-written, earlier chunks stand and are duplicates on the rerun) or is skipped (``--on-error
-skip``); ``--check`` validates the whole file and writes nothing. On Cassandra, worker
-processes parse and write chunks in parallel (import_pool.py) under the same rules.
+A line is an entry set in the origin's format plus a required ``transaction_id``, so a rerun is
+exact; a chunk is validated whole before any of it is written, so a bad line aborts with nothing
+of its chunk written (earlier chunks stand: duplicates on the rerun) unless ``--on-error skip``.
+On Cassandra, worker processes (import_pool.py) parse and write chunks under the same rules.
 """
 
 from __future__ import annotations

@@ -151,7 +151,7 @@ def open_source(path: str) -> TextIO:
 
 #: Chunk sizes when --chunk is not given: enough chunks for each worker to hold two, within these
 #: bounds (smaller chunks repeat index rows and late marks; bigger ones leave a worker nothing to
-#: parse while it waits on the node; bench/RESULTS.md); the first lines estimate the file's.
+#: parse while it waits on the node); the first lines estimate the file's.
 MIN_CHUNK, MAX_CHUNK = 5000, DEFAULT_CHUNK
 SAMPLE_LINES = 200
 

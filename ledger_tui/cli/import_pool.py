@@ -1,15 +1,8 @@
 """``import --workers N``: the coordinator that reads the file and hands chunks to worker processes.
 
-Parsing and encoding are the import's CPU cost and one Python process runs them on one core,
-so chunks of lines go to N worker processes (import_worker.py), each with its own connection.
-The coordinator keeps the one-process guarantees:
-
-- abort (the default): a chunk is written only once it and every earlier chunk were checked
-  clean, so a bad line stops the import before anything of its chunk or a later one is written;
-- repair runs (in the first worker) before any chunk is written;
-- a started chunk finishes whole; a refusal or a crash in any worker stops the import, and it
-  is reported as the one-process import reports it;
-- workers die with the coordinator (kill -9 of the import stops every part of it).
+Why: parsing and encoding are the import's CPU cost and one Python process runs them on one
+core, so chunks of lines go to N worker processes (import_worker.py), each with its own
+connection, while the coordinator keeps the one-process guarantees (listed at ``ImportPool``).
 """
 
 from __future__ import annotations
@@ -88,6 +81,13 @@ class _Chunk:
     dropped: bool = False
 
 
+# The one-process guarantees the coordinator keeps:
+# - abort (the default): a chunk is written only once it and every earlier chunk were checked
+#   clean, so a bad line stops the import before anything of its chunk or a later one is written;
+# - repair runs (in the first worker) before any chunk is written;
+# - a started chunk finishes whole; a refusal or a crash in any worker stops the import, and it
+#   is reported as the one-process import reports it;
+# - workers die with the coordinator (kill -9 of the import stops every part of it).
 class ImportPool:
     """One parallel import: ``run()`` reads ``source`` to the end (or to a stop) and reports."""
 

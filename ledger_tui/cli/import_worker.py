@@ -1,16 +1,9 @@
 """One process of a parallel import: parses the chunks it is given, writes those it is told to.
 
-Parsing and encoding a chunk is the import's CPU cost, so ``import --workers N`` gives it to N
-processes, each with its own engine (concurrent importers are safe: claims keep every set
+Why: parsing and encoding a chunk is the import's CPU cost, so ``import --workers N`` gives it to
+N processes, each with its own engine (concurrent importers are safe: claims keep every set
 exact). The coordinator (import_pool.py) decides which checked chunk may be written, so a bad
 line still stops the import before anything of its chunk, or of any later chunk, is written.
-
-Messages to a worker: ``("parse", index, [(line, text), ...])``, ``("write", index)``,
-``("stop",)``. From it: ``("ready",)`` (connected; repaired if it was asked to repair),
-``("checked", index, problems, more, valid)``, ``("written", index, ChunkTally)``, and
-``("failed", kind, text, index)`` or ``("crashed", text, index)`` (index: the chunk whose write
-failed, or None), after which it writes nothing more: a later ``write`` is answered
-``("dropped", index)``.
 """
 
 from __future__ import annotations
@@ -44,6 +37,13 @@ ERROR_KINDS: tuple[tuple[str, type[LedgerError]], ...] = (
 )
 #: Linux's prctl option that sends a signal to a process when its parent dies.
 _PR_SET_PDEATHSIG = 1
+
+# The pipe's messages. To a worker: ("parse", index, [(line, text), ...]), ("write", index),
+# ("stop",). From it: ("ready",) (connected; repaired if it was asked to repair),
+# ("checked", index, problems, more, valid), ("written", index, ChunkTally), and
+# ("failed", kind, text, index) or ("crashed", text, index) (index: the chunk whose write
+# failed, or None), after which it writes nothing more: a later "write" is answered
+# ("dropped", index).
 
 
 @dataclass(slots=True)

@@ -1,10 +1,9 @@
 """Claims: the commit records of entry sets, how they are grouped, and what a write made of them.
 
-A claim (transaction id, payload hash, legs, recorded time) is written first and conditionally;
-every other row of the set is its materialisation (``materialise.py``). Claims live in a fixed
-number of shards so that many claims can be made in one conditional write of one partition
-(one consensus round for hundreds of sets instead of one each), which is what makes bulk import
-and grouped online posts fast without giving up exact idempotency.
+A claim (id, payload hash, legs, recorded time) is written first and conditionally; every other
+row of the set is its materialisation (``materialise.py``). Claims live in a fixed number of
+shards so that many are made in one conditional write of one partition (one consensus round for
+hundreds of sets), which makes bulk import and grouped online posts fast yet exactly idempotent.
 """
 
 from __future__ import annotations
@@ -20,23 +19,18 @@ from .timeutil import EPOCH
 #: Claim shards of a new ledger (fixed at creation: a claim is found by ``shard_of``; the store
 #: URL's ``claim_shards`` chooses another count for a new ledger). A shard has one conditional
 #: batch in flight per writer process and the rest queue behind it, so fewer shards put more
-#: concurrent posts into each consensus round: with 64 posts in flight on one node, 8 shards
-#: posted 5,800 entries/s, 64 shards 3,800 and 256 shards 3,400, and three processes posting
-#: at once were fastest with 8 of those too. Fewer still (2) post ~10% faster, also from three
-#: processes, but import ~5% slower (the bulk path keeps fewer rounds in flight): 8 is the
-#: balance (bench/RESULTS.md). A ring of many nodes may want more, so that claims reach more
-#: replicas.
+#: concurrent posts into each consensus round, while more keep more rounds in flight for a bulk
+#: import: 8 is the balance on one node; a ring of many nodes may want more, so that claims reach
+#: more replicas (figures: docs/cassandra-write-path.md).
 DEFAULT_CLAIM_SHARDS = 8
-#: Sets per conditional claim write (one partition, one consensus round). A round costs the
-#: node far more than a claim in it: import with 500 took 2.08-2.27 s against 2.21-2.47 s
-#: with 100 (interleaved runs, node CPU 1.6-2.0 s against 1.8-2.1 s; bench/RESULTS.md).
+#: Sets per conditional claim write (one partition, one consensus round): a round costs the node
+#: far more than a claim in it.
 CLAIM_GROUP = 500
 #: Most bytes of legs (canonical JSON, ASCII) per claim write, whatever the count: the write is
-#: one mutation, and a node refuses a mutation over half its commit log segment (2.5 MiB on the
-#: local node, 16 MiB by default). One set holds at most ~411 KiB of legs (128 KiB of text,
-#: non-ASCII escaped as \uXXXX), so a group always takes one set or more.
+#: one mutation, and a node refuses a mutation over half its commit log segment. One set's legs
+#: always fit, so a group always takes one set or more.
 CLAIM_GROUP_BYTES = 1024 * 1024
-#: Claims read back per query (repair): by id, whole rows, as before the groups grew.
+#: Claims read back per query (repair): by id, whole rows.
 CLAIM_READ_GROUP = 100
 #: The claim log is partitioned by windows of this length (repair reads windows since it last ran).
 CLAIM_WINDOW = timedelta(minutes=10)

@@ -98,8 +98,8 @@ class CurrencyTotals:
     def difference(self) -> Decimal:
         """Debits minus credits: zero when this currency balances.
 
-        Subtracted in the money context: negating outside it rounded totals longer than the
-        default 28 digits, so a balanced set of large amounts was refused as off by 0.01."""
+        Subtracted in the money context: negating outside it would round totals longer than the
+        default 28 digits, and a balanced set of large amounts would be refused as off by 0.01."""
         with localcontext(MONEY_CONTEXT):
             return self.debits - self.credits
 

@@ -21,10 +21,10 @@ from .text import shown, utf8_size
 
 MAX_LEGS = 200
 #: Most UTF-8 bytes of text (address parts and descriptions) one entry set may hold, so that its
-#: rows always fit one atomic write (a Cassandra logged batch stays far below 640 KiB).
+#: claim, which holds all its legs, always fits one conditional write the node accepts.
 MAX_SET_TEXT_BYTES = 128 * 1024
 #: A reversal prefixes each description with "Reversal of <id>: " (50 characters), so the reversal
-#: of any accepted set fits: still far below the batch limit.
+#: of any accepted set fits: still far below that limit.
 REVERSAL_TEXT_BYTES = MAX_SET_TEXT_BYTES + MAX_LEGS * 64
 _UUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}\Z")
 

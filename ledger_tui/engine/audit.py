@@ -34,7 +34,7 @@ from .sealing import rollup_prefixes
 #: Accounts audited at once.
 ACCOUNT_CHUNK = 16
 #: Sets per page of the transaction scan: sized so that a page holds at most 20,000 legs however
-#: wide the sets (1,000 sets of 200 legs held 200,000 legs at once: 345 MB peak for 1M entries).
+#: wide the sets, which bounds the memory verify needs.
 SCAN_SETS = 20_000 // MAX_LEGS
 EntrySink = Callable[[Entry], None]
 

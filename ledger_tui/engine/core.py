@@ -319,7 +319,7 @@ class Engine:
     async def _gather(self, jobs: Iterable[Awaitable[T]]) -> list[T]:
         return await self._parts.gather(jobs)
 
-    # -- trial balance (issue 13) ------------------------------------------------------------------
+    # -- trial balance -------------------------------------------------------------------------
 
     async def trial_balance(
         self, time_range: TimeRange = TimeRange(), as_of: datetime | None = None, *, per_account: bool = True
@@ -330,7 +330,7 @@ class Engine:
         today = day_of(self._clock())
         return await trial.trial_balance(self._parts, time_range, as_of, today, per_account=per_account)
 
-    # -- the console's register: filtered entries, reversals (issue 13) --------------------------
+    # -- the console's register: filtered entries, reversals -----------------------------------
 
     async def matching_entries(
         self,

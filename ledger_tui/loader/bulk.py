@@ -103,14 +103,12 @@ async def load(
     on_progress: Callable[[LoadStats], None] | None = None,
     on_outcomes: Callable[[int, list[RecordOutcome]], None] | None = None,
 ) -> LoadStats:
-    """Record every set through the bulk path: chunks of ``chunk`` sets, ``concurrency`` chunks
-    in flight (claims of a chunk share consensus rounds; its rows go as per-partition batches).
+    """Record every set through the bulk path, ``concurrency`` chunks of ``chunk`` sets in flight.
 
     Safe to interrupt and rerun: ids are the sets' own, a started chunk finishes whole, and the
     run begins with ``repair`` so a chunk cut short by a crash is completed before anything else.
     ``on_outcomes(offset, outcomes)`` gets each chunk's outcomes (``offset``: index of its first
-    set in ``entry_sets``); conflicting sets are counted in ``stats.conflicts``.
-    """
+    set in ``entry_sets``); conflicting sets are counted in ``stats.conflicts``."""
     with few_collections():
         return await _load(engine, entry_sets, concurrency, chunk, on_progress, on_outcomes)
 
@@ -118,13 +116,11 @@ async def load(
 @contextmanager
 def few_collections() -> Iterator[None]:
     """Run the cyclic garbage collector rarely while loading: a load allocates millions of
-    objects that live until their chunk is written (acyclic: reference counting frees them), and
-    with the default thresholds the collector re-scanned them so often that it took a quarter of
-    an import's client time (1.3 s of 5 s for 43,000 entries, bench/RESULTS.md).
+    objects that live until their chunk is written (acyclic: reference counting frees them),
+    which the default thresholds re-scan over and over (docs/cassandra-write-path.md).
 
     Loads may overlap in one process (concurrent imports): the first to start saves the
-    caller's thresholds and the last to finish gives them back, so none is lost or left raised.
-    """
+    caller's thresholds and the last to finish gives them back, so none is lost or left raised."""
     with _LOADS.lock:
         if _LOADS.running == 0:
             _LOADS.saved = gc.get_threshold()

@@ -47,7 +47,7 @@ HOUSE = {
 }
 CUSTOMER = ("com.fintech.customer", "current")
 #: Activity at the end of the window relative to its start (a growing fintech; makes the
-#: house accounts' recent partitions hot: ~20,000 entries a month at 500,000 sets).
+#: house accounts' recent partitions hot, as a real ledger's are).
 GROWTH = 16
 
 # Kinds of entry set and how often each occurs.

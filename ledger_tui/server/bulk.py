@@ -1,11 +1,9 @@
-"""``POST /transactions/bulk``: many entry sets in one request, one result per line.
+"""``POST /transactions/bulk``: many entry sets (a JSON array or JSON Lines), one result per line.
 
-The body is a JSON array of entry sets or JSON Lines (one per line). Every line is validated
-before anything is written. ``atomic=true``: one bad line (or a line whose id is already taken
-by another entry set) and nothing is written. Otherwise good lines are posted and bad ones
-reported. Each set is recorded once whatever happens: with an ``Idempotency-Key`` a line
-without ``transaction_id`` gets an id from the key and its line number, so a retried request
-(after a timeout or a 503) records only what is missing.
+Every line is validated before anything is written; with ``atomic=true`` one bad line (or an id
+already taken by another entry set) and nothing is written, else good lines are posted and bad
+ones reported. With an ``Idempotency-Key`` a line without ``transaction_id`` gets an id from the
+key and its line number, so a retried request (a timeout, a 503) records only what is missing.
 """
 
 from __future__ import annotations

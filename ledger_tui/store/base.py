@@ -77,15 +77,12 @@ class Store(ABC):
         policy: SealPolicy,
         complete_duplicates: bool = True,
     ) -> list[RecordOutcome]:
-        """Claim and write many transactions at once; one outcome each, in order.
+        """Claim and write many transactions at once, each whole and at most once per id; one
+        outcome each, in order. Once this returns, every row (``materialise([t], policy)``) is written.
 
-        Each transaction's rows are ``materialise([transaction], policy)``. A transaction is
-        written whole and at most once per id: an id already claimed with the same payload is a
-        duplicate (its rows are completed if a crash left them unwritten), with another payload
-        it is conflicting and nothing is written for it. Once this returns, every row is written.
-        ``complete_duplicates=False`` skips rewriting duplicates' rows (an importer that ran
-        ``repair`` first knows they are whole).
-        """
+        An id already claimed with the same payload is a duplicate (rows a crash left unwritten are
+        completed, unless ``complete_duplicates=False``: an importer that ran ``repair`` first knows
+        they are whole); with another payload it is conflicting and nothing is written for it."""
 
     async def record(self, transaction: RecordedTransaction, policy: SealPolicy) -> RecordOutcome:
         """Claim and write one transaction; raises ConflictingResubmission for a reused id."""

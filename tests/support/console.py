@@ -9,10 +9,13 @@ from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 from textual import events
 from textual.keys import _character_to_key
 from textual.pilot import Pilot
+from textual.screen import Screen
+from textual.widgets import DataTable, Static
 
 from ledger_tui.app.app import LedgerApp
 from ledger_tui.app.compose.draft import LegDraft
@@ -27,6 +30,10 @@ from ledger_tui.store.sqlite import SqliteStore
 NOW = datetime(2024, 11, 5, 9, 30, tzinfo=UTC)
 STORE_LABEL = "test-ledger.sqlite"
 SIZE = (120, 40)
+#: The smallest terminal the console is laid out for.
+SMALL = (80, 24)
+#: pytest-textual-snapshot's ``snap_compare`` fixture.
+SnapCompare = Callable[..., bool]
 #: A balanced two-leg draft the flow tests post.
 TOP_UP = [
     LegDraft("fintech_uk", "com.fintech.account", "main", "GBP", "ops", "debit", "10.00", "Test transfer"),
@@ -181,3 +188,14 @@ async def type_burst(pilot: Pilot[None], text: str) -> None:
         if pilot.app._message_queue.empty() and pilot.app.screen._message_queue.empty():
             break
     await settle(pilot)
+
+
+def receipt_text(screen: Screen[Any]) -> str:
+    """The compose screen's receipt line as shown."""
+    return str(screen.query_one("#receipt", Static).render())
+
+
+def table_rows(screen: Screen[Any], selector: str) -> list[list[str]]:
+    """Every row of the table ``selector`` on ``screen``, cells as shown."""
+    table: DataTable[object] = screen.query_one(selector, DataTable)
+    return [[str(cell) for cell in table.get_row_at(index)] for index in range(table.row_count)]

@@ -1,4 +1,4 @@
-"""The one fold, three ways: series, running balance and audit each agree with the plain fold."""
+"""Folds proven against the obvious walk: series closings, and the audit of missing rows, orphans and open books."""
 
 from __future__ import annotations
 
@@ -9,7 +9,6 @@ from decimal import Decimal
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ledger_tui.app.browse.entry_pager import EntryPager
 from ledger_tui.domain.audit import (
     Fingerprint,
     RowKey,
@@ -20,13 +19,17 @@ from ledger_tui.domain.audit import (
     name_discrepancies,
 )
 from ledger_tui.domain.balance import BalanceFold, SeriesFold
-from ledger_tui.domain.entry_filter import MatchedEntry
 from ledger_tui.domain.model import Address, Entry, Leg, RecordedTransaction, Side
 from ledger_tui.domain.timeutil import Granularity, TimeRange, periods
 
 T0 = datetime(2024, 1, 1, tzinfo=UTC)
+
+
 ACCOUNT = Address("le", "ns", "name", "GBP", "a")
+
+
 OTHER = Address("le", "ns", "name", "GBP", "b")
+
 
 movements = st.lists(
     st.tuples(
@@ -37,6 +40,8 @@ movements = st.lists(
     ),
     max_size=40,
 )
+
+
 DIGITS = {"GBP": 2, "JPY": 0, "BHD": 3}
 
 
@@ -45,6 +50,14 @@ def entry(currency: str, side: Side, units: int, hours: int, index: int = 0) -> 
     address = Address("le", "ns", "name", currency, "a")
     amount = Decimal(units).scaleb(-DIGITS[currency])
     return Entry(address, side, amount, "", when, uuid.UUID(int=index + 1), 0, when)
+
+
+def _recorded(number: int, amount: str) -> RecordedTransaction:
+    legs = (
+        Leg(ACCOUNT, Side.DEBIT, Decimal(amount), "", T0),
+        Leg(OTHER, Side.CREDIT, Decimal(amount), "", T0),
+    )
+    return RecordedTransaction(uuid.UUID(int=number), legs, "hash", T0)
 
 
 @settings(max_examples=150, deadline=None)
@@ -76,34 +89,6 @@ def test_series_closings_equal_a_plain_fold_up_to_each_period_end(
     currencies = {e.address.currency for e in entries if e.effective_at < spans[-1].end}  # type: ignore[operator]
     assert {p.currency for p in points} == currencies
     assert len(points) == len(spans) * len(currencies)
-
-
-@settings(max_examples=100, deadline=None)
-@given(moves=movements, page=st.integers(1, 7), opening=st.integers(-(10**6), 10**6))
-def test_running_balance_across_pages_equals_the_fold(
-    moves: list[tuple[str, Side, int, int]], page: int, opening: int
-) -> None:
-    entries = [entry("GBP", side, units, hours, i) for i, (_, side, units, hours) in enumerate(moves)]
-    pager = EntryPager.starting_at(Decimal(opening))
-    running: list[Decimal] = []
-    for offset in range(0, len(entries), page):
-        chunk = entries[offset : offset + page]
-        more = offset + page < len(entries)
-        running.extend(pager.page_loaded([MatchedEntry(e) for e in chunk], object() if more else None))  # type: ignore[arg-type]
-        if more:
-            pager.go_next()
-    for count, balance in enumerate(running, start=1):
-        fold = BalanceFold(None, None)
-        fold.add_all(entries[:count])
-        assert balance == Decimal(opening) + fold.result()[0].closing
-
-
-def _recorded(number: int, amount: str) -> RecordedTransaction:
-    legs = (
-        Leg(ACCOUNT, Side.DEBIT, Decimal(amount), "", T0),
-        Leg(OTHER, Side.CREDIT, Decimal(amount), "", T0),
-    )
-    return RecordedTransaction(uuid.UUID(int=number), legs, "hash", T0)
 
 
 def test_audit_reports_missing_rows_orphans_and_open_books() -> None:

@@ -1,15 +1,16 @@
-"""Trial balance grouping and export: sums by tree level, totals per currency, exact text."""
+"""The trial balance in the domain: levels sum their accounts per currency, an unbalanced currency is named, exports are exact."""
 
 from __future__ import annotations
 
 from decimal import Decimal
 
-from ledger_tui.app.trial_balance.table import fitted
 from ledger_tui.domain.balance import BalanceRow
 from ledger_tui.domain.timeutil import TimeRange
 from ledger_tui.domain.trial_balance import TrialBalance
 
 D = Decimal
+
+
 ROWS: dict[tuple[str, ...], BalanceRow] = {
     ("uk", "cust", "cur", "GBP", "a"): BalanceRow("GBP", D("10.00"), D("1.25"), D("0.00"), 1),
     ("uk", "cust", "cur", "GBP", "b"): BalanceRow("GBP", D("-10.00"), D("0.00"), D("1.25"), 1),
@@ -38,8 +39,3 @@ def test_export_has_the_lines_and_totals_as_exact_text() -> None:
     assert table.columns[:3] == ("account", "currency", "opening")
     assert [row[0] for row in table.rows] == ["uk/cust/cur/GBP", "uk/fees/main/EUR", "TOTAL", "TOTAL"]
     assert table.rows[0][2:6] == ("0.00", "1.25", "1.25", "0.00")
-
-
-def test_a_long_account_keeps_its_end() -> None:
-    assert fitted("fintech_uk/com.fintech.customer/current/GBP/alice", 12) == "…t/GBP/alice"  # 12 characters
-    assert fitted("short", 12) == "short"

@@ -1,10 +1,9 @@
 """Paging state of the entries table: where each page starts and the balance carried into it.
 
-The table holds one page; going back re-reads a page from its saved token, and the running
-balance resumes from the balance saved with that token, so no page needs to stay in memory.
-Running balances come from the domain's one fold (``BalanceRow``). Under a filter, what the
-hidden entries moved goes into the running balance (it stays the account's balance after each
-row) but not into the rows' debit and credit totals (those sum what is shown).
+Why tokens and carried balances: going back re-reads a page from its saved token and resumes
+the running balance (the domain's ``BalanceRow`` fold) saved with it, so no page stays in memory.
+Under a filter, hidden entries still move the running balance (the account's balance after each
+row) but not the rows' debit and credit totals (those sum what is shown).
 """
 
 from __future__ import annotations

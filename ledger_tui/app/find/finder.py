@@ -20,8 +20,8 @@ from ...domain.model import Address
 from ..failures import with_timeout
 from ..ledger_screen import ConsoleContext
 from ..messages import CallFailed
+from ..widgets.accounts import AccountIndex
 from ..widgets.formatting import plural
-from .accounts import AccountIndex
 
 #: Matches listed at most (the count line says how many more there are).
 SHOWN_MATCHES = 100

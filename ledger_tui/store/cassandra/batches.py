@@ -1,18 +1,9 @@
-"""Packing bound rows into unlogged batches that a Cassandra node applies cheaply.
+"""Packing bound rows into unlogged batches grouped by the replica that owns their partitions.
 
-A bulk write of entry sets touches many partitions with a row or two each, so batches of one
-partition would be nearly one request per row (the client's per-request cost then dominates).
-Rows are grouped by the replica that owns their partition, then packed: a partition with many
-rows gets batches of its own (applied as one mutation), the others share batches sent to that
-replica (token-aware routing follows the first row). Every batch holds at most ``BATCH_ROWS``
-rows and ``BATCH_BYTES`` bytes of values, half the node's default failure threshold for batch
-size (50 KiB). Fewer, fuller batches matter: each request costs the client ~100 µs (message,
-checksums, callbacks), so batches of 200 rows instead of 60 cut a bulk write's client time by a
-sixth and the node's by a quarter (bench/RESULTS.md). The node warns about such batches (over
-10 partitions or 5 KiB); those two warnings are expected here and are filtered from the
-driver's log (``quiet_batch_warnings``), every other server warning still shows.
-Every row is an identical immutable insert or a map entry added with its own time as timestamp,
-so every batch is idempotent and may be retried.
+Why: a bulk write touches many partitions with a row or two each, and every request costs the
+client far more than a row in it, so rows go as few, full batches (a partition with many rows
+gets batches of its own). Every row is an identical insert or a timestamped map entry, so every
+batch is idempotent and may be retried. Sizes and figures: docs/cassandra-write-path.md.
 """
 
 from __future__ import annotations
@@ -28,7 +19,8 @@ from .encode import Partition
 
 #: Rows of one partition from which it gets batches of its own.
 OWN_BATCH_ROWS = 40
-#: Most rows, and most bytes of bound values, in one batch.
+#: Most rows, and most bytes of bound values, in one batch (bytes: half the node's default
+#: failure threshold for a batch's size).
 BATCH_ROWS = 200
 BATCH_BYTES = 25 * 1024
 _EXPECTED_WARNINGS = ("Unlogged batch covering", "Batch for [", "Batch of prepared statements for [")
@@ -41,7 +33,8 @@ class _BatchWarningFilter(logging.Filter):
 
 
 def quiet_batch_warnings() -> None:
-    """Drop the node's warnings about our deliberately multi-partition unlogged batches."""
+    """Drop the node's warnings about our deliberately multi-partition unlogged batches (too
+    many partitions, or too large); every other server warning still shows."""
     logger = logging.getLogger("cassandra.protocol")
     if not any(isinstance(f, _BatchWarningFilter) for f in logger.filters):
         logger.addFilter(_BatchWarningFilter())

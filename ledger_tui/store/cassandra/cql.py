@@ -27,7 +27,7 @@ _TX_SELECT = "transaction_id, payload_hash, legs, toUnixTimestamp(recorded_at)"
 #: entries of marks, blocks, seal state); ``keep_setting`` answers the stored value whether or
 #: not it applied; and ``claim`` (IF NOT EXISTS), whose second execution finds the first one's
 #: row carrying the same ``claimed_by`` token, which the writer counts as its own claim
-#: (cassandra_writes).
+#: (writes.py).
 STATEMENTS = {
     "claim": "INSERT INTO {ks}.entry_sets "
     "(shard, transaction_id, payload_hash, legs, leg_count, recorded_at, claimed_by) "

@@ -1,17 +1,9 @@
 """Encoding rows for prepared statements column by column, byte for byte as the driver's bind.
 
-Why: ``PreparedStatement.bind`` costs ~10 µs a row on this machine (a type dispatch, checks and
-a column descriptor per value), and a bulk write encodes over a hundred thousand rows (entries,
-index rows, marks), which made binding the largest client cost of an import. Our rows hold only
-a few column types with values the domain has already validated, so each column gets one small
-encoder chosen once per statement (text values repeat: their bytes are cached). The result is a
-plain ``BoundStatement`` with its ``values`` set, routed by the driver as usual; a contract test
-proves the bytes and routing keys equal ``bind``'s for every statement of the write path.
-
-A bulk write goes further (``RowEncoder.partition``): rows are grouped by partition, the key
-columns are encoded once per partition, and no statement object is made per row; batches are
-built straight from the encoded values (``cassandra_batches``). A ``BoundStatement`` and
-``BatchStatement.add`` cost ~1.1 us a row, and an import of 43,000 entries writes ~134,000 rows.
+Why: the driver's general ``bind`` was the largest client cost of an import, while our rows hold
+a few column types of already validated values, so each column gets one small encoder chosen
+once per statement; bulk writes also encode a partition's key once and make no statement object
+per row (``batches.py`` builds batches from the values). Figures: docs/cassandra-write-path.md.
 """
 
 from __future__ import annotations
@@ -135,7 +127,8 @@ class Partition:
 
 
 class RowEncoder:
-    """Rows of one prepared statement encoded by column (see the module docstring)."""
+    """Rows of one prepared statement encoded by column; a contract test proves the bytes and
+    routing keys equal ``bind``'s for every statement of the write path."""
 
     def __init__(self, prepared: PreparedStatement) -> None:
         self.prepared = prepared

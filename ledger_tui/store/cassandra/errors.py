@@ -24,7 +24,7 @@ from ...domain.errors import AccessDenied, LedgerError, StoreUnavailable
 
 #: Protocol v5's CAS_WRITE_UNKNOWN: a conditional write's outcome is unknown (its proposal was
 #: accepted by fewer replicas than a quorum, e.g. while a node goes down). The driver has no
-#: class for it and raises the bare server message, which escaped every handler once.
+#: class for it and raises the bare server message, so it is recognised by its code.
 CAS_WRITE_UNKNOWN = 0x1700
 
 

@@ -1,16 +1,9 @@
 """Late marks in Cassandra: one map of day -> latest late recorded time per node.
 
-Why a map and not a row per (node, day): a back-dated write marks every day it touches, twice
-(the account and its rollup), so marks were a third of the rows an import wrote (48,000 of
-~144,000 for 20,000 sets). As a map, every mark of one node and one recorded time is one
-statement (``days = days + {...}``, ~2,500 for the same file), written ``USING TIMESTAMP`` of
-that recorded time, so each day's cell keeps the latest mark as the rows did.
-
-Ledgers whose marks were first written as rows (the ``late_marks`` table) keep reading that
-table too, merged by taking the later mark per day. Which layout a ledger has is the setting
-``late_marks``, fixed by ``schema apply`` (a keyspace must be applied again to get the new
-table): ``node_maps`` only when the old table did not exist before, so only a ledger created
-since never reads it; a ledger without the setting (its schema applied by hand) reads both.
+Why a map: a back-dated write marks every day it touches, so as rows the marks were a large
+share of an import's rows; as a map every mark of one node and recorded time is one statement,
+written ``USING TIMESTAMP`` of that time so each day keeps the latest mark. Older ledgers also
+have marks as rows, read and merged per the ``late_marks`` setting (docs/cassandra-write-path.md).
 """
 
 from __future__ import annotations

@@ -1,11 +1,9 @@
 """Writing the rows of claimed entry sets: encoded by column, packed by replica, sent concurrently.
 
-Every row a materialisation holds (entries, index rows, day activity) is an identical immutable
-insert, and late marks are map entries added ``USING TIMESTAMP`` of their own time, so each batch
-is idempotent and may be retried or repeated by repair.
-Rows are encoded (``cassandra_encode``) before the claims are made: a value that cannot be
-encoded fails the write before any id is claimed. Index rows this process has written are
-remembered and left out of later writes (they cannot change).
+Every row is an identical immutable insert or a map entry ``USING TIMESTAMP`` of its own time, so
+each batch may be retried or repeated by repair. Rows are encoded (``encode.py``) before any claim,
+so a value that cannot be encoded fails the write before any id is claimed; index rows this
+process has written are remembered and left out of later writes (they cannot change).
 """
 
 from __future__ import annotations

@@ -1,11 +1,9 @@
 """Applying the ledger schema to a cluster: the keyspace and tables of schema.cql, on one node,
 in order, then agreed by every node that is up.
 
-Why this care: after a schema change the driver waits at most ``max_schema_agreement_wait``
-(10 s) for the nodes to agree, then goes on. On a busy, freshly started ring that ran out and
-the next CREATE TABLE went to a node that had not yet heard of its keyspace (CI's ring test:
-"Keyspace 'bank' doesn't exist"). Statements prepared next go to any node, so apply waits for
-agreement before it returns.
+Why: the driver waits only a short while for agreement after each change, so on a busy ring a
+change sent to another node could name a keyspace that node has not heard of, and statements
+prepared next go to any node (docs/cassandra-write-path.md, "Schema agreement").
 """
 
 from __future__ import annotations

@@ -1,13 +1,9 @@
 """How a Cassandra session is built, secured and how its failures read: the cluster's policies
-(token-aware routing, speculative execution, heartbeats), TLS context, refused credentials and
-TLS errors told apart from an unreachable cluster.
+(token-aware routing, speculative execution, heartbeats), TLS, and refusals told apart.
 
-Availability with a node down or paused (measured by the fault suite, bench/RESULTS.md): a
-killed node closes its sockets and the driver routes around it at once, but a *paused* node
-(SIGSTOP, a long GC, a frozen VM) accepts requests and never answers. Every statement the
-store sends is idempotent (see ``cassandra_cql.STATEMENTS``), so after ``SPECULATE_AFTER_S``
-without an answer the driver sends the same request to the next replica and takes the first
-answer; the idle heartbeat then marks the silent node down so later requests skip it.
+Why these policies: a *paused* node accepts requests and never answers, so idempotent requests
+are re-sent to the next replica after ``SPECULATE_AFTER_S`` and the heartbeat soon marks the node
+down (every statement is idempotent: ``cql.STATEMENTS``; docs/cassandra-write-path.md).
 """
 
 from __future__ import annotations
@@ -80,7 +76,7 @@ def new_cluster(url: CassandraUrl, credentials: Credentials | None, consistency:
         prepare_on_all_hosts=False,
         # Requests are small and many are in flight on one connection: without TCP_NODELAY,
         # Nagle's algorithm holds a small write back until the node acknowledges the previous
-        # one, which the node may delay by tens of milliseconds (bench/RESULTS.md).
+        # one, which the node may delay (docs/cassandra-write-path.md).
         sockopts=[(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)],
     )
 
@@ -102,7 +98,7 @@ async def prepare_all(
                 if attempt + 1 == PREPARE_ATTEMPTS:
                     raise
                 continue
-            prepared.is_idempotent = True  # every statement is (cassandra_cql.STATEMENTS)
+            prepared.is_idempotent = True  # every statement is (cql.STATEMENTS)
             return prepared
         raise AssertionError("unreachable")
 
@@ -124,11 +120,11 @@ _ONE_OR_FIXED = {
 def replicas_short(
     cluster: Cluster | None, url: CassandraUrl, statement: Any, default_level: int
 ) -> tuple[int, int] | None:
-    """Whether the driver sees some, but too few, replicas of the statement's partition up for
-    its consistency level (two nodes of three killed): then no coordinator can succeed and the
-    write fails at once instead of waiting for a node that has not yet noticed (measured: two
-    10 s timeouts): (replicas up, replicas required), else None. With no replica up the normal
-    path runs (it retries while a node restarts, and one false "down" cannot refuse a post)."""
+    """(replicas up, replicas required) when the driver sees some, but too few, replicas of the
+    statement's partition up for its consistency level, else None. Then no coordinator can
+    succeed, so the write fails at once instead of waiting on a node that has not yet noticed.
+    With no replica up the normal path runs (it retries while a node restarts, and one false
+    "down" cannot refuse a post)."""
     token_map = None if cluster is None else cluster.metadata.token_map
     if token_map is None:
         return None

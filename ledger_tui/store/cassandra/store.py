@@ -1,9 +1,9 @@
 """Apache Cassandra store: prepared statements, token-aware routing, retried idempotent calls.
 
-Writes go through ``cassandra_writes.ClaimWriter`` (logged, grouped claims, then per-partition
-unlogged batches; repair completes what a crash interrupted). Every call is retried with
-backoff on transient failures within the URL's ``retry`` budget (writes) or a short one (reads),
-except when too few replicas are up for the consistency level: that fails at once (exit 3).
+Writes go through ``writes.ClaimWriter`` (logged, grouped claims, then per-partition unlogged
+batches; repair completes what a crash interrupted: docs/cassandra-write-path.md). Every call is
+retried with backoff on transient failures within the URL's ``retry`` budget (writes) or a short
+one (reads), except when too few replicas are up for the consistency level: that fails at once (exit 3).
 """
 
 from __future__ import annotations

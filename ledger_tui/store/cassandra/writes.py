@@ -1,19 +1,9 @@
-"""The Cassandra write path: logged, grouped claims, then rows as per-partition unlogged batches.
+"""The Cassandra write path: log the ids, claim them per shard, write the rows, mark the log done.
 
-Why this shape (measured on one 2-core node: an LWT per set tops out near 1,400 sets/s, a
-conditional batch of 100 claims of one partition near 38,000 (rounds now take up to 500 sets and
-1 MiB of legs: ``CLAIM_GROUP``), unlogged per-partition batches
-near 45,000 rows/s, a LOGGED multi-partition batch near 3,000 sets/s):
-
-1. the ids of a write are logged first (``claim_log``: window, slot, batch) so repair can find
-   them without scanning the ledger;
-2. claims are made per shard, at most one conditional batch in flight per shard per process, so
-   concurrent writers' claims of one shard share one Paxos round (group commit);
-3. every row the claimed sets imply (identical immutable rows; marks added to a map with the
-   timestamp of their own time) is written as unlogged batches
-   packed by replica, marked idempotent and retried (``cassandra_rows``);
-4. the log row is marked done. A crash anywhere leaves a log row without ``done``: repair
-   materialises its claimed sets again (same rows) and marks it done.
+Why this shape: a consensus round per group of claims (not per set) and unlogged batches (no
+batch log) keep a write near the rate of plain inserts, and the claim log lets repair complete
+any set a crash cut short without scanning the ledger. The steps and the figures behind them
+are in docs/cassandra-write-path.md.
 """
 
 from __future__ import annotations
@@ -140,7 +130,7 @@ def _distinct_ids(
 
 
 class ClaimWriter:
-    """Claims and materialises entry sets on Cassandra (see the module docstring)."""
+    """Claims and materialises entry sets on Cassandra (docs/cassandra-write-path.md)."""
 
     def __init__(
         self,
