@@ -11,8 +11,8 @@ CASSANDRA_PORT ?= 9042
 export LEDGER_TEST_CASSANDRA ?= 127.0.0.1:$(CASSANDRA_PORT)
 
 .PHONY: install demo test test-fast test-install lint cassandra-up cassandra-down cassandra-status \
-	cluster-up cluster-down cluster-status test-faults test-blocks bench-load bench-browse bench-http \
-	bench-balance clean
+	cluster-up cluster-down cluster-status test-faults test-blocks test-console-stores bench-load \
+	bench-browse bench-http bench-balance clean
 
 install: $(STAMP)
 
@@ -37,22 +37,33 @@ lint: install
 test-install: install
 	$(PY) tools/check_install.py
 
-# Everything: lint, types, layer contracts, the installed wheel, the whole suite on both stores. The local node is started
-# first and stopped afterwards, also when a test fails.
+# Everything: lint, types, layer contracts, the installed wheel, the whole suite (console UI tests
+# on the embedded store, a marked few on both; `make test-console-stores` runs them all on both).
+# The local node is started first and stopped afterwards, also when a test fails. The suite runs
+# on PYTEST_WORKERS xdist workers; tests that start nodes of their own share one worker, first.
+PYTEST_WORKERS ?= 2
+PYTEST_PARALLEL := $(if $(filter-out 0 1,$(PYTEST_WORKERS)),-n $(PYTEST_WORKERS) --dist loadgroup)
 test: install
 	$(MAKE) lint
 	$(MAKE) test-install
-	$(MAKE) cassandra-up NODE_ARGS=--unsafe-system
-	status=0; $(PY) -m pytest -q -p no:cacheprovider $(PYTEST_ARGS) || status=$$?; \
+	$(MAKE) cassandra-up NODE_ARGS="--unsafe-system --quick-jit"
+	status=0; $(PY) -m pytest -q -p no:cacheprovider $(PYTEST_PARALLEL) $(PYTEST_ARGS) || status=$$?; \
 	  $(MAKE) cassandra-down; exit $$status
+
+# Every console test on both stores (make test runs the UI tests on the embedded store only).
+test-console-stores: install
+	$(MAKE) cassandra-up NODE_ARGS="--unsafe-system --quick-jit"
+	status=0; LEDGER_CONSOLE_STORES=all $(PY) -m pytest -q -p no:cacheprovider $(PYTEST_PARALLEL) \
+	  tests/console $(PYTEST_ARGS) || status=$$?; $(MAKE) cassandra-down; exit $$status
 
 # The suite without the Cassandra leg (for a quick loop while editing).
 test-fast: install
 	$(PY) -m pytest -q -m "not cassandra" $(PYTEST_ARGS)
 
 # The shared node is durable by default. `make test` starts it with --unsafe-system (no fsync of
-# schema changes: each test creates a keyspace, 2.3-5 s durable vs 0.2-1.5 s); the tests of
-# durability (restart, fault suite) start their own nodes without that flag.
+# schema changes: each test creates a keyspace) and --quick-jit (the JVM's quick compiler only:
+# about half the node's CPU on a 2-core box shared with the tests); the tests of durability
+# (restart, fault suite) start their own nodes without --unsafe-system. Benchmarks use neither.
 cassandra-up:
 	LEDGER_CASSANDRA_PORT=$(CASSANDRA_PORT) $(NODE) up $(NODE_ARGS)
 

@@ -14,7 +14,8 @@ from ledger_tui.ledger import open_store
 from ledger_tui.store.base import Store
 from ledger_tui.store.url import parse_store_url
 
-from .support.stores import IN_CI, FixedClock, drop_test_keyspaces, store_url
+from .support.ring import OWN_NODES
+from .support.stores import IN_CI, JANITOR, FixedClock, drop_test_keyspaces, store_url
 
 STORE_KINDS = [
     pytest.param("sqlite", id="sqlite"),
@@ -25,6 +26,7 @@ STORE_KINDS = [
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     """Leave a long-lived dev node as the run found it: drop the test keyspaces still there (CI's
     node is thrown away after the run, so it is spared the wait)."""
+    JANITOR.close(wait=not IN_CI)
     if IN_CI:
         return
     try:
@@ -34,6 +36,12 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         return
     if dropped:
         print(f"\ndropped {dropped} test keyspace(s) left on the node")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Tests that start nodes of their own go first: under xdist their worker starts on them at
+    once, and the rest of the suite runs beside them on the other worker."""
+    items.sort(key=lambda item: 0 if OWN_NODES.mark in item.iter_markers("xdist_group") else 1)
 
 
 @pytest.fixture(autouse=True)
@@ -69,10 +77,9 @@ async def store(ledger_url: str) -> AsyncIterator[Store]:
     await opened.connect()
     await opened.apply_schema()
     yield opened
-    if opened.info.kind == "cassandra":
-        keyspace = ledger_url.rsplit("/", 1)[1]
-        await opened._execute("DROP KEYSPACE IF EXISTS " + keyspace)  # type: ignore[attr-defined]
     await opened.close()
+    if opened.info.kind == "cassandra":
+        JANITOR.drop(ledger_url)
 
 
 @pytest.fixture

@@ -37,7 +37,8 @@ from .widgets.dialogs import LoginPrompt
 from .widgets.help_screen import HelpScreen
 from .widgets.ledger_input import LedgerInput
 
-SCREEN_NAMES = {"compose": "Compose", "browse": "Browse", "chart": "Chart", "trial": "Trial balance"}
+#: Each mode's title, for help and the palette (the modes themselves: main.SCREEN_NAMES).
+SCREEN_TITLES = {"compose": "Compose", "browse": "Browse", "chart": "Chart", "trial": "Trial balance"}
 #: How often the header's cluster line (nodes up/total) is refreshed; no I/O, the driver's view.
 CLUSTER_WATCH_SECONDS = 1.0
 #: How often the open console seals settled days into balance blocks (docs/balance-blocks.md).
@@ -96,7 +97,7 @@ class LedgerApp(App[None]):
         self.seal_every = seal_every
         self.engine = engine
         self.context = ConsoleContext(engine, clock, new_transaction_id, page_size=page_size)
-        self.start_screen = start_screen if start_screen in SCREEN_NAMES else "compose"
+        self.start_screen = start_screen if start_screen in SCREEN_TITLES else "compose"
         self.store_label = store_label
         self.cursor_blink = cursor_blink
         self._screens: list[LedgerScreen] = []
@@ -275,12 +276,12 @@ class LedgerApp(App[None]):
             ("chart", ChartScreen),
             ("trial", TrialBalanceScreen),
         ):
-            sections.append((SCREEN_NAMES[mode], list(screen_class.BINDINGS)))
+            sections.append((SCREEN_TITLES[mode], list(screen_class.BINDINGS)))
         self.push_screen(HelpScreen(sections))
 
     def get_system_commands(self, screen: Screen[object]) -> Iterable[SystemCommand]:
         """Palette entries for every screen, the app's actions and the current screen's actions."""
-        for mode, name in SCREEN_NAMES.items():
+        for mode, name in SCREEN_TITLES.items():
             yield SystemCommand(
                 f"Go to {name}", f"Switch to the {name} screen", partial(self.switch_mode, mode)
             )

@@ -6,7 +6,6 @@ with driver threads must not do) against its own keyspace, dropped afterwards.
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import json
 import os
@@ -24,7 +23,7 @@ import pytest
 from ledger_tui.cli.import_lines import MAX_CHUNK, MIN_CHUNK, SHOWN_PROBLEMS, Gathered, chunk_size
 from ledger_tui.cli.import_worker import parse_chunk
 
-from ..support.stores import drop_keyspace_of, store_url
+from ..support.stores import JANITOR, store_url
 from .test_import import line, sets, write_jsonl
 
 Run = Callable[..., subprocess.CompletedProcess[str]]
@@ -46,7 +45,7 @@ def node_url(tmp_path: Path) -> Iterator[str]:
     url = store_url("cassandra", tmp_path)
     assert command_runner(url)("schema", "apply").returncode == 0
     yield url
-    asyncio.run(drop_keyspace_of(url))
+    JANITOR.drop(url)
 
 
 def recorded(run: Run) -> int:

@@ -1,12 +1,15 @@
-"""Console test fixtures: an engine per test, and the fixed ledgers the snapshots are taken on.
+"""Console test fixtures: an engine per test, the fixed ledgers snapshots are taken on, the stores.
 
-The store comes from the root conftest's ``store`` fixture (a fresh ledger per test, a fresh
-keyspace on the real node); snapshots stay on SQLite, where a fixed file label keeps them stable.
+Why UI tests run on the embedded store: the console talks only to the engine, and the contract
+tests hold both stores to the same engine behaviour. Tests marked ``both_stores`` (flows through
+paging, as-of reads, claims) run on Cassandra too; ``make test-console-stores`` runs them all on
+both (LEDGER_CONSOLE_STORES=all). Snapshots stay on SQLite, where a fixed file label keeps them stable.
 """
 
 from __future__ import annotations
 
 import asyncio
+import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -17,6 +20,28 @@ from ledger_tui.ledger import read_named_balances
 from ledger_tui.store.base import Store
 
 from ..support.console import NOW, make_ledger, new_engine
+
+#: Read once at import, before the suite clears every LEDGER_* variable for each test.
+ALL_STORES = os.environ.get("LEDGER_CONSOLE_STORES", "") == "all"
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Deselect the Cassandra run of console tests not marked ``both_stores`` (unless asked for all)."""
+    if ALL_STORES:
+        return
+    here = Path(__file__).parent
+    keep: list[pytest.Item] = []
+    dropped: list[pytest.Item] = []
+    for item in items:
+        callspec = getattr(item, "callspec", None)
+        on_cassandra = callspec is not None and callspec.params.get("store_kind") == "cassandra"
+        if on_cassandra and here in item.path.parents and item.get_closest_marker("both_stores") is None:
+            dropped.append(item)
+        else:
+            keep.append(item)
+    if dropped:
+        config.hook.pytest_deselected(items=dropped)
+        items[:] = keep
 
 
 @pytest.fixture

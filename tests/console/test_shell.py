@@ -70,6 +70,7 @@ class GatedStore(SqliteStore):
         return await super().read_bucket(*args, **kwargs)
 
 
+@pytest.mark.both_stores
 async def test_post_then_browse_then_chart(engine: Engine) -> None:
     await post_sample(engine)
     app = make_app(engine, "chart")

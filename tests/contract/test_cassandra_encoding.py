@@ -29,7 +29,7 @@ from ledger_tui.store.cassandra.encode import (
 )
 from ledger_tui.store.url import parse_store_url
 
-from ..support.stores import store_url
+from ..support.stores import JANITOR, store_url
 
 pytestmark = pytest.mark.cassandra
 
@@ -64,8 +64,8 @@ async def cassandra(tmp_path: Path) -> AsyncIterator[CassandraStore]:
     await opened.connect()
     await opened.apply_schema()
     yield opened
-    await opened._execute("DROP KEYSPACE IF EXISTS " + url.rsplit("/", 1)[1])
     await opened.close()
+    JANITOR.drop(url)
 
 
 def test_varint_and_decimal_match_the_cql_forms() -> None:

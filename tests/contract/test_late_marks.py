@@ -25,7 +25,7 @@ from ledger_tui.store.cassandra.marks import MARKS_SETTING, NODE_MAPS, ROWS_AND_
 from ledger_tui.store.url import parse_store_url
 
 from ..support.entry_sets import transfer
-from ..support.stores import FixedClock, drop_keyspace_of, store_url
+from ..support.stores import JANITOR, FixedClock, store_url
 
 DAY_MS = 86_400_000
 START = datetime(2024, 9, 1, tzinfo=UTC)
@@ -89,8 +89,8 @@ async def test_an_upgraded_ledger_reads_its_mark_rows_merged_with_the_maps(tmp_p
         assert (await store.read_settings())[MARKS_SETTING] == NODE_MAPS  # a new ledger: maps only
         await _upgrade_keeps_rows(store)
     finally:
-        await drop_keyspace_of(url)
         await store.close()
+        JANITOR.drop(url)
 
 
 async def _upgrade_keeps_rows(store: CassandraStore) -> None:

@@ -20,6 +20,7 @@ from ledger_tui.store.cassandra import CassandraStore
 from ledger_tui.store.url import CassandraUrl, parse_store_url
 
 from ..support.entry_sets import transfer
+from ..support.ring import OWN_NODES
 from ..support.stores import require_cassandra
 
 NODE = Path(__file__).resolve().parents[2] / "tools" / "cassandra" / "node.py"
@@ -27,6 +28,7 @@ WHEN = to_epoch_ms(datetime(2024, 9, 3, 12, tzinfo=UTC))
 
 
 @pytest.mark.cassandra
+@OWN_NODES
 async def test_retry_works_after_the_node_comes_back(tmp_path: Path) -> None:
     require_cassandra()  # the jars are assembled by `make cassandra-up`
     env = {
@@ -39,7 +41,7 @@ async def test_retry_works_after_the_node_comes_back(tmp_path: Path) -> None:
     def node(*args: str) -> None:
         subprocess.run([sys.executable, str(NODE), *args], env=env, check=True, timeout=240)
 
-    node("up")
+    node("up", "--quick-jit")
     url = parse_store_url("cassandra://127.0.0.1:9242/restart_test?timeout=3")
     assert isinstance(url, CassandraUrl)
     store = CassandraStore(url)
@@ -53,7 +55,7 @@ async def test_retry_works_after_the_node_comes_back(tmp_path: Path) -> None:
         with pytest.raises(StoreUnavailable):
             await engine.post_json(transfer(2, WHEN))
 
-        node("up", "--keep-data")
+        node("up", "--keep-data", "--quick-jit")
         await store.connect()  # what the console's ctrl+r does after a failure
         await engine.post_json(transfer(3, WHEN))
         accounts = await engine.accounts()

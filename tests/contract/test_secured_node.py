@@ -28,9 +28,9 @@ from ledger_tui.domain.errors import AccessDenied
 from ledger_tui.ledger import Credentials, LedgerOptions, build_engine, open_ledger
 
 from ..support.entry_sets import transfer
-from ..support.ring import SECURED_ADDRESS, Ring, running_ring
+from ..support.ring import OWN_NODES, SECURED_ADDRESS, Ring, running_ring
 
-pytestmark = pytest.mark.cassandra
+pytestmark = [pytest.mark.cassandra, OWN_NODES]
 
 
 @pytest.fixture(scope="module")

@@ -24,7 +24,7 @@ from ledger_tui.store.sqlite import SqliteStore
 from ledger_tui.store.url import CassandraUrl, parse_store_url
 
 from ..support.entry_sets import transfer
-from ..support.stores import store_url
+from ..support.stores import JANITOR, store_url
 
 ACC1 = Address("test_uk", "com.test.customer", "current", "GBP", "acc-1")
 WHEN = to_epoch_ms(datetime(2024, 9, 3, 12, tzinfo=UTC))
@@ -160,8 +160,8 @@ async def test_claim_shards_are_chosen_at_creation_and_kept(tmp_path: Path) -> N
         assert problem.field == "store.claim_shards" and "created with 3 claim shards" in problem.reason
         await other.close()
     finally:
-        await created._execute("DROP KEYSPACE IF EXISTS " + url.rsplit("/", 1)[1])
         await created.close()
+        JANITOR.drop(url)
 
 
 def _cassandra(text: str) -> CassandraUrl:

@@ -19,9 +19,9 @@ from pathlib import Path
 import pytest
 
 from ..cli.test_import import sets, write_jsonl
-from ..support.ring import running_ring
+from ..support.ring import OWN_NODES, running_ring
 
-pytestmark = [pytest.mark.cassandra, pytest.mark.faults]
+pytestmark = [pytest.mark.cassandra, pytest.mark.faults, OWN_NODES]
 
 REPO = Path(__file__).resolve().parents[2]
 SETS = 30000  # the import must outlast the 4 s before the kill (12,000 sets took 4.0 s after the mark maps)

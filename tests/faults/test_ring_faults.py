@@ -35,9 +35,9 @@ from ledger_tui.store.cassandra import session
 
 from ..support.bank import BankLog, check_ledger, run_workers
 from ..support.entry_sets import transfer
-from ..support.ring import FAULT_RING_ADDRESS, Ring, running_ring
+from ..support.ring import FAULT_RING_ADDRESS, OWN_NODES, Ring, running_ring
 
-pytestmark = [pytest.mark.cassandra, pytest.mark.faults]
+pytestmark = [pytest.mark.cassandra, pytest.mark.faults, OWN_NODES]
 
 PHASE = float(os.environ.get("LEDGER_FAULT_PHASE_SECONDS", "3"))
 REPORT = os.environ.get("LEDGER_FAULT_REPORT")

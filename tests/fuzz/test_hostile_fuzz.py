@@ -27,7 +27,7 @@ from ledger_tui.engine import Engine
 from ledger_tui.ledger import open_store
 from ledger_tui.store.url import parse_store_url
 
-from ..support.stores import IN_CI, FixedClock
+from ..support.stores import IN_CI, JANITOR, FixedClock
 from .strategies import documents, read_arguments, store_urls
 
 EXAMPLES = int(os.environ.get("LEDGER_FUZZ_EXAMPLES", "300" if IN_CI else "60"))
@@ -61,10 +61,9 @@ class Ledger:
         return report.transactions, report.entries, report.accounts
 
     def close(self) -> None:
-        if self.store.info.kind == "cassandra":
-            keyspace = self.url.rsplit("/", 1)[1]
-            self.runner.run(self.store._execute("DROP KEYSPACE IF EXISTS " + keyspace))  # type: ignore[attr-defined]
         self.runner.run(self.engine.close())
+        if self.store.info.kind == "cassandra":
+            JANITOR.drop(self.url)
 
 
 @pytest.fixture

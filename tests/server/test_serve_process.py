@@ -21,7 +21,7 @@ from ledger_tui.ledger import LedgerOptions, open_ledger
 
 from ..support.entry_sets import transfer
 from ..support.origin_configs import write_origin_configs
-from ..support.stores import SAMPLE_JSON, drop_keyspace_of
+from ..support.stores import JANITOR, SAMPLE_JSON
 
 # The origin README's commands, verbatim but for the port.
 README_POST = """curl -X POST http://localhost:8080/transactions \\
@@ -88,9 +88,7 @@ def served(ledger_url: str, tmp_path: Path) -> Iterator[Served]:
         process.send_signal(signal.SIGTERM)
         process.wait(timeout=60)
     if ledger_url.startswith("cassandra"):
-        import asyncio
-
-        asyncio.run(drop_keyspace_of(ledger_url))
+        JANITOR.drop(ledger_url)
 
 
 def test_the_origin_readme_commands_work_unchanged(served: Served) -> None:

@@ -19,6 +19,9 @@ import pytest
 from .stores import IN_CI
 
 RING_TOOL = Path(__file__).resolve().parents[2] / "tools" / "cassandra" / "ring.py"
+#: Tests that start nodes of their own: one xdist worker runs them one after another (first, so
+#: they overlap the rest of the suite instead of running beside each other on two cores).
+OWN_NODES = pytest.mark.xdist_group("own_nodes")
 #: First addresses of the test rings (a developer's `make cluster-up` uses 127.0.0.2..4).
 SECURED_ADDRESS = "127.0.0.21"
 FAULT_RING_ADDRESS = "127.0.0.11"
@@ -54,9 +57,12 @@ class Ring:
 
 @contextmanager
 def running_ring(run_dir: Path, first_address: str, nodes: int, *flags: str) -> Iterator[Ring]:
-    """Start a ring (fails under CI, skips locally, when it cannot start); always stop it."""
+    """Start a ring (fails under CI, skips locally, when it cannot start); always stop it. Its
+    nodes compile with the quick JIT only: half the CPU, and these tests time faults, not speed."""
     ring = Ring(run_dir, first_address, nodes)
-    started = ring.tool("up", "--nodes", str(nodes), "--first-address", first_address, *flags, check=False)
+    started = ring.tool(
+        "up", "--nodes", str(nodes), "--first-address", first_address, "--quick-jit", *flags, check=False
+    )
     try:
         if started.returncode != 0:
             message = f"could not start a test ring on {first_address}:\n{started.stderr[-2000:]}"

@@ -324,11 +324,19 @@ def render_conf(
 
 
 def java_command(
-    paths: Paths, java_home: Path, heap: str, *, unsafe_system: bool = False, jmx_port: int | None = None
+    paths: Paths,
+    java_home: Path,
+    heap: str,
+    *,
+    unsafe_system: bool = False,
+    quick_jit: bool = False,
+    jmx_port: int | None = None,
 ) -> list[str]:
     """The JVM command line of one node. ``unsafe_system`` skips fsyncs of schema and system
     tables (faster start, but a kill -9 can forget a keyspace: never for durability tests).
-    ``jmx_port`` opens JMX on 127.0.0.1 only (Cassandra binds local JMX to loopback) for nodetool."""
+    ``quick_jit`` compiles with the JVM's quick compiler only (C1): a short-lived test node spends
+    about half the CPU (no optimising compiler threads), at a lower peak speed, so never for a
+    benchmark. ``jmx_port`` opens JMX on 127.0.0.1 only (Cassandra binds local JMX to loopback)."""
     cmd = [
         str(java_home / "bin" / "java"),
         f"-Xms{heap}",
@@ -361,6 +369,8 @@ def java_command(
     ]
     if unsafe_system:
         cmd.append("-Dcassandra.unsafesystem=true")
+    if quick_jit:
+        cmd.append("-XX:TieredStopAtLevel=1")
     if jmx_port is not None:
         cmd += [f"-Dcassandra.jmx.local.port={jmx_port}", "-Dcom.sun.management.jmxremote.authenticate=false"]
     cmd += ["-cp", f"{paths.conf_dir}{os.pathsep}{paths.lib_dir}/*", MAIN_CLASS]
@@ -664,7 +674,7 @@ def cmd_up(args: argparse.Namespace) -> int:
     rotate_logs(paths)
     render_conf(paths, port, storage_port)
 
-    cmd = java_command(paths, java_home, heap, unsafe_system=args.unsafe_system)
+    cmd = java_command(paths, java_home, heap, unsafe_system=args.unsafe_system, quick_jit=args.quick_jit)
     env = dict(os.environ, JAVA_HOME=str(java_home), MALLOC_ARENA_MAX="4")
     say(f"starting Cassandra {CASSANDRA_VERSION} on {ADDRESS}:{port} (heap {heap}, java {java_home})")
     with paths.out_file.open("ab") as out:
@@ -687,6 +697,7 @@ def cmd_up(args: argparse.Namespace) -> int:
                 "storage_port": storage_port,
                 "heap": heap,
                 "unsafe_system": args.unsafe_system,
+                "quick_jit": args.quick_jit,
                 "java_home": str(java_home),
                 "lib_dir": str(paths.lib_dir),
                 "started_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
@@ -797,6 +808,12 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="skip fsyncs of schema/system tables (-Dcassandra.unsafesystem=true): a kill -9 can then "
         "forget a keyspace; never for durability tests",
+    )
+    up.add_argument(
+        "--quick-jit",
+        action="store_true",
+        help="compile with the JVM's quick compiler only (C1): about half the CPU for a test node, "
+        "lower peak speed; never for benchmarks",
     )
     up.set_defaults(func=cmd_up)
 

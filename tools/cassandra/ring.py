@@ -249,6 +249,7 @@ def start_node(ring: Ring, n: int, *, keep_data: bool, timeout: float) -> float:
         java_home,
         ring.settings["heap"],
         unsafe_system=bool(ring.settings.get("unsafe_system")),
+        quick_jit=bool(ring.settings.get("quick_jit")),
         jmx_port=ring.jmx_port(n),
     )
     env = dict(os.environ, JAVA_HOME=str(java_home), MALLOC_ARENA_MAX="2")
@@ -338,6 +339,7 @@ def cmd_up(args: argparse.Namespace) -> int:
         "tls": args.tls or args.tls_client_auth,
         "tls_client_auth": args.tls_client_auth,
         "unsafe_system": args.unsafe_system,
+        "quick_jit": args.quick_jit,
         "jmx_base": args.jmx_base,
     }
     with contextlib.suppress(single.NodeError):
@@ -457,6 +459,7 @@ def build_parser() -> argparse.ArgumentParser:
     up.add_argument("--tls-client-auth", action="store_true", help="--tls and require client certificates")
     up.add_argument("--keep-data", action="store_true", help="reuse the data dirs (default: start empty)")
     up.add_argument("--unsafe-system", action="store_true", help="skip schema fsyncs (not durable)")
+    up.add_argument("--quick-jit", action="store_true", help="C1 JIT only: half the CPU, not for benchmarks")
     up.add_argument("--jmx-base", type=int, default=JMX_BASE, help="JMX port = base + last address octet")
     up.add_argument("--timeout", type=float, default=single.START_BUDGET_S, help="seconds per node")
     up.set_defaults(func=cmd_up)

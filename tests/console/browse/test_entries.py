@@ -159,6 +159,7 @@ async def test_filter_by_text_amount_and_side_keeps_the_accounts_running_balance
         assert "filter" not in _text(app, "#partition-panel")
 
 
+@pytest.mark.both_stores
 async def test_a_filter_pages_in_the_engine_with_the_balance_of_every_row(engine: Engine) -> None:
     await post_many(engine, 150)  # ALICE credited 1.01, 1.02, ... 2.50
     app = make_app(engine, "browse")
@@ -254,6 +255,7 @@ async def test_export_writes_the_rows_on_screen_with_exact_amounts(engine: Engin
     assert any(str(target) in n for n in _notices(app))
 
 
+@pytest.mark.both_stores
 async def test_as_of_shows_what_the_ledger_showed_then_with_the_opening_from_balance(
     engine: Engine, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -304,6 +306,7 @@ async def test_as_of_shows_what_the_ledger_showed_then_with_the_opening_from_bal
         assert "Late top-up" not in _column(app, "description")  # recorded after the as-of time
 
 
+@pytest.mark.both_stores
 async def test_paging_forward_and_back_returns_same_rows(engine: Engine) -> None:
     await post_many(engine, 130)
     app = make_app(engine, "browse")

@@ -110,6 +110,7 @@ async def test_failed_tree_level_is_a_notice_and_can_be_opened_again(
         ]
 
 
+@pytest.mark.both_stores
 async def test_more_node_fetches_the_next_page_of_a_level(
     engine: Engine, monkeypatch: pytest.MonkeyPatch
 ) -> None:

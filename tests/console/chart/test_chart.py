@@ -8,6 +8,7 @@ from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
 
+import pytest
 from rich.text import Text
 from textual.widgets import DataTable, Input, Select, Static
 
@@ -125,6 +126,7 @@ async def test_a_wildcard_at_any_level_with_one_currency_at_a_time(engine: Engin
         assert _rows(screen)[-1][4] == await _closing(engine, "fintech_eu/*/*/*/*", "EUR")
 
 
+@pytest.mark.both_stores
 async def test_as_of_shows_what_the_ledger_held_then(store: object) -> None:
     clock = FixedClock(NOW)
     engine = Engine(store, clock=clock, named_balances=read_named_balances(None))  # type: ignore[arg-type]

@@ -57,6 +57,7 @@ async def failing_store(tmp_path: Path) -> AsyncIterator[FailFirstPostStore]:
     await store.close()
 
 
+@pytest.mark.both_stores
 async def test_resubmit_reports_duplicate(engine: Engine) -> None:
     app = make_app(engine, "compose")
     async with app.run_test(size=SIZE) as pilot:

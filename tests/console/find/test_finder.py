@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from decimal import Decimal
 
+import pytest
 from textual.pilot import Pilot
 
 from ledger_tui.app.browse.account_tree import AccountTree
@@ -50,6 +51,7 @@ def _cursor_path(screen: BrowseScreen) -> tuple[str, ...] | None:
     return None if node is None or node.data is None else node.data.path
 
 
+@pytest.mark.both_stores
 async def test_the_finder_opens_an_account_hidden_past_more(engine: Engine) -> None:
     names = [f"cust-{n:02d}" for n in range(30)]
     await post_customers(engine, names)

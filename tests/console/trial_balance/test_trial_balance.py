@@ -34,6 +34,7 @@ def _lines(screen: TrialBalanceScreen) -> list[TrialLine]:
     return list(screen.query_one(TrialBalanceTable)._lines)
 
 
+@pytest.mark.both_stores
 async def test_rows_equal_the_engine_balance_of_each_node(engine: Engine) -> None:
     await post_sample(engine)
     app = make_app(engine, "trial")
