@@ -24,6 +24,8 @@ from ledger_tui.ledger import open_store
 from ledger_tui.loader import generated_sets, load
 from ledger_tui.store.url import parse_store_url
 
+from ..support.stores import wait_until_writing
+
 UNTIL = datetime(2026, 11, 1, tzinfo=UTC)
 Cli = Callable[..., tuple[int, str, str]]
 
@@ -172,9 +174,8 @@ async def test_claimed_but_unmaterialised_sets_are_told_apart_then_repaired(ledg
 def test_kill_9_of_the_importing_client_then_rerun_is_exact(
     ledger_url: str, store_kind: str, tmp_path: Path
 ) -> None:
-    # Long enough to be cut short with a wide margin: 12,000 sets took 4.2 s on the node once the
-    # write path got faster, close to the 3 s this test waited, and it finished first once.
-    every = sets(40000 if store_kind == "sqlite" else 30000, seed=21)
+    # Cut short once the first sets are written: 12,000 sets take a few seconds on either store.
+    every = sets(12000, seed=21)
     source = write_jsonl(tmp_path / "big.jsonl", every)
     env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])}
     command = [sys.executable, "-m", "ledger_tui", "--store", ledger_url]
@@ -184,7 +185,7 @@ def test_kill_9_of_the_importing_client_then_rerun_is_exact(
     importer = subprocess.Popen(
         [*command, "import", str(source), "--chunk", "200", "--workers", "2"], env=env, start_new_session=True
     )
-    time.sleep(2.5)
+    wait_until_writing(ledger_url, importer)
     assert importer.poll() is None, "the import finished before it could be killed: use a bigger file"
     importer.send_signal(signal.SIGKILL)
     importer.wait()

@@ -158,8 +158,7 @@ async def exercise(ring: Ring, engine: Engine, store: str, tmp_path: Path) -> di
 
     two_down = await two_nodes_down(ring, engine, store, tmp_path)
 
-    await tool(ring, "start", "2")
-    await tool(ring, "start", "3")
+    await asyncio.gather(tool(ring, "start", "2"), tool(ring, "start", "3"))  # restarts, not joins: at once
     await wait_until_driver_sees(engine, 3)
     t0 = time.monotonic()
     await tool(ring, "repair", KEYSPACE)

@@ -71,4 +71,4 @@ def running_ring(run_dir: Path, first_address: str, nodes: int, *flags: str) -> 
             pytest.skip(message)
         yield ring
     finally:
-        ring.tool("down", check=False)
+        ring.tool("down", "--kill", check=False)  # the ring is thrown away: no clean stop to wait for

@@ -10,6 +10,9 @@ from __future__ import annotations
 import contextlib
 import os
 import socket
+import sqlite3
+import subprocess
+import time
 import uuid
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -18,6 +21,7 @@ from typing import Any
 import pytest
 
 from ledger_tui.samples import TRANSACTION, sample_text
+from ledger_tui.store.url import CassandraUrl, SqliteUrl, parse_store_url
 
 CASSANDRA_ENDPOINT = os.environ.get("LEDGER_TEST_CASSANDRA", "127.0.0.1:9042")
 IN_CI = os.environ.get("CI", "").lower() == "true"
@@ -57,6 +61,51 @@ def store_url(kind: str, tmp_path: Path) -> str:
     keyspace = f"t_{uuid.uuid4().hex[:16]}"
     MADE_KEYSPACES.append(keyspace)
     return f"cassandra://{host}:{port}/{keyspace}"
+
+
+def wait_until_writing(url: str, process: subprocess.Popen[Any], within_s: float = 120) -> None:
+    """Return once the ledger at ``url`` holds a set (SQLite) or a claim (Cassandra): an import is
+    under way, so a test cuts it short at a known point instead of after a guessed sleep. Fails if
+    ``process`` ends first or nothing is written within ``within_s``."""
+    parsed = parse_store_url(url)
+    deadline = time.monotonic() + within_s
+    if isinstance(parsed, SqliteUrl):
+        query = "SELECT 1 FROM transactions LIMIT 1"
+
+        def written() -> bool:
+            try:
+                with contextlib.closing(sqlite3.connect(f"file:{parsed.path}?mode=ro", uri=True)) as db:
+                    return db.execute(query).fetchone() is not None
+            except sqlite3.Error:  # not created yet, or locked for a moment
+                return False
+
+        poll = written
+    else:
+        assert isinstance(parsed, CassandraUrl)
+        from cassandra.cluster import Cluster
+
+        cluster = Cluster(
+            list(parsed.hosts), port=parsed.port, protocol_version=5,
+            schema_metadata_enabled=False, token_metadata_enabled=False,
+        )  # fmt: skip
+        session = cluster.connect()
+
+        def logged() -> bool:
+            try:
+                claims = session.execute(f"SELECT transaction_id FROM {parsed.keyspace}.entry_sets LIMIT 1")
+                return bool(list(claims))
+            except Exception:  # the table is not there yet
+                return False
+
+        poll = logged
+    try:
+        while not poll():
+            assert process.poll() is None, "the import ended before anything was seen written"
+            assert time.monotonic() < deadline, f"nothing written to {url} within {within_s:g} s"
+            time.sleep(0.02)
+    finally:
+        if not isinstance(parsed, SqliteUrl):
+            cluster.shutdown()
 
 
 class KeyspaceJanitor:

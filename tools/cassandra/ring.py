@@ -375,7 +375,7 @@ def cmd_down(args: argparse.Namespace) -> int:
         say("no ring (nothing to stop)")
         return 0
     for n in range(ring.nodes, 0, -1):
-        signal_node(ring, n, "stop")
+        signal_node(ring, n, "kill" if args.kill else "stop")
     return 0
 
 
@@ -463,7 +463,9 @@ def build_parser() -> argparse.ArgumentParser:
     up.add_argument("--jmx-base", type=int, default=JMX_BASE, help="JMX port = base + last address octet")
     up.add_argument("--timeout", type=float, default=single.START_BUDGET_S, help="seconds per node")
     up.set_defaults(func=cmd_up)
-    sub.add_parser("down", help="stop every node").set_defaults(func=cmd_down)
+    down = sub.add_parser("down", help="stop every node")
+    down.add_argument("--kill", action="store_true", help="SIGKILL, no clean stop (a throwaway ring)")
+    down.set_defaults(func=cmd_down)
     status = sub.add_parser("status", help="each node's state and nodetool status (exit 0 if all answer)")
     status.add_argument("--quick", action="store_true", help="skip nodetool status")
     status.set_defaults(func=cmd_status)
