@@ -8,7 +8,7 @@ Fills a demo-sized SQLite ledger (the demo's 2,000 generated sets), then
   reports the wall time from process start to the first frame showing its entries.
 - draws a 730-point daily chart of a named balance on the chart screen (end to end: enter to
   table filled) and times the engine's series read alone, counting the live (non-block) reads.
-Targets (issue 13): <= 10 ms per keystroke, <= 1.0 s cold start; (issue 9) 730-point chart <= 300 ms.
+Targets: <= 10 ms per keystroke, <= 1.0 s cold start, a 730-point chart <= 300 ms.
 Usage: python bench/console.py [--sets N] [--keys N] [--runs N]
 """
 

@@ -1,4 +1,4 @@
-"""The config file and the console's remembered state (issue 13 item 8): flags win over the
+"""The config file and the console's remembered state: flags win over the
 environment, which wins over the state and the config; a bad config names the key and why."""
 
 from __future__ import annotations
