@@ -7,9 +7,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from textual.widgets import DataTable, Static
+from textual.widgets import Static
 
-from ledger_tui.app.app import LedgerApp
 from ledger_tui.app.browse.screen import BrowseScreen
 from ledger_tui.app.chart.screen import ChartScreen
 from ledger_tui.domain.errors import StoreUnavailable
@@ -22,23 +21,14 @@ from ..support.console import (
     NOW,
     SIZE,
     TOP_UP,
+    chart_closings,
+    descriptions,
     make_app,
     post_draft,
     post_sample,
     receipt_text,
     settle,
-    table_rows,
 )
-
-
-def _descriptions(app: LedgerApp) -> list[str]:
-    table: DataTable[object] = app.screen.query_one("#entries", DataTable)
-    return [str(cell) for cell in table.get_column("description")]
-
-
-async def _chart_closing(app: LedgerApp) -> list[str]:
-    rows = table_rows(app.screen, "#chart-table")
-    return [row[4] for row in rows if row[1] == "GBP"]
 
 
 class FlakyStore(SqliteStore):
@@ -80,7 +70,7 @@ async def test_post_then_browse_then_chart(engine: Engine) -> None:
         assert isinstance(chart, ChartScreen)
         chart.query_one("#chart-named").value = "customer-facing-balance"  # type: ignore[attr-defined]
         await settle(pilot)
-        before = await _chart_closing(app)
+        before = await chart_closings(app)
         assert before[-1] == "1,104.25"
 
         await pilot.press("f2")
@@ -95,12 +85,12 @@ async def test_post_then_browse_then_chart(engine: Engine) -> None:
         browse.set_range(month_range("2024-11"))
         browse.show_entries(ALICE)
         await settle(pilot)
-        descriptions = _descriptions(app)
-        assert descriptions == ["Account fee", "Test transfer"]  # recorded now (09:30 on the 5th)
+        shown = descriptions(app)
+        assert shown == ["Account fee", "Test transfer"]  # recorded now (09:30 on the 5th)
 
         await pilot.press("f4")
         await settle(pilot)
-        after = await _chart_closing(app)
+        after = await chart_closings(app)
         assert after[-1] == "1,114.25"
         assert after[:-1] == before[:-1]
 
@@ -148,8 +138,7 @@ async def test_leaving_a_screen_cancels_its_query_and_returning_reruns_it(tmp_pa
             store.gate.set()
             await pilot.press("f3")  # come back: the query runs again
             await settle(pilot)
-            descriptions = _descriptions(app)
-            assert descriptions == ["Alice deposit", "Card fee", "Salary", "Account fee"]
+            assert descriptions(app) == ["Alice deposit", "Card fee", "Salary", "Account fee"]
     finally:
         await store.close()
 

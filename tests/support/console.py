@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import itertools
 import uuid
 from collections.abc import Callable, Iterator, Sequence
@@ -16,13 +17,17 @@ from textual.keys import _character_to_key
 from textual.pilot import Pilot
 from textual.screen import Screen
 from textual.widgets import DataTable, Static
+from textual.worker import WorkerFailed
 
 from ledger_tui.app.app import LedgerApp
+from ledger_tui.app.browse.account_tree import AccountTree
+from ledger_tui.app.browse.screen import BrowseScreen
 from ledger_tui.app.compose.draft import LegDraft
 from ledger_tui.app.compose.screen import ComposeScreen
 from ledger_tui.app.widgets.dialogs import ConfirmDialog
 from ledger_tui.domain.model import Address, Leg, Side
 from ledger_tui.domain.parse import build_entry_set
+from ledger_tui.domain.timeutil import TimeRange
 from ledger_tui.engine import Engine
 from ledger_tui.ledger import read_named_balances
 from ledger_tui.store.sqlite import SqliteStore
@@ -199,3 +204,106 @@ def table_rows(screen: Screen[Any], selector: str) -> list[list[str]]:
     """Every row of the table ``selector`` on ``screen``, cells as shown."""
     table: DataTable[object] = screen.query_one(selector, DataTable)
     return [[str(cell) for cell in table.get_row_at(index)] for index in range(table.row_count)]
+
+
+def descriptions(app: LedgerApp) -> list[str]:
+    table: DataTable[object] = app.screen.query_one("#entries", DataTable)
+    return [str(cell) for cell in table.get_column("description")]
+
+
+async def settle_through_failures(pilot: Pilot[None]) -> None:
+    """Like ``settle``, for tests whose workers fail on purpose (waiting on one re-raises its error)."""
+    for _ in range(4):
+        with contextlib.suppress(WorkerFailed):
+            await pilot.app.workers.wait_for_complete()
+        await pilot.pause()
+
+
+def error_notices(app: LedgerApp) -> list[tuple[str, str]]:
+    return [(n.title, n.message) for n in app._notifications if n.severity == "error"]
+
+
+def notices(app: LedgerApp) -> list[str]:
+    return [f"{n.title}: {n.message}" for n in app._notifications]
+
+
+def column(app: LedgerApp, key: str, selector: str = "#entries") -> list[str]:
+    table: DataTable[object] = app.screen.query_one(selector, DataTable)
+    return [str(cell) for cell in table.get_column(key)]
+
+
+def static_text(app: LedgerApp, selector: str) -> str:
+    return str(app.screen.query_one(selector, Static).render())
+
+
+def panel_text(app: LedgerApp) -> str:
+    return str(app.screen.query_one("#partition-panel", Static).render())
+
+
+async def show_alice(app: LedgerApp, pilot: Pilot[None], time_range: TimeRange = TimeRange()) -> BrowseScreen:
+    await settle(pilot)
+    browse = app.screen
+    assert isinstance(browse, BrowseScreen)
+    browse.set_range(time_range)
+    browse.show_entries(ALICE)
+    await settle_through_failures(pilot)
+    return browse
+
+
+async def show_in_browse(
+    app: LedgerApp, pilot: object, address: Address, time_range: TimeRange = TimeRange()
+) -> BrowseScreen:
+    await settle(pilot)  # type: ignore[arg-type]
+    browse = app.screen
+    assert isinstance(browse, BrowseScreen)
+    browse.set_range(time_range)
+    browse.show_entries(address)
+    await settle(pilot)  # type: ignore[arg-type]
+    return browse
+
+
+def browse_screen(pilot: Pilot[None]) -> BrowseScreen:
+    screen = pilot.app.screen
+    assert isinstance(screen, BrowseScreen), screen
+    return screen
+
+
+def tree_cursor_path(screen: BrowseScreen) -> tuple[str, ...] | None:
+    node = screen.query_one(AccountTree).cursor_node
+    return None if node is None or node.data is None else node.data.path
+
+
+CUSTOMER_PREFIX = ("bank_uk", "com.bank.customer", "current", "GBP")
+
+
+FLOAT = Address("bank_uk", "com.bank.treasury", "float", "GBP", "main")
+
+
+def customer(name: str) -> Address:
+    return Address(*CUSTOMER_PREFIX, name)
+
+
+async def post_customers(engine: Engine, names: list[str]) -> None:
+    """One deposit from the float to each customer account."""
+    for number, name in enumerate(names):
+        when = datetime(2024, 10, 1 + number % 28, tzinfo=UTC)
+        legs = [
+            Leg(FLOAT, Side.DEBIT, Decimal("5.00"), "deposit", when),
+            Leg(customer(name), Side.CREDIT, Decimal("5.00"), "deposit", when),
+        ]
+        await engine.post(build_entry_set(fixed_id(500 + number), legs))
+
+
+async def chart_closings(app: LedgerApp) -> list[str]:
+    rows = table_rows(app.screen, "#chart-table")
+    return [row[4] for row in rows if row[1] == "GBP"]
+
+
+def press_keys(*keys: str) -> Callable[[Pilot[None]], Any]:
+    async def run_before(pilot: Pilot[None]) -> None:
+        await settle(pilot)
+        for key in keys:
+            await pilot.press(key)
+            await settle(pilot)
+
+    return run_before

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from decimal import Decimal
 
 from hypothesis import given, settings
@@ -19,37 +19,15 @@ from ledger_tui.domain.audit import (
     name_discrepancies,
 )
 from ledger_tui.domain.balance import BalanceFold, SeriesFold
-from ledger_tui.domain.model import Address, Entry, Leg, RecordedTransaction, Side
+from ledger_tui.domain.model import Address, Leg, RecordedTransaction, Side
 from ledger_tui.domain.timeutil import Granularity, TimeRange, periods
 
-T0 = datetime(2024, 1, 1, tzinfo=UTC)
-
+from ..support.movements import T0, entry, movements
 
 ACCOUNT = Address("le", "ns", "name", "GBP", "a")
 
 
 OTHER = Address("le", "ns", "name", "GBP", "b")
-
-
-movements = st.lists(
-    st.tuples(
-        st.sampled_from(["GBP", "JPY", "BHD"]),
-        st.sampled_from(list(Side)),
-        st.integers(1, 10**9),
-        st.integers(0, 400 * 24),  # hours after T0
-    ),
-    max_size=40,
-)
-
-
-DIGITS = {"GBP": 2, "JPY": 0, "BHD": 3}
-
-
-def entry(currency: str, side: Side, units: int, hours: int, index: int = 0) -> Entry:
-    when = T0 + timedelta(hours=hours)
-    address = Address("le", "ns", "name", currency, "a")
-    amount = Decimal(units).scaleb(-DIGITS[currency])
-    return Entry(address, side, amount, "", when, uuid.UUID(int=index + 1), 0, when)
 
 
 def _recorded(number: int, amount: str) -> RecordedTransaction:

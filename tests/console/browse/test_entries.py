@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import csv
 from datetime import timedelta
 from decimal import Decimal
@@ -10,11 +9,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from textual.pilot import Pilot
-from textual.widgets import DataTable, Input, Static
-from textual.worker import WorkerFailed
+from textual.widgets import DataTable, Input
 
-from ledger_tui.app.app import LedgerApp
 from ledger_tui.app.browse.account_tree import AccountTree
 from ledger_tui.app.browse.entry_filter_dialog import EntryFilterDialog
 from ledger_tui.app.browse.screen import BrowseScreen
@@ -33,38 +29,20 @@ from ...support.console import (
     NOW,
     OPS_GBP,
     SIZE,
+    column,
+    descriptions,
+    error_notices,
     fixed_id,
     make_app,
+    notices,
     post_many,
     post_sample,
     settle,
+    show_alice,
+    show_in_browse,
+    static_text,
     table_rows,
 )
-
-
-def _column(app: LedgerApp, key: str, selector: str = "#entries") -> list[str]:
-    table: DataTable[object] = app.screen.query_one(selector, DataTable)
-    return [str(cell) for cell in table.get_column(key)]
-
-
-def _text(app: LedgerApp, selector: str) -> str:
-    return str(app.screen.query_one(selector, Static).render())
-
-
-def _notices(app: LedgerApp) -> list[str]:
-    return [f"{n.title}: {n.message}" for n in app._notifications]
-
-
-async def _browse(
-    app: LedgerApp, pilot: object, address: Address, time_range: TimeRange = TimeRange()
-) -> BrowseScreen:
-    await settle(pilot)  # type: ignore[arg-type]
-    browse = app.screen
-    assert isinstance(browse, BrowseScreen)
-    browse.set_range(time_range)
-    browse.show_entries(address)
-    await settle(pilot)  # type: ignore[arg-type]
-    return browse
 
 
 def as_of_value(field: Input) -> object:
@@ -73,65 +51,36 @@ def as_of_value(field: Input) -> object:
     return parse_instant(field.value)
 
 
-def _descriptions(app: LedgerApp) -> list[str]:
-    table: DataTable[object] = app.screen.query_one("#entries", DataTable)
-    return [str(cell) for cell in table.get_column("description")]
-
-
-def _errors(app: LedgerApp) -> list[tuple[str, str]]:
-    return [(n.title, n.message) for n in app._notifications if n.severity == "error"]
-
-
-async def _settle_through_failures(pilot: Pilot[None]) -> None:
-    """Like ``settle``, for tests whose workers fail on purpose (waiting on one re-raises its error)."""
-    for _ in range(4):
-        with contextlib.suppress(WorkerFailed):
-            await pilot.app.workers.wait_for_complete()
-        await pilot.pause()
-
-
-async def _browse_alice(
-    app: LedgerApp, pilot: Pilot[None], time_range: TimeRange = TimeRange()
-) -> BrowseScreen:
-    await settle(pilot)
-    browse = app.screen
-    assert isinstance(browse, BrowseScreen)
-    browse.set_range(time_range)
-    browse.show_entries(ALICE)
-    await _settle_through_failures(pilot)
-    return browse
-
-
 async def test_the_id_column_tells_rows_apart_and_the_line_below_names_the_whole_id(engine: Engine) -> None:
     await post_sample(engine)
     app = make_app(engine, "browse")
     async with app.run_test(size=SIZE) as pilot:
-        await _browse(app, pilot, BRUNO)
-        assert _column(app, "transaction") == ["00000000…0003", "00000000…0005"]
+        await show_in_browse(app, pilot, BRUNO)
+        assert column(app, "transaction") == ["00000000…0003", "00000000…0005"]
         await pilot.press("e", "down")
         await settle(pilot)
-        assert str(fixed_id(5)) in _text(app, "#entry-line")
+        assert str(fixed_id(5)) in static_text(app, "#entry-line")
         await pilot.press("enter")
         await settle(pilot)
         assert isinstance(app.screen, TransactionDetail)
-        assert _text(app, "#detail-title") == f"Transaction {fixed_id(5)}"
+        assert static_text(app, "#detail-title") == f"Transaction {fixed_id(5)}"
 
 
 async def test_filter_by_text_amount_and_side_keeps_the_accounts_running_balance(engine: Engine) -> None:
     await post_sample(engine)
     app = make_app(engine, "browse")
     async with app.run_test(size=SIZE) as pilot:
-        await _browse(app, pilot, ALICE)
-        everything = dict(zip(_column(app, "description"), _column(app, "balance"), strict=True))
+        await show_in_browse(app, pilot, ALICE)
+        everything = dict(zip(column(app, "description"), column(app, "balance"), strict=True))
         await pilot.press("e", "slash")
         await settle(pilot)
         assert isinstance(app.screen, EntryFilterDialog)
         app.screen.query_one("#filter-text", Input).value = "FEE"
         await pilot.press("enter")
         await settle(pilot)
-        assert _column(app, "description") == ["Card fee", "Account fee"]
-        assert _column(app, "balance") == [everything["Card fee"], everything["Account fee"]]
-        panel = _text(app, "#partition-panel")
+        assert column(app, "description") == ["Card fee", "Account fee"]
+        assert column(app, "balance") == [everything["Card fee"], everything["Account fee"]]
+        panel = static_text(app, "#partition-panel")
         assert "description has 'FEE'" in panel and "shown 2 entries: debits 195.75" in panel
 
         await pilot.press("slash")
@@ -140,7 +89,7 @@ async def test_filter_by_text_amount_and_side_keeps_the_accounts_running_balance
         app.screen.query_one("#filter-low", Input).value = "1,000"
         await pilot.press("enter")
         await settle(pilot)
-        assert _column(app, "description") == ["Alice deposit"]
+        assert column(app, "description") == ["Alice deposit"]
 
         await pilot.press("slash")
         await settle(pilot)
@@ -148,15 +97,15 @@ async def test_filter_by_text_amount_and_side_keeps_the_accounts_running_balance
         await pilot.press("enter")
         await settle(pilot)
         assert isinstance(app.screen, EntryFilterDialog)  # a bad amount stays in the dialog, named
-        assert "minimum" in _text(app, "#filter-error")
+        assert "minimum" in static_text(app, "#filter-error")
         await pilot.press("escape")  # cancels: the filter stays as it was
         await settle(pilot)
-        assert _column(app, "description") == ["Alice deposit"]
+        assert column(app, "description") == ["Alice deposit"]
 
         await pilot.press("escape")  # on browse: clears the filter
         await settle(pilot)
-        assert _column(app, "description") == list(everything)
-        assert "filter" not in _text(app, "#partition-panel")
+        assert column(app, "description") == list(everything)
+        assert "filter" not in static_text(app, "#partition-panel")
 
 
 @pytest.mark.both_stores
@@ -164,23 +113,23 @@ async def test_a_filter_pages_in_the_engine_with_the_balance_of_every_row(engine
     await post_many(engine, 150)  # ALICE credited 1.01, 1.02, ... 2.50
     app = make_app(engine, "browse")
     async with app.run_test(size=SIZE) as pilot:
-        browse = await _browse(app, pilot, ALICE)
-        balances = _column(app, "balance")
+        browse = await show_in_browse(app, pilot, ALICE)
+        balances = column(app, "balance")
         await pilot.press("n")
         await settle(pilot)
-        balances += _column(app, "balance")
+        balances += column(app, "balance")
         assert len(balances) == 150
         panel = browse.query_one("#entries").parent
         assert panel is not None
         panel.set_filter(EntryFilter(low=Decimal("1.50")))  # type: ignore[attr-defined]
         await settle(pilot)
-        assert _column(app, "balance") == balances[49:149]
+        assert column(app, "balance") == balances[49:149]
         await pilot.press("n")
         await settle(pilot)
-        assert _column(app, "balance") == balances[149:]
+        assert column(app, "balance") == balances[149:]
         await pilot.press("p")
         await settle(pilot)
-        assert _column(app, "balance") == balances[49:149]
+        assert column(app, "balance") == balances[49:149]
 
 
 async def test_opening_an_account_shows_its_months_and_month_keys_skip_empty_ones(engine: Engine) -> None:
@@ -195,22 +144,22 @@ async def test_opening_an_account_shows_its_months_and_month_keys_skip_empty_one
         await settle(pilot)
         assert app.screen.query_one("#range-from", Input).value == "2024-09-01"
         assert app.screen.query_one("#range-to", Input).value == "2024-12-01"
-        assert "range 2024-09-01 → 2024-12-01 (end excluded)" in _text(app, "#partition-panel")
-        assert _column(app, "description") == ["Card fee", "Account fee"]
+        assert "range 2024-09-01 → 2024-12-01 (end excluded)" in static_text(app, "#partition-panel")
+        assert column(app, "description") == ["Card fee", "Account fee"]
         await pilot.press("e", "right_square_bracket")
         await settle(pilot)
-        assert "bucket 2024-09" in _text(app, "#partition-panel")
+        assert "bucket 2024-09" in static_text(app, "#partition-panel")
         await pilot.press("right_square_bracket")  # October has nothing: straight to November
         await settle(pilot)
-        assert "bucket 2024-11" in _text(app, "#partition-panel")
-        assert _column(app, "description") == ["Account fee"]
+        assert "bucket 2024-11" in static_text(app, "#partition-panel")
+        assert column(app, "description") == ["Account fee"]
         await pilot.press("right_square_bracket")
         await settle(pilot)
-        assert any("No later month with entries" in n for n in _notices(app))
-        assert "bucket 2024-11" in _text(app, "#partition-panel")
+        assert any("No later month with entries" in n for n in notices(app))
+        assert "bucket 2024-11" in static_text(app, "#partition-panel")
         await pilot.press("left_square_bracket")
         await settle(pilot)
-        assert "bucket 2024-09" in _text(app, "#partition-panel")
+        assert "bucket 2024-09" in static_text(app, "#partition-panel")
 
 
 async def test_export_writes_the_rows_on_screen_with_exact_amounts(engine: Engine, tmp_path: Path) -> None:
@@ -219,7 +168,7 @@ async def test_export_writes_the_rows_on_screen_with_exact_amounts(engine: Engin
     app = make_app(engine, "browse")
     target = tmp_path / "alice.csv"
     async with app.run_test(size=SIZE) as pilot:
-        browse = await _browse(app, pilot, ALICE)
+        browse = await show_in_browse(app, pilot, ALICE)
         browse.query_one("#entries").parent.set_filter(EntryFilter(side=Side.CREDIT))  # type: ignore[union-attr]
         await settle(pilot)
         await pilot.press("ctrl+e")
@@ -252,7 +201,7 @@ async def test_export_writes_the_rows_on_screen_with_exact_amounts(engine: Engin
         "1182.56",
     ]  # hidden fee too
     assert rows[1]["transaction_id"] == str(fixed_id(10_000))
-    assert any(str(target) in n for n in _notices(app))
+    assert any(str(target) in n for n in notices(app))
 
 
 @pytest.mark.both_stores
@@ -285,16 +234,16 @@ async def test_as_of_shows_what_the_ledger_showed_then_with_the_opening_from_bal
     monkeypatch.setattr(engine, "entries", spy_entries)
     app = make_app(engine, "browse")
     async with app.run_test(size=SIZE) as pilot:
-        await _browse(app, pilot, ALICE, month_range("2024-10"))
-        assert "opening 5,879.50" in _text(app, "#partition-panel")
+        await show_in_browse(app, pilot, ALICE, month_range("2024-10"))
+        assert "opening 5,879.50" in static_text(app, "#partition-panel")
         as_of = app.screen.query_one("#range-as-of", Input)
         as_of.value = "2024-11-06"
         as_of.focus()
         await pilot.press("enter")
         await settle(pilot)
-        panel = _text(app, "#partition-panel")
+        panel = static_text(app, "#partition-panel")
         assert "as of 2024-11-06 00:00:00 UTC" in panel and "opening 879.50" in panel
-        assert _column(app, "balance") == ["1,179.50"]
+        assert column(app, "balance") == ["1,179.50"]
         # The opening came from one balance read up to the range's start (blocks), never from
         # reading the earlier entries.
         assert balance_calls[-1] == (TimeRange(None, month_range("2024-10").start), as_of_value(as_of))
@@ -303,7 +252,7 @@ async def test_as_of_shows_what_the_ledger_showed_then_with_the_opening_from_bal
         app.screen.query_one("#range-from", Input).value = "2024-09-01"
         await pilot.press("f", "enter")
         await settle(pilot)
-        assert "Late top-up" not in _column(app, "description")  # recorded after the as-of time
+        assert "Late top-up" not in column(app, "description")  # recorded after the as-of time
 
 
 @pytest.mark.both_stores
@@ -347,12 +296,12 @@ async def test_failed_entries_read_is_a_notice_and_ctrl_r_reads_again(
     monkeypatch.setattr(engine, "entries", timed_out)
     app = make_app(engine, "browse")
     async with app.run_test(size=SIZE) as pilot:
-        await _browse_alice(app, pilot)
-        assert [title for title, _ in _errors(app)] == ["Timed out"]
+        await show_alice(app, pilot)
+        assert [title for title, _ in error_notices(app)] == ["Timed out"]
         assert app.screen.query_one("#entries", DataTable).loading is False
-        assert _descriptions(app) == []
+        assert descriptions(app) == []
 
         monkeypatch.setattr(engine, "entries", real_entries)
         await pilot.press("ctrl+r")
         await settle(pilot)
-        assert _descriptions(app) == ["Alice deposit", "Card fee", "Salary", "Account fee"]
+        assert descriptions(app) == ["Alice deposit", "Card fee", "Salary", "Account fee"]

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
-from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 from hypothesis import given, settings
@@ -12,30 +10,9 @@ from hypothesis import strategies as st
 from ledger_tui.app.browse.entry_pager import EntryPager
 from ledger_tui.domain.balance import BalanceFold
 from ledger_tui.domain.entry_filter import MatchedEntry
-from ledger_tui.domain.model import Address, Entry, Side
+from ledger_tui.domain.model import Side
 
-T0 = datetime(2024, 1, 1, tzinfo=UTC)
-
-
-movements = st.lists(
-    st.tuples(
-        st.sampled_from(["GBP", "JPY", "BHD"]),
-        st.sampled_from(list(Side)),
-        st.integers(1, 10**9),
-        st.integers(0, 400 * 24),  # hours after T0
-    ),
-    max_size=40,
-)
-
-
-DIGITS = {"GBP": 2, "JPY": 0, "BHD": 3}
-
-
-def entry(currency: str, side: Side, units: int, hours: int, index: int = 0) -> Entry:
-    when = T0 + timedelta(hours=hours)
-    address = Address("le", "ns", "name", currency, "a")
-    amount = Decimal(units).scaleb(-DIGITS[currency])
-    return Entry(address, side, amount, "", when, uuid.UUID(int=index + 1), 0, when)
+from ...support.movements import entry, movements
 
 
 @settings(max_examples=100, deadline=None)

@@ -2,96 +2,42 @@
 
 from __future__ import annotations
 
-import contextlib
 import uuid
 
-from textual.pilot import Pilot
-from textual.widgets import DataTable, Static
-from textual.worker import WorkerFailed
-
-from ledger_tui.app.app import LedgerApp
 from ledger_tui.app.browse.account_tree import AccountTree, NodeInfo
 from ledger_tui.app.browse.entries_panel import EntriesPanel
 from ledger_tui.app.browse.screen import BrowseScreen
 from ledger_tui.app.browse.transaction_detail import TransactionDetail
 from ledger_tui.app.widgets.dialogs import ConfirmDialog
-from ledger_tui.domain.model import Address, PostStatus
+from ledger_tui.domain.model import PostStatus
 from ledger_tui.domain.reversal import REVERSAL_NAMESPACE
 from ledger_tui.domain.timeutil import TimeRange, month_range
 from ledger_tui.engine import Engine
 
 from ...support.console import (
-    ALICE,
     BRUNO,
     FEES_GBP,
     SIZE,
+    column,
+    descriptions,
     fixed_id,
     make_app,
+    notices,
+    panel_text,
     post_sample,
     settle,
+    show_alice,
+    show_in_browse,
+    static_text,
 )
-
-
-def _descriptions(app: LedgerApp) -> list[str]:
-    table: DataTable[object] = app.screen.query_one("#entries", DataTable)
-    return [str(cell) for cell in table.get_column("description")]
-
-
-def _panel_text(app: LedgerApp) -> str:
-    return str(app.screen.query_one("#partition-panel", Static).render())
-
-
-async def _settle_through_failures(pilot: Pilot[None]) -> None:
-    """Like ``settle``, for tests whose workers fail on purpose (waiting on one re-raises its error)."""
-    for _ in range(4):
-        with contextlib.suppress(WorkerFailed):
-            await pilot.app.workers.wait_for_complete()
-        await pilot.pause()
-
-
-async def _browse_alice(
-    app: LedgerApp, pilot: Pilot[None], time_range: TimeRange = TimeRange()
-) -> BrowseScreen:
-    await settle(pilot)
-    browse = app.screen
-    assert isinstance(browse, BrowseScreen)
-    browse.set_range(time_range)
-    browse.show_entries(ALICE)
-    await _settle_through_failures(pilot)
-    return browse
-
-
-def _column(app: LedgerApp, key: str, selector: str = "#entries") -> list[str]:
-    table: DataTable[object] = app.screen.query_one(selector, DataTable)
-    return [str(cell) for cell in table.get_column(key)]
-
-
-def _text(app: LedgerApp, selector: str) -> str:
-    return str(app.screen.query_one(selector, Static).render())
-
-
-def _notices(app: LedgerApp) -> list[str]:
-    return [f"{n.title}: {n.message}" for n in app._notifications]
-
-
-async def _browse(
-    app: LedgerApp, pilot: object, address: Address, time_range: TimeRange = TimeRange()
-) -> BrowseScreen:
-    await settle(pilot)  # type: ignore[arg-type]
-    browse = app.screen
-    assert isinstance(browse, BrowseScreen)
-    browse.set_range(time_range)
-    browse.show_entries(address)
-    await settle(pilot)  # type: ignore[arg-type]
-    return browse
 
 
 async def test_jump_from_a_transaction_opens_the_tree_at_the_legs_month(engine: Engine) -> None:
     await post_sample(engine)
     app = make_app(engine, "browse")
     async with app.run_test(size=SIZE) as pilot:
-        browse = await _browse_alice(app, pilot, month_range("2024-09"))
-        assert _descriptions(app) == ["Card fee"]
+        browse = await show_alice(app, pilot, month_range("2024-09"))
+        assert descriptions(app) == ["Card fee"]
         await pilot.press("e", "enter")  # the entry's transaction
         await settle(pilot)
         assert isinstance(app.screen, TransactionDetail)
@@ -100,7 +46,7 @@ async def test_jump_from_a_transaction_opens_the_tree_at_the_legs_month(engine: 
             await settle(pilot)
         assert app.screen is browse
         assert browse.query_one(EntriesPanel).address == FEES_GBP
-        assert _descriptions(app) == ["Card fee"] and "bucket 2024-09" in _panel_text(app)
+        assert descriptions(app) == ["Card fee"] and "bucket 2024-09" in panel_text(app)
         tree = browse.query_one(AccountTree)
         assert tree.cursor_node is not None
         assert tree.cursor_node.data == NodeInfo("bucket", FEES_GBP.as_tuple(), bucket="2024-09")
@@ -111,11 +57,11 @@ async def test_reverse_from_the_detail_asks_posts_shows_the_receipt_and_refuses_
     app = make_app(engine, "browse")
     reversal_id = uuid.uuid5(REVERSAL_NAMESPACE, str(fixed_id(5)))
     async with app.run_test(size=SIZE) as pilot:
-        browse = await _browse(app, pilot, BRUNO)
+        browse = await show_in_browse(app, pilot, BRUNO)
         await pilot.press("e", "down", "enter", "R")  # the FX fee: debit bruno 45.99, credit fees
         await settle(pilot)
         assert isinstance(app.screen, ConfirmDialog)
-        body = _text(app, "#confirm-body")
+        body = static_text(app, "#confirm-body")
         assert str(fixed_id(5)) in body
         assert "credit          45.99 EUR  fintech_eu/com.fintech.customer/current/EUR/bruno" in body
         assert "debit           45.99 EUR  fintech_eu/com.fintech.revenue/fees/EUR/main" in body
@@ -129,9 +75,9 @@ async def test_reverse_from_the_detail_asks_posts_shows_the_receipt_and_refuses_
         await settle(pilot)
         detail = app.screen
         assert isinstance(detail, TransactionDetail)
-        assert _text(app, "#detail-title") == f"Reversal {reversal_id}"
-        assert f"reverses {fixed_id(5)}" in _text(app, "#detail-summary")
-        assert _column(app, "side", "#detail-legs") == ["credit", "debit"]
+        assert static_text(app, "#detail-title") == f"Reversal {reversal_id}"
+        assert f"reverses {fixed_id(5)}" in static_text(app, "#detail-summary")
+        assert column(app, "side", "#detail-legs") == ["credit", "debit"]
         posted = await engine.reversal_of(fixed_id(5))
         assert posted is not None and posted.transaction_id == reversal_id
 
@@ -139,14 +85,14 @@ async def test_reverse_from_the_detail_asks_posts_shows_the_receipt_and_refuses_
         await settle(pilot)
         assert app.screen is browse
         await settle(pilot)
-        assert _column(app, "side")[-1] == "credit" and _column(app, "balance")[-1] == "800.00"
+        assert column(app, "side")[-1] == "credit" and column(app, "balance")[-1] == "800.00"
 
         app.push_screen(TransactionDetail(app.context, fixed_id(5)))  # the original again: already reversed
         await settle(pilot)
         await pilot.press("R")
         await settle(pilot)
         assert not isinstance(app.screen, ConfirmDialog)
-        assert any(n.startswith("Already reversed") and str(reversal_id) in n for n in _notices(app))
+        assert any(n.startswith("Already reversed") and str(reversal_id) in n for n in notices(app))
         again = await engine.reverse(fixed_id(5))
         assert again.status is PostStatus.DUPLICATE
 

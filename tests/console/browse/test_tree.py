@@ -2,22 +2,14 @@
 
 from __future__ import annotations
 
-import contextlib
-from datetime import UTC, datetime
-from decimal import Decimal
 from typing import Any
 
 import pytest
-from textual.pilot import Pilot
-from textual.worker import WorkerFailed
 
-from ledger_tui.app.app import LedgerApp
 from ledger_tui.app.browse import account_tree
 from ledger_tui.app.browse.account_tree import AccountTree
 from ledger_tui.app.browse.screen import BrowseScreen
 from ledger_tui.app.browse.transaction_detail import TransactionDetail
-from ledger_tui.domain.model import Address, Leg, Side
-from ledger_tui.domain.parse import build_entry_set
 from ledger_tui.domain.timeutil import TimeRange
 from ledger_tui.engine import Engine
 
@@ -25,55 +17,16 @@ from ...support.console import (
     BRUNO,
     FEES_EUR,
     SIZE,
-    fixed_id,
+    browse_screen,
+    customer,
+    error_notices,
     make_app,
+    post_customers,
     post_sample,
     settle,
+    settle_through_failures,
+    tree_cursor_path,
 )
-
-
-def _errors(app: LedgerApp) -> list[tuple[str, str]]:
-    return [(n.title, n.message) for n in app._notifications if n.severity == "error"]
-
-
-async def _settle_through_failures(pilot: Pilot[None]) -> None:
-    """Like ``settle``, for tests whose workers fail on purpose (waiting on one re-raises its error)."""
-    for _ in range(4):
-        with contextlib.suppress(WorkerFailed):
-            await pilot.app.workers.wait_for_complete()
-        await pilot.pause()
-
-
-PREFIX = ("bank_uk", "com.bank.customer", "current", "GBP")
-
-
-FLOAT = Address("bank_uk", "com.bank.treasury", "float", "GBP", "main")
-
-
-def customer(name: str) -> Address:
-    return Address(*PREFIX, name)
-
-
-async def post_customers(engine: Engine, names: list[str]) -> None:
-    """One deposit from the float to each customer account."""
-    for number, name in enumerate(names):
-        when = datetime(2024, 10, 1 + number % 28, tzinfo=UTC)
-        legs = [
-            Leg(FLOAT, Side.DEBIT, Decimal("5.00"), "deposit", when),
-            Leg(customer(name), Side.CREDIT, Decimal("5.00"), "deposit", when),
-        ]
-        await engine.post(build_entry_set(fixed_id(500 + number), legs))
-
-
-def _browse(pilot: Pilot[None]) -> BrowseScreen:
-    screen = pilot.app.screen
-    assert isinstance(screen, BrowseScreen), screen
-    return screen
-
-
-def _cursor_path(screen: BrowseScreen) -> tuple[str, ...] | None:
-    node = screen.query_one(AccountTree).cursor_node
-    return None if node is None or node.data is None else node.data.path
 
 
 async def test_failed_tree_level_is_a_notice_and_can_be_opened_again(
@@ -96,9 +49,9 @@ async def test_failed_tree_level_is_a_notice_and_can_be_opened_again(
         tree = app.screen.query_one(AccountTree)
         first = tree.root.children[0]
         await pilot.press("down", "enter")  # open the first legal entity: its read fails
-        await _settle_through_failures(pilot)
+        await settle_through_failures(pilot)
         assert failures == [(str(first.label),)]
-        assert [title for title, _ in _errors(app)] == ["Timed out"]
+        assert [title for title, _ in error_notices(app)] == ["Timed out"]
         assert tree.loading is False and not first.children
 
         await pilot.press("enter", "enter")  # close and open again: read again
@@ -139,22 +92,22 @@ async def test_type_ahead_in_the_tree(engine: Engine) -> None:
     app = make_app(engine, "browse")
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
-        browse = _browse(pilot)
+        browse = browse_screen(pilot)
         browse.query_one(AccountTree).reveal(customer("alpha"))
         await settle(pilot, rounds=8)
-        assert _cursor_path(browse) == customer("alpha").as_tuple()
+        assert tree_cursor_path(browse) == customer("alpha").as_tuple()
         await pilot.press("b")
-        assert _cursor_path(browse) == customer("bravo").as_tuple()
+        assert tree_cursor_path(browse) == customer("bravo").as_tuple()
         await pilot.press("a")  # "ba": the prefix goes on, and the next match is the legal entity
-        assert _cursor_path(browse) == ("bank_uk",)
+        assert tree_cursor_path(browse) == ("bank_uk",)
         await pilot.pause(1.1)
         await pilot.press("a", "m")  # a new prefix: "am"
-        assert _cursor_path(browse) == customer("amber").as_tuple()
+        assert tree_cursor_path(browse) == customer("amber").as_tuple()
         await pilot.pause(1.1)  # the prefix has lapsed: n is browse's "next page" again, not "nora"
         await pilot.press("n")
-        assert _cursor_path(browse) == customer("amber").as_tuple()
+        assert tree_cursor_path(browse) == customer("amber").as_tuple()
         await pilot.press("b", "n")  # but n continues a prefix being typed ("bn": no such node)
-        assert _cursor_path(browse) == customer("bravo").as_tuple()
+        assert tree_cursor_path(browse) == customer("bravo").as_tuple()
 
 
 async def test_go_to_leg_finds_an_account_past_the_first_page_of_a_level(engine: Engine) -> None:

@@ -12,7 +12,6 @@ import pytest
 from rich.text import Text
 from textual.widgets import DataTable, Input, Select, Static
 
-from ledger_tui.app.app import LedgerApp
 from ledger_tui.app.chart.balance_chart import BalanceChart
 from ledger_tui.app.chart.help import ChartHelp
 from ledger_tui.app.chart.screen import ChartScreen
@@ -29,19 +28,13 @@ from ...support.console import (
     BRUNO,
     NOW,
     SIZE,
+    chart_closings,
     fixed_id,
     make_app,
     post_sample,
     settle,
-    table_rows,
 )
 from ...support.stores import FixedClock
-
-
-async def _chart_closing(app: LedgerApp) -> list[str]:
-    rows = table_rows(app.screen, "#chart-table")
-    return [row[4] for row in rows if row[1] == "GBP"]
-
 
 CUSTOMERS = "*/com.fintech.customer/*/*/*"  # alice (GBP, fintech_uk) and bruno (EUR, fintech_eu)
 
@@ -81,7 +74,7 @@ async def test_chart_draws_first_named_balance_on_open(engine: Engine) -> None:
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
         assert app.screen.query_one("#chart-named").value == "customer-facing-balance"  # type: ignore[attr-defined]
-        closing = await _chart_closing(app)
+        closing = await chart_closings(app)
         assert closing and closing[-1] == "1,104.25"
 
 

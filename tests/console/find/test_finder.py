@@ -2,53 +2,28 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-from decimal import Decimal
-
 import pytest
-from textual.pilot import Pilot
 
 from ledger_tui.app.browse.account_tree import AccountTree
 from ledger_tui.app.browse.entries_panel import EntriesPanel
 from ledger_tui.app.browse.screen import BrowseScreen
 from ledger_tui.app.compose.screen import ComposeScreen
 from ledger_tui.app.find.finder import AccountFinder
-from ledger_tui.domain.model import Address, Leg, Side
-from ledger_tui.domain.parse import build_entry_set
 from ledger_tui.engine import Engine
 
-from ...support.console import BRUNO, SIZE, TOP_UP, fixed_id, make_app, post_draft, post_sample, settle
-
-PREFIX = ("bank_uk", "com.bank.customer", "current", "GBP")
-
-
-FLOAT = Address("bank_uk", "com.bank.treasury", "float", "GBP", "main")
-
-
-def customer(name: str) -> Address:
-    return Address(*PREFIX, name)
-
-
-async def post_customers(engine: Engine, names: list[str]) -> None:
-    """One deposit from the float to each customer account."""
-    for number, name in enumerate(names):
-        when = datetime(2024, 10, 1 + number % 28, tzinfo=UTC)
-        legs = [
-            Leg(FLOAT, Side.DEBIT, Decimal("5.00"), "deposit", when),
-            Leg(customer(name), Side.CREDIT, Decimal("5.00"), "deposit", when),
-        ]
-        await engine.post(build_entry_set(fixed_id(500 + number), legs))
-
-
-def _browse(pilot: Pilot[None]) -> BrowseScreen:
-    screen = pilot.app.screen
-    assert isinstance(screen, BrowseScreen), screen
-    return screen
-
-
-def _cursor_path(screen: BrowseScreen) -> tuple[str, ...] | None:
-    node = screen.query_one(AccountTree).cursor_node
-    return None if node is None or node.data is None else node.data.path
+from ...support.console import (
+    BRUNO,
+    SIZE,
+    TOP_UP,
+    browse_screen,
+    customer,
+    make_app,
+    post_customers,
+    post_draft,
+    post_sample,
+    settle,
+    tree_cursor_path,
+)
 
 
 @pytest.mark.both_stores
@@ -58,7 +33,7 @@ async def test_the_finder_opens_an_account_hidden_past_more(engine: Engine) -> N
     app = make_app(engine, "browse")
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
-        browse = _browse(pilot)
+        browse = browse_screen(pilot)
         browse.query_one(AccountTree).page_size = 4  # cust-27 is seven pages down its level
         await pilot.press("r")
         await settle(pilot)
@@ -71,8 +46,8 @@ async def test_the_finder_opens_an_account_hidden_past_more(engine: Engine) -> N
         assert "1 account of 31" in count
         await pilot.press("enter")
         await settle(pilot, rounds=12)
-        browse = _browse(pilot)
-        assert _cursor_path(browse) == customer("cust-27").as_tuple()
+        browse = browse_screen(pilot)
+        assert tree_cursor_path(browse) == customer("cust-27").as_tuple()
         assert browse.query_one(EntriesPanel).address == customer("cust-27")
 
 
@@ -89,8 +64,8 @@ async def test_ctrl_f_from_another_screen_and_words_in_any_order(engine: Engine)
         await settle(pilot)
         await pilot.press("enter")
         await settle(pilot, rounds=8)
-        browse = _browse(pilot)
-        assert _cursor_path(browse) == BRUNO.as_tuple()
+        browse = browse_screen(pilot)
+        assert tree_cursor_path(browse) == BRUNO.as_tuple()
         assert browse.query_one(EntriesPanel).address == BRUNO
 
 

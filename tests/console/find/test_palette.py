@@ -2,26 +2,11 @@
 
 from __future__ import annotations
 
-from textual.pilot import Pilot
-
-from ledger_tui.app.browse.account_tree import AccountTree
 from ledger_tui.app.browse.entries_panel import EntriesPanel
-from ledger_tui.app.browse.screen import BrowseScreen
 from ledger_tui.app.trial_balance.screen import TrialBalanceScreen
 from ledger_tui.engine import Engine
 
-from ...support.console import BRUNO, SIZE, make_app, post_sample, settle
-
-
-def _browse(pilot: Pilot[None]) -> BrowseScreen:
-    screen = pilot.app.screen
-    assert isinstance(screen, BrowseScreen), screen
-    return screen
-
-
-def _cursor_path(screen: BrowseScreen) -> tuple[str, ...] | None:
-    node = screen.query_one(AccountTree).cursor_node
-    return None if node is None or node.data is None else node.data.path
+from ...support.console import BRUNO, SIZE, browse_screen, make_app, post_sample, settle, tree_cursor_path
 
 
 async def test_the_palette_finds_accounts(engine: Engine) -> None:
@@ -37,8 +22,8 @@ async def test_the_palette_finds_accounts(engine: Engine) -> None:
             await settle(pilot, rounds=1)
         await pilot.press("enter")
         await settle(pilot, rounds=8)
-        browse = _browse(pilot)
-        assert _cursor_path(browse) == BRUNO.as_tuple()
+        browse = browse_screen(pilot)
+        assert tree_cursor_path(browse) == BRUNO.as_tuple()
         assert browse.query_one(EntriesPanel).address == BRUNO
 
 

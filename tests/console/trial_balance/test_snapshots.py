@@ -2,24 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any
-
-from textual.pilot import Pilot
-
 from ledger_tui.engine import Engine
 
-from ...support.console import SIZE, SnapCompare, make_app, settle
-
-
-def _keys(*keys: str) -> Callable[[Pilot[None]], Any]:
-    async def run_before(pilot: Pilot[None]) -> None:
-        await settle(pilot)
-        for key in keys:
-            await pilot.press(key)
-            await settle(pilot)
-
-    return run_before
+from ...support.console import SIZE, SnapCompare, make_app, press_keys, settle
 
 
 def test_trial_balance_by_currency(snap_compare: SnapCompare, ledger: Engine) -> None:
@@ -27,8 +12,8 @@ def test_trial_balance_by_currency(snap_compare: SnapCompare, ledger: Engine) ->
 
 
 def test_trial_balance_accounts(snap_compare: SnapCompare, ledger: Engine) -> None:
-    assert snap_compare(make_app(ledger, "trial"), terminal_size=SIZE, run_before=_keys("plus"))
+    assert snap_compare(make_app(ledger, "trial"), terminal_size=SIZE, run_before=press_keys("plus"))
 
 
 def test_trial_balance_80x24(snap_compare: SnapCompare, ledger: Engine) -> None:
-    assert snap_compare(make_app(ledger, "trial"), terminal_size=(80, 24), run_before=_keys("plus"))
+    assert snap_compare(make_app(ledger, "trial"), terminal_size=(80, 24), run_before=press_keys("plus"))

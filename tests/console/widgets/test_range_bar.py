@@ -2,59 +2,26 @@
 
 from __future__ import annotations
 
-import contextlib
-
 from textual.pilot import Pilot
-from textual.widgets import DataTable, Input, Static
-from textual.worker import WorkerFailed
+from textual.widgets import DataTable, Input
 
-from ledger_tui.app.app import LedgerApp
 from ledger_tui.app.browse.screen import BrowseScreen
 from ledger_tui.app.widgets.range_bar import RangeBar
-from ledger_tui.domain.timeutil import TimeRange, month_range
+from ledger_tui.domain.timeutil import month_range
 from ledger_tui.engine import Engine
 
 from ...support.console import (
     ALICE,
     SIZE,
+    descriptions,
+    error_notices,
     make_app,
+    panel_text,
     post_sample,
     settle,
+    show_alice,
     type_burst,
 )
-
-
-def _descriptions(app: LedgerApp) -> list[str]:
-    table: DataTable[object] = app.screen.query_one("#entries", DataTable)
-    return [str(cell) for cell in table.get_column("description")]
-
-
-def _panel_text(app: LedgerApp) -> str:
-    return str(app.screen.query_one("#partition-panel", Static).render())
-
-
-def _errors(app: LedgerApp) -> list[tuple[str, str]]:
-    return [(n.title, n.message) for n in app._notifications if n.severity == "error"]
-
-
-async def _settle_through_failures(pilot: Pilot[None]) -> None:
-    """Like ``settle``, for tests whose workers fail on purpose (waiting on one re-raises its error)."""
-    for _ in range(4):
-        with contextlib.suppress(WorkerFailed):
-            await pilot.app.workers.wait_for_complete()
-        await pilot.pause()
-
-
-async def _browse_alice(
-    app: LedgerApp, pilot: Pilot[None], time_range: TimeRange = TimeRange()
-) -> BrowseScreen:
-    await settle(pilot)
-    browse = app.screen
-    assert isinstance(browse, BrowseScreen)
-    browse.set_range(time_range)
-    browse.show_entries(ALICE)
-    await _settle_through_failures(pilot)
-    return browse
 
 
 async def _submit(pilot: Pilot[None], field: Input, text: str) -> None:
@@ -69,20 +36,20 @@ async def test_enter_in_the_range_bar_shows_that_range(engine: Engine) -> None:
     await post_sample(engine)
     app = make_app(engine, "browse")
     async with app.run_test(size=SIZE) as pilot:
-        await _browse_alice(app, pilot)
-        assert _descriptions(app) == ["Alice deposit", "Card fee", "Salary", "Account fee"]
+        await show_alice(app, pilot)
+        assert descriptions(app) == ["Alice deposit", "Card fee", "Salary", "Account fee"]
         await pilot.press("f")
         assert app.focused is not None and app.focused.id == "range-from"
         app.screen.query_one("#range-to", Input).value = "2024-11-01"
         await _submit(pilot, app.screen.query_one("#range-from", Input), "2024-10-01")
-        assert _descriptions(app) == ["Salary"]
-        assert "bucket 2024-10" in _panel_text(app)
+        assert descriptions(app) == ["Salary"]
+        assert "bucket 2024-10" in panel_text(app)
         assert app.focused is app.screen.query_one("#entries")
 
         await pilot.press("c")  # all dates again, inputs emptied
         await settle(pilot)
-        assert _descriptions(app) == ["Alice deposit", "Card fee", "Salary", "Account fee"]
-        assert "range all dates" in _panel_text(app)
+        assert descriptions(app) == ["Alice deposit", "Card fee", "Salary", "Account fee"]
+        assert "range all dates" in panel_text(app)
         assert app.screen.query_one("#range-from", Input).value == ""
         assert app.screen.query_one("#range-to", Input).value == ""
 
@@ -91,16 +58,16 @@ async def test_bad_date_in_the_range_bar_is_a_notice_and_changes_nothing(engine:
     await post_sample(engine)
     app = make_app(engine, "browse")
     async with app.run_test(size=SIZE) as pilot:
-        await _browse_alice(app, pilot, month_range("2024-10"))
-        assert _descriptions(app) == ["Salary"]
+        await show_alice(app, pilot, month_range("2024-10"))
+        assert descriptions(app) == ["Salary"]
         await _submit(pilot, app.screen.query_one("#range-from", Input), "2024-13-45")
-        assert [title for title, _ in _errors(app)] == ["Date range"]
-        assert "not an ISO 8601 date" in _errors(app)[0][1]
-        assert _descriptions(app) == ["Salary"] and "bucket 2024-10" in _panel_text(app)
+        assert [title for title, _ in error_notices(app)] == ["Date range"]
+        assert "not an ISO 8601 date" in error_notices(app)[0][1]
+        assert descriptions(app) == ["Salary"] and "bucket 2024-10" in panel_text(app)
 
         await _submit(pilot, app.screen.query_one("#range-from", Input), "2024-12-01")  # after To
-        assert _errors(app)[-1] == ("Date range", "range end is before its start")
-        assert _descriptions(app) == ["Salary"]
+        assert error_notices(app)[-1] == ("Date range", "range end is before its start")
+        assert descriptions(app) == ["Salary"]
         assert app.is_running
 
 
@@ -113,8 +80,8 @@ async def test_bad_date_in_the_chart_range_is_a_notice_and_keeps_the_chart(engin
         rows_before = table.row_count
         assert rows_before > 0
         await _submit(pilot, app.screen.query_one(RangeBar).query_one("#range-to", Input), "next tuesday")
-        assert [title for title, _ in _errors(app)] == ["Chart"]
-        assert "'next tuesday' is not an ISO 8601 date" in _errors(app)[0][1]
+        assert [title for title, _ in error_notices(app)] == ["Chart"]
+        assert "'next tuesday' is not an ISO 8601 date" in error_notices(app)[0][1]
         assert table.row_count == rows_before
         assert app.is_running
 
