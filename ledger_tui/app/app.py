@@ -164,7 +164,7 @@ class LedgerApp(App[None]):
         retry_on, self._retry_after_connect = self._retry_after_connect, None
         if retry_on is not self.screen:
             retry_on = None
-        for screen in list(self._screens):
+        for screen in [screen for screen in self._screens if screen.has_mounted]:
             if screen is retry_on:
                 screen.retry()  # ctrl+r promised a retry (which reloads too), not just a reconnect
             else:
@@ -212,7 +212,7 @@ class LedgerApp(App[None]):
     def _refresh_after_change(self) -> None:
         """This console wrote: forget the accounts and let every screen refresh what it shows."""
         self.context.accounts.invalidate()
-        for screen in list(self._screens):
+        for screen in [screen for screen in self._screens if screen.has_mounted]:
             screen.ledger_changed()
 
     def watch_connection(self, connection: Connection) -> None:

@@ -97,8 +97,13 @@ class LedgerScreen(Screen[None]):
         """Repeat the reads this screen shows; unlike ``retry`` it must never post anything."""
         self.retry()
 
+    #: Whether ``on_mount`` ran: the app tells a screen of the store only from then on (one
+    #: built but not yet mounted loads in ``on_mount`` instead, never twice).
+    has_mounted = False
+
     def on_mount(self) -> None:
         """Load at once if the store is already up (else the app calls ``store_ready`` later)."""
+        self.has_mounted = True
         if self.store_is_ready:
             self.store_ready()
 

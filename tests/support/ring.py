@@ -56,12 +56,15 @@ class Ring:
 
 
 @contextmanager
-def running_ring(run_dir: Path, first_address: str, nodes: int, *flags: str) -> Iterator[Ring]:
+def running_ring(
+    run_dir: Path, first_address: str, nodes: int, *flags: str, quick_jit: bool = True
+) -> Iterator[Ring]:
     """Start a ring (fails under CI, skips locally, when it cannot start); always stop it. Its
-    nodes compile with the quick JIT only: half the CPU, and these tests time faults, not speed."""
+    nodes compile with the quick JIT only (half the CPU) unless the test records speed figures."""
     ring = Ring(run_dir, first_address, nodes)
+    jit = ["--quick-jit"] if quick_jit else []
     started = ring.tool(
-        "up", "--nodes", str(nodes), "--first-address", first_address, "--quick-jit", *flags, check=False
+        "up", "--nodes", str(nodes), "--first-address", first_address, *jit, *flags, check=False
     )
     try:
         if started.returncode != 0:

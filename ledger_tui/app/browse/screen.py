@@ -105,11 +105,16 @@ class BrowseScreen(LedgerScreen):
             self._panel.reload()
 
     def ledger_changed(self) -> None:
-        """New entries: rebuild the tree and the page on screen when the screen is next shown."""
+        """New entries: rebuild the tree and the page on screen now if shown, else when next shown."""
         self._stale = True
+        if self.is_current:
+            self._catch_up()
 
     def on_screen_resume(self) -> None:
         """Catch up with entries posted while another screen was shown."""
+        self._catch_up()
+
+    def _catch_up(self) -> None:
         if self._stale:
             self.action_refresh_ledger()
 

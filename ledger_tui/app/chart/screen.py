@@ -258,11 +258,16 @@ class ChartScreen(LedgerScreen):
             self._fetch(self._request)
 
     def ledger_changed(self) -> None:
-        """New entries: redraw when the screen is next shown."""
+        """New entries: redraw now if shown, else when the screen is next shown."""
         self._stale = self._request is not None
+        if self.is_current:
+            self._catch_up()
 
     def on_screen_resume(self) -> None:
         """Redraw a chart that new entries made out of date."""
+        self._catch_up()
+
+    def _catch_up(self) -> None:
         if self._stale and self._request is not None and self.store_is_ready:
             self._fetch(self._request)
 

@@ -45,7 +45,8 @@ class PostReceipt(Static):
     """Posts one entry set at a time and shows how it ended: a receipt, or why it is not confirmed."""
 
     class EntrySetPosted(Message):
-        """The ledger recorded the set (or recognised it as a duplicate): its ``receipt``."""
+        """The ledger recorded the set (or recognised it as a duplicate): its ``receipt``, shown
+        once the screen calls ``show_posted``."""
 
         def __init__(self, receipt: Receipt) -> None:
             super().__init__()
@@ -124,11 +125,12 @@ class PostReceipt(Static):
     async def post_entry_set(self, entry_set: EntrySet) -> None:
         """One engine call: record the set (idempotent on its transaction id)."""
         receipt = await with_timeout(self._engine.post(entry_set))
-        self._posting = None
-        self._show_receipt(receipt)
         self.post_message(self.EntrySetPosted(receipt))
 
-    def _show_receipt(self, receipt: Receipt) -> None:
+    def show_posted(self, receipt: Receipt) -> None:
+        """The post ended with ``receipt``: show it (the screen calls this as it hears of it, so
+        the draft is marked posted in the same step)."""
+        self._posting = None
         count = len(receipt.entries)
         self._show(
             f"[b]Receipt[/b]  transaction {receipt.transaction_id} · [b]{receipt.status.value}[/b] at "

@@ -327,8 +327,9 @@ class ComposeScreen(LedgerScreen):
         self._receipt.post(entry_set)
 
     def on_post_receipt_entry_set_posted(self, message: PostReceipt.EntrySetPosted) -> None:
-        """Remember what was posted (ctrl+n need not ask) and tell the app the ledger changed."""
+        """Show the receipt, remember what was posted (ctrl+n need not ask), tell the app."""
         message.stop()
+        self._receipt.show_posted(message.receipt)
         self._posted = self._drafts()
         self.post_message(LedgerChanged())
         self.rerun_reads()  # the accounts just created join the completions

@@ -104,12 +104,16 @@ class TrialBalanceScreen(LedgerScreen):
         self._load()
 
     def ledger_changed(self) -> None:
-        """New entries: read again when the screen is next shown."""
+        """New entries: read again now if shown, else when the screen is next shown."""
         self._stale = True
+        if self.is_current:
+            self._catch_up()
 
     def on_screen_resume(self) -> None:
         """Catch up with posts made while another screen was shown."""
-        super().on_screen_resume()
+        self._catch_up()
+
+    def _catch_up(self) -> None:
         if self._stale and self.store_is_ready:
             self._stale = False
             self.store_ready()
