@@ -19,7 +19,9 @@ from ..store.url import (
 )
 from . import ledger_commands, load_commands
 from .common import EXIT_CODES, seconds, whole_number
+from .dump_commands import add_dump_commands
 from .import_commands import add_import_commands
+from .restore_commands import add_restore_commands
 from .serve_command import add_serve_command
 
 
@@ -168,6 +170,8 @@ def build_parser() -> argparse.ArgumentParser:
     load_sample.set_defaults(handler=load_commands.load_sample)
 
     add_import_commands(commands)
+    add_dump_commands(commands)
+    add_restore_commands(commands)
 
     demo = commands.add_parser("demo", help="open the console on a fresh demo ledger with sample data")
     _loader_flags(demo, DEMO_SETS)

@@ -42,6 +42,7 @@ from ..store.base import Store, StoreInfo
 from ..store.credentials import Credentials
 from . import audit, sealing, trial
 from .balances import balance_nodes, fold_node
+from .books import Books
 from .partitions import READ_BATCH, Partitions
 from .patterns import expand_patterns
 from .reads import EntryCursor, drain
@@ -114,6 +115,15 @@ class Engine:
     async def close(self) -> None:
         """Release the store's connections; safe to call twice."""
         await self._store.close()
+
+    def books(self) -> Books:
+        """Every set of the ledger as recorded: for dumps, restores and digests."""
+        return Books(self._store, lambda: self.policy)
+
+    async def reload_settings(self) -> None:
+        """Read the ledger's seal horizon again (a restore into an empty ledger may have set it)."""
+        self._policy_loaded = False
+        await self._load_policy()
 
     def cluster_nodes(self) -> tuple[int, int] | None:
         """(nodes up, nodes known) when the store is a cluster, else None (cheap: no I/O)."""

@@ -11,10 +11,11 @@ import gc
 import itertools
 import threading
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Awaitable, Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from ..domain.claims import RecordOutcome
 from ..domain.model import Address, EntrySet
@@ -24,6 +25,8 @@ from ..engine import Engine
 from ..samples import TRANSACTION, sample_text
 from .generate import SampleGenerator
 
+#: Records one chunk: entry sets through the import path, or recorded sets for a restore.
+Write = Callable[[list[Any]], Awaitable[list[RecordOutcome]]]
 # The origin's sample has no transaction id; this fixed one makes reloading it idempotent.
 SAMPLE_TRANSACTION_ID = "5a1b2df7-f2f4-47a9-8c6b-f2f477a9c6bf"
 #: Defaults of generated data: months of history, seed, sets for load-sample and for the demo.
@@ -96,21 +99,25 @@ def generated_sets(count: int, months: int, until: datetime, seed: int) -> Itera
 
 async def load(
     engine: Engine,
-    entry_sets: Iterable[EntrySet],
+    entry_sets: Iterable[Any],
     *,
     concurrency: int = DEFAULT_CONCURRENCY,
     chunk: int = DEFAULT_CHUNK,
     on_progress: Callable[[LoadStats], None] | None = None,
     on_outcomes: Callable[[int, list[RecordOutcome]], None] | None = None,
+    write: Write | None = None,
 ) -> LoadStats:
     """Record every set through the bulk path, ``concurrency`` chunks of ``chunk`` sets in flight.
 
     Safe to interrupt and rerun: ids are the sets' own, a started chunk finishes whole, and the
     run begins with ``repair`` so a chunk cut short by a crash is completed before anything else.
     ``on_outcomes(offset, outcomes)`` gets each chunk's outcomes (``offset``: index of its first
-    set in ``entry_sets``); conflicting sets are counted in ``stats.conflicts``."""
+    set in ``entry_sets``); conflicting sets are counted in ``stats.conflicts``. ``write`` records
+    a chunk (default: ``engine.record_batch`` of EntrySets; a restore writes recorded sets)."""
     with few_collections():
-        return await _load(engine, entry_sets, concurrency, chunk, on_progress, on_outcomes)
+        return await _load(
+            engine, entry_sets, concurrency, chunk, on_progress, on_outcomes, write or engine.record_batch
+        )
 
 
 @contextmanager
@@ -149,11 +156,12 @@ _LOADS = _RunningLoads()
 
 async def _load(
     engine: Engine,
-    entry_sets: Iterable[EntrySet],
+    entry_sets: Iterable[Any],
     concurrency: int,
     chunk: int,
     on_progress: Callable[[LoadStats], None] | None,
     on_outcomes: Callable[[int, list[RecordOutcome]], None] | None,
+    write: Write,
 ) -> LoadStats:
     stats = LoadStats()
     started = time.perf_counter()
@@ -162,7 +170,7 @@ async def _load(
 
     async def writer() -> None:
         for offset, sets in source:  # a shared iterator: each chunk goes to exactly one writer
-            outcomes = await engine.record_batch(sets)
+            outcomes = await write(sets)
             stats.count(outcomes)
             if on_outcomes is not None:
                 on_outcomes(offset, outcomes)
@@ -183,7 +191,7 @@ async def _load(
     return stats
 
 
-def _chunks(entry_sets: Iterable[EntrySet], size: int) -> Iterator[tuple[int, list[EntrySet]]]:
+def _chunks(entry_sets: Iterable[Any], size: int) -> Iterator[tuple[int, list[Any]]]:
     """Consecutive chunks of ``size`` sets with the offset of their first set."""
     source = iter(entry_sets)
     offset = 0

@@ -71,6 +71,10 @@ class Store(ABC):
         """Store ``value`` unless the setting exists; returns the value that is stored."""
 
     @abstractmethod
+    async def replace_setting(self, name: str, old: str, new: str) -> str:
+        """Set ``new`` where the setting holds ``old`` (compare and set); returns the value stored."""
+
+    @abstractmethod
     async def record_many(
         self,
         transactions: Sequence[RecordedTransaction],

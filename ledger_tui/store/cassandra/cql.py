@@ -24,10 +24,10 @@ _TX_SELECT = "transaction_id, payload_hash, legs, toUnixTimestamp(recorded_at)"
 #: Every statement is idempotent, so the store marks each one so (the driver then retries and
 #: speculatively re-sends it): reads; inserts of identical immutable rows (entries, index rows,
 #: the claim log and its done flag); writes ``USING TIMESTAMP`` of the time they describe (map
-#: entries of marks, blocks, seal state); ``keep_setting`` answers the stored value whether or
-#: not it applied; and ``claim`` (IF NOT EXISTS), whose second execution finds the first one's
-#: row carrying the same ``claimed_by`` token, which the writer counts as its own claim
-#: (writes.py).
+#: entries of marks, blocks, seal state); ``keep_setting`` and ``replace_setting`` answer
+#: the stored value whether or not they applied; and ``claim`` (IF NOT EXISTS), whose second
+#: execution finds the first one's row carrying the same ``claimed_by`` token, which the writer
+#: counts as its own claim (writes.py).
 STATEMENTS = {
     "claim": "INSERT INTO {ks}.entry_sets "
     "(shard, transaction_id, payload_hash, legs, leg_count, recorded_at, claimed_by) "
@@ -60,6 +60,7 @@ STATEMENTS = {
     "AND time_bucket = ? AND effective_at >= ? AND effective_at < ?",
     "settings": "SELECT name, value FROM {ks}.ledger_settings",
     "keep_setting": "INSERT INTO {ks}.ledger_settings (name, value) VALUES (?, ?) IF NOT EXISTS",
+    "replace_setting": "UPDATE {ks}.ledger_settings SET value = ? WHERE name = ? IF value = ?",
     "seal_state": "SELECT sealed_through, toUnixTimestamp(cutoff) FROM {ks}.seal_state WHERE node = ?",
     "write_seal_state": "INSERT INTO {ks}.seal_state (node, sealed_through, cutoff) VALUES (?, ?, ?) "
     "USING TIMESTAMP ?",

@@ -347,6 +347,11 @@ class CassandraStore(Store):
         row = dict(zip(result.column_names, result.rows[0], strict=True))
         return value if row["[applied]"] else str(row["value"])
 
+    async def replace_setting(self, name: str, old: str, new: str) -> str:
+        result = await self._execute(await self._statement("replace_setting"), (new, name, old))
+        row = dict(zip(result.column_names, result.rows[0], strict=True))
+        return new if row["[applied]"] else str(row.get("value"))
+
     async def read_seal_state(self, node: str) -> SealState | None:
         rows, _ = await self._page("seal_state", (node,), 1, None)
         return seal_state_from_row(rows[0]) if rows else None

@@ -208,7 +208,7 @@ class ClaimWriter:
         # encode fails here, never after an id is claimed (a claim without rows fails verify).
         prebound = await self.rows.bind(materialise(unique, policy))
         shards = await self._shards()
-        log_key = await self._log(unique)
+        log_key = await self._log(unique, now)
         token = log_key[2]
         claims = [(shard_of(t.transaction_id, shards), (t, token)) for t in unique]
         answers = await self._queues.claim_all(claims)
@@ -239,9 +239,11 @@ class ClaimWriter:
         await self._execute(await self._prepare("log_done"), log_key)
         return in_submitted_order(transactions, repeats, outcomes)
 
-    async def _log(self, unique: list[RecordedTransaction]) -> tuple[int, int, uuid.UUID]:
-        """Log the ids about to be claimed (before any claim: repair trusts only this log)."""
-        window = window_of(unique[0].recorded_at)
+    async def _log(self, unique: list[RecordedTransaction], now: datetime) -> tuple[int, int, uuid.UUID]:
+        """Log the ids about to be claimed (before any claim: repair trusts only this log), in the
+        window of the write's own time: a restore's sets were recorded long ago, and repair reads
+        only the windows since it last ran."""
+        window = window_of(now)
         key = (window, random.randrange(CLAIM_LOG_SLOTS), uuid.uuid4())
         ids = [t.transaction_id for t in unique]
         writes = [self._execute(await self._prepare("log_claims"), (*key, ids))]

@@ -155,6 +155,7 @@ SELECT_SEAL_STATE = "SELECT sealed_through, cutoff FROM seal_state WHERE node = 
 SELECT_SETTINGS = "SELECT name, value FROM ledger_settings"
 KEEP_SETTING = "INSERT OR IGNORE INTO ledger_settings (name, value) VALUES (?, ?)"
 SELECT_SETTING = "SELECT value FROM ledger_settings WHERE name = ?"
+REPLACE_SETTING = "UPDATE ledger_settings SET value = ? WHERE name = ? AND value = ?"
 _MOVEMENT_COLUMNS = "effective_at, recorded_at, side, amount, transaction_id, leg"
 SELECT_FIRST_MOVEMENTS = SELECT_FIRST_ENTRIES.replace(ENTRY_COLUMNS, _MOVEMENT_COLUMNS)
 SELECT_NEXT_MOVEMENTS = SELECT_NEXT_ENTRIES.replace(ENTRY_COLUMNS, _MOVEMENT_COLUMNS)

@@ -35,6 +35,7 @@ from .sql import (
     INSERT_TRANSACTION,
     INSERT_TREE,
     KEEP_SETTING,
+    REPLACE_SETTING,
     SCAN_TRANSACTIONS,
     SCHEMA,
     SELECT_ACTIVITY,
@@ -330,6 +331,14 @@ class SqliteStore(Store):
             return str(connection.execute(SELECT_SETTING, (name,)).fetchone()[0])
 
         return await self._run(keep)
+
+    async def replace_setting(self, name: str, old: str, new: str) -> str:
+        def replace(connection: sqlite3.Connection) -> str:
+            connection.execute(REPLACE_SETTING, (new, name, old))
+            found = connection.execute(SELECT_SETTING, (name,)).fetchone()
+            return "" if found is None else str(found[0])
+
+        return await self._run(replace)
 
     async def read_seal_state(self, node: str) -> SealState | None:
         row = await self._run(lambda c: c.execute(SELECT_SEAL_STATE, (node,)).fetchone())
