@@ -96,9 +96,10 @@ def conflict_reason(outcome: RecordOutcome) -> str:
     return f"transaction {outcome.transaction.transaction_id} already recorded with other legs"
 
 
-def numbered_lines(source: TextIO) -> Iterator[tuple[int, str]]:
-    """The non-blank lines of ``source`` with their line numbers (each read bounded)."""
-    number = 0
+def numbered_lines(source: TextIO, read_before: int = 0) -> Iterator[tuple[int, str]]:
+    """The non-blank lines of ``source`` with their line numbers (each read bounded), counting
+    ``read_before`` lines already read from it (a dump's header)."""
+    number = read_before
     while text := source.readline(MAX_DOCUMENT_BYTES + 1):  # bounded: never a whole huge line
         number += 1
         if len(text) > MAX_DOCUMENT_BYTES:

@@ -100,8 +100,12 @@ class ImportPool:
         chunk: int | None,
         skip_bad: bool,
         on_progress: Callable[[LoadStats], None] | None = None,
+        restoring: bool = False,
     ) -> None:
         self._source, self._options = source, options
+        #: A restore: the source is a dump whose header was read; its last line ends the reading.
+        self._restoring = restoring
+        self.footer: tuple[int, str] | None = None
         #: Sets per chunk (None: chosen from the file's size once its first lines are read).
         self._size, self._skip_bad, self.on_progress = chunk, skip_bad, on_progress
         self._wanted = workers
@@ -190,7 +194,14 @@ class ImportPool:
 
     def _lines(self) -> Iterator[tuple[int, str]]:
         try:
-            yield from numbered_lines(self._source)
+            for number, text in numbered_lines(self._source, 1 if self._restoring else 0):
+                if self._restoring and text.startswith('{"end":'):
+                    self.footer = (number, text)
+                    continue
+                if self.footer is not None:  # after a dump's last line: a bad line (as workers say)
+                    self._stop_reading = LineTooLong(f"line {number}: after the dump's last line")
+                    return
+                yield number, text
         except UnicodeDecodeError:
             self._stop_reading = "utf8"
         except LineTooLong as error:
@@ -217,7 +228,7 @@ class ImportPool:
         ours, theirs = context.Pipe(duplex=True)
         process = context.Process(
             target=run_worker,
-            args=(theirs, self._options, self._skip_bad, first, os.getpid()),
+            args=(theirs, self._options, self._skip_bad, first, os.getpid(), self._restoring),
             name=f"ledger-tui import worker {len(self._workers) + 1}",
             daemon=True,
         )

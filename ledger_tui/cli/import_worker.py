@@ -15,12 +15,15 @@ import signal
 import sys
 import threading
 import traceback
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
+from typing import Any
 
 from ..domain.claims import RecordOutcome
+from ..domain.dump import parse_set_line
 from ..domain.errors import AccessDenied, LedgerError, StoreBusy, StoreUnavailable, TlsFailure
-from ..domain.model import EntrySet
+from ..domain.model import EntrySet, RecordedTransaction
 from ..engine import Engine
 from ..ledger import LedgerOptions, open_ledger
 from ..loader import LoadStats, few_collections
@@ -74,18 +77,20 @@ class ChunkTally:
 class ParsedChunk:
     """A chunk's valid sets with their line numbers, and its bad lines (the first few in full)."""
 
-    sets: list[EntrySet] = field(default_factory=list)
+    sets: list[Any] = field(default_factory=list)
     line_of: list[int] = field(default_factory=list)
     problems: list[tuple[int, str]] = field(default_factory=list)
     more: int = 0
 
 
-def parse_chunk(lines: list[tuple[int, str]], skip_bad: bool) -> ParsedChunk:
-    """Parse a chunk's lines; without ``skip_bad`` parsing stops at the first bad line."""
+def parse_chunk(lines: list[tuple[int, str]], skip_bad: bool, restoring: bool = False) -> ParsedChunk:
+    """Parse a chunk's lines (entry sets; ``restoring``: a dump's recorded sets); without
+    ``skip_bad`` parsing stops at the first bad line."""
     chunk = ParsedChunk()
+    parse: Callable[[str], EntrySet | RecordedTransaction] = parse_set_line if restoring else parse_line
     for number, text in lines:
         try:
-            entry_set = parse_line(text)
+            entry_set = parse(text)
         except (LedgerError, ValueError) as error:
             if len(chunk.problems) < SHOWN_PROBLEMS:
                 chunk.problems.append((number, str(error)))
@@ -105,13 +110,18 @@ def refusal_kind(error: LedgerError) -> str:
 
 
 def run_worker(
-    connection: Connection, options: LedgerOptions, skip_bad: bool, repairs: bool, parent: int
+    connection: Connection,
+    options: LedgerOptions,
+    skip_bad: bool,
+    repairs: bool,
+    parent: int,
+    restoring: bool = False,
 ) -> None:
     """A worker process's body (forked: the options, credentials included, never cross a pipe)."""
     _die_with_parent(parent)
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the coordinator's to handle
     with few_collections():
-        asyncio.run(_serve(connection, options, skip_bad, repairs))
+        asyncio.run(_serve(connection, options, skip_bad, repairs, restoring))
 
 
 def _die_with_parent(parent: int) -> None:
@@ -142,14 +152,16 @@ def _inbox(connection: Connection) -> asyncio.Queue[tuple[object, ...]]:
     return inbox
 
 
-async def _serve(connection: Connection, options: LedgerOptions, skip_bad: bool, repairs: bool) -> None:
+async def _serve(
+    connection: Connection, options: LedgerOptions, skip_bad: bool, repairs: bool, restoring: bool
+) -> None:
     inbox = _inbox(connection)
     try:
         async with open_ledger(options) as engine:
             if repairs:
                 await engine.repair()
             connection.send(("ready",))
-            await _ChunkWriter(connection, engine, skip_bad).serve(inbox)
+            await _ChunkWriter(connection, engine, skip_bad, restoring).serve(inbox)
             return
     except LedgerError as error:  # connecting, repairing or closing was refused
         connection.send(("failed", refusal_kind(error), str(error), None))
@@ -163,8 +175,10 @@ async def _serve(connection: Connection, options: LedgerOptions, skip_bad: bool,
 class _ChunkWriter:
     """Parses chunks as they come and writes those the coordinator releases."""
 
-    def __init__(self, connection: Connection, engine: Engine, skip_bad: bool) -> None:
+    def __init__(self, connection: Connection, engine: Engine, skip_bad: bool, restoring: bool) -> None:
         self._connection, self._engine, self._skip_bad = connection, engine, skip_bad
+        self._restoring = restoring
+        self._write_sets = engine.books().restore if restoring else engine.record_batch
         self._parsed: dict[int, ParsedChunk] = {}
         self._failed = False
 
@@ -178,7 +192,7 @@ class _ChunkWriter:
                 if message[0] == "parse":
                     lines = message[2]
                     assert isinstance(lines, list)
-                    chunk = self._parsed[index] = parse_chunk(lines, self._skip_bad)
+                    chunk = self._parsed[index] = parse_chunk(lines, self._skip_bad, self._restoring)
                     self._connection.send(("checked", index, chunk.problems, chunk.more, len(chunk.sets)))
                 elif self._failed:
                     self._connection.send(("dropped", index))
@@ -192,7 +206,7 @@ class _ChunkWriter:
     async def _write(self, index: int) -> None:
         chunk = self._parsed.pop(index)
         try:
-            outcomes = await self._engine.record_batch(chunk.sets)
+            outcomes = await self._write_sets(chunk.sets)
         except LedgerError as error:
             self._failed = True
             self._connection.send(("failed", refusal_kind(error), str(error), index))

@@ -8,13 +8,17 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
+import io
+import multiprocessing
 import time
+import traceback
 import uuid
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import replace
 from typing import TextIO
 
-from ..domain.dump import DumpFooter, parse_footer, parse_header, parse_set_line
+from ..domain.dump import DumpFooter, DumpHeader, parse_footer, parse_header, parse_set_line
 from ..domain.errors import LedgerError, ValidationError
 from ..domain.model import RecordedTransaction
 from ..domain.parse import loads_exact
@@ -22,6 +26,7 @@ from ..engine import Engine
 from ..engine.books import CopyTally, copy_books
 from ..ledger import LedgerOptions, open_ledger
 from ..loader import DEFAULT_CHUNK, LoadStats, load
+from ..store.url import CassandraUrl, parse_store_url
 from .common import (
     EXIT_DISCREPANCY,
     EXIT_OK,
@@ -30,10 +35,12 @@ from .common import (
     instant_flag,
     ledger_options,
     whole_number,
-    with_engine,
 )
 from .dump_commands import progress
+from .import_commands import default_workers
 from .import_lines import LineProblems, open_source
+from .import_pool import ImportPool, WorkerCrashed, can_fork
+from .import_worker import ERROR_KINDS, refusal_kind
 
 #: Namespace of a copy's id: one per source, so a copy cut short may be run again into its target.
 COPY_NAMESPACE = uuid.UUID("3d5e6f70-8a9b-4c1d-9e2f-a0b1c2d3e4f5")
@@ -54,14 +61,14 @@ class DumpLines:
             if self.footer is not None:
                 self._refuse("a line after the dump's last line")
             if text.startswith('{"end":'):
-                self.footer = self._footer(text)
+                self.footer = self.read_footer(text)
                 continue
             try:
                 yield parse_set_line(text)
             except LedgerError as error:
                 self._refuse(str(error))
 
-    def _footer(self, text: str) -> DumpFooter:
+    def read_footer(self, text: str) -> DumpFooter:
         try:
             data = loads_exact(text)
             if not isinstance(data, dict):
@@ -80,9 +87,85 @@ class Refused(Exception):
     """A line of the dump cannot be restored; nothing of its chunk, or after it, was written."""
 
 
-async def _restore(args: argparse.Namespace, engine: Engine, out: TextIO) -> int:
+def restore(args: argparse.Namespace, out: TextIO) -> int:
+    """``restore``: in worker processes on Cassandra when the platform allows (as ``import``),
+    else in this one; both end by digesting the restored ledger."""
+    options = ledger_options(args)
+    if not isinstance(parse_store_url(options.store), CassandraUrl) or not can_fork():
+        return asyncio.run(_restore_here(args, options, out))
     with open_source(args.file) as source:
-        header = parse_header(source.readline())
+        header = _header(source)
+        resumed = _prepared_in_a_child(options, header)  # the driver never runs here before the fork
+        pool = ImportPool(
+            source, options, workers=default_workers(), chunk=args.chunk, skip_bad=False, restoring=True
+        )
+        pool.start()
+        with progress("restoring", out) as update:
+            pool.on_progress = lambda stats: update(stats.transactions, stats.entries, stats.seconds)
+            result = pool.run()
+    if result.aborted:
+        return _stopped(result.problems.in_line_order().shown, result.stats.seconds, out)
+    if pool.footer is None:
+        return _cut_short(out)
+    number, text = pool.footer
+    lines = DumpLines(io.StringIO())
+    lines.line = number - 1
+    try:
+        footer = lines.read_footer(text)
+    except Refused:
+        return _stopped(lines.problems.shown, result.stats.seconds, out)
+
+    async def close() -> int:
+        async with open_ledger(options) as engine:
+            return await _closing(engine, result.stats, footer, resumed, out)
+
+    return asyncio.run(close())
+
+
+def _header(source: TextIO) -> DumpHeader:
+    try:
+        return parse_header(source.readline())
+    except UnicodeDecodeError:  # the reader decodes ahead: a bad byte anywhere in its first block
+        raise ValidationError.single("dump", "is not UTF-8 text") from None
+
+
+async def _prepare(options: LedgerOptions, header: DumpHeader) -> bool:
+    async with open_ledger(options) as engine:
+        return await engine.books().prepare_restore(str(header.dump_id), header.settings)
+
+
+def _prepared_in_a_child(options: LedgerOptions, header: DumpHeader) -> bool:
+    """``prepare_restore`` in a forked child, so this process forks its workers with no driver
+    thread running (a fork copies only the forking thread: a lock held elsewhere stays held)."""
+    context = multiprocessing.get_context("fork")
+    ours, theirs = context.Pipe(duplex=False)
+
+    def child() -> None:
+        try:
+            theirs.send(("ok", asyncio.run(_prepare(options, header))))
+        except LedgerError as error:
+            theirs.send(("failed", refusal_kind(error), str(error)))
+        except Exception:
+            theirs.send(("crashed", traceback.format_exc()))
+
+    process = context.Process(target=child, name="ledger-tui restore preparation", daemon=True)
+    process.start()
+    theirs.close()
+    try:
+        message = ours.recv()
+    except EOFError:
+        message = ("crashed", "the restore's preparation process died")
+    process.join()
+    if message[0] == "failed":
+        raise dict(ERROR_KINDS).get(str(message[1]), LedgerError)(str(message[2]))
+    if message[0] == "crashed":
+        raise WorkerCrashed(f"the restore's preparation failed:\n{message[1]}")
+    return bool(message[1])
+
+
+async def _restore_here(args: argparse.Namespace, options: LedgerOptions, out: TextIO) -> int:
+    async with open_ledger(options) as engine, _opened(args.file) as source:
+        header = _header(source)
         books = engine.books()
         resumed = await books.prepare_restore(str(header.dump_id), header.settings)
         await engine.reload_settings()
@@ -100,18 +183,31 @@ async def _restore(args: argparse.Namespace, engine: Engine, out: TextIO) -> int
         except (Refused, UnicodeDecodeError) as error:
             if isinstance(error, UnicodeDecodeError):
                 lines.problems.add(lines.line + 1, "not UTF-8 text")
-            for text in lines.problems.shown:
-                out.write(f"problem: {text}\n")
-            out.write(
-                f"restore: stopped at a bad line after {time.perf_counter() - started:.1f} s; the sets "
-                "before its chunk are recorded: fix the dump and rerun (they are duplicates then)\n"
-            )
-            return EXIT_REJECTED
-    footer = lines.footer
-    if footer is None:
-        out.write("restore: the dump has no last line (it was cut short): the sets read are recorded\n")
-        return EXIT_REJECTED
-    return await _closing(engine, stats, footer, resumed, out)
+            return _stopped(lines.problems.shown, time.perf_counter() - started, out)
+        if lines.footer is None:
+            return _cut_short(out)
+        return await _closing(engine, stats, lines.footer, resumed, out)
+
+
+@contextlib.asynccontextmanager
+async def _opened(path: str) -> AsyncIterator[TextIO]:
+    with open_source(path) as source:
+        yield source
+
+
+def _stopped(problems: list[str], seconds: float, out: TextIO) -> int:
+    for text in problems:
+        out.write(f"problem: {text}\n")
+    out.write(
+        f"restore: stopped at a bad line after {seconds:.1f} s; the sets before its chunk are "
+        "recorded: fix the dump and rerun (they are duplicates then)\n"
+    )
+    return EXIT_REJECTED
+
+
+def _cut_short(out: TextIO) -> int:
+    out.write("restore: the dump has no last line (it was cut short): the sets read are recorded\n")
+    return EXIT_REJECTED
 
 
 async def _closing(engine: Engine, stats: LoadStats, footer: DumpFooter, resumed: bool, out: TextIO) -> int:
@@ -128,9 +224,6 @@ async def _closing(engine: Engine, stats: LoadStats, footer: DumpFooter, resumed
     verdict = "equal" if same else "DIFFERENT"
     out.write(f"digest: dump {footer.digest}  restored {restored.hexdigest}  {verdict}\n")
     return EXIT_OK if same else EXIT_DISCREPANCY
-
-
-restore = with_engine(_restore)
 
 
 def copy(args: argparse.Namespace, out: TextIO) -> int:

@@ -196,7 +196,9 @@ def parse_footer(data: dict[str, object]) -> DumpFooter:
 
 
 def _count(value: object) -> int | None:
-    """A whole, non-negative JSON number (decoded as Decimal), else None."""
+    """A whole, non-negative JSON number (decoded as Decimal, or as int), else None."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value if value >= 0 else None
     if isinstance(value, Decimal) and value.is_finite() and value >= 0 and value == value.to_integral_value():
         return int(value)
     return None
