@@ -7,7 +7,8 @@
   >= 4,800, the origin's rate without our guarantees);
 - ``GET /balance`` of a named balance, one client: p50/p95 ms, beside ``Engine.balance`` in-process.
 The client is a minimal asyncio HTTP/1.1 client so it takes as little of the two cores as it can.
-Usage: python bench/http_api.py [--transactions N] [--bulk N] [--host H:P]
+``--mode origin``: the origin's own load instead (bench/online_load.py).
+Usage: python bench/http_api.py [--transactions N] [--bulk N] [--host H:P] [--mode origin --sets N]
 """
 
 from __future__ import annotations
@@ -217,7 +218,19 @@ def main() -> None:
     parser.add_argument("--per-request", type=int, default=5000, help="sets per bulk request")
     parser.add_argument("--rounds", type=int, default=200, help="GET /balance requests")
     parser.add_argument("--host", default="127.0.0.1:9042")
+    parser.add_argument(
+        "--mode",
+        choices=("api", "origin"),
+        default="api",
+        help="origin: the origin's load (two-leg sets, a Go client) beside the engine, the driver",
+    )
+    parser.add_argument("--sets", type=int, default=30000, help="two-leg sets per path (--mode origin)")
     args = parser.parse_args()
+    if args.mode == "origin":
+        import online_load
+
+        online_load.run(args, start_server, free_port)
+        return
     host, _, port_text = args.host.partition(":")
     suffix = uuid.uuid4().hex[:6]
     base = f"cassandra://{host}:{port_text or 9042}"

@@ -10,9 +10,7 @@ import argparse
 import asyncio
 import contextlib
 import io
-import multiprocessing
 import time
-import traceback
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import replace
@@ -37,10 +35,10 @@ from .common import (
     whole_number,
 )
 from .dump_commands import progress
+from .forked import in_a_forked_child
 from .import_commands import default_workers
 from .import_lines import LineProblems, open_source
-from .import_pool import ImportPool, WorkerCrashed, can_fork
-from .import_worker import ERROR_KINDS, refusal_kind
+from .import_pool import ImportPool, can_fork
 
 #: Namespace of a copy's id: one per source, so a copy cut short may be run again into its target.
 COPY_NAMESPACE = uuid.UUID("3d5e6f70-8a9b-4c1d-9e2f-a0b1c2d3e4f5")
@@ -136,31 +134,8 @@ async def _prepare(options: LedgerOptions, header: DumpHeader) -> bool:
 
 def _prepared_in_a_child(options: LedgerOptions, header: DumpHeader) -> bool:
     """``prepare_restore`` in a forked child, so this process forks its workers with no driver
-    thread running (a fork copies only the forking thread: a lock held elsewhere stays held)."""
-    context = multiprocessing.get_context("fork")
-    ours, theirs = context.Pipe(duplex=False)
-
-    def child() -> None:
-        try:
-            theirs.send(("ok", asyncio.run(_prepare(options, header))))
-        except LedgerError as error:
-            theirs.send(("failed", refusal_kind(error), str(error)))
-        except Exception:
-            theirs.send(("crashed", traceback.format_exc()))
-
-    process = context.Process(target=child, name="ledger-tui restore preparation", daemon=True)
-    process.start()
-    theirs.close()
-    try:
-        message = ours.recv()
-    except EOFError:
-        message = ("crashed", "the restore's preparation process died")
-    process.join()
-    if message[0] == "failed":
-        raise dict(ERROR_KINDS).get(str(message[1]), LedgerError)(str(message[2]))
-    if message[0] == "crashed":
-        raise WorkerCrashed(f"the restore's preparation failed:\n{message[1]}")
-    return bool(message[1])
+    thread running."""
+    return bool(in_a_forked_child(lambda: _prepare(options, header), "restore's preparation"))
 
 
 async def _restore_here(args: argparse.Namespace, options: LedgerOptions, out: TextIO) -> int:

@@ -4,11 +4,18 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import socket
 from dataclasses import replace
 from typing import TextIO
 
+from ..ledger import LedgerOptions, open_ledger
 from ..server.settings import ServerSettings
-from .common import EXIT_OK, UsageError, ledger_options
+from ..store.url import CassandraUrl, parse_store_url
+from .common import EXIT_OK, UsageError, ledger_options, whole_number
+from .forked import in_a_forked_child
+
+#: Most server processes one ``serve`` starts.
+MAX_PROCESSES = 64
 
 
 def add_serve_command(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -24,6 +31,13 @@ def add_serve_command(commands: argparse._SubParsersAction[argparse.ArgumentPars
         "--request-timeout", type=float, default=defaults.request_timeout, help="seconds per request (30)"
     )
     serve.add_argument("--no-access-log", action="store_true", help="log no line per request")
+    serve.add_argument(
+        "--processes",
+        type=whole_number,
+        default=1,
+        help="server processes sharing the port, each with its own connections (default 1; "
+        "docs/http-online-path.md says how many for a core count)",
+    )
     serve.set_defaults(handler=serve_handler)
 
 
@@ -33,9 +47,45 @@ def serve_handler(args: argparse.Namespace, out: TextIO) -> int:
         raise UsageError("--port must be between 1 and 65535")
     if args.request_timeout <= 0:
         raise UsageError("--request-timeout must be more than 0 seconds")
+    if not 1 <= args.processes <= MAX_PROCESSES:
+        raise UsageError(f"--processes must be between 1 and {MAX_PROCESSES}")
     from ..server.serve import run  # uvicorn is imported only by this command
 
     settings = replace(ServerSettings(), host=args.host, port=args.port, request_timeout=args.request_timeout)
+    options = ledger_options(args)
+    sockets = None
+    if args.processes > 1 and not isinstance(parse_store_url(options.store), CassandraUrl):
+        raise UsageError("--processes: the embedded store has one writer; serve it from one process")
+    if args.processes > 1:
+        sockets, code = _forked_servers(args, options, settings)
+        if sockets is None:
+            return code
     with contextlib.suppress(KeyboardInterrupt):  # a second Ctrl-C during shutdown
-        run(ledger_options(args), settings, apply_schema=args.apply_schema, access_log=not args.no_access_log)
+        run(options, settings, apply_schema=args.apply_schema and sockets is None,
+            access_log=not args.no_access_log, sockets=sockets)  # fmt: skip
     return EXIT_OK
+
+
+def _forked_servers(
+    args: argparse.Namespace, options: LedgerOptions, settings: ServerSettings
+) -> tuple[list[socket.socket] | None, int]:
+    """Bind the port, apply the schema (in a child: no driver may run here before the fork),
+    fork the servers; in each server, its socket; here, once all have stopped, the exit code."""
+    from ..server.processes import Supervisor, listening_socket
+
+    try:
+        listening = listening_socket(settings.host, settings.port)
+    except OSError as error:
+        raise UsageError(f"cannot listen on {settings.host}:{settings.port}: {error.strerror}") from None
+    if args.apply_schema:
+        in_a_forked_child(lambda: _apply_schema(options), "schema apply")
+    code = Supervisor(args.processes).run()
+    if code is None:
+        return [listening], EXIT_OK
+    listening.close()
+    return None, code
+
+
+async def _apply_schema(options: LedgerOptions) -> None:
+    async with open_ledger(options) as engine:
+        await engine.apply_schema()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from fastapi import FastAPI, Request
+from fastapi.routing import APIRoute
 from starlette.responses import PlainTextResponse, Response
 
 from .. import __version__
@@ -10,8 +11,9 @@ from ..engine import Engine
 from . import bulk, origin, reads, transactions
 from .context import metrics_of
 from .errors import install_error_handlers
+from .fast_post import PATHS, FastPost
 from .metrics import Metrics
-from .middleware import RequestGuard
+from .middleware import ASGIApp, Receive, RequestGuard, Scope, Send
 from .settings import ServerSettings
 
 DESCRIPTION = """\
@@ -23,11 +25,25 @@ origin's `amount`, an exact JSON number).
 """
 
 
-def create_app(engine: Engine, settings: ServerSettings | None = None) -> FastAPI:
+class LedgerAPI(FastAPI):
+    """FastAPI behind the request guard and the fast path for posts: every request passes the
+    guard first, and an online post never enters FastAPI's middleware stack or routing."""
+
+    front: ASGIApp
+
+    async def routed(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """FastAPI's own handling (routes, docs, error handlers)."""
+        await super().__call__(scope, receive, send)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        await self.front(scope, receive, send)
+
+
+def create_app(engine: Engine, settings: ServerSettings | None = None) -> LedgerAPI:
     """The HTTP app over a connected ``engine`` (the caller connects and closes it)."""
     settings = settings or ServerSettings()
     metrics = Metrics()
-    app = FastAPI(title="ledger-tui", version=__version__, description=DESCRIPTION)
+    app = LedgerAPI(title="ledger-tui", version=__version__, description=DESCRIPTION)
     app.state.engine, app.state.metrics, app.state.settings = engine, metrics, settings
     install_error_handlers(app, metrics)
     for module in (origin, transactions, bulk, reads):
@@ -38,5 +54,12 @@ def create_app(engine: Engine, settings: ServerSettings | None = None) -> FastAP
         """Counters in the Prometheus text format."""
         return PlainTextResponse(metrics_of(request).render(), media_type="text/plain; version=0.0.4")
 
-    app.add_middleware(RequestGuard, settings=settings, metrics=metrics)
+    posts = {
+        route.path: route
+        for route in origin.router.routes
+        if isinstance(route, APIRoute) and route.path in PATHS and "POST" in (route.methods or ())
+    }
+    if sorted(posts) != sorted(PATHS):  # a FastAPI that keeps routes elsewhere: fail loudly
+        raise RuntimeError(f"the post routes {PATHS} were not found among the origin routes")
+    app.front = RequestGuard(FastPost(app.routed, engine, metrics, posts), settings, metrics)
     return app

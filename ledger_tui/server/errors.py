@@ -39,6 +39,8 @@ ERROR_CODES = {
     503: "store_unavailable",
     504: "timeout",
 }
+#: Where the request guard leaves the request's id in the ASGI scope (a 500 names it).
+REQUEST_ID = "ledger_tui.request_id"
 #: Seconds a client should wait before retrying after a 503.
 RETRY_AFTER = "2"
 
@@ -52,6 +54,11 @@ class ApiError(Exception):
         super().__init__(reason)
         self.status, self.reason, self.field = status, reason, field
         self.problems = problems or []
+
+
+def internal_error_reason(request_id: str) -> str:
+    """What a 500 says: which request, and where the details are (never the details)."""
+    return f"internal error (request {request_id}); the server log has the details"
 
 
 def error_body(status: int, reason: str, field: str | None = None, problems: list[FieldProblem] | None = None
@@ -94,19 +101,22 @@ def ledger_error_response(error: LedgerError, conflict_field: str = "transaction
     return error_response(status, str(error), field)
 
 
+def refusal_response(error: ApiError | LedgerError, metrics: Metrics) -> JSONResponse:
+    """The answer to a refused request (an unavailable store is counted and logged)."""
+    if isinstance(error, ApiError):
+        return error_response(error.status, error.reason, error.field, error.problems)
+    if isinstance(error, StoreUnavailable):
+        metrics.count("ledger_store_unavailable_total")
+        log.warning("store unavailable: %s", error)
+    return ledger_error_response(error)
+
+
 def install_error_handlers(app: FastAPI, metrics: Metrics) -> None:
     """Route every exception a handler can raise to a JSON answer."""
 
-    async def on_api_error(request: Request, error: Exception) -> Response:
-        assert isinstance(error, ApiError)
-        return error_response(error.status, error.reason, error.field, error.problems)
-
-    async def on_ledger_error(request: Request, error: Exception) -> Response:
-        assert isinstance(error, LedgerError)
-        if isinstance(error, StoreUnavailable):
-            metrics.count("ledger_store_unavailable_total")
-            log.warning("store unavailable: %s", error)
-        return ledger_error_response(error)
+    async def on_refusal(request: Request, error: Exception) -> Response:
+        assert isinstance(error, ApiError | LedgerError)
+        return refusal_response(error, metrics)
 
     async def on_validation(request: Request, error: Exception) -> Response:
         assert isinstance(error, RequestValidationError)
@@ -126,7 +136,12 @@ def install_error_handlers(app: FastAPI, metrics: Metrics) -> None:
             response.headers.update(error.headers)
         return response
 
-    app.add_exception_handler(ApiError, on_api_error)
-    app.add_exception_handler(LedgerError, on_ledger_error)
+    async def on_unexpected(request: Request, error: Exception) -> Response:
+        # Starlette answers with this and re-raises: the guard logs the traceback.
+        return error_response(500, internal_error_reason(str(request.scope.get(REQUEST_ID, "-"))))
+
+    app.add_exception_handler(Exception, on_unexpected)
+    app.add_exception_handler(ApiError, on_refusal)
+    app.add_exception_handler(LedgerError, on_refusal)
     app.add_exception_handler(RequestValidationError, on_validation)
     app.add_exception_handler(StarletteHTTPException, on_http_error)

@@ -18,12 +18,21 @@ LINES_TYPES = ("application/x-ndjson", "application/jsonl", "application/json-li
 
 def media_type(request: Request) -> str:
     """The request's media type without parameters, lower-cased ('' when absent)."""
-    return request.headers.get("content-type", "").split(";", 1)[0].strip().lower()
+    return media_type_of(request.headers.get("content-type", ""))
+
+
+def media_type_of(content_type: str) -> str:
+    """A Content-Type header's media type without parameters, lower-cased."""
+    return content_type.split(";", 1)[0].strip().lower()
 
 
 def require_json(request: Request, accepted: tuple[str, ...] = JSON_TYPES) -> str:
     """The media type if it is one of ``accepted`` (or ``*/*+json``), else 415."""
-    kind = media_type(request)
+    return accepted_media(media_type(request), accepted)
+
+
+def accepted_media(kind: str, accepted: tuple[str, ...] = JSON_TYPES) -> str:
+    """``kind`` if it is one of ``accepted`` (or ``*/*+json``), else 415."""
     if kind in accepted or (kind.endswith("+json") and "application/json" in accepted):
         return kind
     shown = kind or "no Content-Type"

@@ -15,7 +15,7 @@ import time
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
-from .errors import error_body
+from .errors import REQUEST_ID, error_body, internal_error_reason
 from .metrics import Metrics
 from .settings import ServerSettings
 
@@ -48,7 +48,7 @@ class RequestGuard:
         bulk = scope["path"] == BULK_PATH
         limit = self.settings.max_bulk_body if bulk else self.settings.max_body
         seconds = self.settings.bulk_timeout if bulk else self.settings.request_timeout
-        request_id = f"{next(self._ids):x}"
+        request_id = scope[REQUEST_ID] = f"{next(self._ids):x}"
         started = time.perf_counter()
         state = {"status": 0, "sent": 0, "received": 0}
 
@@ -114,9 +114,7 @@ class RequestGuard:
                 "unexpected error on %s %s (request %s)", scope["method"], scope["path"], request_id
             )
             if not state["status"]:
-                await _answer(
-                    send, 500, f"internal error (request {request_id}); the server log has the details"
-                )
+                await _answer(send, 500, internal_error_reason(request_id))
 
 
 def _declared_length(scope: Scope) -> int:

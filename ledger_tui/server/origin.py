@@ -15,11 +15,12 @@ from starlette.responses import JSONResponse, Response
 
 from ..domain.errors import ConflictingResubmission, LedgerError, NotConfirmed, NotFound
 from ..domain.model import Receipt
-from ..domain.parse import MAX_LEGS
+from ..domain.parse import MAX_LEGS, decode_json
+from ..engine import Engine
 from .context import engine_of, metrics_of, settings_of
 from .errors import ApiError
 from .idempotency import HEADER, checked_key, entry_set_with_key
-from .jsonio import ExactJSONResponse, read_json, require_json
+from .jsonio import ExactJSONResponse, accepted_media, media_type_of
 from .metrics import Metrics
 from .params import time_range
 
@@ -100,13 +101,15 @@ def conflict(error: ConflictingResubmission, field: str) -> ApiError:
     return ApiError(409, reason, field or "transaction_id")
 
 
-async def _post_entry_set(request: Request, idempotency: str | None) -> Response:
-    """Post one entry set in the origin's format and answer with its receipt."""
-    require_json(request)
-    engine, metrics = engine_of(request), metrics_of(request)
+async def post_document(
+    engine: Engine, metrics: Metrics, body: bytes, content_type: str, idempotency: str | None
+) -> JSONResponse:
+    """Post one entry set in the origin's format and answer with its receipt (the route and
+    the ASGI fast path both answer through here, so they cannot differ)."""
+    accepted_media(media_type_of(content_type))
     key = checked_key(idempotency)
     try:
-        entry_set, field = entry_set_with_key(await read_json(request), key, engine.currencies)
+        entry_set, field = entry_set_with_key(decode_json(body), key, engine.currencies)
     except LedgerError:
         metrics.count("ledger_entry_sets_total", outcome="rejected")
         raise
@@ -123,6 +126,13 @@ async def _post_entry_set(request: Request, idempotency: str | None) -> Response
         raise ApiError(503, reason, "transaction_id") from None
     count_receipt(metrics, receipt)
     return receipt_response(receipt)
+
+
+async def _post_entry_set(request: Request, idempotency: str | None) -> Response:
+    content_type = request.headers.get("content-type", "")
+    return await post_document(
+        engine_of(request), metrics_of(request), await request.body(), content_type, idempotency
+    )
 
 
 @router.post("/transactions", status_code=201, responses=RECEIPT_RESPONSES, openapi_extra=ENTRY_SET_BODY,

@@ -7,6 +7,7 @@ import asyncio
 import contextlib
 import logging
 import signal
+import socket
 import threading
 from collections.abc import Callable, Iterator
 
@@ -60,8 +61,15 @@ def configure_logging(access_log: bool) -> None:
         handler.addFilter(_OneLine())
 
 
-async def serve(options: LedgerOptions, settings: ServerSettings, *, apply_schema: bool = False) -> None:
-    """Serve the ledger the options name until stopped."""
+async def serve(
+    options: LedgerOptions,
+    settings: ServerSettings,
+    *,
+    apply_schema: bool = False,
+    sockets: list[socket.socket] | None = None,
+) -> None:
+    """Serve the ledger the options name until stopped (on ``sockets`` when given, else on the
+    settings' host and port)."""
     engine = build_engine(options)
     if engine.named_balances_error is not None:  # a server must not start with half its config
         raise engine.named_balances_error
@@ -76,10 +84,11 @@ async def serve(options: LedgerOptions, settings: ServerSettings, *, apply_schem
             access_log=False,  # ours leaves out query strings
             log_config=None,
             server_header=False,
+            proxy_headers=False,  # no proxy is trusted to name the client (the access log shows the peer)
             timeout_graceful_shutdown=round(settings.graceful_shutdown),
         )
         log.info("serving the %s ledger %s (docs at /docs)", engine.info.kind, engine.info.target)
-        await _Server(config).serve()
+        await _Server(config).serve(sockets=sockets)
     finally:
         await engine.close()
         log.info("store closed")
@@ -95,8 +104,15 @@ def _loop_factory() -> Callable[[], asyncio.AbstractEventLoop] | None:
     return factory
 
 
-def run(options: LedgerOptions, settings: ServerSettings, *, apply_schema: bool, access_log: bool) -> None:
+def run(
+    options: LedgerOptions,
+    settings: ServerSettings,
+    *,
+    apply_schema: bool,
+    access_log: bool,
+    sockets: list[socket.socket] | None = None,
+) -> None:
     """``ledger-tui serve``: blocks until the server stops; ledger errors reach the CLI's handler."""
     configure_logging(access_log)
     with asyncio.Runner(loop_factory=_loop_factory()) as runner:
-        runner.run(serve(options, settings, apply_schema=apply_schema))
+        runner.run(serve(options, settings, apply_schema=apply_schema, sockets=sockets))

@@ -45,6 +45,9 @@ _CLAIM_ROUNDS = 20
 #: Concurrent group writes of online posts, and posts per group.
 _COMBINER_FLUSHERS = 4
 _COMBINED_POSTS = 500
+#: Posts waiting before a second (third, fourth) group write starts beside a running one: fewer,
+#: larger groups cost the node and the client less per post (docs/http-online-path.md).
+_QUEUE_FOR_ANOTHER_FLUSHER = 16
 
 #: A claim waiting in a shard queue: the transaction and the log batch claiming it.
 Claim = tuple["RecordedTransaction", uuid.UUID]
@@ -300,7 +303,8 @@ def repair_watermark(now: datetime) -> int:
 class PostCombiner:
     """Group commit for online posts: posts that arrive while earlier writes are in flight are
     written together (one log row, shared claim rounds, rows packed by replica), so concurrent
-    posters cost the node a few requests per group instead of several per post."""
+    posters cost the node a few requests per group instead of several per post. Another group
+    write starts beside a running one only once enough posts wait for it."""
 
     def __init__(
         self, write: Callable[[list[RecordedTransaction], SealPolicy], Awaitable[list[RecordOutcome]]]
@@ -314,7 +318,9 @@ class PostCombiner:
         """Queue one post; resolves when the group holding it is written."""
         future: asyncio.Future[RecordOutcome] = asyncio.get_running_loop().create_future()
         self._waiting.append((transaction, policy, future))
-        if self._flushers < _COMBINER_FLUSHERS:
+        if self._flushers == 0 or (
+            self._flushers < _COMBINER_FLUSHERS and len(self._waiting) >= _QUEUE_FOR_ANOTHER_FLUSHER
+        ):
             self._flushers += 1
             task = asyncio.ensure_future(self._flush())
             self._tasks.add(task)

@@ -1,0 +1,3 @@
+module ledgertui/bench/postclient
+
+go 1.22
