@@ -225,6 +225,7 @@ def main() -> None:
         help="origin: the origin's load (two-leg sets, a Go client) beside the engine, the driver",
     )
     parser.add_argument("--sets", type=int, default=30000, help="two-leg sets per path (--mode origin)")
+    parser.add_argument("--claim-shards", type=int, help="claim shards of the ledgers (--mode origin)")
     args = parser.parse_args()
     if args.mode == "origin":
         import online_load

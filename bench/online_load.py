@@ -8,7 +8,7 @@ One local node. In order, each on fresh keyspaces and the same kind of two-leg s
   origin's: keep-alive workers, one ``POST /transactions`` each) with 32, then 128 workers.
 Each row has entries/s, the ratio to the proxy, latency (HTTP), and CPU seconds per 1,000 sets
 of each process (node, server, client) read from /proc, so the run says where the time goes.
-Usage: python bench/http_api.py --mode origin [--sets N] [--host H:P] [--servers K]
+Usage: python bench/http_api.py --mode origin [--sets N] [--host H:P] [--claim-shards N]
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import platform
 import random
 import resource
 import shutil
@@ -27,6 +28,7 @@ import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -220,6 +222,11 @@ def run(args: Any, start_server: Starter, free_port: Callable[[], int]) -> None:
     client = post_client()
     rows: list[Row] = []
     base = f"cassandra://{host}:{port}"
+    layout = "" if args.claim_shards is None else f"?claim_shards={args.claim_shards}"
+    print(
+        f"{datetime.now(UTC):%Y-%m-%d %H:%M}Z {platform.node()} cpus={os.cpu_count()}; {args.sets:,} two-leg "
+        f"sets per path; claim shards {args.claim_shards or 'default'}; serve with its access log on"
+    )
 
     bodies = two_leg_bodies(args.sets, seed=11)
     row = Row("driver: one INSERT per entry, 64 in flight (origin proxy)", len(bodies), 0.0)
@@ -231,10 +238,10 @@ def run(args: Any, start_server: Starter, free_port: Callable[[], int]) -> None:
     bodies = two_leg_bodies(args.sets, seed=12)
     row = Row("engine: Engine.post_json, 64 in flight, in-process", len(bodies), 0.0)
     with cpu_of({"node": lambda: cpu_seconds(node), "bench": time.process_time}, row.cpu):
-        row.seconds = asyncio.run(engine_posts(f"{base}/bench_engine_{tag}", bodies))
+        row.seconds = asyncio.run(engine_posts(f"{base}/bench_engine_{tag}{layout}", bodies))
     rows.append(row)
 
-    served = f"{base}/bench_serve_{tag}"
+    served = f"{base}/bench_serve_{tag}{layout}"
     http_port = free_port()
     with tempfile.TemporaryDirectory() as name:
         directory = Path(name)

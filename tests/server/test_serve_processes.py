@@ -74,8 +74,8 @@ def test_processes_share_the_port_a_dead_one_is_replaced_and_sigterm_stops_all(
     with log.open("wb") as sink:
         process = subprocess.Popen(command, stdout=sink, stderr=subprocess.STDOUT)
     try:
-        started = time.monotonic()
         _wait_healthy(process, port, log)
+        started = time.monotonic()  # the servers were started before they answered
         servers = _children(process.pid)
         assert len(servers) == 2
         with ThreadPoolExecutor(16) as pool:

@@ -141,6 +141,8 @@ class CassandraStore(Store):
         return not any(host.is_up for host in hosts)
 
     async def close(self) -> None:
+        if self._cluster is not None:
+            await self._writer.settle()
         cluster, self._cluster, self._session = self._cluster, None, None
         self._prepared.clear()
         if cluster is not None:

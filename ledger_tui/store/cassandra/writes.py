@@ -9,6 +9,7 @@ are in docs/cassandra-write-path.md.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import random
 import uuid
 from collections import defaultdict
@@ -31,7 +32,7 @@ from ...domain.claims import (
     shard_of,
     window_of,
 )
-from ...domain.errors import StoreUnavailable
+from ...domain.errors import LedgerError, StoreUnavailable
 from ...domain.materialise import materialise
 from ...domain.model import RecordedTransaction
 from ...domain.timeutil import to_epoch_ms
@@ -149,6 +150,7 @@ class ClaimWriter:
         self._shards = shards
         self._queues = ClaimQueues(self._claim_batch)
         self._known_windows: set[int] = set()
+        self._marking: set[asyncio.Task[None]] = set()
         self.rows = RowWriter(execute, prepare, replica_of)
 
     # -- claims -------------------------------------------------------------------------------
@@ -203,7 +205,7 @@ class ClaimWriter:
         complete_duplicates: bool,
         now: datetime,
     ) -> list[RecordOutcome]:
-        """Log, claim, materialise, mark done; one outcome per submission, in order."""
+        """Log, claim, materialise, mark done (after answering); one outcome per submission, in order."""
         if not transactions:
             return []
         unique, repeats = first_of_each_id(transactions)
@@ -239,8 +241,24 @@ class ClaimWriter:
             # The claim may have outlived rows that never landed: writing the identical rows
             # again is a no-op when they did and completes the set when they did not.
             await self.rows.write(materialise(earlier, policy, completed_at=now), use_cache=False)
-        await self._execute(await self._prepare("log_done"), log_key)
+        self._mark_done_later(log_key)
         return in_submitted_order(transactions, repeats, outcomes)
+
+    def _mark_done_later(self, key: tuple[int, int, uuid.UUID]) -> None:
+        """Mark a log row done without holding the answer for it: the sets are durable once
+        their rows are, and a mark that never lands only makes repair write them again."""
+        task = asyncio.ensure_future(self._mark_done(key))
+        self._marking.add(task)
+        task.add_done_callback(self._marking.discard)
+
+    async def _mark_done(self, key: tuple[int, int, uuid.UUID]) -> None:
+        with contextlib.suppress(LedgerError):
+            await self._execute(await self._prepare("log_done"), key)
+
+    async def settle(self) -> None:
+        """Wait for this process's marks in flight (before reading the log, and at close)."""
+        while self._marking:
+            await asyncio.gather(*list(self._marking), return_exceptions=True)
 
     async def _log(self, unique: list[RecordedTransaction], now: datetime) -> tuple[int, int, uuid.UUID]:
         """Log the ids about to be claimed (before any claim: repair trusts only this log), in the
@@ -260,6 +278,7 @@ class ClaimWriter:
 
     async def unfinished(self, since_window: int) -> list[tuple[tuple[int, int, uuid.UUID], list[uuid.UUID]]]:
         """Log rows from ``since_window`` on that were never marked done: (key, ids)."""
+        await self.settle()
         windows: list[int] = []
         result = await self._execute(await self._prepare("claim_windows"), (since_window,))
         windows = [row[0] for row in result.rows]
