@@ -12,7 +12,7 @@ export LEDGER_TEST_CASSANDRA ?= 127.0.0.1:$(CASSANDRA_PORT)
 
 .PHONY: install demo test test-fast test-install lint cassandra-up cassandra-down cassandra-status \
 	cluster-up cluster-down cluster-status test-faults test-blocks test-console-stores bench-load \
-	bench-browse bench-http bench-balance clean
+	bench-browse bench-http bench-http-origin bench-balance clean
 
 install: $(STAMP)
 
@@ -112,6 +112,12 @@ bench-browse: install
 bench-http: install
 	$(MAKE) cassandra-up
 	status=0; $(PY) bench/http_api.py $(BENCH_ARGS) || status=$$?; $(MAKE) cassandra-down; exit $$status
+
+# The origin's load (two-leg sets, a Go client, 32 and 128 workers) beside the engine and the
+# driver's row-at-a-time rate, with CPU per set of each process (~3 min).
+bench-http-origin: install
+	$(MAKE) cassandra-up
+	status=0; $(PY) bench/http_api.py --mode origin $(BENCH_ARGS) || status=$$?; $(MAKE) cassandra-down; exit $$status
 
 # Balance blocks beside the full fold at 10k/100k/1M entries, both stores (~35 min on 2 cores;
 # BENCH_ARGS="--sizes 10000,100000" for a quick run).
