@@ -45,6 +45,13 @@ REQUEST_ID = "ledger_tui.request_id"
 RETRY_AFTER = "2"
 
 
+class BodyTooLarge(Exception):
+    """The request body grew past the limit while it was being read."""
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(f"the body is larger than {limit} bytes")
+
+
 class ApiError(Exception):
     """A request the API refuses: status, the field at fault (or None) and why."""
 
@@ -137,7 +144,11 @@ def install_error_handlers(app: FastAPI, metrics: Metrics) -> None:
         return response
 
     async def on_unexpected(request: Request, error: Exception) -> Response:
-        # Starlette answers with this and re-raises: the guard logs the traceback.
+        # Starlette answers with this and re-raises: the guard logs an unexpected error's traceback.
+        if isinstance(error, BodyTooLarge):  # a streamed body past the limit, met inside a route
+            response = error_response(413, str(error))
+            response.headers["Connection"] = "close"
+            return response
         return error_response(500, internal_error_reason(str(request.scope.get(REQUEST_ID, "-"))))
 
     app.add_exception_handler(Exception, on_unexpected)

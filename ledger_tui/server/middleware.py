@@ -15,7 +15,7 @@ import time
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
-from .errors import REQUEST_ID, error_body, internal_error_reason
+from .errors import REQUEST_ID, BodyTooLarge, error_body, internal_error_reason
 from .metrics import Metrics
 from .settings import ServerSettings
 
@@ -28,10 +28,6 @@ ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 access_log = logging.getLogger("ledger_tui.server.access")
 log = logging.getLogger("ledger_tui.server")
 BULK_PATH = "/transactions/bulk"
-
-
-class BodyTooLarge(Exception):
-    """The request body grew past the limit while it was being read."""
 
 
 class RequestGuard:
@@ -65,7 +61,7 @@ class RequestGuard:
             if message["type"] == "http.request":
                 state["received"] += len(message.get("body", b""))
                 if state["received"] > limit:
-                    raise BodyTooLarge
+                    raise BodyTooLarge(limit)
             return message
 
         self.metrics.in_flight += 1
@@ -98,9 +94,12 @@ class RequestGuard:
         except BodyTooLarge:
             if not state["status"]:
                 await _answer(send, 413, f"the body is larger than {limit} bytes")
-        except TimeoutError:
-            if not deadline.expired():
-                raise
+        except TimeoutError as error:
+            if not deadline.expired():  # not our deadline: an unexpected error like any other
+                self._unexpected(scope, request_id, error)
+                if not state["status"]:
+                    await _answer(send, 500, internal_error_reason(request_id))
+                return
             self.metrics.count("ledger_request_timeouts_total")
             log.warning("request %s %s ran past %.0f s", scope["method"], scope["path"], seconds)
             if not state["status"]:
@@ -109,12 +108,17 @@ class RequestGuard:
                     f"no answer within {seconds:g} s; a post may still have been recorded: retry it "
                     "with the same transaction_id or Idempotency-Key",
                 )  # fmt: skip
-        except Exception:
-            log.exception(
-                "unexpected error on %s %s (request %s)", scope["method"], scope["path"], request_id
-            )
+        except Exception as error:
+            self._unexpected(scope, request_id, error)
             if not state["status"]:
                 await _answer(send, 500, internal_error_reason(request_id))
+
+    @staticmethod
+    def _unexpected(scope: Scope, request_id: str, error: BaseException) -> None:
+        log.error(
+            "unexpected error on %s %s (request %s)", scope["method"], scope["path"], request_id,
+            exc_info=error,
+        )  # fmt: skip
 
 
 def _declared_length(scope: Scope) -> int:

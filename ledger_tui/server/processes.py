@@ -22,6 +22,11 @@ log = logging.getLogger("ledger_tui.server")
 #: A server that dies sooner than this after its start is not started again (a store that is
 #: down, a bad config): every server is stopped and the supervisor exits with its code.
 STEADY_SECONDS = 10.0
+#: More restarts than this within RESTART_WINDOW seconds stop every server (a server that dies
+#: late at each start, e.g. connecting to a cluster that drops packets, is not restarted forever).
+MOST_RESTARTS = 5
+RESTART_WINDOW = 120.0
+_STOPS = {signal.SIGTERM, signal.SIGINT}
 
 
 def listening_socket(host: str, port: int) -> socket.socket:
@@ -42,16 +47,17 @@ class Supervisor:
     def __init__(self, count: int) -> None:
         self.count = count
         self._children: dict[int, float] = {}  # pid -> when it started
+        self._restarts: list[float] = []
         self._stopping = False
         self._code = 0
 
     def run(self) -> int | None:
         """Start the servers and watch them (see the class)."""
-        for _ in range(self.count):
-            if self._fork():
-                return None
-        previous = {sig: signal.signal(sig, self._stop) for sig in (signal.SIGTERM, signal.SIGINT)}
+        previous = {sig: signal.signal(sig, self._stop) for sig in _STOPS}  # before any fork
         try:
+            for _ in range(self.count):
+                if self._fork():
+                    return None
             while self._children:
                 pid, status = os.wait()
                 started = self._children.pop(pid, None)
@@ -61,8 +67,11 @@ class Supervisor:
                 if self._stopping:
                     self._code = max(self._code, code if code > 0 else 0)
                     continue
-                if time.monotonic() - started < STEADY_SECONDS:
-                    log.error("a server process stopped at start (exit %s): stopping the others", code)
+                now = time.monotonic()
+                self._restarts = [at for at in self._restarts if now - at < RESTART_WINDOW] + [now]
+                if now - started < STEADY_SECONDS or len(self._restarts) > MOST_RESTARTS:
+                    log.error("a server process stopped (exit %s) and will not be restarted: "
+                              "stopping the others", code)  # fmt: skip
                     self._code = code if code > 0 else 1
                     self._stop(signal.SIGTERM, None)
                     continue
@@ -75,17 +84,25 @@ class Supervisor:
         return self._code
 
     def _fork(self) -> bool:
-        """Start one server; True in the child."""
-        pid = os.fork()
-        if pid == 0:
-            signal.signal(signal.SIGTERM, signal.SIG_DFL)
-            signal.signal(signal.SIGINT, signal.default_int_handler)
-            return True
-        self._children[pid] = time.monotonic()
-        return False
+        """Start one server; True in the child. The stop signals wait during the fork, so a
+        stop can neither miss the new server nor run in it as if it were the supervisor."""
+        signal.pthread_sigmask(signal.SIG_BLOCK, _STOPS)
+        try:
+            pid = os.fork()
+            if pid == 0:
+                signal.signal(signal.SIGTERM, signal.SIG_DFL)
+                signal.signal(signal.SIGINT, signal.default_int_handler)
+                return True
+            self._children[pid] = time.monotonic()
+            if self._stopping:
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(pid, signal.SIGTERM)
+            return False
+        finally:
+            signal.pthread_sigmask(signal.SIG_UNBLOCK, _STOPS)
 
     def _stop(self, signum: int, frame: FrameType | None) -> None:
         self._stopping = True
-        for pid in self._children:
+        for pid in list(self._children):
             with contextlib.suppress(ProcessLookupError):
                 os.kill(pid, signal.SIGTERM)

@@ -17,7 +17,7 @@ from ..ledger import LedgerOptions, build_engine
 from .app import create_app
 from .settings import ServerSettings
 
-LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+LOG_FORMAT = "%(asctime)s [%(process)d] %(levelname)s %(name)s: %(message)s"
 log = logging.getLogger("ledger_tui.server")
 
 

@@ -21,13 +21,14 @@ from hypothesis import strategies as st
 
 from ledger_tui.engine import Engine
 from ledger_tui.server.app import create_app
+from ledger_tui.server.fast_post import PATHS
 from ledger_tui.server.middleware import RequestGuard
 from ledger_tui.server.settings import ServerSettings
 from ledger_tui.store.sqlite import SqliteStore
 
 from ..support.stores import SAMPLE_JSON, FixedClock
 
-SMALL = ServerSettings(max_body=4096)
+SMALL = ServerSettings(max_body=4096, max_bulk_body=8192)
 TXID = "6a1f0f7e-3c55-4bb0-9d7a-3c1b2a4e5f60"
 
 
@@ -54,10 +55,22 @@ async def _client(directory: Path, fast: bool) -> tuple[httpx.AsyncClient, Engin
     await engine.connect()
     await engine.apply_schema()
     app = create_app(engine, SMALL)
-    if not fast:
+    if fast:  # the routed app behind the fast path must never see a post: prove the path is taken
+        fast_path = app.front.app  # type: ignore[attr-defined]
+        fast_path.app = _refusing_posts(fast_path.app)
+    else:
         app.front = RequestGuard(app.routed, SMALL, app.state.metrics)
     transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
     return httpx.AsyncClient(transport=transport, base_url="http://ledger.test"), engine
+
+
+def _refusing_posts(routed: Any) -> Any:
+    async def guard(scope: dict[str, Any], receive: Any, send: Any) -> None:
+        is_post = scope["type"] == "http" and scope["method"] == "POST" and scope["path"] in PATHS
+        assert not is_post, "a post reached FastAPI's routing behind the fast path"
+        await routed(scope, receive, send)
+
+    return guard
 
 
 @pytest.fixture
@@ -127,6 +140,20 @@ async def test_every_kind_of_answer_is_the_same_on_both_paths(pair: Pair) -> Non
 
 def _without_uptime(text: str) -> list[str]:
     return [line for line in text.splitlines() if "uptime" not in line and "seconds_total{" not in line]
+
+
+async def test_a_streamed_body_past_the_limit_is_413_on_every_path(pair: Pair) -> None:
+    async def chunks(size: int) -> AsyncIterator[bytes]:
+        yield b'{"entries": ['
+        for _ in range(size // 100):
+            yield b" " * 100
+        yield b"]}"
+
+    for client in (pair.fast, pair.routed):
+        for path, size in (("/transactions", 5000), ("/transactions/bulk", 9000)):
+            answer = await client.post(path, content=chunks(size), headers=JSON)  # no Content-Length
+            assert answer.status_code == 413, (path, answer.text)
+            assert answer.json()["error"] == "payload_too_large" and answer.headers["connection"] == "close"
 
 
 async def test_other_methods_and_paths_still_reach_the_routes(pair: Pair) -> None:

@@ -9,7 +9,7 @@ are in docs/cassandra-write-path.md.
 from __future__ import annotations
 
 import asyncio
-import contextlib
+import logging
 import random
 import uuid
 from collections import defaultdict
@@ -32,13 +32,15 @@ from ...domain.claims import (
     shard_of,
     window_of,
 )
-from ...domain.errors import LedgerError, StoreUnavailable
+from ...domain.errors import StoreUnavailable
 from ...domain.materialise import materialise
 from ...domain.model import RecordedTransaction
 from ...domain.timeutil import to_epoch_ms
 from .batches import batch_of
 from .cql import transaction_from_row
 from .rows import Execute, Prepare, RowWriter
+
+log = logging.getLogger(__name__)
 
 #: Node name under which repair keeps its watermark (in seal_state, like a sealed node).
 REPAIR_STATE = "#repair"
@@ -252,13 +254,16 @@ class ClaimWriter:
         task.add_done_callback(self._marking.discard)
 
     async def _mark_done(self, key: tuple[int, int, uuid.UUID]) -> None:
-        with contextlib.suppress(LedgerError):
+        try:
             await self._execute(await self._prepare("log_done"), key)
+        except Exception as error:  # repair completes the group again and marks it then
+            log.warning("a claim log row was not marked done (repair will): %s", type(error).__name__)
 
     async def settle(self) -> None:
-        """Wait for this process's marks in flight (before reading the log, and at close)."""
-        while self._marking:
-            await asyncio.gather(*list(self._marking), return_exceptions=True)
+        """Wait for the marks in flight now (before reading the log, and at close); waiting
+        never cancels them."""
+        if self._marking:
+            await asyncio.wait(set(self._marking))
 
     async def _log(self, unique: list[RecordedTransaction], now: datetime) -> tuple[int, int, uuid.UUID]:
         """Log the ids about to be claimed (before any claim: repair trusts only this log), in the
