@@ -39,13 +39,15 @@ test-install: install
 
 # Everything: lint, types, layer contracts, the installed wheel, the whole suite (console UI tests
 # on the embedded store, a marked few on both; `make test-console-stores` runs them all on both).
-# The local node is started first and stopped afterwards, also when a test fails. The suite runs
+# hledger is installed if missing (the journal export is checked with it). The local node is
+# started first and stopped afterwards, also when a test fails. The suite runs
 # on PYTEST_WORKERS xdist workers; tests that start nodes of their own share one worker, first.
 PYTEST_WORKERS ?= 2
 PYTEST_PARALLEL := $(if $(filter-out 0 1,$(PYTEST_WORKERS)),-n $(PYTEST_WORKERS) --dist loadgroup)
 test: install
 	$(MAKE) lint
 	$(MAKE) test-install
+	tools/hledger/install
 	$(MAKE) cassandra-up NODE_ARGS="--unsafe-system --quick-jit"
 	status=0; $(PY) -m pytest -q -p no:cacheprovider $(PYTEST_PARALLEL) $(PYTEST_ARGS) || status=$$?; \
 	  $(MAKE) cassandra-down; exit $$status

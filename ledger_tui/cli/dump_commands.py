@@ -45,7 +45,7 @@ async def _dump(args: argparse.Namespace, engine: Engine, out: TextIO) -> int:
                         set_line(transaction),
                     )
                 update(digest.sets, digest.entries, time.perf_counter() - started)
-        target = sys.stdout if to_stdout else stack.enter_context(_open_output(args.file))
+        target = sys.stdout if to_stdout else stack.enter_context(open_output(args.file))
         target.write(header.to_line())
         target.writelines(runs.merged())
         target.write(DumpFooter(digest.sets, digest.entries, digest.hexdigest).to_line())
@@ -59,11 +59,12 @@ async def _dump(args: argparse.Namespace, engine: Engine, out: TextIO) -> int:
     return EXIT_OK
 
 
-def _open_output(path: str) -> IO[str]:
+def open_output(path: str, what: str = "dump") -> IO[str]:
+    """A new file to write (never over an existing one: a dump is a backup)."""
     try:
-        return open(path, "x", encoding="utf-8")  # never over an existing file (a dump is a backup)
+        return open(path, "x", encoding="utf-8")
     except FileExistsError:
-        raise UsageError(f"{path} exists: dump to a new file") from None
+        raise UsageError(f"{path} exists: {what} to a new file") from None
     except OSError as error:
         raise UsageError(f"cannot write {path}: {error.strerror}") from None
 

@@ -21,6 +21,7 @@ from . import ledger_commands, load_commands
 from .common import EXIT_CODES, seconds, whole_number
 from .dump_commands import add_dump_commands
 from .import_commands import add_import_commands
+from .journal_commands import add_journal_commands
 from .restore_commands import add_restore_commands
 from .serve_command import add_serve_command
 
@@ -171,6 +172,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_import_commands(commands)
     add_dump_commands(commands)
+    add_journal_commands(commands)
     add_restore_commands(commands)
 
     demo = commands.add_parser("demo", help="open the console on a fresh demo ledger with sample data")
