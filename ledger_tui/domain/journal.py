@@ -1,9 +1,11 @@
 """Entry sets as an hledger journal, so an independent engine can check and report the books.
 
-Why this shape: one journal transaction per entry set (its id as the code, its recording time
-as a tag), one posting per leg (debits positive, credits negative, in the currency's
-precision), and a posting date on every leg whose effective day differs from the transaction's,
-so hledger's date filters and balances cut the books exactly where ours do.
+Why this shape: one journal transaction per entry set (its id as the code, the first leg's
+description as its description, its recording time as a tag), one posting per leg (debits
+positive, credits negative, in the currency's precision), and a posting date on every leg whose
+effective day differs from the transaction's, so hledger's date filters and balances cut the
+books exactly where ours do. Leg descriptions stay out of posting comments, where a "date:" in
+them would move the posting.
 """
 
 from __future__ import annotations
@@ -52,13 +54,8 @@ def journal_transaction(transaction: RecordedTransaction, currencies: Currencies
     for entry in entries:
         amount = entry.amount if entry.side is Side.DEBIT else -entry.amount
         posting = f"    {account_name(entry.address)}  {_amount(amount, entry.address.currency, currencies)}"
-        notes = []
-        if _day(entry.effective_at) != day:
-            notes.append(f"date:{_day(entry.effective_at)}")
-        if entry.description:
-            notes.append(_comment(entry.description))
-        if notes:
-            posting += "  ; " + ", ".join(notes)
+        if _day(entry.effective_at) != day:  # the only tag a posting carries: a leg's text there
+            posting += f"  ; date:{_day(entry.effective_at)}"  # could hold "date:" and move it
         lines.append(posting)
     return "\n".join(lines) + "\n\n"
 

@@ -48,7 +48,7 @@ def _hledger() -> str:
 def _odd_sets() -> list[str]:
     odd = {"entity": "odd:le", "namespace": "semi;colon", "name": "per%cent", "account": "(paren)[x]"}
     return [
-        entry_set(leg("debit", "1200", currency="JPY", timestamp=SEP_1),
+        entry_set(leg("debit", "1200", currency="JPY", timestamp=SEP_1, description="paid date:2020-01-01"),
                   leg("credit", "1200", currency="JPY", account="acc-2", timestamp=SEP_1 + 3 * DAY)),
         entry_set(leg("debit", "1.005", currency="KWD", timestamp=SEP_1 + DAY, **odd),
                   leg("credit", "1.005", currency="KWD", timestamp=SEP_1 + 40 * DAY)),
