@@ -93,7 +93,9 @@ def _ours(url: str, span: TimeRange) -> dict[tuple[str, str], Decimal]:
         for line in trial.lines(5):
             movement = line.debits - line.credits
             if movement:
-                found[(account_name(Address(*line.path[:4], line.path[4])), line.currency)] = movement
+                entity, namespace, name, currency, account = line.path
+                address = Address(entity, namespace, name, currency, account)
+                found[(account_name(address), line.currency)] = movement
         return found
 
     return asyncio.run(read())
