@@ -28,6 +28,8 @@ import uuid
 from datetime import UTC, datetime
 from pathlib import Path
 
+import online_load
+
 from ledger_tui.domain.model import EntrySet
 from ledger_tui.domain.timeutil import TimeRange
 from ledger_tui.engine import Engine
@@ -84,20 +86,7 @@ class Connection:
 async def engine_online(url: str, bodies: list[bytes]) -> float:
     """Seconds for the engine's own post of every body (``post_json``: the same parsing and
     validation the server does, minus HTTP), CLIENTS in flight."""
-    engine = build_engine(LedgerOptions(store=url))
-    await engine.connect()
-    await engine.apply_schema()
-    queue = iter(bodies)
-
-    async def poster() -> None:
-        for body in queue:
-            await engine.post_json(body)
-
-    started = time.perf_counter()
-    await asyncio.gather(*(poster() for _ in range(CLIENTS)))
-    seconds = time.perf_counter() - started
-    await engine.close()
-    return seconds
+    return await online_load.engine_posts(url, bodies, CLIENTS)
 
 
 async def http_posts(port: int, bodies: list[bytes]) -> float:
@@ -228,8 +217,6 @@ def main() -> None:
     parser.add_argument("--claim-shards", type=int, help="claim shards of the ledgers (--mode origin)")
     args = parser.parse_args()
     if args.mode == "origin":
-        import online_load
-
         online_load.run(args, start_server, free_port)
         return
     host, _, port_text = args.host.partition(":")

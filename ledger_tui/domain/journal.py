@@ -1,11 +1,9 @@
 """Entry sets as an hledger journal, so an independent engine can check and report the books.
 
-Why this shape: one journal transaction per entry set (its id as the code, the first leg's
-description as its description, its recording time as a tag), one posting per leg (debits
-positive, credits negative, in the currency's precision), and a posting date on every leg whose
-effective day differs from the transaction's, so hledger's date filters and balances cut the
-books exactly where ours do. Leg descriptions stay out of posting comments, where a "date:" in
-them would move the posting.
+Why this shape: one transaction per entry set (its id as the code, its recording time as a
+tag), a posting per leg in the currency's precision, dated by the leg's effective day where it
+differs, so hledger cuts the books by date exactly where ours do. Leg descriptions stay out of
+posting comments, where a "date:" in them would move the posting.
 """
 
 from __future__ import annotations

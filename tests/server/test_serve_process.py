@@ -42,6 +42,21 @@ def _free_port() -> int:
         return int(probe.getsockname()[1])
 
 
+def wait_healthy(process: subprocess.Popen[bytes], port: int, log: Path) -> None:
+    """Until the server on ``port`` answers /health (it must not exit first; 90 s at most)."""
+    deadline = time.monotonic() + 90
+    while True:
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=5) as answer:
+                if answer.status == 200:
+                    return
+        except OSError:
+            pass
+        assert process.poll() is None, log.read_text()
+        assert time.monotonic() < deadline, "server did not come up: " + log.read_text()
+        time.sleep(0.2)
+
+
 class Served:
     """A running server process and how to reach it."""
 
@@ -72,17 +87,7 @@ def served(ledger_url: str, tmp_path: Path) -> Iterator[Served]:
     with log.open("wb") as sink:
         process = subprocess.Popen(command, cwd=tmp_path, stdout=sink, stderr=subprocess.STDOUT)
     server = Served(process, port, tmp_path, ledger_url, log)
-    deadline = time.monotonic() + 90
-    while True:
-        try:
-            with urllib.request.urlopen(server.url("/health"), timeout=5) as answer:
-                if answer.status == 200:
-                    break
-        except OSError:
-            pass
-        assert process.poll() is None, log.read_text()
-        assert time.monotonic() < deadline, "server did not come up: " + log.read_text()
-        time.sleep(0.2)
+    wait_healthy(process, port, log)
     yield server
     if process.poll() is None:
         process.send_signal(signal.SIGTERM)

@@ -20,7 +20,7 @@ from ledger_tui.ledger import LedgerOptions, open_ledger
 from ledger_tui.server.processes import STEADY_SECONDS
 
 from ..support.stores import JANITOR, SAMPLE_JSON
-from .test_serve_process import _free_port
+from .test_serve_process import _free_port, wait_healthy
 
 CASSANDRA = [pytest.param("cassandra", marks=pytest.mark.cassandra)]
 
@@ -49,20 +49,6 @@ def _post(port: int) -> int:
         return int(answer.status)
 
 
-def _wait_healthy(process: subprocess.Popen[bytes], port: int, log: Path) -> None:
-    deadline = time.monotonic() + 90
-    while True:
-        try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=5) as answer:
-                if answer.status == 200:
-                    return
-        except OSError:
-            pass
-        assert process.poll() is None, log.read_text()
-        assert time.monotonic() < deadline, "server did not come up: " + log.read_text()
-        time.sleep(0.2)
-
-
 @pytest.mark.parametrize("store_kind", CASSANDRA)
 def test_processes_share_the_port_a_dead_one_is_replaced_and_sigterm_stops_all(
     ledger_url: str, tmp_path: Path
@@ -74,7 +60,7 @@ def test_processes_share_the_port_a_dead_one_is_replaced_and_sigterm_stops_all(
     with log.open("wb") as sink:
         process = subprocess.Popen(command, stdout=sink, stderr=subprocess.STDOUT)
     try:
-        _wait_healthy(process, port, log)
+        wait_healthy(process, port, log)
         started = time.monotonic()  # the servers were started before they answered
         servers = _children(process.pid)
         assert len(servers) == 2
@@ -88,7 +74,7 @@ def test_processes_share_the_port_a_dead_one_is_replaced_and_sigterm_stops_all(
             assert time.monotonic() < deadline, log.read_text()
             time.sleep(0.2)
         assert killed not in now and len(now) == 2
-        _wait_healthy(process, port, log)
+        wait_healthy(process, port, log)
         with ThreadPoolExecutor(16) as pool:
             assert set(pool.map(lambda _: _post(port), range(100))) == {201}
         process.send_signal(signal.SIGTERM)
