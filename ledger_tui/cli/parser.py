@@ -22,6 +22,7 @@ from .common import EXIT_CODES, seconds, whole_number
 from .dump_commands import add_dump_commands
 from .import_commands import add_import_commands
 from .journal_commands import add_journal_commands
+from .keys_commands import add_keys_commands
 from .restore_commands import add_restore_commands
 from .serve_command import add_serve_command
 
@@ -180,4 +181,5 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--no-console", action="store_true", help="print a summary instead")
     demo.set_defaults(handler=load_commands.demo)
     add_serve_command(commands)
+    add_keys_commands(commands)
     return parser

@@ -5,9 +5,11 @@ from __future__ import annotations
 import argparse
 import contextlib
 import socket
+import ssl
 from dataclasses import replace
 from typing import TextIO
 
+from ..domain.keys import MAX_RATE
 from ..ledger import LedgerOptions, open_ledger
 from ..server.settings import ServerSettings
 from ..store.url import CassandraUrl, parse_store_url
@@ -31,6 +33,14 @@ def add_serve_command(commands: argparse._SubParsersAction[argparse.ArgumentPars
         "--request-timeout", type=float, default=defaults.request_timeout, help="seconds per request (30)"
     )
     serve.add_argument("--no-access-log", action="store_true", help="log no line per request")
+    serve.add_argument("--tls-cert", metavar="FILE", help="serve HTTPS with this certificate chain (PEM)")
+    serve.add_argument("--tls-key", metavar="FILE", help="... and this private key (PEM, unencrypted)")
+    serve.add_argument(
+        "--rate-limit",
+        type=whole_number,
+        help="requests per second per API key and server process, for keys without their own "
+        "(default: no limit); over it: 429 with Retry-After",
+    )
     serve.add_argument(
         "--processes",
         type=whole_number,
@@ -49,9 +59,20 @@ def serve_handler(args: argparse.Namespace, out: TextIO) -> int:
         raise UsageError("--request-timeout must be more than 0 seconds")
     if not 1 <= args.processes <= MAX_PROCESSES:
         raise UsageError(f"--processes must be between 1 and {MAX_PROCESSES}")
+    if args.rate_limit is not None and not 1 <= args.rate_limit <= MAX_RATE:
+        raise UsageError(f"--rate-limit must be between 1 and {MAX_RATE} requests per second")
+    _check_tls(args.tls_cert, args.tls_key)
     from ..server.serve import run  # uvicorn is imported only by this command
 
-    settings = replace(ServerSettings(), host=args.host, port=args.port, request_timeout=args.request_timeout)
+    settings = replace(
+        ServerSettings(),
+        host=args.host,
+        port=args.port,
+        request_timeout=args.request_timeout,
+        rate_limit=args.rate_limit,
+        tls_cert=args.tls_cert,
+        tls_key=args.tls_key,
+    )
     options = ledger_options(args)
     sockets = None
     if args.processes > 1 and not isinstance(parse_store_url(options.store), CassandraUrl):
@@ -64,6 +85,25 @@ def serve_handler(args: argparse.Namespace, out: TextIO) -> int:
         run(options, settings, apply_schema=args.apply_schema and sockets is None,
             access_log=not args.no_access_log, sockets=sockets)  # fmt: skip
     return EXIT_OK
+
+
+def _check_tls(cert: str | None, key: str | None) -> None:
+    """Both TLS files or neither, and a pair that loads (a bad one is one line, not a traceback)."""
+    if (cert is None) != (key is None):
+        raise UsageError("--tls-cert and --tls-key go together")
+    if cert is None or key is None:
+        return
+    try:
+        ssl.create_default_context(ssl.Purpose.CLIENT_AUTH).load_cert_chain(cert, key, password=_no_password)
+    except OSError as error:
+        raise UsageError(f"--tls-cert/--tls-key: cannot read {error.filename}: {error.strerror}") from None
+    except (ssl.SSLError, ValueError) as error:
+        reason = getattr(error, "reason", None) or "not a PEM certificate and its unencrypted private key"
+        raise UsageError(f"--tls-cert/--tls-key: cannot be used: {reason}") from None
+
+
+def _no_password() -> str:
+    raise ValueError("the private key is encrypted")
 
 
 def _forked_servers(

@@ -43,6 +43,7 @@ from ..store.credentials import Credentials
 from . import audit, sealing, trial
 from .balances import balance_nodes, fold_node
 from .books import Books
+from .keys import KeyBook
 from .partitions import READ_BATCH, Partitions
 from .patterns import expand_patterns
 from .reads import EntryCursor, drain
@@ -119,6 +120,10 @@ class Engine:
     def books(self) -> Books:
         """Every set of the ledger as recorded: for dumps, restores and digests."""
         return Books(self._store, lambda: self.policy)
+
+    def keys(self) -> KeyBook:
+        """The ledger's API keys (kept in the ledger, so every server shares them)."""
+        return KeyBook(self._store, self._clock)
 
     async def reload_settings(self) -> None:
         """Read the ledger's seal horizon again (a restore into an empty ledger may have set it)."""

@@ -9,6 +9,7 @@ from starlette.responses import PlainTextResponse, Response
 from .. import __version__
 from ..engine import Engine
 from . import bulk, origin, reads, transactions
+from .auth import KeyGuard, is_loopback
 from .context import metrics_of
 from .errors import install_error_handlers
 from .fast_post import PATHS, FastPost
@@ -20,6 +21,8 @@ DESCRIPTION = """\
 An immutable, append-only double-entry ledger over HTTP, compatible with the origin service
 (`POST /transactions`, `GET /balance`, `GET /health`) and more: JSON receipts, `Idempotency-Key`,
 reversals, paged accounts and entries, per-currency balances with `as_of`, bulk posts.
+Every call but `/health` needs `Authorization: Bearer KEY` (an API key from `ledger-tui keys
+create`) unless the server listens on a loopback address and no key was ever created.
 Errors are JSON `{error, field, reason}`. Amounts are exact decimals (strings, except the
 origin's `amount`, an exact JSON number).
 """
@@ -61,5 +64,10 @@ def create_app(engine: Engine, settings: ServerSettings | None = None) -> Ledger
     }
     if sorted(posts) != sorted(PATHS):  # a FastAPI that keeps routes elsewhere: fail loudly
         raise RuntimeError(f"the post routes {PATHS} were not found among the origin routes")
-    app.front = RequestGuard(FastPost(app.routed, engine, metrics, posts), settings, metrics)
+    fast = FastPost(app.routed, engine, metrics, posts)
+    guarded = KeyGuard(
+        fast, engine.keys().cache(), metrics,
+        open_when_keyless=is_loopback(settings.host), rate_limit=settings.rate_limit,
+    )  # fmt: skip
+    app.front = RequestGuard(guarded, settings, metrics)
     return app

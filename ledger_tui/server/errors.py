@@ -30,11 +30,14 @@ log = logging.getLogger("ledger_tui.server")
 #: The ``error`` code of each status the API answers with.
 ERROR_CODES = {
     400: "invalid_request",
+    401: "unauthorized",
+    403: "forbidden",
     404: "not_found",
     405: "method_not_allowed",
     409: "conflict",
     413: "payload_too_large",
     415: "unsupported_media_type",
+    429: "rate_limited",
     500: "internal",
     503: "store_unavailable",
     504: "timeout",

@@ -2,7 +2,7 @@
 
 One plain ASGI middleware (no per-request objects beyond two closures) so the guarantees
 cost little on the hot post path. The access log names method, path (no query string),
-status, size and time; never a body, a header value or a query value.
+status, size, time and the calling key's name; never a body, a header value or a query value.
 """
 
 from __future__ import annotations
@@ -25,6 +25,8 @@ Receive = Callable[[], Awaitable[Message]]
 Send = Callable[[Message], Awaitable[None]]
 ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
+#: Where the key guard leaves the calling key's name in the ASGI scope.
+KEY_NAME = "ledger_tui.key"
 access_log = logging.getLogger("ledger_tui.server.access")
 log = logging.getLogger("ledger_tui.server")
 BULK_PATH = "/transactions/bulk"
@@ -78,9 +80,9 @@ class RequestGuard:
             self.metrics.observe_request(scope["method"], label, state["status"], elapsed)
             client = scope.get("client") or ("-", 0)
             access_log.info(
-                '%s "%s %s" %s %dB %.1fms id=%s',
+                '%s "%s %s" %s %dB %.1fms id=%s key=%s',
                 client[0], scope["method"], scope["path"], state["status"], state["sent"],
-                elapsed * 1000, request_id,
+                elapsed * 1000, request_id, scope.get(KEY_NAME, "-"),
             )  # fmt: skip
 
     async def _run(

@@ -13,8 +13,10 @@ from collections.abc import Callable, Iterator
 
 import uvicorn
 
+from ..engine import Engine
 from ..ledger import LedgerOptions, build_engine
 from .app import create_app
+from .auth import is_loopback
 from .settings import ServerSettings
 
 LOG_FORMAT = "%(asctime)s [%(process)d] %(levelname)s %(name)s: %(message)s"
@@ -86,12 +88,33 @@ async def serve(
             server_header=False,
             proxy_headers=False,  # no proxy is trusted to name the client (the access log shows the peer)
             timeout_graceful_shutdown=round(settings.graceful_shutdown),
+            ssl_certfile=settings.tls_cert,
+            ssl_keyfile=settings.tls_key,
         )
         log.info("serving the %s ledger %s (docs at /docs)", engine.info.kind, engine.info.target)
+        await _say_who_may_call(engine, settings)
         await _Server(config).serve(sockets=sockets)
     finally:
         await engine.close()
         log.info("store closed")
+
+
+async def _say_who_may_call(engine: Engine, settings: ServerSettings) -> None:
+    """One line at start: open, keys needed, or closed until a key exists (and plain HTTP off
+    this machine)."""
+    records = await engine.keys().all()
+    keys, ever = [record for record in records if record.active], bool(records)
+    if is_loopback(settings.host) and not ever:
+        log.warning(
+            "no API key exists: every call is open to processes on this machine "
+            "(create one with `ledger-tui keys create` to require keys)"
+        )
+    elif not keys:
+        log.warning("no active API key: every call but /health is refused until `ledger-tui keys create`")
+    else:
+        log.info("every call but /health needs an API key (%d active)", len(keys))
+    if settings.tls_cert is None and not is_loopback(settings.host):
+        log.warning("plain HTTP off this machine: keys cross the network in clear (see --tls-cert)")
 
 
 def _loop_factory() -> Callable[[], asyncio.AbstractEventLoop] | None:

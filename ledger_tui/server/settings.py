@@ -34,5 +34,10 @@ class ServerSettings:
     graceful_shutdown: float = 30.0
     #: Seconds ``/health`` waits for the store.
     health_timeout: float = 3.0
+    #: Requests per second per key, for keys without a rate of their own (None: no limit).
+    rate_limit: int | None = None
+    #: Certificate chain and private key (PEM files) to serve HTTPS; None: plain HTTP.
+    tls_cert: str | None = None
+    tls_key: str | None = None
     #: Most rows one page of /entries or /accounts may hold.
     max_page: int = 1000
