@@ -95,11 +95,11 @@ def _check_tls(cert: str | None, key: str | None) -> None:
         return
     try:
         ssl.create_default_context(ssl.Purpose.CLIENT_AUTH).load_cert_chain(cert, key, password=_no_password)
-    except OSError as error:
-        raise UsageError(f"--tls-cert/--tls-key: cannot read {error.filename}: {error.strerror}") from None
-    except (ssl.SSLError, ValueError) as error:
+    except (ssl.SSLError, ValueError) as error:  # before OSError: an SSLError is an OSError
         reason = getattr(error, "reason", None) or "not a PEM certificate and its unencrypted private key"
         raise UsageError(f"--tls-cert/--tls-key: cannot be used: {reason}") from None
+    except OSError as error:
+        raise UsageError(f"--tls-cert/--tls-key: cannot read {error.filename}: {error.strerror}") from None
 
 
 def _no_password() -> str:

@@ -40,9 +40,11 @@ def _records(settings: dict[str, str]) -> dict[str, KeyRecord]:
         if name.startswith(KEY_SETTING):
             key_id = name[len(KEY_SETTING) :]
             try:
-                found[key_id] = KeyRecord.from_setting(key_id, text)
+                record = KeyRecord.from_setting(key_id, text)
             except (ValueError, KeyError, TypeError):
                 continue  # a record nobody can read opens nothing
+            if settings.get(NAME_SETTING + record.name) == key_id:  # else its name went to another
+                found[key_id] = record
     return found
 
 
@@ -63,16 +65,11 @@ class KeyBook:
         """A new key named ``name`` (unique among all keys, revoked ones included): its record and
         the key itself, which is never stored and cannot be shown again."""
         record, key = new_key(check_name(name), scopes, self._clock(), check_rate(rate_limit))
-        holder = await self._store.keep_setting(NAME_SETTING + name, record.key_id)
-        if holder != record.key_id:
-            settings = await self._store.read_settings()
-            orphaned = KEY_SETTING + holder not in settings  # a create cut short before its record
-            taken = not orphaned or (
-                await self._store.replace_setting(NAME_SETTING + name, holder, record.key_id) != record.key_id
-            )
-            if taken:
-                raise ValidationError.single("name", f"a key named {name} exists (names are never reused)")
+        # The record first, then the name: a record whose name another key holds (a lost race,
+        # or a create cut short) opens nothing and is never listed.
         await self._store.keep_setting(KEY_SETTING + record.key_id, record.to_setting())
+        if await self._store.keep_setting(NAME_SETTING + name, record.key_id) != record.key_id:
+            raise ValidationError.single("name", f"a key named {name} exists (names are never reused)")
         return record, key
 
     async def find(self, id_or_name: str) -> KeyRecord:

@@ -1,5 +1,5 @@
 """API keys in the ledger, on both stores: unique names and one revocation under races, only
-hashes stored, and a create cut short before its record does not lock its name forever."""
+hashes stored, and a record that does not hold its name opens nothing."""
 
 from __future__ import annotations
 
@@ -51,11 +51,14 @@ async def test_the_ledger_keeps_the_hash_never_the_key(engine: Engine, store: St
     assert await cache.authenticate(secret) is None
 
 
-async def test_a_name_whose_create_was_cut_short_can_be_taken_again(engine: Engine, store: Store) -> None:
-    await store.keep_setting(NAME_SETTING + "batch", "0123456789ab")  # no record followed
-    record, _ = await engine.keys().create("batch", frozenset({POST}))
+async def test_a_record_whose_name_went_elsewhere_opens_nothing(engine: Engine, store: Store) -> None:
+    record, key = await engine.keys().create("batch", frozenset({POST}))
+    stray, stray_key = await engine.keys().create("stray", frozenset({POST}))
+    moved = await store.replace_setting(NAME_SETTING + "stray", stray.key_id, record.key_id)
+    assert moved == record.key_id  # as if "stray" had lost its name to another create
     assert [r.name for r in await engine.keys().all()] == ["batch"]
-    assert (await store.read_settings())[NAME_SETTING + "batch"] == record.key_id
+    cache = engine.keys().cache()
+    assert await cache.authenticate(stray_key) is None and await cache.authenticate(key) is not None
 
 
 async def test_bad_names_scopes_and_unknown_keys_are_refused_by_field(engine: Engine) -> None:
