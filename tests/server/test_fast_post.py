@@ -56,7 +56,7 @@ async def _client(directory: Path, fast: bool) -> tuple[httpx.AsyncClient, Engin
     await engine.apply_schema()
     app = create_app(engine, SMALL)
     if fast:  # the routed app behind the fast path must never see a post: prove the path is taken
-        fast_path = app.front.app  # type: ignore[attr-defined]
+        fast_path = app.front.app.app  # type: ignore[attr-defined]  # guard -> key guard -> fast path
         fast_path.app = _refusing_posts(fast_path.app)
     else:
         app.front = RequestGuard(app.routed, SMALL, app.state.metrics)
