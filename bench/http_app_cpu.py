@@ -3,7 +3,8 @@
 Runs the ASGI app in this process (no socket, no uvicorn) over an engine whose store records
 instantly, and times: the whole app; the same post handed straight to ``Engine.post_json``
 (parse + validate + the engine's own work, no HTTP); the JSON decode alone. The difference
-is what routing, dependencies, the guard and the response cost per request.
+is what routing, dependencies, the guard and the response cost per request; the keyed run adds
+checking an API key on every post.
 Usage: python bench/http_app_cpu.py [--requests N]
 """
 
@@ -36,7 +37,7 @@ class InstantStore(SqliteStore):
         return RecordOutcome(transaction, duplicate=False)
 
 
-async def through_app(app: Any, bodies: list[bytes]) -> float:
+async def through_app(app: Any, bodies: list[bytes], extra: list[tuple[bytes, bytes]] | None = None) -> float:
     """Seconds for the app to answer a POST of each body (sequentially, no socket)."""
     started = time.perf_counter()
     for body in bodies:
@@ -45,7 +46,7 @@ async def through_app(app: Any, bodies: list[bytes]) -> float:
             "scheme": "http", "path": "/transactions", "raw_path": b"/transactions", "query_string": b"",
             "root_path": "", "client": ("127.0.0.1", 5000), "server": ("127.0.0.1", 8080),
             "headers": [(b"host", b"x"), (b"content-type", b"application/json"),
-                        (b"content-length", str(len(body)).encode())],
+                        (b"content-length", str(len(body)).encode()), *(extra or [])],
         }  # fmt: skip
         messages = [{"type": "http.request", "body": body, "more_body": False}]
         status: list[int] = []
@@ -80,10 +81,15 @@ async def main(requests: int) -> None:
     for body in bodies:
         loads_exact(body)
     decode_s = time.perf_counter() - started
+    _, key = await engine.keys().create("bench", frozenset({"post"}))
+    keyed = [(b"authorization", f"Bearer {key}".encode())]
+    await through_app(app, warm, keyed)
+    keyed_s = await through_app(app, two_leg_bodies(requests, seed=3), keyed)
     await engine.close()
     per = 1e6 / requests
     print(f"{requests} two-leg posts, store stubbed; microseconds of CPU per post:")
     print(f"  whole app (routing, guard, parse, validate, engine, response): {app_s * per:7.1f}")
+    print(f"  whole app, with an API key checked on each post:               {keyed_s * per:7.1f}")
     print(f"  Engine.post_json alone (parse, validate, engine):              {engine_s * per:7.1f}")
     print(f"  JSON decode alone:                                             {decode_s * per:7.1f}")
     print(f"  the HTTP app's own share (whole - engine):                     {(app_s - engine_s) * per:7.1f}")

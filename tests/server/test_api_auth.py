@@ -40,6 +40,13 @@ ROUTE_SCOPES = {
 DOC_PAGES = ("/openapi.json", "/docs", "/redoc")
 
 
+@pytest.fixture
+def store_kind() -> str:
+    """The embedded store: the guard is the server's (tests/contract/test_api_keys.py covers the
+    keys on both stores)."""
+    return "sqlite"
+
+
 async def _client(engine: Engine, settings: ServerSettings) -> httpx.AsyncClient:
     transport = httpx.ASGITransport(app=create_app(engine, settings), raise_app_exceptions=False)
     return httpx.AsyncClient(transport=transport, base_url="http://ledger.test")
