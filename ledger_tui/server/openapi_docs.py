@@ -29,10 +29,13 @@ FLAG_PATTERN = "^([Tt][Rr][Uu][Ee]|[Ff][Aa][Ll][Ss][Ee]|[Yy][Ee][Ss]|[Nn][Oo]|1|
 #: What each error status means, unless a route says more.
 MEANINGS = {
     400: "The request is not valid: the body, a parameter or a header (`field` names it)",
+    401: "No API key, or one the server does not know",
+    403: "The API key may not do this",
     404: "Not found",
     409: "The id (or Idempotency-Key) is taken by another entry set",
     413: "The body is larger than the server takes",
     415: "The Content-Type is not one this route reads",
+    429: "Too many requests: retry later",
     500: "An unexpected error (the server log has the details; `reason` names the request id)",
     503: "The store is unavailable: retry later (with the same id or Idempotency-Key); see Retry-After",
     504: "No answer within the server's time limit; a post may still have been recorded: retry it",
