@@ -12,7 +12,7 @@ export LEDGER_TEST_CASSANDRA ?= 127.0.0.1:$(CASSANDRA_PORT)
 
 .PHONY: install demo test test-fast test-install lint cassandra-up cassandra-down cassandra-status \
 	cluster-up cluster-down cluster-status test-faults test-blocks test-console-stores bench-load \
-	bench-browse bench-http bench-http-origin bench-balance clean
+	bench-browse bench-http bench-http-origin bench-balance test-api clean
 
 install: $(STAMP)
 
@@ -84,6 +84,14 @@ test-faults: install
 	@mkdir -p .run
 	LEDGER_FAULT_PHASE_SECONDS=$(FAULT_PHASE) LEDGER_FAULT_REPORT=.run/faults-report.json \
 	  $(PY) -m pytest -q -s -p no:cacheprovider -m faults tests/faults $(PYTEST_ARGS)
+
+# Schemathesis against `ledger-tui serve` on the embedded store with many examples per operation
+# (its short version runs inside `make test`; tests/server/schemathesis.toml names the checks it
+# excludes and why). No node needed.
+API_EXAMPLES ?= 200
+test-api: install
+	LEDGER_API_EXAMPLES=$(API_EXAMPLES) $(PY) -m pytest -q -p no:cacheprovider \
+	  tests/server/test_openapi_contract.py $(PYTEST_ARGS)
 
 # The blocks property test (fast path = full fold, concurrent writers, seals among them) with many
 # examples per store (its short version runs inside `make test`); needs the node up.

@@ -108,6 +108,10 @@ class Currencies:
         except KeyError:
             raise CurrencyError(f"unknown currency {code!r}") from None
 
+    def codes(self) -> list[str]:
+        """Every currency code accepted, sorted."""
+        return sorted(self._digits)
+
     def quantum(self, code: str) -> Decimal:
         """The smallest unit of ``code`` as a Decimal, e.g. 0.01 for GBP."""
         return Decimal(1).scaleb(-self.digits(code))

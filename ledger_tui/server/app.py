@@ -15,6 +15,7 @@ from .errors import install_error_handlers
 from .fast_post import PATHS, FastPost
 from .metrics import Metrics
 from .middleware import ASGIApp, Receive, RequestGuard, Scope, Send
+from .openapi_docs import install_openapi, ok, responses
 from .settings import ServerSettings
 
 DESCRIPTION = """\
@@ -23,8 +24,8 @@ An immutable, append-only double-entry ledger over HTTP, compatible with the ori
 reversals, paged accounts and entries, per-currency balances with `as_of`, bulk posts.
 Every call but `/health` needs `Authorization: Bearer KEY` (an API key from `ledger-tui keys
 create`) unless the server listens on a loopback address and no key was ever created.
-Errors are JSON `{error, field, reason}`. Amounts are exact decimals (strings, except the
-origin's `amount`, an exact JSON number).
+Errors are JSON `{error, field, reason}` (`problems` too when several fields are at fault).
+Amounts are exact decimals (strings, except the origin's `amount`, an exact JSON number).
 """
 
 
@@ -49,10 +50,14 @@ def create_app(engine: Engine, settings: ServerSettings | None = None) -> Ledger
     app = LedgerAPI(title="ledger-tui", version=__version__, description=DESCRIPTION)
     app.state.engine, app.state.metrics, app.state.settings = engine, metrics, settings
     install_error_handlers(app, metrics)
-    for module in (origin, transactions, bulk, reads):
+    install_openapi(app)
+    # bulk before transactions: /transactions/bulk fits /transactions/{txid} too, and the first
+    # route a path fits names the methods a 405 allows
+    for module in (origin, bulk, transactions, reads):
         app.include_router(module.router)
 
-    @app.get("/metrics", tags=["operations"], response_class=PlainTextResponse)
+    @app.get("/metrics", tags=["operations"], response_class=PlainTextResponse, responses={
+        **ok(200, "Counters", {"type": "string"}, "text/plain"), **responses()})  # fmt: skip
     async def metrics_text(request: Request) -> Response:
         """Counters in the Prometheus text format."""
         return PlainTextResponse(metrics_of(request).render(), media_type="text/plain; version=0.0.4")

@@ -25,6 +25,8 @@ from .errors import ApiError, error_body, ledger_error_status
 from .idempotency import HEADER, checked_key, entry_set_with_key
 from .jsonio import JSON_TYPES, LINES_TYPES, require_json
 from .metrics import Metrics
+from .openapi_docs import BULK_BODY, either_body, ok, responses
+from .openapi_schemas import ref
 from .origin import conflict
 from .settings import ServerSettings
 
@@ -161,14 +163,36 @@ def _answer(lines: list[Line], atomic: bool, status: int) -> JSONResponse:
 
 @router.post(
     "/transactions/bulk",
-    responses={
-        200: {"description": "every line recorded (or already recorded)"},
-        207: {"description": "some lines refused (atomic=false): see results"},
-        400: {"description": "atomic=true and a line is invalid: nothing written"},
-        409: {"description": "atomic=true and a line's id is taken by another entry set: nothing written"},
-        413: {"description": "too many entry sets or too large a body"},
-        503: {"description": "the store failed mid-way: retry the same request (with its Idempotency-Key)"},
-    },
+    responses=either_body(
+        {
+            **ok(200, "Every line recorded (or already recorded)", ref("BulkResult")),
+            **ok(207, "Some lines refused or failed (atomic=false): see results", ref("BulkResult")),
+            **responses(
+                (
+                    400,
+                    "Not a JSON array or JSON Lines, a bad parameter or header; or atomic=true and a line is "
+                    "invalid: nothing written (the body is then a BulkResult, not an Error)",
+                ),
+                (
+                    409,
+                    "atomic=true and a line's id is taken by another entry set: nothing written (a "
+                    "BulkResult)",
+                ),
+                (413, "Too many entry sets, or too large a body"),
+                415,
+                (
+                    503,
+                    "The store failed: retry the same request (with its Idempotency-Key); with atomic=true "
+                    "a BulkResult",
+                ),
+            ),
+        },
+        ref("BulkResult"),
+        400,
+        409,
+        503,
+    ),
+    openapi_extra=BULK_BODY,
 )
 async def post_bulk(
     request: Request,

@@ -15,65 +15,28 @@ from starlette.responses import JSONResponse, Response
 
 from ..domain.errors import ConflictingResubmission, LedgerError, NotConfirmed, NotFound
 from ..domain.model import Receipt
-from ..domain.parse import MAX_LEGS, decode_json
+from ..domain.parse import decode_json
 from ..engine import Engine
 from .context import engine_of, metrics_of, settings_of
 from .errors import ApiError
 from .idempotency import HEADER, checked_key, entry_set_with_key
 from .jsonio import ExactJSONResponse, accepted_media, media_type_of
 from .metrics import Metrics
+from .openapi_docs import ENTRY_SET_BODY, ok, responses
+from .openapi_schemas import ref
 from .params import time_range
 
 router = APIRouter()
 
-_PART = {"type": "string", "maxLength": 256}
-LEG_SCHEMA = {
-    "type": "object",
-    "required": ["address", "amount", "type"],
-    "properties": {
-        "address": {
-            "type": "object",
-            "required": ["legal_entity", "namespace", "name", "currency", "account_id"],
-            "properties": {
-                "legal_entity": _PART, "namespace": _PART, "name": _PART,
-                "currency": {"type": "string", "pattern": "^[A-Z]{3}$"}, "account_id": _PART,
-            },
-        },
-        "amount": {"type": "number", "exclusiveMinimum": 0, "description": "exact; never rounded"},
-        "type": {"type": "string", "enum": ["debit", "credit"]},
-        "description": {"type": "string"},
-        "timestamp": {"type": "integer", "description": "epoch ms; when recorded if absent"},
-    },
-}  # fmt: skip
-ENTRY_SET_BODY = {
-    "requestBody": {
-        "required": True,
-        "content": {
-            "application/json": {
-                "schema": {
-                    "type": "object",
-                    "required": ["entries"],
-                    "properties": {
-                        "transaction_id": {"type": "string", "format": "uuid"},
-                        "entries": {
-                            "type": "array",
-                            "minItems": 2,
-                            "maxItems": MAX_LEGS,
-                            "items": LEG_SCHEMA,
-                        },
-                    },
-                }
-            }
-        },
-    }
-}
-RECEIPT_RESPONSES: dict[int | str, dict[str, object]] = {
-    201: {"description": "Recorded: the JSON receipt"},
-    200: {"description": "Already recorded (a retry): the original receipt"},
-    400: {"description": "Not JSON, or not a balanced entry set: {error, field, reason}"},
-    409: {"description": "The id (or Idempotency-Key) was used for another entry set"},
-    415: {"description": "Content-Type is not application/json"},
-    503: {"description": "The store is unavailable; retry with the same id or key"},
+RECEIPT_RESPONSES = {
+    **ok(201, "Recorded: the JSON receipt", ref("Receipt")),
+    **ok(200, "Already recorded (a retry with the same id or key): the original receipt", ref("Receipt")),
+    **responses(
+        (400, "Not JSON, or not a valid, balanced entry set (`problems` lists every fault)"),
+        409,
+        415,
+        (503, "The store is unavailable; retry with the same id or key"),
+    ),
 }
 
 
@@ -153,7 +116,10 @@ async def post_transaction(
     return await _post_entry_set(request, idempotency_key)
 
 
-@router.get("/balance", tags=["origin"], responses={400: {"description": "unknown name or bad date"}})
+@router.get("/balance", tags=["origin"], responses={
+    **ok(200, "The net movement", ref("OriginBalance")),
+    **responses((400, "No name, an unknown name, a name over several currencies, or a bad date"), 503),
+})  # fmt: skip
 async def balance(
     request: Request,
     name: str | None = Query(None, description="a named balance"),
@@ -187,7 +153,11 @@ async def balance(
     )  # fmt: skip
 
 
-@router.get("/health", tags=["origin"], responses={503: {"description": "the store does not answer"}})
+@router.get("/health", tags=["origin"], responses={
+    **ok(200, "The store answers", ref("Health")),
+    **ok(503, "The store does not answer within the health timeout (see Retry-After)", ref("Health")),
+    **responses(public=True),
+})  # fmt: skip
 async def health(request: Request) -> Response:
     """``{"status": "ok"}`` when the store answers a read within the health timeout, else 503."""
     engine, settings = engine_of(request), settings_of(request)

@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import re
 import uuid
 from datetime import datetime
 
 from ..domain.address import AddressPattern, parse_address, parse_pattern
 from ..domain.errors import ValidationError
 from ..domain.model import Address
+from ..domain.parse import parse_transaction_id
+from ..domain.text import shown
 from ..domain.timeutil import TimeRange, parse_instant
 from .errors import ApiError
+
+_DIGITS = re.compile(r"[0-9]{1,9}")
 
 
 def instant(name: str, text: str | None) -> datetime | None:
@@ -44,21 +49,21 @@ def pattern(text: str, name: str = "address") -> AddressPattern:
 
 
 def transaction_id(text: str) -> uuid.UUID:
-    """A transaction id from a path."""
+    """A transaction id from a path: a UUID as 8-4-4-4-12 hex digits, the body's rule (no braces,
+    no ``urn:uuid:``, no bare 32 digits: one spelling per id, as the document says)."""
     try:
-        return uuid.UUID(text)
-    except ValueError:
-        raise ValidationError.single("transaction_id", f"{text!r} is not a UUID") from None
+        return parse_transaction_id(text)
+    except ValueError as error:
+        raise ValidationError.single("transaction_id", str(error)) from None
 
 
 def limit(text: str | None, default: int, most: int) -> int:
     """A page size between 1 and ``most``."""
     if text is None or text == "":
         return default
-    try:
-        value = int(text)
-    except ValueError:
-        raise ApiError(400, f"{text!r} is not a whole number", "limit") from None
+    if not _DIGITS.fullmatch(text):  # int() would take " 5", "+5", "5_0" and non-ASCII digits
+        raise ApiError(400, f"{shown(text)} is not a whole number", "limit")
+    value = int(text)
     if not 1 <= value <= most:
         raise ApiError(400, f"must be between 1 and {most}", "limit")
     return value

@@ -14,6 +14,8 @@ from ..engine import Engine
 from .context import engine_of, settings_of
 from .cursors import EntriesCursor, decode_account, encode_account, query_binding
 from .errors import ApiError
+from .openapi_docs import ok, responses
+from .openapi_schemas import ref
 from .params import address, instant, limit, pattern, time_range
 
 router = APIRouter(tags=["reads"])
@@ -47,7 +49,10 @@ async def _accounts_after(engine: Engine, after: Address | None) -> AsyncIterato
         yield account
 
 
-@router.get("/accounts")
+@router.get("/accounts", responses={
+    **ok(200, "One page of accounts", ref("AccountsPage")),
+    **responses((400, "A bad limit, or a cursor this server did not issue"), 503),
+})  # fmt: skip
 async def accounts(
     request: Request,
     cursor: str | None = Query(None, description="next_cursor of the previous page"),
@@ -98,7 +103,10 @@ async def _entries_page(
         token = page.next_token
 
 
-@router.get("/entries")
+@router.get("/entries", responses={
+    **ok(200, "One page of entries", ref("EntriesPage")),
+    **responses((400, "No or a bad address, a bad time, limit or cursor"), 503),
+})  # fmt: skip
 async def entries(
     request: Request,
     address_: str | None = Query(None, alias="address", description="LE/NS/NAME/CUR/ACCT"),
@@ -143,7 +151,11 @@ async def entries(
     )
 
 
-@router.get("/balances")
+@router.get("/balances", responses={
+    **ok(200, "The balances, one row per currency", ref("Balances")),
+    **responses((400, "Not exactly one of address and name, a bad address or time"),
+                (404, "No such named balance"), 503),
+})  # fmt: skip
 async def balances(
     request: Request,
     address_: str | None = Query(None, alias="address", description="LE/NS/NAME/CUR/ACCT (ACCT may be *)"),

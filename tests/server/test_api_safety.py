@@ -99,5 +99,6 @@ async def test_openapi_document_and_docs_page(client: httpx.AsyncClient) -> None
             "/transactions/{txid}/reversal", "/transactions/bulk", "/accounts", "/entries", "/balances",
             "/metrics"} <= set(spec["paths"])  # fmt: skip
     body = spec["paths"]["/transactions"]["post"]["requestBody"]["content"]["application/json"]["schema"]
-    assert body["required"] == ["entries"]
+    assert body == {"$ref": "#/components/schemas/EntrySet"}
+    assert spec["components"]["schemas"]["EntrySet"]["required"] == ["entries"]
     assert (await client.get("/docs")).status_code == 200

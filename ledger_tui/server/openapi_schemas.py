@@ -1,0 +1,309 @@
+"""JSON Schemas of what the API takes and answers, written from the rules the server enforces.
+
+Why: a client generated from ``/openapi.json`` (and Schemathesis, which tests the server against
+it) must see the real rules: part lengths and characters, the currency set, the leg bounds, id
+and key shapes. Rules no schema can state (debits equal credits per currency, a currency's
+decimal places, NFC text) are in the descriptions; tests/server/schemathesis.toml says so too.
+"""
+
+from __future__ import annotations
+
+import functools
+import unicodedata
+from typing import Any
+
+from ..domain.address import MAX_FIELD_LENGTH
+from ..domain.legs import MAX_DESCRIPTION_LENGTH
+from ..domain.model import ADDRESS_FIELDS
+from ..domain.money import MAX_INTEGER_DIGITS
+from ..domain.parse import MAX_LEGS
+from ..domain.text import FORBIDDEN_IN_ADDRESS
+from ..domain.timeutil import LATEST_ENTRY_MS
+from .errors import ERROR_CODES
+from .idempotency import MAX_KEY_LENGTH
+
+Schema = dict[str, Any]
+UUID_PATTERN = "^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
+KEY_PATTERN = f"^[!-~]{{1,{MAX_KEY_LENGTH}}}$"
+#: Leg descriptions: no control characters but tab and newline.
+DESCRIPTION_PATTERN = "^[^\\u0000-\\u0008\\u000b-\\u001f\\u007f]*$"
+#: What parse_instant reads (ISO 8601 or epoch ms) begins with a digit or a minus; '' is 'absent'.
+INSTANT_PATTERN = "^(\\s*-?[0-9][\\s\\S]*)?$"
+PART_RULES = (
+    f"1 to {MAX_FIELD_LENGTH} characters, no '/', no control, format or separator characters "
+    "(Unicode categories Cc, Cf, Zs, Zl, Zp), in Unicode NFC form"
+)
+
+
+def ref(name: str) -> Schema:
+    """A reference to a component schema."""
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+@functools.lru_cache(maxsize=1)
+def part_characters() -> str:
+    """A regex character class of what an address part may hold: not '/', not a character of a
+    forbidden Unicode category (the server's own Unicode tables; the BMP only, so the pattern
+    reads the same in Python, ECMA-262 and Rust; surrogates are left to the server)."""
+    ranges: list[tuple[int, int]] = []
+    for code in range(0xD800):
+        if code == 0x2F or unicodedata.category(chr(code)) in FORBIDDEN_IN_ADDRESS:
+            if ranges and ranges[-1][1] == code - 1:
+                ranges[-1] = (ranges[-1][0], code)
+            else:
+                ranges.append((code, code))
+    for code in range(0xE000, 0x10000):
+        if unicodedata.category(chr(code)) in FORBIDDEN_IN_ADDRESS:
+            if ranges and ranges[-1][1] == code - 1:
+                ranges[-1] = (ranges[-1][0], code)
+            else:
+                ranges.append((code, code))
+    shown = "".join(f"\\u{a:04x}" if a == b else f"\\u{a:04x}-\\u{b:04x}" for a, b in ranges)
+    return f"[^{shown}]"
+
+
+def part_pattern() -> str:
+    """One address part, whole."""
+    return f"^{part_characters()}{{1,{MAX_FIELD_LENGTH}}}$"
+
+
+def address_text_pattern(currencies: list[str]) -> str:
+    """``LE/NS/NAME/CUR/ACCT`` as one string (the query parameters' form)."""
+    part = f"{part_characters()}{{1,{MAX_FIELD_LENGTH}}}"
+    return f"^{part}/{part}/{part}/({'|'.join(currencies)})/{part}$"
+
+
+def components(currencies: list[str]) -> dict[str, Schema]:
+    """Every shared schema; ``currencies`` are the codes this server's registry accepts."""
+    text_part = {
+        "type": "string",
+        "minLength": 1,
+        "maxLength": MAX_FIELD_LENGTH,
+        "pattern": part_pattern(),
+        "description": PART_RULES,
+    }
+    address = {
+        "type": "object",
+        "required": list(ADDRESS_FIELDS),
+        "properties": {
+            **{name: text_part for name in ADDRESS_FIELDS},
+            "currency": {"type": "string", "enum": currencies, "description": "ISO 4217 (and configured)"},
+        },
+    }
+    side = {"type": "string", "enum": ["debit", "credit"]}
+    leg = {
+        "type": "object",
+        "required": ["address", "amount"],
+        "anyOf": [{"required": ["type"]}, {"required": ["side"], "properties": {"side": side}}],
+        "properties": {
+            "address": ref("Address"),
+            "amount": {
+                "description": "greater than 0, with at most the currency's decimal places (ISO 4217: "
+                f"0 for JPY, 2 for GBP, 3 for KWD); fewer than {MAX_INTEGER_DIGITS} integer digits, "
+                "at most 64 characters; exact, never rounded",
+                "anyOf": [
+                    {"type": "number", "exclusiveMinimum": 0, "exclusiveMaximum": 10**MAX_INTEGER_DIGITS},
+                    {"type": "string", "pattern": "^\\s*[0-9]+(\\.[0-9]+)?([eE][+-]?[0-9]{1,4})?\\s*$"},
+                ],
+            },
+            "type": side,
+            "side": {"description": "the older name of `type`, read only when `type` is absent"},
+            "description": {
+                "type": "string",
+                "maxLength": MAX_DESCRIPTION_LENGTH,
+                "pattern": DESCRIPTION_PATTERN,
+            },
+            "timestamp": {
+                "description": "effective time: epoch ms or an ISO 8601 string, from 1970-01-01 to "
+                "9999-11-30; when recorded if absent or null",
+                "anyOf": [
+                    {"type": "integer", "minimum": 0, "maximum": LATEST_ENTRY_MS},
+                    {"type": "string"},
+                    {"type": "null"},
+                ],
+            },
+        },
+    }
+    entry_set = {
+        "type": "object",
+        "description": "A balanced entry set: per currency, debits equal credits; at most 128 KiB of "
+        "address and description text",
+        "required": ["entries"],
+        "properties": {
+            "transaction_id": {
+                "type": ["string", "null"],
+                "pattern": UUID_PATTERN,
+                "description": "when absent: from Idempotency-Key, else a random one",
+            },
+            "entries": {"type": "array", "minItems": 2, "maxItems": MAX_LEGS, "items": ref("Leg")},
+        },
+    }
+    problem = {
+        "type": "object",
+        "required": ["field", "reason"],
+        "properties": {"field": {"type": ["string", "null"]}, "reason": {"type": "string"}},
+    }
+    error = {
+        "type": "object",
+        "required": ["error", "field", "reason"],
+        "properties": {
+            "error": {"type": "string", "enum": sorted(set(ERROR_CODES.values()))},
+            "field": {"type": ["string", "null"], "description": "the field, parameter or header at fault"},
+            "reason": {"type": "string"},
+            "problems": {
+                "type": "array",
+                "items": problem,
+                "description": "when several fields are at fault",
+            },
+        },
+    }
+    return {
+        "Error": error,
+        "Address": address,
+        "Leg": leg,
+        "EntrySet": entry_set,
+        **_answers(),
+    }
+
+
+def _answers() -> dict[str, Schema]:
+    """The bodies of successful answers."""
+    text, uuid_text = {"type": "string"}, {"type": "string", "pattern": UUID_PATTERN}
+    parts = {name: text for name in ADDRESS_FIELDS}
+    entry = {
+        "type": "object",
+        "required": [
+            "entry_id",
+            "address",
+            "type",
+            "amount",
+            "description",
+            "timestamp",
+            "effective_at",
+            "transaction_id",
+        ],
+        "properties": {
+            "entry_id": text,
+            "address": {"type": "object", "required": list(ADDRESS_FIELDS), "properties": parts},
+            "type": {"enum": ["debit", "credit"]},
+            "amount": {**text, "description": "exact decimal"},
+            "description": text,
+            "timestamp": {"type": "integer"},
+            "effective_at": text,
+            "transaction_id": uuid_text,
+            "recorded_at": text,
+        },
+    }
+    receipt = {
+        "type": "object",
+        "required": ["transaction_id", "status", "recorded_at", "entries"],
+        "properties": {
+            "transaction_id": uuid_text,
+            "status": {"enum": ["recorded", "duplicate"]},
+            "recorded_at": text,
+            "entries": {"type": "array", "items": ref("Entry")},
+        },
+    }
+    line = {
+        "type": "object",
+        "required": ["line", "status"],
+        "properties": {
+            "line": {"type": "integer", "minimum": 1},
+            "status": {"enum": ["recorded", "duplicate", "rejected", "conflict", "failed", "not_written"]},
+            "transaction_id": uuid_text,
+            "recorded_at": text,
+            "error": ref("Error"),
+        },
+    }
+    counts = [
+        "sets",
+        "recorded",
+        "duplicate",
+        "rejected",
+        "conflict",
+        "failed",
+        "not_written",
+        "entries_recorded",
+    ]
+    bulk = {
+        "type": "object",
+        "required": ["atomic", "results", *counts],
+        "properties": {
+            "atomic": {"type": "boolean"},
+            **{name: {"type": "integer", "minimum": 0} for name in counts},
+            "results": {"type": "array", "items": line},
+        },
+    }
+    moment = {"type": ["string", "null"]}
+    row = {
+        "type": "object",
+        "required": ["currency", "opening", "debits", "credits", "closing"],
+        "properties": {name: text for name in ("currency", "opening", "debits", "credits", "closing")},
+    }
+    return {
+        "Entry": entry,
+        "Receipt": receipt,
+        "Transaction": {
+            "type": "object",
+            "required": ["transaction_id", "recorded_at", "entries"],
+            "properties": {
+                "transaction_id": uuid_text,
+                "recorded_at": text,
+                "entries": {"type": "array", "items": ref("Entry")},
+            },
+        },
+        "BulkResult": bulk,
+        "AccountsPage": {
+            "type": "object",
+            "required": ["accounts", "next_cursor"],
+            "properties": {
+                "accounts": {
+                    "type": "array",
+                    "items": {
+                        "type": "object",
+                        "required": [*ADDRESS_FIELDS, "address"],
+                        "properties": {**parts, "address": text},
+                    },
+                },
+                "next_cursor": {"type": ["string", "null"]},
+            },
+        },
+        "EntriesPage": {
+            "type": "object",
+            "required": ["address", "as_of", "entries", "next_cursor"],
+            "properties": {
+                "address": text,
+                "as_of": moment,
+                "entries": {"type": "array", "items": ref("Entry")},
+                "next_cursor": {"type": ["string", "null"]},
+            },
+        },
+        "Balances": {
+            "type": "object",
+            "required": ["address", "name", "start", "end", "as_of", "balances"],
+            "properties": {
+                "address": moment,
+                "name": moment,
+                "start": moment,
+                "end": moment,
+                "as_of": moment,
+                "balances": {"type": "array", "items": row},
+            },
+        },
+        "OriginBalance": {
+            "type": "object",
+            "required": ["amount", "balance_name", "currency", "start", "end"],
+            "properties": {
+                "amount": {"type": "number", "description": "exact: as many digits as it needs"},
+                "balance_name": text,
+                "currency": text,
+                "start": text,
+                "end": text,
+            },
+        },
+        "Health": {
+            "type": "object",
+            "required": ["status", "store"],
+            "properties": {"status": {"enum": ["ok", "unavailable"]}, "store": text, "reason": text},
+        },
+    }
