@@ -11,7 +11,14 @@ from __future__ import annotations
 import os
 import sys
 
-from ..domain.errors import AccessDenied, LedgerError, StoreBusy, StoreUnavailable, TlsFailure
+from ..domain.errors import (
+    AccessDenied,
+    BrokerUnavailable,
+    LedgerError,
+    StoreBusy,
+    StoreUnavailable,
+    TlsFailure,
+)
 from .common import (
     EXIT_ACCESS_DENIED,
     EXIT_INTERNAL,
@@ -32,6 +39,7 @@ __all__ = ["build_parser", "main"]
 #: How each kind of refusal is printed and which exit code it gives, most specific first.
 _REFUSALS: tuple[tuple[type[LedgerError], str, int], ...] = (
     (StoreBusy, "store busy: ", EXIT_UNAVAILABLE),
+    (BrokerUnavailable, "broker unavailable: ", EXIT_UNAVAILABLE),
     (StoreUnavailable, "store unavailable: ", EXIT_UNAVAILABLE),
     (AccessDenied, "", EXIT_ACCESS_DENIED),
     (TlsFailure, "", EXIT_TLS),

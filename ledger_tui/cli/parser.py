@@ -21,6 +21,7 @@ from . import ledger_commands, load_commands
 from .common import EXIT_CODES, seconds, whole_number
 from .dump_commands import add_dump_commands
 from .import_commands import add_import_commands
+from .ingest_command import add_ingest_command
 from .journal_commands import add_journal_commands
 from .keys_commands import add_keys_commands
 from .restore_commands import add_restore_commands
@@ -172,6 +173,7 @@ def build_parser() -> argparse.ArgumentParser:
     load_sample.set_defaults(handler=load_commands.load_sample)
 
     add_import_commands(commands)
+    add_ingest_command(commands)
     add_dump_commands(commands)
     add_journal_commands(commands)
     add_restore_commands(commands)

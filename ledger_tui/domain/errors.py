@@ -56,6 +56,10 @@ class StoreUnavailable(LedgerError):
     """The store could not be reached or did not answer in time; safe to retry later."""
 
 
+class BrokerUnavailable(StoreUnavailable):
+    """The Kafka broker could not be reached or did not answer in time; safe to retry later."""
+
+
 class StoreBusy(StoreUnavailable):
     """Another writer held the store's lock past the busy timeout; safe to retry later."""
 

@@ -1,0 +1,83 @@
+"""``ingest kafka://...``: entry sets from a Kafka topic into the ledger, exactly once in effect.
+
+Why SIGTERM and Ctrl-C only ask the ingester to stop: the batch in hand is written and its
+offsets committed first, so a stopped ingester leaves nothing for the next one to redo.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import signal
+import sys
+import time
+from typing import TextIO
+
+from ..engine import Engine
+from .common import EXIT_OK, UsageError, whole_number, with_engine
+
+#: Most messages one batch may hold.
+MAX_BATCH = 20_000
+
+
+async def _ingest(args: argparse.Namespace, engine: Engine, out: TextIO) -> int:
+    from ..ingest.consumer import Ingester, IngestProgress  # aiokafka only for this command
+    from ..ingest.source import parse_kafka_url
+
+    source = parse_kafka_url(args.url)
+    if not 1 <= args.batch <= MAX_BATCH:
+        raise UsageError(f"--batch must be between 1 and {MAX_BATCH}")
+    report = sys.stderr
+    shown = [0.0]
+
+    def on_progress(progress: IngestProgress) -> None:
+        if report.isatty() and time.monotonic() - shown[0] >= 1:
+            shown[0] = time.monotonic()
+            lag = "?" if progress.lag is None else f"{progress.lag:,}"
+            report.write(
+                f"\ringest: sets {progress.sets:,} ({progress.rate:,.0f}/s)  repeats {progress.repeats:,}  "
+                f"dead-lettered {progress.dead_lettered:,}  lag {lag}   "
+            )
+            report.flush()
+
+    await engine.repair()  # sets a crashed writer left claimed but unwritten are completed first
+    ingester = Ingester(engine, source, batch=args.batch, on_progress=on_progress)
+    loop = asyncio.get_running_loop()
+    for stop in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError, RuntimeError):
+            loop.add_signal_handler(stop, ingester.stop)
+    try:
+        progress = await ingester.run(stop_when_idle=args.stop_when_idle)
+    finally:
+        for stop in (signal.SIGINT, signal.SIGTERM):
+            loop.remove_signal_handler(stop)
+        if report.isatty():
+            report.write("\n")
+    seconds = time.monotonic() - progress.started
+    out.write(
+        f"ingest: sets {progress.sets}  repeats {progress.repeats}  dead-lettered {progress.dead_lettered}  "
+        f"in {seconds:.1f} s ({progress.rate:,.0f} sets/s)  lag {progress.lag}\n"
+    )
+    return EXIT_OK
+
+
+def add_ingest_command(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """Register ``ingest``."""
+    ingest = commands.add_parser(
+        "ingest",
+        help="consume entry sets from Kafka (the origin's JSON) into the ledger",
+        description="Reads kafka://HOST[:PORT][,HOST[:PORT]]/TOPIC?group=NAME[&dead_letter=TOPIC] as a "
+        "member of the consumer group, writes each batch through the bulk path and commits a "
+        "partition's offsets only once every set before them is durable: a crash or a rebalance "
+        "repeats work, never loses or duplicates a set. A message without transaction_id gets an id "
+        "derived from its topic, partition and offset. A message that is not a valid balanced set "
+        "goes to the dead-letter topic (headers ledger.error, ledger.topic, ledger.partition, "
+        "ledger.offset); without one, ingestion stops at it (exit 1).",
+    )
+    ingest.add_argument("url", help="kafka://HOST[:PORT]/TOPIC?group=NAME[&dead_letter=TOPIC]")
+    ingest.add_argument(
+        "--stop-when-idle", action="store_true", help="exit 0 once every partition of ours is caught up"
+    )
+    ingest.add_argument("--batch", type=whole_number, default=1000, help="messages per write (default 1000)")
+    ingest.set_defaults(handler=with_engine(_ingest))

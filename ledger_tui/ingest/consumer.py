@@ -1,0 +1,243 @@
+"""Ingest entry sets from a Kafka topic through the engine's bulk path, committing a partition's
+offsets only once every set before them is durable.
+
+Why this order (read a batch, write its sets, send refused messages to the dead-letter topic and
+wait for the broker's acks, then commit): a crash, kill -9, broker restart or rebalance at any
+point makes the group read again from the last commit, and the sets' ids make a repeat a no-op.
+So work may repeat; a set is never lost and never written twice.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRebalanceListener, TopicPartition
+from aiokafka.errors import CommitFailedError, KafkaConnectionError, KafkaError
+from aiokafka.structs import OffsetAndMetadata
+
+from ..domain.errors import BrokerUnavailable, LedgerError
+from ..domain.model import EntrySet
+from ..engine import Engine
+from .source import KafkaSource, entry_set_of
+
+log = logging.getLogger("ledger_tui.ingest")
+#: Messages read and written together (one bulk write: claims share consensus rounds).
+BATCH = 1000
+#: Seconds between measures of the consumer lag while messages keep coming.
+LAG_EVERY = 1.0
+#: Seconds between attempts to commit offsets the broker could not take.
+COMMIT_RETRY = 0.5
+
+
+class IngestStopped(LedgerError):
+    """A message was refused and there is no dead-letter topic: ingestion stopped before it."""
+
+
+@dataclass(slots=True)
+class IngestProgress:
+    """What an ingester has done so far."""
+
+    sets: int = 0
+    repeats: int = 0
+    dead_lettered: int = 0
+    lag: int | None = None
+    started: float = field(default_factory=time.monotonic)
+
+    @property
+    def rate(self) -> float:
+        """Sets written per second since the start."""
+        return self.sets / max(time.monotonic() - self.started, 1e-9)
+
+
+@dataclass(slots=True)
+class _Refused:
+    message: Any
+    reason: str
+
+
+class _Membership(ConsumerRebalanceListener):  # type: ignore[misc]
+    """Knows whether the group has given this member its share yet (possibly none)."""
+
+    def __init__(self) -> None:
+        self.joined = False
+
+    async def on_partitions_revoked(self, revoked: list[TopicPartition]) -> None:
+        log.info("partitions revoked: %s", sorted(tp.partition for tp in revoked))
+
+    async def on_partitions_assigned(self, assigned: list[TopicPartition]) -> None:
+        self.joined = True
+        log.info("partitions assigned: %s", sorted(tp.partition for tp in assigned))
+
+
+class Ingester:
+    """One member of a consumer group writing the sets of its partitions into the ledger."""
+
+    def __init__(
+        self,
+        engine: Engine,
+        source: KafkaSource,
+        *,
+        batch: int = BATCH,
+        on_progress: Callable[[IngestProgress], None] | None = None,
+    ) -> None:
+        self.engine, self.source, self.batch = engine, source, batch
+        self.progress = IngestProgress()
+        self._on_progress = on_progress or (lambda progress: None)
+        self._stopping = asyncio.Event()
+        self._consumer: AIOKafkaConsumer | None = None
+        self._producer: AIOKafkaProducer | None = None
+
+    def stop(self) -> None:
+        """Finish the batch in hand, commit it, and return (SIGTERM, Ctrl-C)."""
+        self._stopping.set()
+
+    async def run(self, *, stop_when_idle: bool = False) -> IngestProgress:
+        """Ingest until stopped (or, with ``stop_when_idle``, until every partition is caught up)."""
+        servers = list(self.source.bootstrap)
+        consumer = AIOKafkaConsumer(
+            bootstrap_servers=servers, group_id=self.source.group, enable_auto_commit=False,
+            auto_offset_reset="earliest", max_poll_records=self.batch, isolation_level="read_committed",
+        )  # fmt: skip
+        membership = _Membership()
+        consumer.subscribe([self.source.topic], listener=membership)
+        producer = None
+        if self.source.dead_letter is not None:
+            producer = AIOKafkaProducer(bootstrap_servers=servers, enable_idempotence=True, acks="all")
+        try:
+            await consumer.start()
+            if producer is not None:
+                await producer.start()
+        except KafkaConnectionError as error:
+            await _quietly_stop(consumer, producer)
+            raise BrokerUnavailable(f"cannot reach the Kafka broker {','.join(servers)}: {error}") from None
+        self._consumer, self._producer = consumer, producer
+        try:
+            measured = 0.0
+            while not self._stopping.is_set():
+                got = await consumer.getmany(timeout_ms=500, max_records=self.batch)
+                if got:
+                    await self._take(got)
+                if not got or time.monotonic() - measured > LAG_EVERY:
+                    await self._measure_lag()
+                    measured = time.monotonic()
+                    self._on_progress(self.progress)
+                if not got and stop_when_idle and membership.joined and self.progress.lag == 0:
+                    break
+        finally:
+            await _quietly_stop(consumer, producer)
+        return self.progress
+
+    async def _take(self, got: dict[TopicPartition, list[Any]]) -> None:
+        """Write one batch, dead-letter what is refused, then commit every partition's offsets."""
+        sets: list[tuple[Any, EntrySet]] = []
+        refused: list[_Refused] = []
+        for messages in got.values():
+            for message in messages:
+                try:
+                    entry_set = entry_set_of(message, self.engine.currencies)
+                except LedgerError as error:
+                    refused.append(_Refused(message, str(error)))
+                else:
+                    sets.append((message, entry_set))
+        if sets:
+            outcomes = await self.engine.record_batch([s for _, s in sets], complete_duplicates=True)
+            for (message, entry_set), outcome in zip(sets, outcomes, strict=True):
+                if outcome.conflicting:
+                    reason = (
+                        f"conflict: transaction {entry_set.transaction_id} was already recorded "
+                        "with a different payload"
+                    )
+                    refused.append(_Refused(message, reason))
+                elif outcome.duplicate:
+                    self.progress.repeats += 1
+                else:
+                    self.progress.sets += 1
+        offsets = {tp: messages[-1].offset + 1 for tp, messages in got.items() if messages}
+        if refused:
+            offsets = await self._refuse(refused, offsets)
+        await self._commit(offsets)
+
+    async def _refuse(
+        self, refused: list[_Refused], offsets: dict[TopicPartition, int]
+    ) -> dict[TopicPartition, int]:
+        """Send refused messages to the dead-letter topic (and wait for the acks); with none,
+        commit only up to the first refused message of each partition and stop with its reason."""
+        if self._producer is None:
+            first = min(refused, key=lambda r: (r.message.partition, r.message.offset))
+            for item in refused:
+                tp = TopicPartition(item.message.topic, item.message.partition)
+                offsets[tp] = min(offsets[tp], item.message.offset)
+            await self._commit(offsets)
+            message = first.message
+            raise IngestStopped(
+                f"{message.topic} partition {message.partition} offset {message.offset}: {first.reason} "
+                "(no dead_letter topic: ingestion stopped here; offsets before it are committed)"
+            )
+        sends = []
+        for item in refused:
+            message = item.message
+            headers = [
+                ("ledger.error", item.reason.encode()),
+                ("ledger.topic", message.topic.encode()),
+                ("ledger.partition", str(message.partition).encode()),
+                ("ledger.offset", str(message.offset).encode()),
+            ]
+            sends.append(await self._producer.send(
+                self.source.dead_letter or "", message.value, key=message.key, headers=headers
+            ))  # fmt: skip
+            log.warning(
+                "dead-lettered %s/%d@%d: %s", message.topic, message.partition, message.offset, item.reason
+            )
+        await asyncio.gather(*sends)
+        self.progress.dead_lettered += len(refused)
+        return offsets
+
+    async def _commit(self, offsets: dict[TopicPartition, int]) -> None:
+        """Commit, retrying while the broker cannot take it; a lost partition is not ours to commit."""
+        assert self._consumer is not None
+        assigned = self._consumer.assignment()
+        mine = {tp: OffsetAndMetadata(offset, "") for tp, offset in offsets.items() if tp in assigned}
+        while mine:
+            try:
+                await self._consumer.commit(mine)
+                return
+            except CommitFailedError:  # a rebalance took the partitions: their new owner repeats
+                log.info("offsets not committed: the group rebalanced (the next owner repeats them)")
+                return
+            except KafkaError as error:
+                log.warning("commit failed (%s); retrying", type(error).__name__)
+                await asyncio.sleep(COMMIT_RETRY)
+
+    async def _measure_lag(self) -> None:
+        """The group's lag over every partition of the topic: messages past its committed offsets
+        (a partition a dead member still holds counts until the group hands it on)."""
+        assert self._consumer is not None
+        numbers = self._consumer.partitions_for_topic(self.source.topic)
+        if not numbers:
+            self.progress.lag = None
+            return
+        partitions = [TopicPartition(self.source.topic, n) for n in sorted(numbers)]
+        try:
+            ends = await self._consumer.end_offsets(partitions)
+            starts = await self._consumer.beginning_offsets(partitions)
+            lag = 0
+            for tp in partitions:
+                committed = await self._consumer.committed(tp)
+                lag += max(ends[tp] - (starts[tp] if committed is None else committed), 0)
+            self.progress.lag = lag
+        except KafkaError:
+            self.progress.lag = None
+
+
+async def _quietly_stop(consumer: AIOKafkaConsumer, producer: AIOKafkaProducer | None) -> None:
+    for client in (consumer, producer):
+        if client is not None:
+            try:
+                await client.stop()
+            except KafkaError as error:
+                log.warning("closing the Kafka client: %s", error)

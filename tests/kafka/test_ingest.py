@@ -1,0 +1,213 @@
+"""``ledger-tui ingest`` on a real broker and both stores: every set once, poison to the dead-letter
+topic with its reason and nothing of it written, kill -9 at random points, two ingesters sharing
+a group, SIGTERM finishing the batch in hand."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import random
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+
+from ledger_tui.ingest.source import message_id
+from ledger_tui.ledger import LedgerOptions, open_ledger
+
+from ..support.entry_sets import transfer
+from ..support.stores import JANITOR
+from .conftest import unique_topic
+
+pytestmark = pytest.mark.kafka
+
+
+async def _topic(bootstrap: str, name: str, partitions: int) -> None:
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    await admin.start()
+    try:
+        await admin.create_topics([NewTopic(name, partitions, 1)])
+    finally:
+        await admin.close()
+
+
+async def _produce(bootstrap: str, topic: str, values: list[bytes | None], partitions: int) -> None:
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, enable_idempotence=True, acks="all")
+    await producer.start()
+    try:
+        sends = [
+            await producer.send(topic, value, key=str(n).encode(), partition=n % partitions)
+            for n, value in enumerate(values)
+        ]
+        await asyncio.gather(*sends)
+    finally:
+        await producer.stop()
+
+
+async def _read_all(bootstrap: str, topic: str, expected: int) -> list[object]:
+    consumer = AIOKafkaConsumer(topic, bootstrap_servers=bootstrap, auto_offset_reset="earliest")
+    await consumer.start()
+    found: list[object] = []
+    try:
+        deadline = time.monotonic() + 60
+        while len(found) < expected and time.monotonic() < deadline:
+            for messages in (await consumer.getmany(timeout_ms=500)).values():
+                found.extend(messages)
+    finally:
+        await consumer.stop()
+    return found
+
+
+def _ingest(store: str, url: str, *extra: str) -> subprocess.Popen[str]:
+    command = [sys.executable, "-m", "ledger_tui", "--store", store, "ingest", url, *extra]
+    return subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+async def _set_ids(store: str, verify: bool = True) -> list[uuid.UUID]:
+    async with open_ledger(LedgerOptions(store=store)) as engine:
+        found: list[uuid.UUID] = []
+        async for page in engine.books().sets():
+            found.extend(t.transaction_id for t in page)
+        if verify:
+            report = await engine.verify()
+            assert report.ok, report
+        return found
+
+
+def _valid(n: int, with_id: bool) -> bytes:
+    data = json.loads(transfer(1 + n % 50, 1727347200000 + n))
+    if not with_id:
+        data.pop("transaction_id", None)
+    else:
+        data["transaction_id"] = str(uuid.uuid5(uuid.NAMESPACE_URL, f"set-{n}"))
+    return json.dumps(data).encode()
+
+
+@pytest.fixture
+def ledger(ledger_url: str, tmp_path: Path) -> Iterator[str]:
+    subprocess.run([sys.executable, "-m", "ledger_tui", "--store", ledger_url, "schema", "apply"], check=True,
+                   capture_output=True, timeout=120)  # fmt: skip
+    yield ledger_url
+    if ledger_url.startswith("cassandra"):
+        JANITOR.drop(ledger_url)
+
+
+async def test_every_set_once_and_poison_to_the_dead_letter_topic(kafka_bootstrap: str, ledger: str) -> None:
+    topic, dead = unique_topic("sets"), unique_topic("dead")
+    await _topic(kafka_bootstrap, topic, 3)
+    await _topic(kafka_bootstrap, dead, 1)
+    valid = [_valid(n, with_id=n % 2 == 0) for n in range(300)]
+    unbalanced = json.loads(valid[0])
+    unbalanced["entries"][0]["amount"] = "999.00"
+    unbalanced["transaction_id"] = str(uuid.uuid4())
+    conflicting = json.loads(valid[2])  # the id of set 2 with another amount
+    conflicting["entries"][0]["amount"] = conflicting["entries"][1]["amount"] = "7.00"
+    poison = [b"not json", json.dumps(unbalanced).encode(), b'{"entries": "\xff"}', None,
+              json.dumps({"entries": [{"address": "\u202e<script>", "amount": 1}]}).encode(),
+              json.dumps(conflicting).encode()]  # fmt: skip
+    values = valid[:150] + poison + valid[150:]
+    await _produce(kafka_bootstrap, topic, values, 3)
+    url = f"kafka://{kafka_bootstrap}/{topic}?group=g1&dead_letter={dead}"
+    done = _ingest(ledger, url, "--stop-when-idle")
+    out, err = done.communicate(timeout=300)
+    assert done.returncode == 0, err
+    assert "sets 300 " in out and "dead-lettered 6" in out and "Traceback" not in err
+    ids = await _set_ids(ledger)
+    assert len(ids) == len(set(ids)) == 300
+    n_by_partition: dict[int, int] = {}  # which offset each message got: n-th message of its partition
+    expected = set()
+    for n, value in enumerate(values):
+        partition = n % 3
+        offset = n_by_partition.get(partition, 0)
+        n_by_partition[partition] = offset + 1
+        if value in valid:
+            data = json.loads(value)
+            expected.add(uuid.UUID(data["transaction_id"]) if "transaction_id" in data
+                         else message_id(topic, partition, offset))  # fmt: skip
+    assert set(ids) == expected
+    letters = await _read_all(kafka_bootstrap, dead, 6)
+    assert sorted(m.value or b"" for m in letters) == sorted(v or b"" for v in poison)  # type: ignore[attr-defined]
+    for letter in letters:
+        headers = dict(letter.headers)  # type: ignore[attr-defined]
+        assert headers["ledger.topic"].decode() == topic and headers["ledger.error"]
+        assert int(headers["ledger.offset"]) >= 0 and int(headers["ledger.partition"]) in (0, 1, 2)
+    reasons = " | ".join(dict(m.headers)["ledger.error"].decode() for m in letters)  # type: ignore[attr-defined]
+    assert "not valid JSON" in reasons and "unbalanced in GBP" in reasons and "conflict" in reasons
+    again = _ingest(
+        ledger, f"kafka://{kafka_bootstrap}/{topic}?group=g2&dead_letter={dead}", "--stop-when-idle"
+    )
+    out, err = again.communicate(timeout=300)
+    assert again.returncode == 0 and "sets 0 " in out and "repeats 300" in out, out + err
+    assert sorted(await _set_ids(ledger)) == sorted(ids)
+
+
+@pytest.mark.parametrize("store_kind", ["sqlite"])
+async def test_without_a_dead_letter_topic_ingestion_stops_at_the_poison(
+    kafka_bootstrap: str, ledger: str
+) -> None:
+    topic = unique_topic("stop")
+    await _topic(kafka_bootstrap, topic, 1)
+    await _produce(kafka_bootstrap, topic, [_valid(0, True), b"[1, 2", _valid(1, True)], 1)
+    done = _ingest(ledger, f"kafka://{kafka_bootstrap}/{topic}?group=g", "--stop-when-idle")
+    _out, err = done.communicate(timeout=300)
+    assert done.returncode == 1 and f"{topic} partition 0 offset 1: " in err and "Traceback" not in err, err
+    again = _ingest(ledger, f"kafka://{kafka_bootstrap}/{topic}?group=g", "--stop-when-idle")
+    _, err = again.communicate(timeout=300)
+    assert again.returncode == 1 and "offset 1" in err  # the committed offset stopped before it
+
+
+async def test_kill_minus_9_at_random_points_loses_and_duplicates_nothing(
+    kafka_bootstrap: str, ledger: str
+) -> None:
+    topic, sets = unique_topic("kill"), 3000
+    await _topic(kafka_bootstrap, topic, 3)
+    await _produce(kafka_bootstrap, topic, [_valid(n, with_id=n % 3 != 0) for n in range(sets)], 3)
+    url = f"kafka://{kafka_bootstrap}/{topic}?group=g"
+    cut_short = 0
+    for threshold in sorted(random.Random(7).sample(range(100, sets - 500), 3)):
+        process = _ingest(ledger, url, "--batch", "100")
+        while process.poll() is None and len(await _set_ids(ledger, verify=False)) < threshold:
+            await asyncio.sleep(0.05)
+        process.send_signal(signal.SIGKILL)  # mid-stream: somewhere in a batch, its commit or the next read
+        process.wait(timeout=60)
+        cut_short += len(await _set_ids(ledger, verify=False)) < sets
+    assert cut_short
+    done = _ingest(ledger, url, "--stop-when-idle")
+    _out, err = done.communicate(timeout=600)
+    assert done.returncode == 0, err
+    ids = await _set_ids(ledger)
+    assert len(ids) == len(set(ids)) == sets
+
+
+@pytest.mark.parametrize("store_kind", ["sqlite"])
+async def test_two_ingesters_share_a_group_and_sigterm_commits_the_batch(
+    kafka_bootstrap: str, ledger: str
+) -> None:
+    topic, sets = unique_topic("pair"), 2000
+    await _topic(kafka_bootstrap, topic, 4)
+    url = f"kafka://{kafka_bootstrap}/{topic}?group=pair"
+    pair = [_ingest(ledger, url, "--batch", "100") for _ in range(2)]
+    await asyncio.sleep(8)  # both join the group (the second join rebalances the partitions)
+    await _produce(kafka_bootstrap, topic, [_valid(n, with_id=True) for n in range(sets)], 4)
+    deadline = time.monotonic() + 300
+    while len(await _set_ids(ledger)) < sets:
+        assert time.monotonic() < deadline and all(p.poll() is None for p in pair)
+        await asyncio.sleep(1)
+    outputs = []
+    for process in pair:
+        process.send_signal(signal.SIGTERM)
+        out, err = process.communicate(timeout=120)
+        assert process.returncode == 0 and "Traceback" not in err, err
+        outputs.append(out)
+    written = [int(out.split("sets ")[1].split()[0]) for out in outputs]
+    assert sum(written) == sets and all(w > 0 for w in written), outputs
+    after = _ingest(ledger, url, "--stop-when-idle")  # the group's offsets were committed on SIGTERM
+    out, _ = after.communicate(timeout=300)
+    assert after.returncode == 0 and "sets 0 " in out and "repeats 0 " in out, out
