@@ -24,6 +24,7 @@ from .import_commands import add_import_commands
 from .journal_commands import add_journal_commands
 from .restore_commands import add_restore_commands
 from .serve_command import add_serve_command
+from .web_command import add_web_command
 
 
 def epilog() -> str:
@@ -180,4 +181,5 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--no-console", action="store_true", help="print a summary instead")
     demo.set_defaults(handler=load_commands.demo)
     add_serve_command(commands)
+    add_web_command(commands)
     return parser
