@@ -103,6 +103,13 @@ class ConsoleServer(Server):
         self.children: set[asyncio.subprocess.Process] = set()
         self._sockets: set[web.WebSocketResponse] = set()
 
+    async def handle_index(self, request: web.Request) -> web.StreamResponse:
+        """The page, its script, styles and websocket addressed as the browser addressed us (so a
+        page opened as localhost, or by a name, talks to that name and sends its cookies there)."""
+        self.public_url = f"{request.scheme}://{request.host}"
+        answer: web.StreamResponse = await super().handle_index(request)
+        return answer
+
     async def on_startup(self, app: web.Application) -> None:
         """No banner: the command prints its own line."""
 
