@@ -48,6 +48,7 @@ test: install
 	$(MAKE) lint
 	$(MAKE) test-install
 	tools/hledger/install
+	tools/browser/install
 	$(MAKE) cassandra-up NODE_ARGS="--unsafe-system --quick-jit"
 	status=0; $(PY) -m pytest -q -p no:cacheprovider $(PYTEST_PARALLEL) $(PYTEST_ARGS) || status=$$?; \
 	  $(MAKE) cassandra-down; exit $$status

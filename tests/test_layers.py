@@ -46,6 +46,7 @@ def test_the_tree_keeps_every_contract() -> None:
         ("store/url.py", "from .sqlite import SqliteStore", "What both stores share"),
         ("app/chart/screen.py", "from ..browse.screen import BrowseScreen", "Console features never import"),
         ("app/widgets/range_bar.py", "from ..app import LedgerApp", "The console: shell over features"),
+        ("web/server.py", "from ..engine import Engine", "The console in a browser only runs"),
     ],
 )
 def test_a_forbidden_import_breaks_a_contract(tmp_path: Path, module: str, line: str, contract: str) -> None:

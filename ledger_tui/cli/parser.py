@@ -26,6 +26,7 @@ from .journal_commands import add_journal_commands
 from .keys_commands import add_keys_commands
 from .restore_commands import add_restore_commands
 from .serve_command import add_serve_command
+from .web_command import add_web_command
 
 
 def epilog() -> str:
@@ -184,4 +185,5 @@ def build_parser() -> argparse.ArgumentParser:
     demo.set_defaults(handler=load_commands.demo)
     add_serve_command(commands)
     add_keys_commands(commands)
+    add_web_command(commands)
     return parser
