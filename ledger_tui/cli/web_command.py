@@ -3,7 +3,7 @@
 Why here: the command picks the ledger exactly as the console does and hands each tab's process
 that choice through the environment the console already reads (LEDGER_STORE, LEDGER_BALANCES,
 LEDGER_CASSANDRA_*), so a password never shows on a command line; the server itself (ledger_tui.web)
-never opens the ledger. Beyond loopback it needs API keys: ``key_check`` is where they plug in.
+never opens the ledger. Beyond loopback, only the ledger's admin API keys open it.
 """
 
 from __future__ import annotations
@@ -12,10 +12,12 @@ import argparse
 import asyncio
 import os
 import sys
+from collections.abc import Awaitable, Callable
 from dataclasses import replace
 from typing import TYPE_CHECKING, TextIO
 
-from ..ledger import LedgerOptions, named_balances_path, store_credentials
+from ..domain.keys import ADMIN
+from ..ledger import LedgerOptions, named_balances_path, open_ledger, store_credentials
 from ..settings import read_state
 from ..store.credentials import ENV_PASSWORD, ENV_USERNAME
 from ..store.url import default_sqlite_path, parse_store_url
@@ -36,21 +38,37 @@ def add_web_command(commands: argparse._SubParsersAction[argparse.ArgumentParser
         help="serve the console to a browser (each tab runs its own console)",
         description="Serve the console to a web browser with textual-serve: every tab that opens the "
         "address runs its own console process on the same ledger (the store flags pick it, as for "
-        "the console). It listens on this machine only (a loopback address); serving other machines "
-        "will need API keys. SIGINT or SIGTERM stops it and every console it started.",
+        "the console). It listens on this machine only (127.0.0.1) unless --host says otherwise, and "
+        "then only behind the ledger's admin API keys (`ledger-tui keys create --scope admin`): a "
+        "browser gives one on a login page or as Authorization: Bearer. SIGINT or SIGTERM stops it "
+        "and every console it started.",
     )
     web.add_argument(
-        "--host", default=DEFAULT_HOST, help=f"loopback address to listen on (default {DEFAULT_HOST})"
+        "--host",
+        default=DEFAULT_HOST,
+        help=f"address to listen on (default {DEFAULT_HOST}; any other needs admin keys)",
     )
     web.add_argument("--port", type=whole_number, default=DEFAULT_PORT, help=f"port (default {DEFAULT_PORT})")
     web.add_argument(CONSOLE_FLAG, action="store_true", help=argparse.SUPPRESS)
     web.set_defaults(handler=web_handler)
 
 
-def key_check() -> KeyCheck | None:
-    """What accepts API keys for a console served beyond loopback; None until the ledger has keys
-    (the seam: return a check and ``web --host`` other than loopback serves behind it)."""
-    return None
+async def _behind_keys(options: LedgerOptions, serve: Callable[[KeyCheck], Awaitable[None]]) -> None:
+    """Serve beyond loopback behind the ledger's admin keys (a tab's console can post and reverse
+    whatever its key let in, so nothing less than admin opens it)."""
+    async with open_ledger(options) as engine:
+        cache = engine.keys().cache()
+        if not any(record.active and record.grants(ADMIN) for record in await engine.keys().all()):
+            raise UsageError(
+                "serving the console beyond this machine needs an active admin API key: create one "
+                "with `ledger-tui keys create --name NAME --scope admin` (or use a loopback address)"
+            )
+
+        async def check(key: str) -> bool:
+            record = await cache.authenticate(key)
+            return record is not None and record.grants(ADMIN)
+
+        await serve(check)
 
 
 def web_handler(args: argparse.Namespace, out: TextIO) -> int:
@@ -61,22 +79,28 @@ def web_handler(args: argparse.Namespace, out: TextIO) -> int:
         raise UsageError("--port must be between 1 and 65535")
     from ..web import CannotListen, ConsoleCommand, is_loopback, key_guard, loopback_guard, serve_console
 
-    check = None if is_loopback(args.host) else key_check()
-    if not is_loopback(args.host) and check is None:
-        raise UsageError(
-            f"--host {args.host}: serving the console beyond this machine needs API keys, which "
-            "`web` cannot check yet; use a loopback address (127.0.0.1, ::1, localhost)"
-        )
     store, environment = _tab_environment(args)
     command = ConsoleCommand(_tab_argv(args), environment)
-    guard = loopback_guard() if check is None else key_guard(check)
 
     def ready(url: str) -> None:
         out.write(f"the console: {url}  (ledger {store}; each browser tab runs its own; ctrl+c stops)\n")
         out.flush()
 
+    def behind(check: KeyCheck) -> Awaitable[None]:
+        return serve_console(command, args.host, args.port, middlewares=[key_guard(check)], on_ready=ready)
+
     try:
-        asyncio.run(serve_console(command, args.host, args.port, middlewares=[guard], on_ready=ready))
+        if is_loopback(args.host):
+            asyncio.run(
+                serve_console(command, args.host, args.port, middlewares=[loopback_guard()], on_ready=ready)
+            )
+        else:
+            print(
+                "ledger-tui: serving beyond this machine behind the ledger's admin keys, in plain HTTP: "
+                "keys cross the network in clear (put a TLS proxy in front)",
+                file=sys.stderr,
+            )
+            asyncio.run(_behind_keys(_tab_options(args), behind))
     except CannotListen as error:
         print(f"ledger-tui: {error}", file=sys.stderr)
         return EXIT_USAGE

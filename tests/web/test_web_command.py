@@ -3,8 +3,14 @@ environment, never on the command line ``ps`` shows), and what it refuses (one l
 
 from __future__ import annotations
 
+import signal
 import socket
+import subprocess
 import sys
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
 from pathlib import Path
 
 import pytest
@@ -48,10 +54,76 @@ def test_the_tab_opens_the_ledger_the_console_would(tmp_path: Path, monkeypatch:
     assert _tab_environment(build_parser().parse_args(["web"]))[0] == f"sqlite:{tmp_path / 'env.sqlite'}"
 
 
-def test_web_beyond_loopback_is_refused_until_keys_are_checked(capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["web", "--host", "0.0.0.0", "--port", "8000"]) == 2
+def test_web_beyond_loopback_needs_an_admin_key(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    store = f"sqlite:{tmp_path / 'ledger.sqlite'}"
+    assert main(["--store", store, "web", "--host", "0.0.0.0", "--port", "8000"]) == 2
     error = capsys.readouterr().err
-    assert "needs API keys" in error and "Traceback" not in error
+    assert "needs an active admin API key" in error and "Traceback" not in error
+    assert main(["--store", store, "keys", "create", "--name", "reader", "--scope", "read"]) == 0
+    assert main(["--store", store, "web", "--host", "0.0.0.0", "--port", "8000"]) == 2  # read is not enough
+
+
+def test_web_beyond_loopback_opens_to_admin_keys_only(tmp_path: Path) -> None:
+    store = f"sqlite:{tmp_path / 'ledger.sqlite'}"
+    keys = {}
+    for name, scope in (("admin", "admin"), ("poster", "post")):
+        made = subprocess.run([sys.executable, "-m", "ledger_tui", "--store", store, "keys", "create",
+                               "--name", name, "--scope", scope], capture_output=True, text=True, check=True)  # fmt: skip
+        keys[name] = made.stdout.strip()
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    command = [
+        sys.executable,
+        "-m",
+        "ledger_tui",
+        "--store",
+        store,
+        "web",
+        "--host",
+        "0.0.0.0",
+        "--port",
+        str(port),
+    ]
+    server = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+    def status(key: str | None, path: str = "/") -> int:
+        headers = {"Authorization": f"Bearer {key}"} if key else {}
+        try:
+            with urllib.request.urlopen(urllib.request.Request(f"http://127.0.0.1:{port}{path}", headers=headers),
+                                        timeout=10) as answer:  # fmt: skip
+                return int(answer.status)
+        except urllib.error.HTTPError as error:
+            return error.code
+
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                first = status(None)
+                break
+            except OSError:
+                assert server.poll() is None and time.monotonic() < deadline, server.stderr
+                time.sleep(0.2)
+        assert first == 401 and status(keys["poster"]) == 401 and status(keys["admin"][:-1] + "x") == 401
+        assert status(keys["admin"]) == 200
+        login = urllib.parse.urlencode({"key": keys["admin"]}).encode()
+        opener = urllib.request.build_opener(_NoRedirect)
+        try:
+            opener.open(f"http://127.0.0.1:{port}/login", data=login, timeout=10)
+            raise AssertionError("the login did not redirect")
+        except urllib.error.HTTPError as answer:
+            assert answer.code == 303 and "HttpOnly" in answer.headers["Set-Cookie"]
+    finally:
+        server.send_signal(signal.SIGTERM)
+        _, err = server.communicate(timeout=60)
+    assert server.returncode == 0 and "Traceback" not in err and "in clear" in err
+    assert all(key not in err for key in keys.values())
+
+
+class _NoRedirect(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args: object, **kwargs: object) -> None:
+        return None
 
 
 @pytest.mark.parametrize("port", ["0", "70000"])
