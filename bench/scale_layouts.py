@@ -235,7 +235,7 @@ def claim_log_table(w: Workload, slots: int) -> TableModel:
         "claim_log",
         "(window, slot)" if slots == 8 else f"(window, slot of {slots})",
         groups,
-        sum(g.rows * g.count for g in groups),
+        sum(g.rows * g.count for g in groups) * w.average_share,  # windows sized at peak, kept at mean
         list_bytes(max(1, round(w.sets_per_write))),
         32.0,
         2 * rows / WINDOW_S,

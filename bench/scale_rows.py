@@ -226,14 +226,14 @@ def measure(shape: Shape) -> RowSizes:
         totals.setdefault((node_key(entry.address.as_tuple()), day_of(entry.effective_at)), DayTotals()).add(
             entry.side, entry.amount
         )
-    for address, bucket in rows.buckets:
+    for owner, bucket in rows.buckets:
         add(
             "account_buckets",
             {
                 **dict(
                     zip(
                         ("legal_entity", "namespace", "name", "currency", "account_id"),
-                        address.as_tuple(),
+                        owner.as_tuple(),
                         strict=True,
                     )
                 ),
