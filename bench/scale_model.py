@@ -14,7 +14,10 @@ import json
 import math
 import sys
 from dataclasses import asdict, dataclass
+from pathlib import Path
 from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run as a script: `bench` importable
 
 from bench.scale_layouts import BOUND_BYTES, BOUND_ROWS, TableModel, Workload, today, whole
 from bench.scale_proposed import Choices, proposed
