@@ -23,6 +23,7 @@ import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 
+from ..support.ring import OWN_NODES
 from .conftest import BROKER, BROKER_TOOL, kafka_endpoint
 
 MESSAGES = 1000
@@ -200,6 +201,38 @@ def test_status_and_logs_of_the_running_broker(kafka_bootstrap: str) -> None:
     assert len(logs.stdout.splitlines()) == 5
     out = run_tool("logs", "--out", "-n", "1", port=port)
     assert out.returncode == 0
+
+
+@OWN_NODES
+@pytest.mark.kafka
+def test_a_broker_of_its_own_up_status_logs_down(kafka_bootstrap: str, tmp_path: Path) -> None:
+    """A second, short-lived broker on other ports (cheap once `make kafka-up` cached the jars and
+    the class-data archives): up, up again, status, logs, down (which returns once it is gone)."""
+    port = free_port_pair()
+    run_dir = tmp_path / "run"
+    up = run_tool("up", "--quick-jit", port=port, run_dir=run_dir, timeout=180)
+    try:
+        assert up.returncode == 0, up.stdout + up.stderr
+        assert f"ready: answering on 127.0.0.1:{port}" in up.stdout
+        pid = int((run_dir / "kafka.pid").read_text())
+        assert BROKER.metadata_brokers(port) == [1]
+        again = run_tool("up", port=port, run_dir=run_dir)
+        assert (again.returncode, again.stdout) == (
+            0,
+            f"[kafka] broker already running (pid {pid}) and answering on 127.0.0.1:{port}\n",
+        )
+        status = run_tool("status", port=port, run_dir=run_dir)
+        assert status.returncode == 0
+        logs = run_tool("logs", port=port, run_dir=run_dir)
+        assert logs.returncode == 0 and "Kafka Server started" in logs.stdout
+    finally:
+        down = run_tool("down", port=port, run_dir=run_dir)
+    assert down.returncode == 0 and "broker stopped" in down.stdout
+    assert not BROKER._is_alive(pid)
+    assert not (run_dir / "kafka.pid").exists()
+    assert not BROKER.port_open(port)
+    status = run_tool("status", port=port, run_dir=run_dir)
+    assert status.returncode == 1 and "not running" in status.stdout
 
 
 def test_status_logs_and_down_without_a_broker(tmp_path: Path) -> None:

@@ -26,6 +26,7 @@ import hashlib
 import json
 import os
 import re
+import secrets
 import shutil
 import signal
 import socket
@@ -72,6 +73,10 @@ environment:
                                 ${{XDG_CACHE_HOME:-~/.cache}}/ledger-tui/kafka-{KAFKA_VERSION}/lib
   JAVA_HOME                     used if it is a Java {MIN_JAVA}+, else {DEFAULT_JAVA_HOME}
   XDG_CACHE_HOME                base of the default jar cache dir
+
+files in the jar cache's parent dir:
+  cds/broker-<key>.jsa, cds/format-<key>.jsa   class-data archives (AppCDS) that halve the JVMs'
+                                               start; made by the first run, keyed by Java and jars
 
 files in the run dir:
   conf/server.properties, conf/log4j2.xml   written by `up` (log4j2.xml from tools/kafka/)
@@ -339,6 +344,39 @@ def cluster_id() -> str:
             return text
 
 
+def class_archive(paths: Paths, java_home: Path, role: str) -> Path:
+    """Where the class-data archive (AppCDS) of ``role`` ("broker" or "format") lives: next to the
+    jar cache, keyed by the Java and the jars it was made from (a JVM refuses an archive made by
+    another JVM or from another class path, and then just starts without it)."""
+    key = hashlib.sha256(str(java_home.resolve()).encode())
+    for part in (java_home / "release", paths.lib_marker):
+        with contextlib.suppress(OSError):
+            key.update(part.read_bytes())
+    return paths.lib_dir.parent / "cds" / f"{role}-{key.hexdigest()[:16]}.jsa"
+
+
+def class_archive_flags(archive: Path, use: bool) -> tuple[list[str], Path | None]:
+    """JVM flags that use ``archive``, or, if there is none yet, dump one at exit into a temporary
+    file (returned; settle_class_dump moves it into place once the JVM exited cleanly)."""
+    if not use:
+        return [], None
+    if archive.is_file():
+        return [f"-XX:SharedArchiveFile={archive}"], None
+    archive.parent.mkdir(parents=True, exist_ok=True)
+    dump = archive.with_name(f"{archive.name}.tmp-{secrets.token_hex(4)}")
+    return [f"-XX:ArchiveClassesAtExit={dump}"], dump
+
+
+def settle_class_dump(dump: Path | None, archive: Path | None, *, clean_exit: bool) -> None:
+    """Move a dumped archive into place after a clean exit; throw it away after a kill."""
+    if dump is None or not dump.exists():
+        return
+    if clean_exit and archive is not None and dump.stat().st_size > 0:
+        dump.replace(archive)
+    else:
+        dump.unlink(missing_ok=True)
+
+
 def _jvm_flags(paths: Paths, java_home: Path, *, quick_jit: bool) -> list[str]:
     flags = [
         str(java_home / "bin" / "java"),
@@ -356,10 +394,11 @@ def _jvm_flags(paths: Paths, java_home: Path, *, quick_jit: bool) -> list[str]:
     return flags
 
 
-def format_command(paths: Paths, java_home: Path, cluster: str) -> list[str]:
+def format_command(paths: Paths, java_home: Path, cluster: str, cds: list[str]) -> list[str]:
     """StorageTool format of the data dir (KRaft needs it before the first start)."""
     return [
         *_jvm_flags(paths, java_home, quick_jit=True),
+        *cds,
         "-Xms64m",
         "-Xmx256m",
         "-cp",
@@ -374,13 +413,16 @@ def format_command(paths: Paths, java_home: Path, cluster: str) -> list[str]:
     ]
 
 
-def java_command(paths: Paths, java_home: Path, heap: tuple[str, str], *, quick_jit: bool) -> list[str]:
+def java_command(
+    paths: Paths, java_home: Path, heap: tuple[str, str], *, quick_jit: bool, cds: list[str]
+) -> list[str]:
     """The broker's JVM command line. ``quick_jit`` compiles with the JVM's quick compiler only (C1)
     and collects with the serial collector: fewer compiler and GC threads on a 2-core box shared
     with the tests, at a lower peak speed, so never for a benchmark."""
     initial, maximum = heap
     return [
         *_jvm_flags(paths, java_home, quick_jit=quick_jit),
+        *cds,
         f"-Xms{initial}",
         f"-Xmx{maximum}",
         "-cp",
@@ -608,8 +650,9 @@ def print_tails(paths: Paths, n: int = TAIL_LINES) -> None:
 # --------------------------------------------------------------------------------------------
 
 
-def stop_pid(pid: int, budget: float = STOP_BUDGET_S) -> None:
-    """SIGTERM pid, wait up to `budget` s, then SIGKILL that pid only; returns once it is gone."""
+def stop_pid(pid: int, budget: float = STOP_BUDGET_S) -> bool:
+    """SIGTERM pid, wait up to `budget` s, then SIGKILL that pid only; returns once it is gone,
+    True if it exited on SIGTERM (cleanly)."""
     say(f"stopping broker (pid {pid}) with SIGTERM")
     t0 = time.monotonic()
     with contextlib.suppress(ProcessLookupError):
@@ -629,7 +672,18 @@ def stop_pid(pid: int, budget: float = STOP_BUDGET_S) -> None:
             time.sleep(0.1)
         if _is_alive(pid):
             raise BrokerError(f"pid {pid} survived SIGKILL")
+        say(f"broker killed after {time.monotonic() - t0:.1f}s")
+        return False
     say(f"broker stopped in {time.monotonic() - t0:.1f}s")
+    return True
+
+
+def settle_state_dump(paths: Paths, *, clean_exit: bool) -> None:
+    """settle_class_dump for the archive the broker of this run dir was told to dump at exit."""
+    state = _read_state(paths)
+    dump, archive = state.get("class_archive_dump"), state.get("class_archive")
+    if dump:
+        settle_class_dump(Path(dump), Path(archive) if archive else None, clean_exit=clean_exit)
 
 
 # --------------------------------------------------------------------------------------------
@@ -650,6 +704,7 @@ def wait_ready(
         if exited:
             code = f" with exit status {proc.returncode}" if proc is not None else ""
             paths.pid_file.unlink(missing_ok=True)
+            settle_state_dump(paths, clean_exit=False)
             print_tails(paths)
             raise BrokerError(f"the broker (pid {pid}) exited{code} before it answered on {ADDRESS}:{port}")
         elapsed = time.monotonic() - t0
@@ -659,6 +714,7 @@ def wait_ready(
                 stop_pid(pid, budget=30)
             finally:
                 paths.pid_file.unlink(missing_ok=True)
+                settle_state_dump(paths, clean_exit=False)
             raise BrokerError(f"the broker did not answer on {ADDRESS}:{port} within {budget:.0f}s; stopped")
         if time.monotonic() >= next_report:
             port_state = "open" if port_open(port, timeout=0.5) else "closed"
@@ -669,13 +725,17 @@ def wait_ready(
         time.sleep(0.1)
 
 
-def format_storage(paths: Paths, java_home: Path) -> None:
+def format_storage(paths: Paths, java_home: Path, *, use_cds: bool) -> None:
     """Format the KRaft data dir with a new cluster id (one short JVM run)."""
-    cmd = format_command(paths, java_home, cluster_id())
+    archive = class_archive(paths, java_home, "format")
+    cds, dump = class_archive_flags(archive, use_cds)
+    cmd = format_command(paths, java_home, cluster_id(), cds)
     try:
         done = subprocess.run(cmd, capture_output=True, text=True, timeout=FORMAT_BUDGET_S, cwd=paths.run_dir)
     except subprocess.TimeoutExpired:
+        settle_class_dump(dump, None, clean_exit=False)
         raise BrokerError(f"formatting {paths.data_dir} took over {FORMAT_BUDGET_S:.0f}s") from None
+    settle_class_dump(dump, archive, clean_exit=done.returncode == 0)
     if done.returncode != 0 or not paths.meta_file.is_file():
         detail = "\n".join((done.stdout + done.stderr).splitlines()[-TAIL_LINES:])
         raise BrokerError(f"formatting {paths.data_dir} failed (exit {done.returncode}):\n{detail}")
@@ -709,6 +769,7 @@ def cmd_up(args: argparse.Namespace) -> int:
     ensure_jars(paths, java_home)
 
     paths.run_dir.mkdir(parents=True, exist_ok=True)
+    settle_state_dump(paths, clean_exit=False)  # a broker that exited on its own, unwatched
     if args.keep_data and paths.meta_file.is_file():
         say(f"keeping data in {paths.data_dir}")
     elif paths.data_dir.exists():
@@ -718,10 +779,12 @@ def cmd_up(args: argparse.Namespace) -> int:
     render_conf(paths, port, controller_port)
     t_format = time.monotonic()
     if not paths.meta_file.is_file():
-        format_storage(paths, java_home)
+        format_storage(paths, java_home, use_cds=not args.no_cds)
     format_s = time.monotonic() - t_format
 
-    cmd = java_command(paths, java_home, heap, quick_jit=args.quick_jit)
+    archive = class_archive(paths, java_home, "broker")
+    cds, dump = class_archive_flags(archive, not args.no_cds)
+    cmd = java_command(paths, java_home, heap, quick_jit=args.quick_jit, cds=cds)
     env = dict(os.environ, JAVA_HOME=str(java_home), MALLOC_ARENA_MAX="4")
     say(
         f"starting Kafka {KAFKA_VERSION} on {ADDRESS}:{port} (controller :{controller_port}, "
@@ -747,6 +810,8 @@ def cmd_up(args: argparse.Namespace) -> int:
                 "controller_port": controller_port,
                 "heap": list(heap),
                 "quick_jit": args.quick_jit,
+                "class_archive": str(archive) if cds else None,
+                "class_archive_dump": str(dump) if dump else None,
                 "java_home": str(java_home),
                 "lib_dir": str(paths.lib_dir),
                 "started_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
@@ -763,10 +828,12 @@ def cmd_up(args: argparse.Namespace) -> int:
         say("interrupted; stopping the broker")
         stop_pid(proc.pid, budget=30)
         paths.pid_file.unlink(missing_ok=True)
+        settle_state_dump(paths, clean_exit=False)
         return 130
     say(
         f"ready: answering on {ADDRESS}:{port} (pid {proc.pid}); format {format_s:.1f}s, "
         f"broker start {waited:.1f}s, total {time.monotonic() - t_start:.1f}s"
+        + (" (class-data archive made at `down`)" if dump else "")
     )
     return 0
 
@@ -778,8 +845,9 @@ def cmd_down(args: argparse.Namespace) -> int:
     if pid is None:
         say(f"no broker running from {paths.run_dir} (nothing to stop)")
         return 0
-    stop_pid(pid, budget=args.timeout)
+    clean = stop_pid(pid, budget=args.timeout)
     paths.pid_file.unlink(missing_ok=True)
+    settle_state_dump(paths, clean_exit=clean)
     return 0
 
 
@@ -874,6 +942,12 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="the JVM's quick compiler only (C1) and the serial collector: less CPU for a test broker "
         "on a small box, lower peak speed; never for benchmarks",
+    )
+    up.add_argument(
+        "--no-cds",
+        action="store_true",
+        help="start the JVMs without a class-data archive and make none (by default the first run "
+        "makes one at exit, and later starts take about half the time and CPU)",
     )
     up.set_defaults(func=cmd_up)
 
