@@ -298,6 +298,13 @@ def test_bad_settings_are_one_line_errors(tmp_path: Path, env: dict[str, str], m
     assert not list(tmp_path.iterdir())  # nothing started, nothing written
 
 
+def test_a_run_dir_that_cannot_be_made_is_a_one_line_error(tmp_path: Path) -> None:
+    (tmp_path / "file").write_text("")
+    done = run_tool("up", port=free_port_pair(), run_dir=tmp_path / "file" / "run")
+    assert (done.returncode, done.stdout) == (1, "")
+    assert done.stderr == f"[kafka] error: Not a directory: {tmp_path / 'file' / 'run'}\n"
+
+
 def test_bad_arguments_are_usage_errors() -> None:
     done = run_tool("up", "--timeout", "soon", port=free_port_pair())
     assert done.returncode == 2 and "'soon' is not a number of seconds" in done.stderr

@@ -765,10 +765,10 @@ def cmd_up(args: argparse.Namespace) -> int:
                 f"with LEDGER_KAFKA_PORT / LEDGER_KAFKA_CONTROLLER_PORT."
             )
 
+    paths.run_dir.mkdir(parents=True, exist_ok=True)  # first: a run dir that cannot be made fails at once
     java_home = find_java_home()
     ensure_jars(paths, java_home)
 
-    paths.run_dir.mkdir(parents=True, exist_ok=True)
     settle_state_dump(paths, clean_exit=False)  # a broker that exited on its own, unwatched
     if args.keep_data and paths.meta_file.is_file():
         say(f"keeping data in {paths.data_dir}")
@@ -982,6 +982,12 @@ def main(argv: list[str] | None = None) -> int:
     except BrokerError as exc:
         print(f"[kafka] error: {exc}", file=sys.stderr, flush=True)
         return 1
+    except OSError as exc:  # a run dir or cache dir that cannot be written, a full disk, ...
+        print(f"[kafka] error: {exc.strerror or exc}: {exc.filename or ''}".rstrip(": "), file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("[kafka] interrupted", file=sys.stderr)
+        return 130
 
 
 if __name__ == "__main__":
