@@ -9,8 +9,12 @@ RING := $(PYTHON) tools/cassandra/ring.py
 RING_NODES ?= 3
 CASSANDRA_PORT ?= 9042
 export LEDGER_TEST_CASSANDRA ?= 127.0.0.1:$(CASSANDRA_PORT)
+BROKER := $(PYTHON) tools/kafka/broker.py
+KAFKA_PORT ?= 9092
+export LEDGER_TEST_KAFKA ?= 127.0.0.1:$(KAFKA_PORT)
 
 .PHONY: install demo test test-fast test-install lint cassandra-up cassandra-down cassandra-status \
+	kafka-up kafka-down kafka-status \
 	cluster-up cluster-down cluster-status test-faults test-blocks test-console-stores bench-load \
 	bench-browse bench-http bench-http-origin bench-balance test-api clean
 
@@ -39,8 +43,8 @@ test-install: install
 
 # Everything: lint, types, layer contracts, the installed wheel, the whole suite (console UI tests
 # on the embedded store, a marked few on both; `make test-console-stores` runs them all on both).
-# hledger is installed if missing (the journal export is checked with it). The local node is
-# started first and stopped afterwards, also when a test fails. The suite runs
+# hledger is installed if missing (the journal export is checked with it). The local node and the
+# local Kafka broker are started first and stopped afterwards, also when a test fails. The suite runs
 # on PYTEST_WORKERS xdist workers; tests that start nodes of their own share one worker, first.
 PYTEST_WORKERS ?= 2
 PYTEST_PARALLEL := $(if $(filter-out 0 1,$(PYTEST_WORKERS)),-n $(PYTEST_WORKERS) --dist loadgroup)
@@ -50,8 +54,9 @@ test: install
 	tools/hledger/install
 	tools/browser/install
 	$(MAKE) cassandra-up NODE_ARGS="--unsafe-system --quick-jit"
+	$(MAKE) kafka-up KAFKA_ARGS="--quick-jit" || { $(MAKE) cassandra-down; exit 1; }
 	status=0; $(PY) -m pytest -q -p no:cacheprovider $(PYTEST_PARALLEL) $(PYTEST_ARGS) || status=$$?; \
-	  $(MAKE) cassandra-down; exit $$status
+	  $(MAKE) kafka-down; $(MAKE) cassandra-down; exit $$status
 
 # Every console test on both stores (make test runs the UI tests on the embedded store only).
 test-console-stores: install
@@ -59,9 +64,9 @@ test-console-stores: install
 	status=0; LEDGER_CONSOLE_STORES=all $(PY) -m pytest -q -p no:cacheprovider $(PYTEST_PARALLEL) \
 	  tests/console $(PYTEST_ARGS) || status=$$?; $(MAKE) cassandra-down; exit $$status
 
-# The suite without the Cassandra leg (for a quick loop while editing).
+# The suite without the Cassandra leg and the Kafka tests (for a quick loop while editing).
 test-fast: install
-	$(PY) -m pytest -q -m "not cassandra" $(PYTEST_ARGS)
+	$(PY) -m pytest -q -m "not cassandra and not kafka" $(PYTEST_ARGS)
 
 # The shared node is durable by default. `make test` starts it with --unsafe-system (no fsync of
 # schema changes: each test creates a keyspace) and --quick-jit (the JVM's quick compiler only:
@@ -75,6 +80,18 @@ cassandra-down:
 
 cassandra-status:
 	$(NODE) status
+
+# One local Kafka broker (KRaft, broker+controller in one JVM) on 127.0.0.1:$(KAFKA_PORT), controller
+# port KAFKA_PORT+1; its run dir is .run/kafka/<port>. `make test` starts it with --quick-jit (C1
+# compiler and the serial collector: less CPU beside the suite on 2 cores); benchmarks use neither.
+kafka-up:
+	LEDGER_KAFKA_PORT=$(KAFKA_PORT) $(BROKER) up $(KAFKA_ARGS)
+
+kafka-down:
+	LEDGER_KAFKA_PORT=$(KAFKA_PORT) $(BROKER) down
+
+kafka-status:
+	LEDGER_KAFKA_PORT=$(KAFKA_PORT) $(BROKER) status
 
 # The fault suite with long phases (its short version runs inside `make test`): a bank workload on
 # its own 3-node ring (127.0.0.11..13) through kill -9, pause and restart; figures printed and

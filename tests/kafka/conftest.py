@@ -1,32 +1,70 @@
-"""The broker the Kafka tests talk to (``make kafka-up``, or LEDGER_TEST_KAFKA), and fresh topics."""
+"""Fixtures for tests that need a Kafka broker: its address and a fresh topic name per test.
+
+The broker is the one from ``make kafka-up`` (or LEDGER_TEST_KAFKA=host:port, read once at import,
+before the suite clears every LEDGER_* variable). When it does not answer a Kafka request a test
+skips locally but FAILS under CI=true, as the Cassandra leg does.
+"""
 
 from __future__ import annotations
 
+import importlib.util
 import os
-import socket
 import uuid
+from pathlib import Path
+from types import ModuleType
 
 import pytest
 
 from ..support.stores import IN_CI
 
 KAFKA_ENDPOINT = os.environ.get("LEDGER_TEST_KAFKA", "127.0.0.1:9092")
+BROKER_TOOL = Path(__file__).resolve().parents[2] / "tools" / "kafka" / "broker.py"
 
 
-def unique_topic(prefix: str) -> str:
-    """A topic name no other test uses."""
-    return f"{prefix}-{uuid.uuid4().hex[:12]}"
+def load_broker_tool() -> ModuleType:
+    """tools/kafka/broker.py as a module (it is a script, not part of a package)."""
+    spec = importlib.util.spec_from_file_location("kafka_broker_tool", BROKER_TOOL)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+BROKER = load_broker_tool()
+
+
+def kafka_endpoint() -> tuple[str, int]:
+    """host, port of the test broker."""
+    host, _, port = KAFKA_ENDPOINT.rpartition(":")
+    return host or "127.0.0.1", int(port)
+
+
+def require_kafka() -> str:
+    """The broker's bootstrap address; fails under CI (never skips there) when it does not answer a
+    Metadata request that lists a broker (an open port alone is not enough)."""
+    host, port = kafka_endpoint()
+    brokers = BROKER.metadata_brokers(port, host, timeout=3.0)
+    if not brokers:
+        state = "port closed" if not BROKER.port_open(port, host) else "no Kafka answer"
+        message = f"Kafka test broker {host}:{port} unreachable ({state}); run `make kafka-up`"
+        if IN_CI:
+            pytest.fail(message)
+        pytest.skip(message)
+    return f"{host}:{port}"
 
 
 @pytest.fixture
 def kafka_bootstrap() -> str:
-    """The broker's address; a missing broker fails the test in CI and skips it elsewhere."""
-    host, _, port = KAFKA_ENDPOINT.rpartition(":")
-    try:
-        socket.create_connection((host, int(port)), timeout=2).close()
-    except OSError:
-        message = f"no Kafka broker answers on {KAFKA_ENDPOINT} (make kafka-up)"
-        if IN_CI:
-            pytest.fail(message)
-        pytest.skip(message)
-    return KAFKA_ENDPOINT
+    """bootstrap_servers for a client of the test broker."""
+    return require_kafka()
+
+
+@pytest.fixture
+def kafka_topic() -> str:
+    """A topic name no other test (or earlier run) uses; the test creates the topic itself."""
+    return f"ledger-test-{uuid.uuid4().hex[:16]}"
+
+
+def unique_topic(prefix: str) -> str:
+    """A topic name no other test (or earlier run) uses, for a test that needs several."""
+    return f"{prefix}-{uuid.uuid4().hex[:12]}"
