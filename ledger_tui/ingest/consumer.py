@@ -32,6 +32,10 @@ BATCH = 1000
 LAG_EVERY = 1.0
 #: Seconds between attempts to commit offsets the broker could not take.
 COMMIT_RETRY = 0.5
+#: Seconds an ingester keeps trying to commit (a broker restart takes a few) before it gives up.
+COMMIT_PATIENCE = 120.0
+#: Seconds a lag measure may take (it is only a progress figure).
+LAG_PATIENCE = 10.0
 
 
 class IngestStopped(LedgerError):
@@ -198,18 +202,27 @@ class Ingester:
         return offsets
 
     async def _commit(self, offsets: dict[TopicPartition, int]) -> None:
-        """Commit, retrying while the broker cannot take it; a lost partition is not ours to commit."""
+        """Commit, retrying while the broker cannot take it (for COMMIT_PATIENCE seconds); a
+        partition a rebalance took is its new owner's to commit."""
         assert self._consumer is not None
         assigned = self._consumer.assignment()
         mine = {tp: OffsetAndMetadata(offset, "") for tp, offset in offsets.items() if tp in assigned}
+        deadline = time.monotonic() + COMMIT_PATIENCE
         while mine:
             try:
-                await self._consumer.commit(mine)
+                async with asyncio.timeout(COMMIT_PATIENCE):
+                    await self._consumer.commit(mine)
                 return
             except CommitFailedError:  # a rebalance took the partitions: their new owner repeats
                 log.info("offsets not committed: the group rebalanced (the next owner repeats them)")
                 return
-            except KafkaError as error:
+            except (KafkaError, TimeoutError) as error:
+                retriable = isinstance(error, TimeoutError) or getattr(error, "retriable", False)
+                if not retriable or time.monotonic() > deadline:
+                    raise BrokerUnavailable(
+                        f"cannot commit offsets ({type(error).__name__}); the sets are written, "
+                        "and the next run repeats them as no-ops"
+                    ) from None
                 log.warning("commit failed (%s); retrying", type(error).__name__)
                 await asyncio.sleep(COMMIT_RETRY)
 
@@ -223,14 +236,15 @@ class Ingester:
             return
         partitions = [TopicPartition(self.source.topic, n) for n in sorted(numbers)]
         try:
-            ends = await self._consumer.end_offsets(partitions)
-            starts = await self._consumer.beginning_offsets(partitions)
-            lag = 0
-            for tp in partitions:
-                committed = await self._consumer.committed(tp)
-                lag += max(ends[tp] - (starts[tp] if committed is None else committed), 0)
+            async with asyncio.timeout(LAG_PATIENCE):
+                ends = await self._consumer.end_offsets(partitions)
+                starts = await self._consumer.beginning_offsets(partitions)
+                lag = 0
+                for tp in partitions:
+                    committed = await self._consumer.committed(tp)
+                    lag += max(ends[tp] - (starts[tp] if committed is None else committed), 0)
             self.progress.lag = lag
-        except KafkaError:
+        except (KafkaError, TimeoutError):
             self.progress.lag = None
 
 
