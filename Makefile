@@ -16,7 +16,7 @@ export LEDGER_TEST_KAFKA ?= 127.0.0.1:$(KAFKA_PORT)
 .PHONY: install demo test test-fast test-install lint cassandra-up cassandra-down cassandra-status \
 	kafka-up kafka-down kafka-status \
 	cluster-up cluster-down cluster-status test-faults test-blocks test-console-stores bench-load \
-	bench-browse bench-http bench-http-origin bench-balance test-api clean
+	bench-browse bench-http bench-http-origin bench-balance bench-events test-api clean
 
 install: $(STAMP)
 
@@ -140,6 +140,13 @@ bench-browse: install
 bench-http: install
 	$(MAKE) cassandra-up
 	status=0; $(PY) bench/http_api.py $(BENCH_ARGS) || status=$$?; $(MAKE) cassandra-down; exit $$status
+
+# Ingest from Kafka beside `import` of the same 100,000 sets, on both stores (~2 min).
+bench-events: install
+	$(MAKE) cassandra-up
+	$(MAKE) kafka-up || { $(MAKE) cassandra-down; exit 1; }
+	status=0; $(PY) bench/ingest.py $(BENCH_ARGS) || status=$$?; \
+	  $(MAKE) kafka-down; $(MAKE) cassandra-down; exit $$status
 
 # The origin's load (two-leg sets, a Go client, 32 and 128 workers) beside the engine and the
 # driver's row-at-a-time rate, with CPU per set of each process (~3 min).

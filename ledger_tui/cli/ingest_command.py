@@ -15,6 +15,7 @@ import time
 from typing import TextIO
 
 from ..engine import Engine
+from ..ingest.source import BATCH
 from .common import EXIT_OK, UsageError, whole_number, with_engine
 
 #: Most messages one batch may hold.
@@ -55,9 +56,11 @@ async def _ingest(args: argparse.Namespace, engine: Engine, out: TextIO) -> int:
         if report.isatty():
             report.write("\n")
     seconds = time.monotonic() - progress.started
+    first, last = progress.first_write, progress.last_write
+    writing = f"  writing {last - first:.1f} s" if first is not None and last is not None else ""
     out.write(
         f"ingest: sets {progress.sets}  repeats {progress.repeats}  dead-lettered {progress.dead_lettered}  "
-        f"in {seconds:.1f} s ({progress.rate:,.0f} sets/s)  lag {progress.lag}\n"
+        f"in {seconds:.1f} s ({progress.rate:,.0f} sets/s){writing}  lag {progress.lag}\n"
     )
     return EXIT_OK
 
@@ -79,5 +82,7 @@ def add_ingest_command(commands: argparse._SubParsersAction[argparse.ArgumentPar
     ingest.add_argument(
         "--stop-when-idle", action="store_true", help="exit 0 once every partition of ours is caught up"
     )
-    ingest.add_argument("--batch", type=whole_number, default=1000, help="messages per write (default 1000)")
+    ingest.add_argument(
+        "--batch", type=whole_number, default=BATCH, help=f"most messages per write (default {BATCH})"
+    )
     ingest.set_defaults(handler=with_engine(_ingest))

@@ -23,11 +23,9 @@ from aiokafka.structs import OffsetAndMetadata
 from ..domain.errors import BrokerUnavailable, LedgerError
 from ..domain.model import EntrySet
 from ..engine import Engine
-from .source import KafkaSource, entry_set_of
+from .source import BATCH, KafkaSource, entry_set_of
 
 log = logging.getLogger("ledger_tui.ingest")
-#: Messages read and written together (one bulk write: claims share consensus rounds).
-BATCH = 1000
 #: Seconds between measures of the consumer lag while messages keep coming.
 LAG_EVERY = 1.0
 #: Seconds between attempts to commit offsets the broker could not take.
@@ -51,6 +49,9 @@ class IngestProgress:
     dead_lettered: int = 0
     lag: int | None = None
     started: float = field(default_factory=time.monotonic)
+    #: When the first and the latest batch were written (monotonic seconds; None before any).
+    first_write: float | None = None
+    last_write: float | None = None
 
     @property
     def rate(self) -> float:
@@ -62,6 +63,10 @@ class IngestProgress:
 class _Refused:
     message: Any
     reason: str
+
+
+Batch = list[tuple[Any, EntrySet]]
+Offsets = dict[TopicPartition, int]
 
 
 class _Membership(ConsumerRebalanceListener):  # type: ignore[misc]
@@ -120,25 +125,35 @@ class Ingester:
             await _quietly_stop(consumer, producer)
             raise BrokerUnavailable(f"cannot reach the Kafka broker {','.join(servers)}: {error}") from None
         self._consumer, self._producer = consumer, producer
+        writing: asyncio.Task[None] | None = None
         try:
             measured = 0.0
             while not self._stopping.is_set():
                 got = await consumer.getmany(timeout_ms=500, max_records=self.batch)
-                if got:
-                    await self._take(got)
-                if not got or time.monotonic() - measured > LAG_EVERY:
+                batch = self._parse(got) if got else None
+                if writing is not None and (batch is not None or writing.done()):
+                    await writing  # the batch before is written and committed first: offsets in order
+                    writing = None
+                if batch is not None:  # written while the next batch is fetched and parsed
+                    writing = asyncio.ensure_future(self._write(*batch))
+                if batch is None or time.monotonic() - measured > LAG_EVERY:
                     await self._measure_lag()
                     measured = time.monotonic()
                     self._on_progress(self.progress)
-                if not got and stop_when_idle and membership.joined and self.progress.lag == 0:
+                idle = writing is None and not got and membership.joined and self.progress.lag == 0
+                if stop_when_idle and idle:
                     break
+            if writing is not None:
+                await writing  # stopping: the batch in hand is finished and committed
         finally:
+            if writing is not None and not writing.done():
+                await asyncio.wait([writing])  # an error above: let a started write finish whole
             await _quietly_stop(consumer, producer)
         return self.progress
 
-    async def _take(self, got: dict[TopicPartition, list[Any]]) -> None:
-        """Write one batch, dead-letter what is refused, then commit every partition's offsets."""
-        sets: list[tuple[Any, EntrySet]] = []
+    def _parse(self, got: dict[TopicPartition, list[Any]]) -> tuple[Batch, list[_Refused], Offsets]:
+        """The sets of a fetched batch, the messages refused, and the offsets to commit after it."""
+        sets: Batch = []
         refused: list[_Refused] = []
         for messages in got.values():
             for message in messages:
@@ -148,8 +163,16 @@ class Ingester:
                     refused.append(_Refused(message, str(error)))
                 else:
                     sets.append((message, entry_set))
+        offsets = {tp: messages[-1].offset + 1 for tp, messages in got.items() if messages}
+        return sets, refused, offsets
+
+    async def _write(self, sets: Batch, refused: list[_Refused], offsets: Offsets) -> None:
+        """Write one batch, dead-letter what is refused, then commit every partition's offsets."""
         if sets:
+            if self.progress.first_write is None:
+                self.progress.first_write = time.monotonic()
             outcomes = await self.engine.record_batch([s for _, s in sets], complete_duplicates=True)
+            self.progress.last_write = time.monotonic()
             for (message, entry_set), outcome in zip(sets, outcomes, strict=True):
                 if outcome.conflicting:
                     reason = (
@@ -161,7 +184,6 @@ class Ingester:
                     self.progress.repeats += 1
                 else:
                     self.progress.sets += 1
-        offsets = {tp: messages[-1].offset + 1 for tp, messages in got.items() if messages}
         if refused:
             offsets = await self._refuse(refused, offsets)
         await self._commit(offsets)

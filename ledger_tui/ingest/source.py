@@ -21,6 +21,8 @@ from ..domain.parse import entry_set_from_data
 from ..domain.text import shown
 
 DEFAULT_PORT = 9092
+#: Most messages read and written together (one bulk write: claims share consensus rounds).
+BATCH = 5000
 #: Kafka's own rule for topic and group names (letters, digits, '.', '_', '-'; at most 249).
 _NAME = re.compile(r"[A-Za-z0-9._-]{1,249}")
 _HOST = re.compile(r"[A-Za-z0-9.-]{1,253}|\[[0-9A-Fa-f:.]{2,45}\]")

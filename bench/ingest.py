@@ -1,0 +1,123 @@
+"""Ingest from Kafka beside ``import`` of the same sets, in one run, on each store.
+
+The same N two-leg sets (the origin's JSON, one per line) are imported from a file into one
+fresh ledger and ingested from a topic (3 partitions, produced beforehand, not timed) into
+another, both by the CLI as an operator runs them. Printed: each wall time and rate, and the
+ratio ingest / import (the target is >= 0.8x). The ingest's wall time includes joining the
+consumer group; its rate from the first write to idle is printed beside it.
+Usage: python bench/ingest.py [--sets N] [--stores sqlite,cassandra] [--host 127.0.0.1:9042]
+       [--kafka 127.0.0.1:9092]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import platform
+import re
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from datetime import UTC, datetime
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from online_load import two_leg_bodies
+
+PARTITIONS = 3
+
+
+def _cli(store: str, *args: str) -> tuple[float, str]:
+    started = time.perf_counter()
+    done = subprocess.run([sys.executable, "-m", "ledger_tui", "--store", store, *args],
+                          capture_output=True, text=True, check=False)  # fmt: skip
+    if done.returncode != 0:
+        raise SystemExit(f"{args[0]} failed ({done.returncode}): {done.stderr[-2000:]}")
+    return time.perf_counter() - started, done.stdout + done.stderr
+
+
+async def _produce(kafka: str, topic: str, bodies: list[bytes]) -> None:
+    from aiokafka import AIOKafkaProducer
+    from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+
+    admin = AIOKafkaAdminClient(bootstrap_servers=kafka)
+    await admin.start()
+    try:
+        await admin.create_topics([NewTopic(topic, PARTITIONS, 1)])
+    finally:
+        await admin.close()
+    producer = AIOKafkaProducer(bootstrap_servers=kafka, enable_idempotence=True, acks="all", linger_ms=5)
+    await producer.start()
+    try:
+        sends = [await producer.send(topic, body, partition=n % PARTITIONS) for n, body in enumerate(bodies)]
+        await asyncio.gather(*sends)
+    finally:
+        await producer.stop()
+
+
+def _stores(kind: str, host: str, tag: str, directory: Path) -> tuple[str, str]:
+    if kind == "sqlite":
+        return f"sqlite:{directory / 'imported.sqlite'}", f"sqlite:{directory / 'ingested.sqlite'}"
+    return f"cassandra://{host}/bench_import_{tag}", f"cassandra://{host}/bench_ingest_{tag}"
+
+
+def _drop(host: str, keyspaces: list[str]) -> None:
+    from cassandra.cluster import Cluster
+
+    address, _, port = host.rpartition(":")
+    cluster = Cluster([address], port=int(port))
+    try:
+        session = cluster.connect()
+        for keyspace in keyspaces:
+            session.execute(f"DROP KEYSPACE IF EXISTS {keyspace}", timeout=120)
+    finally:
+        cluster.shutdown()
+
+
+def run(kind: str, sets: int, host: str, kafka: str) -> None:
+    tag = uuid.uuid4().hex[:8]
+    bodies = two_leg_bodies(sets, seed=11)
+    with tempfile.TemporaryDirectory() as scratch:
+        directory = Path(scratch)
+        imported, ingested = _stores(kind, host, tag, directory)
+        lines = directory / "sets.jsonl"
+        lines.write_bytes(b"\n".join(bodies) + b"\n")
+        for store in (imported, ingested):
+            _cli(store, "schema", "apply")
+        topic = f"bench-ingest-{tag}"
+        asyncio.run(_produce(kafka, topic, bodies))
+        import_s, _ = _cli(imported, "import", str(lines))
+        ingest_s, said = _cli(ingested, "ingest", f"kafka://{kafka}/{topic}?group=bench", "--stop-when-idle")
+        writing = re.search(r"writing ([0-9.]+) s", said)
+        if f"sets {sets} " not in said:
+            raise SystemExit(f"the ingest did not write every set: {said}")
+        if kind == "cassandra":
+            _drop(host, [imported.rsplit("/", 1)[1], ingested.rsplit("/", 1)[1]])
+    print(f"{kind}: {sets:,} two-leg sets")
+    print(f"  import (file, default workers)   {import_s:7.1f} s  {sets / import_s:9,.0f} sets/s")
+    print(f"  ingest (topic of {PARTITIONS} partitions)  {ingest_s:7.1f} s  {sets / ingest_s:9,.0f} sets/s"
+          f"   ratio {import_s / ingest_s:.2f}x import (target >= 0.80x)")  # fmt: skip
+    if writing:
+        steady = float(writing.group(1))
+        print(f"  ingest, first write to idle     {steady:7.1f} s  {sets / steady:9,.0f} sets/s"
+              f"   ratio {import_s / steady:.2f}x import")  # fmt: skip
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sets", type=int, default=100_000)
+    parser.add_argument("--stores", default="sqlite,cassandra")
+    parser.add_argument("--host", default="127.0.0.1:9042")
+    parser.add_argument("--kafka", default=os.environ.get("LEDGER_TEST_KAFKA", "127.0.0.1:9092"))
+    args = parser.parse_args()
+    print(f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC, {platform.node()}, {os.cpu_count()} cores")
+    for kind in args.stores.split(","):
+        run(kind, args.sets, args.host, args.kafka)
+
+
+if __name__ == "__main__":
+    main()
