@@ -168,6 +168,12 @@ class Ingester:
 
     async def _write(self, sets: Batch, refused: list[_Refused], offsets: Offsets) -> None:
         """Write one batch, dead-letter what is refused, then commit every partition's offsets."""
+        if refused and self._producer is None:  # ingestion stops at the first refused message
+            first: dict[tuple[str, int], int] = {}
+            for item in refused:
+                key = (item.message.topic, item.message.partition)
+                first[key] = min(first.get(key, item.message.offset), item.message.offset)
+            sets = [(m, s) for m, s in sets if m.offset < first.get((m.topic, m.partition), m.offset + 1)]
         if sets:
             if self.progress.first_write is None:
                 self.progress.first_write = time.monotonic()

@@ -160,6 +160,7 @@ async def test_without_a_dead_letter_topic_ingestion_stops_at_the_poison(
     done = _ingest(ledger, f"kafka://{kafka_bootstrap}/{topic}?group=g", "--stop-when-idle")
     _out, err = done.communicate(timeout=300)
     assert done.returncode == 1 and f"{topic} partition 0 offset 1: " in err and "Traceback" not in err, err
+    assert len(await _set_ids(ledger)) == 1  # the set after the poison is not written either
     again = _ingest(ledger, f"kafka://{kafka_bootstrap}/{topic}?group=g", "--stop-when-idle")
     _, err = again.communicate(timeout=300)
     assert again.returncode == 1 and "offset 1" in err  # the committed offset stopped before it
