@@ -94,7 +94,8 @@ def _login_page(message: str, status: int) -> web.Response:
 
 def key_guard(check: KeyCheck) -> Middleware:
     """Every request needs a key ``check`` accepts: a Bearer header, or the cookie the login form
-    sets (``POST /login`` with a ``key`` field); the page itself shows the form until then."""
+    sets (``POST /login`` with a ``key`` field); the page itself shows the form until then. The
+    websocket, as on loopback, opens only for a page of this server (Origin)."""
 
     @web.middleware
     async def guard(request: web.Request, handler: Handler) -> web.StreamResponse:
@@ -108,6 +109,9 @@ def key_guard(check: KeyCheck) -> Middleware:
                 KEY_COOKIE, key.strip(), httponly=True, samesite="Strict", secure=request.secure, path="/"
             )
             return answer
+        origin = request.headers.get("Origin")
+        if request.path == "/ws" and origin is not None and origin != f"{request.scheme}://{request.host}":
+            return web.Response(status=403, text="the console's websocket is for its own page only\n")
         bearer = _bearer(request)
         key = bearer if bearer is not None else request.cookies.get(KEY_COOKIE)
         if await _accepted(check, key):

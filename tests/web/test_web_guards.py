@@ -94,3 +94,8 @@ async def test_the_key_guard_takes_a_bearer_key_or_the_login_forms_cookie(
     assert (await served.get("/")).status == 200  # the cookie now goes with every request
     assert (await served.get("/static/x.js")).status == 200
     assert "x" * 5000 not in seen  # an overlong key is refused unread
+    own = f"http://127.0.0.1:{served.port}"
+    assert (await served.get("/ws", headers={"Origin": own})).status == 200
+    assert (
+        await served.get("/ws", headers={"Origin": "http://evil.example"})
+    ).status == 403  # even with the cookie
