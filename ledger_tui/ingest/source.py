@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
-from ..domain.document import MAX_DOCUMENT_BYTES, loads_document, unencodable_text
+from ..domain.document import MAX_DOCUMENT_BYTES, loads_document
 from ..domain.errors import ValidationError
 from ..domain.model import EntrySet
 from ..domain.money import Currencies
@@ -94,10 +94,7 @@ def entry_set_of(message: Any, currencies: Currencies) -> EntrySet:
         raise ValidationError.single("", "the message has no value (a tombstone)")
     if len(value) > MAX_DOCUMENT_BYTES:
         raise ValidationError.single("", f"the message is larger than {MAX_DOCUMENT_BYTES} bytes")
-    data = loads_document(value)
-    problem = unencodable_text(data)
-    if problem is not None:
-        raise ValidationError.single("", problem)
+    data = loads_document(value)  # text the set keeps is checked as every face checks it (legs.py)
     if isinstance(data, dict) and data.get("transaction_id") is None:
         data["transaction_id"] = str(message_id(message.topic, message.partition, message.offset))
     return entry_set_from_data(data, currencies)

@@ -109,18 +109,21 @@ async def test_every_set_once_and_poison_to_the_dead_letter_topic(kafka_bootstra
     unbalanced = json.loads(valid[0])
     unbalanced["entries"][0]["amount"] = "999.00"
     unbalanced["transaction_id"] = str(uuid.uuid4())
+    surrogate = json.loads(valid[4])
+    surrogate["transaction_id"] = str(uuid.uuid4())
+    surrogate["entries"][0]["description"] = "\ud800 lone surrogate"  # json.dumps keeps it as \ud800
     conflicting = json.loads(valid[2])  # the id of set 2 with another amount
     conflicting["entries"][0]["amount"] = conflicting["entries"][1]["amount"] = "7.00"
     poison = [b"not json", json.dumps(unbalanced).encode(), b'{"entries": "\xff"}', None,
               json.dumps({"entries": [{"address": "\u202e<script>", "amount": 1}]}).encode(),
-              json.dumps(conflicting).encode()]  # fmt: skip
+              json.dumps(conflicting).encode(), json.dumps(surrogate).encode()]  # fmt: skip
     values = valid[:150] + poison + valid[150:]
     await _produce(kafka_bootstrap, topic, values, 3)
     url = f"kafka://{kafka_bootstrap}/{topic}?group=g1&dead_letter={dead}"
     done = _ingest(ledger, url, "--stop-when-idle")
     out, err = done.communicate(timeout=300)
     assert done.returncode == 0, err
-    assert "sets 300 " in out and "dead-lettered 6" in out and "Traceback" not in err
+    assert "sets 300 " in out and "dead-lettered 7" in out and "Traceback" not in err
     ids = await _set_ids(ledger)
     assert len(ids) == len(set(ids)) == 300
     n_by_partition: dict[int, int] = {}  # which offset each message got: n-th message of its partition
@@ -134,7 +137,7 @@ async def test_every_set_once_and_poison_to_the_dead_letter_topic(kafka_bootstra
             expected.add(uuid.UUID(data["transaction_id"]) if "transaction_id" in data
                          else message_id(topic, partition, offset))  # fmt: skip
     assert set(ids) == expected
-    letters = await _read_all(kafka_bootstrap, dead, 6)
+    letters = await _read_all(kafka_bootstrap, dead, 7)
     assert sorted(m.value or b"" for m in letters) == sorted(v or b"" for v in poison)  # type: ignore[attr-defined]
     for letter in letters:
         headers = dict(letter.headers)  # type: ignore[attr-defined]
