@@ -4,7 +4,8 @@ The same N two-leg sets (the origin's JSON, one per line) are imported from a fi
 fresh ledger and ingested from a topic (3 partitions, produced beforehand, not timed) into
 another, both by the CLI as an operator runs them. Printed: each wall time and rate, and the
 ratio ingest / import (the target is >= 0.8x). The ingest's wall time includes joining the
-consumer group; its rate from the first write to idle is printed beside it.
+consumer group; its rate from the first write to idle is printed beside it, and, on Cassandra
+(import's two worker processes), two ingesters sharing the group's partitions.
 Usage: python bench/ingest.py [--sets N] [--stores sqlite,cassandra] [--host 127.0.0.1:9042]
        [--kafka 127.0.0.1:9092]
 """
@@ -59,10 +60,26 @@ async def _produce(kafka: str, topic: str, bodies: list[bytes]) -> None:
         await producer.stop()
 
 
-def _stores(kind: str, host: str, tag: str, directory: Path) -> tuple[str, str]:
+def _stores(kind: str, host: str, tag: str, directory: Path) -> tuple[str, str, str]:
     if kind == "sqlite":
-        return f"sqlite:{directory / 'imported.sqlite'}", f"sqlite:{directory / 'ingested.sqlite'}"
-    return f"cassandra://{host}/bench_import_{tag}", f"cassandra://{host}/bench_ingest_{tag}"
+        return (f"sqlite:{directory}/imported.sqlite", f"sqlite:{directory}/ingested.sqlite",
+                f"sqlite:{directory}/pair.sqlite")  # fmt: skip
+    return (f"cassandra://{host}/bench_import_{tag}", f"cassandra://{host}/bench_ingest_{tag}",
+            f"cassandra://{host}/bench_pair_{tag}")  # fmt: skip
+
+
+def _pair(store: str, url: str) -> float:
+    """Seconds until two ingesters of one group, started together, have both caught up."""
+    command = [sys.executable, "-m", "ledger_tui", "--store", store, "ingest", url, "--stop-when-idle"]
+    started = time.perf_counter()
+    both = [
+        subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for _ in "ab"
+    ]
+    for process in both:
+        _, err = process.communicate()
+        if process.returncode != 0:
+            raise SystemExit(f"an ingester of the pair failed: {err[-2000:]}")
+    return time.perf_counter() - started
 
 
 def _drop(host: str, keyspaces: list[str]) -> None:
@@ -78,25 +95,42 @@ def _drop(host: str, keyspaces: list[str]) -> None:
         cluster.shutdown()
 
 
+def _warm_up(host: str, directory: Path) -> None:
+    """A throwaway import, so the node's JIT is warm before the first timed phase (a cold node
+    made the first phase, whichever it was, up to twice as slow)."""
+    tag = uuid.uuid4().hex[:8]
+    lines = directory / "warm.jsonl"
+    lines.write_bytes(b"\n".join(two_leg_bodies(20_000, seed=5)) + b"\n")
+    store = f"cassandra://{host}/bench_warm_{tag}"
+    _cli(store, "schema", "apply")
+    _cli(store, "import", str(lines))
+    _drop(host, [f"bench_warm_{tag}"])
+
+
 def run(kind: str, sets: int, host: str, kafka: str) -> None:
     tag = uuid.uuid4().hex[:8]
     bodies = two_leg_bodies(sets, seed=11)
     with tempfile.TemporaryDirectory() as scratch:
         directory = Path(scratch)
-        imported, ingested = _stores(kind, host, tag, directory)
+        imported, ingested, paired = _stores(kind, host, tag, directory)
+        if kind == "cassandra":
+            _warm_up(host, directory)
         lines = directory / "sets.jsonl"
         lines.write_bytes(b"\n".join(bodies) + b"\n")
-        for store in (imported, ingested):
+        for store in (imported, ingested, paired):
             _cli(store, "schema", "apply")
         topic = f"bench-ingest-{tag}"
         asyncio.run(_produce(kafka, topic, bodies))
         import_s, _ = _cli(imported, "import", str(lines))
-        ingest_s, said = _cli(ingested, "ingest", f"kafka://{kafka}/{topic}?group=bench", "--stop-when-idle")
+        url = f"kafka://{kafka}/{topic}?group=bench&dead_letter={topic}-dead"
+        ingest_s, said = _cli(ingested, "ingest", url, "--stop-when-idle")
         writing = re.search(r"writing ([0-9.]+) s", said)
         if f"sets {sets} " not in said:
             raise SystemExit(f"the ingest did not write every set: {said}")
+        pair_url = url.replace("group=bench", "group=pair")
+        pair_s = _pair(paired, pair_url) if kind == "cassandra" else None
         if kind == "cassandra":
-            _drop(host, [imported.rsplit("/", 1)[1], ingested.rsplit("/", 1)[1]])
+            _drop(host, [store.rsplit("/", 1)[1] for store in (imported, ingested, paired)])
     print(f"{kind}: {sets:,} two-leg sets")
     print(f"  import (file, default workers)   {import_s:7.1f} s  {sets / import_s:9,.0f} sets/s")
     print(f"  ingest (topic of {PARTITIONS} partitions)  {ingest_s:7.1f} s  {sets / ingest_s:9,.0f} sets/s"
@@ -105,6 +139,9 @@ def run(kind: str, sets: int, host: str, kafka: str) -> None:
         steady = float(writing.group(1))
         print(f"  ingest, first write to idle     {steady:7.1f} s  {sets / steady:9,.0f} sets/s"
               f"   ratio {import_s / steady:.2f}x import")  # fmt: skip
+    if pair_s is not None:
+        print(f"  two ingesters in one group      {pair_s:7.1f} s  {sets / pair_s:9,.0f} sets/s"
+              f"   ratio {import_s / pair_s:.2f}x import (as import's two workers)")  # fmt: skip
 
 
 def main() -> None:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -125,29 +126,32 @@ class Ingester:
             await _quietly_stop(consumer, producer)
             raise BrokerUnavailable(f"cannot reach the Kafka broker {','.join(servers)}: {error}") from None
         self._consumer, self._producer = consumer, producer
-        writing: asyncio.Task[None] | None = None
+        # Batches written at once: two with a dead-letter topic (each commits only after the one
+        # before it), one without (nothing past a refused message may be written).
+        depth = 2 if producer is not None else 1
+        writing: deque[asyncio.Task[None]] = deque()
         try:
             measured = 0.0
             while not self._stopping.is_set():
                 got = await consumer.getmany(timeout_ms=500, max_records=self.batch)
                 batch = self._parse(got) if got else None
-                if writing is not None and (batch is not None or writing.done()):
-                    await writing  # the batch before is written and committed first: offsets in order
-                    writing = None
+                while writing and (writing[0].done() or (batch is not None and len(writing) >= depth)):
+                    await writing.popleft()  # surfaces its error; its commit came after the one before
                 if batch is not None:  # written while the next batch is fetched and parsed
-                    writing = asyncio.ensure_future(self._write(*batch))
+                    before = writing[-1] if writing else None
+                    writing.append(asyncio.ensure_future(self._write(before, *batch)))
                 if batch is None or time.monotonic() - measured > LAG_EVERY:
                     await self._measure_lag()
                     measured = time.monotonic()
                     self._on_progress(self.progress)
-                idle = writing is None and not got and membership.joined and self.progress.lag == 0
+                idle = not writing and not got and membership.joined and self.progress.lag == 0
                 if stop_when_idle and idle:
                     break
-            if writing is not None:
-                await writing  # stopping: the batch in hand is finished and committed
+            while writing:
+                await writing.popleft()  # stopping: the batches in hand are finished and committed
         finally:
-            if writing is not None and not writing.done():
-                await asyncio.wait([writing])  # an error above: let a started write finish whole
+            if writing:
+                await asyncio.wait(writing)  # an error above: let started writes finish whole
             await _quietly_stop(consumer, producer)
         return self.progress
 
@@ -166,8 +170,11 @@ class Ingester:
         offsets = {tp: messages[-1].offset + 1 for tp, messages in got.items() if messages}
         return sets, refused, offsets
 
-    async def _write(self, sets: Batch, refused: list[_Refused], offsets: Offsets) -> None:
-        """Write one batch, dead-letter what is refused, then commit every partition's offsets."""
+    async def _write(
+        self, before: asyncio.Task[None] | None, sets: Batch, refused: list[_Refused], offsets: Offsets
+    ) -> None:
+        """Write one batch, dead-letter what is refused, then (once the batch ``before`` is
+        committed) commit every partition's offsets."""
         if refused and self._producer is None:  # ingestion stops at the first refused message
             first: dict[tuple[str, int], int] = {}
             for item in refused:
@@ -190,6 +197,8 @@ class Ingester:
                     self.progress.repeats += 1
                 else:
                     self.progress.sets += 1
+        if before is not None:
+            await before  # its failure is this batch's too: nothing committed out of order
         if refused:
             offsets = await self._refuse(refused, offsets)
         await self._commit(offsets)
