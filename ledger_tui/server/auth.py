@@ -90,12 +90,13 @@ class KeyGuard:
             return
         presented = bearer(scope)
         try:
-            if presented is None and self.open_when_keyless and not await self.keys.any_key():
-                await self.app(scope, receive, send)
-                return
+            runs_open = presented is None and self.open_when_keyless and not await self.keys.any_key()
             record = await self.keys.authenticate(presented) if presented else None
         except LedgerError as error:  # the keys could not be read: the store is down
             await refusal_response(error, self.metrics)(scope, receive, send)
+            return
+        if runs_open:
+            await self.app(scope, receive, send)
             return
         if record is not None:
             scope[KEY_NAME] = record.name
