@@ -91,11 +91,14 @@ class KeyRecord:
 
 
 def check_name(name: str) -> str:
-    """A key's name: 1-64 letters, digits, '.', '_' or '-', starting with a letter or digit."""
+    """A key's name: 1-64 letters, digits, '.', '_' or '-', starting with a letter or digit, and
+    not 12 hex digits (what a key id looks like: ``revoke ID|NAME`` must never mean two keys)."""
     if not _NAME.fullmatch(name):
         raise ValidationError.single(
             "name", "must be 1 to 64 letters, digits, '.', '_' or '-', starting with a letter or digit"
         )
+    if _ID.fullmatch(name):
+        raise ValidationError.single("name", "must not look like a key id (12 hexadecimal digits)")
     return name
 
 

@@ -2,7 +2,8 @@
 
 Why one plain ASGI layer ahead of the fast post path: every request, routed or not, passes
 the same check, and a post pays a header scan, a dict lookup and one SHA-256. A server on a
-loopback address with no key created runs open (the origin's local workflow); anywhere else,
+loopback address with no key created runs open (the origin's local workflow) to requests that
+name this machine in their Host header (no DNS rebinding); anywhere else,
 or once any key exists, a call without a valid key is refused. Keys never reach a log line.
 """
 
@@ -31,6 +32,17 @@ def is_loopback(host: str) -> bool:
         return ipaddress.ip_address(host).is_loopback
     except ValueError:
         return False
+
+
+def _named_host(scope: Scope) -> str | None:
+    """The host name a request's Host header gives (no port, brackets kept off), or None."""
+    for name, value in scope["headers"]:
+        if name == b"host":
+            host: str = value.decode("latin-1").strip().lower()
+            if host.startswith("["):
+                return host[1:].partition("]")[0]
+            return host.rpartition(":")[0] if host.count(":") == 1 else host
+    return None
 
 
 def bearer(scope: Scope) -> str | None:
@@ -96,7 +108,14 @@ class KeyGuard:
             await refusal_response(error, self.metrics)(scope, receive, send)
             return
         if runs_open:
-            await self.app(scope, receive, send)
+            host = _named_host(scope)
+            if host is None or is_loopback(host):
+                await self.app(scope, receive, send)
+                return
+            # A page elsewhere whose name was made to resolve here (DNS rebinding) is not this machine.
+            self.metrics.count("ledger_auth_refused_total")
+            reason = "this server runs open on its loopback address only: call it by that address"
+            await error_response(403, reason)(scope, receive, send)
             return
         if record is not None:
             scope[KEY_NAME] = record.name

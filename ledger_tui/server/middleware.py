@@ -81,7 +81,7 @@ class RequestGuard:
             client = scope.get("client") or ("-", 0)
             access_log.info(
                 '%s "%s %s" %s %dB %.1fms id=%s key=%s',
-                client[0], scope["method"], scope["path"], state["status"], state["sent"],
+                client[0], scope["method"], logged(scope["path"]), state["status"], state["sent"],
                 elapsed * 1000, request_id, scope.get(KEY_NAME, "-"),
             )  # fmt: skip
 
@@ -103,7 +103,7 @@ class RequestGuard:
                     await _answer(send, 500, internal_error_reason(request_id))
                 return
             self.metrics.count("ledger_request_timeouts_total")
-            log.warning("request %s %s ran past %.0f s", scope["method"], scope["path"], seconds)
+            log.warning("request %s %s ran past %.0f s", scope["method"], logged(scope["path"]), seconds)
             if not state["status"]:
                 await _answer(
                     send, 504,
@@ -118,9 +118,17 @@ class RequestGuard:
     @staticmethod
     def _unexpected(scope: Scope, request_id: str, error: BaseException) -> None:
         log.error(
-            "unexpected error on %s %s (request %s)", scope["method"], scope["path"], request_id,
+            "unexpected error on %s %s (request %s)", scope["method"], logged(scope["path"]), request_id,
             exc_info=error,
         )  # fmt: skip
+
+
+def logged(path: str) -> str:
+    """A decoded path as one log line can carry it: control characters (a %0A in the URL would
+    start a forged line) and backslashes escaped."""
+    if path.isprintable() and "\\" not in path:
+        return path
+    return "".join(c if c.isprintable() and c != "\\" else c.encode("unicode_escape").decode() for c in path)
 
 
 def _declared_length(scope: Scope) -> int:

@@ -12,6 +12,7 @@ from dataclasses import replace
 import httpx
 import pytest
 
+from ledger_tui.domain.errors import ValidationError
 from ledger_tui.domain.keys import ADMIN, POST, READ, KeyRecord, split_key
 from ledger_tui.engine import Engine
 from ledger_tui.engine.keys import MISS_TTL
@@ -49,7 +50,7 @@ def store_kind() -> str:
 
 async def _client(engine: Engine, settings: ServerSettings) -> httpx.AsyncClient:
     transport = httpx.ASGITransport(app=create_app(engine, settings), raise_app_exceptions=False)
-    return httpx.AsyncClient(transport=transport, base_url="http://ledger.test")
+    return httpx.AsyncClient(transport=transport, base_url="http://localhost")
 
 
 @pytest.fixture
@@ -205,3 +206,45 @@ async def test_keys_never_reach_a_log_a_response_or_the_ledger(
         assert secret and all(secret not in text for text in texts)
         assert all(secret not in record.getMessage() for record in caplog.records)
         assert all(secret not in value for value in settings.values())
+
+
+@pytest.mark.parametrize(
+    ("host", "status"),
+    [("localhost:8080", 200), ("127.0.0.1", 200), ("[::1]:8080", 200), (None, 200),
+     ("rebind.evil.example:8080", 403), ("10.0.0.5", 403)],
+)  # fmt: skip
+async def test_an_open_server_answers_only_calls_that_name_this_machine(
+    origin_engine: Engine, host: str | None, status: int
+) -> None:
+    app = create_app(origin_engine, ServerSettings())
+    statuses: list[int] = []
+
+    async def receive() -> dict[str, object]:
+        return {"type": "http.request", "body": b"", "more_body": False}
+
+    async def send(message: dict[str, object]) -> None:
+        if message["type"] == "http.response.start":
+            statuses.append(int(message["status"]))  # type: ignore[call-overload]
+
+    headers = [] if host is None else [(b"host", host.encode())]
+    scope = {"type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "GET",
+             "scheme": "http", "path": "/accounts", "raw_path": b"/accounts", "query_string": b"",
+             "root_path": "", "headers": headers, "client": ("127.0.0.1", 5000), "server": ("127.0.0.1", 8080)}  # fmt: skip
+    await app(scope, receive, send)  # type: ignore[arg-type]
+    assert statuses == [status]  # a page whose name was made to resolve here (DNS rebinding): refused
+
+
+async def test_a_name_that_looks_like_a_key_id_is_refused(origin_engine: Engine) -> None:
+    record, _ = await origin_engine.keys().create("admin", frozenset({ADMIN}))
+    with pytest.raises(ValidationError, match="must not look like a key id"):
+        await origin_engine.keys().create(record.key_id, frozenset({READ}))
+
+
+async def test_a_path_cannot_forge_an_access_log_line(
+    keyed: tuple[httpx.AsyncClient, dict[str, str]], caplog: pytest.LogCaptureFixture
+) -> None:
+    client, keys = keyed
+    caplog.set_level(logging.INFO, logger="ledger_tui.server.access")
+    await client.get("/balance%0A2026-01-01%20INJECTED%5Cx", headers=_bearer(keys["reader"]))
+    (line,) = [r.getMessage() for r in caplog.records if r.name == "ledger_tui.server.access"]
+    assert "\n" not in line and "/balance\\n2026-01-01 INJECTED\\\\x" in line

@@ -43,7 +43,7 @@ async def test_refresh_shows_a_set_posted_through_the_api(tmp_path: Path) -> Non
                 account="alice", timestamp=1730800000000),
         )  # fmt: skip
         transport = httpx.ASGITransport(app=create_app(server_engine))
-        async with httpx.AsyncClient(transport=transport, base_url="http://ledger.test") as client:
+        async with httpx.AsyncClient(transport=transport, base_url="http://localhost") as client:
             posted = await client.post(
                 "/transactions", content=body, headers={"content-type": "application/json"}
             )

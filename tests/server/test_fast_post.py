@@ -61,7 +61,7 @@ async def _client(directory: Path, fast: bool) -> tuple[httpx.AsyncClient, Engin
     else:
         app.front = RequestGuard(app.routed, SMALL, app.state.metrics)
     transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
-    return httpx.AsyncClient(transport=transport, base_url="http://ledger.test"), engine
+    return httpx.AsyncClient(transport=transport, base_url="http://localhost"), engine
 
 
 def _refusing_posts(routed: Any) -> Any:

@@ -126,7 +126,7 @@ async def test_parameters_carry_the_servers_rules(client: httpx.AsyncClient) -> 
 async def test_configured_currencies_are_in_the_document(make_engine: Callable[..., Engine]) -> None:
     app: FastAPI = create_app(make_engine(currencies=Currencies({"XBT": 8})))
     transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://ledger.test") as http:
+    async with httpx.AsyncClient(transport=transport, base_url="http://localhost") as http:
         document = await _document(http)
     assert "XBT" in document["components"]["schemas"]["Address"]["properties"]["currency"]["enum"]
 
