@@ -9,7 +9,6 @@ balances, whole and over a range cut at day boundaries; a changed amount must fa
 
 from __future__ import annotations
 
-import asyncio
 import json
 import re
 import shutil
@@ -27,11 +26,11 @@ from ledger_tui.cli import main
 from ledger_tui.domain.beancount import TRANSIT, account, address_of
 from ledger_tui.domain.model import Address
 from ledger_tui.domain.timeutil import TimeRange
-from ledger_tui.ledger import LedgerOptions, open_ledger
 from ledger_tui.loader import generated_sets
 
 from ..support.entry_sets import entry_set, leg
 from ..support.stores import IN_CI
+from ..support.trial_movements import trial_movements
 
 DAY = 86_400_000
 SEP_1 = 1725148800000  # 2024-09-01T00:00Z
@@ -138,20 +137,11 @@ def _split(balances: dict[str, str]) -> tuple[dict[tuple[str, str], Decimal], di
 
 
 def _ours(url: str, span: TimeRange) -> dict[tuple[str, str], Decimal]:
-    async def read() -> dict[tuple[str, str], Decimal]:
-        async with open_ledger(LedgerOptions(store=url)) as engine:
-            trial = await engine.trial_balance(span)
-        found = {}
-        for line in trial.lines(5):
-            movement = line.debits - line.credits
-            if movement:
-                entity, namespace, name, currency, account_id = line.path
-                address = Address(entity, namespace, name, currency, account_id)
-                assert address_of(account(address)) == address  # the mapping is reversible
-                found[(account(address), line.currency)] = movement
-        return found
+    def named(address: Address) -> str:
+        assert address_of(account(address)) == address  # the mapping is reversible
+        return account(address)
 
-    return asyncio.run(read())
+    return trial_movements(url, span, named)
 
 
 def _by_currency(ours: dict[tuple[str, str], Decimal]) -> dict[str, Decimal]:

@@ -8,7 +8,6 @@ must equal our trial balance, whole and over a range cut at day boundaries.
 
 from __future__ import annotations
 
-import asyncio
 import csv
 import io
 import os
@@ -23,13 +22,12 @@ import pytest
 
 from ledger_tui.cli import main
 from ledger_tui.domain.journal import account_name
-from ledger_tui.domain.model import Address
 from ledger_tui.domain.timeutil import TimeRange
-from ledger_tui.ledger import LedgerOptions, open_ledger
 from ledger_tui.loader import generated_sets
 
 from ..support.entry_sets import entry_set, leg
 from ..support.stores import IN_CI
+from ..support.trial_movements import trial_movements
 
 DAY = 86_400_000
 SEP_1 = 1725148800000  # 2024-09-01T00:00Z
@@ -86,19 +84,7 @@ def _hledger_balances(hledger: str, journal: Path, *dates: str) -> dict[tuple[st
 
 
 def _ours(url: str, span: TimeRange) -> dict[tuple[str, str], Decimal]:
-    async def read() -> dict[tuple[str, str], Decimal]:
-        async with open_ledger(LedgerOptions(store=url)) as engine:
-            trial = await engine.trial_balance(span)
-        found = {}
-        for line in trial.lines(5):
-            movement = line.debits - line.credits
-            if movement:
-                entity, namespace, name, currency, account = line.path
-                address = Address(entity, namespace, name, currency, account)
-                found[(account_name(address), line.currency)] = movement
-        return found
-
-    return asyncio.run(read())
+    return trial_movements(url, span, account_name)
 
 
 def test_hledger_reports_exactly_our_trial_balance(tmp_path: Path) -> None:
