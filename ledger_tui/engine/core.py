@@ -43,6 +43,7 @@ from ..store.credentials import Credentials
 from . import audit, sealing, trial
 from .balances import balance_nodes, fold_node
 from .books import Books
+from .changes import ChangeFeed
 from .keys import KeyBook
 from .partitions import READ_BATCH, Partitions
 from .patterns import expand_patterns
@@ -120,6 +121,10 @@ class Engine:
     def books(self) -> Books:
         """Every set of the ledger as recorded: for dumps, restores and digests."""
         return Books(self._store, lambda: self.policy)
+
+    def changes(self) -> ChangeFeed:
+        """The ledger's change feed: every committed set as an event, in commit order."""
+        return ChangeFeed(self._store)
 
     def keys(self) -> KeyBook:
         """The ledger's API keys (kept in the ledger, so every server shares them)."""

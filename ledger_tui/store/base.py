@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from ..domain.blocks import DayBlock, SealPolicy, SealState
+from ..domain.changes import ChangePage
 from ..domain.claims import RecordOutcome, RepairReport
 from ..domain.errors import ConflictingResubmission, LedgerError
 from ..domain.model import Address, Entry, Movement, RecordedTransaction
@@ -183,6 +184,20 @@ class Store(ABC):
         self, page_size: int, token: PageToken | None = None
     ) -> Page[RecordedTransaction]:
         """One page of every recorded transaction, in no particular order (for verify)."""
+
+    # -- the change feed (docs/events.md) --------------------------------------------------------
+
+    @abstractmethod
+    async def read_changes(self, cursor: str | None, limit: int, fresh: bool = False) -> ChangePage:
+        """Committed sets after ``cursor`` (None: from the first), in commit order, at most about
+        ``limit`` of them. A store that can only place a write once it has settled answers
+        the settled ones, and with ``fresh`` also newer ones beyond the page's cursor (so a
+        follower that drops repeated event ids sees them sooner). A cursor this store did not
+        issue is a ValidationError naming the field ``cursor``."""
+
+    @abstractmethod
+    async def change_cursor_now(self) -> str:
+        """A cursor after everything committed so far (to follow only what comes next)."""
 
     async def __aenter__(self) -> Store:
         await self.connect()

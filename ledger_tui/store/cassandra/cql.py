@@ -41,6 +41,10 @@ STATEMENTS = {
     "log_window": "INSERT INTO {ks}.claim_windows (part, window) VALUES (0, ?)",
     "claim_windows": "SELECT window FROM {ks}.claim_windows WHERE part = 0 AND window >= ?",
     "claim_log": "SELECT batch_id, transaction_ids, done FROM {ks}.claim_log WHERE window = ? AND slot = ?",
+    "claim_log_after": "SELECT batch_id, transaction_ids, done FROM {ks}.claim_log "
+    "WHERE window = ? AND slot = ? AND batch_id > ?",
+    "claim_log_row": "SELECT batch_id, transaction_ids, done FROM {ks}.claim_log "
+    "WHERE window = ? AND slot = ? AND batch_id = ?",
     "insert_entry": f"INSERT INTO {{ks}}.ledger_entries ({ENTRY_COLUMNS}) "
     "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
     "insert_tree": "INSERT INTO {ks}.account_tree (parent, child) VALUES (?, ?)",

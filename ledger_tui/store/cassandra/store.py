@@ -25,6 +25,7 @@ from cassandra.cluster import Cluster
 from cassandra.query import BatchStatement, BatchType, PreparedStatement
 
 from ...domain.blocks import DayBlock, SealPolicy, SealState, node_key
+from ...domain.changes import ChangePage
 from ...domain.claims import DEFAULT_CLAIM_SHARDS, RecordOutcome, RepairReport, shard_of, window_start
 from ...domain.errors import (
     AccessDenied,
@@ -42,6 +43,7 @@ from ..credentials import Credentials
 from ..url import CassandraUrl
 from . import aio
 from .batches import quiet_batch_warnings
+from .changes import ChangeReader
 from .cql import (
     STATEMENTS,
     block_from_row,
@@ -86,6 +88,7 @@ class CassandraStore(Store):
         self._writer = ClaimWriter(
             self._execute_write, self._statement, self._claim_shards, self._serial, self._replica_of
         )
+        self._changes = ChangeReader(self._execute, self._statement, self._claim_shards)
 
     @property
     def info(self) -> StoreInfo:
@@ -325,6 +328,13 @@ class CassandraStore(Store):
     ) -> Page[RecordedTransaction]:
         rows, next_token = await self._page("scan_transactions", (), page_size, token)
         return Page([transaction_from_row(row) for row in rows], next_token)
+
+    async def read_changes(self, cursor: str | None, limit: int, fresh: bool = False) -> ChangePage:
+        await self._writer.settle()  # this process's own done marks first
+        return await self._changes.page(cursor, max(1, limit), fresh)
+
+    async def change_cursor_now(self) -> str:
+        return await self._changes.now()
 
     async def read_movements(
         self,

@@ -14,7 +14,7 @@ import random
 import uuid
 from collections import defaultdict
 from collections.abc import Awaitable, Callable, Hashable, Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from ...domain.blocks import SealPolicy
@@ -38,6 +38,7 @@ from ...domain.model import RecordedTransaction
 from ...domain.timeutil import to_epoch_ms
 from .batches import batch_of
 from .cql import transaction_from_row
+from .feed import LOG_DEADLINE, batch_id_at
 from .rows import Execute, Prepare, RowWriter
 
 log = logging.getLogger(__name__)
@@ -45,6 +46,8 @@ log = logging.getLogger(__name__)
 #: Node name under which repair keeps its watermark (in seal_state, like a sealed node).
 REPAIR_STATE = "#repair"
 _CLAIM_ROUNDS = 20
+#: Log writes tried before a write gives up (each one answered later than LOG_DEADLINE).
+_LOG_ATTEMPTS = 3
 #: Concurrent group writes of online posts, and posts per group.
 _COMBINER_FLUSHERS = 4
 _COMBINED_POSTS = 500
@@ -215,7 +218,7 @@ class ClaimWriter:
         # encode fails here, never after an id is claimed (a claim without rows fails verify).
         prebound = await self.rows.bind(materialise(unique, policy))
         shards = await self._shards()
-        log_key = await self._log(unique, now)
+        log_key = await self._log(unique)
         token = log_key[2]
         claims = [(shard_of(t.transaction_id, shards), (t, token)) for t in unique]
         answers = await self._queues.claim_all(claims)
@@ -265,19 +268,26 @@ class ClaimWriter:
         if self._marking:
             await asyncio.wait(set(self._marking))
 
-    async def _log(self, unique: list[RecordedTransaction], now: datetime) -> tuple[int, int, uuid.UUID]:
-        """Log the ids about to be claimed (before any claim: repair trusts only this log), in the
-        window of the write's own time: a restore's sets were recorded long ago, and repair reads
-        only the windows since it last ran."""
-        window = window_of(now)
-        key = (window, random.randrange(CLAIM_LOG_SLOTS), uuid.uuid4())
+    async def _log(self, unique: list[RecordedTransaction]) -> tuple[int, int, uuid.UUID]:
+        """Log the ids about to be claimed (before any claim: repair trusts only this log) under a
+        time-based batch id of the log write's own time (a restore's sets were recorded long ago;
+        repair and the change feed read windows by the time of the write). A row acknowledged
+        later than LOG_DEADLINE is abandoned (marked done, nothing claimed under it) and the ids
+        logged again, so a change feed reader never sees a row appear behind its settled cursor."""
         ids = [t.transaction_id for t in unique]
-        writes = [self._execute(await self._prepare("log_claims"), (*key, ids))]
-        if window not in self._known_windows:
-            writes.append(self._execute(await self._prepare("log_window"), (window,)))
-        await asyncio.gather(*writes)
-        self._known_windows.add(window)
-        return key
+        for _attempt in range(_LOG_ATTEMPTS):
+            moment = datetime.now(UTC)
+            window = window_of(moment)
+            key = (window, random.randrange(CLAIM_LOG_SLOTS), batch_id_at(moment))
+            writes = [self._execute(await self._prepare("log_claims"), (*key, ids))]
+            if window not in self._known_windows:
+                writes.append(self._execute(await self._prepare("log_window"), (window,)))
+            await asyncio.gather(*writes)
+            self._known_windows.add(window)
+            if datetime.now(UTC) - moment <= LOG_DEADLINE:
+                return key
+            self._mark_done_later(key)
+        raise StoreUnavailable("the claim log answered too slowly; nothing was written (retry)")
 
     # -- repair -------------------------------------------------------------------------------
 

@@ -90,6 +90,19 @@ CREATE TABLE IF NOT EXISTS ledger_settings (
     name  TEXT PRIMARY KEY,
     value TEXT NOT NULL
 ) WITHOUT ROWID;
+-- The change feed: one row per new set, in commit order (written in the set's own transaction,
+-- so it never disagrees with the ledger). A ledger made before it gets its sets in recorded order.
+CREATE TABLE IF NOT EXISTS change_log (
+    seq            INTEGER PRIMARY KEY AUTOINCREMENT,
+    transaction_id TEXT NOT NULL
+);
+INSERT INTO change_log (transaction_id)
+    SELECT transaction_id FROM transactions WHERE NOT EXISTS (SELECT 1 FROM change_log)
+    ORDER BY recorded_at, transaction_id;
+CREATE TRIGGER IF NOT EXISTS change_log_no_update BEFORE UPDATE ON change_log
+BEGIN SELECT RAISE(ABORT, 'the change log is append-only'); END;
+CREATE TRIGGER IF NOT EXISTS change_log_no_delete BEFORE DELETE ON change_log
+BEGIN SELECT RAISE(ABORT, 'the change log is append-only'); END;
 CREATE TRIGGER IF NOT EXISTS ledger_entries_no_update BEFORE UPDATE ON ledger_entries
 BEGIN SELECT RAISE(ABORT, 'ledger entries are immutable'); END;
 CREATE TRIGGER IF NOT EXISTS ledger_entries_no_delete BEFORE DELETE ON ledger_entries
@@ -104,6 +117,12 @@ INSERT_ENTRY = f"INSERT INTO ledger_entries ({ENTRY_COLUMNS}) VALUES (?,?,?,?,?,
 INSERT_TRANSACTION = (
     "INSERT INTO transactions (transaction_id, payload_hash, legs, leg_count, recorded_at) VALUES (?,?,?,?,?)"
 )
+INSERT_CHANGE = "INSERT INTO change_log (transaction_id) VALUES (?)"
+SELECT_CHANGES = (
+    "SELECT c.seq, t.transaction_id, t.payload_hash, t.legs, t.recorded_at FROM change_log c "
+    "JOIN transactions t ON t.transaction_id = c.transaction_id WHERE c.seq > ? ORDER BY c.seq LIMIT ?"
+)
+SELECT_LAST_CHANGE = "SELECT coalesce(max(seq), 0) FROM change_log"
 SELECT_TRANSACTION = (
     "SELECT transaction_id, payload_hash, legs, recorded_at FROM transactions WHERE transaction_id = ?"
 )

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from ...domain.blocks import DayBlock, SealPolicy, SealState, node_key
+from ...domain.changes import ChangePage
 from ...domain.claims import RecordOutcome, claimed_by, first_of_each_id, in_submitted_order
 from ...domain.errors import StoreBusy, StoreUnavailable, ValidationError
 from ...domain.materialise import materialise
@@ -25,10 +26,12 @@ from ...domain.model import Address, Entry, Movement, RecordedTransaction, Side
 from ...domain.paging import Page, PageToken
 from ...domain.timeutil import TimeRange, from_epoch_ms, to_epoch_ms
 from ..base import Store, StoreInfo
+from . import changes
 from .sql import (
     FAR_FUTURE_MS,
     INSERT_ACTIVITY,
     INSERT_BUCKET,
+    INSERT_CHANGE,
     INSERT_ENTRY,
     INSERT_FUTURE,
     INSERT_MARK,
@@ -210,6 +213,7 @@ class SqliteStore(Store):
                     for t in fresh
                 ],
             )
+            connection.executemany(INSERT_CHANGE, [(str(t.transaction_id),) for t in fresh])
             rows = materialise(fresh, policy)
             connection.executemany(INSERT_ENTRY, [entry_row(entry) for entry in rows.entries])
             connection.executemany(INSERT_TREE, list(rows.tree))
@@ -318,6 +322,13 @@ class SqliteStore(Store):
     ) -> Page[RecordedTransaction]:
         rows, next_token = await self._rows_after(SCAN_TRANSACTIONS, (), token, page_size)
         return Page([transaction_from_row(row) for row in rows], next_token)
+
+    async def read_changes(self, cursor: str | None, limit: int, fresh: bool = False) -> ChangePage:
+        after = changes.seq_of(cursor)
+        return await self._run(lambda c: changes.read_changes(c, after, max(1, limit)))
+
+    async def change_cursor_now(self) -> str:
+        return await self._run(changes.last_change)
 
     # -- settings and balance blocks -----------------------------------------------------------
 

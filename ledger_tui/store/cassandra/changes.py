@@ -1,0 +1,140 @@
+"""Reads of the Cassandra change feed: log rows from the cursor's window on, then the claims of
+the rows that are done (a claim holds its set whole, so an event needs no entry reads).
+
+A set is delivered by the row whose write claimed it (``claimed_by``), so a retry that found it
+claimed never delivers it twice. The rules of the walk are in feed.py.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections import defaultdict
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
+from typing import Any
+
+from ...domain.changes import Change, ChangePage, FeedLag
+from ...domain.claims import (
+    CLAIM_LOG_SLOTS,
+    CLAIM_READ_GROUP,
+    CLAIM_WINDOW,
+    shard_of,
+    window_of,
+    window_start,
+)
+from ...domain.model import RecordedTransaction
+from .cql import transaction_from_row
+from .feed import SETTLE, Delivery, FeedCursor, LogKey, LogRow, Walk, lower_bound, ticks_of, time_of, walk
+
+#: How far back a cursor for "now" looks for writes still in flight.
+RECENT = 2 * CLAIM_WINDOW
+Execute = Callable[..., Awaitable[Any]]
+Statement = Callable[[str], Awaitable[Any]]
+
+
+class ChangeReader:
+    """Pages of the change feed of one keyspace."""
+
+    def __init__(self, execute: Execute, statement: Statement, shards: Callable[[], Awaitable[int]]) -> None:
+        self._execute = execute
+        self._statement = statement
+        self._shards = shards
+
+    async def _rows(self, name: str, parameters: tuple[Any, ...], window: int, slot: int) -> list[LogRow]:
+        bound = (await self._statement(name)).bind(parameters)
+        bound.fetch_size = None
+        result = await self._execute(bound)
+        return [
+            LogRow(LogKey.of(window, slot, batch), tuple(ids or ()), bool(done))
+            for batch, ids, done in result.rows
+        ]
+
+    async def _window(self, window: int, after_ticks: int | None) -> list[LogRow]:
+        """Every row of a window (from just before ``after_ticks`` when given)."""
+        if after_ticks is None:
+            reads = [self._rows("claim_log", (window, slot), window, slot) for slot in range(CLAIM_LOG_SLOTS)]
+        else:
+            bound = lower_bound(after_ticks)
+            reads = [
+                self._rows("claim_log_after", (window, slot, bound), window, slot)
+                for slot in range(CLAIM_LOG_SLOTS)
+            ]
+        return [row for rows in await asyncio.gather(*reads) for row in rows]
+
+    async def _waiting(self, keys: tuple[LogKey, ...]) -> dict[LogKey, LogRow]:
+        reads = [self._rows("claim_log_row", (k.window, k.slot, k.batch_id), k.window, k.slot) for k in keys]
+        return {row.key: row for rows in await asyncio.gather(*reads) for row in rows}
+
+    async def _walk(self, cursor: FeedCursor, now: datetime, limit: int, fresh: bool) -> Walk:
+        settled = ticks_of(now - SETTLE)
+        first = window_of(time_of(cursor.after[0])) if cursor.after[0] else 0
+        listed = await self._execute(await self._statement("claim_windows"), (first,))
+        windows = sorted(row[0] for row in listed.rows)
+        rows: list[LogRow] = []
+        read_through = 1 << 62
+        counted = 0
+        for window in windows:
+            found = await self._window(window, cursor.after[0] if window == first else None)
+            rows += found
+            counted += sum(len(r.ids) for r in found if r.key.position > cursor.after)
+            if counted >= limit and window != windows[-1]:
+                read_through = ticks_of(window_start(window + 1)) - 1
+                break
+        return walk(cursor, await self._waiting(cursor.waiting), rows, settled, read_through, limit, fresh)
+
+    async def page(self, text: str | None, limit: int, fresh: bool) -> ChangePage:
+        now = datetime.now(UTC)
+        passed = await self._walk(FeedCursor.decode(text), now, limit, fresh)
+        changes = await self._deliver(passed.deliveries)
+        return ChangePage(changes, passed.cursor.encode(), passed.more, _lag(passed.cursor, now))
+
+    async def now(self) -> str:
+        """A cursor past every row that settled, waiting for the recent rows not done yet (a write
+        still unfinished after RECENT is taken as failed: ``repair`` completes it, unpublished)."""
+        now = datetime.now(UTC)
+        cursor = FeedCursor((ticks_of(now - RECENT), 0))
+        while True:
+            passed = await self._walk(cursor, now, 1 << 30, fresh=False)
+            cursor = passed.cursor
+            if not passed.more:
+                return cursor.encode()
+
+    async def _deliver(self, deliveries: list[Delivery]) -> list[Change]:
+        claimed = await asyncio.gather(*(self._claimed(d.row) for d in deliveries))
+        changes: list[Change] = []
+        for delivery, transactions in zip(deliveries, claimed, strict=True):
+            for position, transaction in enumerate(transactions, 1):
+                cursor = delivery.after if position == len(transactions) else delivery.before
+                changes.append(Change(transaction, cursor))
+        return changes
+
+    async def _claimed(self, row: LogRow) -> list[RecordedTransaction]:
+        """The sets this row's write claimed, in the row's order."""
+        shards = await self._shards()
+        by_shard: dict[int, list[uuid.UUID]] = defaultdict(list)
+        for txid in row.ids:
+            by_shard[shard_of(txid, shards)].append(txid)
+        statement = await self._statement("get_claims")
+        reads = [
+            self._execute(statement, (shard, ids[i : i + CLAIM_READ_GROUP]))
+            for shard, ids in by_shard.items()
+            for i in range(0, len(ids), CLAIM_READ_GROUP)
+        ]
+        mine: dict[uuid.UUID, RecordedTransaction] = {}
+        batch = row.key.batch_id
+        for result in await asyncio.gather(*reads):
+            for found in result.rows:
+                if found[4] is None or found[4] == batch:  # ledgers older than claimed_by: every claim
+                    mine[found[0]] = transaction_from_row(found)
+        return [mine[txid] for txid in row.ids if txid in mine]
+
+
+def _lag(cursor: FeedCursor, now: datetime) -> FeedLag:
+    behind = max(0.0, (now - time_of(cursor.after[0])).total_seconds()) if cursor.after[0] else None
+    oldest = min(cursor.waiting, default=None)
+    return FeedLag(
+        seconds=behind,
+        waiting=len(cursor.waiting),
+        oldest_waiting=None if oldest is None else time_of(oldest.ticks),
+    )

@@ -1,0 +1,43 @@
+"""The embedded store's change feed: its change log gives every set a sequence number in commit
+order (one writer at a time), so its cursors are exact: no repeats, no waiting for writes to settle.
+"""
+
+from __future__ import annotations
+
+import re
+import sqlite3
+
+from ...domain.changes import Change, ChangePage, FeedLag
+from ...domain.errors import ValidationError
+from .sql import SELECT_CHANGES, SELECT_LAST_CHANGE, transaction_from_row
+
+_CURSOR = re.compile(r"^s1-([0-9]{1,19})\Z")
+
+
+def cursor_of(seq: int) -> str:
+    """The cursor after the change numbered ``seq``."""
+    return f"s1-{seq}"
+
+
+def seq_of(cursor: str | None) -> int:
+    """The change number a cursor stands after (0: before the first)."""
+    if cursor is None:
+        return 0
+    found = _CURSOR.match(cursor)
+    if found is None:
+        raise ValidationError.single("cursor", "not a change cursor of an embedded ledger (use one it gave)")
+    return int(found.group(1))
+
+
+def read_changes(connection: sqlite3.Connection, after: int, limit: int) -> ChangePage:
+    """Up to ``limit`` changes after number ``after``, with how many more wait behind them."""
+    rows = connection.execute(SELECT_CHANGES, (after, limit)).fetchall()
+    last = int(connection.execute(SELECT_LAST_CHANGE).fetchone()[0])
+    changes = [Change(transaction_from_row(row[1:]), cursor_of(int(row[0]))) for row in rows]
+    reached = int(rows[-1][0]) if rows else after
+    return ChangePage(changes, cursor_of(reached), reached < last, FeedLag(events=max(0, last - reached)))
+
+
+def last_change(connection: sqlite3.Connection) -> str:
+    """The cursor after the newest change."""
+    return cursor_of(int(connection.execute(SELECT_LAST_CHANGE).fetchone()[0]))
