@@ -18,6 +18,7 @@ from ..store.url import (
     default_sqlite_path,
 )
 from . import ledger_commands, load_commands
+from .changes_command import add_changes_commands
 from .common import EXIT_CODES, seconds, whole_number
 from .dump_commands import add_dump_commands
 from .import_commands import add_import_commands
@@ -175,6 +176,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_import_commands(commands)
     add_ingest_command(commands)
+    add_changes_commands(commands)
     add_dump_commands(commands)
     add_journal_commands(commands)
     add_restore_commands(commands)

@@ -48,15 +48,15 @@ def _bad(reason: str) -> ValidationError:
     return ValidationError.single("url", reason)
 
 
-def parse_kafka_url(text: str) -> KafkaSource:
-    """``kafka://HOST[:PORT][,HOST[:PORT]]/TOPIC?group=NAME[&dead_letter=TOPIC]`` (port 9092
+def parse_topic_url(text: str, known: tuple[str, ...]) -> tuple[tuple[str, ...], str, dict[str, str]]:
+    """Brokers, topic and parameters of ``kafka://HOST[:PORT][,HOST[:PORT]]/TOPIC[?...]`` (port 9092
     unless given; a port after the last host applies to hosts without one)."""
     parts = urlsplit(text)
     if parts.scheme != "kafka":
         raise _bad(f"{shown(text)} is not a kafka:// URL")
     hosts = [h for h in parts.netloc.split(",")]
     if not parts.netloc or not all(hosts):
-        raise _bad("names no broker (kafka://HOST[:PORT]/TOPIC?group=NAME)")
+        raise _bad("names no broker (kafka://HOST[:PORT]/TOPIC)")
     last_port = hosts[-1].rpartition(":")[2] if re.search(r":[0-9]+$", hosts[-1]) else str(DEFAULT_PORT)
     bootstrap = []
     for host in hosts:
@@ -68,18 +68,24 @@ def parse_kafka_url(text: str) -> KafkaSource:
     if not _NAME.fullmatch(topic):
         raise _bad("needs one topic after the broker: letters, digits, '.', '_' or '-'")
     query = parse_qs(parts.query, keep_blank_values=True)
-    unknown = sorted(set(query) - {"group", "dead_letter"})
+    unknown = sorted(set(query) - set(known))
     if unknown:
-        raise _bad(f"unknown parameter {shown(unknown[0])} (group, dead_letter)")
+        raise _bad(f"unknown parameter {shown(unknown[0])} ({', '.join(known) or 'none taken'})")
     if any(len(values) > 1 for values in query.values()):
         raise _bad("gives a parameter twice")
-    group = query.get("group", [""])[0]
+    return tuple(bootstrap), topic, {name: values[0] for name, values in query.items()}
+
+
+def parse_kafka_url(text: str) -> KafkaSource:
+    """``kafka://HOST[:PORT][,HOST[:PORT]]/TOPIC?group=NAME[&dead_letter=TOPIC]``."""
+    bootstrap, topic, query = parse_topic_url(text, ("group", "dead_letter"))
+    group = query.get("group", "")
     if not _NAME.fullmatch(group):
         raise _bad("needs ?group=NAME: the consumer group (letters, digits, '.', '_' or '-')")
-    dead_letter = query.get("dead_letter", [None])[0]
+    dead_letter = query.get("dead_letter")
     if dead_letter is not None and (not _NAME.fullmatch(dead_letter) or dead_letter == topic):
         raise _bad("dead_letter must be another topic's name (letters, digits, '.', '_' or '-')")
-    return KafkaSource(tuple(bootstrap), topic, group, dead_letter)
+    return KafkaSource(bootstrap, topic, group, dead_letter)
 
 
 def message_id(topic: str, partition: int, offset: int) -> uuid.UUID:
