@@ -8,7 +8,7 @@ from starlette.responses import PlainTextResponse, Response
 
 from .. import __version__
 from ..engine import Engine
-from . import bulk, origin, reads, transactions
+from . import bulk, changes, origin, reads, transactions
 from .auth import KeyGuard, is_loopback
 from .context import metrics_of
 from .errors import install_error_handlers
@@ -21,7 +21,8 @@ from .settings import ServerSettings
 DESCRIPTION = """\
 An immutable, append-only double-entry ledger over HTTP, compatible with the origin service
 (`POST /transactions`, `GET /balance`, `GET /health`) and more: JSON receipts, `Idempotency-Key`,
-reversals, paged accounts and entries, per-currency balances with `as_of`, bulk posts.
+reversals, paged accounts and entries, per-currency balances with `as_of`, bulk posts, the change
+feed (`GET /changes`).
 Every call but `/health` needs `Authorization: Bearer KEY` (an API key from `ledger-tui keys
 create`) unless the server listens on a loopback address and no key was ever created.
 Errors are JSON `{error, field, reason}` (`problems` too when several fields are at fault).
@@ -53,7 +54,7 @@ def create_app(engine: Engine, settings: ServerSettings | None = None) -> Ledger
     install_openapi(app)
     # bulk before transactions: /transactions/bulk fits /transactions/{txid} too, and the first
     # route a path fits names the methods a 405 allows
-    for module in (origin, bulk, transactions, reads):
+    for module in (origin, bulk, transactions, reads, changes):
         app.include_router(module.router)
 
     @app.get("/metrics", tags=["operations"], response_class=PlainTextResponse, responses={

@@ -12,7 +12,10 @@ from typing import Any
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 
+from ..domain.changes import MAX_CHANGES_PAGE
 from .openapi_schemas import (
+    CHANGE_CURSOR_LENGTH,
+    CHANGE_CURSOR_PATTERN,
     INSTANT_PATTERN,
     KEY_PATTERN,
     UUID_PATTERN,
@@ -138,6 +141,13 @@ def _instant(what: str) -> Schema:
     }
 
 
+def _limit(most: int, what: str) -> Schema:
+    return {
+        "anyOf": [{"type": "integer", "minimum": 1, "maximum": most}, {"type": "string", "maxLength": 0}],
+        "description": f"{what}; empty means the default",
+    }
+
+
 def parameters(app: FastAPI, path: str) -> dict[str, tuple[Schema, bool | None]]:
     """Each parameter's exact schema, and whether it is required (None: as declared)."""
     settings, engine = app.state.settings, app.state.engine
@@ -146,13 +156,7 @@ def parameters(app: FastAPI, path: str) -> dict[str, tuple[Schema, bool | None]]
         "pattern": address_text_pattern(engine.currencies.codes()),
         "description": "LE/NS/NAME/CURRENCY/ACCOUNT_ID, each part as in Address",
     }
-    limit = {
-        "anyOf": [
-            {"type": "integer", "minimum": 1, "maximum": settings.max_page},
-            {"type": "string", "maxLength": 0},
-        ],
-        "description": "page size; empty means the default",
-    }
+    limit = _limit(settings.max_page, "page size")
     found: dict[str, tuple[Schema, bool | None]] = {
         "Idempotency-Key": (
             {
@@ -198,6 +202,17 @@ def parameters(app: FastAPI, path: str) -> dict[str, tuple[Schema, bool | None]]
             },
             False,
         )
+    if path == "/changes":
+        events = f"events per page (default {settings.changes_page})"
+        found["limit"] = (_limit(MAX_CHANGES_PAGE, events), False)
+        cursor = {
+            "type": "string",
+            "pattern": CHANGE_CURSOR_PATTERN,
+            "maxLength": CHANGE_CURSOR_LENGTH,
+            "description": "the `cursor` of the previous answer (from this ledger), or `now`: only "
+            "sets committed from now on; absent: from the first set",
+        }
+        found["cursor"] = (cursor, False)
     return found
 
 

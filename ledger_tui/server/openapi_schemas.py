@@ -13,6 +13,7 @@ import unicodedata
 from typing import Any
 
 from ..domain.address import MAX_FIELD_LENGTH
+from ..domain.changes import ChangeType
 from ..domain.legs import MAX_DESCRIPTION_LENGTH
 from ..domain.model import ADDRESS_FIELDS
 from ..domain.money import MAX_INTEGER_DIGITS
@@ -29,6 +30,12 @@ KEY_PATTERN = f"^[!-~]{{1,{MAX_KEY_LENGTH}}}$"
 DESCRIPTION_PATTERN = "^[^\\u0000-\\u0008\\u000b-\\u001f\\u007f]*$"
 #: What parse_instant reads (ISO 8601 or epoch ms) begins with a digit or a minus; '' is 'absent'.
 INSTANT_PATTERN = "^(\\s*-?[0-9][\\s\\S]*)?$"
+#: A change-feed cursor either store issues: the embedded store's ``s1-SEQUENCE``, or Cassandra's
+#: ``c1-TICKS-BATCH`` and the log rows it waits for (at most 64).
+ISSUED_CURSOR = "s1-[0-9]{1,19}|c1-[0-9a-f]{1,16}-[0-9a-f]{32}(-w[0-9a-f]{1,16}\\.[0-7]\\.[0-9a-f]{32}){0,64}"
+#: What ``GET /changes`` takes as its cursor: '' is absent (from the first set), ``now`` the newest.
+CHANGE_CURSOR_PATTERN = f"^(now|{ISSUED_CURSOR})?$"
+CHANGE_CURSOR_LENGTH = len("c1--") + 16 + 32 + 64 * (len("-w..") + 16 + 1 + 32)
 PART_RULES = (
     f"1 to {MAX_FIELD_LENGTH} characters, no '/', no control, format or separator characters "
     "(Unicode categories Cc, Cf, Zs, Zl, Zp), in Unicode NFC form"
@@ -290,6 +297,7 @@ def _answers() -> dict[str, Schema]:
                 "balances": {"type": "array", "items": row},
             },
         },
+        **_change_feed(text, uuid_text, moment),
         "OriginBalance": {
             "type": "object",
             "required": ["amount", "balance_name", "currency", "start", "end"],
@@ -307,3 +315,49 @@ def _answers() -> dict[str, Schema]:
             "properties": {"status": {"enum": ["ok", "unavailable"]}, "store": text, "reason": text},
         },
     }
+
+
+def _change_feed(text: Schema, uuid_text: Schema, moment: Schema) -> dict[str, Schema]:
+    """The bodies of ``GET /changes``: a page of events and how far it is behind."""
+    cursor = {"type": "string", "pattern": f"^({ISSUED_CURSOR})$", "maxLength": CHANGE_CURSOR_LENGTH}
+    count = {"type": "integer", "minimum": 0}
+    required = ["event_id", "type", "cursor", "transaction_id", "recorded_at", "recorded_at_ms", "entries"]
+    event = {
+        "type": "object",
+        "description": "One committed entry set (its `event_id` is the same from every reader)",
+        "required": required,
+        "properties": {
+            "event_id": uuid_text,
+            "type": {"enum": [kind.value for kind in ChangeType]},
+            "cursor": {**cursor, "description": "resume here to read what follows this event"},
+            "transaction_id": uuid_text,
+            "recorded_at": text,
+            "recorded_at_ms": {"type": "integer"},
+            "entries": {"type": "array", "items": ref("Entry")},
+            "reverses": {**uuid_text, "description": "the entry set a reversal.recorded reverses"},
+        },
+    }
+    lag = {
+        "type": "object",
+        "description": "how far the cursor is behind: in events (null where the store does not count "
+        "them), in seconds (null where it does not say), and the writes it waits for (claimed, not "
+        "yet known complete: `repair` finishes them)",
+        "required": ["events", "seconds", "waiting", "oldest_waiting"],
+        "properties": {
+            "events": {**count, "type": ["integer", "null"]},
+            "seconds": {"type": ["number", "null"], "minimum": 0},
+            "waiting": count,
+            "oldest_waiting": moment,
+        },
+    }
+    page = {
+        "type": "object",
+        "required": ["events", "cursor", "more", "lag"],
+        "properties": {
+            "events": {"type": "array", "items": ref("Event")},
+            "cursor": {**cursor, "description": "where the next call resumes (after every event here)"},
+            "more": {"type": "boolean", "description": "more events wait: call again at once"},
+            "lag": lag,
+        },
+    }
+    return {"Event": event, "ChangesPage": page}

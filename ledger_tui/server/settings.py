@@ -41,3 +41,5 @@ class ServerSettings:
     tls_key: str | None = None
     #: Most rows one page of /entries or /accounts may hold.
     max_page: int = 1000
+    #: Events in a page of /changes when a call names no limit (a call may ask for up to 5000).
+    changes_page: int = 1000

@@ -34,6 +34,7 @@ ROUTE_SCOPES = {
     ("GET", "/balances"): READ,
     ("GET", "/accounts"): READ,
     ("GET", "/entries"): READ,
+    ("GET", "/changes"): READ,
     ("GET", "/metrics"): READ,
     ("GET", "/health"): None,
 }

@@ -135,6 +135,9 @@ def test_a_row_not_done_waits_in_the_cursor_and_is_delivered_once_done() -> None
         "c1-zz-" + "0" * 32,
         "c1-1-" + "0" * 32 + "-w1.9." + "0" * 32,
         "c1-1-" + "0" * 32 + "x",
+        "c1-ffffffffffffffff-" + "0" * 32,  # a time past year 9999
+        "c1-1-" + "0" * 32 + "-wffffffffffffffff.7." + "f" * 32,  # a window past year 9999
+        "c1-1-" + "0" * 32 + "-wffffffffffffffff.7.ffffffffffff1fffbfffffffffffffff",  # with a time-based id
     ],
 )
 def test_a_cursor_it_did_not_issue_is_refused_naming_the_field(text: str) -> None:

@@ -120,11 +120,19 @@ class FeedCursor:
         head = _HEAD.match(text)
         rest = text[head.end() :] if head else ""
         waiting = list(_WAITING.finditer(rest))
+        refused = ValidationError.single(
+            "cursor", "not a change cursor of a Cassandra ledger (use one it gave)"
+        )
         if head is None or sum(len(w.group(0)) for w in waiting) != len(rest) or len(waiting) > MAX_WAITING:
-            raise ValidationError.single(
-                "cursor", "not a change cursor of a Cassandra ledger (use one it gave)"
-            )
-        keys = tuple(LogKey.of(int(w[1], 16), int(w[2]), uuid.UUID(w[3])) for w in waiting)
+            raise refused
+        try:  # every time in it must be a date (a forged cursor could name one past year 9999)
+            keys = tuple(LogKey.of(int(w[1], 16), int(w[2]), uuid.UUID(w[3])) for w in waiting)
+            for key in keys:
+                window_start(key.window)
+                time_of(key.ticks)
+            time_of(int(head[1], 16))
+        except (OverflowError, ValueError):
+            raise refused from None
         return cls((int(head[1], 16), int(head[2], 16)), keys)
 
 

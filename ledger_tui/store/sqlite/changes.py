@@ -12,6 +12,8 @@ from ...domain.errors import ValidationError
 from .sql import SELECT_CHANGES, SELECT_LAST_CHANGE, transaction_from_row
 
 _CURSOR = re.compile(r"^s1-([0-9]{1,19})\Z")
+#: The largest number SQLite stores (a larger one in a forged cursor is refused, not an overflow).
+MAX_SEQ = (1 << 63) - 1
 
 
 def cursor_of(seq: int) -> str:
@@ -24,7 +26,7 @@ def seq_of(cursor: str | None) -> int:
     if cursor is None:
         return 0
     found = _CURSOR.match(cursor)
-    if found is None:
+    if found is None or int(found.group(1)) > MAX_SEQ:
         raise ValidationError.single("cursor", "not a change cursor of an embedded ledger (use one it gave)")
     return int(found.group(1))
 
