@@ -145,7 +145,7 @@ bench-http: install
 bench-events: install
 	$(MAKE) cassandra-up
 	$(MAKE) kafka-up || { $(MAKE) cassandra-down; exit 1; }
-	status=0; $(PY) bench/ingest.py $(BENCH_ARGS) || status=$$?; \
+	status=0; $(PY) bench/ingest.py $(BENCH_ARGS) && $(PY) bench/publish.py $(BENCH_ARGS) || status=$$?; \
 	  $(MAKE) kafka-down; $(MAKE) cassandra-down; exit $$status
 
 # The origin's load (two-leg sets, a Go client, 32 and 128 workers) beside the engine and the
