@@ -106,3 +106,5 @@ class ChangePage:
     cursor: str
     more: bool
     lag: FeedLag = FeedLag()
+    #: Tokens of what was given beyond ``cursor`` (fresh reads): pass them to the next read.
+    fresh: frozenset[str] = frozenset()

@@ -70,8 +70,10 @@ class ChangeFeed:
         resume point once its events are handled. An empty page means caught up (it stops there
         with ``stop_when_idle``)."""
         given: OrderedDict[UUID, None] = OrderedDict()
+        fresh: frozenset[str] = frozenset()
         while True:
-            page = await self._store.read_changes(cursor, options.limit, fresh=True)
+            page = await self._store.read_changes(cursor, options.limit, fresh=fresh)
+            fresh = page.fresh
             new: list[Change] = []
             for change in page.changes:
                 key = change.event_id

@@ -188,12 +188,15 @@ class Store(ABC):
     # -- the change feed (docs/events.md) --------------------------------------------------------
 
     @abstractmethod
-    async def read_changes(self, cursor: str | None, limit: int, fresh: bool = False) -> ChangePage:
+    async def read_changes(
+        self, cursor: str | None, limit: int, fresh: frozenset[str] | None = None
+    ) -> ChangePage:
         """Committed sets after ``cursor`` (None: from the first), in commit order, at most about
         ``limit`` of them. A store that can only place a write once it has settled answers
-        the settled ones, and with ``fresh`` also newer ones beyond the page's cursor (so a
-        follower that drops repeated event ids sees them sooner). A cursor this store did not
-        issue is a ValidationError naming the field ``cursor``."""
+        the settled ones, and when given ``fresh`` (the page's ``fresh`` tokens of the read
+        before, at first empty) also newer ones beyond the page's cursor, except those the
+        tokens say were given already (a follower sees them sooner, each once). A cursor this
+        store did not issue is a ValidationError naming the field ``cursor``."""
 
     @abstractmethod
     async def change_cursor_now(self) -> str:

@@ -29,6 +29,10 @@ from .feed import SETTLE, Delivery, FeedCursor, LogKey, LogRow, Walk, lower_boun
 
 #: How far back a cursor for "now" looks for writes still in flight.
 RECENT = 2 * CLAIM_WINDOW
+#: Most windows (a day) and log rows one page reads before it answers (a cursor far behind a
+#: sparse or a busy log then takes several pages, never one unbounded read).
+MAX_WINDOWS = 144
+MAX_ROWS = 20_000
 Execute = Callable[..., Awaitable[Any]]
 Statement = Callable[[str], Awaitable[Any]]
 
@@ -66,7 +70,9 @@ class ChangeReader:
         reads = [self._rows("claim_log_row", (k.window, k.slot, k.batch_id), k.window, k.slot) for k in keys]
         return {row.key: row for rows in await asyncio.gather(*reads) for row in rows}
 
-    async def _walk(self, cursor: FeedCursor, now: datetime, limit: int, fresh: bool) -> Walk:
+    async def _walk(
+        self, cursor: FeedCursor, now: datetime, limit: int, fresh: frozenset[int] | None
+    ) -> Walk:
         settled = ticks_of(now - SETTLE)
         first = window_of(time_of(cursor.after[0])) if cursor.after[0] else 0
         listed = await self._execute(await self._statement("claim_windows"), (first,))
@@ -78,16 +84,20 @@ class ChangeReader:
             found = await self._window(window, cursor.after[0] if window == first else None)
             rows += found
             counted += sum(len(r.ids) for r in found if r.key.position > cursor.after)
-            if counted >= limit and window != windows[-1]:
+            if (
+                counted >= limit or len(rows) > MAX_ROWS or window - first >= MAX_WINDOWS
+            ) and window != windows[-1]:
                 read_through = ticks_of(window_start(window + 1)) - 1
                 break
         return walk(cursor, await self._waiting(cursor.waiting), rows, settled, read_through, limit, fresh)
 
-    async def page(self, text: str | None, limit: int, fresh: bool) -> ChangePage:
+    async def page(self, text: str | None, limit: int, fresh: frozenset[str] | None) -> ChangePage:
         now = datetime.now(UTC)
-        passed = await self._walk(FeedCursor.decode(text), now, limit, fresh)
+        given = None if fresh is None else frozenset(_token_batch(token) for token in fresh)
+        passed = await self._walk(FeedCursor.decode(text), now, limit, given)
         changes = await self._deliver(passed.deliveries)
-        return ChangePage(changes, passed.cursor.encode(), passed.more, _lag(passed.cursor, now))
+        tokens = frozenset(f"{batch:032x}" for batch in passed.fresh)
+        return ChangePage(changes, passed.cursor.encode(), passed.more, _lag(passed.cursor, now), tokens)
 
     async def now(self) -> str:
         """A cursor past every row that settled, waiting for the recent rows not done yet (a write
@@ -95,7 +105,7 @@ class ChangeReader:
         now = datetime.now(UTC)
         cursor = FeedCursor((ticks_of(now - RECENT), 0))
         while True:
-            passed = await self._walk(cursor, now, 1 << 30, fresh=False)
+            passed = await self._walk(cursor, now, 1 << 30, fresh=None)
             cursor = passed.cursor
             if not passed.more:
                 return cursor.encode()
@@ -128,6 +138,13 @@ class ChangeReader:
                 if found[4] is None or found[4] == batch:  # ledgers older than claimed_by: every claim
                     mine[found[0]] = transaction_from_row(found)
         return [mine[txid] for txid in row.ids if txid in mine]
+
+
+def _token_batch(token: str) -> int:
+    """The batch a fresh token names (tokens come back from the page that gave them)."""
+    if len(token) != 32:
+        raise ValueError("not a fresh-row token")
+    return int(token, 16)
 
 
 def _lag(cursor: FeedCursor, now: datetime) -> FeedLag:

@@ -150,6 +150,8 @@ class Walk:
     deliveries: list[Delivery]
     cursor: FeedCursor
     more: bool
+    #: Done rows beyond ``cursor`` given now or before (a fresh read skips them next time).
+    fresh: frozenset[int] = frozenset()
 
 
 def walk(
@@ -159,11 +161,14 @@ def walk(
     settled: int,
     read_through: int,
     limit: int,
-    fresh: bool,
+    fresh: frozenset[int] | None,
 ) -> Walk:
     """Deliver what is done, in time order: first rows the cursor waited for that are now done,
     then ``rows`` (every row after the cursor up to tick ``read_through``, as read) up to tick
-    ``settled``, at most about ``limit`` ids; then, with ``fresh``, done rows beyond it."""
+    ``settled``, at most about ``limit`` ids; then, given ``fresh`` (batches of rows delivered
+    beyond the cursor before), the other done rows beyond it. A row in ``fresh`` is never
+    delivered again: the cursor only moves past it."""
+    given = fresh or frozenset()
     start = cursor.encode()
     deliveries: list[Delivery] = []
     waiting: list[LogKey] = []
@@ -192,16 +197,20 @@ def walk(
                 continue
             waiting.append(row.key)
         after = row.key.position
-        if row.done:
+        if row.done and row.key.batch not in given:
             deliveries.append(Delivery(row, before, FeedCursor(after, tuple(waiting)).encode()))
-        taken += len(row.ids)
+            taken += len(row.ids)
         if taken >= limit:
             more = True
     if not more:
         after = max(after, horizon)
         more = read_through < settled
     final = FeedCursor(after, tuple(waiting))
-    if fresh and not more:
-        end = final.encode()
-        deliveries += [Delivery(row, end, end) for row in later if row.done]
-    return Walk(deliveries, final, more)
+    done_later = [row for row in later if row.done and row.key.position > after]
+    if fresh is None or more:
+        return Walk(
+            deliveries, final, more, frozenset(r.key.batch for r in done_later if r.key.batch in given)
+        )
+    end = final.encode()
+    deliveries += [Delivery(row, end, end) for row in done_later if row.key.batch not in given]
+    return Walk(deliveries, final, more, frozenset(row.key.batch for row in done_later))

@@ -329,7 +329,9 @@ class CassandraStore(Store):
         rows, next_token = await self._page("scan_transactions", (), page_size, token)
         return Page([transaction_from_row(row) for row in rows], next_token)
 
-    async def read_changes(self, cursor: str | None, limit: int, fresh: bool = False) -> ChangePage:
+    async def read_changes(
+        self, cursor: str | None, limit: int, fresh: frozenset[str] | None = None
+    ) -> ChangePage:
         await self._writer.settle()  # this process's own done marks first
         return await self._changes.page(cursor, max(1, limit), fresh)
 

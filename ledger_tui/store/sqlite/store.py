@@ -323,7 +323,9 @@ class SqliteStore(Store):
         rows, next_token = await self._rows_after(SCAN_TRANSACTIONS, (), token, page_size)
         return Page([transaction_from_row(row) for row in rows], next_token)
 
-    async def read_changes(self, cursor: str | None, limit: int, fresh: bool = False) -> ChangePage:
+    async def read_changes(
+        self, cursor: str | None, limit: int, fresh: frozenset[str] | None = None
+    ) -> ChangePage:
         after = changes.seq_of(cursor)
         return await self._run(lambda c: changes.read_changes(c, after, max(1, limit)))
 
