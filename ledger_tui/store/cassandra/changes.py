@@ -11,7 +11,7 @@ import asyncio
 import uuid
 from collections import defaultdict
 from collections.abc import Awaitable, Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from ...domain.changes import Change, ChangePage, FeedLag
@@ -71,9 +71,14 @@ class ChangeReader:
         return {row.key: row for rows in await asyncio.gather(*reads) for row in rows}
 
     async def _walk(
-        self, cursor: FeedCursor, now: datetime, limit: int, fresh: frozenset[int] | None
+        self,
+        cursor: FeedCursor,
+        now: datetime,
+        limit: int,
+        fresh: frozenset[int] | None,
+        settle: timedelta | None = None,
     ) -> Walk:
-        settled = ticks_of(now - SETTLE)
+        settled = ticks_of(now - (SETTLE if settle is None else settle))
         first = window_of(time_of(cursor.after[0])) if cursor.after[0] else 0
         listed = await self._execute(await self._statement("claim_windows"), (first,))
         windows = sorted(row[0] for row in listed.rows)
@@ -100,15 +105,16 @@ class ChangeReader:
         return ChangePage(changes, passed.cursor.encode(), passed.more, _lag(passed.cursor, now), tokens)
 
     async def now(self) -> str:
-        """A cursor past every row that settled, waiting for the recent rows not done yet (a write
-        still unfinished after RECENT is taken as failed: ``repair`` completes it, unpublished)."""
+        """A cursor past every row written before now, waiting for those not done yet: later sets
+        only (a write that began before now but was not logged yet is left out, and one still
+        unfinished after RECENT is taken as failed: ``repair`` completes it, unpublished)."""
         now = datetime.now(UTC)
         cursor = FeedCursor((ticks_of(now - RECENT), 0))
         while True:
-            passed = await self._walk(cursor, now, 1 << 30, fresh=None)
+            passed = await self._walk(cursor, now, 1 << 30, fresh=None, settle=timedelta(0))
+            if not passed.more or passed.cursor == cursor:  # or it waits for all it can carry
+                return passed.cursor.encode()
             cursor = passed.cursor
-            if not passed.more:
-                return cursor.encode()
 
     async def _deliver(self, deliveries: list[Delivery]) -> list[Change]:
         claimed = await asyncio.gather(*(self._claimed(d.row) for d in deliveries))
