@@ -37,10 +37,11 @@ def step(ticks: int) -> int:
 def histories(draw: st.DrawFn) -> list[tuple[int, int, int, int | None]]:
     """(ticks, batch, visible at, done at or None) per log row."""
     rows = []
-    for _ in range(draw(st.integers(0, 40))):
+    count = draw(st.integers(0, 40))
+    # batch ids are unique (62 random bits each): draw distinct bits
+    for bits in draw(st.lists(st.integers(0, 2**62 - 1), min_size=count, max_size=count, unique=True)):
         ticks = draw(st.integers(1, 1000))
-        # a real batch id of that time (its other bits random), as the writer makes them
-        batch = batch_id_of(step(ticks), draw(st.integers(0, 2**62 - 1))).int
+        batch = batch_id_of(step(ticks), bits).int
         visible = ticks + draw(st.integers(0, DEADLINE))
         done = draw(st.one_of(st.none(), st.integers(visible, visible + 300)))
         rows.append((ticks, batch, visible, done))

@@ -206,11 +206,11 @@ def walk(
         after = max(after, horizon)
         more = read_through < settled
     final = FeedCursor(after, tuple(waiting))
-    done_later = [row for row in later if row.done and row.key.position > after]
+    # Rows given before and still ahead of the cursor stay given (walked later, or not yet).
+    kept = frozenset(r.key.batch for r in ordered if r.key.batch in given and r.key.position > after)
     if fresh is None or more:
-        return Walk(
-            deliveries, final, more, frozenset(r.key.batch for r in done_later if r.key.batch in given)
-        )
+        return Walk(deliveries, final, more, kept)
     end = final.encode()
-    deliveries += [Delivery(row, end, end) for row in done_later if row.key.batch not in given]
-    return Walk(deliveries, final, more, frozenset(row.key.batch for row in done_later))
+    new = [row for row in later if row.done and row.key.position > after and row.key.batch not in given]
+    deliveries += [Delivery(row, end, end) for row in new]
+    return Walk(deliveries, final, more, kept | {row.key.batch for row in new})
