@@ -159,3 +159,19 @@ def test_batch_ids_carry_their_time(moment: datetime) -> None:
     assert batch.version == 1
     assert batch.time == ticks_of(instant)
     assert time_of(batch.time) == instant
+
+
+def test_a_given_row_a_page_stops_short_of_stays_given() -> None:
+    """A follower was given row R while fresh; the next page stops at its limit before reaching R
+    (an older row A showed up late, within the deadline): R must not be given again later."""
+    older, fresh = batch_id_of(step(100), 1), batch_id_of(step(200), 2)
+    row_a = LogRow(LogKey.of(0, 0, older), (uuid.UUID(int=1),), True)
+    row_r = LogRow(LogKey.of(0, 0, fresh), (uuid.UUID(int=2),), True)
+    first = walk(
+        FeedCursor(), {}, [row_r], settled=step(50), read_through=1 << 62, limit=1, fresh=frozenset()
+    )
+    assert [d.row for d in first.deliveries] == [row_r] and first.fresh == {row_r.key.batch}
+    second = walk(first.cursor, {}, [row_a, row_r], step(300), 1 << 62, 1, fresh=first.fresh)
+    assert [d.row for d in second.deliveries] == [row_a] and second.more
+    third = walk(second.cursor, {}, [row_a, row_r], step(300), 1 << 62, 1, fresh=second.fresh)
+    assert third.deliveries == [] and not third.more
