@@ -67,6 +67,22 @@ async def _read_all(bootstrap: str, topic: str, expected: int) -> list[object]:
     return found
 
 
+def children(pid: int) -> list[int]:
+    """The processes ``pid`` started (Linux): an ingester's workers."""
+    try:
+        return [int(child) for child in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+    except OSError:
+        return []
+
+
+def alive(pid: int) -> bool:
+    """Whether a process runs (a zombie waiting to be reaped does not)."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()[0] != "Z"
+    except OSError:
+        return False
+
+
 def _ingest(store: str, url: str, *extra: str) -> subprocess.Popen[str]:
     command = [sys.executable, "-m", "ledger_tui", "--store", store, "ingest", url, *extra]
     return subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
@@ -172,7 +188,7 @@ async def test_without_a_dead_letter_topic_ingestion_stops_at_the_poison(
 async def test_kill_minus_9_at_random_points_loses_and_duplicates_nothing(
     kafka_bootstrap: str, ledger: str
 ) -> None:
-    topic, sets = unique_topic("kill"), 3000
+    topic, sets = unique_topic("kill"), 10_000
     await _topic(kafka_bootstrap, topic, 3)
     await _produce(kafka_bootstrap, topic, [_valid(n, with_id=n % 3 != 0) for n in range(sets)], 3)
     url = f"kafka://{kafka_bootstrap}/{topic}?group=g"
@@ -181,8 +197,13 @@ async def test_kill_minus_9_at_random_points_loses_and_duplicates_nothing(
         process = _ingest(ledger, url, "--batch", "100")
         while process.poll() is None and len(await _set_ids(ledger, verify=False)) < threshold:
             await asyncio.sleep(0.05)
+        workers = children(process.pid)
         process.send_signal(signal.SIGKILL)  # mid-stream: somewhere in a batch, its commit or the next read
         process.wait(timeout=60)
+        deadline = time.monotonic() + 10
+        while any(map(alive, workers)) and time.monotonic() < deadline:
+            await asyncio.sleep(0.05)
+        assert workers and not any(map(alive, workers)), workers  # the workers died with it
         cut_short += len(await _set_ids(ledger, verify=False)) < sets
     assert cut_short
     done = _ingest(ledger, url, "--stop-when-idle")
