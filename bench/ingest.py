@@ -3,9 +3,11 @@
 The same N two-leg sets (the origin's JSON, one per line) are imported from a file into one
 fresh ledger and ingested from a topic (3 partitions, produced beforehand, not timed) into
 another, both by the CLI as an operator runs them. Printed: each wall time and rate, and the
-ratio ingest / import (the target is >= 0.8x). The ingest's wall time includes joining the
-consumer group; its rate from the first write to idle is printed beside it, and, on Cassandra
-(import's two worker processes), two ingesters sharing the group's partitions.
+ratio ingest / import (the target is >= 0.8x). The ingest runs with its default workers (one
+process per core, at most 4) and again in one process (``--workers 1``, into a third ledger, from
+its own group) so that each run compares them under the same load. The ingest's wall time includes
+joining the consumer group; its rate from the first write to idle is printed beside it, and, on
+Cassandra, two ingesters sharing the group's partitions.
 Usage: python bench/ingest.py [--sets N] [--stores sqlite,cassandra] [--host 127.0.0.1:9042]
        [--kafka 127.0.0.1:9092]
 """
@@ -60,12 +62,15 @@ async def _produce(kafka: str, topic: str, bodies: list[bytes]) -> None:
         await producer.stop()
 
 
-def _stores(kind: str, host: str, tag: str, directory: Path) -> tuple[str, str, str]:
-    if kind == "sqlite":
-        return (f"sqlite:{directory}/imported.sqlite", f"sqlite:{directory}/ingested.sqlite",
-                f"sqlite:{directory}/pair.sqlite")  # fmt: skip
-    return (f"cassandra://{host}/bench_import_{tag}", f"cassandra://{host}/bench_ingest_{tag}",
-            f"cassandra://{host}/bench_pair_{tag}")  # fmt: skip
+def _stores(kind: str, host: str, tag: str, directory: Path) -> tuple[str, str, str, str]:
+    def url(name: str) -> str:
+        return (
+            f"sqlite:{directory}/{name}.sqlite"
+            if kind == "sqlite"
+            else f"cassandra://{host}/bench_{name}_{tag}"
+        )
+
+    return url("import"), url("ingest"), url("pair"), url("one")
 
 
 def _pair(store: str, url: str) -> float:
@@ -112,12 +117,12 @@ def run(kind: str, sets: int, host: str, kafka: str) -> None:
     bodies = two_leg_bodies(sets, seed=11)
     with tempfile.TemporaryDirectory() as scratch:
         directory = Path(scratch)
-        imported, ingested, paired = _stores(kind, host, tag, directory)
+        imported, ingested, paired, alone = _stores(kind, host, tag, directory)
         if kind == "cassandra":
             _warm_up(host, directory)
         lines = directory / "sets.jsonl"
         lines.write_bytes(b"\n".join(bodies) + b"\n")
-        for store in (imported, ingested, paired):
+        for store in (imported, ingested, paired, alone):
             _cli(store, "schema", "apply")
         topic = f"bench-ingest-{tag}"
         asyncio.run(_produce(kafka, topic, bodies))
@@ -127,10 +132,13 @@ def run(kind: str, sets: int, host: str, kafka: str) -> None:
         writing = re.search(r"writing ([0-9.]+) s", said)
         if f"sets {sets} " not in said:
             raise SystemExit(f"the ingest did not write every set: {said}")
+        one_s, said_one = _cli(alone, "ingest", url.replace("group=bench", "group=one"), "--stop-when-idle",
+                               "--workers", "1")  # fmt: skip
+        writing_one = re.search(r"writing ([0-9.]+) s", said_one)
         pair_url = url.replace("group=bench", "group=pair")
         pair_s = _pair(paired, pair_url) if kind == "cassandra" else None
         if kind == "cassandra":
-            _drop(host, [store.rsplit("/", 1)[1] for store in (imported, ingested, paired)])
+            _drop(host, [store.rsplit("/", 1)[1] for store in (imported, ingested, paired, alone)])
     print(f"{kind}: {sets:,} two-leg sets")
     print(f"  import (file, default workers)   {import_s:7.1f} s  {sets / import_s:9,.0f} sets/s")
     print(f"  ingest (topic of {PARTITIONS} partitions)  {ingest_s:7.1f} s  {sets / ingest_s:9,.0f} sets/s"
@@ -138,6 +146,12 @@ def run(kind: str, sets: int, host: str, kafka: str) -> None:
     if writing:
         steady = float(writing.group(1))
         print(f"  ingest, first write to idle     {steady:7.1f} s  {sets / steady:9,.0f} sets/s"
+              f"   ratio {import_s / steady:.2f}x import")  # fmt: skip
+    print(f"  ingest in one process (--workers 1) {one_s:5.1f} s  {sets / one_s:9,.0f} sets/s"
+          f"   ratio {import_s / one_s:.2f}x import")  # fmt: skip
+    if writing_one:
+        steady = float(writing_one.group(1))
+        print(f"    one process, first write to idle {steady:5.1f} s  {sets / steady:9,.0f} sets/s"
               f"   ratio {import_s / steady:.2f}x import")  # fmt: skip
     if pair_s is not None:
         print(f"  two ingesters in one group      {pair_s:7.1f} s  {sets / pair_s:9,.0f} sets/s"

@@ -15,8 +15,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from ..domain.errors import LedgerError
-from .import_pool import WorkerCrashed
-from .import_worker import ERROR_KINDS, refusal_kind
+from ..loader.processes import WorkerCrashed, refusal, refusal_kind
 
 
 def in_a_forked_child(work: Callable[[], Awaitable[Any]], name: str) -> Any:
@@ -42,7 +41,7 @@ def in_a_forked_child(work: Callable[[], Awaitable[Any]], name: str) -> Any:
         message = ("crashed", f"the {name} process died")
     process.join()
     if message[0] == "failed":
-        raise dict(ERROR_KINDS).get(str(message[1]), LedgerError)(str(message[2]))
+        raise refusal(message[1], message[2])
     if message[0] == "crashed":
         raise WorkerCrashed(f"the {name} failed:\n{message[1]}")
     return message[1]

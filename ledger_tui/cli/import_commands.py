@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -20,6 +19,7 @@ from ..domain.claims import RecordOutcome
 from ..engine import Engine
 from ..ledger import LedgerOptions, open_ledger
 from ..loader import DEFAULT_CHUNK, LoadStats, load
+from ..loader.processes import MAX_DEFAULT_WORKERS, can_fork, default_workers
 from ..store.url import CassandraUrl, parse_store_url
 from .common import EXIT_OK, EXIT_REJECTED, UsageError, ledger_options, whole_number, with_engine
 from .import_lines import (
@@ -31,10 +31,7 @@ from .import_lines import (
     conflict_reason,
     open_source,
 )
-from .import_pool import ImportPool, can_fork
-
-#: Workers by default: one per core, at most this many.
-MAX_DEFAULT_WORKERS = 4
+from .import_pool import ImportPool
 
 
 def import_entry_sets(args: argparse.Namespace, out: TextIO) -> int:
@@ -66,11 +63,6 @@ def _workers(args: argparse.Namespace, options: LedgerOptions) -> int:
     if args.check or not isinstance(parse_store_url(options.store), CassandraUrl) or not can_fork():
         return 1
     return default_workers() if args.workers is None else int(args.workers)
-
-
-def default_workers() -> int:
-    """Import processes when --workers is not given: one per core, at most MAX_DEFAULT_WORKERS."""
-    return max(1, min(os.cpu_count() or 1, MAX_DEFAULT_WORKERS))
 
 
 async def _import(args: argparse.Namespace, engine: Engine, out: TextIO) -> int:

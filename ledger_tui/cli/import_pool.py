@@ -12,7 +12,6 @@ import itertools
 import multiprocessing
 import os
 import signal
-import sys
 import threading
 import time
 from collections import deque
@@ -22,31 +21,17 @@ from multiprocessing.connection import Connection, wait
 from multiprocessing.process import BaseProcess
 from typing import TextIO
 
-from ..domain.errors import LedgerError, NotConfirmed
+from ..domain.errors import NotConfirmed
 from ..ledger import LedgerOptions
 from ..loader import LoadStats
+from ..loader.processes import WorkerCrashed, refusal
 from .import_lines import SAMPLE_LINES, Gathered, LineTooLong, chunk_size, file_bytes, numbered_lines
-from .import_worker import ERROR_KINDS, ChunkTally, run_worker
+from .import_worker import ChunkTally, run_worker
 
 #: How long the coordinator waits for a message before it looks at its own state again (Ctrl-C).
 WAIT_S = 0.25
 #: Chunks a worker holds at once (checked, waiting or being written): one parses while one writes.
 HELD_PER_WORKER = 2
-
-
-class WorkerCrashed(Exception):
-    """A worker hit a bug; its traceback is the message (logged by the command-line guard)."""
-
-
-def can_fork() -> bool:
-    """Whether workers can be forked safely here: fork exists, no thread runs yet, and the driver
-    is not loaded (its event loop is process-wide state a child must not inherit). True in the
-    command-line process; a host that embeds the command (a test run) imports in one process."""
-    return (
-        "fork" in multiprocessing.get_all_start_methods()
-        and threading.active_count() == 1
-        and "cassandra" not in sys.modules
-    )
 
 
 @dataclass(slots=True)
@@ -283,8 +268,7 @@ class ImportPool:
             self._drop(worker, message[1])
         elif kind == "failed":
             _, name, text, index = message
-            raised = dict(ERROR_KINDS).get(str(name), LedgerError)
-            self._fail(raised(str(text)))
+            self._fail(refusal(name, text))
             self._drop(worker, index)
         elif kind == "crashed":
             self._fail(WorkerCrashed(f"an import worker failed:\n{message[1]}"))

@@ -9,11 +9,6 @@ line still stops the import before anything of its chunk, or of any later chunk,
 from __future__ import annotations
 
 import asyncio
-import ctypes
-import os
-import signal
-import sys
-import threading
 import traceback
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -22,24 +17,13 @@ from typing import Any
 
 from ..domain.claims import RecordOutcome
 from ..domain.dump import parse_set_line
-from ..domain.errors import AccessDenied, LedgerError, StoreBusy, StoreUnavailable, TlsFailure
+from ..domain.errors import LedgerError
 from ..domain.model import EntrySet, RecordedTransaction
 from ..engine import Engine
-from ..ledger import LedgerOptions, open_ledger
-from ..loader import LoadStats, few_collections
+from ..ledger import LedgerOptions
+from ..loader import LoadStats
+from ..loader.processes import Inbox, refusal_kind, worker_main
 from .import_lines import SHOWN_PROBLEMS, conflict_reason, parse_line
-
-#: How a worker's refusal crosses to the coordinator: a name, and the class it is raised as
-#: there (most specific first; NotConfirmed travels as StoreUnavailable with its own text).
-ERROR_KINDS: tuple[tuple[str, type[LedgerError]], ...] = (
-    ("busy", StoreBusy),
-    ("unavailable", StoreUnavailable),
-    ("access", AccessDenied),
-    ("tls", TlsFailure),
-    ("rejected", LedgerError),
-)
-#: Linux's prctl option that sends a signal to a process when its parent dies.
-_PR_SET_PDEATHSIG = 1
 
 # The pipe's messages. To a worker: ("parse", index, [(line, text), ...]), ("write", index),
 # ("stop",). From it: ("ready",) (connected; repaired if it was asked to repair),
@@ -104,11 +88,6 @@ def parse_chunk(lines: list[tuple[int, str]], skip_bad: bool, restoring: bool = 
     return chunk
 
 
-def refusal_kind(error: LedgerError) -> str:
-    """The name a refusal crosses the pipe under."""
-    return next(name for name, kind in ERROR_KINDS if isinstance(error, kind))
-
-
 def run_worker(
     connection: Connection,
     options: LedgerOptions,
@@ -117,59 +96,17 @@ def run_worker(
     parent: int,
     restoring: bool = False,
 ) -> None:
-    """A worker process's body (forked: the options, credentials included, never cross a pipe)."""
-    _die_with_parent(parent)
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the coordinator's to handle
-    with few_collections():
-        asyncio.run(_serve(connection, options, skip_bad, repairs, restoring))
+    """A worker process's body: connects, repairs if ``repairs``, then parses and writes chunks."""
 
+    async def body(engine: Engine, messages: Inbox) -> None:
+        await _ChunkWriter(connection, engine, skip_bad, restoring).serve(messages)
 
-def _die_with_parent(parent: int) -> None:
-    """Be killed with the coordinator (kill -9 of an import stops all of it, as with one process)."""
-    if sys.platform.startswith("linux"):
-        libc = ctypes.CDLL(None, use_errno=True)
-        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
-    if os.getppid() != parent:  # it died before the request was made
-        os._exit(1)
-
-
-def _inbox(connection: Connection) -> asyncio.Queue[tuple[object, ...]]:
-    """Messages from the coordinator, read by a thread so that writes in flight go on meanwhile."""
-    loop = asyncio.get_running_loop()
-    inbox: asyncio.Queue[tuple[object, ...]] = asyncio.Queue()
-
-    def read() -> None:
-        while True:
-            try:
-                message = connection.recv()
-            except (EOFError, OSError):  # the coordinator is gone
-                message = ("stop",)
-            loop.call_soon_threadsafe(inbox.put_nowait, message)
-            if message[0] == "stop":
-                return
-
-    threading.Thread(target=read, name="import-inbox", daemon=True).start()
-    return inbox
-
-
-async def _serve(
-    connection: Connection, options: LedgerOptions, skip_bad: bool, repairs: bool, restoring: bool
-) -> None:
-    inbox = _inbox(connection)
-    try:
-        async with open_ledger(options) as engine:
-            if repairs:
-                await engine.repair()
-            connection.send(("ready",))
-            await _ChunkWriter(connection, engine, skip_bad, restoring).serve(inbox)
-            return
-    except LedgerError as error:  # connecting, repairing or closing was refused
-        connection.send(("failed", refusal_kind(error), str(error), None))
-    except Exception:  # a bug: the coordinator logs it
-        connection.send(("crashed", traceback.format_exc(), None))
-    while (message := await inbox.get())[0] != "stop":  # write nothing more; say so
-        if message[0] == "write":
+    def refuse_later(failure: tuple[object, ...], message: tuple[object, ...]) -> None:
+        if message[0] == "write":  # write nothing more; say so
             connection.send(("dropped", message[1]))
+
+    worker_main(connection, options, parent=parent, repairs=repairs, name="import", body=body,
+                refuse_later=refuse_later)  # fmt: skip
 
 
 class _ChunkWriter:
@@ -182,7 +119,7 @@ class _ChunkWriter:
         self._parsed: dict[int, ParsedChunk] = {}
         self._failed = False
 
-    async def serve(self, inbox: asyncio.Queue[tuple[object, ...]]) -> None:
+    async def serve(self, inbox: Inbox) -> None:
         """Until ``stop``; a started chunk finishes whole before it returns."""
         writes: set[asyncio.Task[None]] = set()
         try:

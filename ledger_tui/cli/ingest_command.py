@@ -15,20 +15,54 @@ import time
 from typing import TextIO
 
 from ..engine import Engine
+from ..ingest.sets import SetWriter
 from ..ingest.source import BATCH
-from .common import EXIT_OK, UsageError, whole_number, with_engine
+from ..loader.processes import MAX_DEFAULT_WORKERS, can_fork, default_workers, few_collections
+from .common import EXIT_OK, UsageError, ledger_options, whole_number, with_engine
 
 #: Most messages one batch may hold.
 MAX_BATCH = 20_000
+#: Batches in hand in one process: one is written while the next is fetched and parsed.
+DEPTH = 2
 
 
-async def _ingest(args: argparse.Namespace, engine: Engine, out: TextIO) -> int:
+def ingest_entry_sets(args: argparse.Namespace, out: TextIO) -> int:
+    """``ingest``: in worker processes (``--workers``, one per core by default) where forking is
+    safe, else in this one."""
+    from ..ingest.source import parse_kafka_url
+
+    parse_kafka_url(args.url)  # a bad URL or flag is refused before anything starts
+    if not 1 <= args.batch <= MAX_BATCH:
+        raise UsageError(f"--batch must be between 1 and {MAX_BATCH}")
+    if args.workers is not None and args.workers < 1:
+        raise UsageError("--workers must be at least 1")
+    workers = (default_workers() if args.workers is None else int(args.workers)) if can_fork() else 1
+    if workers == 1:
+        return with_engine(_one_process)(args, out)
+    from ..ingest.pool import WorkerPool
+
+    pool = WorkerPool(ledger_options(args), workers)
+    pool.start()  # before any thread or driver starts here
+    try:
+        with few_collections():  # each batch in hand is thousands of objects
+            return asyncio.run(_consume(args, pool, workers + 1, out))  # one more to fetch meanwhile
+    finally:
+        pool.close()
+
+
+async def _one_process(args: argparse.Namespace, engine: Engine, out: TextIO) -> int:
+    from ..ingest.sets import LocalWriter
+
+    await engine.repair()  # sets a crashed writer left claimed but unwritten are completed first
+    with few_collections():
+        return await _consume(args, LocalWriter(engine), DEPTH, out)
+
+
+async def _consume(args: argparse.Namespace, writer: SetWriter, depth: int, out: TextIO) -> int:
     from ..ingest.consumer import Ingester, IngestProgress  # aiokafka only for this command
     from ..ingest.source import parse_kafka_url
 
     source = parse_kafka_url(args.url)
-    if not 1 <= args.batch <= MAX_BATCH:
-        raise UsageError(f"--batch must be between 1 and {MAX_BATCH}")
     report = sys.stderr
     shown = [0.0]
 
@@ -42,8 +76,7 @@ async def _ingest(args: argparse.Namespace, engine: Engine, out: TextIO) -> int:
             )
             report.flush()
 
-    await engine.repair()  # sets a crashed writer left claimed but unwritten are completed first
-    ingester = Ingester(engine, source, batch=args.batch, on_progress=on_progress)
+    ingester = Ingester(writer, source, batch=args.batch, depth=depth, on_progress=on_progress)
     loop = asyncio.get_running_loop()
     for stop in (signal.SIGINT, signal.SIGTERM):
         with contextlib.suppress(NotImplementedError, RuntimeError):
@@ -85,4 +118,11 @@ def add_ingest_command(commands: argparse._SubParsersAction[argparse.ArgumentPar
     ingest.add_argument(
         "--batch", type=whole_number, default=BATCH, help=f"most messages per write (default {BATCH})"
     )
-    ingest.set_defaults(handler=with_engine(_ingest))
+    ingest.add_argument(
+        "--workers",
+        type=whole_number,
+        default=None,
+        help="processes that parse and write the batches, each batch whole in one of them (default: "
+        f"one per core, at most {MAX_DEFAULT_WORKERS}; 1: this process does it all)",
+    )
+    ingest.set_defaults(handler=ingest_entry_sets)

@@ -24,6 +24,7 @@ from ..engine import Engine
 from ..engine.books import CopyTally, copy_books
 from ..ledger import LedgerOptions, open_ledger
 from ..loader import DEFAULT_CHUNK, LoadStats, load
+from ..loader.processes import can_fork, default_workers
 from ..store.url import CassandraUrl, parse_store_url
 from .common import (
     EXIT_DISCREPANCY,
@@ -36,9 +37,8 @@ from .common import (
 )
 from .dump_commands import progress
 from .forked import in_a_forked_child
-from .import_commands import default_workers
 from .import_lines import LineProblems, open_source
-from .import_pool import ImportPool, can_fork
+from .import_pool import ImportPool
 
 #: Namespace of a copy's id: one per source, so a copy cut short may be run again into its target.
 COPY_NAMESPACE = uuid.UUID("3d5e6f70-8a9b-4c1d-9e2f-a0b1c2d3e4f5")

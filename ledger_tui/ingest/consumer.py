@@ -22,9 +22,8 @@ from aiokafka.errors import CommitFailedError, KafkaConnectionError, KafkaError
 from aiokafka.structs import OffsetAndMetadata
 
 from ..domain.errors import BrokerUnavailable, LedgerError
-from ..domain.model import EntrySet
-from ..engine import Engine
-from .source import BATCH, KafkaSource, entry_set_of
+from .sets import BatchWork, SetWriter, item_of
+from .source import BATCH, KafkaSource
 
 log = logging.getLogger("ledger_tui.ingest")
 #: Seconds between measures of the consumer lag while messages keep coming.
@@ -66,8 +65,21 @@ class _Refused:
     reason: str
 
 
-Batch = list[tuple[Any, EntrySet]]
 Offsets = dict[TopicPartition, int]
+
+
+@dataclass(slots=True)
+class _Batch:
+    """One batch in hand: its messages, where its writing stands, and its task (commit included)."""
+
+    messages: list[Any]
+    offsets: Offsets
+    work: BatchWork
+    #: Set once its writing is over (written, failed, or given up: then ``halts`` is true).
+    written: asyncio.Event = field(default_factory=asyncio.Event)
+    #: Nothing after it may be written: it failed, or stopped at a refused message.
+    halts: bool = False
+    task: asyncio.Task[None] = field(init=False)
 
 
 class _Membership(ConsumerRebalanceListener):  # type: ignore[misc]
@@ -89,13 +101,15 @@ class Ingester:
 
     def __init__(
         self,
-        engine: Engine,
+        writer: SetWriter,
         source: KafkaSource,
         *,
         batch: int = BATCH,
+        depth: int = 2,
         on_progress: Callable[[IngestProgress], None] | None = None,
     ) -> None:
-        self.engine, self.source, self.batch = engine, source, batch
+        #: ``depth``: batches in hand at once (one writes while the next is fetched and parsed).
+        self.writer, self.source, self.batch, self.depth = writer, source, batch, depth
         self.progress = IngestProgress()
         self._on_progress = on_progress or (lambda progress: None)
         self._stopping = asyncio.Event()
@@ -103,7 +117,7 @@ class Ingester:
         self._producer: AIOKafkaProducer | None = None
 
     def stop(self) -> None:
-        """Finish the batch in hand, commit it, and return (SIGTERM, Ctrl-C)."""
+        """Finish the batches in hand, commit them, and return (SIGTERM, Ctrl-C)."""
         self._stopping.set()
 
     async def run(self, *, stop_when_idle: bool = False) -> IngestProgress:
@@ -126,21 +140,20 @@ class Ingester:
             await _quietly_stop(consumer, producer)
             raise BrokerUnavailable(f"cannot reach the Kafka broker {','.join(servers)}: {error}") from None
         self._consumer, self._producer = consumer, producer
-        # Batches written at once: two with a dead-letter topic (each commits only after the one
-        # before it), one without (nothing past a refused message may be written).
-        depth = 2 if producer is not None else 1
-        writing: deque[asyncio.Task[None]] = deque()
+        # Batches in hand: each is written only after the one before it was (and only if that one
+        # let writing go on), and committed only after the one before it was committed.
+        writing: deque[_Batch] = deque()
         try:
+            await self.writer.ready()  # while the group is joined
             measured = 0.0
             while not self._stopping.is_set():
                 got = await consumer.getmany(timeout_ms=500, max_records=self.batch)
-                batch = self._parse(got) if got else None
-                while writing and (writing[0].done() or (batch is not None and len(writing) >= depth)):
-                    await writing.popleft()  # surfaces its error; its commit came after the one before
-                if batch is not None:  # written while the next batch is fetched and parsed
-                    before = writing[-1] if writing else None
-                    writing.append(asyncio.ensure_future(self._write(before, *batch)))
-                if batch is None or time.monotonic() - measured > LAG_EVERY:
+                self.writer.check()
+                while writing and (writing[0].task.done() or (got and len(writing) >= self.depth)):
+                    await writing.popleft().task  # surfaces its error, in order
+                if got:  # parsed and written while the next batch is fetched
+                    writing.append(self._start(got, writing[-1] if writing else None))
+                if not got or time.monotonic() - measured > LAG_EVERY:
                     await self._measure_lag()
                     measured = time.monotonic()
                     self._on_progress(self.progress)
@@ -148,64 +161,60 @@ class Ingester:
                 if stop_when_idle and idle:
                     break
             while writing:
-                await writing.popleft()  # stopping: the batches in hand are finished and committed
+                await writing.popleft().task  # stopping: finished and committed
         finally:
-            if writing:
-                await asyncio.wait(writing)  # an error above: let started writes finish whole
+            tasks = [b.task for b in writing]
+            if tasks:  # an error above: let started batches finish whole (their errors are that one)
+                await asyncio.wait(tasks)
+                for task in tasks:
+                    task.cancelled() or task.exception()
             await _quietly_stop(consumer, producer)
         return self.progress
 
-    def _parse(self, got: dict[TopicPartition, list[Any]]) -> tuple[Batch, list[_Refused], Offsets]:
-        """The sets of a fetched batch, the messages refused, and the offsets to commit after it."""
-        sets: Batch = []
-        refused: list[_Refused] = []
-        for messages in got.values():
-            for message in messages:
-                try:
-                    entry_set = entry_set_of(message, self.engine.currencies)
-                except LedgerError as error:
-                    refused.append(_Refused(message, str(error)))
-                else:
-                    sets.append((message, entry_set))
-        offsets = {tp: messages[-1].offset + 1 for tp, messages in got.items() if messages}
-        return sets, refused, offsets
+    def _start(self, got: dict[TopicPartition, list[Any]], before: _Batch | None) -> _Batch:
+        messages = [message for batch in got.values() for message in batch]
+        offsets = {tp: batch[-1].offset + 1 for tp, batch in got.items() if batch}
+        batch = _Batch(messages, offsets, BatchWork([item_of(m) for m in messages]))
+        batch.task = asyncio.ensure_future(self._handle(batch, before))
+        return batch
 
-    async def _write(
-        self, before: asyncio.Task[None] | None, sets: Batch, refused: list[_Refused], offsets: Offsets
-    ) -> None:
-        """Write one batch, dead-letter what is refused, then (once the batch ``before`` is
-        committed) commit every partition's offsets."""
-        if refused and self._producer is None:  # ingestion stops at the first refused message
-            first: dict[tuple[str, int], int] = {}
-            for item in refused:
-                key = (item.message.topic, item.message.partition)
-                first[key] = min(first.get(key, item.message.offset), item.message.offset)
-            sets = [(m, s) for m, s in sets if m.offset < first.get((m.topic, m.partition), m.offset + 1)]
-        if sets:
+    async def _handle(self, batch: _Batch, before: _Batch | None) -> None:
+        """Parse a batch, write it once the one ``before`` is written, judge every message, send
+        the refused ones to the dead-letter topic, then (once ``before`` is committed) commit."""
+        hold = self._producer is None  # nothing past a refused message may be written
+        try:
+            await batch.work.parse(self.writer)
+            if before is not None:
+                await before.written.wait()
+                if before.halts:  # its error (or its refused message) stops the ingester
+                    batch.halts = True
+                    return
             if self.progress.first_write is None:
                 self.progress.first_write = time.monotonic()
-            outcomes = await self.engine.record_batch([s for _, s in sets], complete_duplicates=True)
+            await batch.work.write(self.writer, hold_after_refused=hold)
             self.progress.last_write = time.monotonic()
-            for (message, entry_set), outcome in zip(sets, outcomes, strict=True):
-                if outcome.conflicting:
-                    reason = (
-                        f"conflict: transaction {entry_set.transaction_id} was already recorded "
-                        "with a different payload"
-                    )
-                    refused.append(_Refused(message, reason))
-                elif outcome.duplicate:
-                    self.progress.repeats += 1
-                else:
-                    self.progress.sets += 1
+            refused = [
+                _Refused(message, outcome.reason)
+                for message, outcome in zip(batch.messages, batch.work.outcomes, strict=True)
+                if outcome.kind in ("refused", "conflicting")
+            ]
+            batch.halts = hold and bool(refused)
+        except BaseException:
+            batch.halts = True
+            raise
+        finally:
+            batch.written.set()
+        for outcome in batch.work.outcomes:
+            self.progress.sets += outcome.kind == "new"
+            self.progress.repeats += outcome.kind == "duplicate"
         if before is not None:
-            await before  # its failure is this batch's too: nothing committed out of order
+            await before.task  # its failure is this batch's too: nothing committed out of order
+        offsets = batch.offsets
         if refused:
             offsets = await self._refuse(refused, offsets)
         await self._commit(offsets)
 
-    async def _refuse(
-        self, refused: list[_Refused], offsets: dict[TopicPartition, int]
-    ) -> dict[TopicPartition, int]:
+    async def _refuse(self, refused: list[_Refused], offsets: Offsets) -> Offsets:
         """Send refused messages to the dead-letter topic (and wait for the acks); with none,
         commit only up to the first refused message of each partition and stop with its reason."""
         if self._producer is None:

@@ -95,12 +95,19 @@ def message_id(topic: str, partition: int, offset: int) -> uuid.UUID:
 
 def entry_set_of(message: Any, currencies: Currencies) -> EntrySet:
     """The entry set a Kafka message carries (the origin's JSON), or a ValidationError saying why not."""
-    value: bytes | None = message.value
+    return entry_set_from_value(message.value, message.topic, message.partition, message.offset, currencies)
+
+
+def entry_set_from_value(
+    value: bytes | None, topic: str, partition: int, offset: int, currencies: Currencies
+) -> EntrySet:
+    """The entry set of a message's value read at ``topic``/``partition``/``offset`` (the place
+    names the set when the value names no ``transaction_id``), or a ValidationError saying why not."""
     if value is None:
         raise ValidationError.single("", "the message has no value (a tombstone)")
     if len(value) > MAX_DOCUMENT_BYTES:
         raise ValidationError.single("", f"the message is larger than {MAX_DOCUMENT_BYTES} bytes")
     data = loads_document(value)  # text the set keeps is checked as every face checks it (legs.py)
     if isinstance(data, dict) and data.get("transaction_id") is None:
-        data["transaction_id"] = str(message_id(message.topic, message.partition, message.offset))
+        data["transaction_id"] = str(message_id(topic, partition, offset))
     return entry_set_from_data(data, currencies)

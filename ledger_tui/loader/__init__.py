@@ -8,11 +8,11 @@ from .bulk import (
     DEFAULT_SETS,
     DEMO_SETS,
     LoadStats,
-    few_collections,
     generated_sets,
     load,
     sample_entry_set,
 )
+from .processes import few_collections
 
 __all__ = [
     "DEFAULT_CHUNK",

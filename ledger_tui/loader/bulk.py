@@ -7,12 +7,9 @@ Writes go through ``Engine.record_batch`` in chunks, a few in flight; ids are th
 from __future__ import annotations
 
 import asyncio
-import gc
 import itertools
-import threading
 import time
 from collections.abc import Awaitable, Callable, Iterable, Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -24,6 +21,7 @@ from ..domain.timeutil import bucket_of
 from ..engine import Engine
 from ..samples import TRANSACTION, sample_text
 from .generate import SampleGenerator
+from .processes import few_collections
 
 #: Records one chunk: entry sets through the import path, or recorded sets for a restore.
 Write = Callable[[list[Any]], Awaitable[list[RecordOutcome]]]
@@ -37,8 +35,6 @@ DEMO_SETS = 2000
 #: Chunks in flight, and sets per chunk, of the bulk path.
 DEFAULT_CONCURRENCY = 2
 DEFAULT_CHUNK = 20000
-#: Collector thresholds during a load (the defaults are 700, 10, 10).
-_LOAD_GC_THRESHOLDS = (100_000, 50, 100)
 
 
 @dataclass(slots=True)
@@ -118,40 +114,6 @@ async def load(
         return await _load(
             engine, entry_sets, concurrency, chunk, on_progress, on_outcomes, write or engine.record_batch
         )
-
-
-@contextmanager
-def few_collections() -> Iterator[None]:
-    """Run the cyclic garbage collector rarely while loading: a load allocates millions of
-    objects that live until their chunk is written (acyclic: reference counting frees them),
-    which the default thresholds re-scan over and over (docs/cassandra-write-path.md).
-
-    Loads may overlap in one process (concurrent imports): the first to start saves the
-    caller's thresholds and the last to finish gives them back, so none is lost or left raised."""
-    with _LOADS.lock:
-        if _LOADS.running == 0:
-            _LOADS.saved = gc.get_threshold()
-            gc.set_threshold(*(max(a, b) for a, b in zip(_LOADS.saved, _LOAD_GC_THRESHOLDS, strict=True)))
-        _LOADS.running += 1
-    try:
-        yield
-    finally:
-        with _LOADS.lock:
-            _LOADS.running -= 1
-            if _LOADS.running == 0:
-                gc.set_threshold(*_LOADS.saved)
-
-
-@dataclass(slots=True)
-class _RunningLoads:
-    """Loads running in this process and the collector thresholds to give back after the last."""
-
-    lock: threading.Lock = field(default_factory=threading.Lock)
-    running: int = 0
-    saved: tuple[int, ...] = ()
-
-
-_LOADS = _RunningLoads()
 
 
 async def _load(

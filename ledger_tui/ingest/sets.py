@@ -1,0 +1,203 @@
+"""What one batch of messages becomes: each message parsed (a refusal or the set's claim), the
+sets to write, and one outcome per message (new, duplicate, conflicting, refused, held back).
+
+Why apart from where parsing and writing run (this process, or worker processes): the ingester's
+rules (a repeated id is judged against its first submission in batch order; without a dead-letter
+topic nothing after a refused message is written) must mean the same whichever runs them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any, NamedTuple, Protocol
+
+from ..domain.claims import RecordOutcome
+from ..domain.errors import LedgerError
+from ..domain.model import EntrySet
+from ..domain.money import Currencies
+from ..engine import Engine
+from .source import entry_set_from_value
+
+#: What writing one set did (``Written``'s first part).
+NEW, DUPLICATE, CONFLICTING = 0, 1, 2
+#: A message's place and value: topic, partition, offset, value (what a worker is handed).
+Item = tuple[str, int, int, bytes | None]
+#: Messages parsed between two looks at the event loop (a write in flight goes on meanwhile).
+PARSE_STRIDE = 250
+
+
+class Claim(NamedTuple):
+    """What the coordinator needs of a parsed set: its id (16 bytes: cheap to send), and its
+    payload's hash (judging repeats)."""
+
+    id: bytes
+    payload_hash: str
+
+
+#: A parsed message: the reason it is refused, or its set's claim.
+Parsed = str | Claim
+#: What writing one set did: NEW, DUPLICATE or CONFLICTING, and for a conflict the hash of the
+#: payload stored under its id (else "").
+Written = tuple[int, str]
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """What became of one message: ``new``, ``duplicate``, ``conflicting``, ``refused`` (with its
+    reason) or ``held`` (after a refused message, without a dead-letter topic: not written)."""
+
+    kind: str
+    transaction_id: uuid.UUID | None = None
+    reason: str = ""
+
+
+def item_of(message: Any) -> Item:
+    """A Kafka message as a worker is handed it."""
+    return (message.topic, message.partition, message.offset, message.value)
+
+
+async def parse_items(
+    items: Sequence[Item], currencies: Currencies
+) -> tuple[list[EntrySet | None], list[Parsed]]:
+    """Each message's set (None when refused) and what the coordinator is told of it."""
+    sets: list[EntrySet | None] = []
+    parsed: list[Parsed] = []
+    for number, (topic, partition, offset, value) in enumerate(items, start=1):
+        try:
+            entry_set = entry_set_from_value(value, topic, partition, offset, currencies)
+        except LedgerError as error:
+            sets.append(None)
+            parsed.append(str(error))
+        else:
+            sets.append(entry_set)
+            parsed.append(Claim(entry_set.transaction_id.bytes, entry_set.payload_hash))
+        if number % PARSE_STRIDE == 0:
+            await asyncio.sleep(0)
+    return sets, parsed
+
+
+def written_of(outcomes: Sequence[RecordOutcome]) -> list[Written]:
+    """The store's outcomes in the form that crosses a pipe."""
+    return [
+        (CONFLICTING, o.transaction.payload_hash)
+        if o.conflicting
+        else (DUPLICATE if o.duplicate else NEW, "")
+        for o in outcomes
+    ]
+
+
+@dataclass(slots=True)
+class Parsing:
+    """A batch's messages parsed: ``parsed[i]`` for message i; ``held``: what the parser keeps to
+    write them (the sets themselves, or where the worker processes hold them)."""
+
+    parsed: list[Parsed]
+    held: Any = None
+
+
+class SetWriter(Protocol):
+    """Where a batch's messages are parsed and its sets written: this process or worker processes."""
+
+    async def ready(self) -> None:
+        """Return once writing may start (connected, repaired); raise what prevents it."""
+
+    def check(self) -> None:
+        """Raise what stopped it from writing, if anything did (a worker that died)."""
+
+    async def parse(self, items: Sequence[Item]) -> Parsing:
+        """Parse a batch's messages."""
+
+    async def write(self, parsing: Parsing, indexes: list[int]) -> list[Written]:
+        """Write the sets of ``parsing`` at ``indexes`` (each id once), in one outcome each."""
+
+
+class LocalWriter:
+    """Parsing and writing in this process, on this process's engine (``--workers 1``)."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    async def ready(self) -> None:
+        """Nothing to wait for: the engine is connected and repaired."""
+
+    def check(self) -> None:
+        """Nothing can stop it apart from this process."""
+
+    async def parse(self, items: Sequence[Item]) -> Parsing:
+        """Parse in the event loop's thread."""
+        sets, parsed = await parse_items(items, self.engine.currencies)
+        return Parsing(parsed, sets)
+
+    async def write(self, parsing: Parsing, indexes: list[int]) -> list[Written]:
+        """One bulk write (``complete_duplicates``: a claim may have outlived rows that never landed)."""
+        if not indexes:
+            return []
+        sets = [parsing.held[i] for i in indexes]
+        return written_of(await self.engine.record_batch(sets, complete_duplicates=True))
+
+
+@dataclass(slots=True)
+class BatchWork:
+    """One batch from parsed messages to one outcome each."""
+
+    items: list[Item]
+    parsing: Parsing | None = None
+    outcomes: list[Outcome] = field(default_factory=list)
+
+    async def parse(self, writer: SetWriter) -> None:
+        """Parse every message (where the writer parses)."""
+        self.parsing = await writer.parse(self.items)
+
+    async def write(self, writer: SetWriter, *, hold_after_refused: bool) -> None:
+        """Write the first submission of every id (``hold_after_refused``: nothing of a partition
+        after its first refused message), then judge every message."""
+        assert self.parsing is not None
+        parsed = self.parsing.parsed
+        held = _held(self.items, parsed) if hold_after_refused else set()
+        first: dict[bytes, int] = {}
+        repeats: dict[int, int] = {}
+        for index, claim in enumerate(parsed):
+            if isinstance(claim, Claim) and index not in held:
+                seen = first.setdefault(claim.id, index)
+                if seen != index:
+                    repeats[index] = seen
+        to_write = sorted(first.values())
+        written = dict(zip(to_write, await writer.write(self.parsing, to_write), strict=True))
+        outcomes: list[Outcome] = []
+        for index, claim in enumerate(parsed):
+            if isinstance(claim, str):
+                outcomes.append(Outcome("refused", reason=claim))
+            elif index in held:
+                outcomes.append(Outcome("held", uuid.UUID(bytes=claim.id)))
+            else:
+                kind, stored = written[repeats.get(index, index)]
+                if index in repeats:  # judged against what its first submission left stored
+                    first_claim = parsed[repeats[index]]
+                    assert isinstance(first_claim, Claim)
+                    stored = stored or first_claim.payload_hash
+                    kind = DUPLICATE if stored == claim.payload_hash else CONFLICTING
+                outcomes.append(_judged(kind, uuid.UUID(bytes=claim.id)))
+        self.outcomes = outcomes
+
+
+def _held(items: Sequence[Item], parsed: Sequence[Parsed]) -> set[int]:
+    """Messages after the first refused message of their partition."""
+    first: dict[tuple[str, int], int] = {}
+    for (topic, partition, offset, _), claim in zip(items, parsed, strict=True):
+        if isinstance(claim, str):
+            first[(topic, partition)] = min(first.get((topic, partition), offset), offset)
+    return {
+        index
+        for index, (topic, partition, offset, _) in enumerate(items)
+        if offset > first.get((topic, partition), offset)
+    }
+
+
+def _judged(kind: int, transaction_id: uuid.UUID) -> Outcome:
+    if kind == CONFLICTING:
+        reason = f"conflict: transaction {transaction_id} was already recorded with a different payload"
+        return Outcome("conflicting", transaction_id, reason)
+    return Outcome("new" if kind == NEW else "duplicate", transaction_id)
