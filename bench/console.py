@@ -86,7 +86,8 @@ async def keystrokes(path: Path, keys: int) -> dict[str, float]:
         print(f"bare Textual form       ms/key  {summary(costs)}")
         results["bare"] = statistics.median(costs)
     engine = build_engine(LedgerOptions(store=f"sqlite:{path}"))
-    app = LedgerApp(engine, cursor_blink=False)
+    # No change-feed follower: it runs until the app closes (waiting for every worker would hang).
+    app = LedgerApp(engine, cursor_blink=False, live=None)
     async with app.run_test(size=(120, 40)) as pilot:
         for _ in range(20):  # the accounts for completions arrive in a worker
             await app.workers.wait_for_complete()
@@ -132,7 +133,7 @@ async def chart_730(path: Path, runs: int) -> dict[str, float]:
         reads.append(time.perf_counter() - started)
     points = len({point.period for point in series})
     engine._parts.each_movement_page = original  # type: ignore[method-assign]
-    app = LedgerApp(engine, cursor_blink=False, start_screen="chart", seal_every=None)
+    app = LedgerApp(engine, cursor_blink=False, start_screen="chart", seal_every=None, live=None)
     draws = []
     async with app.run_test(size=(120, 40)) as pilot:
         for _ in range(20):

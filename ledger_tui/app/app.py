@@ -3,6 +3,7 @@
 Each screen is a Textual mode built with the console's context, so switching keeps its state;
 the store is connected in a worker, so a dead store is a notice (and a retry key), never a
 crash. Screens and dialogs tell the shell what happened by messages it handles with ``@on``.
+Once connected it follows the change feed, so sets committed elsewhere show within a second.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ import uuid
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 from functools import partial
+from time import monotonic
 from typing import ClassVar
 
 from textual import on, work
@@ -19,6 +21,7 @@ from textual.binding import Binding, BindingType
 from textual.message import Message
 from textual.reactive import reactive
 from textual.screen import Screen
+from textual.timer import Timer
 from textual.worker import Worker, WorkerState
 
 from ..domain.errors import AccessDenied, StoreUnavailable
@@ -31,7 +34,8 @@ from .failures import describe_failure, with_timeout
 from .find.finder import AccountFinder
 from .find.palette import AccountCommands
 from .ledger_screen import Connection, ConsoleContext, LedgerScreen
-from .messages import AccountPicked, CallFailed, LedgerChanged
+from .live import FOLLOW_GROUP, LIVE, PUBLISHERS_GROUP, LiveFeed, LiveOptions, PublisherWatch, paused_notice
+from .messages import AccountPicked, CallFailed, LedgerChanged, PublishersChecked, SetsCommitted
 from .trial_balance.screen import TrialBalanceScreen
 from .widgets.dialogs import LoginPrompt
 from .widgets.help_screen import HelpScreen
@@ -91,10 +95,15 @@ class LedgerApp(App[None]):
         initial_account: tuple[Address, str] | None = None,
         seal_every: float | None = SEAL_EVERY_SECONDS,
         page_size: int | None = None,
+        live: LiveOptions | None = LIVE,
     ) -> None:
         super().__init__()
         # Seconds between background seals while the console is open (None: never).
         self.seal_every = seal_every
+        # Following the change feed and checking publishers (None: only this console's posts show).
+        self._live = None if live is None else LiveFeed(live)
+        self._publishers = PublisherWatch(live.stall_after if live else 0.0)
+        self._follow_retry: Timer | None = None
         self.engine = engine
         self.context = ConsoleContext(engine, clock, new_transaction_id, page_size=page_size)
         self.start_screen = start_screen if start_screen in SCREEN_TITLES else "compose"
@@ -129,6 +138,8 @@ class LedgerApp(App[None]):
         self.switch_mode(self.start_screen)
         self.connect_store()
         self.set_interval(CLUSTER_WATCH_SECONDS, self.watch_cluster)
+        if self._live is not None:
+            self.set_interval(self._live.options.publishers_every, self._publishers_tick)
 
     def watch_cluster(self) -> None:
         """Keep the header's nodes-up count current and tell when a node goes down or comes back
@@ -161,10 +172,11 @@ class LedgerApp(App[None]):
             self._sealing_scheduled = True
             self.set_interval(self.seal_every, self._seal_tick)
             self._seal_tick()
+        self._start_live()
         retry_on, self._retry_after_connect = self._retry_after_connect, None
         if retry_on is not self.screen:
             retry_on = None
-        for screen in [screen for screen in self._screens if screen.has_mounted]:
+        for screen in self._mounted_screens():
             if screen is retry_on:
                 screen.retry()  # ctrl+r promised a retry (which reloads too), not just a reconnect
             else:
@@ -172,7 +184,7 @@ class LedgerApp(App[None]):
 
     def _seal_tick(self) -> None:
         """Start a seal unless one is still running (a long seal is never cancelled by the next)."""
-        if not any(worker.group == "seal" and worker.is_running for worker in self.workers):
+        if not self._group_running("seal"):
             self.seal_in_background()
 
     @work(group="seal", exit_on_error=False)
@@ -182,6 +194,9 @@ class LedgerApp(App[None]):
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         """A failed connect leaves the app running with the store marked unavailable."""
+        if event.worker.group == FOLLOW_GROUP and event.state is WorkerState.ERROR:
+            self._follow_failed(event.worker.error or RuntimeError("unknown"))
+            return
         if event.worker.group == "seal" and event.state is WorkerState.ERROR:
             title, message = describe_failure(event.worker.error or RuntimeError("unknown"))
             self.notify(
@@ -209,11 +224,80 @@ class LedgerApp(App[None]):
         self.connect_store()
 
     @on(LedgerChanged)
-    def _refresh_after_change(self) -> None:
+    def _refresh_after_change(self, message: LedgerChanged) -> None:
         """This console wrote: forget the accounts and let every screen refresh what it shows."""
+        if message.transaction_id is not None and self._live is not None:
+            self._live.posted(message.transaction_id)
         self.context.accounts.invalidate()
-        for screen in [screen for screen in self._screens if screen.has_mounted]:
+        for screen in self._mounted_screens():
             screen.ledger_changed()
+
+    def _mounted_screens(self) -> list[LedgerScreen]:
+        return [screen for screen in self._screens if screen.has_mounted]
+
+    # -- following the ledger live -----------------------------------------------------------
+
+    def _start_live(self) -> None:
+        """Follow the change feed (again, from where it stopped) and check the publishers."""
+        if self._live is not None:
+            if self._follow_retry is not None:
+                self._follow_retry.stop()
+            self.follow_changes()
+            self._publishers_tick()
+
+    @work(exclusive=True, group=FOLLOW_GROUP, exit_on_error=False)
+    async def follow_changes(self) -> None:
+        """Read sets as they are committed (from "now" the first time); each page of new ones is a
+        ``SetsCommitted``. A failure ends the worker: it is reported and tried again later."""
+        assert self._live is not None
+        async for fresh, resumed in self._live.follow(self.engine.changes()):
+            if resumed:
+                self.notify("Sets committed elsewhere show again.", title="Live updates resumed")
+                self._update_sub_title()
+            if fresh:
+                self.post_message(SetsCommitted(fresh))
+
+    def _follow_failed(self, error: BaseException) -> None:
+        """Say so the first time, mark the header, and try again after a growing delay."""
+        assert self._live is not None
+        first = not self._live.paused
+        delay = self._live.failed()
+        if first:
+            title, message = describe_failure(error)
+            self.notify(
+                paused_notice(message, delay), title=f"Live updates paused ({title})", severity="warning"
+            )
+        self._update_sub_title()
+        self._follow_retry = self.set_timer(delay, self.follow_changes)
+
+    @on(SetsCommitted)
+    def _take_in_sets(self, message: SetsCommitted) -> None:
+        """Sets committed elsewhere: new accounts are listed again, and each screen shows what they touch."""
+        addresses = {leg.address for change in message.changes for leg in change.transaction.legs}
+        if not self.context.accounts.knows(addresses):
+            self.context.accounts.invalidate()
+        for screen in self._mounted_screens():
+            screen.sets_committed(message.changes)
+
+    def _publishers_tick(self) -> None:
+        if self.connection == "connected" and not self._group_running(PUBLISHERS_GROUP):
+            self.check_publishers()
+
+    def _group_running(self, group: str) -> bool:
+        return any(worker.group == group and worker.is_running for worker in self.workers)
+
+    @work(group=PUBLISHERS_GROUP, exit_on_error=False)
+    async def check_publishers(self) -> None:
+        """How far behind each publisher's saved cursor is (a failure keeps the last view: the
+        follower reports a failing store)."""
+        self.post_message(PublishersChecked(await with_timeout(self.engine.changes().publishers())))
+
+    @on(PublishersChecked)
+    def _publishers_checked(self, message: PublishersChecked) -> None:
+        """Show who is behind in the header; a publisher behind that stopped moving is a notice."""
+        for notice in self._publishers.update(message.lags, monotonic()):
+            self.notify(notice, title="Publisher stalled", severity="warning", timeout=12)
+        self._update_sub_title()
 
     def watch_connection(self, connection: Connection) -> None:
         """Tell the screens (through their context) and keep the header's store line current."""
@@ -224,7 +308,9 @@ class LedgerApp(App[None]):
         info = self.engine.info
         target = self.store_label if self.store_label is not None else info.target
         details = " ".join(f"{key}={value}" for key, value in sorted(info.details.items()))
-        parts = [f"{info.kind} {target}", details, self.connection]
+        parts = [f"{info.kind} {target}", details, self.connection, *self._publishers.status()]
+        if self._live is not None and self._live.paused:
+            parts.append("live updates paused")
         self.sub_title = " · ".join(part for part in parts if part)
 
     # -- failures ----------------------------------------------------------------------------

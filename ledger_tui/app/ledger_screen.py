@@ -9,16 +9,20 @@ constructor instead of reaching into the app, and tell the app what happened by 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from time import monotonic
 from typing import Any, Literal, Protocol, cast
 
 from textual import on
 from textual.app import App
 from textual.screen import Screen
+from textual.timer import Timer
 from textual.worker import Worker, WorkerState
 
+from ..domain.changes import Change
+from ..domain.model import Entry
 from ..engine import Engine
 from .messages import CallFailed
 from .widgets.accounts import AccountsCache
@@ -26,6 +30,14 @@ from .widgets.accounts import AccountsCache
 Connection = Literal["connecting", "connected", "unavailable"]
 #: Worker groups that only read for display: leaving the screen cancels them (posts always finish).
 CANCEL_ON_LEAVE = frozenset({"accounts", "chart", "entries"})
+#: A screen re-reads for sets committed elsewhere at most this often (a busy ledger commits many a second).
+LIVE_REFRESH_SECONDS = 1.0
+
+
+def entries_of(changes: Sequence[Change]) -> Iterator[Entry]:
+    """Every entry the committed sets wrote (effective times resolved)."""
+    for change in changes:
+        yield from change.transaction.entries()
 
 
 @dataclass(eq=False)
@@ -64,6 +76,8 @@ class LedgerScreen(Screen[None]):
     def __init__(self, context: ConsoleContext) -> None:
         super().__init__()
         self.context = context
+        self._live_timer: Timer | None = None
+        self._live_last = float("-inf")
 
     @property
     def engine(self) -> Engine:
@@ -116,6 +130,25 @@ class LedgerScreen(Screen[None]):
 
     def ledger_changed(self) -> None:
         """Called after this console wrote: refresh anything that shows ledger contents."""
+
+    def sets_committed(self, changes: Sequence[Change]) -> None:
+        """Called with sets another process committed: show what they touch (default: nothing)."""
+
+    def refresh_live(self, action: Callable[[], None]) -> None:
+        """Run ``action`` now, or once when LIVE_REFRESH_SECONDS have passed since it last ran
+        (however many sets arrive meanwhile): a busy ledger re-reads a screen once a second."""
+        if self._live_timer is not None:
+            return
+        wait = self._live_last + LIVE_REFRESH_SECONDS - monotonic()
+        if wait <= 0:
+            self._run_live(action)
+        else:
+            self._live_timer = self.set_timer(wait, lambda: self._run_live(action))
+
+    def _run_live(self, action: Callable[[], None]) -> None:
+        self._live_timer = None
+        self._live_last = monotonic()
+        action()
 
     def call_failed(self, group: str, error: BaseException) -> None:
         """Clear loading state after a failed worker of ``group`` (the app shows the notice)."""

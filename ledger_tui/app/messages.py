@@ -6,10 +6,15 @@ app, which reacts with ``@on`` (notices, the connection state, which screen show
 
 from __future__ import annotations
 
+import uuid
+from collections.abc import Mapping, Sequence
+
 from textual.message import Message
 
+from ..domain.changes import Change
 from ..domain.model import Address
 from ..domain.timeutil import TimeRange
+from ..engine.changes import PublisherLag
 
 
 class CallFailed(Message):
@@ -23,7 +28,29 @@ class CallFailed(Message):
 
 
 class LedgerChanged(Message):
-    """This console wrote to the ledger (a post or a reversal): what screens show may be stale."""
+    """This console wrote to the ledger (a post or a reversal): what screens show may be stale.
+    ``transaction_id`` names the set written, so the change feed need not report it again."""
+
+    def __init__(self, transaction_id: uuid.UUID | None = None) -> None:
+        super().__init__()
+        self.transaction_id = transaction_id
+
+
+class SetsCommitted(Message):
+    """The change feed brought sets committed by another process (the HTTP server, an ingester,
+    another console), in commit order: screens show what they touch."""
+
+    def __init__(self, changes: Sequence[Change]) -> None:
+        super().__init__()
+        self.changes = changes
+
+
+class PublishersChecked(Message):
+    """How far behind each publisher's saved cursor is, by publisher name."""
+
+    def __init__(self, lags: Mapping[str, PublisherLag]) -> None:
+        super().__init__()
+        self.lags = lags
 
 
 class AccountPicked(Message):

@@ -3,7 +3,8 @@ named cursors kept in the ledger, so a publisher resumes where it stopped on any
 
 A follower reads fresh events too (sooner than a store's settled cursor) and drops the ones it
 already gave, so within one run nothing repeats; a restart resumes from the saved cursor and may
-repeat events near it, never skip one (docs/events.md).
+repeat events near it, never skip one (docs/events.md). ``publishers`` says how far behind each
+saved cursor is, for a status line.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import re
 from collections import OrderedDict
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator
 from dataclasses import dataclass
 from uuid import UUID
 
@@ -45,6 +46,22 @@ class FollowOptions:
     stop_when_idle: bool = False
 
 
+@dataclass(frozen=True, slots=True)
+class PublisherLag:
+    """How far a publisher's saved cursor is behind the ledger's settled events: ``events`` it has
+    not passed where the store counts them exactly (embedded), else ``seconds`` since the oldest of
+    them was committed (Cassandra, whose cursors are positions in time); 0 when it passed them all."""
+
+    cursor: str
+    events: int | None
+    seconds: float | None
+
+    @property
+    def behind(self) -> bool:
+        """Whether some committed event has not been passed yet."""
+        return bool(self.events) or bool(self.seconds)
+
+
 class ChangeFeed:
     """Pages and followers of one ledger's change feed."""
 
@@ -65,7 +82,7 @@ class ChangeFeed:
             raise ValidationError.single("limit", f"must be 1 to {MAX_CHANGES_PAGE}")
         return await self._store.read_changes(cursor, limit)
 
-    async def follow(self, cursor: str | None, options: FollowOptions) -> AsyncIterator[ChangePage]:
+    async def follow(self, cursor: str | None, options: FollowOptions) -> AsyncGenerator[ChangePage, None]:
         """Pages of events as they are committed, each event once per run; a page's cursor is the
         resume point once its events are handled. An empty page means caught up (it stops there
         with ``stop_when_idle``)."""
@@ -110,3 +127,23 @@ class ChangeFeed:
             return
         if await self._store.replace_setting(key, previous, cursor) != cursor:
             raise LedgerError(f"another publisher named {name!r} moved its cursor; run one per name")
+
+    async def publishers(self) -> dict[str, PublisherLag]:
+        """Each publisher's saved cursor (by name) and how far behind it is: one settings read, then
+        one single-event read per publisher, cheap enough to repeat every few seconds. A publisher
+        that has not saved a cursor yet, or whose cursor this ledger did not issue, is left out."""
+        lags: dict[str, PublisherLag] = {}
+        for key, cursor in sorted((await self._store.read_settings()).items()):
+            if not key.startswith(CURSOR_SETTING) or not cursor:
+                continue
+            try:
+                page = await self._store.read_changes(cursor, 1)
+            except ValidationError:
+                continue
+            pending = bool(page.changes)
+            lag = page.lag
+            events = None if lag.events is None else len(page.changes) + lag.events
+            # After one step the cursor stands at the oldest pending event: its age is the lag.
+            seconds = None if lag.seconds is None else (lag.seconds if pending else 0.0)
+            lags[key.removeprefix(CURSOR_SETTING)] = PublisherLag(cursor, events, seconds)
+        return lags

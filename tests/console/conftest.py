@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import os
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
@@ -64,3 +64,20 @@ def empty_ledger(tmp_path: Path) -> Iterator[Engine]:
     engine = new_engine(make_ledger(tmp_path / "empty.sqlite", data=False))
     yield engine
     asyncio.run(engine.close())
+
+
+@pytest.fixture
+def shared_file(tmp_path: Path) -> Path:
+    """A ledger file holding the fixed data, for two engines at once."""
+    return make_ledger(tmp_path / "shared.sqlite")
+
+
+@pytest.fixture
+async def shared_ledger(shared_file: Path) -> AsyncIterator[tuple[Engine, Engine]]:
+    """Two engines over one ledger file holding the fixed data: the console's (the app connects
+    it) and another process's, connected, to commit sets the console did not write."""
+    console, elsewhere = new_engine(shared_file), new_engine(shared_file)
+    await elsewhere.connect()
+    yield console, elsewhere
+    await elsewhere.close()
+    await console.close()

@@ -140,3 +140,32 @@ async def test_one_publisher_per_name_moves_the_cursor(engine: Engine) -> None:
     assert await feed.saved("relay") in {f"s1-{n}" for n in range(2, 12)}
     with pytest.raises(ValidationError):
         await feed.saved("../x")
+
+
+async def test_publishers_say_how_far_behind_their_saved_cursors_are(engine: Engine, store: Store) -> None:
+    feed = engine.changes()
+    now = await feed.start("now")
+    assert now is not None
+    await feed.save("relay", None, now)
+    await feed.save("idle", None, now)
+    await store.keep_setting("change_cursor:fresh", "")  # started, nothing saved yet: left out
+    await store.keep_setting(
+        "change_cursor:foreign", "c1-1-" + "0" * 32 if store.info.kind == "sqlite" else "s1-4"
+    )
+    for number in range(3):
+        await engine.post_json(transfer(f"{number + 1}", 1727347200000))
+    deadline = asyncio.get_running_loop().time() + 15
+    while not (lags := await feed.publishers())["relay"].behind:  # Cassandra: once the sets settle
+        assert asyncio.get_running_loop().time() < deadline
+        await asyncio.sleep(0.2)
+    assert set(lags) == {"relay", "idle"}
+    relay = lags["relay"]
+    if store.info.kind == "sqlite":
+        assert (relay.events, relay.seconds) == (3, None)
+    else:
+        assert relay.events is None and relay.seconds is not None and 0 < relay.seconds < 60
+    caught_up = (await feed.page(relay.cursor)).cursor
+    await feed.save("relay", relay.cursor, caught_up)
+    lags = await feed.publishers()
+    assert not lags["relay"].behind and lags["relay"].cursor == caught_up
+    assert lags["idle"].behind

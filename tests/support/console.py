@@ -12,18 +12,21 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+import pytest
 from textual import events
+from textual.app import App
 from textual.keys import _character_to_key
 from textual.pilot import Pilot
 from textual.screen import Screen
 from textual.widgets import DataTable, Static
-from textual.worker import WorkerFailed
+from textual.worker import Worker, WorkerFailed
 
 from ledger_tui.app.app import LedgerApp
 from ledger_tui.app.browse.account_tree import AccountTree
 from ledger_tui.app.browse.screen import BrowseScreen
 from ledger_tui.app.compose.draft import LegDraft
 from ledger_tui.app.compose.screen import ComposeScreen
+from ledger_tui.app.live import FOLLOW_GROUP, LiveOptions
 from ledger_tui.app.widgets.dialogs import ConfirmDialog
 from ledger_tui.domain.model import Address, Leg, Side
 from ledger_tui.domain.parse import build_entry_set
@@ -129,9 +132,11 @@ def make_app(
     *,
     seal_every: float | None = None,
     clock: Callable[[], datetime] = lambda: NOW,
+    live: LiveOptions | None = None,
+    page_size: int | None = None,
 ) -> LedgerApp:
     """The console as tests run it: fixed clock, ids and store label, no cursor blink, and no
-    background sealing unless a test asks for it."""
+    background sealing or following of the change feed unless a test asks for it."""
     return LedgerApp(
         engine,
         clock=clock,
@@ -140,7 +145,14 @@ def make_app(
         cursor_blink=False,
         new_transaction_id=draft_ids(),
         seal_every=seal_every,
+        live=live,
+        page_size=page_size,
     )
+
+
+def finite_workers(app: App[Any]) -> list[Worker[Any]]:
+    """The app's workers but the change-feed follower (which runs until the app closes)."""
+    return [worker for worker in app.workers if worker.group != FOLLOW_GROUP]
 
 
 async def settle(pilot: Pilot[None], rounds: int = 4) -> None:
@@ -149,7 +161,8 @@ async def settle(pilot: Pilot[None], rounds: int = 4) -> None:
     A worker that failed is not re-raised here: the app turns it into a notice (what the tests
     look at), and which round sees it depends on timing."""
     for _ in range(rounds):
-        await asyncio.gather(*(worker.wait() for worker in pilot.app.workers), return_exceptions=True)
+        workers = finite_workers(pilot.app)
+        await asyncio.gather(*(worker.wait() for worker in workers), return_exceptions=True)
         await pilot.pause()
 
 
@@ -214,8 +227,10 @@ def descriptions(app: LedgerApp) -> list[str]:
 async def settle_through_failures(pilot: Pilot[None]) -> None:
     """Like ``settle``, for tests whose workers fail on purpose (waiting on one re-raises its error)."""
     for _ in range(4):
-        with contextlib.suppress(WorkerFailed):
-            await pilot.app.workers.wait_for_complete()
+        workers = finite_workers(pilot.app)
+        if workers:  # (none: wait_for_complete would wait for every worker)
+            with contextlib.suppress(WorkerFailed):
+                await pilot.app.workers.wait_for_complete(workers)
         await pilot.pause()
 
 
@@ -307,3 +322,47 @@ def press_keys(*keys: str) -> Callable[[Pilot[None]], Any]:
             await settle(pilot)
 
     return run_before
+
+
+#: Following the change feed as fast as a test wants: reads every 50 ms, publishers every 0.2 s.
+FAST_LIVE = LiveOptions(poll=0.05, publishers_every=0.2, stall_after=0.6, retry_first=0.1, retry_most=0.2)
+
+
+def recorded_notices(app: LedgerApp, monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Every notice ``app`` shows from now on as ``title: message``, kept after it times out (a
+    slow machine may not look before a notice's few seconds are over)."""
+    shown: list[str] = []
+    real = app.notify
+
+    def notify(message: str, *, title: str = "", **options: Any) -> None:
+        shown.append(f"{title}: {message}")
+        real(message, title=title, **options)
+
+    monkeypatch.setattr(app, "notify", notify)
+    return shown
+
+
+async def until(pilot: Pilot[None], condition: Callable[[], bool], seconds: float = 5.0) -> None:
+    """Let the app run until ``condition`` holds (fails after ``seconds``; it takes well under a
+    second on an idle machine)."""
+    deadline = asyncio.get_running_loop().time() + seconds
+    while not condition():
+        assert asyncio.get_running_loop().time() < deadline, "not met in time"
+        await pilot.pause(0.05)
+
+
+async def commit_elsewhere(
+    engine: Engine,
+    number: int,
+    debit: Address,
+    credit: Address,
+    amount: str,
+    description: str,
+    when: datetime,
+) -> None:
+    """Post one two-leg set through ``engine``: another process's engine on the console's ledger."""
+    legs = [
+        Leg(debit, Side.DEBIT, Decimal(amount), description, when),
+        Leg(credit, Side.CREDIT, Decimal(amount), description, when),
+    ]
+    await engine.post(build_entry_set(fixed_id(number), legs))

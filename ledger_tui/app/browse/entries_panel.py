@@ -4,10 +4,12 @@ The panel owns the account, range, as-of time and filter on show, the pager and 
 (a worker whose answers are numbered, so only the latest request is drawn); the screen decides
 what to show and hears back when the operator opens an entry or a read moved the range.
 The filter runs in the engine while paging; the Balance column stays the account's balance.
+Sets committed elsewhere re-read the newest page, or are counted in the panel's title (new_entries).
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
@@ -20,18 +22,18 @@ from textual.message import Message
 from textual.widgets import DataTable, Static
 from textual.worker import Worker, WorkerState
 
-from ...domain.entry_filter import EntryFilter, MatchedEntry
+from ...domain.changes import Change
+from ...domain.entry_filter import EntryFilter
 from ...domain.export import ExportTable
-from ...domain.model import Address, Entry, Side
-from ...domain.paging import Page, PageToken
+from ...domain.model import Address, Entry
 from ...domain.timeutil import TimeRange
 from ...engine import Engine
-from ..failures import with_timeout
 from ..messages import CallFailed
-from ..widgets.formatting import instant_text, money_text, short_id
 from .entries_export import entries_table
 from .entry_pager import EntryPager, PageStart
-from .month_steps import span_of
+from .entry_rows import add_entry_columns, entry_cells
+from .new_entries import LiveEntries, Step
+from .page_read import PageAsk, PageRead, read_page
 from .partition_summary import summary_lines
 
 ENTRY_PAGE_SIZE = 100
@@ -63,25 +65,12 @@ class EntriesPanel(Vertical):
             self.time_range = time_range
 
     class PageLoaded(Message, bubble=False):
-        """A page of entries arrived; a first page also brings the opening balance and the
-        account's months with entries (and, when asked, the range reset to them)."""
+        """A page of entries asked for by ``ask`` arrived (the panel's worker result)."""
 
-        def __init__(
-            self,
-            request: int,
-            address: Address,
-            time_range: TimeRange,
-            page: Page[MatchedEntry],
-            opening: Decimal | None,
-            months: list[str] | None = None,
-        ) -> None:
+        def __init__(self, ask: PageAsk, read: PageRead) -> None:
             super().__init__()
-            self.request = request
-            self.address = address
-            self.time_range = time_range
-            self.page = page
-            self.opening = opening
-            self.months = months
+            self.ask = ask
+            self.read = read
 
     def __init__(self, engine: Engine, *, page_size: int | None = None, id: str | None = None) -> None:
         super().__init__(id=id)
@@ -99,12 +88,13 @@ class EntriesPanel(Vertical):
         self._months: list[str] | None = None  # the account's months with entries, once read
         self._narrow = False
         self._reset_pending = False
+        self._live = LiveEntries()  # what sets committed elsewhere did to the page on show
 
     def compose(self) -> ComposeResult:
         """Partition panel, entries table, empty-ledger note."""
         yield Static(NOTHING_CHOSEN, id="partition-panel")
         table: DataTable[str | Text] = DataTable(id="entries", cursor_type="row", zebra_stripes=True)
-        self._add_columns(table)
+        add_entry_columns(table, narrow=self._narrow)
         yield table
         yield Static("", id="entry-line")
         yield Static("", id="empty-state")
@@ -143,6 +133,7 @@ class EntriesPanel(Vertical):
     def set_range(self, time_range: TimeRange) -> None:
         """Use ``time_range`` from the next read on (reads nothing itself)."""
         self._range = time_range
+        self._live.follows_months = False
 
     def show_entries(self, address: Address) -> None:
         """Show the first page of ``address`` in the current date range."""
@@ -154,12 +145,14 @@ class EntriesPanel(Vertical):
         """Show ``address`` with the range reset to where it has entries (its first to last month)."""
         self._address = address
         self._months = None
+        self._live.follows_months = True
         self._reset_pending = True  # until a page arrives: a retry resets the range too
         self._load_first_page(reset_range=True)
 
     def show_range(self, time_range: TimeRange, as_of: datetime | None = None) -> None:
         """Show the account on screen (if any) in ``time_range`` as of ``as_of``, from its first page."""
         self._range = time_range
+        self._live.follows_months = False
         self._as_of = as_of
         if self._address is not None:
             self._load_first_page()
@@ -175,7 +168,7 @@ class EntriesPanel(Vertical):
     def reload(self) -> None:
         """Read the account on show again from its first page (nothing to do without one)."""
         if self._address is not None:
-            self._load_first_page(reset_range=self._reset_pending)
+            self._load_first_page(reset_range=self._reset_pending or self._live.follows_months)
 
     def retry(self) -> None:
         """Repeat the page on show, or the first page if it never arrived."""
@@ -205,13 +198,48 @@ class EntriesPanel(Vertical):
             self.screen.set_focus(None)
             self._focus_on_load = True
 
+    # -- sets committed elsewhere ------------------------------------------------------------
+
+    def take_in(self, changes: Sequence[Change]) -> bool:
+        """Sets committed elsewhere: count the account's new entries an older page cannot show;
+        True when the page on show should be read again (``reread_wanted`` does it)."""
+        if self._address is None:
+            return False
+        wanted = self._live.take_in(changes, (self._address, self._range, self._as_of), self._pager)
+        self._show_marker()
+        return wanted
+
+    def reread_wanted(self) -> None:
+        """Read again what sets committed elsewhere changed (no spinner; the cursor row stays)."""
+        step = self._live.take_wanted()
+        if step is Step.FIRST and self._address is not None:
+            self._load_first_page(reset_range=self._live.follows_months, quiet=True)
+        elif step is Step.PAGE and self._address is not None and self._pager is not None:
+            self._load_page(self._address, self._range, self._pager.current, first=False, quiet=True)
+
+    def _show_marker(self) -> None:
+        self.query_one("#partition-panel", Static).border_title = self._live.title or None
+
     # -- reading pages -----------------------------------------------------------------------
 
-    def _load_first_page(self, *, reset_range: bool = False) -> None:
+    def _load_first_page(self, *, reset_range: bool = False, quiet: bool = False, walk_to: int = 0) -> None:
+        """Read from the first page; ``quiet``: for sets committed elsewhere (``walk_to``: up to
+        that page, which stays on show), else for another account, range or filter."""
         assert self._address is not None
-        self._pager = None
+        if not quiet:
+            self._pager = None
+            self._live.forget()
+            self._show_marker()
         start = PageStart(None, Decimal(0))
-        self._load_page(self._address, self._range, start, first=True, reset_range=reset_range)
+        self._load_page(
+            self._address,
+            self._range,
+            start,
+            first=True,
+            reset_range=reset_range,
+            quiet=quiet,
+            walk_to=walk_to,
+        )
 
     def _load_page(
         self,
@@ -221,50 +249,31 @@ class EntriesPanel(Vertical):
         *,
         first: bool,
         reset_range: bool = False,
+        quiet: bool = False,
+        walk_to: int = 0,
     ) -> None:
-        self._table.loading = True
+        self._table.loading = not quiet
         self._page_request += 1
+        token, where, as_of = start.token, self._filter, self._as_of
         self.fetch_page(
-            self._page_request,
-            address,
-            time_range,
-            start.token,
-            first,
-            reset_range,
-            self._as_of,
-            self._filter,
+            PageAsk(
+                self._page_request,
+                address,
+                time_range,
+                token,
+                first,
+                reset_range,
+                as_of,
+                where,
+                quiet,
+                walk_to,
+            )
         )
 
     @work(exclusive=True, group=GROUP, exit_on_error=False)
-    async def fetch_page(
-        self,
-        request: int,
-        address: Address,
-        time_range: TimeRange,
-        token: PageToken | None,
-        first: bool,
-        reset_range: bool,
-        as_of: datetime | None,
-        where: EntryFilter,
-    ) -> None:
-        """One page of entries; a first page also reads the account's months (the range reset to
-        them if asked) and the opening balance before the range, from balance blocks."""
-        engine = self._engine
-        opening: Decimal | None = None
-        months: list[str] | None = None
-        if first:
-            months = await with_timeout(engine.buckets(address))
-            if reset_range:
-                time_range = span_of(months)
-            opening = Decimal(0)
-            if time_range.start is not None:
-                before = TimeRange(None, time_range.start)
-                for row in await with_timeout(engine.balance(address, before, as_of)):
-                    if row.currency == address.currency:
-                        opening = row.closing
-        size = self._page_size
-        page = await with_timeout(engine.matching_entries(address, where, time_range, size, token, as_of))
-        self.post_message(self.PageLoaded(request, address, time_range, page, opening, months))
+    async def fetch_page(self, ask: PageAsk) -> None:
+        """One page of entries (and, for a first page, the account's months and opening balance)."""
+        self.post_message(self.PageLoaded(ask, await read_page(self._engine, ask, self._page_size)))
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         """A failed read stops the spinner; the screen shows the notice."""
@@ -274,20 +283,30 @@ class EntriesPanel(Vertical):
 
     def on_entries_panel_page_loaded(self, message: PageLoaded) -> None:
         """Replace the table with the new page and update the partition panel."""
-        if message.request != self._page_request:
+        if message.ask.number != self._page_request:
             return  # an answer to a read the operator has since replaced (another page, account, range)
+        read = message.read
         self._reset_pending = False
-        if message.months is not None:
-            self._months = message.months
-        if message.time_range != self._range:
-            self._range = message.time_range
-            self.post_message(self.RangeReset(message.time_range))
-        if message.opening is not None or self._pager is None:
-            self._pager = EntryPager.starting_at(message.opening or Decimal(0))
-        self._balances = self._pager.page_loaded(message.page.items, message.page.next_token)
-        self._entries = [match.entry for match in message.page.items]
+        if read.months is not None:
+            self._months = read.months
+        if read.time_range != self._range:
+            self._range = read.time_range
+            self.post_message(self.RangeReset(read.time_range))
+        if read.pager is not None:
+            self._pager = read.pager
+        elif read.opening is not None or self._pager is None:
+            self._pager = EntryPager.starting_at(read.opening or Decimal(0))
+        self._balances = self._pager.page_loaded(read.page.items, read.page.next_token)
+        self._entries = [match.entry for match in read.page.items]
+        fresh = message.ask.first
+        if self._live.page_read(self._entries, self._pager.has_next, self._range, fresh=fresh):
+            self._load_first_page(quiet=True, walk_to=self._pager.index)
+        self._show_marker()
         table = self._table
+        row = table.cursor_row
         self._fill_table()
+        if message.ask.quiet and 0 < row < len(self._entries):
+            table.move_cursor(row=row)  # a re-read for sets committed elsewhere keeps the place
         table.loading = False
         if self._focus_on_load:
             self._focus_on_load = False
@@ -295,40 +314,12 @@ class EntriesPanel(Vertical):
                 self.call_after_refresh(self.screen.set_focus, table)
         self._update_panel()
 
-    def _add_columns(self, table: DataTable[str | Text]) -> None:
-        # Narrow: the side is the amount's sign (the balance's own rule: credits add, debits
-        # subtract) and the line under the table names the cursor row's id, so the
-        # description keeps some room.
-        table.add_column("Effective (UTC)", key="effective")
-        if self._narrow:
-            table.add_column("+Cr/−Dr", key="amount")
-        else:
-            table.add_column("Side", key="side")
-            table.add_column("Amount", key="amount")
-        table.add_column("Balance", key="balance")
-        if not self._narrow:
-            table.add_column("Transaction", key="transaction")
-        table.add_column("Description", key="description")
-
     def _fill_table(self) -> None:
         table = self._table
         table.clear()
         currencies = self._engine.currencies
         for entry, balance in zip(self._entries, self._balances, strict=True):
-            currency = entry.address.currency
-            amount = money_text(entry.amount, currency, currencies)
-            if self._narrow:
-                sign = "+" if entry.side is Side.CREDIT else "−"
-                cells: list[str | Text] = [
-                    instant_text(entry.effective_at),
-                    Text(sign + amount, justify="right"),
-                ]
-            else:
-                cells = [instant_text(entry.effective_at), entry.side.value, Text(amount, justify="right")]
-            cells.append(Text(money_text(balance, currency, currencies), justify="right"))
-            if not self._narrow:
-                cells.append(short_id(entry.transaction_id))
-            table.add_row(*cells, entry.description, key=entry.entry_id)
+            table.add_row(*entry_cells(entry, balance, currencies, narrow=self._narrow), key=entry.entry_id)
         self._show_entry_line()
 
     def set_narrow(self, narrow: bool) -> None:
@@ -340,7 +331,7 @@ class EntriesPanel(Vertical):
         table = self._table
         row = table.cursor_row
         table.clear(columns=True)
-        self._add_columns(table)
+        add_entry_columns(table, narrow=self._narrow)
         self._fill_table()
         if 0 <= row < len(self._entries):
             table.move_cursor(row=row)

@@ -3,10 +3,13 @@
 The screen composes three widgets and routes what they report: a picked account shows its
 entries over the months it has any, a picked month that month, a submitted range (and as-of
 time) re-reads them, an opened entry shows its transaction, and a jump from that transaction
-walks the tree open to the leg's account. Filters and exports act on the entries panel.
+walks the tree open to the leg's account. Filters and exports act on the entries panel. Sets
+committed elsewhere reach the panel (its newest page shows them; an older page counts them).
 """
 
 from __future__ import annotations
+
+from collections.abc import Sequence
 
 from textual import events
 from textual.actions import SkipAction
@@ -15,6 +18,7 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.widgets import Footer, Header, Label
 
+from ...domain.changes import Change
 from ...domain.entry_filter import EntryFilter
 from ...domain.model import Address
 from ...domain.timeutil import (
@@ -62,6 +66,7 @@ class BrowseScreen(LedgerScreen):
     def __init__(self, context: ConsoleContext, *, opening: tuple[Address, str] | None = None) -> None:
         super().__init__(context)
         self._stale = False
+        self._empty = False  # the tree found no accounts: a set committed elsewhere reloads it
         self._opening = opening  # an (account, bucket) to show once the store first answers
 
     def on_resize(self, event: events.Resize) -> None:
@@ -110,9 +115,24 @@ class BrowseScreen(LedgerScreen):
         if self.is_current:
             self._catch_up()
 
+    def sets_committed(self, changes: Sequence[Change]) -> None:
+        """Sets committed elsewhere: the panel re-reads the newest page on show (at most once a
+        second; when next shown if hidden) or counts them; an empty ledger's tree is read again."""
+        if self._empty:
+            self._stale = True
+        wanted = self._panel.take_in(changes)
+        if (self._empty or wanted) and self.is_current:
+            self.refresh_live(self._live_reread)
+
+    def _live_reread(self) -> None:
+        if self.is_current:
+            self._catch_up()
+            self._panel.reread_wanted()
+
     def on_screen_resume(self) -> None:
         """Catch up with entries posted while another screen was shown."""
         self._catch_up()
+        self._panel.reread_wanted()
 
     def _catch_up(self) -> None:
         if self._stale:
@@ -139,6 +159,7 @@ class BrowseScreen(LedgerScreen):
 
     def on_account_tree_tree_loaded(self, message: AccountTree.TreeLoaded) -> None:
         """An empty ledger says how to fill it; otherwise the tree takes the keys until an account shows."""
+        self._empty = message.empty
         self._panel.show_empty_ledger(message.empty)
         if not message.empty and self._panel.address is None:
             self._tree.focus()

@@ -238,7 +238,7 @@ class TransactionDetail(ModalScreen[Jump | None]):
             )
         else:
             self.notify(f"Reversal {receipt.transaction_id} posted", title="Reversed", timeout=6)
-            self.post_message(LedgerChanged())
+            self.post_message(LedgerChanged(receipt.transaction_id))
         self._show(receipt.transaction, "Reversal", f" · reverses {original}")
 
     def action_close(self) -> None:

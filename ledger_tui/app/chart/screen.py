@@ -4,10 +4,12 @@ The screen gathers the request (target, range bar, granularity, as-of), reads th
 worker and fills the table; the plot itself is ``BalanceChart``, which keeps figures Decimal
 until it draws. Currencies are never mixed on one axis unless asked: a selector picks the one
 drawn (plotext has two y-axes at most, so one axis per currency does not scale past two).
+Sets committed elsewhere on the charted accounts redraw it, at most once a second.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import cast
@@ -24,10 +26,11 @@ from textual.widgets.select import NoSelection
 
 from ...domain.address import AddressPattern, parse_pattern
 from ...domain.balance import PeriodBalance
+from ...domain.changes import Change
 from ...domain.errors import ValidationError
 from ...domain.timeutil import Granularity, TimeRange, months_ending, parse_instant, periods
 from ..failures import with_timeout
-from ..ledger_screen import ConsoleContext, LedgerScreen
+from ..ledger_screen import ConsoleContext, LedgerScreen, entries_of
 from ..widgets.export_prompt import export_table
 from ..widgets.formatting import date_text, instant_text, money_text
 from ..widgets.ledger_input import LedgerInput
@@ -262,6 +265,29 @@ class ChartScreen(LedgerScreen):
         self._stale = self._request is not None
         if self.is_current:
             self._catch_up()
+
+    def sets_committed(self, changes: Sequence[Change]) -> None:
+        """Sets committed elsewhere on the charted accounts, dated before the range's end, redraw it
+        (at most once a second, the plot kept until the new series arrives); an as-of chart stays."""
+        request = self._request
+        if request is None or request.as_of is not None:
+            return
+        target = request.target
+        named = self.engine.named_balances.get(target) if isinstance(target, str) else None
+        patterns = (target,) if isinstance(target, AddressPattern) else named.patterns if named else ()
+        end = request.time_range.end
+        if any(
+            (end is None or entry.effective_at < end) and any(p.matches(entry.address) for p in patterns)
+            for entry in entries_of(changes)
+        ):
+            self._stale = True
+            if self.is_current:
+                self.refresh_live(self._live_redraw)
+
+    def _live_redraw(self) -> None:
+        if self.is_current and self._stale and self._request is not None and self.store_is_ready:
+            self._stale = False
+            self.chart_balances(self._request)
 
     def on_screen_resume(self) -> None:
         """Redraw a chart that new entries made out of date."""

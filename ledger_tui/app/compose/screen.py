@@ -331,7 +331,7 @@ class ComposeScreen(LedgerScreen):
         message.stop()
         self._receipt.show_posted(message.receipt)
         self._posted = self._drafts()
-        self.post_message(LedgerChanged())
+        self.post_message(LedgerChanged(message.receipt.transaction_id))
         self.rerun_reads()  # the accounts just created join the completions
 
     # -- files -------------------------------------------------------------------------------

@@ -3,10 +3,13 @@ period, per currency, with totals that prove the books balance; enter drills dow
 
 The grouped levels (legal entity to currency) read the engine's rollups; the account level
 folds each account. Both come from balance blocks where they serve and are kept per range, so
-changing level does not re-read what is already known.
+changing level does not re-read what is already known. Sets committed elsewhere dated before the
+period's end read it again, at most once a second.
 """
 
 from __future__ import annotations
+
+from collections.abc import Sequence
 
 from textual import work
 from textual.app import ComposeResult
@@ -15,6 +18,7 @@ from textual.containers import Vertical
 from textual.message import Message
 from textual.widgets import Footer, Header, Label
 
+from ...domain.changes import Change
 from ...domain.model import TREE_DEPTH
 from ...domain.timeutil import (
     TimeRange,
@@ -25,7 +29,7 @@ from ...domain.timeutil import (
 )
 from ...domain.trial_balance import LEVEL_NAMES, TrialBalance
 from ..failures import with_timeout
-from ..ledger_screen import ConsoleContext, LedgerScreen
+from ..ledger_screen import ConsoleContext, LedgerScreen, entries_of
 from ..messages import AccountPicked
 from ..widgets.export_prompt import export_table
 from ..widgets.range_bar import RangeBar
@@ -109,16 +113,30 @@ class TrialBalanceScreen(LedgerScreen):
         if self.is_current:
             self._catch_up()
 
+    def sets_committed(self, changes: Sequence[Change]) -> None:
+        """Sets committed elsewhere: any dated before the period's end changes it; read it again
+        (at most once a second, without the spinner) if shown, else when next shown."""
+        end = self.time_range.end
+        if any(end is None or entry.effective_at < end for entry in entries_of(changes)):
+            self._stale = True
+            if self.is_current:
+                self.refresh_live(self._live_catch_up)
+
+    def _live_catch_up(self) -> None:
+        if self.is_current:
+            self._catch_up(quiet=True)
+
     def on_screen_resume(self) -> None:
         """Catch up with posts made while another screen was shown."""
         self._catch_up()
 
-    def _catch_up(self) -> None:
+    def _catch_up(self, *, quiet: bool = False) -> None:
         if self._stale and self.store_is_ready:
             self._stale = False
-            self.store_ready()
+            self._read.clear()
+            self._load(quiet=quiet)
 
-    def _load(self) -> None:
+    def _load(self, *, quiet: bool = False) -> None:
         needed = TREE_DEPTH if self._depth == TREE_DEPTH else TREE_DEPTH - 1
         known = self._read.get(needed) or self._read.get(TREE_DEPTH)
         if known is not None:
@@ -126,7 +144,7 @@ class TrialBalanceScreen(LedgerScreen):
             return
         if not self.store_is_ready:
             return
-        self._table.loading = True
+        self._table.loading = not quiet
         self.read_trial_balance(self.time_range, needed == TREE_DEPTH)
 
     @work(exclusive=True, group="trial", exit_on_error=False)

@@ -1,14 +1,14 @@
 """The ledger's accounts as the console finds them: one cached index, searched in memory.
 
 Why: the finder, the palette and type-ahead match every keystroke against a list read once
-(and forgotten when this console posts or ctrl+r is pressed), so typing never queries the store,
-whatever the ledger's size.
+(forgotten when this console posts, a set committed elsewhere brings a new account, or ctrl+r
+is pressed), so typing never queries the store, whatever the ledger's size.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterable
+from collections.abc import Iterable, Set
 from dataclasses import dataclass
 
 from ...domain.model import Address
@@ -30,11 +30,17 @@ class AccountIndex:
     """Every account of a ledger, in address order, searchable by words of its address."""
 
     def __init__(self, addresses: Iterable[Address]) -> None:
-        self._addresses = sorted(set(addresses))
+        self._known = frozenset(addresses)
+        self._addresses = sorted(self._known)
         self._keys = [str(address).casefold() for address in self._addresses]
 
     def __len__(self) -> int:
         return len(self._addresses)
+
+    @property
+    def known(self) -> frozenset[Address]:
+        """Every account, as a set."""
+        return self._known
 
     @property
     def addresses(self) -> tuple[Address, ...]:
@@ -80,6 +86,10 @@ class AccountsCache:
     def cached(self) -> AccountIndex | None:
         """The index if it is loaded (no I/O)."""
         return self._index
+
+    def knows(self, addresses: Set[Address]) -> bool:
+        """Whether every one of ``addresses`` is in the list read (True when none is read yet)."""
+        return self._index is None or addresses <= self._index.known
 
     def invalidate(self) -> None:
         """Forget the list (accounts were added); a load in flight is not kept either."""
