@@ -96,9 +96,6 @@ CREATE TABLE IF NOT EXISTS change_log (
     seq            INTEGER PRIMARY KEY AUTOINCREMENT,
     transaction_id TEXT NOT NULL
 );
-INSERT INTO change_log (transaction_id)
-    SELECT transaction_id FROM transactions WHERE NOT EXISTS (SELECT 1 FROM change_log)
-    ORDER BY recorded_at, transaction_id;
 CREATE TRIGGER IF NOT EXISTS change_log_no_update BEFORE UPDATE ON change_log
 BEGIN SELECT RAISE(ABORT, 'the change log is append-only'); END;
 CREATE TRIGGER IF NOT EXISTS change_log_no_delete BEFORE DELETE ON change_log
@@ -118,6 +115,13 @@ INSERT_TRANSACTION = (
     "INSERT INTO transactions (transaction_id, payload_hash, legs, leg_count, recorded_at) VALUES (?,?,?,?,?)"
 )
 INSERT_CHANGE = "INSERT INTO change_log (transaction_id) VALUES (?)"
+# A ledger made before the change log: its sets numbered in recorded order, once. Asked first by a
+# read, since an INSERT takes the write lock even when it adds nothing (readers never wait on it).
+NEEDS_CHANGE_BACKFILL = "SELECT NOT EXISTS (SELECT 1 FROM change_log) AND EXISTS (SELECT 1 FROM transactions)"
+BACKFILL_CHANGES = (
+    "INSERT INTO change_log (transaction_id) SELECT transaction_id FROM transactions "
+    "WHERE NOT EXISTS (SELECT 1 FROM change_log) ORDER BY recorded_at, transaction_id"
+)
 SELECT_CHANGES = (
     "SELECT c.seq, t.transaction_id, t.payload_hash, t.legs, t.recorded_at FROM change_log c "
     "JOIN transactions t ON t.transaction_id = c.transaction_id WHERE c.seq > ? ORDER BY c.seq LIMIT ?"

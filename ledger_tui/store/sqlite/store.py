@@ -28,6 +28,7 @@ from ...domain.timeutil import TimeRange, from_epoch_ms, to_epoch_ms
 from ..base import Store, StoreInfo
 from . import changes
 from .sql import (
+    BACKFILL_CHANGES,
     FAR_FUTURE_MS,
     INSERT_ACTIVITY,
     INSERT_BUCKET,
@@ -38,6 +39,7 @@ from .sql import (
     INSERT_TRANSACTION,
     INSERT_TREE,
     KEEP_SETTING,
+    NEEDS_CHANGE_BACKFILL,
     REPLACE_SETTING,
     SCAN_TRANSACTIONS,
     SCHEMA,
@@ -142,6 +144,8 @@ class SqliteStore(Store):
                 connection.execute("PRAGMA journal_mode=WAL")
                 connection.execute(f"PRAGMA synchronous={self._synchronous}")  # one of three words
                 connection.executescript(SCHEMA)  # an embedded ledger sets itself up
+                if connection.execute(NEEDS_CHANGE_BACKFILL).fetchone()[0]:
+                    connection.execute(BACKFILL_CHANGES)
             except BaseException:
                 connection.close()
                 raise
