@@ -3,11 +3,13 @@
 The same N two-leg sets (the origin's JSON, one per line) are imported from a file into one
 fresh ledger and ingested from a topic (3 partitions, produced beforehand, not timed) into
 another, both by the CLI as an operator runs them. Printed: each wall time and rate, and the
-ratio ingest / import (the target is >= 0.8x). The ingest runs with its default workers (one
-process per core, at most 4) and again in one process (``--workers 1``, into a third ledger, from
-its own group) so that each run compares them under the same load. The ingest's wall time includes
-joining the consumer group; its rate from the first write to idle is printed beside it, and, on
-Cassandra, two ingesters sharing the group's partitions.
+ratio ingest / import (the target is >= 0.8x), with the CPU seconds each command used (its
+processes included: on a shared machine wall times move with the others' load, CPU times less).
+The ingest runs with its default workers (one process per core, at most 4) and again in one
+process (``--workers 1``, into a third ledger, from its own group) so that each run compares
+them under the same load. The ingest's wall time includes joining the consumer group; its rate
+from the first write to idle is printed beside it, and, on Cassandra, two ingesters sharing the
+group's partitions.
 Usage: python bench/ingest.py [--sets N] [--stores sqlite,cassandra] [--host 127.0.0.1:9042]
        [--kafka 127.0.0.1:9092]
 """
@@ -19,6 +21,7 @@ import asyncio
 import os
 import platform
 import re
+import resource
 import subprocess
 import sys
 import tempfile
@@ -34,10 +37,17 @@ from online_load import two_leg_bodies
 PARTITIONS = 3
 
 
+#: CPU seconds (user + system) of the last command run by ``_cli``, its processes included: on a
+#: machine others share, wall times move with their load and CPU times much less.
+LAST_CPU = [0.0]
+
+
 def _cli(store: str, *args: str) -> tuple[float, str]:
-    started = time.perf_counter()
+    started, before = time.perf_counter(), resource.getrusage(resource.RUSAGE_CHILDREN)
     done = subprocess.run([sys.executable, "-m", "ledger_tui", "--store", store, *args],
                           capture_output=True, text=True, check=False)  # fmt: skip
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    LAST_CPU[0] = after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime
     if done.returncode != 0:
         raise SystemExit(f"{args[0]} failed ({done.returncode}): {done.stderr[-2000:]}")
     return time.perf_counter() - started, done.stdout + done.stderr
@@ -127,28 +137,33 @@ def run(kind: str, sets: int, host: str, kafka: str) -> None:
         topic = f"bench-ingest-{tag}"
         asyncio.run(_produce(kafka, topic, bodies))
         import_s, _ = _cli(imported, "import", str(lines))
+        import_cpu = LAST_CPU[0]
         url = f"kafka://{kafka}/{topic}?group=bench&dead_letter={topic}-dead"
         ingest_s, said = _cli(ingested, "ingest", url, "--stop-when-idle")
+        ingest_cpu = LAST_CPU[0]
         writing = re.search(r"writing ([0-9.]+) s", said)
         if f"sets {sets} " not in said:
             raise SystemExit(f"the ingest did not write every set: {said}")
         one_s, said_one = _cli(alone, "ingest", url.replace("group=bench", "group=one"), "--stop-when-idle",
                                "--workers", "1")  # fmt: skip
+        one_cpu = LAST_CPU[0]
         writing_one = re.search(r"writing ([0-9.]+) s", said_one)
         pair_url = url.replace("group=bench", "group=pair")
         pair_s = _pair(paired, pair_url) if kind == "cassandra" else None
         if kind == "cassandra":
             _drop(host, [store.rsplit("/", 1)[1] for store in (imported, ingested, paired, alone)])
     print(f"{kind}: {sets:,} two-leg sets")
-    print(f"  import (file, default workers)   {import_s:7.1f} s  {sets / import_s:9,.0f} sets/s")
+    print(f"  import (file, default workers)   {import_s:7.1f} s  {sets / import_s:9,.0f} sets/s"
+          f"   cpu {import_cpu:.1f} s")  # fmt: skip
     print(f"  ingest (topic of {PARTITIONS} partitions)  {ingest_s:7.1f} s  {sets / ingest_s:9,.0f} sets/s"
-          f"   ratio {import_s / ingest_s:.2f}x import (target >= 0.80x)")  # fmt: skip
+          f"   ratio {import_s / ingest_s:.2f}x import (target >= 0.80x)"
+          f"   cpu {ingest_cpu:.1f} s")  # fmt: skip
     if writing:
         steady = float(writing.group(1))
         print(f"  ingest, first write to idle     {steady:7.1f} s  {sets / steady:9,.0f} sets/s"
               f"   ratio {import_s / steady:.2f}x import")  # fmt: skip
     print(f"  ingest in one process (--workers 1) {one_s:5.1f} s  {sets / one_s:9,.0f} sets/s"
-          f"   ratio {import_s / one_s:.2f}x import")  # fmt: skip
+          f"   ratio {import_s / one_s:.2f}x import   cpu {one_cpu:.1f} s")  # fmt: skip
     if writing_one:
         steady = float(writing_one.group(1))
         print(f"    one process, first write to idle {steady:5.1f} s  {sets / steady:9,.0f} sets/s"

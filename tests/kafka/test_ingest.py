@@ -199,6 +199,8 @@ async def test_kill_minus_9_at_random_points_loses_and_duplicates_nothing(
         while process.poll() is None and len(await _set_ids(ledger, verify=False)) < threshold:
             await asyncio.sleep(0.05)
         workers = children(process.pid)
+        if process.poll() is not None:
+            pytest.fail(f"the ingester stopped on its own: {process.communicate()[1][-5000:]}")
         process.send_signal(signal.SIGKILL)  # mid-stream: somewhere in a batch, its commit or the next read
         process.wait(timeout=60)
         deadline = time.monotonic() + 10
