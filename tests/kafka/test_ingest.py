@@ -195,8 +195,12 @@ async def test_kill_minus_9_at_random_points_loses_and_duplicates_nothing(
     url = f"kafka://{kafka_bootstrap}/{topic}?group=g"
     cut_short = 0
     for threshold in sorted(random.Random(7).sample(range(100, sets - 500), 3)):
+        # a run that stopped past the next threshold must still be cut by this one, once it writes
+        target = min(max(threshold, len(await _set_ids(ledger, verify=False)) + 100), sets)
         process = _ingest(ledger, url, "--batch", "100")
-        while process.poll() is None and len(await _set_ids(ledger, verify=False)) < threshold:
+        while process.poll() is None and (
+            len(await _set_ids(ledger, verify=False)) < target or not children(process.pid)
+        ):
             await asyncio.sleep(0.05)
         workers = children(process.pid)
         if process.poll() is not None:
