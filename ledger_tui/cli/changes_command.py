@@ -9,14 +9,11 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
 import json
 import os
 import re
-import signal
 import sys
 import time
-from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TextIO
 
@@ -24,7 +21,7 @@ from ..domain.changes import Change, FeedLag
 from ..domain.model import totals_by_currency
 from ..engine import Engine
 from ..engine.changes import FollowOptions, check_name
-from .common import EXIT_OK, UsageError, whole_number, with_engine
+from .common import EXIT_OK, UsageError, on_stop_signals, whole_number, with_engine
 
 MAX_LIMIT = 5000
 
@@ -40,20 +37,6 @@ def _line(change: Change) -> str:
     )
 
 
-@contextlib.contextmanager
-def _on_stop_signals(stop: Callable[[], None]) -> Iterator[None]:
-    """SIGINT and SIGTERM ask ``stop`` to finish what is in hand (instead of killing mid-way)."""
-    loop = asyncio.get_running_loop()
-    for number in (signal.SIGINT, signal.SIGTERM):
-        with contextlib.suppress(NotImplementedError, RuntimeError):
-            loop.add_signal_handler(number, stop)
-    try:
-        yield
-    finally:
-        for number in (signal.SIGINT, signal.SIGTERM):
-            loop.remove_signal_handler(number)
-
-
 async def _changes(args: argparse.Namespace, engine: Engine, out: TextIO) -> int:
     if not 1 <= args.limit <= MAX_LIMIT:
         raise UsageError(f"--limit must be between 1 and {MAX_LIMIT}")
@@ -61,7 +44,7 @@ async def _changes(args: argparse.Namespace, engine: Engine, out: TextIO) -> int
     cursor = await feed.start(args.since)
     stopping = asyncio.Event()
     options = FollowOptions(limit=args.limit, stop_when_idle=not args.follow)
-    with _on_stop_signals(stopping.set):
+    with on_stop_signals(stopping.set):
         async for page in feed.follow(cursor, options):
             for change in page.changes:
                 out.write(
@@ -118,7 +101,7 @@ async def _publish(args: argparse.Namespace, engine: Engine, out: TextIO) -> int
 
     relay = Relay(engine, sink, name, since=args.since, on_progress=on_progress)
     report.write(f"publish {name}: to {sink.describe()}\n")
-    with _on_stop_signals(relay.stop):
+    with on_stop_signals(relay.stop):
         try:
             progress = await relay.run(stop_when_idle=args.stop_when_idle)
         finally:

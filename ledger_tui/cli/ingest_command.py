@@ -8,8 +8,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
-import signal
 import sys
 import time
 from typing import TextIO
@@ -18,7 +16,7 @@ from ..engine import Engine
 from ..ingest.sets import SetWriter
 from ..ingest.source import BATCH
 from ..loader.processes import MAX_DEFAULT_WORKERS, can_fork, default_workers, few_collections
-from .common import EXIT_OK, UsageError, ledger_options, whole_number, with_engine
+from .common import EXIT_OK, UsageError, ledger_options, on_stop_signals, whole_number, with_engine
 
 #: Most messages one batch may hold.
 MAX_BATCH = 20_000
@@ -77,15 +75,10 @@ async def _consume(args: argparse.Namespace, writer: SetWriter, depth: int, out:
             report.flush()
 
     ingester = Ingester(writer, source, batch=args.batch, depth=depth, on_progress=on_progress)
-    loop = asyncio.get_running_loop()
-    for stop in (signal.SIGINT, signal.SIGTERM):
-        with contextlib.suppress(NotImplementedError, RuntimeError):
-            loop.add_signal_handler(stop, ingester.stop)
     try:
-        progress = await ingester.run(stop_when_idle=args.stop_when_idle)
+        with on_stop_signals(ingester.stop):
+            progress = await ingester.run(stop_when_idle=args.stop_when_idle)
     finally:
-        for stop in (signal.SIGINT, signal.SIGTERM):
-            loop.remove_signal_handler(stop)
         if report.isatty():
             report.write("\n")
     seconds = time.monotonic() - progress.started

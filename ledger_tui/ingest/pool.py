@@ -1,12 +1,10 @@
 """``ingest --workers N``: worker processes (worker.py) that each take whole batches in turn,
 parse them, and write the sets the coordinator picks, through their own engines.
 
-Why: parsing and writing took most of an ingester's time on one core, and one process shares one
-GIL between them; with workers, one writes a batch while the next parses the next, while this
-process keeps the Kafka client, the order of writes, dead-letters and commits (consumer.py), so a
-batch means exactly what it means in one process (sets.py). A batch stays whole in one worker:
-slices written by several at once made more, smaller transactions and were slower on both stores
-(bench/RESULTS.md).
+Why: one process shares one GIL between parsing and writing; with workers one writes a batch while
+the next parses, and this process keeps the Kafka client, the order of writes, dead-letters and
+commits (consumer.py), so a batch means what it means in one process (sets.py). A batch stays whole
+in one worker: slices written by several at once were slower on both stores (bench/RESULTS.md).
 """
 
 from __future__ import annotations

@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import importlib.util
 import os
+import time
 import uuid
 from pathlib import Path
 from types import ModuleType
+from typing import Any
 
 import pytest
 
@@ -68,3 +70,20 @@ def kafka_topic() -> str:
 def unique_topic(prefix: str) -> str:
     """A topic name no other test (or earlier run) uses, for a test that needs several."""
     return f"{prefix}-{uuid.uuid4().hex[:12]}"
+
+
+async def read_records(bootstrap: str, topic: str, expected: int, wait: float = 120.0) -> list[Any]:
+    """The topic's records from the start until ``expected`` are read (or ``wait`` seconds pass)."""
+    from aiokafka import AIOKafkaConsumer
+
+    consumer = AIOKafkaConsumer(topic, bootstrap_servers=bootstrap, auto_offset_reset="earliest")
+    await consumer.start()
+    found: list[Any] = []
+    try:
+        deadline = time.monotonic() + wait
+        while len(found) < expected and time.monotonic() < deadline:
+            for messages in (await consumer.getmany(timeout_ms=500)).values():
+                found.extend(messages)
+    finally:
+        await consumer.stop()
+    return found

@@ -17,7 +17,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from aiokafka import AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 
 from ledger_tui.ingest.source import message_id
@@ -26,7 +26,7 @@ from ledger_tui.ledger import LedgerOptions, open_ledger
 from ..support.entry_sets import transfer
 from ..support.ring import OWN_NODES
 from ..support.stores import JANITOR
-from .conftest import unique_topic
+from .conftest import read_records, unique_topic
 from .test_broker import free_port_pair, run_tool
 
 pytestmark = pytest.mark.kafka
@@ -52,20 +52,6 @@ async def _produce(bootstrap: str, topic: str, values: list[bytes | None], parti
         await asyncio.gather(*sends)
     finally:
         await producer.stop()
-
-
-async def _read_all(bootstrap: str, topic: str, expected: int) -> list[object]:
-    consumer = AIOKafkaConsumer(topic, bootstrap_servers=bootstrap, auto_offset_reset="earliest")
-    await consumer.start()
-    found: list[object] = []
-    try:
-        deadline = time.monotonic() + 60
-        while len(found) < expected and time.monotonic() < deadline:
-            for messages in (await consumer.getmany(timeout_ms=500)).values():
-                found.extend(messages)
-    finally:
-        await consumer.stop()
-    return found
 
 
 def children(pid: int) -> list[int]:
@@ -154,13 +140,13 @@ async def test_every_set_once_and_poison_to_the_dead_letter_topic(kafka_bootstra
             expected.add(uuid.UUID(data["transaction_id"]) if "transaction_id" in data
                          else message_id(topic, partition, offset))  # fmt: skip
     assert set(ids) == expected
-    letters = await _read_all(kafka_bootstrap, dead, 7)
-    assert sorted(m.value or b"" for m in letters) == sorted(v or b"" for v in poison)  # type: ignore[attr-defined]
+    letters = await read_records(kafka_bootstrap, dead, 7)
+    assert sorted(m.value or b"" for m in letters) == sorted(v or b"" for v in poison)
     for letter in letters:
-        headers = dict(letter.headers)  # type: ignore[attr-defined]
+        headers = dict(letter.headers)
         assert headers["ledger.topic"].decode() == topic and headers["ledger.error"]
         assert int(headers["ledger.offset"]) >= 0 and int(headers["ledger.partition"]) in (0, 1, 2)
-    reasons = " | ".join(dict(m.headers)["ledger.error"].decode() for m in letters)  # type: ignore[attr-defined]
+    reasons = " | ".join(dict(m.headers)["ledger.error"].decode() for m in letters)
     assert "not valid JSON" in reasons and "unbalanced in GBP" in reasons and "conflict" in reasons
     again = _ingest(
         ledger, f"kafka://{kafka_bootstrap}/{topic}?group=g2&dead_letter={dead}", "--stop-when-idle"

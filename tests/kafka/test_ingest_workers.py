@@ -16,8 +16,8 @@ from pathlib import Path
 import pytest
 
 from ..support.stores import JANITOR, store_url
-from .conftest import unique_topic
-from .test_ingest import _ingest, _produce, _read_all, _set_ids, _topic, _valid, children
+from .conftest import read_records, unique_topic
+from .test_ingest import _ingest, _produce, _set_ids, _topic, _valid, children
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -90,10 +90,9 @@ async def test_two_workers_are_processes_and_ingest_as_one_process_does(
         assert process.returncode == 0 and "Traceback" not in err, err
         assert len(seen) == (2 if count == "2" else 0), seen  # two worker processes; none for one
         said[count] = out.split(" in ")[0].strip()  # sets, repeats, dead-lettered
-        letters = await _read_all(kafka_bootstrap, dead, 3)
+        letters = await read_records(kafka_bootstrap, dead, 3)
         letters_of[count] = sorted(
-            (bytes(m.value or b""), dict(m.headers)["ledger.error"].decode())  # type: ignore[attr-defined]
-            for m in letters
+            (bytes(m.value or b""), dict(m.headers)["ledger.error"].decode()) for m in letters
         )
     assert said["2"] == said["1"] == "ingest: sets 3000  repeats 1  dead-lettered 3", said
     assert letters_of["2"] == letters_of["1"] and len(letters_of["1"]) == 3

@@ -10,10 +10,8 @@ import random
 import signal
 import subprocess
 import sys
-import time
 import uuid
 from pathlib import Path
-from typing import Any
 
 import pytest
 from aiokafka import AIOKafkaConsumer, TopicPartition
@@ -21,7 +19,7 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 from ledger_tui.ledger import LedgerOptions, open_ledger
 
 from ..support.entry_sets import transfer
-from .conftest import unique_topic
+from .conftest import read_records, unique_topic
 from .test_ingest import _topic, ledger  # noqa: F401 (a fixture)
 
 pytestmark = pytest.mark.kafka
@@ -65,22 +63,6 @@ async def _on_topic(consumer: AIOKafkaConsumer, topic: str) -> int:
     return sum((await consumer.end_offsets([TopicPartition(topic, n) for n in range(3)])).values())
 
 
-async def _read(bootstrap: str, topic: str) -> list[Any]:
-    """Every record on the topic, up to its end offsets now."""
-    consumer = AIOKafkaConsumer(topic, bootstrap_servers=bootstrap, auto_offset_reset="earliest")
-    await consumer.start()
-    found: list[Any] = []
-    try:
-        expected = await _on_topic(consumer, topic)
-        deadline = time.monotonic() + 120
-        while len(found) < expected and time.monotonic() < deadline:
-            for messages in (await consumer.getmany(timeout_ms=500)).values():
-                found.extend(messages)
-    finally:
-        await consumer.stop()
-    return found
-
-
 async def test_kill_minus_9_and_restarts_publish_every_set_once_after_dropping_repeats(
     kafka_bootstrap: str,
     ledger: str,  # noqa: F811
@@ -113,7 +95,13 @@ async def test_kill_minus_9_and_restarts_publish_every_set_once_after_dropping_r
     done = _publish(ledger, target, "--stop-when-idle")
     out, err = done.communicate(timeout=600)
     assert done.returncode == 0 and "Traceback" not in err, err
-    messages = await _read(kafka_bootstrap, topic)
+    watcher = AIOKafkaConsumer(bootstrap_servers=kafka_bootstrap)
+    await watcher.start()
+    try:
+        on_topic = await _on_topic(watcher, topic)
+    finally:
+        await watcher.stop()
+    messages = await read_records(kafka_bootstrap, topic, on_topic)
     first_seen: dict[str, dict[str, object]] = {}
     partition_of: dict[str, int] = {}
     for message in messages:

@@ -1,11 +1,10 @@
 """The Cassandra change feed's rules: time-based batch ids, feed cursors, and the walk over log rows.
 
-A batch's sets are committed once its claim-log row is done, and rows of many writers land out of
-order, so a reader only moves its cursor past rows that have settled: a writer whose log row took
-longer than LOG_DEADLINE to be acknowledged abandons it (claims nothing under it, marks it done) and
-logs again, so with clocks within CLOCK_SKEW no row older than SETTLE can still appear. Rows seen
-but not yet done wait in the cursor until they are (``repair`` finishes a write that died).
-Pure: the reads are in changes.py; docs/events.md tells the whole design.
+Rows of many writers land out of order, so a reader moves its cursor only past settled rows: a writer
+whose log row took longer than LOG_DEADLINE to be acknowledged abandons it (claims nothing under it,
+marks it done) and logs again, so with clocks within CLOCK_SKEW no row older than SETTLE can still
+appear. Rows seen but not yet done wait in the cursor until they are (``repair`` finishes a write
+that died). Pure: the reads are in changes.py; docs/events.md tells the whole design.
 """
 
 from __future__ import annotations
