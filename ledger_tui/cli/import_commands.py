@@ -78,7 +78,7 @@ async def _import(args: argparse.Namespace, engine: Engine, out: TextIO) -> int:
 
         def judge(offset: int, outcomes: list[RecordOutcome]) -> None:
             for index, outcome in enumerate(outcomes, start=offset):
-                if outcome.conflicting:
+                if outcome.rejected:
                     conflicts.add(reader.line_of[index], conflict_reason(outcome))
 
         started = time.perf_counter()

@@ -92,7 +92,9 @@ def parse_line(text: str) -> EntrySet:
 
 
 def conflict_reason(outcome: RecordOutcome) -> str:
-    """Why a line was not recorded: its id is taken by a set with other legs."""
+    """Why a line was not recorded: its id is taken by a set with other legs, or a limit refused it."""
+    if outcome.refused is not None:
+        return str(outcome.refused)
     return f"transaction {outcome.transaction.transaction_id} already recorded with other legs"
 
 

@@ -48,7 +48,7 @@ class ChunkTally:
         stats.count(outcomes, indexes=False)  # an import reports counts only: less to send
         tally = cls(stats)
         for line, outcome in zip(line_of, outcomes, strict=True):
-            if not outcome.conflicting:
+            if not outcome.rejected:
                 continue
             if len(tally.conflicting) < SHOWN_PROBLEMS:
                 tally.conflicting.append((line, conflict_reason(outcome)))

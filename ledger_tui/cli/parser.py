@@ -25,6 +25,7 @@ from .import_commands import add_import_commands
 from .ingest_command import add_ingest_command
 from .journal_commands import add_journal_commands
 from .keys_commands import add_keys_commands
+from .limit_commands import add_limit_commands
 from .restore_commands import add_restore_commands
 from .serve_command import add_serve_command
 from .web_command import add_web_command
@@ -187,5 +188,6 @@ def build_parser() -> argparse.ArgumentParser:
     demo.set_defaults(handler=load_commands.demo)
     add_serve_command(commands)
     add_keys_commands(commands)
+    add_limit_commands(commands)
     add_web_command(commands)
     return parser

@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from .errors import LedgerError
 from .model import RecordedTransaction
 from .timeutil import EPOCH
 
@@ -59,12 +60,19 @@ class RecordOutcome:
 
     ``transaction`` is the stored one (for a duplicate or a conflict: the earlier original).
     ``conflicting`` means the id was already taken by a different payload and nothing was
-    written for it.
+    written for it; ``refused`` says why a set was not written although its id was free (a leg
+    would break an account's limit).
     """
 
     transaction: RecordedTransaction
     duplicate: bool
     conflicting: bool = False
+    refused: LedgerError | None = None
+
+    @property
+    def rejected(self) -> bool:
+        """Whether nothing was written for this submission (a conflict or a refusal)."""
+        return self.conflicting or self.refused is not None
 
 
 def claimed_by(submitted: RecordedTransaction, stored: RecordedTransaction) -> RecordOutcome:

@@ -45,6 +45,7 @@ from .balances import balance_nodes, fold_node
 from .books import Books
 from .changes import ChangeFeed
 from .keys import KeyBook
+from .limits import LimitBook
 from .partitions import READ_BATCH, Partitions
 from .patterns import expand_patterns
 from .reads import EntryCursor, drain
@@ -125,6 +126,10 @@ class Engine:
     def changes(self) -> ChangeFeed:
         """The ledger's change feed: every committed set as an event, in commit order."""
         return ChangeFeed(self._store)
+
+    def limits(self) -> LimitBook:
+        """The ledger's account limits (kept in the ledger, so every writer enforces the same)."""
+        return LimitBook(self._store, self.currencies, self._clock)
 
     def keys(self) -> KeyBook:
         """The ledger's API keys (kept in the ledger, so every server shares them)."""

@@ -22,7 +22,7 @@ from ..engine import Engine
 from .source import entry_set_from_value
 
 #: What writing one set did (``Written``'s first part).
-NEW, DUPLICATE, CONFLICTING = 0, 1, 2
+NEW, DUPLICATE, CONFLICTING, REFUSED = 0, 1, 2, 3
 #: A message's place and value: topic, partition, offset, value (what a worker is handed).
 Item = tuple[str, int, int, bytes | None]
 #: Messages parsed between two looks at the event loop (a write in flight goes on meanwhile).
@@ -39,8 +39,8 @@ class Claim(NamedTuple):
 
 #: A parsed message: the reason it is refused, or its set's claim.
 Parsed = str | Claim
-#: What writing one set did: NEW, DUPLICATE or CONFLICTING, and for a conflict the hash of the
-#: payload stored under its id (else "").
+#: What writing one set did: NEW, DUPLICATE, CONFLICTING or REFUSED, and for a conflict the hash of
+#: the payload stored under its id, for a refusal (a limit) its reason (else "").
 Written = tuple[int, str]
 
 
@@ -84,6 +84,8 @@ def written_of(outcomes: Sequence[RecordOutcome]) -> list[Written]:
     return [
         (CONFLICTING, o.transaction.payload_hash)
         if o.conflicting
+        else (REFUSED, str(o.refused))
+        if o.refused is not None
         else (DUPLICATE if o.duplicate else NEW, "")
         for o in outcomes
     ]
@@ -174,12 +176,12 @@ class BatchWork:
                 outcomes.append(Outcome("held", uuid.UUID(bytes=claim.id)))
             else:
                 kind, stored = written[repeats.get(index, index)]
-                if index in repeats:  # judged against what its first submission left stored
+                if index in repeats and kind != REFUSED:  # judged against what its first left stored
                     first_claim = parsed[repeats[index]]
                     assert isinstance(first_claim, Claim)
                     stored = stored or first_claim.payload_hash
                     kind = DUPLICATE if stored == claim.payload_hash else CONFLICTING
-                outcomes.append(_judged(kind, uuid.UUID(bytes=claim.id)))
+                outcomes.append(_judged(kind, uuid.UUID(bytes=claim.id), stored))
         self.outcomes = outcomes
 
 
@@ -196,7 +198,9 @@ def _held(items: Sequence[Item], parsed: Sequence[Parsed]) -> set[int]:
     }
 
 
-def _judged(kind: int, transaction_id: uuid.UUID) -> Outcome:
+def _judged(kind: int, transaction_id: uuid.UUID, stored: str) -> Outcome:
+    if kind == REFUSED:
+        return Outcome("refused", transaction_id, stored)
     if kind == CONFLICTING:
         reason = f"conflict: transaction {transaction_id} was already recorded with a different payload"
         return Outcome("conflicting", transaction_id, reason)

@@ -53,7 +53,7 @@ class LoadStats:
         """Add one chunk's outcomes (conflicting sets wrote nothing: counted apart); without
         ``indexes``, only the counts (not the accounts and buckets touched)."""
         for outcome in outcomes:
-            if outcome.conflicting:
+            if outcome.rejected:  # a limit's refusal is counted with the conflicts: nothing written
                 self.conflicts += 1
                 continue
             self.transactions += 1

@@ -17,11 +17,12 @@ from starlette.responses import JSONResponse, Response
 
 from ..domain.claims import RecordOutcome
 from ..domain.errors import ConflictingResubmission, LedgerError, NotFound, ValidationError
+from ..domain.limits import LimitExceeded
 from ..domain.model import EntrySet
 from ..domain.parse import decode_json
 from ..engine import Engine
 from .context import engine_of, metrics_of, settings_of
-from .errors import ApiError, error_body, ledger_error_status
+from .errors import ApiError, error_body, ledger_error_status, limit_exceeded_body
 from .idempotency import HEADER, checked_key, entry_set_with_key
 from .jsonio import JSON_TYPES, LINES_TYPES, require_json
 from .metrics import Metrics
@@ -50,6 +51,8 @@ class Line:
         self.status = status
         if isinstance(error, ApiError):
             self.error = error_body(error.status, error.reason, error.field)
+        elif isinstance(error, LimitExceeded):
+            self.error = limit_exceeded_body(error)
         elif isinstance(error, ValidationError) and error.problems:
             first = error.problems[0]
             self.error = error_body(400, str(error), first.field or None)
@@ -61,7 +64,7 @@ class Line:
         data: dict[str, object] = {"line": self.number, "status": self.status}
         if self.entry_set is not None:
             data["transaction_id"] = str(self.entry_set.transaction_id)
-        if self.outcome is not None and not self.outcome.conflicting:
+        if self.outcome is not None and not self.outcome.rejected:
             data["recorded_at"] = self.outcome.transaction.recorded_at.isoformat(timespec="milliseconds")
         if self.error is not None:
             data["error"] = self.error
@@ -138,7 +141,9 @@ async def _record_lines(
                 return
         for line, outcome in zip(chunk, outcomes, strict=True):
             line.outcome = outcome
-            if outcome.conflicting:
+            if outcome.refused is not None:
+                line.fail("rejected", outcome.refused)
+            elif outcome.conflicting:
                 line.fail("conflict", conflict(ConflictingResubmission(outcome.transaction.transaction_id),
                                                line.conflict_field))  # fmt: skip
             else:

@@ -23,6 +23,7 @@ from ..domain.errors import (
     TlsFailure,
     ValidationError,
 )
+from ..domain.limits import LimitExceeded
 from .metrics import Metrics
 
 log = logging.getLogger("ledger_tui.server")
@@ -42,6 +43,8 @@ ERROR_CODES = {
     503: "store_unavailable",
     504: "timeout",
 }
+#: The ``error`` code of a set refused by an account's limit (a 409 with the figures).
+LIMIT_EXCEEDED = "limit_exceeded"
 #: Where the request guard leaves the request's id in the ASGI scope (a 500 names it).
 REQUEST_ID = "ledger_tui.request_id"
 #: Seconds a client should wait before retrying after a 503.
@@ -92,7 +95,7 @@ def ledger_error_status(error: LedgerError) -> int:
     """The HTTP status of a ledger error."""
     if isinstance(error, ValidationError):
         return 400
-    if isinstance(error, ConflictingResubmission):
+    if isinstance(error, ConflictingResubmission | LimitExceeded):
         return 409
     if isinstance(error, NotFound):
         return 404
@@ -101,9 +104,18 @@ def ledger_error_status(error: LedgerError) -> int:
     return 400
 
 
+def limit_exceeded_body(error: LimitExceeded) -> dict[str, object]:
+    """The 409 of a limit: which account, what it has, the bound, and the amount asked."""
+    figures = error.to_json()
+    figures.pop("message")
+    return {**error_body(409, str(error), "entries"), **figures}
+
+
 def ledger_error_response(error: LedgerError, conflict_field: str = "transaction_id") -> JSONResponse:
     """The response for a ledger error: the first problem's field and the whole reason."""
     status = ledger_error_status(error)
+    if isinstance(error, LimitExceeded):
+        return JSONResponse(limit_exceeded_body(error), status_code=status)
     if isinstance(error, ValidationError) and error.problems:
         first = error.problems[0]
         return error_response(status, str(error), first.field or None, error.problems)

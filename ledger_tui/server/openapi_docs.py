@@ -35,7 +35,10 @@ MEANINGS = {
     401: "No API key, or one the server does not know",
     403: "The API key may not do this",
     404: "Not found",
-    409: "The id (or Idempotency-Key) is taken by another entry set",
+    409: (
+        "The id (or Idempotency-Key) is taken by another entry set, or (`limit_exceeded`) a leg would "
+        "take a bounded account past its limit: nothing written"
+    ),
     413: "The body is larger than the server takes",
     415: "The Content-Type is not one this route reads",
     429: "Too many requests: retry later",

@@ -20,7 +20,7 @@ from ..domain.money import MAX_INTEGER_DIGITS
 from ..domain.parse import MAX_LEGS
 from ..domain.text import FORBIDDEN_IN_ADDRESS
 from ..domain.timeutil import LATEST_ENTRY_MS
-from .errors import ERROR_CODES
+from .errors import ERROR_CODES, LIMIT_EXCEEDED
 from .idempotency import MAX_KEY_LENGTH
 
 Schema = dict[str, Any]
@@ -154,7 +154,7 @@ def components(currencies: list[str]) -> dict[str, Schema]:
         "type": "object",
         "required": ["error", "field", "reason"],
         "properties": {
-            "error": {"type": "string", "enum": sorted(set(ERROR_CODES.values()))},
+            "error": {"type": "string", "enum": sorted({*ERROR_CODES.values(), LIMIT_EXCEEDED})},
             "field": {"type": ["string", "null"], "description": "the field, parameter or header at fault"},
             "reason": {"type": "string"},
             "problems": {
@@ -162,6 +162,11 @@ def components(currencies: list[str]) -> dict[str, Schema]:
                 "items": problem,
                 "description": "when several fields are at fault",
             },
+            "account": {**ref("Address"), "description": "limit_exceeded: the bounded account"},
+            "available": {"type": "string", "description": "limit_exceeded: what the account has"},
+            "bound": {"enum": ["min", "max"], "description": "limit_exceeded: the bound that would break"},
+            "limit": {"type": "string", "description": "limit_exceeded: the bound's amount"},
+            "amount": {"type": "string", "description": "limit_exceeded: the net amount the set asked"},
         },
     }
     return {

@@ -17,6 +17,7 @@ from ..domain.blocks import DayBlock, SealPolicy, SealState
 from ..domain.changes import ChangePage
 from ..domain.claims import RecordOutcome, RepairReport
 from ..domain.errors import ConflictingResubmission, LedgerError
+from ..domain.limits import Head, LimitChange
 from ..domain.model import Address, Entry, Movement, RecordedTransaction
 from ..domain.paging import Page, PageToken
 from ..domain.timeutil import TimeRange
@@ -94,6 +95,8 @@ class Store(ABC):
         outcome = (await self.record_many([transaction], policy))[0]
         if outcome.conflicting:
             raise ConflictingResubmission(transaction.transaction_id)
+        if outcome.refused is not None:
+            raise outcome.refused
         return outcome
 
     async def repair(self, policy: SealPolicy, now: datetime) -> RepairReport:
@@ -104,6 +107,23 @@ class Store(ABC):
     async def unfinished_claims(self) -> set[uuid.UUID]:
         """Ids claimed by writes not known to have finished (what ``repair`` would complete)."""
         return set()
+
+    # -- limits (docs/limits.md) ---------------------------------------------------------------
+
+    async def read_limit_history(self) -> list[LimitChange]:
+        """Every limit change, oldest first (a store without limits has none)."""
+        return []
+
+    async def change_limit(self, change: LimitChange) -> LimitChange:
+        """Record a limit change; from then on every write on this ledger enforces it."""
+        raise LedgerError(
+            f"account limits are not enforced on a {self.info.kind} store yet: "
+            "set them on an embedded (sqlite) ledger (docs/limits.md)"
+        )
+
+    async def read_heads(self, accounts: Sequence[Address]) -> dict[Address, Head]:
+        """Balance and pending totals of those of ``accounts`` that a limit bounds."""
+        return {}
 
     @abstractmethod
     async def get_transaction(self, transaction_id: uuid.UUID) -> RecordedTransaction | None:

@@ -21,12 +21,14 @@ from ...domain.blocks import DayBlock, SealPolicy, SealState, node_key
 from ...domain.changes import ChangePage
 from ...domain.claims import RecordOutcome, claimed_by, first_of_each_id, in_submitted_order
 from ...domain.errors import StoreBusy, StoreUnavailable, ValidationError
+from ...domain.limits import Head, LimitChange
 from ...domain.materialise import materialise
 from ...domain.model import Address, Entry, Movement, RecordedTransaction, Side
 from ...domain.paging import Page, PageToken
 from ...domain.timeutil import TimeRange, from_epoch_ms, to_epoch_ms
 from ..base import Store, StoreInfo
-from . import changes
+from . import changes, limits
+from .limits import LIMITS_SCHEMA
 from .sql import (
     BACKFILL_CHANGES,
     FAR_FUTURE_MS,
@@ -113,6 +115,7 @@ class SqliteStore(Store):
         self._synchronous = synchronous
         self._connection: sqlite3.Connection | None = None
         self._executor: ThreadPoolExecutor | None = None
+        self._limits = limits.LimitState()
 
     @property
     def info(self) -> StoreInfo:
@@ -143,7 +146,7 @@ class SqliteStore(Store):
                 connection.execute(f"PRAGMA busy_timeout={self._busy_timeout_s * 1000}")
                 connection.execute("PRAGMA journal_mode=WAL")
                 connection.execute(f"PRAGMA synchronous={self._synchronous}")  # one of three words
-                connection.executescript(SCHEMA)  # an embedded ledger sets itself up
+                connection.executescript(SCHEMA + LIMITS_SCHEMA)  # an embedded ledger sets itself up
                 if connection.execute(NEEDS_CHANGE_BACKFILL).fetchone()[0]:
                     connection.execute(BACKFILL_CHANGES)
             except BaseException:
@@ -174,7 +177,7 @@ class SqliteStore(Store):
         self._executor = None
 
     async def apply_schema(self) -> None:
-        await self._run(lambda connection: connection.executescript(SCHEMA))
+        await self._run(lambda connection: connection.executescript(SCHEMA + LIMITS_SCHEMA))
 
     async def record_many(
         self,
@@ -184,9 +187,8 @@ class SqliteStore(Store):
     ) -> list[RecordOutcome]:
         return await self._run(lambda connection: self._record_many(connection, transactions, policy))
 
-    @staticmethod
     def _record_many(
-        connection: sqlite3.Connection, transactions: Sequence[RecordedTransaction], policy: SealPolicy
+        self, connection: sqlite3.Connection, transactions: Sequence[RecordedTransaction], policy: SealPolicy
     ) -> list[RecordOutcome]:
         """One transaction for the whole batch: every new set is written whole, or none is."""
         unique, repeats = first_of_each_id(transactions)
@@ -204,6 +206,11 @@ class SqliteStore(Store):
                     continue
                 outcomes[transaction.transaction_id] = RecordOutcome(transaction, duplicate=False)
                 fresh.append(transaction)
+            refused = limits.judge(connection, self._limits.refresh(connection), fresh)
+            for index, error in refused.items():
+                outcomes[fresh[index].transaction_id] = RecordOutcome(fresh[index], False, refused=error)
+            if refused:
+                fresh = [t for index, t in enumerate(fresh) if index not in refused]
             connection.executemany(
                 INSERT_TRANSACTION,
                 [
@@ -337,6 +344,15 @@ class SqliteStore(Store):
         return await self._run(changes.last_change)
 
     # -- settings and balance blocks -----------------------------------------------------------
+
+    async def read_limit_history(self) -> list[LimitChange]:
+        return await self._run(limits.read_history)
+
+    async def change_limit(self, change: LimitChange) -> LimitChange:
+        return await self._run(lambda c: limits.change_limit(c, self._limits, change))
+
+    async def read_heads(self, accounts: Sequence[Address]) -> dict[Address, Head]:
+        return await self._run(lambda c: limits.read_heads(c, accounts))
 
     async def read_settings(self) -> dict[str, str]:
         rows = await self._run(lambda c: c.execute(SELECT_SETTINGS).fetchall())

@@ -1,0 +1,180 @@
+"""The embedded store's limits: the limit history, the bounded accounts' heads, and the check.
+
+Why it is race-free here: every write takes the file's write lock (BEGIN IMMEDIATE) before it reads
+the limits and heads it checks against, so writers of every process decide one after another, and a
+set's heads change in the set's own transaction (docs/limits.md).
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterable, Sequence
+from decimal import Decimal
+
+from ...domain.address import AddressPattern
+from ...domain.limits import Head, Limit, LimitChange, LimitExceeded, Limits, check_limits, current_limits
+from ...domain.model import Address, RecordedTransaction, Side
+from ...domain.money import MONEY_CONTEXT, ZERO
+from ...domain.timeutil import from_epoch_ms, to_epoch_ms
+
+LIMITS_SCHEMA = """
+CREATE TABLE IF NOT EXISTS limit_changes (
+    seq        INTEGER PRIMARY KEY AUTOINCREMENT,
+    pattern    TEXT NOT NULL,
+    minimum    TEXT,
+    maximum    TEXT,
+    changed_by TEXT NOT NULL,
+    changed_at INTEGER NOT NULL
+);
+CREATE TRIGGER IF NOT EXISTS limit_changes_no_update BEFORE UPDATE ON limit_changes
+BEGIN SELECT RAISE(ABORT, 'the limit history is append-only'); END;
+CREATE TRIGGER IF NOT EXISTS limit_changes_no_delete BEFORE DELETE ON limit_changes
+BEGIN SELECT RAISE(ABORT, 'the limit history is append-only'); END;
+-- Derived: the balance and pending totals of every bounded account (rebuilt from its entries).
+CREATE TABLE IF NOT EXISTS limit_heads (
+    account         TEXT PRIMARY KEY,
+    balance         TEXT NOT NULL,
+    pending_debits  TEXT NOT NULL,
+    pending_credits TEXT NOT NULL
+) WITHOUT ROWID;
+"""
+_LAST_CHANGE = "SELECT coalesce(max(seq), 0) FROM limit_changes"
+_HISTORY = "SELECT seq, pattern, minimum, maximum, changed_by, changed_at FROM limit_changes ORDER BY seq"
+_INSERT_CHANGE = (
+    "INSERT INTO limit_changes (pattern, minimum, maximum, changed_by, changed_at) VALUES (?, ?, ?, ?, ?)"
+)
+_SELECT_HEAD = "SELECT balance, pending_debits, pending_credits FROM limit_heads WHERE account = ?"
+_WRITE_HEAD = "INSERT OR REPLACE INTO limit_heads VALUES (?, ?, ?, ?)"
+_HEAD_ACCOUNTS = "SELECT account FROM limit_heads"
+_DROP_HEAD = "DELETE FROM limit_heads WHERE account = ?"
+_ACCOUNTS = "SELECT DISTINCT legal_entity, namespace, name, currency, account_id FROM account_buckets"
+_MOVEMENTS = (
+    "SELECT side, amount FROM ledger_entries WHERE legal_entity = ? AND namespace = ? AND name = ? "
+    "AND currency = ? AND account_id = ?"
+)
+
+
+def _key(account: Address) -> str:
+    return str(account)  # no part holds '/': the joined form names one account
+
+
+def _pattern(text: str) -> AddressPattern:
+    return AddressPattern(*text.split("/"))
+
+
+def _amount(text: str | None) -> Decimal | None:
+    return None if text is None else Decimal(text)
+
+
+def read_history(connection: sqlite3.Connection) -> list[LimitChange]:
+    """Every limit change, oldest first."""
+    return [
+        LimitChange(Limit(_pattern(p), _amount(lo), _amount(hi)), by, from_epoch_ms(at), seq)
+        for seq, p, lo, hi, by, at in connection.execute(_HISTORY)
+    ]
+
+
+class LimitState:
+    """The limits in force as this connection last read them (read again when the history grew)."""
+
+    def __init__(self) -> None:
+        self._seen = -1
+        self.limits = Limits()
+
+    def refresh(self, connection: sqlite3.Connection) -> Limits:
+        """The limits now (call inside the write transaction: another process may have changed them)."""
+        last = int(connection.execute(_LAST_CHANGE).fetchone()[0])
+        if last != self._seen:
+            self.limits = current_limits(read_history(connection))
+            self._seen = last
+        return self.limits
+
+
+def read_head(connection: sqlite3.Connection, account: Address) -> Head | None:
+    """A bounded account's head, or None if the account is not bounded."""
+    row = connection.execute(_SELECT_HEAD, (_key(account),)).fetchone()
+    return None if row is None else Head(Decimal(row[0]), Decimal(row[1]), Decimal(row[2]))
+
+
+def read_heads(connection: sqlite3.Connection, accounts: Iterable[Address]) -> dict[Address, Head]:
+    """The heads of those of ``accounts`` that are bounded."""
+    found = {account: read_head(connection, account) for account in accounts}
+    return {account: head for account, head in found.items() if head is not None}
+
+
+def _write_heads(connection: sqlite3.Connection, heads: dict[Address, Head]) -> None:
+    connection.executemany(
+        _WRITE_HEAD,
+        [(_key(a), str(h.balance), str(h.pending_debits), str(h.pending_credits)) for a, h in heads.items()],
+    )
+
+
+def judge(
+    connection: sqlite3.Connection, limits: Limits, fresh: Sequence[RecordedTransaction]
+) -> dict[int, LimitExceeded]:
+    """Check new sets in order against the limits and move the heads of those that pass; the
+    refused ones by index. Call inside the write transaction, before anything is written."""
+    if not limits:
+        return {}
+    heads: dict[Address, Head] = {}
+    moved: dict[Address, Head] = {}
+    refused: dict[int, LimitExceeded] = {}
+    for index, transaction in enumerate(fresh):
+        bounded = limits.bounded(transaction.legs)
+        if not bounded:
+            continue
+        for account in bounded:
+            if account not in heads:
+                heads[account] = read_head(connection, account) or Head()
+        try:
+            after = check_limits(transaction.legs, limits, heads)
+        except LimitExceeded as error:
+            refused[index] = error
+            continue
+        heads.update(after)
+        moved.update(after)
+    _write_heads(connection, moved)
+    return refused
+
+
+def _fold(connection: sqlite3.Connection, account: Address) -> Head:
+    debits = credits = ZERO
+    for side, amount in connection.execute(_MOVEMENTS, account.as_tuple()):
+        if side == Side.DEBIT.value:
+            debits = MONEY_CONTEXT.add(debits, Decimal(amount))
+        else:
+            credits = MONEY_CONTEXT.add(credits, Decimal(amount))
+    return Head().moved(debits, credits)
+
+
+def change_limit(connection: sqlite3.Connection, state: LimitState, change: LimitChange) -> LimitChange:
+    """Record a limit change and bring the heads in line: every account it now bounds gets one
+    (folded from its entries), and accounts no longer bounded lose theirs."""
+    connection.execute("BEGIN IMMEDIATE")
+    try:
+        limit = change.limit
+        cursor = connection.execute(
+            _INSERT_CHANGE,
+            (
+                str(limit.pattern),
+                None if limit.minimum is None else str(limit.minimum),
+                None if limit.maximum is None else str(limit.maximum),
+                change.changed_by,
+                to_epoch_ms(change.changed_at),
+            ),
+        )
+        limits = state.refresh(connection)
+        have = {row[0] for row in connection.execute(_HEAD_ACCOUNTS)}
+        for row in connection.execute(_ACCOUNTS).fetchall():
+            account = Address(*row)
+            bounded = limits.covering(account) is not None
+            if bounded and _key(account) not in have:
+                _write_heads(connection, {account: _fold(connection, account)})
+            elif not bounded and _key(account) in have:
+                connection.execute(_DROP_HEAD, (_key(account),))
+        connection.execute("COMMIT")
+    except BaseException:
+        if connection.in_transaction:
+            connection.execute("ROLLBACK")
+        raise
+    return LimitChange(change.limit, change.changed_by, change.changed_at, int(cursor.lastrowid or 0))
