@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import uuid
 from collections.abc import Callable
 from pathlib import Path
 
@@ -170,3 +171,32 @@ def test_demo_removes_its_temp_ledger(
     ledger_file = Path(out.split("demo ledger: sqlite:")[1].split()[0])
     assert ledger_file.parent.parent == tmp_path
     assert not ledger_file.parent.exists() and list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("store_kind", ["sqlite"])
+def test_limit_set_show_clear_and_a_refused_post_and_import(cli: Cli, tmp_path: Path) -> None:
+    pattern = "test_uk/com.test.customer/current/GBP/acc-1"
+    code, out, _ = cli("limit", "set", pattern, "--min", "0", "--by", "ops")
+    assert code == 0 and "min 0.00 (by ops)" in out
+    code, out, _ = cli("limit", "show", "--json")
+    assert code == 0 and json.loads(out) == {"pattern": pattern, "min": "0.00", "max": None}
+    spend = tmp_path / "spend.json"
+    spend.write_text(transfer("5.00", 1727347200000), encoding="utf-8")
+    code, out, err = cli("post", str(spend))
+    assert code == 1 and out == "" and "limit exceeded" in err and "acc-1" in err and "Traceback" not in err
+    lines = tmp_path / "sets.jsonl"
+    lines.write_text(
+        "\n".join(
+            transfer(amount, 1727347200000, debit=payer, credit=payee, transaction_id=uuid.uuid4())
+            for amount, payer, payee in [("5.00", "acc-2", "acc-1"), ("6.00", "acc-1", "acc-2")]
+        )
+        + "\n",
+        encoding="utf-8",
+    )
+    code, out, _ = cli("import", str(lines))
+    assert code == 1 and "line 2" in out and "below its minimum" in out
+    code, out, _ = cli("limit", "clear", pattern, "--by", "ops")
+    assert code == 0 and "cleared" in out
+    code, out, _ = cli("limit", "show", "--history")
+    assert code == 0 and out.count("ops") == 2 and "cleared" in out
+    assert cli("post", str(spend))[0] == 0

@@ -275,3 +275,29 @@ async def test_a_broker_restart_mid_stream_loses_and_duplicates_nothing(
         assert len(ids) == len(set(ids)) == sets
     finally:
         run_tool("down", port=port, run_dir=run_dir)
+
+
+@pytest.mark.parametrize("store_kind", ["sqlite"])
+@pytest.mark.parametrize("workers", ["1", "2"])
+async def test_sets_a_limit_refuses_go_to_the_dead_letter_topic(
+    kafka_bootstrap: str, ledger: str, workers: str
+) -> None:
+    topic, dead = unique_topic("limited"), unique_topic("dead")
+    await _topic(kafka_bootstrap, topic, 1)
+    await _topic(kafka_bootstrap, dead, 1)
+    limit = [sys.executable, "-m", "ledger_tui", "--store", ledger, "limit", "set"]
+    subprocess.run([*limit, "test_uk/com.test.customer/current/GBP/acc-1", "--min", "-100"], check=True,
+                   capture_output=True, timeout=120)  # fmt: skip
+    values: list[bytes | None] = [
+        transfer("30.00", 1727347200000, transaction_id=uuid.uuid4()).encode() for _ in range(10)
+    ]
+    await _produce(kafka_bootstrap, topic, values, 1)
+    url = f"kafka://{kafka_bootstrap}/{topic}?group=g&dead_letter={dead}"
+    done = _ingest(ledger, url, "--stop-when-idle", "--workers", workers)
+    out, err = done.communicate(timeout=300)
+    assert done.returncode == 0 and "Traceback" not in err, err
+    assert "sets 3 " in out and "dead-lettered 7" in out, out
+    letters = await read_records(kafka_bootstrap, dead, 7)
+    assert sorted(m.value or b"" for m in letters) == sorted(v or b"" for v in values[3:])
+    reasons = {dict(m.headers)["ledger.error"].decode() for m in letters}
+    assert len(reasons) == 1 and "below its minimum -100.00" in reasons.pop()
