@@ -67,6 +67,14 @@ class Head:
             self.pending_credits,
         )
 
+    def held(self, debits: Decimal, credits: Decimal) -> Head:
+        """The head after holding ``debits`` and ``credits`` (pending, the balance unchanged)."""
+        return Head(
+            self.balance,
+            MONEY_CONTEXT.add(self.pending_debits, debits),
+            MONEY_CONTEXT.add(self.pending_credits, credits),
+        )
+
     @property
     def available(self) -> Decimal:
         """What can be spent: the balance less pending debits (a pending credit adds nothing)."""
@@ -200,15 +208,18 @@ def net_movement(legs: Sequence[Leg], account: Address) -> tuple[Decimal, Decima
     return debits, credits
 
 
-def check_limits(legs: Sequence[Leg], limits: Limits, heads: Mapping[Address, Head]) -> dict[Address, Head]:
-    """The bounded accounts' heads after ``legs`` are posted; raises LimitExceeded if one would
-    end below its minimum (counting pending debits) or above its maximum (counting pending
-    credits). A set that moves an account already out of bounds back towards them passes."""
+def check_limits(
+    legs: Sequence[Leg], limits: Limits, heads: Mapping[Address, Head], *, hold: bool = False
+) -> dict[Address, Head]:
+    """The bounded accounts' heads after ``legs`` are posted (or, with ``hold``, held); raises
+    LimitExceeded if one would end below its minimum (counting pending debits) or above its
+    maximum (counting pending credits). A set that moves an account already out of bounds back
+    towards them passes."""
     after: dict[Address, Head] = {}
     for account, limit in limits.bounded(legs).items():
         head = heads.get(account, Head())
         debits, credits = net_movement(legs, account)
-        moved = head.moved(debits, credits)
+        moved = head.held(debits, credits) if hold else head.moved(debits, credits)
         net = MONEY_CONTEXT.subtract(credits, debits)
         if limit.minimum is not None and net < 0 and moved.available < limit.minimum:
             raise LimitExceeded(account, head.available, "min", limit.minimum, MONEY_CONTEXT.minus(net))

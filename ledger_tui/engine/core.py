@@ -44,6 +44,7 @@ from . import audit, sealing, trial
 from .balances import balance_nodes, fold_node
 from .books import Books
 from .changes import ChangeFeed
+from .holds import HoldBook
 from .keys import KeyBook
 from .limits import LimitBook
 from .partitions import READ_BATCH, Partitions
@@ -130,6 +131,15 @@ class Engine:
     def limits(self) -> LimitBook:
         """The ledger's account limits (kept in the ledger, so every writer enforces the same)."""
         return LimitBook(self._store, self.currencies, self._clock)
+
+    def holds(self) -> HoldBook:
+        """Holds: entry sets posted as pending with an expiry, captured, voided or expired once."""
+
+        async def policy() -> SealPolicy:
+            await self._load_policy()
+            return self.policy
+
+        return HoldBook(self._store, self._clock, policy)
 
     def keys(self) -> KeyBook:
         """The ledger's API keys (kept in the ledger, so every server shares them)."""

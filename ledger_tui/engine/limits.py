@@ -75,7 +75,7 @@ class LimitBook:
 
     async def heads(self, accounts: Sequence[Address]) -> dict[Address, Head]:
         """Balance, pending totals and available of the bounded ones among ``accounts``."""
-        return await self._store.read_heads(accounts)
+        return await self._store.read_heads(accounts, self._now())
 
     def _now(self) -> datetime:
         return truncate_to_ms(self._clock().astimezone(UTC))

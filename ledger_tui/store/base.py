@@ -17,6 +17,7 @@ from ..domain.blocks import DayBlock, SealPolicy, SealState
 from ..domain.changes import ChangePage
 from ..domain.claims import RecordOutcome, RepairReport
 from ..domain.errors import ConflictingResubmission, LedgerError
+from ..domain.holds import Hold, HoldOutcome, Pending
 from ..domain.limits import Head, LimitChange
 from ..domain.model import Address, Entry, Movement, RecordedTransaction
 from ..domain.paging import Page, PageToken
@@ -121,9 +122,47 @@ class Store(ABC):
             "set them on an embedded (sqlite) ledger (docs/limits.md)"
         )
 
-    async def read_heads(self, accounts: Sequence[Address]) -> dict[Address, Head]:
-        """Balance and pending totals of those of ``accounts`` that a limit bounds."""
+    async def read_heads(self, accounts: Sequence[Address], at: datetime) -> dict[Address, Head]:
+        """Balance and pending totals (holds pending ``at``) of those of ``accounts`` a limit bounds."""
         return {}
+
+    # -- holds (docs/holds.md) ------------------------------------------------------------------
+
+    def _no_holds(self) -> LedgerError:
+        return LedgerError(f"holds are not supported on a {self.info.kind} store yet (docs/holds.md)")
+
+    async def place_hold(self, transaction: RecordedTransaction, expires_at: datetime) -> tuple[Hold, bool]:
+        """Hold a set until ``expires_at``: (the hold, whether it was placed before); an id taken
+        by a set or by a hold of other legs is ConflictingResubmission, a broken bound LimitExceeded."""
+        raise self._no_holds()
+
+    async def settle_hold(
+        self,
+        hold_id: uuid.UUID,
+        outcome: HoldOutcome,
+        now: datetime,
+        capture: RecordedTransaction | None,
+        policy: SealPolicy,
+    ) -> tuple[Hold, bool]:
+        """Give a hold its one outcome (a capture records ``capture`` under the hold's id):
+        (the hold, whether it had this outcome already); another outcome is HoldRefused."""
+        raise self._no_holds()
+
+    async def read_hold(self, hold_id: uuid.UUID) -> Hold | None:
+        """A hold and its outcome, or None."""
+        return None
+
+    async def read_holds(self, open_only: bool = True) -> list[Hold]:
+        """Holds oldest first: those with no outcome recorded yet, or (``open_only=False``) all."""
+        return []
+
+    async def read_pending(self, at: datetime) -> dict[Address, Pending]:
+        """Pending debits and credits per account of the holds pending at ``at`` (a recent instant)."""
+        return {}
+
+    async def sweep_holds(self, now: datetime) -> int:
+        """Record every hold past its expiry as expired; how many."""
+        return 0
 
     @abstractmethod
     async def get_transaction(self, transaction_id: uuid.UUID) -> RecordedTransaction | None:

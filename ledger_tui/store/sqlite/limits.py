@@ -30,12 +30,11 @@ CREATE TRIGGER IF NOT EXISTS limit_changes_no_update BEFORE UPDATE ON limit_chan
 BEGIN SELECT RAISE(ABORT, 'the limit history is append-only'); END;
 CREATE TRIGGER IF NOT EXISTS limit_changes_no_delete BEFORE DELETE ON limit_changes
 BEGIN SELECT RAISE(ABORT, 'the limit history is append-only'); END;
--- Derived: the balance and pending totals of every bounded account (rebuilt from its entries).
+-- Derived: the balance of every bounded account (rebuilt from its entries); what it holds pending
+-- is read from the open holds' legs at the time of each write.
 CREATE TABLE IF NOT EXISTS limit_heads (
-    account         TEXT PRIMARY KEY,
-    balance         TEXT NOT NULL,
-    pending_debits  TEXT NOT NULL,
-    pending_credits TEXT NOT NULL
+    account TEXT PRIMARY KEY,
+    balance TEXT NOT NULL
 ) WITHOUT ROWID;
 """
 _LAST_CHANGE = "SELECT coalesce(max(seq), 0) FROM limit_changes"
@@ -43,8 +42,9 @@ _HISTORY = "SELECT seq, pattern, minimum, maximum, changed_by, changed_at FROM l
 _INSERT_CHANGE = (
     "INSERT INTO limit_changes (pattern, minimum, maximum, changed_by, changed_at) VALUES (?, ?, ?, ?, ?)"
 )
-_SELECT_HEAD = "SELECT balance, pending_debits, pending_credits FROM limit_heads WHERE account = ?"
-_WRITE_HEAD = "INSERT OR REPLACE INTO limit_heads VALUES (?, ?, ?, ?)"
+_SELECT_HEAD = "SELECT balance FROM limit_heads WHERE account = ?"
+_WRITE_HEAD = "INSERT OR REPLACE INTO limit_heads VALUES (?, ?)"
+_PENDING = "SELECT side, amount FROM open_hold_legs WHERE account = ? AND expires_at > ?"
 _HEAD_ACCOUNTS = "SELECT account FROM limit_heads"
 _DROP_HEAD = "DELETE FROM limit_heads WHERE account = ?"
 _ACCOUNTS = "SELECT DISTINCT legal_entity, namespace, name, currency, account_id FROM account_buckets"
@@ -90,23 +90,47 @@ class LimitState:
         return self.limits
 
 
-def read_head(connection: sqlite3.Connection, account: Address) -> Head | None:
-    """A bounded account's head, or None if the account is not bounded."""
+def _pending(connection: sqlite3.Connection, account: Address, now_ms: int) -> tuple[Decimal, Decimal]:
+    debits = credits = ZERO
+    for side, amount in connection.execute(_PENDING, (_key(account), now_ms)):
+        if side == Side.DEBIT.value:
+            debits = MONEY_CONTEXT.add(debits, Decimal(amount))
+        else:
+            credits = MONEY_CONTEXT.add(credits, Decimal(amount))
+    return debits, credits
+
+
+def read_head(connection: sqlite3.Connection, account: Address, now_ms: int) -> Head | None:
+    """A bounded account's head (its holds counted as pending at ``now_ms``), or None if the
+    account is not bounded."""
     row = connection.execute(_SELECT_HEAD, (_key(account),)).fetchone()
-    return None if row is None else Head(Decimal(row[0]), Decimal(row[1]), Decimal(row[2]))
+    if row is None:
+        return None
+    return Head(Decimal(row[0]), *_pending(connection, account, now_ms))
 
 
-def read_heads(connection: sqlite3.Connection, accounts: Iterable[Address]) -> dict[Address, Head]:
+def read_heads(
+    connection: sqlite3.Connection, accounts: Iterable[Address], now_ms: int
+) -> dict[Address, Head]:
     """The heads of those of ``accounts`` that are bounded."""
-    found = {account: read_head(connection, account) for account in accounts}
+    found = {account: read_head(connection, account, now_ms) for account in accounts}
     return {account: head for account, head in found.items() if head is not None}
 
 
 def _write_heads(connection: sqlite3.Connection, heads: dict[Address, Head]) -> None:
-    connection.executemany(
-        _WRITE_HEAD,
-        [(_key(a), str(h.balance), str(h.pending_debits), str(h.pending_credits)) for a, h in heads.items()],
-    )
+    connection.executemany(_WRITE_HEAD, [(_key(a), str(h.balance)) for a, h in heads.items()])
+
+
+def judge_hold(connection: sqlite3.Connection, limits: Limits, transaction: RecordedTransaction) -> None:
+    """Raise LimitExceeded if holding ``transaction`` would break a bound (inside the write)."""
+    if not limits:
+        return
+    now_ms = to_epoch_ms(transaction.recorded_at)
+    heads = {
+        account: read_head(connection, account, now_ms) or Head()
+        for account in limits.bounded(transaction.legs)
+    }
+    check_limits(transaction.legs, limits, heads, hold=True)
 
 
 def judge(
@@ -123,9 +147,10 @@ def judge(
         bounded = limits.bounded(transaction.legs)
         if not bounded:
             continue
+        now_ms = to_epoch_ms(transaction.recorded_at)
         for account in bounded:
             if account not in heads:
-                heads[account] = read_head(connection, account) or Head()
+                heads[account] = read_head(connection, account, now_ms) or Head()
         try:
             after = check_limits(transaction.legs, limits, heads)
         except LimitExceeded as error:

@@ -19,27 +19,20 @@ from typing import Any, TypeVar
 
 from ...domain.blocks import DayBlock, SealPolicy, SealState, node_key
 from ...domain.changes import ChangePage
-from ...domain.claims import RecordOutcome, claimed_by, first_of_each_id, in_submitted_order
+from ...domain.claims import RecordOutcome
 from ...domain.errors import StoreBusy, StoreUnavailable, ValidationError
+from ...domain.holds import Hold, HoldOutcome, Pending
 from ...domain.limits import Head, LimitChange
-from ...domain.materialise import materialise
 from ...domain.model import Address, Entry, Movement, RecordedTransaction, Side
 from ...domain.paging import Page, PageToken
 from ...domain.timeutil import TimeRange, from_epoch_ms, to_epoch_ms
 from ..base import Store, StoreInfo
-from . import changes, limits
+from . import changes, holds, limits
+from .holds import HOLDS_SCHEMA
 from .limits import LIMITS_SCHEMA
 from .sql import (
     BACKFILL_CHANGES,
     FAR_FUTURE_MS,
-    INSERT_ACTIVITY,
-    INSERT_BUCKET,
-    INSERT_CHANGE,
-    INSERT_ENTRY,
-    INSERT_FUTURE,
-    INSERT_MARK,
-    INSERT_TRANSACTION,
-    INSERT_TREE,
     KEEP_SETTING,
     NEEDS_CHANGE_BACKFILL,
     REPLACE_SETTING,
@@ -62,10 +55,12 @@ from .sql import (
     WRITE_BLOCK,
     WRITE_SEAL_STATE,
     entry_from_row,
-    entry_row,
     transaction_from_row,
 )
+from .writes import in_write, record_in
 
+#: Every table of an embedded ledger (created when it is opened).
+FULL_SCHEMA = SCHEMA + LIMITS_SCHEMA + HOLDS_SCHEMA
 T = TypeVar("T")
 _SIDES = {side.value: side for side in Side}
 #: Errors of the file or the lock, not of our SQL: the store is unavailable (or busy), exit 3.
@@ -146,7 +141,9 @@ class SqliteStore(Store):
                 connection.execute(f"PRAGMA busy_timeout={self._busy_timeout_s * 1000}")
                 connection.execute("PRAGMA journal_mode=WAL")
                 connection.execute(f"PRAGMA synchronous={self._synchronous}")  # one of three words
-                connection.executescript(SCHEMA + LIMITS_SCHEMA)  # an embedded ledger sets itself up
+                connection.executescript(
+                    SCHEMA + LIMITS_SCHEMA + HOLDS_SCHEMA
+                )  # an embedded ledger sets itself up
                 if connection.execute(NEEDS_CHANGE_BACKFILL).fetchone()[0]:
                     connection.execute(BACKFILL_CHANGES)
             except BaseException:
@@ -177,7 +174,7 @@ class SqliteStore(Store):
         self._executor = None
 
     async def apply_schema(self) -> None:
-        await self._run(lambda connection: connection.executescript(SCHEMA + LIMITS_SCHEMA))
+        await self._run(lambda connection: connection.executescript(FULL_SCHEMA))
 
     async def record_many(
         self,
@@ -185,61 +182,9 @@ class SqliteStore(Store):
         policy: SealPolicy,
         complete_duplicates: bool = True,
     ) -> list[RecordOutcome]:
-        return await self._run(lambda connection: self._record_many(connection, transactions, policy))
-
-    def _record_many(
-        self, connection: sqlite3.Connection, transactions: Sequence[RecordedTransaction], policy: SealPolicy
-    ) -> list[RecordOutcome]:
-        """One transaction for the whole batch: every new set is written whole, or none is."""
-        unique, repeats = first_of_each_id(transactions)
-        outcomes: dict[uuid.UUID, RecordOutcome] = {}
-        fresh: list[RecordedTransaction] = []
-        connection.execute("BEGIN IMMEDIATE")
-        try:
-            for transaction in unique:
-                txid = str(transaction.transaction_id)
-                existing = connection.execute(SELECT_TRANSACTION, (txid,)).fetchone()
-                if existing is not None:
-                    outcomes[transaction.transaction_id] = claimed_by(
-                        transaction, transaction_from_row(existing)
-                    )
-                    continue
-                outcomes[transaction.transaction_id] = RecordOutcome(transaction, duplicate=False)
-                fresh.append(transaction)
-            refused = limits.judge(connection, self._limits.refresh(connection), fresh)
-            for index, error in refused.items():
-                outcomes[fresh[index].transaction_id] = RecordOutcome(fresh[index], False, refused=error)
-            if refused:
-                fresh = [t for index, t in enumerate(fresh) if index not in refused]
-            connection.executemany(
-                INSERT_TRANSACTION,
-                [
-                    (
-                        str(t.transaction_id),
-                        t.payload_hash,
-                        t.legs_json(),
-                        len(t.legs),
-                        to_epoch_ms(t.recorded_at),
-                    )
-                    for t in fresh
-                ],
-            )
-            connection.executemany(INSERT_CHANGE, [(str(t.transaction_id),) for t in fresh])
-            rows = materialise(fresh, policy)
-            connection.executemany(INSERT_ENTRY, [entry_row(entry) for entry in rows.entries])
-            connection.executemany(INSERT_TREE, list(rows.tree))
-            connection.executemany(INSERT_BUCKET, [(*a.as_tuple(), bucket) for a, bucket in rows.buckets])
-            connection.executemany(INSERT_ACTIVITY, list(rows.activity))
-            connection.executemany(INSERT_FUTURE, list(rows.future))
-            connection.executemany(
-                INSERT_MARK, [(node, day, to_epoch_ms(at)) for (node, day), at in rows.marks.items()]
-            )
-            connection.execute("COMMIT")
-        except BaseException:
-            if connection.in_transaction:
-                connection.execute("ROLLBACK")
-            raise
-        return in_submitted_order(transactions, repeats, outcomes)
+        return await self._run(
+            lambda c: in_write(c, lambda c: record_in(c, self._limits, transactions, policy))
+        )
 
     async def get_transaction(self, transaction_id: uuid.UUID) -> RecordedTransaction | None:
         row = await self._run(lambda c: c.execute(SELECT_TRANSACTION, (str(transaction_id),)).fetchone())
@@ -351,8 +296,39 @@ class SqliteStore(Store):
     async def change_limit(self, change: LimitChange) -> LimitChange:
         return await self._run(lambda c: limits.change_limit(c, self._limits, change))
 
-    async def read_heads(self, accounts: Sequence[Address]) -> dict[Address, Head]:
-        return await self._run(lambda c: limits.read_heads(c, accounts))
+    async def read_heads(self, accounts: Sequence[Address], at: datetime) -> dict[Address, Head]:
+        return await self._run(lambda c: limits.read_heads(c, accounts, to_epoch_ms(at)))
+
+    async def place_hold(self, transaction: RecordedTransaction, expires_at: datetime) -> tuple[Hold, bool]:
+        return await self._run(
+            lambda c: in_write(c, lambda c: holds.place(c, self._limits, transaction, expires_at))
+        )
+
+    async def settle_hold(
+        self,
+        hold_id: uuid.UUID,
+        outcome: HoldOutcome,
+        now: datetime,
+        capture: RecordedTransaction | None,
+        policy: SealPolicy,
+    ) -> tuple[Hold, bool]:
+        return await self._run(
+            lambda c: in_write(
+                c, lambda c: holds.settle(c, self._limits, hold_id, outcome, now, capture, policy)
+            )
+        )
+
+    async def read_hold(self, hold_id: uuid.UUID) -> Hold | None:
+        return await self._run(lambda c: holds.read_hold(c, hold_id))
+
+    async def read_holds(self, open_only: bool = True) -> list[Hold]:
+        return await self._run(lambda c: holds.read_holds(c, open_only))
+
+    async def read_pending(self, at: datetime) -> dict[Address, Pending]:
+        return await self._run(lambda c: holds.pending_now(c, at))
+
+    async def sweep_holds(self, now: datetime) -> int:
+        return await self._run(lambda c: in_write(c, lambda c: holds.sweep(c, now)))
 
     async def read_settings(self) -> dict[str, str]:
         rows = await self._run(lambda c: c.execute(SELECT_SETTINGS).fetchall())

@@ -1,0 +1,205 @@
+"""Holds: pending money that limits count, one outcome per hold under races (in one process and
+across processes, against expiry), partial captures, exact expiry at read time, and as-of."""
+
+from __future__ import annotations
+
+import asyncio
+import multiprocessing
+import uuid
+from datetime import timedelta
+from decimal import Decimal
+
+import pytest
+
+from ledger_tui.domain.address import parse_address
+from ledger_tui.domain.errors import ConflictingResubmission, NotFound, ValidationError
+from ledger_tui.domain.holds import HoldOutcome, HoldRefused, HoldState
+from ledger_tui.domain.limits import LimitExceeded
+from ledger_tui.domain.model import EntrySet
+from ledger_tui.domain.parse import parse_entry_set_json
+from ledger_tui.engine import Engine
+from ledger_tui.ledger import LedgerOptions, open_ledger
+
+from ..support.entry_sets import transfer
+from ..support.stores import FixedClock
+
+pytestmark = pytest.mark.parametrize("store_kind", ["sqlite"])
+PREFIX = "test_uk/com.test.customer/current/GBP"
+CUSTOMER = parse_address(f"{PREFIX}/acc-1")
+
+
+def _set(
+    engine: Engine, amount: str, payer: str = "acc-1", payee: str = "shop", txid: uuid.UUID | None = None
+) -> EntrySet:
+    text = transfer(amount, 1727347200000, debit=payer, credit=payee, transaction_id=txid or uuid.uuid4())
+    return parse_entry_set_json(text, engine.currencies)
+
+
+async def _closing(engine: Engine, address: str = f"{PREFIX}/acc-1") -> Decimal:
+    rows = await engine.balance(parse_address(address))
+    return rows[0].closing if rows else Decimal(0)
+
+
+async def _funded(engine: Engine, amount: str, minimum: str | None = "0") -> None:
+    await engine.post(_set(engine, amount, payer="bank", payee="acc-1"))
+    if minimum is not None:
+        await engine.limits().set(f"{PREFIX}/acc-1", minimum, None, "test")
+
+
+async def test_a_hold_reduces_what_can_be_spent_until_captured_in_part(engine: Engine) -> None:
+    await _funded(engine, "100.00")
+    placed = await engine.holds().place(_set(engine, "60.00"), expires_in=timedelta(minutes=15))
+    assert (
+        not placed.repeated and placed.hold.state_at(placed.hold.transaction.recorded_at) is HoldState.PENDING
+    )
+    pending = await engine.holds().pending(CUSTOMER)
+    assert pending[CUSTOMER].debits == Decimal("60.00") and pending[CUSTOMER].credits == 0
+    heads = await engine.limits().heads([CUSTOMER])
+    assert heads[CUSTOMER].available == Decimal("40.00") and heads[CUSTOMER].balance == Decimal("100.00")
+    with pytest.raises(LimitExceeded) as refused:  # a second hold counts the first one
+        await engine.holds().place(_set(engine, "50.00"))
+    assert refused.value.available == Decimal("40.00")
+    with pytest.raises(LimitExceeded):  # and so does a plain payment
+        await engine.post(_set(engine, "40.01"))
+    partial = _set(engine, "35.00")
+    captured = await engine.holds().capture(placed.hold.hold_id, partial)
+    assert captured.hold.outcome is HoldOutcome.CAPTURED and not captured.repeated
+    assert await _closing(engine) == Decimal("65.00")  # 35 posted, the other 25 released
+    assert await engine.holds().pending(CUSTOMER) == {}
+    stored = await engine.transaction(placed.hold.hold_id)  # the capture is recorded under the hold's id
+    assert [leg.amount for leg in stored.legs] == [Decimal("35.00")] * 2
+    again = await engine.holds().capture(placed.hold.hold_id)  # a retry answers the first capture
+    assert again.repeated and again.hold.outcome_at == captured.hold.outcome_at
+    with pytest.raises(HoldRefused, match="it was captured at"):
+        await engine.holds().void(placed.hold.hold_id)
+    reversal = await engine.reverse(placed.hold.hold_id)  # a captured set reverses like any set
+    assert reversal.transaction.transaction_id != placed.hold.hold_id
+    assert await _closing(engine) == Decimal("100.00")
+
+
+async def test_a_capture_takes_only_what_was_held_where_it_was_held(engine: Engine) -> None:
+    placed = await engine.holds().place(_set(engine, "20.00"))
+    with pytest.raises(ValidationError, match=r"more than the 20\.00 held"):
+        await engine.holds().capture(placed.hold.hold_id, _set(engine, "20.01"))
+    with pytest.raises(ValidationError, match="holds no debit on that account"):
+        await engine.holds().capture(placed.hold.hold_id, _set(engine, "5.00", payer="acc-2"))
+    hold = await engine.holds().get(placed.hold.hold_id)
+    assert hold.outcome is None and await engine.accounts() == []  # the refused captures posted nothing
+    with pytest.raises(NotFound):
+        await engine.transaction(placed.hold.hold_id)
+
+
+async def test_ids_of_holds_and_sets_never_mix(engine: Engine) -> None:
+    txid = uuid.uuid4()
+    first = await engine.holds().place(_set(engine, "5.00", txid=txid))
+    retry = await engine.holds().place(_set(engine, "5.00", txid=txid))
+    assert retry.repeated and retry.hold.transaction.recorded_at == first.hold.transaction.recorded_at
+    with pytest.raises(ConflictingResubmission):
+        await engine.holds().place(_set(engine, "6.00", txid=txid))
+    with pytest.raises(ConflictingResubmission):  # a held id is settled by capture, never by a post
+        await engine.post(_set(engine, "5.00", txid=txid))
+    posted = uuid.uuid4()
+    await engine.post(_set(engine, "1.00", txid=posted))
+    with pytest.raises(ConflictingResubmission):
+        await engine.holds().place(_set(engine, "1.00", txid=posted))
+
+
+async def test_expiry_is_exact_at_read_time_and_refuses_a_late_capture(
+    engine: Engine, clock: FixedClock
+) -> None:
+    await _funded(engine, "10.00")
+    placed = await engine.holds().place(_set(engine, "10.00"), expires_in=timedelta(seconds=90))
+    placed_at = placed.hold.transaction.recorded_at
+    clock.advance(seconds=89)
+    assert (await engine.limits().heads([CUSTOMER]))[CUSTOMER].available == Decimal("0.00")
+    clock.advance(seconds=1)  # the expiry instant: no longer held, although nobody swept
+    assert await engine.holds().pending(CUSTOMER) == {}
+    assert (await engine.limits().heads([CUSTOMER]))[CUSTOMER].available == Decimal("10.00")
+    assert await engine.holds().pending_holds() == []
+    with pytest.raises(HoldRefused, match="it was expired at"):
+        await engine.holds().capture(placed.hold.hold_id)
+    assert await engine.holds().sweep() == 1
+    hold = await engine.holds().get(placed.hold.hold_id)
+    assert hold.outcome is HoldOutcome.EXPIRED and hold.outcome_at == hold.expires_at
+    assert await engine.holds().sweep() == 0
+    as_of = await engine.holds().pending(CUSTOMER, as_of=placed_at + timedelta(seconds=30))
+    assert as_of[CUSTOMER].debits == Decimal("10.00")  # what was held then
+    assert await engine.holds().pending(CUSTOMER, as_of=placed_at - timedelta(milliseconds=1)) == {}
+
+
+async def test_racing_captures_and_voids_give_each_hold_one_outcome(engine: Engine) -> None:
+    holds = [(await engine.holds().place(_set(engine, "3.00"))).hold.hold_id for _ in range(10)]
+    calls = [engine.holds().capture(h) if k % 2 else engine.holds().void(h) for h in holds for k in range(8)]
+    results = await asyncio.gather(*calls, return_exceptions=True)
+    for n, hold_id in enumerate(holds):
+        answers = results[n * 8 : (n + 1) * 8]
+        hold = await engine.holds().get(hold_id)
+        assert hold.outcome in (HoldOutcome.CAPTURED, HoldOutcome.VOIDED)
+        firsts = [a for a in answers if not isinstance(a, BaseException) and not a.repeated]
+        assert len(firsts) == 1 and firsts[0].hold.outcome is hold.outcome
+        for answer in answers:
+            if isinstance(answer, BaseException):
+                assert isinstance(answer, HoldRefused)
+            else:
+                assert answer.hold.outcome is hold.outcome
+        try:
+            await engine.transaction(hold_id)
+            written = True
+        except NotFound:
+            written = False
+        assert written == (hold.outcome is HoldOutcome.CAPTURED)
+
+
+def _settle_all(url: str, action: str, hold_ids: list[str], answers: multiprocessing.Queue[str]) -> None:
+    async def run() -> None:
+        async with open_ledger(LedgerOptions(store=url)) as engine:
+            book = engine.holds()
+            for text in hold_ids:
+                hold_id = uuid.UUID(text)
+                try:
+                    if action == "sweep":
+                        await book.sweep()
+                        answers.put("swept")
+                        continue
+                    receipt = await (book.capture(hold_id) if action == "capture" else book.void(hold_id))
+                    answers.put(f"{hold_id} {receipt.hold.outcome} {receipt.repeated}")
+                except HoldRefused:
+                    answers.put(f"{hold_id} refused")
+
+    asyncio.run(run())
+
+
+async def test_capture_void_and_expiry_race_from_three_processes(engine: Engine, ledger_url: str) -> None:
+    book = engine.holds()
+    await _funded(engine, "1000.00", minimum=None)
+    async with open_ledger(LedgerOptions(store=ledger_url)) as live:  # the real clock: expiry is real
+        ids = [str((await live.holds().place(_set(live, "2.00"), expires_in=timedelta(seconds=1 + n % 3))).hold.hold_id)
+               for n in range(24)]  # fmt: skip
+    context = multiprocessing.get_context("spawn")
+    answers: multiprocessing.Queue[str] = context.Queue()
+    workers = [
+        context.Process(target=_settle_all, args=(ledger_url, action, order, answers))
+        for action, order in (("capture", ids), ("void", ids[::-1]), ("sweep", ids))
+    ]
+    for worker in workers:
+        worker.start()
+    said = [answers.get(timeout=120) for _ in range(72)]
+    for worker in workers:
+        worker.join(timeout=60)
+    await asyncio.sleep(3)
+    async with open_ledger(LedgerOptions(store=ledger_url)) as live:  # every hold has expired by now
+        await live.holds().sweep()
+    for text in ids:
+        hold = await book.get(uuid.UUID(text))
+        assert hold.outcome is not None
+        firsts = [line for line in said if line.startswith(text) and line.endswith("False")]
+        if hold.outcome is HoldOutcome.EXPIRED:
+            assert firsts == []
+        else:
+            assert len(firsts) == 1 and f" {hold.outcome} " in firsts[0], (hold, firsts)
+        try:
+            await engine.transaction(uuid.UUID(text))
+            written = True
+        except NotFound:
+            written = False
+        assert written == (hold.outcome is HoldOutcome.CAPTURED)
