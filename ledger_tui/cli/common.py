@@ -8,11 +8,15 @@ import contextlib
 import os
 import re
 import signal
+import sys
 from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import replace
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import TextIO
 
+from ..domain.document import read_bounded
+from ..domain.errors import ValidationError
 from ..domain.text import shown
 from ..domain.timeutil import TimeRange, parse_instant
 from ..engine import Engine
@@ -151,3 +155,15 @@ def on_stop_signals(stop: Callable[[], None]) -> Iterator[None]:
     finally:
         for number in (signal.SIGINT, signal.SIGTERM):
             loop.remove_signal_handler(number)
+
+
+def read_document(name: str) -> bytes:
+    """The raw bytes of a document (at most 16 MiB are read): decoding is the parser's job."""
+    if name == "-":
+        return read_bounded(sys.stdin.buffer)
+    try:
+        with Path(name).open("rb") as stream:
+            return read_bounded(stream)
+    except OSError as error:
+        reason = error.strerror or type(error).__name__
+        raise ValidationError.single("file", f"cannot read {shown(name)}: {reason}") from None

@@ -5,20 +5,27 @@ from __future__ import annotations
 import argparse
 import csv
 import json
-import sys
 import uuid
-from pathlib import Path
 from typing import TextIO
 
 from ..domain.address import AddressPattern, parse_address, parse_pattern
 from ..domain.balance import BalanceRow
-from ..domain.document import read_bounded
 from ..domain.errors import NotFound, ValidationError
+from ..domain.holds import Pending, held_json, pending_by_currency
 from ..domain.model import Entry
 from ..domain.parse import parse_transaction_id
-from ..domain.text import shown
 from ..engine import Engine
-from .common import EXIT_DISCREPANCY, EXIT_OK, instant_flag, range_flags, with_engine, write_json
+from .common import (
+    EXIT_DISCREPANCY,
+    EXIT_OK,
+    UsageError,
+    instant_flag,
+    range_flags,
+    read_document,
+    with_engine,
+    write_json,
+)
+from .hold_commands import place_hold
 
 
 async def _schema(args: argparse.Namespace, engine: Engine, out: TextIO) -> int:
@@ -28,29 +35,31 @@ async def _schema(args: argparse.Namespace, engine: Engine, out: TextIO) -> int:
     return EXIT_OK
 
 
-def _read_document(name: str) -> bytes:
-    """The raw bytes of a document (at most 16 MiB are read): decoding is the parser's job."""
-    if name == "-":
-        return read_bounded(sys.stdin.buffer)
-    try:
-        with Path(name).open("rb") as stream:
-            return read_bounded(stream)
-    except OSError as error:
-        reason = error.strerror or type(error).__name__
-        raise ValidationError.single("file", f"cannot read {shown(name)}: {reason}") from None
-
-
 async def _post(args: argparse.Namespace, engine: Engine, out: TextIO) -> int:
-    """Post one entry set and print its receipt."""
-    receipt = await engine.post_json(_read_document(args.file))
+    """Post one entry set and print its receipt (with ``--pending``: hold it, print the hold)."""
+    if args.pending:
+        return await place_hold(args, engine, read_document(args.file), out)
+    if args.expires_in is not None or args.expires_at is not None:
+        raise UsageError("--expires-in and --expires-at go with --pending")
+    receipt = await engine.post_json(read_document(args.file))
     write_json(out, receipt.to_json())
     return EXIT_OK
 
 
-def _balance_table(rows: list[BalanceRow], out: TextIO) -> None:
-    header = ("currency", "opening", "debits", "credits", "closing")
+def _balance_table(rows: list[BalanceRow], out: TextIO, held: dict[str, Pending]) -> None:
+    header: tuple[str, ...] = ("currency", "opening", "debits", "credits", "closing")
+    if held:
+        header += ("pending dr", "pending cr", "available")
     table = [header] + [
-        (r.currency, str(r.opening), str(r.debits), str(r.credits), str(r.closing)) for r in rows
+        (
+            r.currency,
+            str(r.opening),
+            str(r.debits),
+            str(r.credits),
+            str(r.closing),
+            *held_json(r, held).values(),
+        )
+        for r in rows
     ]
     widths = [max(len(row[i]) for row in table) for i in range(len(header))]
     for row in table:
@@ -63,13 +72,20 @@ def _balance_table(rows: list[BalanceRow], out: TextIO) -> None:
 
 
 async def _balance(args: argparse.Namespace, engine: Engine, out: TextIO) -> int:
-    """Balance of an address, a pattern or a named balance over a range."""
+    """Balance of an address, a pattern or a named balance over a range; with holds pending on
+    an address pattern, its pending debits and credits and what is available too."""
     target: AddressPattern | str = parse_pattern(args.address) if args.address else args.name
-    rows = await engine.balance(target, range_flags(args), instant_flag("--as-of", args.as_of))
+    as_of = instant_flag("--as-of", args.as_of)
+    rows = await engine.balance(target, range_flags(args), as_of)
+    held = {}
+    if isinstance(target, AddressPattern):
+        held = pending_by_currency((await engine.holds().pending(target, as_of)).items())
+        shown = {row.currency for row in rows}
+        rows += [BalanceRow.empty(c, p.debits + p.credits) for c, p in sorted(held.items()) if c not in shown]
     if args.json:
-        write_json(out, [row.to_json() for row in rows])
+        write_json(out, [{**row.to_json(), **held_json(row, held)} for row in rows])
     else:
-        _balance_table(rows, out)
+        _balance_table(rows, out, held)
     return EXIT_OK
 
 

@@ -21,6 +21,7 @@ from . import ledger_commands, load_commands
 from .changes_command import add_changes_commands
 from .common import EXIT_CODES, seconds, whole_number
 from .dump_commands import add_dump_commands
+from .hold_commands import add_hold_commands
 from .import_commands import add_import_commands
 from .ingest_command import add_ingest_command
 from .journal_commands import add_journal_commands
@@ -122,6 +123,14 @@ def build_parser() -> argparse.ArgumentParser:
         "every field is checked before anything is written.",
     )
     post.add_argument("file", help=f"JSON file (UTF-8, at most {MAX_DOCUMENT_TEXT}), or - for standard input")
+    post.add_argument(
+        "--pending", action="store_true", help="hold the set (capture, void or expiry decide it later)"
+    )
+    expiry = post.add_mutually_exclusive_group()
+    expiry.add_argument(
+        "--expires-in", metavar="DURATION", help="how long the hold lasts: 90s, 15m, 12h, 7d (default 7d)"
+    )
+    expiry.add_argument("--expires-at", metavar="INSTANT", help="when the hold lapses (ISO 8601)")
     post.set_defaults(handler=ledger_commands.post)
 
     balance = commands.add_parser("balance", help="balance of an address or a named balance")
@@ -189,5 +198,6 @@ def build_parser() -> argparse.ArgumentParser:
     add_serve_command(commands)
     add_keys_commands(commands)
     add_limit_commands(commands)
+    add_hold_commands(commands)
     add_web_command(commands)
     return parser

@@ -10,12 +10,13 @@ from __future__ import annotations
 import re
 import uuid
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
 from enum import StrEnum
 
+from .balance import BalanceRow
 from .errors import LedgerError, ValidationError
 from .model import Address, Leg, RecordedTransaction, Side
 from .money import MONEY_CONTEXT, ZERO
@@ -67,6 +68,20 @@ class Hold:
         if instant >= self.expires_at:
             return HoldState.EXPIRED
         return HoldState.PENDING
+
+    def to_json(self, now: datetime) -> dict[str, object]:
+        """The hold as the CLI and the HTTP API show it (its state as of ``now``)."""
+        state = self.state_at(now) or HoldState.PENDING
+        return {
+            "transaction_id": str(self.hold_id),
+            "state": state.value,
+            "recorded_at": self.transaction.recorded_at.isoformat(timespec="milliseconds"),
+            "expires_at": self.expires_at.isoformat(timespec="milliseconds"),
+            "outcome_at": None
+            if self.outcome_at is None
+            else self.outcome_at.isoformat(timespec="milliseconds"),
+            "entries": [entry.to_json() for entry in self.transaction.entries()],
+        }
 
     def pending_at(self, instant: datetime) -> bool:
         """Whether the hold counts at ``instant`` (placed, not expired, no outcome yet)."""
@@ -138,3 +153,28 @@ def check_capture(held: Sequence[Leg], captured: Sequence[Leg]) -> None:
                 "entries",
                 f"{side.value} of {amount} on {address} is more than the {limits[(address, side)]} held",
             )
+
+
+def pending_by_currency(found: Iterable[tuple[Address, Pending]]) -> dict[str, Pending]:
+    """Pending totals of many accounts, per currency."""
+    totals: dict[str, Pending] = {}
+    for address, pending in found:
+        was = totals.get(address.currency, Pending())
+        totals[address.currency] = Pending(
+            MONEY_CONTEXT.add(was.debits, pending.debits), MONEY_CONTEXT.add(was.credits, pending.credits)
+        )
+    return totals
+
+
+def held_json(row: BalanceRow, held: Mapping[str, Pending]) -> dict[str, str]:
+    """A balance row's pending columns and what is available (none when nothing is held)."""
+    if not held:
+        return {}
+    pending = held.get(row.currency, Pending())
+    zero = MONEY_CONTEXT.multiply(row.closing, 0)
+    debits, credits = MONEY_CONTEXT.add(zero, pending.debits), MONEY_CONTEXT.add(zero, pending.credits)
+    return {
+        "pending_debits": str(debits),
+        "pending_credits": str(credits),
+        "available": str(MONEY_CONTEXT.subtract(row.closing, debits)),
+    }

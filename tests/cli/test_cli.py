@@ -200,3 +200,42 @@ def test_limit_set_show_clear_and_a_refused_post_and_import(cli: Cli, tmp_path: 
     code, out, _ = cli("limit", "show", "--history")
     assert code == 0 and out.count("ops") == 2 and "cleared" in out
     assert cli("post", str(spend))[0] == 0
+
+
+@pytest.mark.parametrize("store_kind", ["sqlite"])
+def test_holds_from_the_command_line(cli: Cli, tmp_path: Path) -> None:
+    txid = uuid.uuid4()
+    held = tmp_path / "hold.json"
+    held.write_text(transfer("40.00", 1727347200000, transaction_id=txid), encoding="utf-8")
+    code, out, _ = cli("post", str(held), "--pending", "--expires-in", "15m")
+    assert code == 0 and json.loads(out)["state"] == "pending" and json.loads(out)["repeated"] is False
+    code, out, _ = cli("holds")
+    assert code == 0 and str(txid) in out and "pending" in out and "acc-1 40.00" in out
+    code, out, _ = cli("balance", "--address", "test_uk/com.test.customer/current/GBP/acc-1", "--json")
+    assert code == 0 and json.loads(out) == [  # nothing posted yet: what is held shows all the same
+        {"currency": "GBP", "opening": "0.00", "debits": "0.00", "credits": "0.00", "closing": "0.00",
+         "pending_debits": "40.00", "pending_credits": "0.00", "available": "-40.00"}
+    ]  # fmt: skip
+    code, out, _ = cli("balance", "--address", "test_uk/com.test.customer/current/GBP/*")
+    assert code == 0 and out.splitlines()[1].split() == ["GBP", *["0.00"] * 4, "40.00", "40.00", "-40.00"]
+    partial = tmp_path / "partial.json"
+    partial.write_text(transfer("15.00", 1727347200000), encoding="utf-8")
+    code, out, _ = cli("capture", str(txid), str(partial))
+    assert code == 0 and json.loads(out)["state"] == "captured"
+    code, out, _ = cli("balance", "--address", "test_uk/com.test.customer/current/GBP/acc-1", "--json")
+    assert json.loads(out)[0]["debits"] == "15.00" and "available" not in json.loads(out)[0]
+    code, _, err = cli("void", str(txid))
+    assert code == 1 and "it was captured at" in err
+    second = tmp_path / "second.json"
+    second.write_text(transfer("5.00", 1727347200000), encoding="utf-8")
+    assert cli("post", str(second), "--pending")[0] == 0
+    code, out, _ = cli("balance", "--address", "test_uk/com.test.customer/current/GBP/acc-1", "--json")
+    row = json.loads(out)[0]
+    assert (row["pending_debits"], row["pending_credits"], row["available"]) == ("5.00", "0.00", "-20.00")
+    code, out, _ = cli("sweep")
+    assert code == 0 and "0 expired" in out
+    for bad in (["--expires-in", "0s"], ["--expires-in", "400d"], ["--expires-in", "soon"]):
+        code, _, err = cli("post", str(second), "--pending", *bad)
+        assert code == 1 and "expires-in" in err and "Traceback" not in err
+    code, _, err = cli("post", str(second), "--expires-in", "5m")
+    assert code == 2 and "go with --pending" in err
