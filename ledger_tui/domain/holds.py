@@ -178,3 +178,27 @@ def held_json(row: BalanceRow, held: Mapping[str, Pending]) -> dict[str, str]:
         "pending_credits": str(credits),
         "available": str(MONEY_CONTEXT.subtract(row.closing, debits)),
     }
+
+
+def hold_problems(
+    every: Sequence[Hold], open_now: Sequence[Hold], pending: Mapping[Address, Pending], now: datetime
+) -> list[str]:
+    """What ``verify`` finds wrong with the holds: a hold listed open that has an outcome (or one
+    without an outcome missing from the open ones), and pending totals that differ from a fold of
+    the holds pending ``now``."""
+    problems: list[str] = []
+    unsettled = {hold.hold_id for hold in every if hold.outcome is None}
+    listed = {hold.hold_id for hold in open_now}
+    problems += [
+        f"hold {h}: has an outcome but its legs still count as open" for h in sorted(listed - unsettled)
+    ]
+    problems += [f"hold {h}: has no outcome but its legs are not open" for h in sorted(unsettled - listed)]
+    expected = pending_by_account(every, now)
+    for account in sorted(set(expected) | set(pending)):
+        want, have = expected.get(account, Pending()), pending.get(account, Pending())
+        if (want.debits, want.credits) != (have.debits, have.credits):
+            problems.append(
+                f"pending on {account}: {have.debits} dr / {have.credits} cr, "
+                f"the open holds add up to {want.debits} dr / {want.credits} cr"
+            )
+    return problems

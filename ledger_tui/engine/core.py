@@ -349,7 +349,10 @@ class Engine:
         if repair:
             await self.repair()
         pending = await self._store.unfinished_claims()
-        return await audit.verify(self._parts, self.policy, pending)
+        report = await audit.verify(self._parts, self.policy, pending)
+        for problem in await self.holds().problems():
+            report.problem(problem)
+        return report
 
     async def _gather(self, jobs: Iterable[Awaitable[T]]) -> list[T]:
         return await self._parts.gather(jobs)

@@ -13,7 +13,7 @@ from datetime import UTC, datetime, timedelta
 from ..domain.address import AddressPattern
 from ..domain.blocks import SealPolicy
 from ..domain.errors import NotFound, ValidationError
-from ..domain.holds import Hold, HoldOutcome, Pending, check_duration, pending_by_account
+from ..domain.holds import Hold, HoldOutcome, Pending, check_duration, hold_problems, pending_by_account
 from ..domain.model import Address, EntrySet, RecordedTransaction
 from ..domain.timeutil import truncate_to_ms
 from ..store.base import Store
@@ -115,3 +115,11 @@ class HoldBook:
         if isinstance(pattern, Address):
             return {a: p for a, p in found.items() if a == pattern}
         return {a: p for a, p in found.items() if pattern.matches(a)}
+
+    async def problems(self) -> list[str]:
+        """What ``verify`` finds wrong with the holds (none when each has at most one outcome, and
+        the pending totals equal a fold of the holds pending now)."""
+        now = self._now()
+        every = await self._store.read_holds(open_only=False)
+        listed = await self._store.read_holds(open_only=True)
+        return hold_problems(every, listed, await self._store.read_pending(now), now)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import multiprocessing
+import sqlite3
 import uuid
 from datetime import timedelta
 from decimal import Decimal
@@ -203,3 +204,19 @@ async def test_capture_void_and_expiry_race_from_three_processes(engine: Engine,
         except NotFound:
             written = False
         assert written == (hold.outcome is HoldOutcome.CAPTURED)
+
+
+async def test_verify_proves_pending_totals_equal_the_open_holds(engine: Engine, ledger_url: str) -> None:
+    await _funded(engine, "50.00")
+    kept = await engine.holds().place(_set(engine, "20.00"))
+    voided = await engine.holds().place(_set(engine, "10.00"))
+    await engine.holds().void(voided.hold.hold_id)
+    report = await engine.verify()
+    assert report.ok, report.problems
+    path = ledger_url.removeprefix("sqlite:")
+    with sqlite3.connect(path) as tamper:  # a derived row lost: the pending totals no longer add up
+        tamper.execute("DELETE FROM open_hold_legs WHERE hold_id = ? AND leg = 0", (str(kept.hold.hold_id),))
+    report = await engine.verify()
+    assert not report.ok
+    found = [p for p in report.problems if p.startswith(f"pending on {PREFIX}/acc-1: 0 dr")]
+    assert len(found) == 1 and "add up to 20.00 dr" in found[0], report.problems
