@@ -28,7 +28,7 @@ def _id(text: str) -> uuid.UUID:
 
 
 def _shown(hold: Hold, repeated: bool | None = None) -> dict[str, object]:
-    data = hold.to_json(datetime.now(UTC))
+    data = hold.to_json(datetime.now(UTC))  # the command line's clock is the system's
     if repeated is not None:
         data["repeated"] = repeated
     return data

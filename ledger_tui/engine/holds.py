@@ -38,7 +38,8 @@ class HoldBook:
     ) -> None:
         self._store, self._clock, self._policy = store, clock, policy
 
-    def _now(self) -> datetime:
+    def now(self) -> datetime:
+        """The ledger's now (what a hold's state is judged at)."""
         return truncate_to_ms(self._clock().astimezone(UTC))
 
     async def place(
@@ -46,7 +47,7 @@ class HoldBook:
     ) -> HoldReceipt:
         """Hold ``entry_set`` until ``expires_at`` (or for ``expires_in``, default DEFAULT_HOLD).
         A retry with the same id and legs answers the hold placed first."""
-        now = self._now()
+        now = self.now()
         if expires_at is not None and expires_in is not None:
             raise ValidationError.single("expires_at", "give expires_at or expires_in, not both")
         if expires_at is None:
@@ -60,7 +61,7 @@ class HoldBook:
     async def capture(self, hold_id: uuid.UUID, entry_set: EntrySet | None = None) -> HoldReceipt:
         """Post the held legs (or, with ``entry_set``, at most them: the rest is released) under
         the hold's id. A second capture answers the first; after a void or expiry it is refused."""
-        now = self._now()
+        now = self.now()
         hold = await self.get(hold_id)
         legs = hold.transaction.legs if entry_set is None else entry_set.legs
         capture = RecordedTransaction.of(EntrySet(hold_id, legs), now)
@@ -72,13 +73,13 @@ class HoldBook:
     async def void(self, hold_id: uuid.UUID) -> HoldReceipt:
         """Release a hold. A second void answers the first; after a capture or expiry it is refused."""
         settled, repeated = await self._store.settle_hold(
-            hold_id, HoldOutcome.VOIDED, self._now(), None, await self._policy()
+            hold_id, HoldOutcome.VOIDED, self.now(), None, await self._policy()
         )
         return HoldReceipt(settled, repeated)
 
     async def sweep(self) -> int:
         """Record every hold past its expiry as expired (reads never wait for this)."""
-        return await self._store.sweep_holds(self._now())
+        return await self._store.sweep_holds(self.now())
 
     async def get(self, hold_id: uuid.UUID) -> Hold:
         """One hold and its outcome; NotFound if there is none."""
@@ -90,7 +91,7 @@ class HoldBook:
     async def pending_holds(self, pattern: AddressPattern | None = None) -> list[Hold]:
         """Holds pending now (expired ones excluded, swept or not), oldest first; with ``pattern``,
         those with a leg on an account it selects."""
-        now = self._now()
+        now = self.now()
         return [
             hold
             for hold in await self._store.read_holds(open_only=True)
@@ -107,7 +108,7 @@ class HoldBook:
     ) -> dict[Address, Pending]:
         """Pending debits and credits per account now (or as held at ``as_of``)."""
         if as_of is None:
-            found = await self._store.read_pending(self._now())
+            found = await self._store.read_pending(self.now())
         else:
             found = pending_by_account(await self._store.read_holds(open_only=False), as_of)
         if pattern is None:
@@ -119,7 +120,7 @@ class HoldBook:
     async def problems(self) -> list[str]:
         """What ``verify`` finds wrong with the holds (none when each has at most one outcome, and
         the pending totals equal a fold of the holds pending now)."""
-        now = self._now()
+        now = self.now()
         every = await self._store.read_holds(open_only=False)
         listed = await self._store.read_holds(open_only=True)
         return hold_problems(every, listed, await self._store.read_pending(now), now)

@@ -10,6 +10,7 @@ from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 
 from ..domain.errors import NotFound, ValidationError
+from ..domain.legs import description_problem
 from ..domain.limits import (
     MAX_ACTOR,
     Head,
@@ -22,14 +23,13 @@ from ..domain.limits import (
 )
 from ..domain.model import Address
 from ..domain.money import Currencies, CurrencyError
-from ..domain.text import address_text_problem
 from ..domain.timeutil import truncate_to_ms
 from ..store.base import Store
 
 
 def _actor(changed_by: str) -> str:
     """Who made a change, checked like any text a user can type."""
-    problem = address_text_problem(changed_by) if changed_by.strip() else "must not be empty"
+    problem = description_problem(changed_by) if changed_by.strip() else "must not be empty"
     if problem is None and len(changed_by) > MAX_ACTOR:
         problem = f"is longer than {MAX_ACTOR} characters"
     if problem:

@@ -8,7 +8,7 @@ from starlette.responses import PlainTextResponse, Response
 
 from .. import __version__
 from ..engine import Engine
-from . import bulk, changes, origin, reads, transactions
+from . import bulk, changes, holds, origin, reads, transactions
 from .auth import KeyGuard, is_loopback
 from .context import metrics_of
 from .errors import install_error_handlers
@@ -54,7 +54,7 @@ def create_app(engine: Engine, settings: ServerSettings | None = None) -> Ledger
     install_openapi(app)
     # bulk before transactions: /transactions/bulk fits /transactions/{txid} too, and the first
     # route a path fits names the methods a 405 allows
-    for module in (origin, bulk, transactions, reads, changes):
+    for module in (origin, bulk, holds, transactions, reads, changes):
         app.include_router(module.router)
 
     @app.get("/metrics", tags=["operations"], response_class=PlainTextResponse, responses={

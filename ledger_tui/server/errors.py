@@ -7,6 +7,7 @@ unexpected is logged with its traceback and answered with a generic 500 (middlew
 from __future__ import annotations
 
 import logging
+import re
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -23,6 +24,7 @@ from ..domain.errors import (
     TlsFailure,
     ValidationError,
 )
+from ..domain.holds import HoldRefused
 from ..domain.limits import LimitExceeded
 from .metrics import Metrics
 
@@ -95,7 +97,7 @@ def ledger_error_status(error: LedgerError) -> int:
     """The HTTP status of a ledger error."""
     if isinstance(error, ValidationError):
         return 400
-    if isinstance(error, ConflictingResubmission | LimitExceeded):
+    if isinstance(error, ConflictingResubmission | LimitExceeded | HoldRefused):
         return 409
     if isinstance(error, NotFound):
         return 404
@@ -133,6 +135,27 @@ def refusal_response(error: ApiError | LedgerError, metrics: Metrics) -> JSONRes
     return ledger_error_response(error)
 
 
+def allowed_methods(request: Request, first: str) -> str:
+    """Every method the document gives the path (Starlette names only the first route's, and a
+    path may have one route per method, as ``/limits`` has); a literal path such as
+    ``/transactions/bulk`` is not also an instance of ``/transactions/{txid}``."""
+    paths = request.app.openapi().get("paths", {})
+    path = request.url.path
+    found = (
+        [paths[path]]
+        if path in paths
+        else [
+            operations
+            for template, operations in paths.items()
+            if re.fullmatch(re.sub(r"\\\{[^/]+?\\\}", "[^/]+", re.escape(template)), path)
+        ]
+    )
+    methods = {m.strip() for m in first.split(",") if m.strip()}
+    for operations in found:
+        methods.update(method.upper() for method in operations if method != "parameters")
+    return ", ".join(sorted(methods))
+
+
 def install_error_handlers(app: FastAPI, metrics: Metrics) -> None:
     """Route every exception a handler can raise to a JSON answer."""
 
@@ -156,6 +179,8 @@ def install_error_handlers(app: FastAPI, metrics: Metrics) -> None:
         response = error_response(error.status_code, reason)
         if error.headers:
             response.headers.update(error.headers)
+        if error.status_code == 405 and "allow" in response.headers:
+            response.headers["Allow"] = allowed_methods(request, response.headers["allow"])
         return response
 
     async def on_unexpected(request: Request, error: Exception) -> Response:

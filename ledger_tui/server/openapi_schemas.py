@@ -143,6 +143,16 @@ def components(currencies: list[str]) -> dict[str, Schema]:
                 "description": "when absent: from Idempotency-Key, else a random one",
             },
             "entries": {"type": "array", "minItems": 2, "maxItems": MAX_LEGS, "items": ref("Leg")},
+            "pending": {
+                "type": "object",
+                "description": "hold the set instead of posting it (capture, void or expiry decide it); "
+                "expires_in (e.g. 90s, 15m, 12h, 7d) or expires_at (ISO 8601), default 7 days",
+                "additionalProperties": False,
+                "properties": {
+                    "expires_in": {"type": "string", "pattern": "^\\s*[0-9]{1,7}(s|m|h|d)\\s*$"},
+                    "expires_at": {"type": "string"},
+                },
+            },
         },
     }
     problem = {
@@ -216,6 +226,32 @@ def _answers() -> dict[str, Schema]:
             "entries": {"type": "array", "items": ref("Entry")},
         },
     }
+    hold = {
+        "type": "object",
+        "required": ["transaction_id", "state", "recorded_at", "expires_at", "outcome_at", "entries"],
+        "properties": {
+            "transaction_id": uuid_text,
+            "state": {"enum": ["pending", "captured", "voided", "expired"]},
+            "recorded_at": text,
+            "expires_at": text,
+            "outcome_at": {"type": ["string", "null"]},
+            "entries": {"type": "array", "items": ref("Entry"), "description": "the held legs"},
+            "repeated": {
+                "type": "boolean",
+                "description": "the hold had this outcome (or was placed) before",
+            },
+        },
+    }
+    bound = {"type": ["string", "integer", "null"], "pattern": "^\\s*-?[0-9]+(\\.[0-9]+)?\\s*$"}
+    limit = {
+        "type": "object",
+        "required": ["pattern"],
+        "properties": {
+            "pattern": {**text, "description": "LE/NS/NAME/CUR/ACCT, any part but the currency may be *"},
+            "min": {**bound, "description": "lowest balance allowed (null: none)"},
+            "max": {**bound, "description": "highest balance allowed (null: none)"},
+        },
+    }
     line = {
         "type": "object",
         "required": ["line", "status"],
@@ -255,6 +291,8 @@ def _answers() -> dict[str, Schema]:
     return {
         "Entry": entry,
         "Receipt": receipt,
+        "Hold": hold,
+        "Limit": limit,
         "Transaction": {
             "type": "object",
             "required": ["transaction_id", "recorded_at", "entries"],

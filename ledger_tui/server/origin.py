@@ -8,6 +8,7 @@ we are strict: bad dates are rejected, amounts are exact, and health asks the st
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Mapping
 from decimal import Decimal
 
 from fastapi import APIRouter, Header, Query, Request
@@ -19,6 +20,7 @@ from ..domain.parse import decode_json
 from ..engine import Engine
 from .context import engine_of, metrics_of, settings_of
 from .errors import ApiError
+from .holds import hold_response, parse_pending
 from .idempotency import HEADER, checked_key, entry_set_with_key
 from .jsonio import ExactJSONResponse, accepted_media, media_type_of
 from .metrics import Metrics
@@ -29,8 +31,16 @@ from .params import time_range
 router = APIRouter()
 
 RECEIPT_RESPONSES = {
-    **ok(201, "Recorded: the JSON receipt", ref("Receipt")),
-    **ok(200, "Already recorded (a retry with the same id or key): the original receipt", ref("Receipt")),
+    **ok(
+        201,
+        "Recorded: the JSON receipt (with `pending`: the hold placed)",
+        {"anyOf": [ref("Receipt"), ref("Hold")]},
+    ),
+    **ok(
+        200,
+        "Already recorded (a retry with the same id or key): the original receipt (or hold)",
+        {"anyOf": [ref("Receipt"), ref("Hold")]},
+    ),
     **responses(
         (400, "Not JSON, or not a valid, balanced entry set (`problems` lists every fault)"),
         409,
@@ -72,10 +82,20 @@ async def post_document(
     accepted_media(media_type_of(content_type))
     key = checked_key(idempotency)
     try:
-        entry_set, field = entry_set_with_key(decode_json(body), key, engine.currencies)
+        data = decode_json(body)
+        entry_set, field = entry_set_with_key(data, key, engine.currencies)
+        pending = data.get("pending") if isinstance(data, Mapping) else None
+        expiry = None if pending is None else parse_pending(pending)
     except LedgerError:
         metrics.count("ledger_entry_sets_total", outcome="rejected")
         raise
+    if expiry is not None:
+        try:
+            placed = await engine.holds().place(entry_set, *expiry)
+        except ConflictingResubmission as error:
+            raise conflict(error, field) from None
+        metrics.count("ledger_holds_total", outcome="repeated" if placed.repeated else "placed")
+        return hold_response(engine, placed, placed=True)
     try:
         receipt = await engine.post(entry_set)
     except ConflictingResubmission as error:

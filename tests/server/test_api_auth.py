@@ -35,6 +35,11 @@ ROUTE_SCOPES = {
     ("GET", "/accounts"): READ,
     ("GET", "/entries"): READ,
     ("GET", "/changes"): READ,
+    ("POST", "/transactions/{txid}/capture"): POST,
+    ("POST", "/transactions/{txid}/void"): POST,
+    ("GET", "/holds"): READ,
+    ("GET", "/limits"): READ,
+    ("PUT", "/limits"): ADMIN,
     ("GET", "/metrics"): READ,
     ("GET", "/health"): None,
 }
