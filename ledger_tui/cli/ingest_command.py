@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import sys
 import time
 from typing import TextIO
@@ -16,6 +17,7 @@ from ..engine import Engine
 from ..ingest.sets import SetWriter
 from ..ingest.source import BATCH
 from ..loader.processes import MAX_DEFAULT_WORKERS, can_fork, default_workers, few_collections
+from ..store.url import CassandraUrl, parse_store_url
 from .common import EXIT_OK, UsageError, ledger_options, on_stop_signals, whole_number, with_engine
 
 #: Most messages one batch may hold.
@@ -25,8 +27,8 @@ DEPTH = 2
 
 
 def ingest_entry_sets(args: argparse.Namespace, out: TextIO) -> int:
-    """``ingest``: in worker processes (``--workers``, one per core by default) where forking is
-    safe, else in this one."""
+    """``ingest``: in worker processes (``--workers``; by default one per core, on Cassandra two
+    fewer) where forking is safe, else in this one."""
     from ..ingest.source import parse_kafka_url
 
     parse_kafka_url(args.url)  # a bad URL or flag is refused before anything starts
@@ -34,7 +36,7 @@ def ingest_entry_sets(args: argparse.Namespace, out: TextIO) -> int:
         raise UsageError(f"--batch must be between 1 and {MAX_BATCH}")
     if args.workers is not None and args.workers < 1:
         raise UsageError("--workers must be at least 1")
-    workers = (default_workers() if args.workers is None else int(args.workers)) if can_fork() else 1
+    workers = (_default_workers(args) if args.workers is None else int(args.workers)) if can_fork() else 1
     if workers == 1:
         return with_engine(_one_process)(args, out)
     from ..ingest.pool import WorkerPool
@@ -46,6 +48,15 @@ def ingest_entry_sets(args: argparse.Namespace, out: TextIO) -> int:
             return asyncio.run(_consume(args, pool, workers + 1, out))  # one more to fetch meanwhile
     finally:
         pool.close()
+
+
+def _default_workers(args: argparse.Namespace) -> int:
+    """One per core on the embedded store; on Cassandra two cores fewer (the coordinator and the
+    driver's I/O keep one busy, and a node on the same machine needs one): on 2 cores, one
+    process ingested faster than two (bench/RESULTS.md)."""
+    if isinstance(parse_store_url(ledger_options(args).store), CassandraUrl):
+        return max(1, min((os.cpu_count() or 1) - 2, MAX_DEFAULT_WORKERS))
+    return default_workers()
 
 
 async def _one_process(args: argparse.Namespace, engine: Engine, out: TextIO) -> int:
@@ -116,6 +127,6 @@ def add_ingest_command(commands: argparse._SubParsersAction[argparse.ArgumentPar
         type=whole_number,
         default=None,
         help="processes that parse and write the batches, each batch whole in one of them (default: "
-        f"one per core, at most {MAX_DEFAULT_WORKERS}; 1: this process does it all)",
+        f"one per core, on Cassandra two fewer, at most {MAX_DEFAULT_WORKERS}; 1: this process does it all)",
     )
     ingest.set_defaults(handler=ingest_entry_sets)

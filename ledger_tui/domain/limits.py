@@ -7,10 +7,11 @@ same sets for the same reasons, so the rule is one pure function over the bounde
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 from .address import WILDCARD, AddressPattern, parse_pattern
 from .errors import LedgerError, ValidationError
@@ -20,6 +21,8 @@ from .text import shown
 
 #: Longest "who changed it" text kept with a limit change.
 MAX_ACTOR = 200
+#: A bound as written: ASCII digits, an optional sign and decimal places (no exponent).
+_BOUND = re.compile(r"^-?[0-9]+(\.[0-9]+)?\Z")
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,19 +126,16 @@ def parse_limit_pattern(text: str) -> AddressPattern:
 
 def parse_bound(text: object, field: str, currency: str, currencies: Currencies) -> Decimal:
     """A bound as typed or sent (``-500.00``, ``0``, ``10000``) in the currency's precision."""
-    value = text.strip() if isinstance(text, str) else text
-    if isinstance(value, bool) or not isinstance(value, (str, int, Decimal)):
-        raise ValidationError.single(field, "must be a decimal number (text or integer), not a float")
-    if isinstance(value, str) and (len(value) > MAX_NUMBER_TEXT or not value or value[-1:] in "eE"):
-        raise ValidationError.single(field, f"{shown(value)} is not a decimal number")
+    value = str(text) if isinstance(text, int | Decimal) and not isinstance(text, bool) else text
+    if not isinstance(value, str):
+        raise ValidationError.single(field, "must be a decimal number (text or integer)")
+    if len(value) > MAX_NUMBER_TEXT or not _BOUND.match(value.strip()):
+        raise ValidationError.single(field, f"{shown(value)} is not a plain decimal number like -500.00")
+    amount = Decimal(value.strip())
+    if amount and amount.adjusted() >= MAX_INTEGER_DIGITS:
+        raise ValidationError.single(field, f"has more than {MAX_INTEGER_DIGITS} integer digits")
     try:
-        amount = Decimal(value)
-    except (InvalidOperation, ValueError):
-        raise ValidationError.single(field, f"{shown(str(value))} is not a decimal number") from None
-    if not amount.is_finite() or (amount and amount.adjusted() >= MAX_INTEGER_DIGITS):
-        raise ValidationError.single(field, f"must be finite, at most {MAX_INTEGER_DIGITS} integer digits")
-    try:
-        return quantize(amount, currencies.quantum(currency)) + 0
+        return MONEY_CONTEXT.plus(quantize(amount, currencies.quantum(currency)))  # -0 is 0
     except ArithmeticError:
         digits = currencies.digits(currency)
         raise ValidationError.single(

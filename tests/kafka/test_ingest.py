@@ -183,7 +183,7 @@ async def test_kill_minus_9_at_random_points_loses_and_duplicates_nothing(
     for threshold in sorted(random.Random(7).sample(range(100, sets - 500), 3)):
         # a run that stopped past the next threshold must still be cut by this one, once it writes
         target = min(max(threshold, len(await _set_ids(ledger, verify=False)) + 100), sets)
-        process = _ingest(ledger, url, "--batch", "100")
+        process = _ingest(ledger, url, "--batch", "100", "--workers", "2")
         while process.poll() is None and (
             len(await _set_ids(ledger, verify=False)) < target or not children(process.pid)
         ):

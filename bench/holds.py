@@ -1,0 +1,156 @@
+"""Online posts with limits and holds beside the same posts without them, in one run.
+
+On fresh embedded ledgers, the same two-leg sets (a customer pays a merchant) posted online
+through the engine, 64 in flight, in this order:
+- unbounded: no limit anywhere (the baseline of the run);
+- one hot bounded account: every set debits one customer with ``--min 0`` (funded first), so
+  every write checks and moves one head;
+- 1,000 bounded accounts: ``…/customer/current/GBP/*`` with ``--min 0`` over 1,000 funded
+  customers;
+- holds: each set placed as a hold and then captured (two writes per set) on the bounded accounts;
+- import of the same sets into a ledger without limits and into one with the 1,000 bounded.
+Printed: sets/s of each and the ratios the issue judges them by (one hot bounded account >= 500
+sets/s; 1,000 bounded >= 0.5x unbounded; import with limits within noise of without).
+Usage: python bench/holds.py [--sets N]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import platform
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
+from decimal import Decimal
+from pathlib import Path
+
+from ledger_tui.domain.parse import parse_entry_set_json
+from ledger_tui.engine import Engine
+from ledger_tui.ledger import LedgerOptions, open_ledger
+
+PREFIX = "fintech_uk/com.fintech.customer/current/GBP"
+IN_FLIGHT = 64
+
+
+def _set(customer: str, merchant: int, amount: Decimal, txid: uuid.UUID | None = None) -> str:
+    def leg(namespace: str, name: str, account: str, side: str) -> dict[str, object]:
+        address = {"legal_entity": "fintech_uk", "namespace": namespace, "name": name,
+                   "currency": "GBP", "account_id": account}  # fmt: skip
+        return {"address": address, "type": side, "amount": str(amount)}
+
+    return json.dumps({
+        "transaction_id": str(txid or uuid.uuid4()),
+        "entries": [leg("com.fintech.customer", "current", customer, "debit"),
+                    leg("com.fintech.merchant", "settlement", f"m{merchant:04d}", "credit")],
+    })  # fmt: skip
+
+
+def _bodies(sets: int, customers: int) -> list[str]:
+    return [_set(f"c{n % customers:05d}", n % 97, Decimal(n % 900 + 1) / 100) for n in range(sets)]
+
+
+async def _fund(engine: Engine, customers: int) -> None:
+    await engine.record_batch([
+        parse_entry_set_json(
+            json.dumps({"entries": [
+                {"address": {"legal_entity": "fintech_uk", "namespace": "com.fintech.bank", "name": "cash",
+                             "currency": "GBP", "account_id": "main"}, "type": "debit", "amount": "1000000.00"},
+                {"address": {"legal_entity": "fintech_uk", "namespace": "com.fintech.customer",
+                             "name": "current", "currency": "GBP", "account_id": f"c{n:05d}"},
+                 "type": "credit", "amount": "1000000.00"}]}),
+            engine.currencies,
+        )
+        for n in range(customers)
+    ])  # fmt: skip
+
+
+async def _timed(jobs: list[Callable[[], Awaitable[object]]]) -> float:
+    """Seconds to run ``jobs`` with IN_FLIGHT at a time."""
+    queue = list(reversed(jobs))
+
+    async def worker() -> None:
+        while queue:
+            await queue.pop()()
+
+    started = time.perf_counter()
+    await asyncio.gather(*(worker() for _ in range(IN_FLIGHT)))
+    return time.perf_counter() - started
+
+
+async def _online(folder: Path, name: str, bodies: list[str], customers: int, bounded: bool,
+                  holds: bool = False) -> float:  # fmt: skip
+    async with open_ledger(LedgerOptions(store=f"sqlite:{folder / name}.sqlite")) as engine:
+        await _fund(engine, customers)
+        if bounded:
+            await engine.limits().set(f"{PREFIX}/*", "0", None, "bench")
+        sets = [parse_entry_set_json(body, engine.currencies) for body in bodies]
+        if not holds:
+            seconds = await _timed([lambda s=s: engine.post(s) for s in sets])
+        else:
+            book = engine.holds()
+
+            async def hold_then_capture(entry_set: object) -> None:
+                placed = await book.place(entry_set)  # type: ignore[arg-type]
+                await book.capture(placed.hold.hold_id)
+
+            seconds = await _timed([lambda s=s: hold_then_capture(s) for s in sets])
+        report = await engine.verify()
+        assert report.ok, report.problems[:3]
+        return len(bodies) / seconds
+
+
+def _import(folder: Path, name: str, bodies: list[str], customers: int, bounded: bool) -> float:
+    url = f"sqlite:{folder / name}.sqlite"
+
+    async def prepare() -> None:
+        async with open_ledger(LedgerOptions(store=url)) as engine:
+            await _fund(engine, customers)
+            if bounded:
+                await engine.limits().set(f"{PREFIX}/*", "0", None, "bench")
+
+    asyncio.run(prepare())
+    lines = folder / f"{name}.jsonl"
+    lines.write_text("\n".join(bodies) + "\n", encoding="utf-8")
+    started = time.perf_counter()
+    subprocess.run([sys.executable, "-m", "ledger_tui", "--store", url, "import", str(lines)],
+                   check=True, capture_output=True, timeout=3600)  # fmt: skip
+    return len(bodies) / (time.perf_counter() - started)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--sets", type=int, default=20_000)
+    args = parser.parse_args()
+    print(f"# bench/holds.py {datetime.now(UTC).isoformat(timespec='seconds')} on {platform.node()}, "
+          f"{os.cpu_count()} cores, {args.sets} two-leg sets per path, {IN_FLIGHT} in flight, embedded store")  # fmt: skip
+    with tempfile.TemporaryDirectory() as temporary:
+        folder = Path(temporary)
+        many, hot = _bodies(args.sets, 1000), _bodies(args.sets, 1)
+        rates = {
+            "unbounded, 1,000 customers": asyncio.run(_online(folder, "free", many, 1000, bounded=False)),
+            "one hot bounded account": asyncio.run(_online(folder, "hot", hot, 1, bounded=True)),
+            "1,000 bounded accounts": asyncio.run(_online(folder, "many", many, 1000, bounded=True)),
+            "holds placed then captured, 1,000 bounded": asyncio.run(
+                _online(folder, "holds", many, 1000, bounded=True, holds=True)
+            ),
+            "import, no limits": _import(folder, "import-free", many, 1000, bounded=False),
+            "import, 1,000 bounded accounts": _import(folder, "import-many", many, 1000, bounded=True),
+        }
+    base = rates["unbounded, 1,000 customers"]
+    for name, rate in rates.items():
+        print(f"{name:<44} {rate:>10,.0f} sets/s   {rate / base:5.2f}x unbounded online")
+    print(f"targets: one hot bounded >= 500 sets/s: {rates['one hot bounded account']:,.0f}; "
+          f"1,000 bounded >= 0.5x unbounded: {rates['1,000 bounded accounts'] / base:.2f}x; "
+          f"import with limits / without: "
+          f"{rates['import, 1,000 bounded accounts'] / rates['import, no limits']:.2f}x")
+
+
+if __name__ == "__main__":
+    main()
