@@ -89,6 +89,11 @@ class LimitState:
             self._seen = last
         return self.limits
 
+    def forget(self) -> None:
+        """Read the history again next time (a change this connection saw was rolled back, and
+        its number may be given to another change)."""
+        self._seen = -1
+
 
 def _pending(connection: sqlite3.Connection, account: Address, now_ms: int) -> tuple[Decimal, Decimal]:
     debits = credits = ZERO
@@ -199,6 +204,7 @@ def change_limit(connection: sqlite3.Connection, state: LimitState, change: Limi
                 connection.execute(_DROP_HEAD, (_key(account),))
         connection.execute("COMMIT")
     except BaseException:
+        state.forget()
         if connection.in_transaction:
             connection.execute("ROLLBACK")
         raise
