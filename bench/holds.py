@@ -56,19 +56,21 @@ def _bodies(sets: int, customers: int) -> list[str]:
     return [_set(f"c{n % customers:05d}", n % 97, Decimal(n % 900 + 1) / 100) for n in range(sets)]
 
 
+def _funding(customer: int) -> str:
+    def leg(namespace: str, name: str, account: str, side: str) -> dict[str, object]:
+        address = {"legal_entity": "fintech_uk", "namespace": namespace, "name": name,
+                   "currency": "GBP", "account_id": account}  # fmt: skip
+        return {"address": address, "type": side, "amount": "1000000.00"}
+
+    legs = [leg("com.fintech.bank", "cash", "main", "debit"),
+            leg("com.fintech.customer", "current", f"c{customer:05d}", "credit")]  # fmt: skip
+    return json.dumps({"entries": legs})
+
+
 async def _fund(engine: Engine, customers: int) -> None:
-    await engine.record_batch([
-        parse_entry_set_json(
-            json.dumps({"entries": [
-                {"address": {"legal_entity": "fintech_uk", "namespace": "com.fintech.bank", "name": "cash",
-                             "currency": "GBP", "account_id": "main"}, "type": "debit", "amount": "1000000.00"},
-                {"address": {"legal_entity": "fintech_uk", "namespace": "com.fintech.customer",
-                             "name": "current", "currency": "GBP", "account_id": f"c{n:05d}"},
-                 "type": "credit", "amount": "1000000.00"}]}),
-            engine.currencies,
-        )
-        for n in range(customers)
-    ])  # fmt: skip
+    await engine.record_batch(
+        [parse_entry_set_json(_funding(n), engine.currencies) for n in range(customers)]
+    )
 
 
 async def _timed(jobs: list[Callable[[], Awaitable[object]]]) -> float:
@@ -128,8 +130,9 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--sets", type=int, default=20_000)
     args = parser.parse_args()
-    print(f"# bench/holds.py {datetime.now(UTC).isoformat(timespec='seconds')} on {platform.node()}, "
-          f"{os.cpu_count()} cores, {args.sets} two-leg sets per path, {IN_FLIGHT} in flight, embedded store")  # fmt: skip
+    started = datetime.now(UTC).isoformat(timespec="seconds")
+    print(f"# bench/holds.py {started} on {platform.node()}, {os.cpu_count()} cores, {args.sets} two-leg "
+          f"sets per path, {IN_FLIGHT} in flight, embedded store")  # fmt: skip
     with tempfile.TemporaryDirectory() as temporary:
         folder = Path(temporary)
         many, hot = _bodies(args.sets, 1000), _bodies(args.sets, 1)
@@ -146,10 +149,12 @@ def main() -> None:
     base = rates["unbounded, 1,000 customers"]
     for name, rate in rates.items():
         print(f"{name:<44} {rate:>10,.0f} sets/s   {rate / base:5.2f}x unbounded online")
-    print(f"targets: one hot bounded >= 500 sets/s: {rates['one hot bounded account']:,.0f}; "
-          f"1,000 bounded >= 0.5x unbounded: {rates['1,000 bounded accounts'] / base:.2f}x; "
-          f"import with limits / without: "
-          f"{rates['import, 1,000 bounded accounts'] / rates['import, no limits']:.2f}x")
+    print(
+        f"targets: one hot bounded >= 500 sets/s: {rates['one hot bounded account']:,.0f}; "
+        f"1,000 bounded >= 0.5x unbounded: {rates['1,000 bounded accounts'] / base:.2f}x; "
+        f"import with limits / without: "
+        f"{rates['import, 1,000 bounded accounts'] / rates['import, no limits']:.2f}x"
+    )
 
 
 if __name__ == "__main__":

@@ -89,11 +89,14 @@ class LiveFeed:
         self._own.add(transaction_id)
 
     def take(self, changes: Iterable[Change]) -> list[Change]:
-        """The changes not given before and not written by this console."""
+        """The sets committed (not hold events: the console shows posted entries) that were not
+        given before and not written by this console."""
         return [
             change
             for change in changes
-            if self._given.add(change.event_id) and change.transaction.transaction_id not in self._own
+            if change.hold is None
+            and self._given.add(change.event_id)
+            and change.transaction.transaction_id not in self._own
         ]
 
     @property

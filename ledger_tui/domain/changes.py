@@ -1,4 +1,4 @@
-"""Change events: what the ledger tells other systems it committed, one event per entry set.
+"""Change events: what the ledger tells other systems it committed: entry sets and holds.
 
 An event is built from the stored set alone, so every publisher, poller and console derives the
 same event, with the same id, from the ledger itself: a consumer drops repeats by ``event_id``.
@@ -29,6 +29,22 @@ class ChangeType(StrEnum):
 
     RECORDED = "entry_set.recorded"
     REVERSAL = "reversal.recorded"
+    HOLD_PLACED = "hold.placed"
+    HOLD_VOIDED = "hold.voided"
+    HOLD_EXPIRED = "hold.expired"
+
+
+#: The hold events (a capture is told as the entry set it records under the hold's id).
+HOLD_EVENTS = (ChangeType.HOLD_PLACED, ChangeType.HOLD_VOIDED, ChangeType.HOLD_EXPIRED)
+
+
+@dataclass(frozen=True, slots=True)
+class HoldChange:
+    """What a hold event adds to the held set: its type, expiry and (voided, expired) when."""
+
+    kind: ChangeType
+    expires_at: datetime
+    outcome_at: datetime | None = None
 
 
 def reversed_original(transaction: RecordedTransaction) -> uuid.UUID | None:
@@ -55,14 +71,18 @@ class Change:
 
     transaction: RecordedTransaction
     cursor: str
+    hold: HoldChange | None = None
     reverses: uuid.UUID | None = field(init=False)
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "reverses", reversed_original(self.transaction))
+        original = None if self.hold is not None else reversed_original(self.transaction)
+        object.__setattr__(self, "reverses", original)
 
     @property
     def kind(self) -> ChangeType:
         """The event's type."""
+        if self.hold is not None:
+            return self.hold.kind
         return ChangeType.RECORDED if self.reverses is None else ChangeType.REVERSAL
 
     @property
@@ -84,6 +104,10 @@ class Change:
         }
         if self.reverses is not None:
             data["reverses"] = str(self.reverses)
+        if self.hold is not None:
+            data["expires_at"] = self.hold.expires_at.isoformat(timespec="milliseconds")
+            if self.hold.outcome_at is not None:
+                data["outcome_at"] = self.hold.outcome_at.isoformat(timespec="milliseconds")
         return data
 
 

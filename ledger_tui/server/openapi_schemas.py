@@ -367,7 +367,8 @@ def _change_feed(text: Schema, uuid_text: Schema, moment: Schema) -> dict[str, S
     required = ["event_id", "type", "cursor", "transaction_id", "recorded_at", "recorded_at_ms", "entries"]
     event = {
         "type": "object",
-        "description": "One committed entry set (its `event_id` is the same from every reader)",
+        "description": "One committed entry set or hold event (its `event_id` is the same from every "
+        "reader); a hold event's entries are the held legs, a capture is the entry set it records",
         "required": required,
         "properties": {
             "event_id": uuid_text,
@@ -378,6 +379,8 @@ def _change_feed(text: Schema, uuid_text: Schema, moment: Schema) -> dict[str, S
             "recorded_at_ms": {"type": "integer"},
             "entries": {"type": "array", "items": ref("Entry")},
             "reverses": {**uuid_text, "description": "the entry set a reversal.recorded reverses"},
+            "expires_at": {**text, "description": "hold events: when the hold lapses"},
+            "outcome_at": {**text, "description": "hold.voided, hold.expired: when it took effect"},
         },
     }
     lag = {

@@ -220,3 +220,32 @@ async def test_verify_proves_pending_totals_equal_the_open_holds(engine: Engine,
     assert not report.ok
     found = [p for p in report.problems if p.startswith(f"pending on {PREFIX}/acc-1: 0 dr")]
     assert len(found) == 1 and "add up to 20.00 dr" in found[0], report.problems
+
+
+async def test_the_change_feed_tells_each_hold_event_once_in_commit_order(
+    engine: Engine, clock: FixedClock
+) -> None:
+    book = engine.holds()
+    voided = (await book.place(_set(engine, "1.00"), expires_in=timedelta(minutes=5))).hold.hold_id
+    await book.void(voided)
+    captured = (await book.place(_set(engine, "2.00"), expires_in=timedelta(minutes=5))).hold.hold_id
+    await book.capture(captured, _set(engine, "1.50"))
+    lapsing = (await book.place(_set(engine, "3.00"), expires_in=timedelta(seconds=30))).hold.hold_id
+    clock.advance(seconds=31)
+    await book.sweep()
+    feed = engine.changes()
+    page = await feed.page(await feed.start("beginning"), 100)
+    told = [(c.kind.value, c.transaction.transaction_id) for c in page.changes]
+    assert told == [
+        ("hold.placed", voided), ("hold.voided", voided),
+        ("hold.placed", captured), ("entry_set.recorded", captured),
+        ("hold.placed", lapsing), ("hold.expired", lapsing),
+    ]  # fmt: skip
+    assert len({c.event_id for c in page.changes}) == 6
+    events = [c.to_json() for c in page.changes]
+    assert events[1]["outcome_at"] and events[0]["expires_at"] and "outcome_at" not in events[0]
+    assert [str(e.amount) for e in page.changes[3].transaction.entries()] == ["1.50", "1.50"]  # posted
+    assert [str(e.amount) for e in page.changes[2].transaction.entries()] == ["2.00", "2.00"]  # held
+    assert events[5]["outcome_at"] == events[5]["expires_at"]
+    again = await feed.page(await feed.start("beginning"), 100)
+    assert [c.event_id for c in again.changes] == [c.event_id for c in page.changes]

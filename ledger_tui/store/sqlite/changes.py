@@ -7,8 +7,9 @@ from __future__ import annotations
 import re
 import sqlite3
 
-from ...domain.changes import Change, ChangePage, FeedLag
+from ...domain.changes import Change, ChangePage, ChangeType, FeedLag, HoldChange
 from ...domain.errors import ValidationError
+from ...domain.timeutil import from_epoch_ms
 from .sql import SELECT_CHANGES, SELECT_LAST_CHANGE, transaction_from_row
 
 _CURSOR = re.compile(r"^s1-([0-9]{1,19})\Z")
@@ -35,9 +36,19 @@ def read_changes(connection: sqlite3.Connection, after: int, limit: int) -> Chan
     """Up to ``limit`` changes after number ``after``, with how many more wait behind them."""
     rows = connection.execute(SELECT_CHANGES, (after, limit)).fetchall()
     last = int(connection.execute(SELECT_LAST_CHANGE).fetchone()[0])
-    changes = [Change(transaction_from_row(row[1:]), cursor_of(int(row[0]))) for row in rows]
+    changes = [_change(row) for row in rows]
     reached = int(rows[-1][0]) if rows else after
     return ChangePage(changes, cursor_of(reached), reached < last, FeedLag(events=max(0, last - reached)))
+
+
+def _change(row: tuple[object, ...]) -> Change:
+    seq, kind, *stored, expires_ms, outcome_ms = row
+    transaction = transaction_from_row(stored)
+    if kind is None:
+        return Change(transaction, cursor_of(int(str(seq))))
+    outcome_at = None if outcome_ms is None else from_epoch_ms(int(str(outcome_ms)))
+    hold = HoldChange(ChangeType(str(kind)), from_epoch_ms(int(str(expires_ms))), outcome_at)
+    return Change(transaction, cursor_of(int(str(seq))), hold)
 
 
 def last_change(connection: sqlite3.Connection) -> str:

@@ -22,7 +22,7 @@ from ...domain.model import Address, RecordedTransaction, Side
 from ...domain.money import MONEY_CONTEXT, ZERO
 from ...domain.timeutil import from_epoch_ms, to_epoch_ms
 from . import limits
-from .sql import SELECT_TRANSACTION, transaction_from_row
+from .sql import INSERT_CHANGE, SELECT_TRANSACTION, transaction_from_row
 from .writes import SELECT_HOLD_ROW, record_in
 
 HOLDS_SCHEMA = """
@@ -47,6 +47,15 @@ CREATE TRIGGER IF NOT EXISTS hold_outcomes_no_update BEFORE UPDATE ON hold_outco
 BEGIN SELECT RAISE(ABORT, 'hold outcomes are append-only'); END;
 CREATE TRIGGER IF NOT EXISTS hold_outcomes_no_delete BEFORE DELETE ON hold_outcomes
 BEGIN SELECT RAISE(ABORT, 'hold outcomes are append-only'); END;
+-- Which change-log rows are hold events (their transaction_id names the hold), and which event.
+CREATE TABLE IF NOT EXISTS change_kinds (
+    seq  INTEGER PRIMARY KEY,
+    kind TEXT NOT NULL CHECK (kind IN ('hold.placed', 'hold.voided', 'hold.expired'))
+);
+CREATE TRIGGER IF NOT EXISTS change_kinds_no_update BEFORE UPDATE ON change_kinds
+BEGIN SELECT RAISE(ABORT, 'the change log is append-only'); END;
+CREATE TRIGGER IF NOT EXISTS change_kinds_no_delete BEFORE DELETE ON change_kinds
+BEGIN SELECT RAISE(ABORT, 'the change log is append-only'); END;
 -- Derived: the legs of holds with no outcome recorded yet, by account (dropped at the outcome).
 CREATE TABLE IF NOT EXISTS open_hold_legs (
     account    TEXT NOT NULL,
@@ -63,6 +72,7 @@ _INSERT_HOLD = "INSERT INTO holds VALUES (?, ?, ?, ?, ?, ?)"
 _INSERT_OPEN_LEG = "INSERT INTO open_hold_legs VALUES (?, ?, ?, ?, ?, ?)"
 _DROP_OPEN_LEGS = "DELETE FROM open_hold_legs WHERE hold_id = ?"
 _INSERT_OUTCOME = "INSERT INTO hold_outcomes VALUES (?, ?, ?)"
+_INSERT_KIND = "INSERT INTO change_kinds (seq, kind) VALUES (?, ?)"
 _SELECT_HOLD = (
     "SELECT h.hold_id, h.payload_hash, h.legs, h.recorded_at, h.expires_at, o.outcome, o.at "
     "FROM holds h LEFT JOIN hold_outcomes o ON o.hold_id = h.hold_id"
@@ -140,12 +150,21 @@ def place(
         [(str(leg.address), txid, index, leg.side.value, str(leg.amount), expires_ms)
          for index, leg in enumerate(transaction.legs)],
     )  # fmt: skip
+    _log_event(connection, txid, "hold.placed")
     return Hold(transaction, expires_at), False
+
+
+def _log_event(connection: sqlite3.Connection, hold_id: str, kind: str) -> None:
+    """Tell the change feed of a hold event, in the write that makes it."""
+    seq = connection.execute(INSERT_CHANGE, (hold_id,)).lastrowid
+    connection.execute(_INSERT_KIND, (seq, kind))
 
 
 def _record_outcome(connection: sqlite3.Connection, hold: Hold, outcome: HoldOutcome, at: datetime) -> Hold:
     connection.execute(_INSERT_OUTCOME, (str(hold.hold_id), outcome.value, to_epoch_ms(at)))
     connection.execute(_DROP_OPEN_LEGS, (str(hold.hold_id),))
+    if outcome is not HoldOutcome.CAPTURED:  # a capture is told as the set it records
+        _log_event(connection, str(hold.hold_id), f"hold.{outcome.value}")
     return Hold(hold.transaction, hold.expires_at, outcome, at)
 
 

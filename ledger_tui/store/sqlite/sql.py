@@ -122,9 +122,16 @@ BACKFILL_CHANGES = (
     "INSERT INTO change_log (transaction_id) SELECT transaction_id FROM transactions "
     "WHERE NOT EXISTS (SELECT 1 FROM change_log) ORDER BY recorded_at, transaction_id"
 )
+# A hold event's row names the hold, and change_kinds says which event (a set's row has none).
 SELECT_CHANGES = (
-    "SELECT c.seq, t.transaction_id, t.payload_hash, t.legs, t.recorded_at FROM change_log c "
-    "JOIN transactions t ON t.transaction_id = c.transaction_id WHERE c.seq > ? ORDER BY c.seq LIMIT ?"
+    "SELECT c.seq, k.kind, coalesce(t.transaction_id, h.hold_id), coalesce(t.payload_hash, h.payload_hash), "
+    "coalesce(t.legs, h.legs), coalesce(t.recorded_at, h.recorded_at), h.expires_at, o.at FROM change_log c "
+    "LEFT JOIN change_kinds k ON k.seq = c.seq "
+    "LEFT JOIN transactions t ON k.kind IS NULL AND t.transaction_id = c.transaction_id "
+    "LEFT JOIN holds h ON k.kind IS NOT NULL AND h.hold_id = c.transaction_id "
+    "LEFT JOIN hold_outcomes o ON k.kind IN ('hold.voided', 'hold.expired') "
+    "AND o.hold_id = c.transaction_id "
+    "WHERE c.seq > ? ORDER BY c.seq LIMIT ?"
 )
 SELECT_LAST_CHANGE = "SELECT coalesce(max(seq), 0) FROM change_log"
 SELECT_TRANSACTION = (
