@@ -183,4 +183,10 @@ async def test_the_document_states_the_parameters_and_every_answer(client: httpx
     assert page == {"$ref": "#/components/schemas/ChangesPage"}
     schemas = document["components"]["schemas"]
     assert schemas["ChangesPage"]["required"] == ["events", "cursor", "more", "lag"]
-    assert schemas["Event"]["properties"]["type"]["enum"] == ["entry_set.recorded", "reversal.recorded"]
+    assert schemas["Event"]["properties"]["type"]["enum"] == [
+        "entry_set.recorded",
+        "reversal.recorded",
+        "hold.placed",
+        "hold.voided",
+        "hold.expired",
+    ]
