@@ -189,8 +189,9 @@ class LedgerApp(App[None]):
 
     @work(group="seal", exit_on_error=False)
     async def seal_in_background(self) -> None:
-        """Seal settled days (idempotent); balances are exact either way, blocks make them fast."""
+        """Seal settled days and record expired holds (both idempotent; reads are exact either way)."""
         await self.engine.seal()
+        await self.engine.holds().sweep()
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         """A failed connect leaves the app running with the store marked unavailable."""

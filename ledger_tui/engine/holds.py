@@ -5,6 +5,7 @@ first (a person, the sweeper, a retry), and expiry is exact at read time whether
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -12,7 +13,7 @@ from datetime import UTC, datetime, timedelta
 
 from ..domain.address import AddressPattern
 from ..domain.blocks import SealPolicy
-from ..domain.errors import NotFound, ValidationError
+from ..domain.errors import LedgerError, NotFound, ValidationError
 from ..domain.holds import Hold, HoldOutcome, Pending, check_duration, hold_problems, pending_by_account
 from ..domain.model import Address, EntrySet, RecordedTransaction
 from ..domain.timeutil import truncate_to_ms
@@ -20,6 +21,8 @@ from ..store.base import Store
 
 #: How long a hold waits for its outcome when the poster does not say.
 DEFAULT_HOLD = timedelta(days=7)
+#: Seconds between the sweeps a server runs in the background.
+SWEEP_EVERY = 5.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,6 +83,19 @@ class HoldBook:
     async def sweep(self) -> int:
         """Record every hold past its expiry as expired (reads never wait for this)."""
         return await self._store.sweep_holds(self.now())
+
+    async def keep_swept(
+        self, every: float = SWEEP_EVERY, on_error: Callable[[LedgerError], None] | None = None
+    ) -> None:
+        """Sweep every ``every`` seconds until cancelled; a failed sweep is reported and tried again
+        (reads never wait for sweeps: expiry is exact at read time)."""
+        while True:
+            try:
+                await self.sweep()
+            except LedgerError as error:
+                if on_error is not None:
+                    on_error(error)
+            await asyncio.sleep(every)
 
     async def get(self, hold_id: uuid.UUID) -> Hold:
         """One hold and its outcome; NotFound if there is none."""

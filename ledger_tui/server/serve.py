@@ -93,7 +93,14 @@ async def serve(
         )
         log.info("serving the %s ledger %s (docs at /docs)", engine.info.kind, engine.info.target)
         await _say_who_may_call(engine, settings)
-        await _Server(config).serve(sockets=sockets)
+        sweeper = asyncio.ensure_future(
+            engine.holds().keep_swept(on_error=lambda error: log.warning("sweeping holds failed: %s", error))
+        )
+        try:
+            await _Server(config).serve(sockets=sockets)
+        finally:
+            sweeper.cancel()
+            await asyncio.gather(sweeper, return_exceptions=True)
     finally:
         await engine.close()
         log.info("store closed")

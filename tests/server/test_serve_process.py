@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import signal
 import socket
@@ -11,12 +12,14 @@ import threading
 import time
 import urllib.error
 import urllib.request
+import uuid
 from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
 
+from ledger_tui.domain.holds import HoldOutcome
 from ledger_tui.ledger import LedgerOptions, open_ledger
 
 from ..support.entry_sets import transfer
@@ -146,3 +149,21 @@ def test_sigterm_lets_a_bulk_post_in_flight_finish(served: Served) -> None:
     import asyncio
 
     asyncio.run(check())
+
+
+@pytest.mark.parametrize("store_kind", ["sqlite"])
+async def test_the_server_records_expired_holds_in_the_background(served: Served) -> None:
+    held = json.loads(SAMPLE_JSON)
+    held["transaction_id"] = str(uuid.uuid4())
+    held["pending"] = {"expires_in": "1s"}
+    (served.workdir / "held.json").write_text(json.dumps(held))
+    placed = json.loads(served.curl(f"curl -s -X POST -H 'Content-Type: application/json' --data @held.json "
+                                    f"{served.url('/transactions')}"))  # fmt: skip
+    assert placed["state"] == "pending"
+    deadline = time.monotonic() + 30
+    async with open_ledger(LedgerOptions(store=served.store_url)) as engine:
+        while (await engine.holds().get(uuid.UUID(held["transaction_id"]))).outcome is None:
+            assert time.monotonic() < deadline, "the server did not sweep the expired hold"
+            await asyncio.sleep(0.5)
+        hold = await engine.holds().get(uuid.UUID(held["transaction_id"]))
+    assert hold.outcome is HoldOutcome.EXPIRED and hold.outcome_at == hold.expires_at
