@@ -55,7 +55,7 @@ test: install
 	tools/browser/install
 	$(MAKE) cassandra-up NODE_ARGS="--unsafe-system --quick-jit"
 	$(MAKE) kafka-up KAFKA_ARGS="--quick-jit" || { $(MAKE) cassandra-down; exit 1; }
-	status=0; $(PY) -m pytest -q -p no:cacheprovider $(PYTEST_PARALLEL) $(PYTEST_ARGS) || status=$$?; \
+	status=0; $(PY) -m pytest -q -p no:cacheprovider --durations=25 $(PYTEST_PARALLEL) $(PYTEST_ARGS) || status=$$?; \
 	  $(MAKE) kafka-down; $(MAKE) cassandra-down; exit $$status
 
 # Every console test on both stores (make test runs the UI tests on the embedded store only).
