@@ -11,7 +11,7 @@ from typing import TextIO
 from ..domain.address import AddressPattern, parse_address, parse_pattern
 from ..domain.balance import BalanceRow
 from ..domain.errors import NotFound, ValidationError
-from ..domain.holds import Pending, held_json, pending_by_currency
+from ..domain.holds import Pending, held_json, with_held_currencies
 from ..domain.model import Entry
 from ..domain.parse import parse_transaction_id
 from ..engine import Engine
@@ -79,9 +79,8 @@ async def _balance(args: argparse.Namespace, engine: Engine, out: TextIO) -> int
     rows = await engine.balance(target, range_flags(args), as_of)
     held = {}
     if isinstance(target, AddressPattern):
-        held = pending_by_currency((await engine.holds().pending(target, as_of)).items())
-        shown = {row.currency for row in rows}
-        rows += [BalanceRow.empty(c, p.debits + p.credits) for c, p in sorted(held.items()) if c not in shown]
+        held = await engine.holds().pending_by_currency(target, as_of)
+        rows = with_held_currencies(rows, held)
     if args.json:
         write_json(out, [{**row.to_json(), **held_json(row, held)} for row in rows])
     else:

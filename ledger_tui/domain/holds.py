@@ -166,6 +166,13 @@ def pending_by_currency(found: Iterable[tuple[Address, Pending]]) -> dict[str, P
     return totals
 
 
+def with_held_currencies(rows: list[BalanceRow], held: Mapping[str, Pending]) -> list[BalanceRow]:
+    """Balance rows plus a zero row for each currency only held so far (so what is pending shows)."""
+    shown = {row.currency for row in rows}
+    extra = [BalanceRow.empty(c, p.debits + p.credits) for c, p in sorted(held.items()) if c not in shown]
+    return rows + extra
+
+
 def held_json(row: BalanceRow, held: Mapping[str, Pending]) -> dict[str, str]:
     """A balance row's pending columns and what is available (none when nothing is held)."""
     if not held:

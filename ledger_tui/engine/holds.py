@@ -14,7 +14,15 @@ from datetime import UTC, datetime, timedelta
 from ..domain.address import AddressPattern
 from ..domain.blocks import SealPolicy
 from ..domain.errors import LedgerError, NotFound, ValidationError
-from ..domain.holds import Hold, HoldOutcome, Pending, check_duration, hold_problems, pending_by_account
+from ..domain.holds import (
+    Hold,
+    HoldOutcome,
+    Pending,
+    check_duration,
+    hold_problems,
+    pending_by_account,
+    pending_by_currency,
+)
 from ..domain.model import Address, EntrySet, RecordedTransaction
 from ..domain.timeutil import truncate_to_ms
 from ..store.base import Store
@@ -118,6 +126,12 @@ class HoldBook:
     async def all_holds(self) -> list[Hold]:
         """Every hold ever placed, with its outcome, oldest first."""
         return await self._store.read_holds(open_only=False)
+
+    async def pending_by_currency(
+        self, pattern: AddressPattern | Address, as_of: datetime | None = None
+    ) -> dict[str, Pending]:
+        """Pending debits and credits of the accounts ``pattern`` selects, per currency."""
+        return pending_by_currency((await self.pending(pattern, as_of)).items())
 
     async def pending(
         self, pattern: AddressPattern | Address | None = None, as_of: datetime | None = None

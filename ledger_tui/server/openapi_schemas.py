@@ -286,7 +286,13 @@ def _answers() -> dict[str, Schema]:
     row = {
         "type": "object",
         "required": ["currency", "opening", "debits", "credits", "closing"],
-        "properties": {name: text for name in ("currency", "opening", "debits", "credits", "closing")},
+        "properties": {
+            **{name: text for name in ("currency", "opening", "debits", "credits", "closing")},
+            **{
+                name: {**text, "description": "with an address, when something is held there"}
+                for name in ("pending_debits", "pending_credits", "available")
+            },
+        },
     }
     return {
         "Entry": entry,

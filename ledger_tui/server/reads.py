@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 from fastapi import APIRouter, Query, Request
 from starlette.responses import JSONResponse, Response
 
+from ..domain.holds import held_json, with_held_currencies
 from ..domain.model import TREE_DEPTH, Address, Entry
 from ..domain.timeutil import TimeRange, from_epoch_ms, to_epoch_ms, truncate_to_ms
 from ..engine import Engine
@@ -169,7 +170,10 @@ async def balances(
         raise ApiError(400, "give exactly one of address and name", "address" if address_ else "name")
     span, when = time_range(start, end), instant("as_of", as_of)
     target = pattern(address_) if address_ is not None else str(name)
-    rows = await engine_of(request).balance(target, span, when)
+    engine = engine_of(request)
+    rows = await engine.balance(target, span, when)
+    held = {} if isinstance(target, str) else await engine.holds().pending_by_currency(target, when)
+    rows = with_held_currencies(rows, held)
     return JSONResponse(
         {
             "address": address_,
@@ -177,6 +181,6 @@ async def balances(
             "start": _iso(span.start),
             "end": _iso(span.end),
             "as_of": _iso(when),
-            "balances": [row.to_json() for row in rows],
+            "balances": [{**row.to_json(), **held_json(row, held)} for row in rows],
         }
     )

@@ -78,3 +78,15 @@ async def test_limits_over_http_refuse_a_hold_and_are_kept_with_the_key(
     assert (await client.put("/limits", json={"pattern": ACC_1})).status_code == 404
     history = await origin_engine.limits().history()
     assert [c.changed_by for c in history] == ["api key (none: loopback)"] * 2
+
+
+async def test_balances_of_an_address_show_what_is_held_and_available(client: httpx.AsyncClient) -> None:
+    await client.post("/transactions", content=transfer("50.00", 1727347200000, debit="acc-9", credit="acc-1"),
+                      headers=JSON)  # fmt: skip
+    await client.post("/transactions", content=_pending("20.00", uuid.uuid4()), headers=JSON)
+    rows = (await client.get("/balances", params={"address": ACC_1})).json()["balances"]
+    assert rows == [{"currency": "GBP", "opening": "0.00", "debits": "0.00", "credits": "50.00",
+                     "closing": "50.00", "pending_debits": "20.00", "pending_credits": "0.00",
+                     "available": "30.00"}]  # fmt: skip
+    other = (await client.get("/balances", params={"address": ACC_1.replace("acc-1", "acc-9")})).json()
+    assert "available" not in other["balances"][0]  # nothing held there
