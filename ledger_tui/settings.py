@@ -20,7 +20,7 @@ from .store.url import parse_store_url
 ENV_CONFIG = "LEDGER_CONFIG"
 KEYS = ("store", "balances", "theme", "page_size")
 PAGE_SIZES = range(10, 1001)
-SCREENS = ("compose", "browse", "chart", "trial")
+SCREENS = ("compose", "browse", "chart", "trial", "holds")
 _SECRETS = ("username", "password", "credentials")
 
 

@@ -33,6 +33,7 @@ from .compose.screen import ComposeScreen
 from .failures import describe_failure, with_timeout
 from .find.finder import AccountFinder
 from .find.palette import AccountCommands
+from .holds.screen import HoldsScreen
 from .ledger_screen import Connection, ConsoleContext, LedgerScreen
 from .live import FOLLOW_GROUP, LIVE, PUBLISHERS_GROUP, LiveFeed, LiveOptions, PublisherWatch, paused_notice
 from .messages import AccountPicked, CallFailed, LedgerChanged, PublishersChecked, SetsCommitted
@@ -42,7 +43,9 @@ from .widgets.help_screen import HelpScreen
 from .widgets.ledger_input import LedgerInput
 
 #: Each mode's title, for help and the palette (the modes themselves: main.SCREEN_NAMES).
-SCREEN_TITLES = {"compose": "Compose", "browse": "Browse", "chart": "Chart", "trial": "Trial balance"}
+SCREEN_TITLES = {
+    "compose": "Compose", "browse": "Browse", "chart": "Chart", "trial": "Trial balance", "holds": "Holds"
+}  # fmt: skip
 #: How often the header's cluster line (nodes up/total) is refreshed; no I/O, the driver's view.
 CLUSTER_WATCH_SECONDS = 1.0
 #: How often the open console seals settled days into balance blocks (docs/balance-blocks.md).
@@ -68,6 +71,7 @@ class LedgerApp(App[None]):
         Binding("3", "switch_mode('chart')", "Chart", show=False),
         Binding("f7", "switch_mode('trial')", "Trial balance", show=False),
         Binding("4", "switch_mode('trial')", "Trial balance", show=False),
+        Binding("f8,5", "switch_mode('holds')", "Holds", show=False),
         Binding("ctrl+f", "find_account", "Find account", show=False),
         Binding("f1,question_mark", "help", "Help"),
         Binding("ctrl+r", "retry", "Retry"),
@@ -119,6 +123,7 @@ class LedgerApp(App[None]):
             ("browse", partial(BrowseScreen, self.context, opening=initial_account)),
             ("chart", partial(ChartScreen, self.context)),
             ("trial", partial(TrialBalanceScreen, self.context)),
+            ("holds", partial(HoldsScreen, self.context)),
         ):
             self.add_mode(mode, partial(self._mode_screen, build))
 

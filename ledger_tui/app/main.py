@@ -14,8 +14,8 @@ from ..settings import ConsoleState, write_state
 if TYPE_CHECKING:
     from .app import LedgerApp
 
-ScreenName = Literal["compose", "browse", "chart", "trial"]
-SCREEN_NAMES: tuple[ScreenName, ...] = ("compose", "browse", "chart", "trial")
+ScreenName = Literal["compose", "browse", "chart", "trial", "holds"]
+SCREEN_NAMES: tuple[ScreenName, ...] = ("compose", "browse", "chart", "trial", "holds")
 
 
 @dataclass(frozen=True, slots=True)

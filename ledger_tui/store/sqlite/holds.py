@@ -79,9 +79,10 @@ _SELECT_HOLD = (
 )
 _BY_ID = _SELECT_HOLD + " WHERE h.hold_id = ?"
 _OPEN = (
-    _SELECT_HOLD + " WHERE h.hold_id IN (SELECT DISTINCT hold_id FROM open_hold_legs) ORDER BY h.recorded_at"
+    _SELECT_HOLD
+    + " WHERE h.hold_id IN (SELECT DISTINCT hold_id FROM open_hold_legs) ORDER BY h.recorded_at, h.hold_id"
 )
-_ALL = _SELECT_HOLD + " ORDER BY h.recorded_at"
+_ALL = _SELECT_HOLD + " ORDER BY h.recorded_at, h.hold_id"
 _DUE = "SELECT DISTINCT hold_id FROM open_hold_legs WHERE expires_at <= ?"
 _OPEN_LEGS = "SELECT account, side, amount FROM open_hold_legs WHERE expires_at > ?"
 

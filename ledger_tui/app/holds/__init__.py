@@ -1,0 +1,1 @@
+"""The Holds screen: money held pending, with capture, partial capture and void."""
