@@ -30,6 +30,7 @@ from ..widgets.formatting import money_text
 from .draft import DraftCheck, LegDraft, check_draft
 from .draft_files import DraftFileError, default_draft_dir, read_draft, write_draft
 from .leg_editor import LegEditor
+from .limits_panel import LimitsPanel
 from .receipt import PostReceipt
 from .suggest import KnownAccounts
 
@@ -102,6 +103,7 @@ class ComposeScreen(LedgerScreen):
             yield self._editor(1, LegDraft())
             yield self._editor(2, LegDraft(side="credit"))
         yield Static("", id="totals")
+        yield LimitsPanel(self.engine, id="limits")
         yield Static("", id="status")
         yield PostReceipt(self.engine, id="receipt")
         yield Footer(compact=True)
@@ -194,6 +196,8 @@ class ComposeScreen(LedgerScreen):
         status.set_class(check.ready, "-ready")
         status.set_class(not check.balanced, "-unbalanced")
         self._check = check
+        if self.store_is_ready:
+            self.query_one(LimitsPanel).check([c.leg for c in check.legs if c.leg is not None])
         return check
 
     def _update_once(self, selector: str, text: str) -> Static:
@@ -316,6 +320,10 @@ class ComposeScreen(LedgerScreen):
         check = self.recheck()
         if not check.ready:
             self.notify(check.status, title="Not posted", severity="warning")
+            return
+        breaking = self.query_one(LimitsPanel).breaking
+        if breaking is not None:  # the store's check decides; this spares a post bound to fail
+            self.notify(breaking, title="Not posted: a limit", severity="warning", timeout=10)
             return
         legs = [leg_check.leg for leg_check in check.legs if leg_check.leg is not None]
         try:  # the check already built every leg: post exactly those
