@@ -20,7 +20,8 @@ from textual.timer import Timer
 from textual.widgets import Footer, Header, Input, Label, Select, Static
 
 from ...domain.errors import LedgerError
-from ...domain.model import Address
+from ...domain.holds import parse_duration
+from ...domain.model import Address, EntrySet
 from ...domain.parse import build_entry_set
 from ..failures import describe_failure, with_timeout
 from ..ledger_screen import ConsoleContext, LedgerScreen
@@ -29,6 +30,7 @@ from ..widgets.dialogs import ConfirmDialog, PathPrompt
 from ..widgets.formatting import money_text
 from .draft import DraftCheck, LegDraft, check_draft
 from .draft_files import DraftFileError, default_draft_dir, read_draft, write_draft
+from .hold_poster import HoldPoster
 from .leg_editor import LegEditor
 from .limits_panel import LimitsPanel
 from .receipt import PostReceipt
@@ -66,6 +68,7 @@ class ComposeScreen(LedgerScreen):
         Binding("ctrl+n", "new_draft", "New"),
         Binding("f5", "load_json", "Load"),
         Binding("f6", "save_json", "Save"),
+        Binding("f9", "hold", "Post as a hold", show=False),
     ]
 
     class AccountsLoaded(Message):
@@ -106,6 +109,7 @@ class ComposeScreen(LedgerScreen):
         yield LimitsPanel(self.engine, id="limits")
         yield Static("", id="status")
         yield PostReceipt(self.engine, id="receipt")
+        yield HoldPoster(self.engine)
         yield Footer(compact=True)
 
     def _editor(self, number: int, draft: LegDraft) -> LegEditor:
@@ -314,25 +318,53 @@ class ComposeScreen(LedgerScreen):
 
     def action_post(self) -> None:
         """Post the draft if it balances; the same id is reused if this is a retry."""
+        entry_set = self._ready_set()
+        if entry_set is not None:
+            self._receipt.post(entry_set)
+
+    def action_hold(self) -> None:
+        """Post the draft as a hold, after asking how long it lasts."""
+        entry_set = self._ready_set()
+        if entry_set is not None:
+            prompt = PathPrompt("Hold this set for how long? (90s, 15m, 12h, 7d)", "7d")
+            self.app.push_screen(prompt, lambda text: self._hold_for(entry_set, text))
+
+    def _hold_for(self, entry_set: EntrySet, text: str | None) -> None:
+        if text:
+            try:
+                self.query_one(HoldPoster).place(entry_set, parse_duration(text, "hold for"))
+            except LedgerError as error:
+                self.notify(str(error), title="Not held", severity="error")
+
+    async def on_hold_poster_hold_placed(self, message: HoldPoster.HoldPlaced) -> None:
+        """Say until when the set is held, tell the app, and start a new draft (the id is taken)."""
+        hold = message.receipt.hold
+        until = hold.expires_at.isoformat(timespec="seconds")
+        self.notify(f"{hold.hold_id} held until {until}; capture or void it on the Holds screen (F8)",
+                    title="Held" if not message.receipt.repeated else "Already held")  # fmt: skip
+        self.post_message(LedgerChanged(hold.hold_id))
+        await self.set_draft([LegDraft(), LegDraft(side="credit")])
+
+    def _ready_set(self) -> EntrySet | None:
+        """The draft as an entry set when it may be written now, else None (a notice says why)."""
         if self._receipt.is_posting:
             self.notify("Already posting…", timeout=3)
-            return
+            return None
         check = self.recheck()
         if not check.ready:
             self.notify(check.status, title="Not posted", severity="warning")
-            return
+            return None
         breaking = self.query_one(LimitsPanel).breaking
         if breaking is not None:  # the store's check decides; this spares a post bound to fail
             self.notify(breaking, title="Not posted: a limit", severity="warning", timeout=10)
-            return
+            return None
         legs = [leg_check.leg for leg_check in check.legs if leg_check.leg is not None]
         try:  # the check already built every leg: post exactly those
-            entry_set = build_entry_set(self._transaction_id, legs)
+            return build_entry_set(self._transaction_id, legs)
         except LedgerError as error:
             title, message = describe_failure(error)
             self.notify(message, title=title, severity="error", timeout=12)
-            return
-        self._receipt.post(entry_set)
+            return None
 
     def on_post_receipt_entry_set_posted(self, message: PostReceipt.EntrySetPosted) -> None:
         """Show the receipt, remember what was posted (ctrl+n need not ask), tell the app."""

@@ -4,6 +4,7 @@ leaves; a draft that would break a bound is not posted (a notice says why), one 
 from __future__ import annotations
 
 import asyncio
+from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
 
@@ -84,3 +85,27 @@ def test_compose_past_a_limit(snap_compare: SnapCompare, limited: Engine) -> Non
         await _draft(pilot, _spend("5000.00"))
 
     assert snap_compare(make_app(limited), terminal_size=SIZE, run_before=run_before)
+
+
+async def test_f9_holds_the_draft_and_the_hold_counts_against_the_bound(limited: Engine) -> None:
+    app = make_app(limited)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        have = (await limited.balance(ALICE))[0].closing
+        screen = await _draft(pilot, _spend(str(have - Decimal("1.00"))))
+        held_id = screen._transaction_id
+        await pilot.press("f9")
+        await settle(pilot)
+        prompt = pilot.app.screen.query_one("Input")
+        prompt.value = "15m"  # type: ignore[attr-defined]
+        await pilot.press("enter")
+        await settle(pilot)
+        hold = await limited.holds().get(held_id)
+        assert hold.outcome is None and hold.expires_at - hold.transaction.recorded_at == timedelta(
+            minutes=15
+        )
+        assert any("held until" in str(n.message) for n in app._notifications)
+        assert screen._transaction_id != held_id  # a new draft: the held id is taken
+        screen = await _draft(pilot, _spend("1.01"))  # what is left to spend is 1.00
+        panel = screen.query_one(LimitsPanel)
+        await until(pilot, lambda: panel.breaking is not None)
