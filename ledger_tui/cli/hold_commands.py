@@ -12,9 +12,9 @@ import uuid
 from datetime import UTC, datetime
 from typing import TextIO
 
-from ..domain.address import AddressPattern, parse_pattern
+from ..domain.address import parse_pattern
 from ..domain.errors import ValidationError
-from ..domain.holds import Hold, parse_duration
+from ..domain.holds import Hold, parse_duration, time_left
 from ..domain.parse import parse_entry_set_json
 from ..engine import Engine
 from .common import EXIT_OK, instant_flag, read_document, with_engine, write_json
@@ -67,7 +67,7 @@ async def _holds(args: argparse.Namespace, engine: Engine, out: TextIO) -> int:
     book = engine.holds()
     pattern = None if args.address is None else parse_pattern(args.address, "--address", any_level=True)
     if args.all:
-        found = [h for h in await book.all_holds() if pattern is None or _touches(h, pattern)]
+        found = await book.all_holds(pattern)
     else:
         found = await book.pending_holds(pattern)
     if args.json:
@@ -80,17 +80,12 @@ async def _holds(args: argparse.Namespace, engine: Engine, out: TextIO) -> int:
     out.write(f"{'transaction_id':<36}  {'state':<8}  {'expires in':>10}  held\n")
     for hold in found:
         state = hold.state_at(now)
-        left = hold.expires_at - now
-        expires = f"{int(left.total_seconds())}s" if state is not None and state.value == "pending" else "-"
+        expires = time_left(hold, now) if state is not None and state.value == "pending" else "-"
         debits = [f"{leg.address} {leg.amount}" for leg in hold.transaction.legs if leg.side.value == "debit"]
         out.write(
             f"{hold.hold_id!s:<36}  {state.value if state else '-':<8}  {expires:>10}  {', '.join(debits)}\n"
         )
     return EXIT_OK
-
-
-def _touches(hold: Hold, pattern: AddressPattern) -> bool:
-    return any(pattern.matches(leg.address) for leg in hold.transaction.legs)
 
 
 def add_hold_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

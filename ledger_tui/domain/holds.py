@@ -209,3 +209,16 @@ def hold_problems(
                 f"the open holds add up to {want.debits} dr / {want.credits} cr"
             )
     return problems
+
+
+def time_left(hold: Hold, now: datetime) -> str:
+    """``2d 4h``, ``14m 5s``, ``42s``: the time until the hold lapses."""
+    seconds = max(0, int((hold.expires_at - now).total_seconds()))
+    days, rest = divmod(seconds, 86_400)
+    hours, rest = divmod(rest, 3_600)
+    minutes, seconds = divmod(rest, 60)
+    if days:
+        return f"{days}d {hours}h"
+    if hours:
+        return f"{hours}h {minutes}m"
+    return f"{minutes}m {seconds}s" if minutes else f"{seconds}s"

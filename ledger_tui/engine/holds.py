@@ -123,9 +123,14 @@ class HoldBook:
             and (pattern is None or any(pattern.matches(leg.address) for leg in hold.transaction.legs))
         ]
 
-    async def all_holds(self) -> list[Hold]:
-        """Every hold ever placed, with its outcome, oldest first."""
-        return await self._store.read_holds(open_only=False)
+    async def all_holds(self, pattern: AddressPattern | None = None) -> list[Hold]:
+        """Every hold ever placed, with its outcome, oldest first; with ``pattern``, those with a
+        leg on an account it selects."""
+        return [
+            hold
+            for hold in await self._store.read_holds(open_only=False)
+            if pattern is None or any(pattern.matches(leg.address) for leg in hold.transaction.legs)
+        ]
 
     async def pending_by_currency(
         self, pattern: AddressPattern | Address, as_of: datetime | None = None

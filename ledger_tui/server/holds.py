@@ -115,11 +115,7 @@ async def list_holds(
     """The holds pending now (or every hold), oldest first."""
     pattern = None if address is None else parse_pattern(address, "address", any_level=True)
     book = engine_of(request).holds()
-    if all:
-        found = [h for h in await book.all_holds() if pattern is None or
-                 any(pattern.matches(leg.address) for leg in h.transaction.legs)]  # fmt: skip
-    else:
-        found = await book.pending_holds(pattern)
+    found = await (book.all_holds(pattern) if all else book.pending_holds(pattern))
     return JSONResponse([hold_json(hold, book.now()) for hold in found])
 
 

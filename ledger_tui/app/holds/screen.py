@@ -23,7 +23,7 @@ from textual.widgets import Footer, Header, Input, Label
 from ...domain.address import AddressPattern, parse_pattern
 from ...domain.changes import Change
 from ...domain.errors import LedgerError
-from ...domain.holds import Hold
+from ...domain.holds import Hold, time_left
 from ...domain.model import EntrySet, Leg
 from ...domain.money import parse_amount
 from ...engine.holds import HoldReceipt
@@ -31,7 +31,7 @@ from ..failures import with_timeout
 from ..ledger_screen import ConsoleContext, LedgerScreen
 from ..messages import LedgerChanged
 from ..widgets.dialogs import ConfirmDialog, PathPrompt
-from .table import HoldsTable, time_left
+from .table import HoldsTable
 
 #: Seconds between reads of the holds while the screen is shown (others place and settle them).
 READ_EVERY = 5

@@ -12,23 +12,10 @@ from pathlib import Path
 from rich.text import Text
 from textual.widgets import DataTable
 
-from ...domain.holds import Hold
+from ...domain.holds import Hold, time_left
 from ...domain.model import Side
 
 COLUMNS = ("Placed", "Expires in", "Held from", "Held for", "Transaction")
-
-
-def time_left(hold: Hold, now: datetime) -> str:
-    """``2d 4h``, ``14m 5s``, ``42s``: the time until the hold lapses."""
-    seconds = max(0, int((hold.expires_at - now).total_seconds()))
-    days, rest = divmod(seconds, 86_400)
-    hours, rest = divmod(rest, 3_600)
-    minutes, seconds = divmod(rest, 60)
-    if days:
-        return f"{days}d {hours}h"
-    if hours:
-        return f"{hours}h {minutes}m"
-    return f"{minutes}m {seconds}s" if minutes else f"{seconds}s"
 
 
 def _side(hold: Hold, side: Side) -> str:
