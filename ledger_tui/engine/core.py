@@ -364,9 +364,14 @@ class Engine:
     ) -> TrialBalance:
         """Opening, debits, credits and closing over [start, end) of every account, or of every
         LE/NS/NAME/CUR rollup (``per_account=False``: what the grouped levels need, much cheaper),
-        from balance blocks where they serve; equal to a full fold of the entries."""
-        today = day_of(self._clock())
-        return await trial.trial_balance(self._parts, time_range, as_of, today, per_account=per_account)
+        from balance blocks where they serve; equal to a full fold of the entries. Beside them,
+        what holds kept pending at the end of the range (or ``as_of``, or now if sooner)."""
+        now = self._clock()
+        held_at = min(t for t in (as_of, time_range.end, now) if t is not None)
+        pending = await self.holds().pending(as_of=None if held_at >= now else held_at)
+        return await trial.trial_balance(
+            self._parts, time_range, as_of, day_of(now), pending, per_account=per_account
+        )
 
     # -- the console's register: filtered entries, reversals -----------------------------------
 

@@ -9,9 +9,11 @@ folded at once, so a large ledger never floods the store (or memory) with pendin
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Mapping
 from datetime import datetime
 
 from ..domain.balance import BalanceFold, BalanceRow
+from ..domain.holds import Pending
 from ..domain.model import TREE_DEPTH, Address
 from ..domain.timeutil import TimeRange
 from ..domain.trial_balance import TrialBalance
@@ -38,10 +40,12 @@ async def trial_balance(
     time_range: TimeRange,
     as_of: datetime | None,
     today: int,
+    pending: Mapping[Address, Pending],
     *,
     per_account: bool,
 ) -> TrialBalance:
-    """Opening, debits, credits and closing of every account (``per_account``) or every rollup."""
+    """Opening, debits, credits and closing of every account (``per_account``) or every rollup,
+    with ``pending`` (per account) beside them."""
     depth = TREE_DEPTH if per_account else ROLLUP_DEPTH
     paths = await tree_paths(parts, depth)
     gate = asyncio.Semaphore(NODE_FAN_OUT)
@@ -56,4 +60,4 @@ async def trial_balance(
             rows[path] = row
 
     await parts.gather(fold(path) for path in paths)
-    return TrialBalance(time_range, rows, depth)
+    return TrialBalance(time_range, rows, depth, pending)

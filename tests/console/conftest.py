@@ -11,15 +11,19 @@ from __future__ import annotations
 import asyncio
 import os
 from collections.abc import AsyncIterator, Iterator
+from datetime import timedelta
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
 
+from ledger_tui.domain.model import Address, Leg, Side
+from ledger_tui.domain.parse import build_entry_set
 from ledger_tui.engine import Engine
 from ledger_tui.ledger import read_named_balances
 from ledger_tui.store.base import Store
 
-from ..support.console import NOW, make_ledger, new_engine
+from ..support.console import ALICE, CAROL, FEES_GBP, NOW, OPS_GBP, fixed_id, make_ledger, new_engine
 
 #: Read once at import, before the suite clears every LEDGER_* variable for each test.
 ALL_STORES = os.environ.get("LEDGER_CONSOLE_STORES", "") == "all"
@@ -81,3 +85,31 @@ async def shared_ledger(shared_file: Path) -> AsyncIterator[tuple[Engine, Engine
     yield console, elsewhere
     await elsewhere.close()
     await console.close()
+
+
+def _legs(payer: Address, payee: Address, *amounts: str) -> list[Leg]:
+    return [
+        Leg(payer, Side.DEBIT, Decimal(amounts[0])),
+        *(Leg(payee, Side.CREDIT, Decimal(a)) for a in amounts[1:]),
+    ]
+
+
+@pytest.fixture
+def held(tmp_path: Path) -> Engine:
+    """The fixed ledger with three holds: alice's (oldest), carol's, and one of unequal legs."""
+    path = make_ledger(tmp_path / "holds.sqlite")
+
+    async def place() -> None:
+        engine = new_engine(path)
+        await engine.connect()
+        book = engine.holds()
+        await book.place(build_entry_set(fixed_id(501), _legs(ALICE, OPS_GBP, "40.00", "40.00")),
+                         expires_in=timedelta(minutes=15))  # fmt: skip
+        await book.place(build_entry_set(fixed_id(502), _legs(CAROL, OPS_GBP, "12.50", "12.50")),
+                         expires_in=timedelta(days=2, hours=3))  # fmt: skip
+        unequal = [*_legs(ALICE, OPS_GBP, "9.00", "8.00"), Leg(FEES_GBP, Side.CREDIT, Decimal("1.00"))]
+        await book.place(build_entry_set(fixed_id(503), unequal), expires_in=timedelta(hours=5))
+        await engine.close()
+
+    asyncio.run(place())
+    return new_engine(path)

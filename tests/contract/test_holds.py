@@ -249,3 +249,27 @@ async def test_the_change_feed_tells_each_hold_event_once_in_commit_order(
     assert events[5]["outcome_at"] == events[5]["expires_at"]
     again = await feed.page(await feed.start("beginning"), 100)
     assert [c.event_id for c in again.changes] == [c.event_id for c in page.changes]
+
+
+async def test_the_trial_balance_shows_what_is_held_now_and_what_was_held_then(
+    engine: Engine, clock: FixedClock
+) -> None:
+    await _funded(engine, "100.00", minimum=None)
+    first = await engine.holds().place(_set(engine, "30.00"), expires_in=timedelta(minutes=10))
+    clock.advance(seconds=1)
+    before_second = clock()
+    clock.advance(seconds=1)
+    await engine.holds().place(_set(engine, "20.00", payee="cafe"), expires_in=timedelta(minutes=10))
+    clock.advance(seconds=1)
+    await engine.holds().capture(first.hold.hold_id)
+    now = await engine.trial_balance()
+    lines = {line.label: line for line in now.lines(5)}
+    held = await engine.holds().pending()  # the slow, obvious path: a fold of the open holds
+    assert {a: (lines[str(a)].pending_debits, lines[str(a)].pending_credits) for a in held} == {
+        a: (p.debits, p.credits) for a, p in held.items()
+    }
+    assert lines[f"{PREFIX}/acc-1"].available == Decimal("50.00")  # 100 - 30 captured - 20 held
+    assert lines[f"{PREFIX}/cafe"].closing == 0 and lines[f"{PREFIX}/cafe"].pending_credits == Decimal("20.00")
+    then = {line.label: line for line in (await engine.trial_balance(as_of=before_second)).lines(5)}
+    assert then[f"{PREFIX}/acc-1"].pending_debits == Decimal("30.00") and f"{PREFIX}/cafe" not in then
+    assert now.unbalanced() == [] and (await engine.trial_balance(as_of=before_second)).held

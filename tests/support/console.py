@@ -52,6 +52,7 @@ TOP_UP = [
 
 OPS_GBP = Address("fintech_uk", "com.fintech.account", "main", "GBP", "ops")
 ALICE = Address("fintech_uk", "com.fintech.customer", "current", "GBP", "alice")
+CAROL = Address("fintech_uk", "com.fintech.customer", "current", "GBP", "carol")
 FEES_GBP = Address("fintech_uk", "com.fintech.revenue", "fees", "GBP", "main")
 OPS_EUR = Address("fintech_eu", "com.fintech.account", "main", "EUR", "ops")
 BRUNO = Address("fintech_eu", "com.fintech.customer", "current", "EUR", "bruno")

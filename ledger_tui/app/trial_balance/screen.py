@@ -183,7 +183,8 @@ class TrialBalanceScreen(LedgerScreen):
             status.update(f"Debits and credits differ in {', '.join(unbalanced)}: run `ledger-tui verify`.")
         elif balance.totals():
             currencies = ", ".join(total.currency for total in balance.totals())
-            status.update(f"Debits = credits in every currency ({currencies}).")
+            held = " Held: pending Dr = pending Cr." if balance.held else ""
+            status.update(f"Debits = credits in every currency ({currencies}).{held}")
         else:
             status.update("No entries before the end of this period.")
 

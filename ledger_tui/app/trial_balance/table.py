@@ -6,6 +6,7 @@ out and tells its screen which line was chosen.
 
 from __future__ import annotations
 
+from decimal import Decimal
 from pathlib import Path
 
 from rich.text import Text
@@ -17,8 +18,11 @@ from ...domain.trial_balance import TrialBalance, TrialLine
 from ..widgets.formatting import money_text
 
 COLUMNS = ("Account", "Cur", "Opening", "Debits", "Credits", "Closing", "Entries")
-#: Columns beside the account's (currency, four amounts, entries, cell padding).
+#: Shown only while something is held, so a ledger without holds keeps its width.
+HELD_COLUMNS = ("Pending Dr", "Pending Cr")
+#: Columns beside the account's (currency, four amounts, entries, cell padding), and the held ones.
 OTHER_COLUMNS_WIDTH = 56
+HELD_COLUMNS_WIDTH = 28
 #: The account column never gets narrower than this: a long address loses its start instead.
 MIN_LABEL_WIDTH = 16
 
@@ -58,12 +62,26 @@ class TrialBalanceTable(DataTable[Text]):
         row = self.cursor_row
         self.clear()
         self._lines = [*lines, *totals]
-        width = max(MIN_LABEL_WIDTH, self.app.size.width - OTHER_COLUMNS_WIDTH)
+        held = balance.held
+        self._show_held_columns(held)
+        others = OTHER_COLUMNS_WIDTH + (HELD_COLUMNS_WIDTH if held else 0)
+        width = max(MIN_LABEL_WIDTH, self.app.size.width - others)
         for line in lines:
-            self.add_row(*self._cells(line, currencies, width, total=False))
+            self.add_row(*self._cells(line, currencies, width, total=False, held=held))
         for line in totals:
-            self.add_row(*self._cells(line, currencies, width, total=True))
+            self.add_row(*self._cells(line, currencies, width, total=True, held=held))
         self.move_cursor(row=min(row, len(self._lines) - 1))
+
+    def _show_held_columns(self, held: bool) -> None:
+        """Add the pending columns while something is held; drop them when nothing is."""
+        keys = [name.lower() for name in HELD_COLUMNS]
+        shown = keys[0] in self.columns
+        if held and not shown:
+            for name, key in zip(HELD_COLUMNS, keys, strict=True):
+                self.add_column(name, key=key)
+        elif shown and not held:
+            for key in keys:
+                self.remove_column(key)
 
     def on_resize(self) -> None:
         """A new width re-fits the account column (an 80-column terminal keeps every amount)."""
@@ -71,17 +89,19 @@ class TrialBalanceTable(DataTable[Text]):
             self.show(*self._shown)
 
     @staticmethod
-    def _cells(line: TrialLine, currencies: Currencies, width: int, *, total: bool) -> list[Text]:
+    def _cells(line: TrialLine, currencies: Currencies, width: int, *, total: bool, held: bool) -> list[Text]:
         style = "bold" if total else ""
-        amounts = [
-            Text(money_text(value, line.currency, currencies), style=style, justify="right")
-            for value in (line.opening, line.debits, line.credits, line.closing)
-        ]
+
+        def amount(value: Decimal) -> Text:
+            return Text(money_text(value, line.currency, currencies), style=style, justify="right")
+
+        pending = [amount(line.pending_debits), amount(line.pending_credits)] if held else []
         return [
             Text(f"Total {line.currency}" if total else fitted(line.label, width), style=style),
             Text(line.currency, style=style),
-            *amounts,
+            *(amount(value) for value in (line.opening, line.debits, line.credits, line.closing)),
             Text(f"{line.count:,}", style=style, justify="right"),
+            *pending,
         ]
 
     def line_under_cursor(self) -> TrialLine | None:

@@ -3,8 +3,6 @@ void after a yes, a refusal as a notice, the account filter, and its snapshots."
 
 from __future__ import annotations
 
-import asyncio
-from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
 
@@ -14,53 +12,17 @@ from textual.pilot import Pilot
 from ledger_tui.app.holds.table import HoldsTable
 from ledger_tui.domain.errors import NotFound
 from ledger_tui.domain.holds import HoldOutcome
-from ledger_tui.domain.model import Address, Leg, Side
-from ledger_tui.domain.parse import build_entry_set
 from ledger_tui.engine import Engine
 
 from ...support.console import (
-    ALICE,
-    FEES_GBP,
-    OPS_GBP,
     SIZE,
     SnapCompare,
     fixed_id,
     make_app,
-    make_ledger,
     new_engine,
     settle,
     until,
 )
-
-CAROL = Address("fintech_uk", "com.fintech.customer", "current", "GBP", "carol")
-
-
-def _legs(payer: Address, payee: Address, *amounts: str) -> list[Leg]:
-    return [
-        Leg(payer, Side.DEBIT, Decimal(amounts[0])),
-        *(Leg(payee, Side.CREDIT, Decimal(a)) for a in amounts[1:]),
-    ]
-
-
-@pytest.fixture
-def held(tmp_path: Path) -> Engine:
-    """The fixed ledger with three holds: alice's (oldest), carol's, and one of unequal legs."""
-    path = make_ledger(tmp_path / "holds.sqlite")
-
-    async def place() -> None:
-        engine = new_engine(path)
-        await engine.connect()
-        book = engine.holds()
-        await book.place(build_entry_set(fixed_id(501), _legs(ALICE, OPS_GBP, "40.00", "40.00")),
-                         expires_in=timedelta(minutes=15))  # fmt: skip
-        await book.place(build_entry_set(fixed_id(502), _legs(CAROL, OPS_GBP, "12.50", "12.50")),
-                         expires_in=timedelta(days=2, hours=3))  # fmt: skip
-        unequal = [*_legs(ALICE, OPS_GBP, "9.00", "8.00"), Leg(FEES_GBP, Side.CREDIT, Decimal("1.00"))]
-        await book.place(build_entry_set(fixed_id(503), unequal), expires_in=timedelta(hours=5))
-        await engine.close()
-
-    asyncio.run(place())
-    return new_engine(path)
 
 
 def _table(pilot: Pilot[None]) -> HoldsTable:

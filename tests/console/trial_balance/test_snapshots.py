@@ -17,3 +17,7 @@ def test_trial_balance_accounts(snap_compare: SnapCompare, ledger: Engine) -> No
 
 def test_trial_balance_80x24(snap_compare: SnapCompare, ledger: Engine) -> None:
     assert snap_compare(make_app(ledger, "trial"), terminal_size=(80, 24), run_before=press_keys("plus"))
+
+
+def test_trial_balance_with_holds_shows_the_pending_columns(snap_compare: SnapCompare, held: Engine) -> None:
+    assert snap_compare(make_app(held, "trial"), terminal_size=SIZE, run_before=press_keys("plus"))
