@@ -5,6 +5,7 @@ entries over the months it has any, a picked month that month, a submitted range
 time) re-reads them, an opened entry shows its transaction, and a jump from that transaction
 walks the tree open to the leg's account. Filters and exports act on the entries panel. Sets
 committed elsewhere reach the panel (its newest page shows them; an older page counts them).
+Under the entries, the account's holds (apart from them: a hold is not an entry) and its available balance.
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ from ...domain.timeutil import (
 from ..ledger_screen import ConsoleContext, LedgerScreen
 from ..widgets.export_prompt import export_table
 from ..widgets.range_bar import RangeBar
+from .account_holds import AccountHolds
 from .account_tree import AccountTree
 from .entries_panel import EntriesPanel
 from .entry_filter_dialog import EntryFilterDialog
@@ -88,6 +90,7 @@ class BrowseScreen(LedgerScreen):
                     with_as_of=True,
                 )
                 yield EntriesPanel(self.engine, page_size=self.context.page_size, id="entries-panel")
+                yield AccountHolds(self.engine, id="account-holds")
         yield Footer(compact=True)
 
     @property
@@ -97,6 +100,10 @@ class BrowseScreen(LedgerScreen):
     @property
     def _panel(self) -> EntriesPanel:
         return self.query_one(EntriesPanel)
+
+    def _follow_holds(self, *, again: bool = False) -> None:
+        """The holds panel follows the account and as-of time the entries show."""
+        self.query_one(AccountHolds).show(self._panel.address, self._panel.as_of, again=again)
 
     # -- loading -----------------------------------------------------------------------------
 
@@ -108,6 +115,7 @@ class BrowseScreen(LedgerScreen):
             self._show_bucket(*opening)
         else:
             self._panel.reload()
+            self._follow_holds(again=True)
 
     def ledger_changed(self) -> None:
         """New entries: rebuild the tree and the page on screen now if shown, else when next shown."""
@@ -167,6 +175,7 @@ class BrowseScreen(LedgerScreen):
     def on_account_tree_account_chosen(self, message: AccountTree.AccountChosen) -> None:
         """An account shows its entries from its first to its last month with entries."""
         self._panel.open_account(message.address)
+        self._follow_holds()
 
     def on_entries_panel_range_reset(self, message: EntriesPanel.RangeReset) -> None:
         """The panel moved the range (an account opened): the dates follow."""
@@ -181,6 +190,7 @@ class BrowseScreen(LedgerScreen):
         """Go to the entries, then show them in the typed range (a table already reading refuses focus)."""
         self._panel.focus_table()
         self._panel.show_range(message.time_range, message.as_of)
+        self._follow_holds()
 
     def on_range_bar_left(self, message: RangeBar.Left) -> None:
         """Escape in a date: back to the entries on show, else the tree."""
@@ -219,6 +229,7 @@ class BrowseScreen(LedgerScreen):
     def show_entries(self, address: Address) -> None:
         """Show the first page of ``address`` in the current date range."""
         self._panel.show_entries(address)
+        self._follow_holds()
 
     def set_range(self, time_range: TimeRange) -> None:
         """Set the date filter (and its inputs); the caller decides what to reload."""

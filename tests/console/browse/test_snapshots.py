@@ -161,3 +161,9 @@ def test_export_dialog_80x24(snap_compare: SnapCompare, ledger: Engine) -> None:
     assert snap_compare(
         make_app(ledger, "browse"), terminal_size=SMALL, run_before=_then("ctrl+e", "fill", fields=fill)
     )
+
+
+def test_browse_an_account_with_holds_shows_them_apart_with_the_available(
+    snap_compare: SnapCompare, held: Engine
+) -> None:
+    assert snap_compare(make_app(held, "browse"), terminal_size=SIZE, run_before=_alice)
