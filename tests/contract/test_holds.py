@@ -269,7 +269,9 @@ async def test_the_trial_balance_shows_what_is_held_now_and_what_was_held_then(
         a: (p.debits, p.credits) for a, p in held.items()
     }
     assert lines[f"{PREFIX}/acc-1"].available == Decimal("50.00")  # 100 - 30 captured - 20 held
-    assert lines[f"{PREFIX}/cafe"].closing == 0 and lines[f"{PREFIX}/cafe"].pending_credits == Decimal("20.00")
+    assert lines[f"{PREFIX}/cafe"].closing == 0 and lines[f"{PREFIX}/cafe"].pending_credits == Decimal(
+        "20.00"
+    )
     then = {line.label: line for line in (await engine.trial_balance(as_of=before_second)).lines(5)}
     assert then[f"{PREFIX}/acc-1"].pending_debits == Decimal("30.00") and f"{PREFIX}/cafe" not in then
     assert now.unbalanced() == [] and (await engine.trial_balance(as_of=before_second)).held
