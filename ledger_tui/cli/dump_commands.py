@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import IO, TextIO
 
 from ..domain.dump import BooksDigest, DumpFooter, DumpHeader, set_line
+from ..domain.dump_extras import hold_line, limit_line
 from ..domain.timeutil import to_epoch_ms
 from ..engine import Engine
 from .common import EXIT_OK, UsageError, instant_flag, with_engine
@@ -45,16 +46,20 @@ async def _dump(args: argparse.Namespace, engine: Engine, out: TextIO) -> int:
                         set_line(transaction),
                     )
                 update(digest.sets, digest.entries, time.perf_counter() - started)
+        holds, history = await books.holds_and_limits(as_of)
         target = sys.stdout if to_stdout else stack.enter_context(open_output(args.file))
         target.write(header.to_line())
         target.writelines(runs.merged())
+        target.writelines(limit_line(change) for change in history)
+        target.writelines(hold_line(hold) for hold in holds)
         target.write(DumpFooter(digest.sets, digest.entries, digest.hexdigest).to_line())
         target.flush()
     seconds = time.perf_counter() - started
     where = "standard output" if to_stdout else str(Path(args.file).resolve())
     report.write(
         f"dump: sets {digest.sets}  entries {digest.entries}  digest {digest.hexdigest}  "
-        f"seconds {seconds:.1f}  entries/s {digest.entries / seconds if seconds else 0:,.0f}  to {where}\n"
+        f"holds {len(holds)}  limit changes {len(history)}  seconds {seconds:.1f}  "
+        f"entries/s {digest.entries / seconds if seconds else 0:,.0f}  to {where}\n"
     )
     return EXIT_OK
 

@@ -17,7 +17,10 @@ from dataclasses import replace
 from typing import TextIO
 
 from ..domain.dump import DumpFooter, DumpHeader, parse_footer, parse_header, parse_set_line
+from ..domain.dump_extras import is_extra_line, parse_extra_line
 from ..domain.errors import LedgerError, ValidationError
+from ..domain.holds import Hold
+from ..domain.limits import LimitChange
 from ..domain.model import RecordedTransaction
 from ..domain.parse import loads_exact
 from ..engine import Engine
@@ -52,6 +55,8 @@ class DumpLines:
         self.line = 1
         self.footer: DumpFooter | None = None
         self.problems = LineProblems()
+        self.holds: list[Hold] = []
+        self.limits: list[LimitChange] = []
 
     def __iter__(self) -> Iterator[RecordedTransaction]:
         for text in self._source:
@@ -62,6 +67,13 @@ class DumpLines:
                 self.footer = self.read_footer(text)
                 continue
             try:
+                if is_extra_line(text):  # kept for after the sets
+                    found = parse_extra_line(text)
+                    if isinstance(found, Hold):
+                        self.holds.append(found)
+                    else:
+                        self.limits.append(found)
+                    continue
                 yield parse_set_line(text)
             except LedgerError as error:
                 self._refuse(str(error))
@@ -161,7 +173,14 @@ async def _restore_here(args: argparse.Namespace, options: LedgerOptions, out: T
             return _stopped(lines.problems.shown, time.perf_counter() - started, out)
         if lines.footer is None:
             return _cut_short(out)
+        added = await books.restore_holds_and_limits(lines.holds, lines.limits)
+        _held(out, len(lines.holds), len(lines.limits), added)
         return await _closing(engine, stats, lines.footer, resumed, out)
+
+
+def _held(out: TextIO, holds: int, limits: int, added: int) -> None:
+    if holds or limits:
+        out.write(f"holds {holds}  limit changes {limits}  (new {added})\n")
 
 
 @contextlib.asynccontextmanager
@@ -230,6 +249,8 @@ async def _copy(args: argparse.Namespace, source: LedgerOptions, target: LedgerO
                 as_of=as_of,
                 on_progress=lambda t: update(t.digest.sets, t.digest.entries, time.perf_counter() - started),
             )
+        holds, history = await books.holds_and_limits(as_of)
+        _held(out, len(holds), len(history), await into.restore_holds_and_limits(holds, history))
         stats = _stats(tally, time.perf_counter() - started)
         footer = DumpFooter(tally.digest.sets, tally.digest.entries, tally.digest.hexdigest)
         out.write(f"copy: {source_engine.info.kind} {source_engine.info.target} -> {target_engine.info.kind} "

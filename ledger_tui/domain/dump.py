@@ -122,6 +122,16 @@ def parse_set_line(text: str, currencies: Currencies = DEFAULT_CURRENCIES) -> Re
     data = loads_exact(text)
     if not isinstance(data, dict):
         raise ValidationError.single("", "must be a JSON object (one entry set per line)")
+    for kind in ("hold", "limit"):
+        if kind in data:
+            raise ValidationError.single(
+                kind, "holds and limits are restored only into an embedded (sqlite) ledger, in one process"
+            )
+    return recorded_set(data, currencies)
+
+
+def recorded_set(data: dict[str, object], currencies: Currencies = DEFAULT_CURRENCIES) -> RecordedTransaction:
+    """A decoded set line's set as it was recorded (its hash checked against its legs)."""
     problems: list[FieldProblem] = []
     if "transaction_id" not in data:
         problems.append(FieldProblem("transaction_id", "is required"))

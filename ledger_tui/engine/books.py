@@ -15,7 +15,10 @@ from datetime import datetime
 from ..domain.blocks import SealPolicy
 from ..domain.claims import RecordOutcome
 from ..domain.dump import CARRIED_SETTINGS, BooksDigest
+from ..domain.dump_extras import hold_at
 from ..domain.errors import LedgerError
+from ..domain.holds import Hold
+from ..domain.limits import LimitChange
 from ..domain.model import RecordedTransaction
 from ..store.base import Store
 from .audit import SCAN_SETS
@@ -81,6 +84,19 @@ class Books:
         if not resumed and await self._store.keep_setting(RESTORED_FROM, dump_id) != dump_id:
             raise LedgerError("another restore into this ledger started at the same time")
         return resumed
+
+    async def holds_and_limits(self, as_of: datetime | None = None) -> tuple[list[Hold], list[LimitChange]]:
+        """Every hold (as it stood at ``as_of``), oldest first, and the limit history (changes
+        made by ``as_of``): what a dump or a copy carries beside the sets."""
+        every = await self._store.read_holds(open_only=False)
+        holds = [h for h in (hold_at(hold, as_of) for hold in every) if h is not None]
+        history = await self._store.read_limit_history()
+        return holds, [c for c in history if as_of is None or c.changed_at <= as_of]
+
+    async def restore_holds_and_limits(self, holds: Sequence[Hold], history: Sequence[LimitChange]) -> int:
+        """Record holds and the limit history after every set is restored (so no limit refuses a
+        set the source accepted); how many were new."""
+        return await self._store.restore_holds_and_limits(holds, history)
 
     async def restore(self, transactions: Sequence[RecordedTransaction]) -> list[RecordOutcome]:
         """Record sets as they were recorded (their own times); one outcome each, in order. A write

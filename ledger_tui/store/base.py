@@ -148,6 +148,16 @@ class Store(ABC):
         (the hold, whether it had this outcome already); another outcome is HoldRefused."""
         raise self._no_holds()
 
+    async def restore_holds_and_limits(self, every: Sequence[Hold], history: Sequence[LimitChange]) -> int:
+        """Record a dump's holds (with their outcomes) and limit history after its sets; how many
+        holds and changes were new (a rerun adds none)."""
+        if every or history:
+            raise LedgerError(
+                f"holds and limits cannot be restored into a {self.info.kind} store yet: "
+                "restore them into an embedded (sqlite) ledger"
+            )
+        return 0
+
     async def read_hold(self, hold_id: uuid.UUID) -> Hold | None:
         """A hold and its outcome, or None."""
         return None

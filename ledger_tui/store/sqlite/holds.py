@@ -216,3 +216,29 @@ def sweep(connection: sqlite3.Connection, now: datetime) -> int:
         if hold is not None and hold.outcome is None:
             _record_outcome(connection, hold, HoldOutcome.EXPIRED, hold.expires_at)
     return len(due)
+
+
+def restore(connection: sqlite3.Connection, every: Sequence[Hold]) -> int:
+    """Record holds as a dump has them, outcome and all (inside a write transaction; a hold
+    already there is left as it is); how many were new. Their sets were restored before them."""
+    added = 0
+    for hold in every:
+        transaction, txid = hold.transaction, str(hold.hold_id)
+        expires_ms = to_epoch_ms(hold.expires_at)
+        cursor = connection.execute(
+            _INSERT_HOLD.replace("INSERT", "INSERT OR IGNORE", 1),
+            (txid, transaction.payload_hash, transaction.legs_json(), len(transaction.legs),
+             to_epoch_ms(transaction.recorded_at), expires_ms),
+        )  # fmt: skip
+        if not cursor.rowcount:
+            continue
+        added += 1
+        if hold.outcome is not None and hold.outcome_at is not None:
+            connection.execute(_INSERT_OUTCOME, (txid, hold.outcome.value, to_epoch_ms(hold.outcome_at)))
+            continue
+        connection.executemany(
+            _INSERT_OPEN_LEG,
+            [(str(leg.address), txid, index, leg.side.value, str(leg.amount), expires_ms)
+             for index, leg in enumerate(transaction.legs)],
+        )  # fmt: skip
+    return added

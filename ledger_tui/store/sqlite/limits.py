@@ -12,6 +12,7 @@ from collections.abc import Iterable, Sequence
 from decimal import Decimal
 
 from ...domain.address import AddressPattern
+from ...domain.errors import LedgerError
 from ...domain.limits import Head, Limit, LimitChange, LimitExceeded, Limits, check_limits, current_limits
 from ...domain.model import Address, RecordedTransaction, Side
 from ...domain.money import MONEY_CONTEXT, ZERO
@@ -177,35 +178,60 @@ def _fold(connection: sqlite3.Connection, account: Address) -> Head:
     return Head().moved(debits, credits)
 
 
+def _insert_change(connection: sqlite3.Connection, change: LimitChange) -> int:
+    limit = change.limit
+    cursor = connection.execute(
+        _INSERT_CHANGE,
+        (
+            str(limit.pattern),
+            None if limit.minimum is None else str(limit.minimum),
+            None if limit.maximum is None else str(limit.maximum),
+            change.changed_by,
+            to_epoch_ms(change.changed_at),
+        ),
+    )
+    return int(cursor.lastrowid or 0)
+
+
+def _align_heads(connection: sqlite3.Connection, limits: Limits) -> None:
+    """Every account ``limits`` bound gets a head (folded from its entries); accounts no longer
+    bounded lose theirs."""
+    have = {row[0] for row in connection.execute(_HEAD_ACCOUNTS)}
+    for row in connection.execute(_ACCOUNTS).fetchall():
+        account = Address(*row)
+        bounded = limits.covering(account) is not None
+        if bounded and _key(account) not in have:
+            _write_heads(connection, {account: _fold(connection, account)})
+        elif not bounded and _key(account) in have:
+            connection.execute(_DROP_HEAD, (_key(account),))
+
+
+def _same(one: LimitChange, other: LimitChange) -> bool:
+    return (one.limit, one.changed_by, one.changed_at) == (other.limit, other.changed_by, other.changed_at)
+
+
 def change_limit(connection: sqlite3.Connection, state: LimitState, change: LimitChange) -> LimitChange:
-    """Record a limit change and bring the heads in line: every account it now bounds gets one
-    (folded from its entries), and accounts no longer bounded lose theirs."""
-    connection.execute("BEGIN IMMEDIATE")
+    """Record a limit change and bring the heads in line (inside a write transaction)."""
     try:
-        limit = change.limit
-        cursor = connection.execute(
-            _INSERT_CHANGE,
-            (
-                str(limit.pattern),
-                None if limit.minimum is None else str(limit.minimum),
-                None if limit.maximum is None else str(limit.maximum),
-                change.changed_by,
-                to_epoch_ms(change.changed_at),
-            ),
-        )
-        limits = state.refresh(connection)
-        have = {row[0] for row in connection.execute(_HEAD_ACCOUNTS)}
-        for row in connection.execute(_ACCOUNTS).fetchall():
-            account = Address(*row)
-            bounded = limits.covering(account) is not None
-            if bounded and _key(account) not in have:
-                _write_heads(connection, {account: _fold(connection, account)})
-            elif not bounded and _key(account) in have:
-                connection.execute(_DROP_HEAD, (_key(account),))
-        connection.execute("COMMIT")
+        sequence = _insert_change(connection, change)
+        _align_heads(connection, state.refresh(connection))
+    except BaseException:
+        state.forget()  # rolled back by the caller: the number may be given to another change
+        raise
+    return LimitChange(change.limit, change.changed_by, change.changed_at, sequence)
+
+
+def restore_history(connection: sqlite3.Connection, state: LimitState, history: Sequence[LimitChange]) -> int:
+    """Give an empty history (or one that is a start of ``history``: a rerun) the rest of
+    ``history``, in order, with its who and when (inside a write transaction); how many were added."""
+    have = read_history(connection)
+    if len(have) > len(history) or not all(_same(a, b) for a, b in zip(have, history, strict=False)):
+        raise LedgerError("the ledger has limit changes of its own: restore only into an empty ledger")
+    try:
+        for change in history[len(have) :]:
+            _insert_change(connection, change)
+        _align_heads(connection, state.refresh(connection))
     except BaseException:
         state.forget()
-        if connection.in_transaction:
-            connection.execute("ROLLBACK")
         raise
-    return LimitChange(change.limit, change.changed_by, change.changed_at, int(cursor.lastrowid or 0))
+    return len(history) - len(have)

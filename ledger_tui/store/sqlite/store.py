@@ -294,7 +294,7 @@ class SqliteStore(Store):
         return await self._run(limits.read_history)
 
     async def change_limit(self, change: LimitChange) -> LimitChange:
-        return await self._run(lambda c: limits.change_limit(c, self._limits, change))
+        return await self._run(lambda c: in_write(c, lambda c: limits.change_limit(c, self._limits, change)))
 
     async def read_heads(self, accounts: Sequence[Address], at: datetime) -> dict[Address, Head]:
         return await self._run(lambda c: limits.read_heads(c, accounts, to_epoch_ms(at)))
@@ -320,6 +320,12 @@ class SqliteStore(Store):
 
     async def read_hold(self, hold_id: uuid.UUID) -> Hold | None:
         return await self._run(lambda c: holds.read_hold(c, hold_id))
+
+    async def restore_holds_and_limits(self, every: Sequence[Hold], history: Sequence[LimitChange]) -> int:
+        def work(c: sqlite3.Connection) -> int:
+            return holds.restore(c, every) + limits.restore_history(c, self._limits, history)
+
+        return await self._run(lambda c: in_write(c, work))
 
     async def read_holds(self, open_only: bool = True) -> list[Hold]:
         return await self._run(lambda c: holds.read_holds(c, open_only))
