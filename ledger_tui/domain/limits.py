@@ -208,25 +208,31 @@ def net_movement(legs: Sequence[Leg], account: Address) -> tuple[Decimal, Decima
     return debits, credits
 
 
+def check_head(
+    account: Address, limit: Limit, head: Head, debits: Decimal, credits: Decimal, *, hold: bool = False
+) -> Head:
+    """``head`` after ``account`` moves by ``debits`` and ``credits`` (posted, or with ``hold``
+    held); raises LimitExceeded if it would end below the minimum (counting pending debits) or
+    above the maximum (counting pending credits). A move back towards an unmet bound passes."""
+    moved = head.held(debits, credits) if hold else head.moved(debits, credits)
+    net = MONEY_CONTEXT.subtract(credits, debits)
+    if limit.minimum is not None and net < 0 and moved.available < limit.minimum:
+        raise LimitExceeded(account, head.available, "min", limit.minimum, MONEY_CONTEXT.minus(net))
+    highest = MONEY_CONTEXT.add(moved.balance, moved.pending_credits)
+    if limit.maximum is not None and net > 0 and highest > limit.maximum:
+        raise LimitExceeded(
+            account, MONEY_CONTEXT.add(head.balance, head.pending_credits), "max", limit.maximum, net
+        )
+    return moved
+
+
 def check_limits(
     legs: Sequence[Leg], limits: Limits, heads: Mapping[Address, Head], *, hold: bool = False
 ) -> dict[Address, Head]:
     """The bounded accounts' heads after ``legs`` are posted (or, with ``hold``, held); raises
-    LimitExceeded if one would end below its minimum (counting pending debits) or above its
-    maximum (counting pending credits). A set that moves an account already out of bounds back
-    towards them passes."""
+    LimitExceeded as ``check_head`` does for the first account that would break its bound."""
     after: dict[Address, Head] = {}
     for account, limit in limits.bounded(legs).items():
         head = heads.get(account, Head())
-        debits, credits = net_movement(legs, account)
-        moved = head.held(debits, credits) if hold else head.moved(debits, credits)
-        net = MONEY_CONTEXT.subtract(credits, debits)
-        if limit.minimum is not None and net < 0 and moved.available < limit.minimum:
-            raise LimitExceeded(account, head.available, "min", limit.minimum, MONEY_CONTEXT.minus(net))
-        highest = MONEY_CONTEXT.add(moved.balance, moved.pending_credits)
-        if limit.maximum is not None and net > 0 and highest > limit.maximum:
-            raise LimitExceeded(
-                account, MONEY_CONTEXT.add(head.balance, head.pending_credits), "max", limit.maximum, net
-            )
-        after[account] = moved
+        after[account] = check_head(account, limit, head, *net_movement(legs, account), hold=hold)
     return after

@@ -130,16 +130,15 @@ class Engine:
 
     def limits(self) -> LimitBook:
         """The ledger's account limits (kept in the ledger, so every writer enforces the same)."""
-        return LimitBook(self._store, self.currencies, self._clock)
+        return LimitBook(self._store, self.currencies, self._clock, self._loaded_policy)
 
     def holds(self) -> HoldBook:
         """Holds: entry sets posted as pending with an expiry, captured, voided or expired once."""
+        return HoldBook(self._store, self._clock, self._loaded_policy)
 
-        async def policy() -> SealPolicy:
-            await self._load_policy()
-            return self.policy
-
-        return HoldBook(self._store, self._clock, policy)
+    async def _loaded_policy(self) -> SealPolicy:
+        await self._load_policy()
+        return self.policy
 
     def keys(self) -> KeyBook:
         """The ledger's API keys (kept in the ledger, so every server shares them)."""

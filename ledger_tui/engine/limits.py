@@ -6,9 +6,10 @@ write), and a change is a new record of the history, never an edit (docs/limits.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime
 
+from ..domain.blocks import SealPolicy
 from ..domain.errors import NotFound, ValidationError
 from ..domain.legs import description_problem
 from ..domain.limits import (
@@ -40,8 +41,14 @@ def _actor(changed_by: str) -> str:
 class LimitBook:
     """Set, clear and list limits; read the bounded accounts' heads."""
 
-    def __init__(self, store: Store, currencies: Currencies, clock: Callable[[], datetime]) -> None:
-        self._store, self._currencies, self._clock = store, currencies, clock
+    def __init__(
+        self,
+        store: Store,
+        currencies: Currencies,
+        clock: Callable[[], datetime],
+        policy: Callable[[], Awaitable[SealPolicy]],
+    ) -> None:
+        self._store, self._currencies, self._clock, self._policy = store, currencies, clock, policy
 
     async def history(self) -> list[LimitChange]:
         """Every change ever made, oldest first."""
@@ -63,7 +70,7 @@ class LimitBook:
         low = None if minimum is None else parse_bound(minimum, "min", pattern.currency, self._currencies)
         high = None if maximum is None else parse_bound(maximum, "max", pattern.currency, self._currencies)
         change = LimitChange(make_limit(pattern, low, high), _actor(changed_by), self._now())
-        return await self._store.change_limit(change)
+        return await self._store.change_limit(change, await self._policy())
 
     async def clear(self, pattern_text: str, changed_by: str) -> LimitChange:
         """Remove the pattern's limit (recorded as a change with no bounds)."""
@@ -71,7 +78,7 @@ class LimitBook:
         if all(limit.pattern != pattern for limit in await self.current()):
             raise NotFound(f"no limit on {pattern}")
         change = LimitChange(Limit(pattern, None, None), _actor(changed_by), self._now())
-        return await self._store.change_limit(change)
+        return await self._store.change_limit(change, await self._policy())
 
     async def heads(self, accounts: Sequence[Address]) -> dict[Address, Head]:
         """Balance, pending totals and available of the bounded ones among ``accounts``."""

@@ -115,7 +115,7 @@ class Store(ABC):
         """Every limit change, oldest first (a store without limits has none)."""
         return []
 
-    async def change_limit(self, change: LimitChange) -> LimitChange:
+    async def change_limit(self, change: LimitChange, policy: SealPolicy) -> LimitChange:
         """Record a limit change; from then on every write on this ledger enforces it."""
         raise LedgerError(
             f"account limits are not enforced on a {self.info.kind} store yet: "

@@ -2,7 +2,8 @@
 
 One node is killed (-9) and restarted, another paused (SIGSTOP) and resumed, while eight
 posters transfer money; then two nodes are down and a post must fail fast (exit 3) with nothing
-written. After healing (nodes back, `nodetool repair`, `ledger-tui repair`, unconfirmed sets
+written. Last, in a keyspace of its own, 50 debits of 10 race against an account funded with 100
+and bounded at 0 while a node is killed: exactly 10 pass, once every unconfirmed one is re-posted. After healing (nodes back, `nodetool repair`, `ledger-tui repair`, unconfirmed sets
 re-posted with their ids, as a caller told "not confirmed" does): every acknowledged set present exactly once, every
 currency sums to zero, `verify` is clean and the fast balances equal a full fold.
 
@@ -28,7 +29,9 @@ from cassandra import OperationTimedOut
 from cassandra.cluster import Cluster, NoHostAvailable
 from cassandra.policies import ConstantReconnectionPolicy
 
+from ledger_tui.domain.address import parse_address
 from ledger_tui.domain.errors import LedgerError, NotFound, StoreUnavailable
+from ledger_tui.domain.limits import LimitExceeded
 from ledger_tui.engine import Engine
 from ledger_tui.ledger import LedgerOptions, build_engine
 from ledger_tui.store.cassandra import session
@@ -133,6 +136,8 @@ async def test_bank_workload_through_node_faults(tmp_path: Path) -> None:
     assert "too few Cassandra nodes are up" in report["two_down"]["engine_message"], report["two_down"]
     assert report["two_down"]["written"] == [], "a post refused with two nodes down left rows behind"
     assert check["ok"], check
+    race = report["limits_race"]
+    assert (race["accepted"], race["refused"], race["closing"]) == (10, 40, "0.00"), race
 
 
 async def exercise(ring: Ring, engine: Engine, store: str, tmp_path: Path) -> dict[str, Any]:
@@ -182,6 +187,7 @@ async def exercise(ring: Ring, engine: Engine, store: str, tmp_path: Path) -> di
             pass
     await engine.seal()
     check = await check_ledger(engine, log)
+    race = await limits_race(ring)
     phases = [name for name, _ in log.phases if name != "stopped"]
     figures = {name: log.figures(name) for name in phases}
     one_down = [figures[name] for name in ("node 3 killed", "node 2 paused")]
@@ -198,6 +204,7 @@ async def exercise(ring: Ring, engine: Engine, store: str, tmp_path: Path) -> di
             "speculative_executions": session.SPECULATIVE_EXECUTIONS,
             "heartbeat_s": [session.HEARTBEAT_INTERVAL_S, session.HEARTBEAT_TIMEOUT_S],
         },
+        "limits_race": race,
         "phase_seconds": PHASE,
         "postings": len(log.postings),
         "acked": len(log.acked),
@@ -222,6 +229,56 @@ async def exercise(ring: Ring, engine: Engine, store: str, tmp_path: Path) -> di
             "unconfirmed_present_before_repost": present_before,
         },
     }
+
+
+RACE_PAYER = "test_uk/com.test.customer/current/GBP/payer"
+
+
+async def limits_race(ring: Ring) -> dict[str, Any]:
+    """50 concurrent debits of 10 against an account funded with 100 and bounded at 0, with
+    node 3 killed as they start; every one left unconfirmed is re-posted with its id once the
+    node is back, until it is decided."""
+    store = f"cassandra://{ring.hosts}/race?replication=3&consistency=LOCAL_QUORUM"
+    engine = build_engine(LedgerOptions(store=store))
+    try:
+        await engine.connect()
+        await engine.apply_schema()
+        await engine.post_json(transfer("100.00", 1727347200000, debit="bank", credit="payer"))
+        await engine.limits().set(RACE_PAYER, "0", None, "race")
+        documents = [
+            transfer("10.00", 1727347200000, debit="payer", credit="shop", transaction_id=uuid.uuid4())
+            for _ in range(50)
+        ]
+        kill = asyncio.create_task(tool(ring, "kill", "3"))
+        results: list[Any] = list(
+            await asyncio.gather(*(engine.post_json(d) for d in documents), return_exceptions=True)
+        )
+        await kill
+        unconfirmed = sum(
+            1 for r in results if isinstance(r, BaseException) and not isinstance(r, LimitExceeded)
+        )
+        await tool(ring, "start", "3")
+        await wait_until_driver_sees(engine, 3)
+        for n, document in enumerate(documents):
+            for _ in range(240):
+                if not isinstance(results[n], BaseException) or isinstance(results[n], LimitExceeded):
+                    break
+                try:
+                    results[n] = await engine.post_json(document)
+                except LedgerError as error:
+                    results[n] = error
+                    if not isinstance(error, LimitExceeded):
+                        await asyncio.sleep(0.5)
+        rows = await engine.balance(parse_address(RACE_PAYER))
+        return {
+            "accepted": sum(1 for r in results if not isinstance(r, BaseException)),
+            "refused": sum(1 for r in results if isinstance(r, LimitExceeded)),
+            "closing": str(rows[0].closing),
+            "unconfirmed_then_reposted": unconfirmed,
+            "errors": sorted({type(r).__name__ for r in results if isinstance(r, BaseException)}),
+        }
+    finally:
+        await engine.close()
 
 
 async def two_nodes_down(ring: Ring, engine: Engine, store: str, tmp_path: Path) -> dict[str, Any]:

@@ -10,7 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from ledger_tui.domain.claims import CLAIM_GROUP, CLAIM_GROUP_BYTES
-from ledger_tui.store.cassandra.writes import _distinct_ids
+from ledger_tui.store.cassandra.queues import _distinct_ids
 
 IDS = [uuid.UUID(int=n) for n in range(1000)]
 

@@ -37,10 +37,29 @@ STATEMENTS = {
     "WHERE shard = ? AND transaction_id IN ?",
     "scan_transactions": f"SELECT {_TX_SELECT} FROM {{ks}}.entry_sets",
     "log_claims": "INSERT INTO {ks}.claim_log (window, slot, batch_id, transaction_ids) VALUES (?, ?, ?, ?)",
+    "log_claims_heads": "INSERT INTO {ks}.claim_log (window, slot, batch_id, transaction_ids, heads) "
+    "VALUES (?, ?, ?, ?, ?)",
+    "claim_fence": "UPDATE {ks}.entry_sets SET limits_seq = ? WHERE shard = ? IF limits_seq = ?",
+    "claim_fence_set": "UPDATE {ks}.entry_sets SET limits_seq = ? WHERE shard = ? IF limits_seq = null",
+    "claim_fence_none": "UPDATE {ks}.entry_sets SET limits_seq = null WHERE shard = ? IF limits_seq = null",
+    "read_fence": "SELECT limits_seq FROM {ks}.entry_sets WHERE shard = ? LIMIT 1",
+    "limit_history": "SELECT seq, pattern, minimum, maximum, changed_by, toUnixTimestamp(changed_at) "
+    "FROM {ks}.limit_changes WHERE part = 0",
+    "add_limit_change": "INSERT INTO {ks}.limit_changes "
+    "(part, seq, pattern, minimum, maximum, changed_by, changed_at) "
+    "VALUES (0, ?, ?, ?, ?, ?, ?) IF NOT EXISTS",
+    "read_head": "SELECT version, balance, reserved FROM {ks}.account_heads WHERE account = ?",
+    "create_head": "INSERT INTO {ks}.account_heads (account, version, balance, reserved) "
+    "VALUES (?, 1, ?, {}) IF NOT EXISTS",
+    "move_head": "UPDATE {ks}.account_heads SET version = ?, balance = ?, reserved = ? "
+    "WHERE account = ? IF version = ?",
+    "drop_head": "DELETE FROM {ks}.account_heads WHERE account = ? IF EXISTS",
     "log_done": "INSERT INTO {ks}.claim_log (window, slot, batch_id, done) VALUES (?, ?, ?, true)",
     "log_window": "INSERT INTO {ks}.claim_windows (part, window) VALUES (0, ?)",
     "claim_windows": "SELECT window FROM {ks}.claim_windows WHERE part = 0 AND window >= ?",
     "claim_log": "SELECT batch_id, transaction_ids, done FROM {ks}.claim_log WHERE window = ? AND slot = ?",
+    "claim_log_heads": "SELECT batch_id, transaction_ids, done, heads FROM {ks}.claim_log "
+    "WHERE window = ? AND slot = ?",
     "claim_log_after": "SELECT batch_id, transaction_ids, done FROM {ks}.claim_log "
     "WHERE window = ? AND slot = ? AND batch_id > ?",
     "claim_log_row": "SELECT batch_id, transaction_ids, done FROM {ks}.claim_log "
@@ -133,10 +152,14 @@ def schema_statements(keyspace: str, dc: str, replication: int) -> list[str]:
     text = resources.files(__package__).joinpath("schema.cql").read_text()
     text = re.sub(r"--[^\n]*", "", text)
     statements = [part.strip() for part in text.split(";") if part.strip()]
-    tables = [s for s in statements if s.upper().startswith("CREATE TABLE IF NOT EXISTS ")]
-    prefix = len("CREATE TABLE IF NOT EXISTS ")
+    kinds = ("CREATE TABLE IF NOT EXISTS ", "ALTER TABLE IF EXISTS ")  # an ALTER upgrades an older ledger
     return [
         "CREATE KEYSPACE IF NOT EXISTS " + keyspace + " WITH replication = "
         "{'class': 'NetworkTopologyStrategy', '" + dc + "': " + str(replication) + "}",
-        *("CREATE TABLE IF NOT EXISTS " + keyspace + "." + s[prefix:] for s in tables),
+        *(
+            kind + keyspace + "." + s[len(kind) :]
+            for s in statements
+            for kind in kinds
+            if s.upper().startswith(kind)
+        ),
     ]

@@ -35,6 +35,7 @@ from ...domain.errors import (
     StoreUnavailable,
     ValidationError,
 )
+from ...domain.limits import Head, LimitChange
 from ...domain.model import Address, Entry, Movement, RecordedTransaction
 from ...domain.paging import Page, PageToken
 from ...domain.timeutil import MAX_EPOCH_MS, TimeRange, to_epoch_ms
@@ -54,7 +55,9 @@ from .cql import (
 )
 from .encode import micros
 from .errors import REQUEST_FAILURES, TRANSIENT, failure, refusal
+from .limits import CassandraLimits
 from .marks import MARKS_SETTING, MarkReader, layout_for
+from .queues import PostCombiner
 from .schema import apply_schema
 from .session import (
     connect_failure,
@@ -62,7 +65,7 @@ from .session import (
     prepare_all,
     replicas_short,
 )
-from .writes import REPAIR_STATE, ClaimWriter, PostCombiner, repair_watermark
+from .writes import REPAIR_STATE, ClaimWriter, repair_watermark
 
 CLAIM_SHARDS_SETTING = "claim_shards"
 _READ_RETRY_S = 2.0
@@ -85,8 +88,14 @@ class CassandraStore(Store):
         quiet_batch_warnings()
         self._combiner = PostCombiner(self.record_many)
         self._marks = MarkReader(self._all_rows, self.read_settings)
+        self._limits = CassandraLimits(self._execute_write, self._statement, self._serial, self)
         self._writer = ClaimWriter(
-            self._execute_write, self._statement, self._claim_shards, self._serial, self._replica_of
+            self._execute_write,
+            self._statement,
+            self._claim_shards,
+            self._serial,
+            self._replica_of,
+            self._limits,
         )
         self._changes = ChangeReader(self._execute, self._statement, self._claim_shards)
 
@@ -239,6 +248,8 @@ class CassandraStore(Store):
         outcome = await self._combiner.submit(transaction, policy)
         if outcome.conflicting:
             raise ConflictingResubmission(transaction.transaction_id)
+        if outcome.refused is not None:
+            raise outcome.refused
         return outcome
 
     async def repair(self, policy: SealPolicy, now: datetime) -> RepairReport:
@@ -254,7 +265,18 @@ class CassandraStore(Store):
     async def unfinished_claims(self) -> set[uuid.UUID]:
         state = await self.read_seal_state(REPAIR_STATE)
         since = state.sealed_through if state is not None else -(2**62)
-        return {txid for _key, ids in await self._writer.unfinished(since) for txid in ids}
+        return {txid for _key, ids, _heads in await self._writer.unfinished(since) for txid in ids}
+
+    # -- limits (docs/limits.md) ---------------------------------------------------------------
+
+    async def read_limit_history(self) -> list[LimitChange]:
+        return await self._limits.history()
+
+    async def change_limit(self, change: LimitChange, policy: SealPolicy) -> LimitChange:
+        return await self._limits.change(change, await self._claim_shards(), policy)
+
+    async def read_heads(self, accounts: Sequence[Address], at: datetime) -> dict[Address, Head]:
+        return await self._limits.read_heads(accounts)
 
     def _replica_of(self, key: bytes | None) -> object:
         """The first replica of the partition of a routing key (None when the token map is unknown)."""

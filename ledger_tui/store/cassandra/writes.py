@@ -1,9 +1,10 @@
-"""The Cassandra write path: log the ids, claim them per shard, write the rows, mark the log done.
+"""The Cassandra write path: log the ids, reserve at bounded accounts' heads, claim the ids per
+shard behind the limits fence, write the rows, post at the heads, mark the log done.
 
 Why this shape: a consensus round per group of claims (not per set) and unlogged batches (no
 batch log) keep a write near the rate of plain inserts, and the claim log lets repair complete
 any set a crash cut short without scanning the ledger. The steps and the figures behind them
-are in docs/cassandra-write-path.md.
+are in docs/cassandra-write-path.md; the heads and the fence in docs/limits.md.
 """
 
 from __future__ import annotations
@@ -14,13 +15,12 @@ import random
 import uuid
 from collections import defaultdict
 from collections.abc import Awaitable, Callable, Hashable, Sequence
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from ...domain.address import parse_address
 from ...domain.blocks import SealPolicy
 from ...domain.claims import (
-    CLAIM_GROUP,
-    CLAIM_GROUP_BYTES,
     CLAIM_LOG_SLOTS,
     CLAIM_READ_GROUP,
     CLAIM_WINDOW,
@@ -35,11 +35,14 @@ from ...domain.claims import (
 from ...domain.errors import StoreUnavailable
 from ...domain.materialise import materialise
 from ...domain.model import RecordedTransaction
+from ...domain.money import ZERO
 from ...domain.timeutil import to_epoch_ms
 from .batches import batch_of
 from .cql import transaction_from_row
-from .feed import LOG_DEADLINE, batch_id_at
-from .rows import Execute, Prepare, RowWriter
+from .feed import LOG_DEADLINE, batch_id_at, time_of
+from .limits import CassandraLimits, FenceMoved, HeadMove, LimitView, moves_of, settled_move
+from .queues import Claim, ClaimQueues, QueueKey
+from .rows import BoundRows, Execute, Prepare, RowWriter
 
 log = logging.getLogger(__name__)
 
@@ -48,94 +51,14 @@ REPAIR_STATE = "#repair"
 _CLAIM_ROUNDS = 20
 #: Log writes tried before a write gives up (each one answered later than LOG_DEADLINE).
 _LOG_ATTEMPTS = 3
-#: Concurrent group writes of online posts, and posts per group.
-_COMBINER_FLUSHERS = 4
-_COMBINED_POSTS = 500
-#: Posts waiting before a second (third, fourth) group write starts beside a running one: fewer,
-#: larger groups cost the node and the client less per post (docs/http-online-path.md).
-_QUEUE_FOR_ANOTHER_FLUSHER = 16
-
-#: A claim waiting in a shard queue: the transaction and the log batch claiming it.
-Claim = tuple["RecordedTransaction", uuid.UUID]
-ClaimBatch = Callable[[int, list[Claim]], Awaitable[dict[uuid.UUID, Any]]]
-
-
-class ClaimQueues:
-    """Per-shard queues of claims waiting for their shard's next conditional batch."""
-
-    def __init__(self, claim_batch: ClaimBatch) -> None:
-        self._claim_batch = claim_batch
-        self._runners: set[asyncio.Task[None]] = set()
-        self._waiting: dict[int, list[tuple[Claim, asyncio.Future[Any]]]] = defaultdict(list)
-        self._busy: set[int] = set()
-
-    async def claim_all(self, claims: list[tuple[int, Claim]]) -> list[Any]:
-        """Queue claims (shard, claim); resolves to what each one's shard batch found for it, in
-        order. One future per claim and one runner per busy shard: no task per claim."""
-        loop = asyncio.get_running_loop()
-        futures: list[asyncio.Future[Any]] = []
-        for shard, claim in claims:
-            future: asyncio.Future[Any] = loop.create_future()
-            futures.append(future)
-            self._waiting[shard].append((claim, future))
-            if shard not in self._busy:
-                self._busy.add(shard)
-                runner = asyncio.ensure_future(self._run(shard))
-                self._runners.add(runner)
-                runner.add_done_callback(self._runners.discard)
-        return list(await asyncio.gather(*futures))
-
-    async def _run(self, shard: int) -> None:
-        try:
-            while self._waiting[shard]:
-                taken, self._waiting[shard] = _distinct_ids(self._waiting[shard])
-                try:
-                    found = await self._claim_batch(shard, [t for t, _ in taken])
-                except BaseException as error:  # every waiter learns it; the queue goes on
-                    for _, future in taken:
-                        if not future.done():
-                            future.set_exception(error)
-                    if isinstance(error, asyncio.CancelledError):
-                        raise
-                    continue
-                for (transaction, _token), future in taken:
-                    if not future.done():
-                        future.set_result(found[transaction.transaction_id])
-        finally:
-            self._busy.discard(shard)
-            for _, future in self._waiting.pop(shard, []):  # only when the loop was cancelled
-                if not future.done():
-                    future.cancel()
-
-
-def _distinct_ids(
-    queue: list[tuple[Claim, asyncio.Future[Any]]],
-) -> tuple[list[tuple[Claim, asyncio.Future[Any]]], list[tuple[Claim, asyncio.Future[Any]]]]:
-    """Up to a group of queued claims with distinct ids, and the rest. A second claim of an id
-    waits for the next round, where it finds the first one's claim (a duplicate or a conflict).
-    A group holds at most CLAIM_GROUP claims and CLAIM_GROUP_BYTES of legs (at least one claim),
-    so that one conditional write is never a mutation too large for the node."""
-    taken: list[tuple[Claim, asyncio.Future[Any]]] = []
-    rest: list[tuple[Claim, asyncio.Future[Any]]] = []
-    ids: set[uuid.UUID] = set()
-    size = 0
-    for position, item in enumerate(queue):
-        if len(taken) >= CLAIM_GROUP:  # the rest as it is: a long queue is not walked per round
-            rest.extend(queue[position:])
-            break
-        transaction = item[0][0]
-        txid = transaction.transaction_id
-        if txid in ids:
-            rest.append(item)
-            continue
-        legs = len(transaction.legs_json())
-        if taken and size + legs > CLAIM_GROUP_BYTES:  # full by bytes: the rest as it is
-            rest.extend(queue[position:])
-            break
-        ids.add(txid)
-        taken.append(item)
-        size += legs
-    return taken, rest
+#: Times a write starts again after the limits changed under it.
+_FENCE_ATTEMPTS = 5
+#: Repair releases a reservation whose set was never claimed only once its log row is this old:
+#: far beyond any write's claim rounds, so the write can no longer claim it (docs/limits.md).
+RESERVATION_GRACE = timedelta(minutes=15)
+LogKey = tuple[int, int, uuid.UUID]
+#: An unfinished claim log row: its key, the ids it logged, and the heads each set reserved at.
+LogRow = tuple[LogKey, list[uuid.UUID], dict[uuid.UUID, list[str]]]
 
 
 class ClaimWriter:
@@ -148,11 +71,13 @@ class ClaimWriter:
         shards: Callable[[], Awaitable[int]],
         serial: int,
         replica_of: Callable[[bytes | None], Hashable],
+        limits: CassandraLimits,
     ) -> None:
         self._execute = execute
         self._serial = serial
         self._prepare = prepare
         self._shards = shards
+        self._limits = limits
         self._queues = ClaimQueues(self._claim_batch)
         self._known_windows: set[int] = set()
         self._marking: set[asyncio.Task[None]] = set()
@@ -160,11 +85,15 @@ class ClaimWriter:
 
     # -- claims -------------------------------------------------------------------------------
 
-    async def _claim_batch(self, shard: int, members: list[Claim]) -> dict[uuid.UUID, Any]:
-        """Conditional batches for ``members`` (one shard); returns, per id, ``True`` if the
-        member's own write claimed it (maybe in an attempt that timed out), else the claim
-        stored under it."""
+    async def _claim_batch(self, queue: QueueKey, members: list[Claim]) -> dict[uuid.UUID, Any]:
+        """Conditional batches for ``members`` (one shard, checked against the limits of one
+        fence); returns, per id, ``True`` if the member's own write claimed it (maybe in an attempt
+        that timed out), else the claim stored under it. Raises FenceMoved when the shard's
+        fence has moved past the members' limits."""
+        shard, seq = queue
         claim = await self.rows.encoder("claim")
+        fence = await self.rows.encoder("claim_fence" if seq else "claim_fence_none")
+        (fenced,) = fence.partitions([(seq, shard, seq) if seq else (shard,)])
         pending = {t.transaction_id: (t, token) for t, token in members}
         found: dict[uuid.UUID, Any] = {}
         for _round in range(_CLAIM_ROUNDS):
@@ -178,10 +107,14 @@ class ClaimWriter:
                 (txid, t.payload_hash, t.legs_json(), len(t.legs), to_epoch_ms(t.recorded_at), token)
                 for txid, (t, token) in pending.items()
             ]
-            result = await self._execute(batch_of([claim.partition((shard,), rows)], conditional=True))
+            batch = batch_of([claim.partition((shard,), rows), fenced], conditional=True)
+            result = await self._execute(batch)
             if result.rows and result.rows[0][0]:  # [applied]
                 found.update(dict.fromkeys(pending, True))
                 return found
+            moved = _fence_in(result.column_names, result.rows)
+            if moved != seq:  # the limits changed: these claims must be checked again
+                raise FenceMoved(moved)
             # Some ids were taken: read what is stored (serially, so a concurrent claim is seen
             # whole), set those aside and claim the rest in a new round.
             for txid, (transaction, claimed) in (await self.claims(shard, list(pending))).items():
@@ -210,22 +143,68 @@ class ClaimWriter:
         complete_duplicates: bool,
         now: datetime,
     ) -> list[RecordOutcome]:
-        """Log, claim, materialise, mark done (after answering); one outcome per submission, in order."""
+        """Log, reserve, claim, materialise, then post and mark done (after answering); one
+        outcome per submission, in order. Sets whose claims met a raised limits fence are tried
+        again against the new limits."""
         if not transactions:
             return []
         unique, repeats = first_of_each_id(transactions)
         # Every row is bound (encoded) before the log and the claims: a value the driver cannot
         # encode fails here, never after an id is claimed (a claim without rows fails verify).
-        prebound = await self.rows.bind(materialise(unique, policy))
-        shards = await self._shards()
-        log_key = await self._log(unique)
-        token = log_key[2]
-        claims = [(shard_of(t.transaction_id, shards), (t, token)) for t in unique]
-        answers = await self._queues.claim_all(claims)
+        prebound: BoundRows | None = await self.rows.bind(materialise(unique, policy))
         outcomes: dict[uuid.UUID, RecordOutcome] = {}
+        todo = unique
+        for _attempt in range(_FENCE_ATTEMPTS):
+            view = await self._limits.view()
+            todo = await self._attempt(todo, view, policy, complete_duplicates, now, outcomes, prebound)
+            if not todo:
+                return in_submitted_order(transactions, repeats, outcomes)
+            prebound = None
+            await self._limits.refresh()
+        raise StoreUnavailable("the account limits kept changing during the write; retry with the same ids")
+
+    async def _attempt(
+        self,
+        unique: list[RecordedTransaction],
+        view: LimitView,
+        policy: SealPolicy,
+        complete_duplicates: bool,
+        now: datetime,
+        outcomes: dict[uuid.UUID, RecordOutcome],
+        prebound: Any,
+    ) -> list[RecordedTransaction]:
+        """One try against the limits of ``view``: fills ``outcomes``; returns the sets whose
+        claims met a raised fence."""
+        moves: dict[uuid.UUID, list[HeadMove]] = {}
+        if view.limits:
+            moves = {t.transaction_id: found for t in unique if (found := moves_of(t, view.limits))}
+        shards = await self._shards()
+        log_key = await self._log(unique, moves)
+        token = log_key[2]
+        refused = await self._limits.reserve(view, token, moves) if moves else {}
+        retried: list[RecordedTransaction] = []
+        if refused and await self._limits.stale(view):  # refused by limits since changed: again
+            retried = [t for t in unique if t.transaction_id in refused]
+            refused = {}
+        again = {t.transaction_id for t in retried}
+        claimable = [t for t in unique if t.transaction_id not in refused and t.transaction_id not in again]
+        for transaction in unique:
+            if transaction.transaction_id in refused:
+                outcomes[transaction.transaction_id] = RecordOutcome(
+                    transaction, False, refused=refused[transaction.transaction_id]
+                )
+        queued = [((shard_of(t.transaction_id, shards), view.seq), (t, token)) for t in claimable]
+        answers = await self._queues.claim_all(queued) if queued else []
         fresh: list[RecordedTransaction] = []
         earlier: list[RecordedTransaction] = []
-        for transaction, answer in zip(unique, answers, strict=True):
+        fenced: list[RecordedTransaction] = []
+        for transaction, answer in zip(claimable, answers, strict=True):
+            if isinstance(answer, FenceMoved):
+                fenced.append(transaction)
+                continue
+            if isinstance(answer, BaseException):
+                await self._after_failed_claims(claimable, token, moves, shards)
+                raise answer
             outcome = (
                 RecordOutcome(transaction, duplicate=False)
                 if answer is True
@@ -238,7 +217,7 @@ class ClaimWriter:
                 earlier.append(outcome.transaction)
             else:
                 fresh.append(transaction)
-        if len(fresh) == len(unique):  # the common case: write what was bound up front
+        if prebound is not None and len(fresh) == len(unique):  # the common case: what was bound
             await self.rows.send(prebound)
         else:
             await self.rows.write(materialise(fresh, policy))
@@ -246,21 +225,64 @@ class ClaimWriter:
             # The claim may have outlived rows that never landed: writing the identical rows
             # again is a no-op when they did and completes the set when they did not.
             await self.rows.write(materialise(earlier, policy, completed_at=now), use_cache=False)
-        self._mark_done_later(log_key)
-        return in_submitted_order(transactions, repeats, outcomes)
+        posted = {t.transaction_id for t in fresh}
+        self._finish_later(
+            log_key,
+            {txid: found for txid, found in moves.items() if txid in posted},
+            {txid: found for txid, found in moves.items() if txid not in posted and txid not in refused},
+        )
+        return fenced + retried
 
-    def _mark_done_later(self, key: tuple[int, int, uuid.UUID]) -> None:
-        """Mark a log row done without holding the answer for it: the sets are durable once
-        their rows are, and a mark that never lands only makes repair write them again."""
-        task = asyncio.ensure_future(self._mark_done(key))
+    async def _after_failed_claims(
+        self,
+        claimable: list[RecordedTransaction],
+        token: uuid.UUID,
+        moves: dict[uuid.UUID, list[HeadMove]],
+        shards: int,
+    ) -> None:
+        """A claim round failed: if a serial read shows none of this write's sets claimed by it
+        (after which none can be: the read's round supersedes any left in flight), its
+        reservations are released now; otherwise they stay for repair to post or release."""
+        if not moves:
+            return
+        try:
+            by_shard: dict[int, list[uuid.UUID]] = defaultdict(list)
+            for transaction in claimable:
+                by_shard[shard_of(transaction.transaction_id, shards)].append(transaction.transaction_id)
+            for shard, ids in by_shard.items():
+                for i in range(0, len(ids), CLAIM_READ_GROUP):
+                    found = await self.claims(shard, ids[i : i + CLAIM_READ_GROUP])
+                    if any(claimer == token for _transaction, claimer in found.values()):
+                        return
+            await self._limits.settle(token, moves, post=False)
+        except Exception as error:  # the node is still failing: repair settles them later
+            log.warning("reservations of a failed write were left for repair: %s", type(error).__name__)
+
+    def _finish_later(
+        self,
+        key: LogKey,
+        post: dict[uuid.UUID, list[HeadMove]] | None = None,
+        release: dict[uuid.UUID, list[HeadMove]] | None = None,
+    ) -> None:
+        """Post the claimed sets at their heads, release the rest, then mark the log row done,
+        without holding the answer for it (a reservation counts until posted, so nothing can
+        spend money meanwhile; what never lands, repair does)."""
+        task = asyncio.ensure_future(self._finish(key, post or {}, release or {}))
         self._marking.add(task)
         task.add_done_callback(self._marking.discard)
 
-    async def _mark_done(self, key: tuple[int, int, uuid.UUID]) -> None:
+    async def _finish(
+        self, key: LogKey, post: dict[uuid.UUID, list[HeadMove]], release: dict[uuid.UUID, list[HeadMove]]
+    ) -> None:
         try:
+            if post or release:
+                await asyncio.gather(
+                    self._limits.settle(key[2], post, post=True),
+                    self._limits.settle(key[2], release, post=False),
+                )
             await self._execute(await self._prepare("log_done"), key)
         except Exception as error:  # repair completes the group again and marks it then
-            log.warning("a claim log row was not marked done (repair will): %s", type(error).__name__)
+            log.warning("a claim log row was not finished (repair will): %s", type(error).__name__)
 
     async def settle(self) -> None:
         """Wait for the marks in flight now (before reading the log, and at close); waiting
@@ -268,117 +290,111 @@ class ClaimWriter:
         if self._marking:
             await asyncio.wait(set(self._marking))
 
-    async def _log(self, unique: list[RecordedTransaction]) -> tuple[int, int, uuid.UUID]:
+    async def _log(
+        self, unique: list[RecordedTransaction], moves: dict[uuid.UUID, list[HeadMove]] | None = None
+    ) -> LogKey:
         """Log the ids about to be claimed (before any claim: repair trusts only this log) under a
         time-based batch id of the log write's own time (a restore's sets were recorded long ago;
         repair and the change feed read windows by the time of the write). A row acknowledged
         later than LOG_DEADLINE is abandoned (marked done, nothing claimed under it) and the ids
-        logged again, so a change feed reader never sees a row appear behind its settled cursor."""
+        logged again, so a change feed reader never sees a row appear behind its settled cursor.
+        The row names the heads each set reserves at, for repair to settle."""
         ids = [t.transaction_id for t in unique]
+        heads = {txid: [str(move.account) for move in found] for txid, found in (moves or {}).items()}
         for _attempt in range(_LOG_ATTEMPTS):
             moment = datetime.now(UTC)
             window = window_of(moment)
             key = (window, random.randrange(CLAIM_LOG_SLOTS), batch_id_at(moment))
-            writes = [self._execute(await self._prepare("log_claims"), (*key, ids))]
+            if heads:
+                writes = [self._execute(await self._prepare("log_claims_heads"), (*key, ids, heads))]
+            else:
+                writes = [self._execute(await self._prepare("log_claims"), (*key, ids))]
             if window not in self._known_windows:
                 writes.append(self._execute(await self._prepare("log_window"), (window,)))
             await asyncio.gather(*writes)
             self._known_windows.add(window)
             if datetime.now(UTC) - moment <= LOG_DEADLINE:
                 return key
-            self._mark_done_later(key)
+            self._finish_later(key)
         raise StoreUnavailable("the claim log answered too slowly; nothing was written (retry)")
 
     # -- repair -------------------------------------------------------------------------------
 
-    async def unfinished(self, since_window: int) -> list[tuple[tuple[int, int, uuid.UUID], list[uuid.UUID]]]:
-        """Log rows from ``since_window`` on that were never marked done: (key, ids)."""
+    async def unfinished(self, since_window: int) -> list[LogRow]:
+        """Log rows from ``since_window`` on that were never marked done: (key, ids, heads)."""
         await self.settle()
-        windows: list[int] = []
         result = await self._execute(await self._prepare("claim_windows"), (since_window,))
         windows = [row[0] for row in result.rows]
-        found: list[tuple[tuple[int, int, uuid.UUID], list[uuid.UUID]]] = []
+        found: list[LogRow] = []
         for window in windows:
             for slot in range(CLAIM_LOG_SLOTS):
-                statement = (await self._prepare("claim_log")).bind((window, slot))
+                statement = (await self._prepare("claim_log_heads")).bind((window, slot))
                 statement.fetch_size = None
                 rows = (await self._execute(statement)).rows
-                found += [((window, slot, batch), list(ids or ())) for batch, ids, done in rows if not done]
+                found += [
+                    ((window, slot, batch), list(ids or ()), dict(heads or {}))
+                    for batch, ids, done, heads in rows
+                    if not done
+                ]
         return found
 
     async def repair(self, policy: SealPolicy, now: datetime, since_window: int) -> RepairReport:
-        """Materialise again every claimed set of every unfinished log row, then mark it done."""
+        """Materialise again every claimed set of every unfinished log row, settle its heads, then
+        mark it done (a row whose unclaimed reservations are still young is left for later)."""
         report = RepairReport()
         shards = await self._shards()
         pending = await self.unfinished(since_window)
         report.unfinished = len(pending)
-        for key, ids in pending:
+        for key, ids, heads in pending:
             by_shard: dict[int, list[uuid.UUID]] = defaultdict(list)
             for txid in ids:
                 by_shard[shard_of(txid, shards)].append(txid)
-            claimed: list[RecordedTransaction] = []
+            claimed: dict[uuid.UUID, tuple[RecordedTransaction, uuid.UUID | None]] = {}
             for shard, members in by_shard.items():
                 for i in range(0, len(members), CLAIM_READ_GROUP):
-                    found = await self.claims(shard, members[i : i + CLAIM_READ_GROUP])
-                    claimed += [transaction for transaction, _token in found.values()]
-            await self.rows.write(materialise(claimed, policy, completed_at=now), use_cache=False)
+                    claimed.update(await self.claims(shard, members[i : i + CLAIM_READ_GROUP]))
+            sets = [transaction for transaction, _token in claimed.values()]
+            await self.rows.write(materialise(sets, policy, completed_at=now), use_cache=False)
+            if heads and not await self._settle_heads(key, heads, claimed, now):
+                continue
             await self._execute(await self._prepare("log_done"), key)
             report.batches += 1
-            report.completed += len(claimed)
+            report.completed += len(sets)
         return report
+
+    async def _settle_heads(
+        self,
+        key: LogKey,
+        heads: dict[uuid.UUID, list[str]],
+        claimed: dict[uuid.UUID, tuple[RecordedTransaction, uuid.UUID | None]],
+        now: datetime,
+    ) -> bool:
+        """Post the reservations of sets this row's write claimed; release the others once the
+        row is older than RESERVATION_GRACE. False: some are too young to release yet."""
+        old = now - time_of(key[2].time) > RESERVATION_GRACE
+        post: dict[uuid.UUID, list[HeadMove]] = {}
+        release: dict[uuid.UUID, list[HeadMove]] = {}
+        for txid, accounts in heads.items():
+            transaction, token = claimed.get(txid, (None, None))
+            if transaction is not None and token == key[2]:
+                post[txid] = [settled_move(transaction, parse_address(text)) for text in accounts]
+            elif transaction is not None or old:  # taken by another write, or can no longer be
+                release[txid] = [HeadMove(parse_address(text), None, ZERO, ZERO) for text in accounts]
+        await self._limits.settle(key[2], post, post=True)
+        await self._limits.settle(key[2], release, post=False)
+        return len(post) + len(release) == len(heads)
+
+
+def _fence_in(columns: list[str], rows: list[Any]) -> int:
+    """The fence a refused claim batch found (0: none ever raised)."""
+    if "limits_seq" not in columns:
+        return 0
+    index = columns.index("limits_seq")
+    values = [row[index] for row in rows if row[index] is not None]
+    return int(values[0]) if values else 0
 
 
 def repair_watermark(now: datetime) -> int:
     """The first window a repair run at ``now`` still re-reads next time (two windows of grace
     for writers whose clocks lag or whose writes are still retrying)."""
     return window_of(now - 2 * CLAIM_WINDOW)
-
-
-class PostCombiner:
-    """Group commit for online posts: posts that arrive while earlier writes are in flight are
-    written together (one log row, shared claim rounds, rows packed by replica), so concurrent
-    posters cost the node a few requests per group instead of several per post. Another group
-    write starts beside a running one only once enough posts wait for it."""
-
-    def __init__(
-        self, write: Callable[[list[RecordedTransaction], SealPolicy], Awaitable[list[RecordOutcome]]]
-    ):
-        self._write = write
-        self._waiting: list[tuple[RecordedTransaction, SealPolicy, asyncio.Future[RecordOutcome]]] = []
-        self._flushers = 0
-        self._tasks: set[asyncio.Task[None]] = set()
-
-    async def submit(self, transaction: RecordedTransaction, policy: SealPolicy) -> RecordOutcome:
-        """Queue one post; resolves when the group holding it is written."""
-        future: asyncio.Future[RecordOutcome] = asyncio.get_running_loop().create_future()
-        self._waiting.append((transaction, policy, future))
-        if self._flushers == 0 or (
-            self._flushers < _COMBINER_FLUSHERS and len(self._waiting) >= _QUEUE_FOR_ANOTHER_FLUSHER
-        ):
-            self._flushers += 1
-            task = asyncio.ensure_future(self._flush())
-            self._tasks.add(task)
-            task.add_done_callback(self._tasks.discard)
-        return await future
-
-    async def _flush(self) -> None:
-        try:
-            while self._waiting:
-                policy = self._waiting[0][1]
-                group = [item for item in self._waiting[:_COMBINED_POSTS] if item[1] == policy]
-                taken = {id(item) for item in group}
-                self._waiting = [item for item in self._waiting if id(item) not in taken]
-                try:
-                    outcomes = await self._write([t for t, _, _ in group], policy)
-                except BaseException as error:
-                    for _, _, future in group:
-                        if not future.done():
-                            future.set_exception(error)
-                    if isinstance(error, asyncio.CancelledError):
-                        raise
-                    continue
-                for (_, _, future), outcome in zip(group, outcomes, strict=True):
-                    if not future.done():
-                        future.set_result(outcome)
-        finally:
-            self._flushers -= 1

@@ -293,7 +293,7 @@ class SqliteStore(Store):
     async def read_limit_history(self) -> list[LimitChange]:
         return await self._run(limits.read_history)
 
-    async def change_limit(self, change: LimitChange) -> LimitChange:
+    async def change_limit(self, change: LimitChange, policy: SealPolicy) -> LimitChange:
         return await self._run(lambda c: in_write(c, lambda c: limits.change_limit(c, self._limits, change)))
 
     async def read_heads(self, accounts: Sequence[Address], at: datetime) -> dict[Address, Head]:

@@ -1,0 +1,342 @@
+"""Account limits on Cassandra: the history, the fence every claim is checked against, and the
+heads a write reserves at before its set is claimed (docs/limits.md).
+
+Why a fence and not a polled history: a writer learns of a limit change exactly when a claim of
+its is refused by the fence the change raised in every claim shard, so no set is ever claimed
+against limits its writer has not seen, and writers never read the history while nothing changes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import uuid
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from decimal import Decimal
+
+from ...domain.address import WILDCARD, AddressPattern
+from ...domain.blocks import SealPolicy
+from ...domain.errors import StoreUnavailable
+from ...domain.limits import (
+    Head,
+    Limit,
+    LimitChange,
+    LimitExceeded,
+    Limits,
+    current_limits,
+    net_movement,
+    parse_limit_pattern,
+)
+from ...domain.model import Address, RecordedTransaction, Side
+from ...domain.money import MONEY_CONTEXT, ZERO
+from ...domain.timeutil import TimeRange, from_epoch_ms
+from ..base import Store
+from .heads import POST, RELEASE, RESERVE, HeadBook, HeadMissing, HeadOp
+from .rows import Execute, Prepare
+
+#: The ledger setting naming the last limit change whose fence and repair are complete: a writer
+#: that knows a later one waits before it makes a missing head.
+READY_SETTING = "limits_ready"
+#: How long a writer waits for a limit change in progress before it answers "retry".
+_WAIT_FOR_CHANGE_S = 20.0
+_APPEND_ROUNDS = 20
+_FOLD_PAGE = 5000
+
+
+class FenceMoved(Exception):
+    """A claim shard's fence is past the limits its claim was checked against: read them again."""
+
+    def __init__(self, seq: int) -> None:
+        super().__init__(f"limits changed (now {seq} changes)")
+        self.seq = seq
+
+
+@dataclass(frozen=True, slots=True)
+class LimitView:
+    """The limits as a writer last read them: how many changes, and the limits in force."""
+
+    seq: int
+    limits: Limits
+
+
+@dataclass(frozen=True, slots=True)
+class HeadMove:
+    """What a set moves on one bounded account (net: one of the two is zero)."""
+
+    account: Address
+    limit: Limit | None
+    debits: Decimal
+    credits: Decimal
+
+
+def moves_of(transaction: RecordedTransaction, limits: Limits) -> list[HeadMove]:
+    """The heads a set moves, in account order (a bounded account it leaves unchanged is not one)."""
+    found: list[HeadMove] = []
+    for account, limit in sorted(limits.bounded(transaction.legs).items(), key=lambda item: str(item[0])):
+        debits, credits = net_movement(transaction.legs, account)
+        net = MONEY_CONTEXT.subtract(credits, debits)
+        if net:
+            found.append(HeadMove(account, limit, max(ZERO, -net), max(ZERO, net)))
+    return found
+
+
+def settled_move(transaction: RecordedTransaction, account: Address) -> HeadMove:
+    """What a claimed set moves on ``account`` (to post it; the bound no longer matters)."""
+    debits, credits = net_movement(transaction.legs, account)
+    net = MONEY_CONTEXT.subtract(credits, debits)
+    return HeadMove(account, None, max(ZERO, -net), max(ZERO, net))
+
+
+def reservation(attempt: uuid.UUID, txid: uuid.UUID) -> str:
+    """The key of one write attempt's reservation for one set."""
+    return f"{attempt}:{txid}"
+
+
+class CassandraLimits:
+    """The limit history, the claim fence and the heads, as one Cassandra ledger keeps them."""
+
+    def __init__(self, execute: Execute, prepare: Prepare, serial: int, store: Store) -> None:
+        self._execute = execute
+        self._prepare = prepare
+        self._serial = serial
+        self._store = store
+        self.heads = HeadBook(execute, prepare, serial)
+        self._view: LimitView | None = None
+
+    # -- a change ------------------------------------------------------------------------------
+
+    async def change(self, change: LimitChange, shards: int, policy: SealPolicy) -> LimitChange:
+        """Record ``change`` and make it hold: raise every claim shard's fence (no set is claimed
+        against the old limits after that), complete every set claimed before it (repair), drop
+        the heads of the accounts it unbounds, then say it is ready (a writer that knows it makes
+        a missing head from the account's entries from then on). A change cut short is completed
+        by making it again."""
+        made = await self.append(change)
+        history = (await self.history())[: made.sequence]
+        await self.raise_fence(shards, made.sequence)
+        await self._store.repair(policy, datetime.now(UTC))
+        before, after = current_limits(history[:-1]), current_limits(history)
+        for account in await accounts_under(self._store, change.limit.pattern):
+            if before.covering(account) is not None and after.covering(account) is None:
+                await self.heads.drop(account)
+        await self._mark_ready(made.sequence)
+        await self.refresh()
+        return made
+
+    async def _mark_ready(self, seq: int) -> None:
+        for _ in range(_APPEND_ROUNDS):
+            stored = await self._store.keep_setting(READY_SETTING, str(seq))
+            if int(stored) >= seq:
+                return
+            if await self._store.replace_setting(READY_SETTING, stored, str(seq)) == str(seq):
+                return
+        raise StoreUnavailable("limit changes kept colliding with concurrent ones; run this one again")
+
+    async def read_heads(self, accounts: Sequence[Address]) -> dict[Address, Head]:
+        """The heads of those of ``accounts`` the limits bound (a bounded account with no head
+        yet: its balance from its entries)."""
+        limits = (await self.refresh()).limits
+        found: dict[Address, Head] = {}
+        for account in accounts:
+            if limits.covering(account) is None:
+                continue
+            state = await self.heads.read(account)
+            found[account] = Head(await fold_account(self._store, account)) if state is None else state.head()
+        return found
+
+    # -- the history and the view ----------------------------------------------------------------
+
+    async def history(self) -> list[LimitChange]:
+        """Every limit change, oldest first (read serially: a change just made is seen)."""
+        statement = (await self._prepare("limit_history")).bind(())
+        statement.consistency_level = self._serial
+        statement.fetch_size = None
+        rows = (await self._execute(statement)).rows
+        return [
+            LimitChange(Limit(parse_limit_pattern(pattern), low, high), by, from_epoch_ms(at), seq)
+            for seq, pattern, low, high, by, at in rows
+        ]
+
+    async def view(self) -> LimitView:
+        """The limits as this process knows them (read once; again when a fence says so)."""
+        if self._view is None:
+            return await self.refresh()
+        return self._view
+
+    async def refresh(self) -> LimitView:
+        """Read the history again."""
+        history = await self.history()
+        self._view = LimitView(len(history), current_limits(history))
+        return self._view
+
+    async def stale(self, view: LimitView) -> bool:
+        """Whether the limits changed since ``view`` was read (asked before answering a refusal)."""
+        return len(await self.history()) != view.seq
+
+    async def append(self, change: LimitChange) -> LimitChange:
+        """Record a change as the next in the history (concurrent changes take turns)."""
+        insert = await self._prepare("add_limit_change")
+        limit = change.limit
+        for _ in range(_APPEND_ROUNDS):
+            seq = len(await self.history()) + 1
+            values = (seq, str(limit.pattern), limit.minimum, limit.maximum, change.changed_by)
+            result = await self._execute(insert, (*values, change.changed_at))
+            if result.rows and result.rows[0][0]:
+                return LimitChange(change.limit, change.changed_by, change.changed_at, seq)
+        raise StoreUnavailable("limit changes kept colliding with concurrent ones; retry")
+
+    # -- the fence -------------------------------------------------------------------------------
+
+    async def raise_fence(self, shards: int, seq: int) -> None:
+        """Raise every claim shard's fence to ``seq`` (never lowers it)."""
+        for shard in range(shards):
+            for _ in range(_APPEND_ROUNDS):
+                current = await self.fence(shard)
+                if current is not None and current >= seq:
+                    break
+                if current is None:
+                    statement = (await self._prepare("claim_fence_set")).bind((seq, shard))
+                else:
+                    statement = (await self._prepare("claim_fence")).bind((seq, shard, current))
+                result = await self._execute(statement)
+                if result.rows and result.rows[0][0]:
+                    break
+            else:
+                raise StoreUnavailable("a claim shard's fence kept changing; run the limit change again")
+
+    async def fence(self, shard: int) -> int | None:
+        """A shard's fence (None: no limit was ever set)."""
+        statement = (await self._prepare("read_fence")).bind((shard,))
+        statement.consistency_level = self._serial
+        rows = (await self._execute(statement)).rows
+        return None if not rows or rows[0][0] is None else int(rows[0][0])
+
+    # -- reserving and posting -------------------------------------------------------------------
+
+    async def reserve(
+        self, view: LimitView, attempt: uuid.UUID, moves: dict[uuid.UUID, list[HeadMove]]
+    ) -> dict[uuid.UUID, LimitExceeded]:
+        """Reserve every set's moves at its heads, sets in the given order on each account; a set
+        refused at one account is released where it was reserved. The refused ones, by id."""
+        by_account: dict[Address, list[tuple[uuid.UUID, HeadMove]]] = {}
+        for txid, found in moves.items():
+            for move in found:
+                by_account.setdefault(move.account, []).append((txid, move))
+
+        async def at(account: Address) -> list[tuple[uuid.UUID, LimitExceeded | None]]:
+            ops = [
+                HeadOp(RESERVE, reservation(attempt, txid), move.debits, move.credits, move.limit)
+                for txid, move in by_account[account]
+            ]
+            answers = await self._at_head(view, account, ops)
+            return [(txid, answer) for (txid, _), answer in zip(by_account[account], answers, strict=True)]
+
+        refused: dict[uuid.UUID, LimitExceeded] = {}
+        decided = await asyncio.gather(
+            *(at(account) for account in sorted(by_account, key=str)), return_exceptions=True
+        )
+        failed = [answer for answer in decided if isinstance(answer, BaseException)]
+        if failed:  # some heads may hold this attempt's reservations: give them back
+            with contextlib.suppress(Exception):
+                await self.settle(attempt, moves, post=False)
+            raise failed[0]
+        for answers in decided:
+            assert not isinstance(answers, BaseException)
+            for txid, answer in answers:
+                if answer is not None and txid not in refused:
+                    refused[txid] = answer
+        if refused:
+            await self.settle(attempt, {txid: moves[txid] for txid in refused}, post=False)
+        return refused
+
+    async def settle(
+        self, attempt: uuid.UUID, moves: Mapping[uuid.UUID, Sequence[HeadMove]], *, post: bool
+    ) -> None:
+        """Post (the sets were claimed by this attempt) or release its reservations; a head that
+        is gone (its account no longer bounded) has nothing to settle."""
+        by_account: dict[Address, list[HeadOp]] = {}
+        for txid, found in moves.items():
+            for move in found:
+                op = HeadOp(POST if post else RELEASE, reservation(attempt, txid), move.debits, move.credits)
+                by_account.setdefault(move.account, []).append(op)
+
+        async def at(account: Address) -> None:
+            with contextlib.suppress(HeadMissing):
+                await self.heads.apply(account, by_account[account])
+
+        await asyncio.gather(*(at(account) for account in by_account))
+
+    async def _at_head(
+        self, view: LimitView, account: Address, ops: list[HeadOp]
+    ) -> list[LimitExceeded | None]:
+        """Apply ``ops``, making the head first when the account has none yet (once the limit
+        change that bounds it has raised every fence), or waiting for that change."""
+        deadline = asyncio.get_running_loop().time() + _WAIT_FOR_CHANGE_S
+        while True:
+            try:
+                return await self.heads.apply(account, ops)
+            except HeadMissing:
+                pass
+            ready = int((await self._store.read_settings()).get(READY_SETTING, "0"))
+            if ready >= view.seq:
+                await self.heads.create(account, await fold_account(self._store, account))
+                continue
+            if asyncio.get_running_loop().time() > deadline:
+                raise StoreUnavailable(f"the limit on {account} is still being applied; retry")
+            await asyncio.sleep(0.2)
+
+
+async def fold_account(store: Store, account: Address) -> Decimal:
+    """An account's balance from every entry it has (credits less debits)."""
+    balance = ZERO
+    buckets: list[str] = []
+    token = None
+    while True:
+        page = await store.list_buckets(account, _FOLD_PAGE, token)
+        buckets += page.items
+        token = page.next_token
+        if token is None:
+            break
+    for bucket in buckets:
+        token = None
+        while True:
+            movements = await store.read_movements(account, bucket, TimeRange(), _FOLD_PAGE, token)
+            for movement in movements.items:
+                signed = movement.amount if movement.side is Side.CREDIT else -movement.amount
+                balance = MONEY_CONTEXT.add(balance, signed)
+            token = movements.next_token
+            if token is None:
+                break
+    return balance
+
+
+async def accounts_under(store: Store, pattern: AddressPattern) -> list[Address]:
+    """Every account in the ledger that ``pattern`` selects (walking the account tree down the
+    pattern's literal parts only)."""
+    level: list[tuple[str, ...]] = [()]
+    for part in pattern.parts():
+        following: list[tuple[str, ...]] = []
+        for parent in level:
+            if part != WILDCARD:
+                following.append((*parent, part))
+                continue
+            token = None
+            while True:
+                page = await store.list_children(parent, _FOLD_PAGE, token)
+                following += [(*parent, child) for child in page.items]
+                token = page.next_token
+                if token is None:
+                    break
+        level = following
+    found: list[Address] = []
+    for path in level:
+        address = Address(*path)
+        if pattern.matches(address) and await _has_entries(store, address):
+            found.append(address)
+    return found
+
+
+async def _has_entries(store: Store, address: Address) -> bool:
+    return bool((await store.list_buckets(address, 1)).items)
