@@ -257,6 +257,7 @@ async def limits_race(ring: Ring) -> dict[str, Any]:
         unconfirmed = sum(
             1 for r in results if isinstance(r, BaseException) and not isinstance(r, LimitExceeded)
         )
+        await asyncio.sleep(2 * PHASE)  # as in the phases above: the killed JVM lets go of its ports
         await tool(ring, "start", "3")
         await wait_until_driver_sees(engine, 3)
         for n, document in enumerate(documents):
