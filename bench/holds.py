@@ -141,8 +141,10 @@ def _import(folder: Path, name: str, bodies: list[str], customers: int, bounded:
     lines = folder / f"{name}.jsonl"
     lines.write_text("\n".join(bodies) + "\n", encoding="utf-8")
     started = time.perf_counter()
-    subprocess.run([sys.executable, "-m", "ledger_tui", "--store", url, "import", str(lines)],
-                   check=True, capture_output=True, timeout=3600)  # fmt: skip
+    done = subprocess.run([sys.executable, "-m", "ledger_tui", "--store", url, "import", str(lines)],
+                          capture_output=True, text=True, timeout=3600)  # fmt: skip
+    if done.returncode != 0:
+        raise SystemExit(f"import into {url} failed:\n{done.stdout[-2000:]}{done.stderr[-2000:]}")
     return len(bodies) / (time.perf_counter() - started)
 
 

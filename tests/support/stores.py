@@ -7,6 +7,7 @@ reached a test skips locally but FAILS under CI=true.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import os
 import socket
@@ -16,9 +17,14 @@ import time
 import uuid
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
+
+if TYPE_CHECKING:
+    from ledger_tui.domain.limits import Head
+    from ledger_tui.domain.model import Address
+    from ledger_tui.engine import Engine
 
 from ledger_tui.samples import TRANSACTION, sample_text
 from ledger_tui.store.url import CassandraUrl, SqliteUrl, parse_store_url
@@ -188,3 +194,18 @@ class FixedClock:
 
     def advance(self, **delta: float) -> None:
         self.now += timedelta(**delta)
+
+
+async def settled_heads(
+    engine: Engine, accounts: list[Address], within_s: float = 10.0
+) -> dict[Address, Head]:
+    """The heads of ``accounts`` once no reservation is left on them (on Cassandra a write posts
+    at its heads just after it answers), or as they are after ``within_s``."""
+    deadline = time.monotonic() + within_s
+    while True:
+        heads = await engine.limits().heads(accounts)
+        if all(not h.pending_debits and not h.pending_credits for h in heads.values()):
+            return heads
+        if time.monotonic() > deadline:
+            return heads
+        await asyncio.sleep(0.05)

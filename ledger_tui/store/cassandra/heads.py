@@ -1,18 +1,24 @@
 """Bounded accounts' heads on Cassandra: a write reserves at each before its set is claimed and
-posts (or releases) after, and every decision on one account is a conditional update of its version.
+posts (or releases) after; the heads live in a fixed number of shard partitions, and every round
+of decisions on a shard is one conditional update of the shard's version.
 
-Why one runner per busy account: on a hot bounded account a consensus round per set would cap it
-at the node's rounds per second, and rounds racing for one version fail and retry; a runner decides
-every op waiting for its account in one round, in arrival order (docs/limits.md).
+Why shards and a runner per busy shard: a consensus round per set would cap bounded writes at the
+node's rounds per second (about a thousand on the 2-core machine), and rounds racing for one
+version fail and retry; a runner decides every op waiting for its shard (many accounts, or many
+sets of one hot account) in one round, in arrival order (docs/limits.md).
 """
 
 from __future__ import annotations
 
 import asyncio
+import zlib
 from collections import defaultdict
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
+
+from cassandra.query import BatchStatement, BatchType
 
 from ...domain.errors import StoreUnavailable
 from ...domain.limits import Head, Limit, LimitExceeded, check_head
@@ -20,11 +26,14 @@ from ...domain.model import Address
 from ...domain.money import MONEY_CONTEXT, ZERO
 from .rows import Execute, Prepare
 
-#: Ops one round decides at most, and rounds tried before a busy account gives up.
-_ROUND_OPS = 256
+#: Ops one round decides at most, and rounds tried before a busy shard gives up.
+_ROUND_OPS = 512
 _ROUNDS = 40
+#: How long a post may wait for other ops of its shard to share a round: a reservation counts
+#: until its post lands, so the wait changes no decision.
+POST_DELAY_S = 0.05
 
-RESERVE, POST, RELEASE = "reserve", "post", "release"
+RESERVE, POST, RELEASE, CREATE, DROP = "reserve", "post", "release", "create", "drop"
 
 
 class HeadMissing(Exception):
@@ -40,10 +49,11 @@ class HeadMissing(Exception):
 class HeadOp:
     """One decision asked of an account's head. ``key`` names the reservation (the write
     attempt and the set), so a post or release applies at most once and a repeated reserve
-    finds its own reservation."""
+    finds its own reservation. ``create`` makes a missing head with ``credits`` as its balance;
+    ``drop`` removes one."""
 
     kind: str
-    key: str
+    key: str = ""
     debits: Decimal = ZERO
     credits: Decimal = ZERO
     limit: Limit | None = None
@@ -51,9 +61,8 @@ class HeadOp:
 
 @dataclass(slots=True)
 class HeadState:
-    """A head as read (or as this process last wrote it)."""
+    """One account's head: its balance and the reservations in flight."""
 
-    version: int
     balance: Decimal
     reserved: dict[str, str] = field(default_factory=dict)
 
@@ -67,126 +76,211 @@ class HeadState:
         return Head(self.balance, debits, credits)
 
 
+@dataclass(slots=True)
+class ShardState:
+    """A shard's version and the heads of it this process knows at that version."""
+
+    version: int | None
+    heads: dict[Address, HeadState | None] = field(default_factory=dict)
+
+
 def head_key(account: Address) -> str:
     """The account as the heads table keys it (no part holds '/')."""
     return str(account)
 
 
+def head_shard(account: Address, shards: int) -> int:
+    """The shard of an account's head (a stable hash: every process agrees)."""
+    return zlib.crc32(head_key(account).encode()) % shards
+
+
 def decide(
-    account: Address, state: HeadState, ops: list[HeadOp]
-) -> tuple[HeadState, list[LimitExceeded | None]]:
-    """The head after ``ops`` in order, and each op's answer (a refused reserve changes nothing)."""
-    balance, reserved = state.balance, dict(state.reserved)
-    answers: list[LimitExceeded | None] = []
-    for op in ops:
-        answer: LimitExceeded | None = None
-        if op.kind == RESERVE and op.key not in reserved:
+    ops: list[tuple[Address, HeadOp]], heads: dict[Address, HeadState | None]
+) -> tuple[dict[Address, HeadState | None], list[LimitExceeded | HeadMissing | None]]:
+    """The heads after ``ops`` in order (None: no head), and each op's answer; a refused
+    reserve, or an op on a missing head, changes nothing."""
+    after: dict[Address, HeadState | None] = {
+        a: None if h is None else HeadState(h.balance, dict(h.reserved)) for a, h in heads.items()
+    }
+    answers: list[LimitExceeded | HeadMissing | None] = []
+    for account, op in ops:
+        state = after.get(account)
+        answer: LimitExceeded | HeadMissing | None = None
+        if op.kind == CREATE:
+            if state is None:
+                after[account] = HeadState(op.credits)
+        elif op.kind == DROP:
+            after[account] = None
+        elif state is None:
+            answer = HeadMissing(account)
+        elif op.kind == RESERVE and op.key not in state.reserved:
             assert op.limit is not None
             try:
-                head = HeadState(0, balance, reserved).head()
-                check_head(account, op.limit, head, op.debits, op.credits, hold=True)
+                check_head(account, op.limit, state.head(), op.debits, op.credits, hold=True)
             except LimitExceeded as error:
                 answer = error
             else:
-                reserved[op.key] = f"{op.debits}|{op.credits}"
-        elif op.kind == POST and reserved.pop(op.key, None) is not None:  # else posted already
-            balance = MONEY_CONTEXT.subtract(MONEY_CONTEXT.add(balance, op.credits), op.debits)
+                state.reserved[op.key] = f"{op.debits}|{op.credits}"
+        elif op.kind == POST and state.reserved.pop(op.key, None) is not None:  # else posted already
+            state.balance = MONEY_CONTEXT.subtract(MONEY_CONTEXT.add(state.balance, op.credits), op.debits)
         elif op.kind == RELEASE:
-            reserved.pop(op.key, None)
+            state.reserved.pop(op.key, None)
         answers.append(answer)
-    return HeadState(state.version + 1, balance, reserved), answers
+    return after, answers
+
+
+def _same(one: HeadState | None, other: HeadState | None) -> bool:
+    if one is None or other is None:
+        return one is other
+    return one.balance == other.balance and one.reserved == other.reserved
 
 
 class HeadBook:
-    """Per-account queues of head ops, each decided in its account's next round."""
+    """Per-shard queues of head ops, each decided in its shard's next round."""
 
-    def __init__(self, execute: Execute, prepare: Prepare, serial: int) -> None:
+    def __init__(
+        self, execute: Execute, prepare: Prepare, serial: int, shards: Callable[[], Awaitable[int]]
+    ) -> None:
         self._execute = execute
         self._prepare = prepare
         self._serial = serial
-        self._waiting: dict[Address, list[tuple[HeadOp, asyncio.Future[Any]]]] = defaultdict(list)
-        self._busy: set[Address] = set()
+        self._shards = shards
+        self._waiting: dict[int, list[tuple[Address, HeadOp, asyncio.Future[Any]]]] = defaultdict(list)
+        self._busy: set[int] = set()
         self._runners: set[asyncio.Task[None]] = set()
-        self._known: dict[Address, HeadState] = {}
+        self._known: dict[int, ShardState] = {}
+        self._later: dict[int, asyncio.TimerHandle] = {}
 
     async def read(self, account: Address) -> HeadState | None:
-        """The head as it stands (serial: a round in flight is seen whole or not at all)."""
-        statement = (await self._prepare("read_head")).bind((head_key(account),))
+        """An account's head as it stands (serial: a round in flight is seen whole or not at all)."""
+        shard = head_shard(account, await self._shards())
+        return (await self._read(shard, [account])).heads.get(account)
+
+    async def _read(self, shard: int, accounts: list[Address]) -> ShardState:
+        """The shard's version and the heads of ``accounts`` (serially)."""
+        statement = (await self._prepare("read_heads")).bind((shard, [head_key(a) for a in accounts]))
         statement.consistency_level = self._serial
         rows = (await self._execute(statement)).rows
-        if not rows or rows[0][0] is None:
-            return None
-        version, balance, reserved = rows[0]
-        return HeadState(int(version), balance, dict(reserved or {}))
+        state = ShardState(None, dict.fromkeys(accounts))
+        by_key = {head_key(a): a for a in accounts}
+        for version, key, balance, reserved in rows:
+            state.version = None if version is None else int(version)
+            state.heads[by_key[key]] = HeadState(balance, dict(reserved or {}))
+        if not rows:
+            statement = (await self._prepare("read_head_version")).bind((shard,))
+            statement.consistency_level = self._serial
+            found = (await self._execute(statement)).rows
+            state.version = None if not found or found[0][0] is None else int(found[0][0])
+        return state
 
-    async def create(self, account: Address, balance: Decimal) -> None:
-        """Make the head of a newly bounded account (a head already there is kept)."""
-        await self._execute(await self._prepare("create_head"), (head_key(account), balance))
-        self._known.pop(account, None)
-
-    async def drop(self, account: Address) -> None:
-        """Remove the head of an account no longer bounded (made again from its entries if it
-        is bounded again)."""
-        await self._execute(await self._prepare("drop_head"), (head_key(account),))
-        self._known.pop(account, None)
-
-    async def apply(self, account: Address, ops: list[HeadOp]) -> list[LimitExceeded | None]:
+    async def apply(
+        self, account: Address, ops: list[HeadOp], *, defer: float = 0.0
+    ) -> list[LimitExceeded | None]:
         """Queue ``ops`` for ``account``; each one's answer once its round is decided (None:
-        done). Raises HeadMissing when the account has no head."""
+        done). With ``defer``, the round waits that long for other ops to share it (anything
+        not deferred starts it at once). Raises HeadMissing when the account has no head."""
+        shard = head_shard(account, await self._shards())
         loop = asyncio.get_running_loop()
         futures: list[asyncio.Future[Any]] = []
         for op in ops:
             future: asyncio.Future[Any] = loop.create_future()
             futures.append(future)
-            self._waiting[account].append((op, future))
-        if account not in self._busy:
-            self._busy.add(account)
-            runner = asyncio.ensure_future(self._run(account))
-            self._runners.add(runner)
-            runner.add_done_callback(self._runners.discard)
-        return list(await asyncio.gather(*futures))
+            self._waiting[shard].append((account, op, future))
+        if shard not in self._busy:
+            if defer > 0:
+                if shard not in self._later:
+                    self._later[shard] = loop.call_later(defer, self._start, shard)
+            else:
+                self._start(shard)
+        answers = list(await asyncio.gather(*futures))
+        for answer in answers:
+            if isinstance(answer, HeadMissing):
+                raise answer
+        return answers
 
-    async def _run(self, account: Address) -> None:
+    def _start(self, shard: int) -> None:
+        later = self._later.pop(shard, None)
+        if later is not None:
+            later.cancel()
+        if shard in self._busy or not self._waiting.get(shard):
+            return
+        self._busy.add(shard)
+        runner = asyncio.ensure_future(self._run(shard))
+        self._runners.add(runner)
+        runner.add_done_callback(self._runners.discard)
+
+    async def _run(self, shard: int) -> None:
         try:
-            while self._waiting[account]:
-                taken = self._waiting[account][:_ROUND_OPS]
-                self._waiting[account] = self._waiting[account][_ROUND_OPS:]
+            while self._waiting[shard]:
+                taken = self._waiting[shard][:_ROUND_OPS]
+                self._waiting[shard] = self._waiting[shard][_ROUND_OPS:]
                 try:
-                    answers = await self._round(account, [op for op, _ in taken])
+                    answers = await self._round(shard, [(account, op) for account, op, _ in taken])
                 except BaseException as error:  # every waiter learns it; the queue goes on
-                    for _, future in taken:
+                    for _, _, future in taken:
                         if not future.done():
                             future.set_exception(error)
                     if isinstance(error, asyncio.CancelledError):
                         raise
                     continue
-                for (_, future), answer in zip(taken, answers, strict=True):
+                for (_, _, future), answer in zip(taken, answers, strict=True):
                     if not future.done():
                         future.set_result(answer)
         finally:
-            self._busy.discard(account)
-            for _, future in self._waiting.pop(account, []):
+            self._busy.discard(shard)
+            for _, _, future in self._waiting.pop(shard, []):
                 if not future.done():
                     future.cancel()
 
-    async def _round(self, account: Address, ops: list[HeadOp]) -> list[LimitExceeded | None]:
-        """Decide ``ops`` on the head as known (read again whenever another writer moved it)."""
-        move = await self._prepare("move_head")
+    async def _state(self, shard: int, accounts: list[Address]) -> ShardState:
+        """The shard as known, with every head of ``accounts`` (read when not known, and all of
+        them again when the shard moved since)."""
+        known = self._known.pop(shard, None)
+        if known is None:
+            return await self._read(shard, accounts)
+        missing = [a for a in accounts if a not in known.heads]
+        if missing:
+            fresh = await self._read(shard, missing)
+            if fresh.version != known.version:
+                return await self._read(shard, accounts)
+            known.heads.update(fresh.heads)
+        return known
+
+    async def _round(self, shard: int, ops: list[tuple[Address, HeadOp]]) -> list[Any]:
+        """Decide ``ops`` on the shard as known (read again whenever another writer moved it)."""
+        accounts = list(dict.fromkeys(account for account, _ in ops))
         for _ in range(_ROUNDS):
-            state = self._known.pop(account, None) or await self.read(account)
-            if state is None:
-                raise HeadMissing(account)
-            after, answers = decide(account, state, ops)
-            if after.balance == state.balance and after.reserved == state.reserved:
-                self._known[account] = state
+            state = await self._state(shard, accounts)
+            after, answers = decide(ops, {a: state.heads.get(a) for a in accounts})
+            changed = [a for a in accounts if not _same(after[a], state.heads.get(a))]
+            if not changed:
+                self._known[shard] = state
                 return answers
-            values = (after.version, after.balance, after.reserved, head_key(account), state.version)
-            statement = move.bind(values)
-            statement.serial_consistency_level = self._serial
-            result = await self._execute(statement)
-            if result.rows and result.rows[0][0]:
-                self._known[account] = after
+            version = (state.version or 0) + 1
+            if await self._write(shard, state.version, version, {a: after[a] for a in changed}):
+                state.version = version
+                state.heads.update(after)
+                self._known[shard] = state
                 return answers
-            # Another writer moved it, or our own earlier try did (a timeout retried): read it
-            # again; a reservation already there is found by its key, a post already made is gone.
-        raise StoreUnavailable(f"the head of {account} kept changing under concurrent writers; retry")
+            # Another writer moved the shard, or our own earlier try did (a timeout retried): read
+            # it again; a reservation already there is found by its key, a post already made is gone.
+        raise StoreUnavailable("the heads of a bounded account kept changing under concurrent writers; retry")
+
+    async def _write(
+        self, shard: int, was: int | None, version: int, heads: dict[Address, HeadState | None]
+    ) -> bool:
+        """One conditional batch: the shard's version moves from ``was`` and the changed heads
+        with it. Whether it applied."""
+        batch = BatchStatement(batch_type=BatchType.UNLOGGED, serial_consistency_level=self._serial)
+        if was is None:
+            batch.add(await self._prepare("head_version_first"), (version, shard))
+        else:
+            batch.add(await self._prepare("head_version"), (version, shard, was))
+        for account, head in heads.items():
+            if head is None:
+                batch.add(await self._prepare("drop_head"), (shard, head_key(account)))
+            else:
+                values = (head.balance, head.reserved, shard, head_key(account))
+                batch.add(await self._prepare("write_head"), values)
+        result = await self._execute(batch)
+        return bool(result.rows and result.rows[0][0])

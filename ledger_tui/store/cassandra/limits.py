@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -33,7 +33,7 @@ from ...domain.model import Address, RecordedTransaction, Side
 from ...domain.money import MONEY_CONTEXT, ZERO
 from ...domain.timeutil import TimeRange, from_epoch_ms
 from ..base import Store
-from .heads import POST, RELEASE, RESERVE, HeadBook, HeadMissing, HeadOp
+from .heads import CREATE, DROP, POST, POST_DELAY_S, RELEASE, RESERVE, HeadBook, HeadMissing, HeadOp
 from .rows import Execute, Prepare
 
 #: The ledger setting naming the last limit change whose fence and repair are complete: a writer
@@ -97,12 +97,19 @@ def reservation(attempt: uuid.UUID, txid: uuid.UUID) -> str:
 class CassandraLimits:
     """The limit history, the claim fence and the heads, as one Cassandra ledger keeps them."""
 
-    def __init__(self, execute: Execute, prepare: Prepare, serial: int, store: Store) -> None:
+    def __init__(
+        self,
+        execute: Execute,
+        prepare: Prepare,
+        serial: int,
+        store: Store,
+        shards: Callable[[], Awaitable[int]],
+    ) -> None:
         self._execute = execute
         self._prepare = prepare
         self._serial = serial
         self._store = store
-        self.heads = HeadBook(execute, prepare, serial)
+        self.heads = HeadBook(execute, prepare, serial, shards)
         self._view: LimitView | None = None
 
     # -- a change ------------------------------------------------------------------------------
@@ -120,7 +127,8 @@ class CassandraLimits:
         before, after = current_limits(history[:-1]), current_limits(history)
         for account in await accounts_under(self._store, change.limit.pattern):
             if before.covering(account) is not None and after.covering(account) is None:
-                await self.heads.drop(account)
+                with contextlib.suppress(HeadMissing):
+                    await self.heads.apply(account, [HeadOp(DROP)])
         await self._mark_ready(made.sequence)
         await self.refresh()
         return made
@@ -264,7 +272,7 @@ class CassandraLimits:
 
         async def at(account: Address) -> None:
             with contextlib.suppress(HeadMissing):
-                await self.heads.apply(account, by_account[account])
+                await self.heads.apply(account, by_account[account], defer=POST_DELAY_S if post else 0.0)
 
         await asyncio.gather(*(at(account) for account in by_account))
 
@@ -281,7 +289,8 @@ class CassandraLimits:
                 pass
             ready = int((await self._store.read_settings()).get(READY_SETTING, "0"))
             if ready >= view.seq:
-                await self.heads.create(account, await fold_account(self._store, account))
+                created = HeadOp(CREATE, credits=await fold_account(self._store, account))
+                await self.heads.apply(account, [created])
                 continue
             if asyncio.get_running_loop().time() > deadline:
                 raise StoreUnavailable(f"the limit on {account} is still being applied; retry")

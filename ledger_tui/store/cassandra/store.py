@@ -88,7 +88,9 @@ class CassandraStore(Store):
         quiet_batch_warnings()
         self._combiner = PostCombiner(self.record_many)
         self._marks = MarkReader(self._all_rows, self.read_settings)
-        self._limits = CassandraLimits(self._execute_write, self._statement, self._serial, self)
+        self._limits = CassandraLimits(
+            self._execute_write, self._statement, self._serial, self, self._claim_shards
+        )
         self._writer = ClaimWriter(
             self._execute_write,
             self._statement,
