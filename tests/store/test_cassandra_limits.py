@@ -91,3 +91,24 @@ async def test_a_limit_set_elsewhere_reaches_a_running_writer_through_the_fence(
         await admin.limits().clear(CUSTOMER_TEXT, "elsewhere")
     await engine.post_json(_pay("60.00"))  # and the clearing reaches it too
     assert (await engine.balance(CUSTOMER))[0].closing == Decimal("-10.00")
+
+
+async def test_a_head_left_from_an_earlier_bounded_stretch_is_made_again(
+    engine: Engine, ledger_url: str
+) -> None:
+    """A writer that still knows an old limit makes a head after the limit was cleared (its claim
+    then meets the fence); sets posted while the account is unbounded never reach that head, so
+    when the account is bounded again the head is made again from the entries, not trusted."""
+    await engine.post_json(_pay("100.00", payer="bank", payee="acc-1"))
+    async with open_ledger(LedgerOptions(store=ledger_url)) as admin:
+        await admin.limits().set(CUSTOMER_TEXT, "0", None, "ops")
+        await engine.post_json(_pay("10.00"))  # this writer's view: bounded, head made
+        await admin.limits().clear(CUSTOMER_TEXT, "ops")  # heads of unbounded accounts dropped
+        await engine.post_json(_pay("5.00"))  # stale view: remakes a head, then meets the fence
+        await admin.post_json(_pay("50.00"))  # unbounded: no head moves
+        await admin.limits().set(CUSTOMER_TEXT, "0", None, "ops")
+    with pytest.raises(LimitExceeded) as refused:  # 35 left: a stale head would still say 85
+        await engine.post_json(_pay("35.01"))
+    assert refused.value.available == Decimal("35.00")
+    await engine.post_json(_pay("35.00"))
+    assert (await engine.balance(CUSTOMER))[0].closing == 0

@@ -48,12 +48,14 @@ STATEMENTS = {
     "add_limit_change": "INSERT INTO {ks}.limit_changes "
     "(part, seq, pattern, minimum, maximum, changed_by, changed_at) "
     "VALUES (0, ?, ?, ?, ?, ?, ?) IF NOT EXISTS",
-    "read_heads": "SELECT version, account, balance, reserved FROM {ks}.account_heads "
+    "read_heads": "SELECT version, account, balance, reserved, since FROM {ks}.account_heads "
     "WHERE shard = ? AND account IN ?",
+    "head_accounts": "SELECT account FROM {ks}.account_heads WHERE shard = ?",
     "read_head_version": "SELECT version FROM {ks}.account_heads WHERE shard = ? LIMIT 1",
     "head_version_first": "UPDATE {ks}.account_heads SET version = ? WHERE shard = ? IF version = null",
     "head_version": "UPDATE {ks}.account_heads SET version = ? WHERE shard = ? IF version = ?",
-    "write_head": "UPDATE {ks}.account_heads SET balance = ?, reserved = ? WHERE shard = ? AND account = ?",
+    "write_head": "UPDATE {ks}.account_heads SET balance = ?, reserved = ?, since = ? "
+    "WHERE shard = ? AND account = ?",
     "drop_head": "DELETE FROM {ks}.account_heads WHERE shard = ? AND account = ?",
     "log_done": "INSERT INTO {ks}.claim_log (window, slot, batch_id, done) VALUES (?, ?, ?, true)",
     "log_window": "INSERT INTO {ks}.claim_windows (part, window) VALUES (0, ?)",

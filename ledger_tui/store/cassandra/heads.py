@@ -20,6 +20,7 @@ from typing import Any
 
 from cassandra.query import BatchStatement, BatchType
 
+from ...domain.address import parse_address
 from ...domain.errors import StoreUnavailable
 from ...domain.limits import Head, Limit, LimitExceeded, check_head
 from ...domain.model import Address
@@ -49,22 +50,28 @@ class HeadMissing(Exception):
 class HeadOp:
     """One decision asked of an account's head. ``key`` names the reservation (the write
     attempt and the set), so a post or release applies at most once and a repeated reserve
-    finds its own reservation. ``create`` makes a missing head with ``credits`` as its balance;
-    ``drop`` removes one."""
+    finds its own reservation. ``create`` makes a missing head with ``credits`` as its balance,
+    made under limits change ``since``; ``drop`` removes one. A reserve or create treats a head
+    made before change ``fresh_from`` (the start of the account's present bounded stretch) as
+    missing: it may have missed sets posted while the account was not bounded."""
 
     kind: str
     key: str = ""
     debits: Decimal = ZERO
     credits: Decimal = ZERO
     limit: Limit | None = None
+    fresh_from: int = 0
+    since: int = 0
 
 
 @dataclass(slots=True)
 class HeadState:
-    """One account's head: its balance and the reservations in flight."""
+    """One account's head: its balance, the reservations in flight, and the limits change it
+    was made under."""
 
     balance: Decimal
     reserved: dict[str, str] = field(default_factory=dict)
+    since: int = 0
 
     def head(self) -> Head:
         """Balance and the reservations as pending debits and credits."""
@@ -100,18 +107,18 @@ def decide(
     """The heads after ``ops`` in order (None: no head), and each op's answer; a refused
     reserve, or an op on a missing head, changes nothing."""
     after: dict[Address, HeadState | None] = {
-        a: None if h is None else HeadState(h.balance, dict(h.reserved)) for a, h in heads.items()
+        a: None if h is None else HeadState(h.balance, dict(h.reserved), h.since) for a, h in heads.items()
     }
     answers: list[LimitExceeded | HeadMissing | None] = []
     for account, op in ops:
         state = after.get(account)
         answer: LimitExceeded | HeadMissing | None = None
         if op.kind == CREATE:
-            if state is None:
-                after[account] = HeadState(op.credits)
+            if state is None or state.since < op.fresh_from:
+                after[account] = HeadState(op.credits, since=op.since)
         elif op.kind == DROP:
             after[account] = None
-        elif state is None:
+        elif state is None or (op.kind == RESERVE and state.since < op.fresh_from):
             answer = HeadMissing(account)
         elif op.kind == RESERVE and op.key not in state.reserved:
             assert op.limit is not None
@@ -132,7 +139,7 @@ def decide(
 def _same(one: HeadState | None, other: HeadState | None) -> bool:
     if one is None or other is None:
         return one is other
-    return one.balance == other.balance and one.reserved == other.reserved
+    return (one.balance, one.reserved, one.since) == (other.balance, other.reserved, other.since)
 
 
 class HeadBook:
@@ -156,6 +163,16 @@ class HeadBook:
         shard = head_shard(account, await self._shards())
         return (await self._read(shard, [account])).heads.get(account)
 
+    async def accounts(self) -> list[Address]:
+        """Every account that has a head, shard by shard."""
+        found: list[Address] = []
+        for shard in range(await self._shards()):
+            statement = (await self._prepare("head_accounts")).bind((shard,))
+            statement.consistency_level = self._serial
+            statement.fetch_size = None
+            found += [parse_address(row[0]) for row in (await self._execute(statement)).rows]
+        return found
+
     async def _read(self, shard: int, accounts: list[Address]) -> ShardState:
         """The shard's version and the heads of ``accounts`` (serially)."""
         statement = (await self._prepare("read_heads")).bind((shard, [head_key(a) for a in accounts]))
@@ -163,9 +180,9 @@ class HeadBook:
         rows = (await self._execute(statement)).rows
         state = ShardState(None, dict.fromkeys(accounts))
         by_key = {head_key(a): a for a in accounts}
-        for version, key, balance, reserved in rows:
+        for version, key, balance, reserved, since in rows:
             state.version = None if version is None else int(version)
-            state.heads[by_key[key]] = HeadState(balance, dict(reserved or {}))
+            state.heads[by_key[key]] = HeadState(balance, dict(reserved or {}), int(since or 0))
         if not rows:
             statement = (await self._prepare("read_head_version")).bind((shard,))
             statement.consistency_level = self._serial
@@ -280,7 +297,7 @@ class HeadBook:
             if head is None:
                 batch.add(await self._prepare("drop_head"), (shard, head_key(account)))
             else:
-                values = (head.balance, head.reserved, shard, head_key(account))
+                values = (head.balance, head.reserved, head.since, shard, head_key(account))
                 batch.add(await self._prepare("write_head"), values)
         result = await self._execute(batch)
         return bool(result.rows and result.rows[0][0])

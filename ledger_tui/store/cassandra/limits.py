@@ -12,11 +12,11 @@ import asyncio
 import contextlib
 import uuid
 from collections.abc import Awaitable, Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
 
-from ...domain.address import WILDCARD, AddressPattern
+from ...domain.address import AddressPattern
 from ...domain.blocks import SealPolicy
 from ...domain.errors import StoreUnavailable
 from ...domain.limits import (
@@ -55,10 +55,30 @@ class FenceMoved(Exception):
 
 @dataclass(frozen=True, slots=True)
 class LimitView:
-    """The limits as a writer last read them: how many changes, and the limits in force."""
+    """The limits as a writer last read them: how many changes, the limits in force, and the
+    history they come from."""
 
     seq: int
     limits: Limits
+    history: tuple[LimitChange, ...] = ()
+    _since: dict[Address, int] = field(default_factory=dict, compare=False, repr=False)
+
+    def bounded_since(self, account: Address) -> int:
+        """The number of the change from which the account has been bounded without a break (0:
+        never bounded): a head made before it may have missed sets posted while it was not."""
+        found = self._since.get(account)
+        if found is None:
+            bounding: dict[AddressPattern, bool] = {}
+            found = 0
+            for number, change in enumerate(self.history, start=1):
+                if not change.limit.pattern.matches(account):
+                    continue
+                was = any(bounding.values())
+                bounding[change.limit.pattern] = not change.cleared
+                if any(bounding.values()) and not was:
+                    found = number
+            self._since[account] = found
+        return found
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,16 +137,17 @@ class CassandraLimits:
     async def change(self, change: LimitChange, shards: int, policy: SealPolicy) -> LimitChange:
         """Record ``change`` and make it hold: raise every claim shard's fence (no set is claimed
         against the old limits after that), complete every set claimed before it (repair), drop
-        the heads of the accounts it unbounds, then say it is ready (a writer that knows it makes
+        every head of an account no limit bounds any more (a head is made again from the entries
+        when its account is bounded again), then say it is ready (a writer that knows it makes
         a missing head from the account's entries from then on). A change cut short is completed
         by making it again."""
         made = await self.append(change)
         history = (await self.history())[: made.sequence]
         await self.raise_fence(shards, made.sequence)
         await self._store.repair(policy, datetime.now(UTC))
-        before, after = current_limits(history[:-1]), current_limits(history)
-        for account in await accounts_under(self._store, change.limit.pattern):
-            if before.covering(account) is not None and after.covering(account) is None:
+        after = current_limits(history)
+        for account in await self.heads.accounts():  # every head the limits no longer bound
+            if after.covering(account) is None:
                 with contextlib.suppress(HeadMissing):
                     await self.heads.apply(account, [HeadOp(DROP)])
         await self._mark_ready(made.sequence)
@@ -176,7 +197,7 @@ class CassandraLimits:
     async def refresh(self) -> LimitView:
         """Read the history again."""
         history = await self.history()
-        self._view = LimitView(len(history), current_limits(history))
+        self._view = LimitView(len(history), current_limits(history), tuple(history))
         return self._view
 
     async def stale(self, view: LimitView) -> bool:
@@ -235,7 +256,14 @@ class CassandraLimits:
 
         async def at(account: Address) -> list[tuple[uuid.UUID, LimitExceeded | None]]:
             ops = [
-                HeadOp(RESERVE, reservation(attempt, txid), move.debits, move.credits, move.limit)
+                HeadOp(
+                    RESERVE,
+                    reservation(attempt, txid),
+                    move.debits,
+                    move.credits,
+                    move.limit,
+                    fresh_from=view.bounded_since(account),
+                )
                 for txid, move in by_account[account]
             ]
             answers = await self._at_head(view, account, ops)
@@ -289,7 +317,9 @@ class CassandraLimits:
                 pass
             ready = int((await self._store.read_settings()).get(READY_SETTING, "0"))
             if ready >= view.seq:
-                created = HeadOp(CREATE, credits=await fold_account(self._store, account))
+                balance = await fold_account(self._store, account)
+                fresh_from = view.bounded_since(account)
+                created = HeadOp(CREATE, credits=balance, fresh_from=fresh_from, since=view.seq)
                 await self.heads.apply(account, [created])
                 continue
             if asyncio.get_running_loop().time() > deadline:
@@ -319,33 +349,3 @@ async def fold_account(store: Store, account: Address) -> Decimal:
             if token is None:
                 break
     return balance
-
-
-async def accounts_under(store: Store, pattern: AddressPattern) -> list[Address]:
-    """Every account in the ledger that ``pattern`` selects (walking the account tree down the
-    pattern's literal parts only)."""
-    level: list[tuple[str, ...]] = [()]
-    for part in pattern.parts():
-        following: list[tuple[str, ...]] = []
-        for parent in level:
-            if part != WILDCARD:
-                following.append((*parent, part))
-                continue
-            token = None
-            while True:
-                page = await store.list_children(parent, _FOLD_PAGE, token)
-                following += [(*parent, child) for child in page.items]
-                token = page.next_token
-                if token is None:
-                    break
-        level = following
-    found: list[Address] = []
-    for path in level:
-        address = Address(*path)
-        if pattern.matches(address) and await _has_entries(store, address):
-            found.append(address)
-    return found
-
-
-async def _has_entries(store: Store, address: Address) -> bool:
-    return bool((await store.list_buckets(address, 1)).items)
