@@ -112,3 +112,16 @@ async def test_a_head_left_from_an_earlier_bounded_stretch_is_made_again(
     assert refused.value.available == Decimal("35.00")
     await engine.post_json(_pay("35.00"))
     assert (await engine.balance(CUSTOMER))[0].closing == 0
+
+
+async def test_a_refusal_is_never_answered_from_what_this_process_last_saw(
+    engine: Engine, ledger_url: str
+) -> None:
+    """Another process credits a bounded account this one saw empty: a debit it now covers passes."""
+    await engine.limits().set(CUSTOMER_TEXT, "0", None, "ops")
+    with pytest.raises(LimitExceeded):  # this process now knows the head at 0
+        await engine.post_json(_pay("50.00"))
+    async with open_ledger(LedgerOptions(store=ledger_url)) as elsewhere:
+        await elsewhere.post_json(_pay("100.00", payer="bank", payee="acc-1"))
+    await engine.post_json(_pay("50.00"))
+    assert (await engine.balance(CUSTOMER))[0].closing == Decimal("50.00")

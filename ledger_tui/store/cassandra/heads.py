@@ -136,6 +136,11 @@ def decide(
     return after, answers
 
 
+def _unwritten(ops: list[tuple[Address, HeadOp]], answers: list[Any]) -> bool:
+    """Whether a round that changes nothing answers something only a fresh read may decide."""
+    return any(answer is not None for answer in answers) or any(op.kind in (POST, RELEASE) for _, op in ops)
+
+
 def _same(one: HeadState | None, other: HeadState | None) -> bool:
     if one is None or other is None:
         return one is other
@@ -249,30 +254,37 @@ class HeadBook:
                 if not future.done():
                     future.cancel()
 
-    async def _state(self, shard: int, accounts: list[Address]) -> ShardState:
-        """The shard as known, with every head of ``accounts`` (read when not known, and all of
-        them again when the shard moved since)."""
+    async def _state(self, shard: int, accounts: list[Address], *, fresh: bool) -> ShardState:
+        """The shard with every head of ``accounts``: as this process knows it (heads it does not
+        know read, and all again when the shard moved since), or read now when ``fresh``."""
         known = self._known.pop(shard, None)
-        if known is None:
+        if known is None or fresh:
             return await self._read(shard, accounts)
         missing = [a for a in accounts if a not in known.heads]
         if missing:
-            fresh = await self._read(shard, missing)
-            if fresh.version != known.version:
+            found = await self._read(shard, missing)
+            if found.version != known.version:
                 return await self._read(shard, accounts)
-            known.heads.update(fresh.heads)
+            known.heads.update(found.heads)
         return known
 
     async def _round(self, shard: int, ops: list[tuple[Address, HeadOp]]) -> list[Any]:
-        """Decide ``ops`` on the shard as known (read again whenever another writer moved it)."""
+        """Decide ``ops`` on the shard as known (read again whenever another writer moved it).
+        What the known shard would answer without a write (a refusal, a missing head, a post or
+        release of a reservation it does not hold) is only answered from a fresh read: another
+        process may have moved the shard since."""
         accounts = list(dict.fromkeys(account for account, _ in ops))
+        fresh = False
         for _ in range(_ROUNDS):
-            state = await self._state(shard, accounts)
+            state = await self._state(shard, accounts, fresh=fresh)
             after, answers = decide(ops, {a: state.heads.get(a) for a in accounts})
             changed = [a for a in accounts if not _same(after[a], state.heads.get(a))]
             if not changed:
-                self._known[shard] = state
-                return answers
+                if fresh or not _unwritten(ops, answers):
+                    self._known[shard] = state
+                    return answers
+                fresh = True
+                continue
             version = (state.version or 0) + 1
             if await self._write(shard, state.version, version, {a: after[a] for a in changed}):
                 state.version = version
@@ -281,6 +293,7 @@ class HeadBook:
                 return answers
             # Another writer moved the shard, or our own earlier try did (a timeout retried): read
             # it again; a reservation already there is found by its key, a post already made is gone.
+            fresh = True
         raise StoreUnavailable("the heads of a bounded account kept changing under concurrent writers; retry")
 
     async def _write(

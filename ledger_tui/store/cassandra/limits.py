@@ -205,22 +205,33 @@ class CassandraLimits:
         return len(await self.history()) != view.seq
 
     async def append(self, change: LimitChange) -> LimitChange:
-        """Record a change as the next in the history (concurrent changes take turns)."""
+        """Record a change as the next in the history (concurrent changes take turns; an insert
+        that applied although its answer was lost is found again, not made twice)."""
         insert = await self._prepare("add_limit_change")
         limit = change.limit
         for _ in range(_APPEND_ROUNDS):
-            seq = len(await self.history()) + 1
-            values = (seq, str(limit.pattern), limit.minimum, limit.maximum, change.changed_by)
-            result = await self._execute(insert, (*values, change.changed_at))
-            if result.rows and result.rows[0][0]:
-                return LimitChange(change.limit, change.changed_by, change.changed_at, seq)
+            history = await self.history()
+            values = (len(history) + 1, str(limit.pattern), limit.minimum, limit.maximum, change.changed_by)
+            try:
+                result = await self._execute(insert, (*values, change.changed_at))
+            except StoreUnavailable:
+                result = None
+            if result is not None and result.rows and result.rows[0][0]:
+                return LimitChange(change.limit, change.changed_by, change.changed_at, len(history) + 1)
+            ours = (limit, change.changed_by, change.changed_at)
+            for made in (await self.history())[len(history) :]:
+                if (made.limit, made.changed_by, made.changed_at) == ours:
+                    return made
+            if result is None:
+                raise StoreUnavailable("the limit history could not be written; nothing was changed (retry)")
         raise StoreUnavailable("limit changes kept colliding with concurrent ones; retry")
 
     # -- the fence -------------------------------------------------------------------------------
 
-    async def raise_fence(self, shards: int, seq: int) -> None:
-        """Raise every claim shard's fence to ``seq`` (never lowers it)."""
-        for shard in range(shards):
+    async def raise_fence(self, shards: int, seq: int, first: int = 0) -> None:
+        """Raise the fences of claim shards ``first`` to ``shards - 1`` to ``seq`` (never lowers
+        one). A writer that knows a change whose fence is not raised yet raises its shard's."""
+        for shard in range(first, shards):
             for _ in range(_APPEND_ROUNDS):
                 current = await self.fence(shard)
                 if current is not None and current >= seq:
@@ -316,7 +327,7 @@ class CassandraLimits:
             except HeadMissing:
                 pass
             ready = int((await self._store.read_settings()).get(READY_SETTING, "0"))
-            if ready >= view.seq:
+            if ready >= view.bounded_since(account):  # the change that bounds it holds everywhere
                 balance = await fold_account(self._store, account)
                 fresh_from = view.bounded_since(account)
                 created = HeadOp(CREATE, credits=balance, fresh_from=fresh_from, since=view.seq)

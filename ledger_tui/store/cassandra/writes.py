@@ -32,7 +32,7 @@ from ...domain.claims import (
     shard_of,
     window_of,
 )
-from ...domain.errors import StoreUnavailable
+from ...domain.errors import NotConfirmed, StoreUnavailable
 from ...domain.materialise import materialise
 from ...domain.model import RecordedTransaction
 from ...domain.money import ZERO
@@ -88,8 +88,8 @@ class ClaimWriter:
     async def _claim_batch(self, queue: QueueKey, members: list[Claim]) -> dict[uuid.UUID, Any]:
         """Conditional batches for ``members`` (one shard, checked against the limits of one
         fence); returns, per id, ``True`` if the member's own write claimed it (maybe in an attempt
-        that timed out), else the claim stored under it. Raises FenceMoved when the shard's
-        fence has moved past the members' limits."""
+        that timed out), else the claim stored under it, or a FenceMoved for those the shard's
+        fence, moved past the members' limits, kept from being claimed."""
         shard, seq = queue
         claim = await self.rows.encoder("claim")
         fence = await self.rows.encoder("claim_fence" if seq else "claim_fence_none")
@@ -113,13 +113,18 @@ class ClaimWriter:
                 found.update(dict.fromkeys(pending, True))
                 return found
             moved = _fence_in(result.column_names, result.rows)
-            if moved != seq:  # the limits changed: these claims must be checked again
-                raise FenceMoved(moved)
-            # Some ids were taken: read what is stored (serially, so a concurrent claim is seen
-            # whole), set those aside and claim the rest in a new round.
+            if moved < seq:  # a change is recorded but has not raised this fence yet: raise it
+                await self._limits.raise_fence(shard + 1, seq, first=shard)
+                continue
+            # Some ids were taken (ours among them when an earlier try applied unanswered): read
+            # what is stored (serially, so a concurrent claim is seen whole), set those aside and
+            # claim the rest in a new round, or, when the limits changed, give them back.
             for txid, (transaction, claimed) in (await self.claims(shard, list(pending))).items():
                 found[txid] = True if claimed == pending[txid][1] else transaction
                 pending.pop(txid, None)
+            if moved != seq:  # these claims must be checked against the new limits
+                found.update(dict.fromkeys(pending, FenceMoved(moved)))
+                return found
         if pending:
             raise StoreUnavailable("claims kept colliding with concurrent writers; retry with the same ids")
         return found
@@ -161,7 +166,8 @@ class ClaimWriter:
                 return in_submitted_order(transactions, repeats, outcomes)
             prebound = None
             await self._limits.refresh()
-        raise StoreUnavailable("the account limits kept changing during the write; retry with the same ids")
+        message = "the account limits kept changing during the write; retry with the same ids"
+        raise NotConfirmed(message) if outcomes else StoreUnavailable(message)
 
     async def _attempt(
         self,
@@ -193,6 +199,9 @@ class ClaimWriter:
                 outcomes[transaction.transaction_id] = RecordOutcome(
                     transaction, False, refused=refused[transaction.transaction_id]
                 )
+        if moves and datetime.now(UTC) - time_of(token.time) > RESERVATION_GRACE / 2:
+            await self._limits.settle(token, moves, post=False)  # repair may release them soon
+            raise StoreUnavailable("reserving at the heads took too long; nothing was written (retry)")
         queued = [((shard_of(t.transaction_id, shards), view.seq), (t, token)) for t in claimable]
         answers = await self._queues.claim_all(queued) if queued else []
         fresh: list[RecordedTransaction] = []
@@ -217,20 +226,22 @@ class ClaimWriter:
                 earlier.append(outcome.transaction)
             else:
                 fresh.append(transaction)
-        if prebound is not None and len(fresh) == len(unique):  # the common case: what was bound
-            await self.rows.send(prebound)
-        else:
-            await self.rows.write(materialise(fresh, policy))
-        if complete_duplicates and earlier:
-            # The claim may have outlived rows that never landed: writing the identical rows
-            # again is a no-op when they did and completes the set when they did not.
-            await self.rows.write(materialise(earlier, policy, completed_at=now), use_cache=False)
         posted = {t.transaction_id for t in fresh}
-        self._finish_later(
-            log_key,
-            {txid: found for txid, found in moves.items() if txid in posted},
-            {txid: found for txid, found in moves.items() if txid not in posted and txid not in refused},
-        )
+        post = {txid: found for txid, found in moves.items() if txid in posted}
+        release = {txid: found for txid, found in moves.items() if txid not in posted and txid not in refused}
+        try:
+            if prebound is not None and len(fresh) == len(unique):  # the common case: what was bound
+                await self.rows.send(prebound)
+            else:
+                await self.rows.write(materialise(fresh, policy))
+            if complete_duplicates and earlier:
+                # The claim may have outlived rows that never landed: writing the identical rows
+                # again is a no-op when they did and completes the set when they did not.
+                await self.rows.write(materialise(earlier, policy, completed_at=now), use_cache=False)
+        except BaseException:  # the heads are settled all the same; repair completes the rows
+            self._finish_later(log_key, post, release, mark=False)
+            raise
+        self._finish_later(log_key, post, release)
         return fenced + retried
 
     async def _after_failed_claims(
@@ -263,16 +274,22 @@ class ClaimWriter:
         key: LogKey,
         post: dict[uuid.UUID, list[HeadMove]] | None = None,
         release: dict[uuid.UUID, list[HeadMove]] | None = None,
+        *,
+        mark: bool = True,
     ) -> None:
         """Post the claimed sets at their heads, release the rest, then mark the log row done,
         without holding the answer for it (a reservation counts until posted, so nothing can
         spend money meanwhile; what never lands, repair does)."""
-        task = asyncio.ensure_future(self._finish(key, post or {}, release or {}))
+        task = asyncio.ensure_future(self._finish(key, post or {}, release or {}, mark))
         self._marking.add(task)
         task.add_done_callback(self._marking.discard)
 
     async def _finish(
-        self, key: LogKey, post: dict[uuid.UUID, list[HeadMove]], release: dict[uuid.UUID, list[HeadMove]]
+        self,
+        key: LogKey,
+        post: dict[uuid.UUID, list[HeadMove]],
+        release: dict[uuid.UUID, list[HeadMove]],
+        mark: bool,
     ) -> None:
         try:
             if post or release:
@@ -280,7 +297,8 @@ class ClaimWriter:
                     self._limits.settle(key[2], post, post=True),
                     self._limits.settle(key[2], release, post=False),
                 )
-            await self._execute(await self._prepare("log_done"), key)
+            if mark:
+                await self._execute(await self._prepare("log_done"), key)
         except Exception as error:  # repair completes the group again and marks it then
             log.warning("a claim log row was not finished (repair will): %s", type(error).__name__)
 
