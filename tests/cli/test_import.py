@@ -157,7 +157,7 @@ async def test_claimed_but_unmaterialised_sets_are_told_apart_then_repaired(ledg
     from ledger_tui.domain.claims import shard_of
 
     for t in transactions:
-        await writer._claim_batch(shard_of(t.transaction_id, shards), [(t, key[2])])
+        await writer._claim_batch((shard_of(t.transaction_id, shards), 0), [(t, key[2])])  # no limits
     report = await engine.verify(repair=False)
     assert not report.ok and len(report.problems) == len(crashed)
     assert all(
