@@ -5,7 +5,6 @@ overspend any of them, and never refuse one that the money left at the end would
 from __future__ import annotations
 
 import asyncio
-import uuid
 from decimal import Decimal
 from pathlib import Path
 
@@ -17,7 +16,7 @@ from ledger_tui.domain.limits import Head, LimitExceeded
 from ledger_tui.ledger import LedgerOptions, open_ledger
 
 from ..support.entry_sets import transfer
-from ..support.stores import JANITOR, settled_heads, store_url
+from ..support.stores import on_fresh_ledger, settled_heads
 
 PREFIX = "test_uk/com.test.customer/current/GBP"
 ACCOUNTS = ["acc-1", "acc-2", "acc-3"]
@@ -41,14 +40,7 @@ def test_racing_debits_spend_exactly_what_the_bounds_allow(store_kind: str, tmp_
     @settings(max_examples=EXAMPLES[store_kind], deadline=None, suppress_health_check=list(HealthCheck))
     @given(plan=race)
     def check(plan: dict[str, object]) -> None:
-        folder = tmp_path / uuid.uuid4().hex
-        folder.mkdir()
-        url = store_url(store_kind, folder)
-        try:
-            asyncio.run(_race(url, plan))
-        finally:
-            if store_kind == "cassandra":  # one keyspace per example: never left to pile up
-                JANITOR.drop(url)
+        on_fresh_ledger(store_kind, tmp_path, lambda url: _race(url, plan))
 
     check()
 

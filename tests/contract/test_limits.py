@@ -22,7 +22,7 @@ from ledger_tui.engine import Engine
 from ledger_tui.ledger import LedgerOptions, open_ledger
 
 from ..support.entry_sets import transfer
-from ..support.stores import JANITOR, settled_heads, store_url
+from ..support.stores import on_fresh_ledger, settled_heads
 
 PREFIX = "test_uk/com.test.customer/current/GBP"
 CUSTOMER, BANK = f"{PREFIX}/acc-1", f"{PREFIX}/bank"
@@ -218,14 +218,7 @@ def test_heads_decide_like_a_full_fold_of_the_entries(store_kind: str, tmp_path:
     @settings(max_examples=EXAMPLES[store_kind], deadline=None, suppress_health_check=list(HealthCheck))
     @given(plan=steps)
     def check(plan: list[tuple[object, ...]]) -> None:
-        folder = tmp_path / uuid.uuid4().hex
-        folder.mkdir()
-        url = store_url(store_kind, folder)
-        try:
-            asyncio.run(_replay(url, plan))
-        finally:
-            if store_kind == "cassandra":  # one keyspace per example: never left to pile up
-                JANITOR.drop(url)
+        on_fresh_ledger(store_kind, tmp_path, lambda url: _replay(url, plan))
 
     check()
 

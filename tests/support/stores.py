@@ -15,6 +15,7 @@ import sqlite3
 import subprocess
 import time
 import uuid
+from collections.abc import Callable, Coroutine
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -209,3 +210,16 @@ async def settled_heads(
         if time.monotonic() > deadline:
             return heads
         await asyncio.sleep(0.05)
+
+
+def on_fresh_ledger(kind: str, tmp_path: Path, run: Callable[[str], Coroutine[Any, Any, None]]) -> None:
+    """Run ``run`` on a brand-new ledger of ``kind`` (one per property example), dropping its
+    keyspace at once on Cassandra so examples never pile up on the node."""
+    folder = tmp_path / uuid.uuid4().hex
+    folder.mkdir()
+    url = store_url(kind, folder)
+    try:
+        asyncio.run(run(url))
+    finally:
+        if kind == "cassandra":
+            JANITOR.drop(url)

@@ -3,9 +3,8 @@
 The screen composes three widgets and routes what they report: a picked account shows its
 entries over the months it has any, a picked month that month, a submitted range (and as-of
 time) re-reads them, an opened entry shows its transaction, and a jump from that transaction
-walks the tree open to the leg's account. Filters and exports act on the entries panel. Sets
-committed elsewhere reach the panel (its newest page shows them; an older page counts them).
-Under the entries, the account's holds (apart from them: a hold is not an entry) and its available balance.
+walks the tree open to the leg's account; the account's holds show apart, under the entries.
+Sets committed elsewhere reach the panel (its newest page shows them; an older page counts them).
 """
 
 from __future__ import annotations
