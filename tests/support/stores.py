@@ -184,6 +184,21 @@ def drop_test_keyspaces() -> int:
         cluster.shutdown()
 
 
+def run_cql(url: str, statement: str, parameters: tuple[Any, ...] = ()) -> list[Any]:
+    """Run one CQL statement (``{ks}`` names the keyspace of the Cassandra ledger at ``url``) and
+    return its rows: for tests that tamper with what the store keeps."""
+    from cassandra.cluster import Cluster
+
+    parsed = parse_store_url(url)
+    assert not isinstance(parsed, SqliteUrl)
+    cluster = Cluster(list(parsed.hosts), port=parsed.port, protocol_version=5)
+    try:
+        session = cluster.connect()
+        return list(session.execute(statement.format(ks=parsed.keyspace), parameters))
+    finally:
+        cluster.shutdown()
+
+
 class FixedClock:
     """A clock tests can read and move; the engine stamps recorded times from it."""
 

@@ -14,7 +14,7 @@ from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from ...domain.changes import Change, ChangePage, FeedLag
+from ...domain.changes import Change, ChangePage, ChangeType, FeedLag, HoldChange
 from ...domain.claims import (
     CLAIM_LOG_SLOTS,
     CLAIM_READ_GROUP,
@@ -23,9 +23,11 @@ from ...domain.claims import (
     window_of,
     window_start,
 )
+from ...domain.holds import HoldOutcome
 from ...domain.model import RecordedTransaction
 from .cql import transaction_from_row
 from .feed import SETTLE, Delivery, FeedCursor, LogKey, LogRow, Walk, lower_bound, ticks_of, time_of, walk
+from .hold_rows import StoredHold, hold_from_claim, is_hold_claim
 
 #: How far back a cursor for "now" looks for writes still in flight.
 RECENT = 2 * CLAIM_WINDOW
@@ -40,18 +42,25 @@ Statement = Callable[[str], Awaitable[Any]]
 class ChangeReader:
     """Pages of the change feed of one keyspace."""
 
-    def __init__(self, execute: Execute, statement: Statement, shards: Callable[[], Awaitable[int]]) -> None:
+    def __init__(
+        self,
+        execute: Execute,
+        statement: Statement,
+        shards: Callable[[], Awaitable[int]],
+        holds: Callable[[list[uuid.UUID]], Awaitable[dict[uuid.UUID, StoredHold]]],
+    ) -> None:
         self._execute = execute
         self._statement = statement
         self._shards = shards
+        self._holds = holds
 
     async def _rows(self, name: str, parameters: tuple[Any, ...], window: int, slot: int) -> list[LogRow]:
         bound = (await self._statement(name)).bind(parameters)
         bound.fetch_size = None
         result = await self._execute(bound)
         return [
-            LogRow(LogKey.of(window, slot, batch), tuple(ids or ()), bool(done))
-            for batch, ids, done in result.rows
+            LogRow(LogKey.of(window, slot, batch), tuple(ids or ()), bool(done), frozenset(settles or ()))
+            for batch, ids, done, settles in result.rows
         ]
 
     async def _window(self, window: int, after_ticks: int | None) -> list[LogRow]:
@@ -119,31 +128,56 @@ class ChangeReader:
     async def _deliver(self, deliveries: list[Delivery]) -> list[Change]:
         claimed = await asyncio.gather(*(self._claimed(d.row) for d in deliveries))
         changes: list[Change] = []
-        for delivery, transactions in zip(deliveries, claimed, strict=True):
-            for position, transaction in enumerate(transactions, 1):
-                cursor = delivery.after if position == len(transactions) else delivery.before
-                changes.append(Change(transaction, cursor))
+        for delivery, events in zip(deliveries, claimed, strict=True):
+            for position, (transaction, hold) in enumerate(events, 1):
+                cursor = delivery.after if position == len(events) else delivery.before
+                changes.append(Change(transaction, cursor, hold))
         return changes
 
-    async def _claimed(self, row: LogRow) -> list[RecordedTransaction]:
-        """The sets this row's write claimed, in the row's order."""
+    async def _claimed(self, row: LogRow) -> list[Event]:
+        """What this row's write committed, in the row's order: the sets and holds it claimed,
+        and the outcomes it recorded (a capture told as the set it records)."""
         shards = await self._shards()
         by_shard: dict[int, list[uuid.UUID]] = defaultdict(list)
         for txid in row.ids:
-            by_shard[shard_of(txid, shards)].append(txid)
+            if txid not in row.settles:
+                by_shard[shard_of(txid, shards)].append(txid)
         statement = await self._statement("get_claims")
         reads = [
             self._execute(statement, (shard, ids[i : i + CLAIM_READ_GROUP]))
             for shard, ids in by_shard.items()
             for i in range(0, len(ids), CLAIM_READ_GROUP)
         ]
-        mine: dict[uuid.UUID, RecordedTransaction] = {}
+        mine: dict[uuid.UUID, Event] = {}
         batch = row.key.batch_id
         for result in await asyncio.gather(*reads):
             for found in result.rows:
                 if found[4] is None or found[4] == batch:  # ledgers older than claimed_by: every claim
-                    mine[found[0]] = transaction_from_row(found)
+                    claim = transaction_from_row(found)
+                    if not is_hold_claim(claim):
+                        mine[found[0]] = (claim, None)
+                        continue
+                    hold = hold_from_claim(tuple(found)).hold
+                    mine[found[0]] = (hold.transaction, HoldChange(ChangeType.HOLD_PLACED, hold.expires_at))
+        if row.settles:
+            for hold_id, stored in (await self._holds(list(row.settles))).items():
+                if stored.outcome is not None and stored.outcome.claimed_by == batch:
+                    mine[hold_id] = _outcome_event(stored)
         return [mine[txid] for txid in row.ids if txid in mine]
+
+
+#: One event of a log row: the set (or the hold's legs) and, for a hold event, what happened.
+Event = tuple[RecordedTransaction, HoldChange | None]
+
+
+def _outcome_event(stored: StoredHold) -> Event:
+    """The event of a hold's outcome: a capture is its set, a void or expiry a hold event."""
+    outcome = stored.outcome
+    assert outcome is not None
+    if outcome.capture is not None:
+        return outcome.capture, None
+    kind = ChangeType.HOLD_VOIDED if outcome.outcome is HoldOutcome.VOIDED else ChangeType.HOLD_EXPIRED
+    return stored.hold.transaction, HoldChange(kind, stored.hold.expires_at, outcome.at)
 
 
 def _token_batch(token: str) -> int:

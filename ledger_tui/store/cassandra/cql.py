@@ -33,8 +33,18 @@ STATEMENTS = {
     "(shard, transaction_id, payload_hash, legs, leg_count, recorded_at, claimed_by) "
     "VALUES (?, ?, ?, ?, ?, ?, ?) IF NOT EXISTS",
     "get_transaction": f"SELECT {_TX_SELECT} FROM {{ks}}.entry_sets WHERE shard = ? AND transaction_id = ?",
-    "get_claims": f"SELECT {_TX_SELECT}, claimed_by FROM {{ks}}.entry_sets "
+    "get_claims": f"SELECT {_TX_SELECT}, claimed_by, toUnixTimestamp(held_until) FROM {{ks}}.entry_sets "
     "WHERE shard = ? AND transaction_id IN ?",
+    "claim_hold": "INSERT INTO {ks}.entry_sets "
+    "(shard, transaction_id, payload_hash, legs, leg_count, recorded_at, claimed_by, held_until) "
+    "VALUES (?, ?, ?, ?, ?, ?, ?, ?) IF NOT EXISTS",
+    "index_hold": "INSERT INTO {ks}.hold_index (shard, hold_id, placed_at) VALUES (?, ?, ?)",
+    "open_hold": "INSERT INTO {ks}.open_holds (shard, hold_id, placed_at) VALUES (?, ?, ?)",
+    "close_hold": "DELETE FROM {ks}.open_holds WHERE shard = ? AND hold_id = ?",
+    "hold_ids": "SELECT hold_id FROM {ks}.hold_index WHERE shard = ?",
+    "open_hold_ids": "SELECT hold_id, toUnixTimestamp(placed_at) FROM {ks}.open_holds WHERE shard = ?",
+    "log_settles": "INSERT INTO {ks}.claim_log (window, slot, batch_id, transaction_ids, heads, settles) "
+    "VALUES (?, ?, ?, ?, ?, ?)",
     "scan_transactions": f"SELECT {_TX_SELECT} FROM {{ks}}.entry_sets",
     "log_claims": "INSERT INTO {ks}.claim_log (window, slot, batch_id, transaction_ids) VALUES (?, ?, ?, ?)",
     "log_claims_heads": "INSERT INTO {ks}.claim_log (window, slot, batch_id, transaction_ids, heads) "
@@ -60,12 +70,13 @@ STATEMENTS = {
     "log_done": "INSERT INTO {ks}.claim_log (window, slot, batch_id, done) VALUES (?, ?, ?, true)",
     "log_window": "INSERT INTO {ks}.claim_windows (part, window) VALUES (0, ?)",
     "claim_windows": "SELECT window FROM {ks}.claim_windows WHERE part = 0 AND window >= ?",
-    "claim_log": "SELECT batch_id, transaction_ids, done FROM {ks}.claim_log WHERE window = ? AND slot = ?",
-    "claim_log_heads": "SELECT batch_id, transaction_ids, done, heads FROM {ks}.claim_log "
+    "claim_log": "SELECT batch_id, transaction_ids, done, settles FROM {ks}.claim_log "
     "WHERE window = ? AND slot = ?",
-    "claim_log_after": "SELECT batch_id, transaction_ids, done FROM {ks}.claim_log "
+    "claim_log_heads": "SELECT batch_id, transaction_ids, done, heads, settles FROM {ks}.claim_log "
+    "WHERE window = ? AND slot = ?",
+    "claim_log_after": "SELECT batch_id, transaction_ids, done, settles FROM {ks}.claim_log "
     "WHERE window = ? AND slot = ? AND batch_id > ?",
-    "claim_log_row": "SELECT batch_id, transaction_ids, done FROM {ks}.claim_log "
+    "claim_log_row": "SELECT batch_id, transaction_ids, done, settles FROM {ks}.claim_log "
     "WHERE window = ? AND slot = ? AND batch_id = ?",
     "insert_entry": f"INSERT INTO {{ks}}.ledger_entries ({ENTRY_COLUMNS}) "
     "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",

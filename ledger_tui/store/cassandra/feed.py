@@ -94,11 +94,13 @@ class LogKey:
 
 @dataclass(frozen=True, slots=True)
 class LogRow:
-    """A claim-log row: the ids its write claimed (or found claimed) and whether it finished."""
+    """A claim-log row: the ids its write claimed (or found claimed, or settled) and whether it finished."""
 
     key: LogKey
     ids: tuple[uuid.UUID, ...]
     done: bool
+    #: The ids that are holds the row's write gave an outcome (not claims of its own).
+    settles: frozenset[uuid.UUID] = frozenset()
 
 
 @dataclass(frozen=True, slots=True)

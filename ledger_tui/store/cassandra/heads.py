@@ -52,7 +52,10 @@ class HeadOp:
     finds its own reservation. ``create`` makes a missing head with ``credits`` as its balance,
     made under limits change ``since``; ``drop`` removes one. A reserve or create treats a head
     made before change ``fresh_from`` (the start of the account's present bounded stretch) as
-    missing: it may have missed sets posted while the account was not bounded."""
+    missing: it may have missed sets posted while the account was not bounded. A hold's
+    reservation counts only before ``until_ms``, judged at ``at_ms``; a capture's reserve is
+    checked as if the hold it replaces (``excluding``) were gone; a create starts with ``held``
+    (the reservations of holds placed before the account was bounded)."""
 
     kind: str
     key: str = ""
@@ -61,6 +64,10 @@ class HeadOp:
     limit: Limit | None = None
     fresh_from: int = 0
     since: int = 0
+    until_ms: int = 0
+    at_ms: int = 0
+    excluding: str = ""
+    held: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(slots=True)
@@ -72,14 +79,22 @@ class HeadState:
     reserved: dict[str, str] = field(default_factory=dict)
     since: int = 0
 
-    def head(self) -> Head:
-        """Balance and the reservations as pending debits and credits."""
+    def head(self, at_ms: int = 0, excluding: str = "") -> Head:
+        """Balance and the reservations as pending debits and credits (a hold's only before its
+        expiry, when ``at_ms`` is given; ``excluding`` left out)."""
         debits = credits = ZERO
-        for value in self.reserved.values():
-            debit, credit = value.split("|")
+        for key, value in self.reserved.items():
+            debit, credit, *until = value.split("|")
+            if key == excluding or (until and at_ms and int(until[0]) <= at_ms):
+                continue
             debits = MONEY_CONTEXT.add(debits, Decimal(debit))
             credits = MONEY_CONTEXT.add(credits, Decimal(credit))
         return Head(self.balance, debits, credits)
+
+
+def reserved_value(debits: Decimal, credits: Decimal, until_ms: int = 0) -> str:
+    """A reservation as a head's map keeps it (a hold's with its expiry)."""
+    return f"{debits}|{credits}" + (f"|{until_ms}" if until_ms else "")
 
 
 @dataclass(slots=True)
@@ -114,7 +129,7 @@ def decide(
         answer: LimitExceeded | HeadMissing | None = None
         if op.kind == CREATE:
             if state is None or state.since < op.fresh_from:
-                after[account] = HeadState(op.credits, since=op.since)
+                after[account] = HeadState(op.credits, dict(op.held), since=op.since)
         elif op.kind == DROP:
             after[account] = None
         elif state is None or (op.kind == RESERVE and state.since < op.fresh_from):
@@ -122,11 +137,12 @@ def decide(
         elif op.kind == RESERVE and op.key not in state.reserved:
             assert op.limit is not None
             try:
-                check_head(account, op.limit, state.head(), op.debits, op.credits, hold=True)
+                head = state.head(op.at_ms, op.excluding)
+                check_head(account, op.limit, head, op.debits, op.credits, hold=True)
             except LimitExceeded as error:
                 answer = error
             else:
-                state.reserved[op.key] = f"{op.debits}|{op.credits}"
+                state.reserved[op.key] = reserved_value(op.debits, op.credits, op.until_ms)
         elif op.kind == POST and state.reserved.pop(op.key, None) is not None:  # else posted already
             state.balance = MONEY_CONTEXT.subtract(MONEY_CONTEXT.add(state.balance, op.credits), op.debits)
         elif op.kind == RELEASE:

@@ -31,9 +31,20 @@ from ...domain.limits import (
 )
 from ...domain.model import Address, RecordedTransaction, Side
 from ...domain.money import MONEY_CONTEXT, ZERO
-from ...domain.timeutil import TimeRange, from_epoch_ms
+from ...domain.timeutil import TimeRange, from_epoch_ms, to_epoch_ms
 from ..base import Store
-from .heads import CREATE, DROP, POST, POST_DELAY_S, RELEASE, RESERVE, HeadBook, HeadMissing, HeadOp
+from .heads import (
+    CREATE,
+    DROP,
+    POST,
+    POST_DELAY_S,
+    RELEASE,
+    RESERVE,
+    HeadBook,
+    HeadMissing,
+    HeadOp,
+    HeadState,
+)
 from .rows import Execute, Prepare
 
 #: The ledger setting naming the last limit change whose fence and repair are complete: a writer
@@ -131,6 +142,9 @@ class CassandraLimits:
         self._store = store
         self.heads = HeadBook(execute, prepare, serial, shards)
         self._view: LimitView | None = None
+        #: The reservations of the open holds at an account, for a head made after they were
+        #: placed (set by the store's holds; none without them).
+        self.held_at: Callable[[Address], Awaitable[tuple[tuple[str, str], ...]]] = _no_holds
 
     # -- a change ------------------------------------------------------------------------------
 
@@ -163,16 +177,18 @@ class CassandraLimits:
                 return
         raise StoreUnavailable("limit changes kept colliding with concurrent ones; run this one again")
 
-    async def read_heads(self, accounts: Sequence[Address]) -> dict[Address, Head]:
-        """The heads of those of ``accounts`` the limits bound (a bounded account with no head
-        yet: its balance from its entries)."""
+    async def read_heads(self, accounts: Sequence[Address], at: datetime) -> dict[Address, Head]:
+        """The heads of those of ``accounts`` the limits bound, holds counted as pending ``at`` (a
+        bounded account with no head yet: its balance from its entries and its open holds)."""
         limits = (await self.refresh()).limits
         found: dict[Address, Head] = {}
         for account in accounts:
             if limits.covering(account) is None:
                 continue
             state = await self.heads.read(account)
-            found[account] = Head(await fold_account(self._store, account)) if state is None else state.head()
+            if state is None:
+                state = HeadState(await fold_account(self._store, account), dict(await self.held_at(account)))
+            found[account] = state.head(to_epoch_ms(at))
         return found
 
     # -- the history and the view ----------------------------------------------------------------
@@ -256,10 +272,23 @@ class CassandraLimits:
     # -- reserving and posting -------------------------------------------------------------------
 
     async def reserve(
-        self, view: LimitView, attempt: uuid.UUID, moves: dict[uuid.UUID, list[HeadMove]]
+        self,
+        view: LimitView,
+        attempt: uuid.UUID,
+        moves: dict[uuid.UUID, list[HeadMove]],
+        *,
+        until: datetime | None = None,
+        excluding: str = "",
+        times: Mapping[uuid.UUID, datetime] | None = None,
     ) -> dict[uuid.UUID, LimitExceeded]:
         """Reserve every set's moves at its heads, sets in the given order on each account; a set
-        refused at one account is released where it was reserved. The refused ones, by id."""
+        refused at one account is released where it was reserved. The refused ones, by id. A
+        hold's reservation counts only ``until`` its expiry; a capture's is checked as if the
+        reservation of the hold it settles (``excluding``) were gone. Holds count as pending at
+        each set's time in ``times`` (its recorded time: the ledger's now when it was made), else now."""
+        until_ms = 0 if until is None else to_epoch_ms(until)
+        now_ms = to_epoch_ms(datetime.now(UTC))
+        at_ms = {txid: to_epoch_ms(moment) for txid, moment in (times or {}).items()}
         by_account: dict[Address, list[tuple[uuid.UUID, HeadMove]]] = {}
         for txid, found in moves.items():
             for move in found:
@@ -274,6 +303,9 @@ class CassandraLimits:
                     move.credits,
                     move.limit,
                     fresh_from=view.bounded_since(account),
+                    until_ms=until_ms,
+                    at_ms=at_ms.get(txid, now_ms),
+                    excluding=excluding,
                 )
                 for txid, move in by_account[account]
             ]
@@ -330,12 +362,17 @@ class CassandraLimits:
             if ready >= view.bounded_since(account):  # the change that bounds it holds everywhere
                 balance = await fold_account(self._store, account)
                 fresh_from = view.bounded_since(account)
-                created = HeadOp(CREATE, credits=balance, fresh_from=fresh_from, since=view.seq)
+                held = await self.held_at(account)
+                created = HeadOp(CREATE, credits=balance, fresh_from=fresh_from, since=view.seq, held=held)
                 await self.heads.apply(account, [created])
                 continue
             if asyncio.get_running_loop().time() > deadline:
                 raise StoreUnavailable(f"the limit on {account} is still being applied; retry")
             await asyncio.sleep(0.2)
+
+
+async def _no_holds(account: Address) -> tuple[tuple[str, str], ...]:
+    return ()
 
 
 async def fold_account(store: Store, account: Address) -> Decimal:

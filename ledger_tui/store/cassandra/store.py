@@ -35,6 +35,7 @@ from ...domain.errors import (
     StoreUnavailable,
     ValidationError,
 )
+from ...domain.holds import Hold, HoldOutcome, Pending
 from ...domain.limits import Head, LimitChange
 from ...domain.model import Address, Entry, Movement, RecordedTransaction
 from ...domain.paging import Page, PageToken
@@ -55,6 +56,8 @@ from .cql import (
 )
 from .encode import micros
 from .errors import REQUEST_FAILURES, TRANSIENT, failure, refusal
+from .hold_rows import is_hold_claim, is_set_claim, set_of_claim
+from .holds import CassandraHolds
 from .limits import CassandraLimits
 from .marks import MARKS_SETTING, MarkReader, layout_for
 from .queues import PostCombiner
@@ -99,7 +102,10 @@ class CassandraStore(Store):
             self._replica_of,
             self._limits,
         )
-        self._changes = ChangeReader(self._execute, self._statement, self._claim_shards)
+        self._holds = CassandraHolds(
+            self._execute_write, self._statement, self._serial, self._claim_shards, self._writer, self._limits
+        )
+        self._changes = ChangeReader(self._execute, self._statement, self._claim_shards, self._holds.stored)
 
     @property
     def info(self) -> StoreInfo:
@@ -267,7 +273,7 @@ class CassandraStore(Store):
     async def unfinished_claims(self) -> set[uuid.UUID]:
         state = await self.read_seal_state(REPAIR_STATE)
         since = state.sealed_through if state is not None else -(2**62)
-        return {txid for _key, ids, _heads in await self._writer.unfinished(since) for txid in ids}
+        return {txid for _key, ids, _heads, _settles in await self._writer.unfinished(since) for txid in ids}
 
     # -- limits (docs/limits.md) ---------------------------------------------------------------
 
@@ -278,7 +284,34 @@ class CassandraStore(Store):
         return await self._limits.change(change, await self._claim_shards(), policy)
 
     async def read_heads(self, accounts: Sequence[Address], at: datetime) -> dict[Address, Head]:
-        return await self._limits.read_heads(accounts)
+        return await self._limits.read_heads(accounts, at)
+
+    # -- holds (docs/holds.md) ------------------------------------------------------------------
+
+    async def place_hold(self, transaction: RecordedTransaction, expires_at: datetime) -> tuple[Hold, bool]:
+        return await self._holds.place(transaction, expires_at)
+
+    async def settle_hold(
+        self,
+        hold_id: uuid.UUID,
+        outcome: HoldOutcome,
+        now: datetime,
+        capture: RecordedTransaction | None,
+        policy: SealPolicy,
+    ) -> tuple[Hold, bool]:
+        return await self._holds.settle(hold_id, outcome, now, capture, policy)
+
+    async def read_hold(self, hold_id: uuid.UUID) -> Hold | None:
+        return await self._holds.read(hold_id)
+
+    async def read_holds(self, open_only: bool = True) -> list[Hold]:
+        return await self._holds.read_all(open_only)
+
+    async def read_pending(self, at: datetime) -> dict[Address, Pending]:
+        return await self._holds.pending(at)
+
+    async def sweep_holds(self, now: datetime) -> int:
+        return await self._holds.sweep(now)
 
     def _replica_of(self, key: bytes | None) -> object:
         """The first replica of the partition of a routing key (None when the token map is unknown)."""
@@ -310,7 +343,12 @@ class CassandraStore(Store):
     async def get_transaction(self, transaction_id: uuid.UUID) -> RecordedTransaction | None:
         shard = shard_of(transaction_id, await self._claim_shards())
         result = await self._execute(await self._statement("get_transaction"), (shard, transaction_id))
-        return transaction_from_row(result.rows[0]) if result.rows else None
+        if not result.rows:
+            return None
+        found = transaction_from_row(result.rows[0])
+        if is_set_claim(found):
+            return found
+        return await self._holds.captured(transaction_id) if is_hold_claim(found) else None
 
     async def _page(
         self, name: str, parameters: tuple[Any, ...], page_size: int, token: PageToken | None
@@ -351,7 +389,7 @@ class CassandraStore(Store):
         self, page_size: int, token: PageToken | None = None
     ) -> Page[RecordedTransaction]:
         rows, next_token = await self._page("scan_transactions", (), page_size, token)
-        return Page([transaction_from_row(row) for row in rows], next_token)
+        return Page([found for row in rows if (found := set_of_claim(row)) is not None], next_token)
 
     async def read_changes(
         self, cursor: str | None, limit: int, fresh: frozenset[str] | None = None

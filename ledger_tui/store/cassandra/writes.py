@@ -40,6 +40,7 @@ from ...domain.timeutil import to_epoch_ms
 from .batches import batch_of
 from .cql import transaction_from_row
 from .feed import LOG_DEADLINE, batch_id_at, time_of
+from .hold_rows import is_hold_claim, is_set_claim
 from .limits import CassandraLimits, FenceMoved, HeadMove, LimitView, moves_of, settled_move
 from .queues import Claim, ClaimQueues, QueueKey
 from .rows import BoundRows, Execute, Prepare, RowWriter
@@ -57,8 +58,13 @@ _FENCE_ATTEMPTS = 5
 #: far beyond any write's claim rounds, so the write can no longer claim it (docs/limits.md).
 RESERVATION_GRACE = timedelta(minutes=15)
 LogKey = tuple[int, int, uuid.UUID]
-#: An unfinished claim log row: its key, the ids it logged, and the heads each set reserved at.
-LogRow = tuple[LogKey, list[uuid.UUID], dict[uuid.UUID, list[str]]]
+#: An unfinished claim log row: its key, the ids it logged, the heads each set reserved at, and
+#: which of the ids are holds the write gave an outcome.
+LogRow = tuple[LogKey, list[uuid.UUID], dict[uuid.UUID, list[str]], frozenset[uuid.UUID]]
+#: Repair of the holds a log row settles: (row key, hold ids, heads, now, policy) -> all done.
+SettleRepair = Callable[
+    [LogKey, frozenset[uuid.UUID], dict[uuid.UUID, list[str]], datetime, SealPolicy], Awaitable[bool]
+]
 
 
 class ClaimWriter:
@@ -82,6 +88,8 @@ class ClaimWriter:
         self._known_windows: set[int] = set()
         self._marking: set[asyncio.Task[None]] = set()
         self.rows = RowWriter(execute, prepare, replica_of)
+        #: Completes what a crash left of a hold's outcome (set by the holds of the store).
+        self.repair_settles: SettleRepair | None = None
 
     # -- claims -------------------------------------------------------------------------------
 
@@ -185,9 +193,10 @@ class ClaimWriter:
         if view.limits:
             moves = {t.transaction_id: found for t in unique if (found := moves_of(t, view.limits))}
         shards = await self._shards()
-        log_key = await self._log(unique, moves)
+        log_key = await self.log(unique, moves)
         token = log_key[2]
-        refused = await self._limits.reserve(view, token, moves) if moves else {}
+        at = {t.transaction_id: t.recorded_at for t in unique if t.transaction_id in moves}
+        refused = await self._limits.reserve(view, token, moves, times=at) if moves else {}
         retried: list[RecordedTransaction] = []
         if refused and await self._limits.stale(view):  # refused by limits since changed: again
             retried = [t for t in unique if t.transaction_id in refused]
@@ -239,9 +248,9 @@ class ClaimWriter:
                 # again is a no-op when they did and completes the set when they did not.
                 await self.rows.write(materialise(earlier, policy, completed_at=now), use_cache=False)
         except BaseException:  # the heads are settled all the same; repair completes the rows
-            self._finish_later(log_key, post, release, mark=False)
+            self.finish_later(log_key, post, release, mark=False)
             raise
-        self._finish_later(log_key, post, release)
+        self.finish_later(log_key, post, release)
         return fenced + retried
 
     async def _after_failed_claims(
@@ -269,7 +278,7 @@ class ClaimWriter:
         except Exception as error:  # the node is still failing: repair settles them later
             log.warning("reservations of a failed write were left for repair: %s", type(error).__name__)
 
-    def _finish_later(
+    def finish_later(
         self,
         key: LogKey,
         post: dict[uuid.UUID, list[HeadMove]] | None = None,
@@ -308,22 +317,29 @@ class ClaimWriter:
         if self._marking:
             await asyncio.wait(set(self._marking))
 
-    async def _log(
-        self, unique: list[RecordedTransaction], moves: dict[uuid.UUID, list[HeadMove]] | None = None
+    async def log(
+        self,
+        unique: list[RecordedTransaction],
+        moves: dict[uuid.UUID, list[HeadMove]] | None = None,
+        settles: frozenset[uuid.UUID] = frozenset(),
     ) -> LogKey:
         """Log the ids about to be claimed (before any claim: repair trusts only this log) under a
         time-based batch id of the log write's own time (a restore's sets were recorded long ago;
         repair and the change feed read windows by the time of the write). A row acknowledged
         later than LOG_DEADLINE is abandoned (marked done, nothing claimed under it) and the ids
         logged again, so a change feed reader never sees a row appear behind its settled cursor.
-        The row names the heads each set reserves at, for repair to settle."""
+        The row names the heads each set reserves at, for repair to settle, and (``settles``)
+        the ids that are holds given an outcome rather than claims."""
         ids = [t.transaction_id for t in unique]
         heads = {txid: [str(move.account) for move in found] for txid, found in (moves or {}).items()}
         for _attempt in range(_LOG_ATTEMPTS):
             moment = datetime.now(UTC)
             window = window_of(moment)
             key = (window, random.randrange(CLAIM_LOG_SLOTS), batch_id_at(moment))
-            if heads:
+            if settles:
+                values = (*key, ids, heads, set(settles))
+                writes = [self._execute(await self._prepare("log_settles"), values)]
+            elif heads:
                 writes = [self._execute(await self._prepare("log_claims_heads"), (*key, ids, heads))]
             else:
                 writes = [self._execute(await self._prepare("log_claims"), (*key, ids))]
@@ -333,7 +349,7 @@ class ClaimWriter:
             self._known_windows.add(window)
             if datetime.now(UTC) - moment <= LOG_DEADLINE:
                 return key
-            self._finish_later(key)
+            self.finish_later(key)
         raise StoreUnavailable("the claim log answered too slowly; nothing was written (retry)")
 
     # -- repair -------------------------------------------------------------------------------
@@ -350,8 +366,8 @@ class ClaimWriter:
                 statement.fetch_size = None
                 rows = (await self._execute(statement)).rows
                 found += [
-                    ((window, slot, batch), list(ids or ()), dict(heads or {}))
-                    for batch, ids, done, heads in rows
+                    ((window, slot, batch), list(ids or ()), dict(heads or {}), frozenset(settles or ()))
+                    for batch, ids, done, heads, settles in rows
                     if not done
                 ]
         return found
@@ -363,7 +379,13 @@ class ClaimWriter:
         shards = await self._shards()
         pending = await self.unfinished(since_window)
         report.unfinished = len(pending)
-        for key, ids, heads in pending:
+        for key, ids, heads, settles in pending:
+            if settles:
+                repair = self.repair_settles
+                if repair is not None and await repair(key, settles, heads, now, policy):
+                    await self._execute(await self._prepare("log_done"), key)
+                    report.batches += 1
+                continue
             by_shard: dict[int, list[uuid.UUID]] = defaultdict(list)
             for txid in ids:
                 by_shard[shard_of(txid, shards)].append(txid)
@@ -371,7 +393,7 @@ class ClaimWriter:
             for shard, members in by_shard.items():
                 for i in range(0, len(members), CLAIM_READ_GROUP):
                     claimed.update(await self.claims(shard, members[i : i + CLAIM_READ_GROUP]))
-            sets = [transaction for transaction, _token in claimed.values()]
+            sets = [transaction for transaction, _token in claimed.values() if is_set_claim(transaction)]
             await self.rows.write(materialise(sets, policy, completed_at=now), use_cache=False)
             if heads and not await self._settle_heads(key, heads, claimed, now):
                 continue
@@ -392,15 +414,18 @@ class ClaimWriter:
         old = now - time_of(key[2].time) > RESERVATION_GRACE
         post: dict[uuid.UUID, list[HeadMove]] = {}
         release: dict[uuid.UUID, list[HeadMove]] = {}
+        kept = 0
         for txid, accounts in heads.items():
             transaction, token = claimed.get(txid, (None, None))
-            if transaction is not None and token == key[2]:
+            if transaction is not None and token == key[2] and is_hold_claim(transaction):
+                kept += 1  # a hold this write placed: its reservation stays until its outcome
+            elif transaction is not None and token == key[2]:
                 post[txid] = [settled_move(transaction, parse_address(text)) for text in accounts]
             elif transaction is not None or old:  # taken by another write, or can no longer be
                 release[txid] = [HeadMove(parse_address(text), None, ZERO, ZERO) for text in accounts]
         await self._limits.settle(key[2], post, post=True)
         await self._limits.settle(key[2], release, post=False)
-        return len(post) + len(release) == len(heads)
+        return kept + len(post) + len(release) == len(heads)
 
 
 def _fence_in(columns: list[str], rows: list[Any]) -> int:

@@ -184,10 +184,11 @@ def settle(
     now: datetime,
     capture: RecordedTransaction | None,
     policy: SealPolicy,
-) -> tuple[Hold, bool]:
+) -> tuple[Hold, bool] | HoldRefused:
     """Give a hold its one outcome (inside a write transaction): (the hold, whether it had this
-    outcome already). A capture records ``capture`` (the held legs, or fewer) under the hold's id;
-    a hold past its expiry is recorded expired and the capture or void refused."""
+    outcome already), or the refusal to raise once the transaction commits (a hold past its
+    expiry is recorded expired, and the capture or void refused). A capture records ``capture``
+    (the held legs, or fewer) under the hold's id."""
     hold = read_hold(connection, hold_id)
     if hold is None:
         raise NotFound(f"no hold {hold_id}")
@@ -196,7 +197,7 @@ def settle(
     if hold.outcome is not None:
         if hold.outcome is wanted:
             return hold, True
-        raise _refusal(hold, wanted)
+        return _refusal(hold, wanted)
     settled = _record_outcome(connection, hold, wanted, now)
     if capture is not None:
         check_capture(hold.transaction.legs, capture.legs)

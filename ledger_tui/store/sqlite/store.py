@@ -21,7 +21,7 @@ from ...domain.blocks import DayBlock, SealPolicy, SealState, node_key
 from ...domain.changes import ChangePage
 from ...domain.claims import RecordOutcome
 from ...domain.errors import StoreBusy, StoreUnavailable, ValidationError
-from ...domain.holds import Hold, HoldOutcome, Pending
+from ...domain.holds import Hold, HoldOutcome, HoldRefused, Pending
 from ...domain.limits import Head, LimitChange
 from ...domain.model import Address, Entry, Movement, RecordedTransaction, Side
 from ...domain.paging import Page, PageToken
@@ -312,11 +312,14 @@ class SqliteStore(Store):
         capture: RecordedTransaction | None,
         policy: SealPolicy,
     ) -> tuple[Hold, bool]:
-        return await self._run(
+        settled = await self._run(
             lambda c: in_write(
                 c, lambda c: holds.settle(c, self._limits, hold_id, outcome, now, capture, policy)
             )
         )
+        if isinstance(settled, HoldRefused):  # raised after the commit: an expiry met is recorded
+            raise settled
+        return settled
 
     async def read_hold(self, hold_id: uuid.UUID) -> Hold | None:
         return await self._run(lambda c: holds.read_hold(c, hold_id))

@@ -1,0 +1,128 @@
+"""How holds and their outcomes sit among the claims: a hold is a claim under its own id whose
+payload hash is marked, and its one outcome a claim in the same shard under an id derived from
+the hold's, whose payload hash names the hold, the outcome and (captured) the set's hash.
+
+Why among the claims: a set and a hold then never take one id (one IF NOT EXISTS decides), and
+an outcome is decided in one consensus round behind the same limits fence as every claim, so
+no capture lands against limits its writer has not seen (docs/holds.md).
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, replace
+from datetime import datetime
+from typing import Any
+
+from ...domain.holds import Hold, HoldOutcome
+from ...domain.model import RecordedTransaction
+from ...domain.timeutil import from_epoch_ms, to_epoch_ms
+from .cql import transaction_from_row
+
+HOLD_MARK = "hold:"
+OUTCOME_MARK = "outcome:"
+_OUTCOME_SPACE = uuid.UUID("0b6f3f4e-6a52-4d35-9a55-3c1f1a0e7d21")
+
+
+def outcome_id(hold_id: uuid.UUID) -> uuid.UUID:
+    """The id an outcome of ``hold_id`` is claimed under (in the hold's shard)."""
+    return uuid.uuid5(_OUTCOME_SPACE, str(hold_id))
+
+
+def is_hold_claim(transaction: RecordedTransaction) -> bool:
+    """Whether a claim is a hold's (not a set's)."""
+    return transaction.payload_hash.startswith(HOLD_MARK)
+
+
+def is_outcome_claim(transaction: RecordedTransaction) -> bool:
+    """Whether a claim is a hold's outcome."""
+    return transaction.payload_hash.startswith(OUTCOME_MARK)
+
+
+def is_set_claim(transaction: RecordedTransaction) -> bool:
+    """Whether a claim is an entry set's (the only claims that have entry rows)."""
+    return not (is_hold_claim(transaction) or is_outcome_claim(transaction))
+
+
+def hold_claim_values(
+    shard: int, transaction: RecordedTransaction, expires_at: datetime, token: uuid.UUID
+) -> tuple[Any, ...]:
+    """The values of the ``claim_hold`` statement for a hold."""
+    return (
+        shard, transaction.transaction_id, HOLD_MARK + transaction.payload_hash, transaction.legs_json(),
+        len(transaction.legs), to_epoch_ms(transaction.recorded_at), token, to_epoch_ms(expires_at),
+    )  # fmt: skip
+
+
+@dataclass(frozen=True, slots=True)
+class StoredOutcome:
+    """An outcome claim: which, when, the captured set (captures only), and the write that made it."""
+
+    hold_id: uuid.UUID
+    outcome: HoldOutcome
+    at: datetime
+    capture: RecordedTransaction | None
+    claimed_by: uuid.UUID | None
+
+
+def outcome_claim_values(
+    shard: int,
+    hold_id: uuid.UUID,
+    outcome: HoldOutcome,
+    at: datetime,
+    capture: RecordedTransaction | None,
+    token: uuid.UUID,
+) -> tuple[Any, ...]:
+    """The values of the ``claim`` statement for an outcome."""
+    digest = "" if capture is None else capture.payload_hash
+    marked = f"{OUTCOME_MARK}{hold_id}:{outcome.value}:{digest}"
+    legs = "[]" if capture is None else capture.legs_json()
+    count = 0 if capture is None else len(capture.legs)
+    return (shard, outcome_id(hold_id), marked, legs, count, to_epoch_ms(at), token)
+
+
+def outcome_from_claim(claim: RecordedTransaction, claimed_by: uuid.UUID | None) -> StoredOutcome:
+    """An outcome claim read back (its recorded time is the outcome's time)."""
+    hold_text, outcome_text, digest = claim.payload_hash[len(OUTCOME_MARK) :].split(":", 2)
+    hold_id, outcome = uuid.UUID(hold_text), HoldOutcome(outcome_text)
+    capture = None
+    if outcome is HoldOutcome.CAPTURED:
+        capture = RecordedTransaction(hold_id, claim.legs, digest, claim.recorded_at)
+    return StoredOutcome(hold_id, outcome, claim.recorded_at, capture, claimed_by)
+
+
+@dataclass(frozen=True, slots=True)
+class StoredHold:
+    """A hold claim read back with its outcome claim (if any) and the write that placed it."""
+
+    hold: Hold
+    claimed_by: uuid.UUID | None
+    outcome: StoredOutcome | None = None
+
+
+def hold_from_claim(row: tuple[Any, ...], outcome: StoredOutcome | None = None) -> StoredHold:
+    """A ``get_claims`` row of a hold claim, with its outcome."""
+    claim = transaction_from_row(row)
+    transaction = replace(claim, payload_hash=claim.payload_hash[len(HOLD_MARK) :])
+    expires_at = from_epoch_ms(row[5])
+    hold = Hold(
+        transaction,
+        expires_at,
+        None if outcome is None else outcome.outcome,
+        None if outcome is None else outcome.at,
+    )
+    return StoredHold(hold, row[4], outcome)
+
+
+def set_of_claim(row: tuple[Any, ...]) -> RecordedTransaction | None:
+    """The entry set a claim row stands for: a set's own, a captured hold's set (from its
+    outcome claim, under the hold's id), or None (a hold, a void, an expiry, or a shard that
+    holds only its limits fence: a static row with no claim)."""
+    if row[0] is None:
+        return None
+    claim = transaction_from_row(row)
+    if is_set_claim(claim):
+        return claim
+    if is_outcome_claim(claim):
+        return outcome_from_claim(claim, None).capture
+    return None
