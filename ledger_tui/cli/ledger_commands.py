@@ -11,8 +11,9 @@ from typing import TextIO
 from ..domain.address import AddressPattern, parse_address, parse_pattern
 from ..domain.balance import BalanceRow
 from ..domain.errors import NotFound, ValidationError
-from ..domain.holds import Pending, held_json, with_held_currencies
+from ..domain.holds import Hold, Pending, held_json, with_held_currencies
 from ..domain.model import Entry
+from ..domain.money import MONEY_CONTEXT
 from ..domain.parse import parse_transaction_id
 from ..engine import Engine
 from .common import (
@@ -124,19 +125,65 @@ async def _entries(args: argparse.Namespace, engine: Engine, out: TextIO) -> int
             else:
                 out.write(_table_line(entry))
             first = False
-    if fmt == "json":
+    held = await engine.holds().held_legs(address, instant_flag("--as-of", args.as_of))
+    if fmt == "json":  # a held leg is not an entry: marked pending, with its hold's expiry
+        for hold, index in held:
+            out.write(("\n  " if first else ",\n  ") + json.dumps(_held_json(hold, index)))
+            first = False
         out.write("]\n" if first else "\n]\n")
+    elif fmt == "table" and held:
+        out.write("held, pending (not posted):\n")
+        out.writelines(_held_line(hold, index) for hold, index in held)
     return EXIT_OK
+
+
+def _held_json(hold: Hold, index: int) -> dict[str, object]:
+    """A held leg as ``entries --format json`` shows it, after the posted entries."""
+    leg = hold.transaction.legs[index]
+    effective = leg.effective_at or hold.transaction.recorded_at
+    return {
+        "state": "pending",
+        "address": leg.address.to_json(),
+        "type": leg.side.value,
+        "amount": str(leg.amount),
+        "description": leg.description,
+        "effective_at": effective.isoformat(timespec="milliseconds"),
+        "transaction_id": str(hold.hold_id),
+        "expires_at": hold.expires_at.isoformat(timespec="milliseconds"),
+    }
+
+
+def _held_line(hold: Hold, index: int) -> str:
+    leg = hold.transaction.legs[index]
+    until = hold.expires_at.isoformat(timespec="milliseconds")
+    return f"until {until}  {leg.side.value:6}  {leg.amount!s:>16}  {leg.description}  {hold.hold_id}\n"
 
 
 async def _accounts(args: argparse.Namespace, engine: Engine, out: TextIO) -> int:
     """Every account in the ledger."""
     found = await engine.accounts()
-    if args.json:
-        write_json(out, [a.to_json() for a in found])
+    held = await engine.holds().pending()
+    if args.json:  # an account with holds pending carries their totals
+        write_json(out, [a.to_json() | _pending_json(held.get(a)) for a in found])
     else:
-        out.writelines(f"{a}\n" for a in found)
+        out.writelines(f"{a}{_pending_text(held.get(a))}\n" for a in found)
     return EXIT_OK
+
+
+def _pending_json(pending: Pending | None) -> dict[str, object]:
+    """An account's pending totals, both in its currency's precision (none when nothing is held)."""
+    if pending is None:
+        return {}
+    zero = MONEY_CONTEXT.multiply(pending.debits or pending.credits, 0)
+    return {
+        "pending_debits": str(MONEY_CONTEXT.add(zero, pending.debits)),
+        "pending_credits": str(MONEY_CONTEXT.add(zero, pending.credits)),
+    }
+
+
+def _pending_text(pending: Pending | None) -> str:
+    figures = _pending_json(pending)
+    return f"  pending dr {figures['pending_debits']} cr {figures['pending_credits']}" if figures else ""
 
 
 async def _verify(args: argparse.Namespace, engine: Engine, out: TextIO) -> int:

@@ -152,6 +152,19 @@ class HoldBook:
             return {a: p for a, p in found.items() if a == pattern}
         return {a: p for a, p in found.items() if pattern.matches(a)}
 
+    async def held_legs(self, address: Address, as_of: datetime | None = None) -> list[tuple[Hold, int]]:
+        """The legs on ``address`` of the holds pending now (or at ``as_of``), oldest hold first:
+        (hold, leg index)."""
+        instant = self.now() if as_of is None else as_of
+        holds = await self._store.read_holds(open_only=as_of is None)
+        return [
+            (hold, index)
+            for hold in holds
+            if hold.pending_at(instant)
+            for index, leg in enumerate(hold.transaction.legs)
+            if leg.address == address
+        ]
+
     async def problems(self) -> list[str]:
         """What ``verify`` finds wrong with the holds (none when each has at most one outcome, and
         the pending totals equal a fold of the holds pending now)."""

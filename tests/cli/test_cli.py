@@ -173,7 +173,6 @@ def test_demo_removes_its_temp_ledger(
     assert not ledger_file.parent.exists() and list(tmp_path.iterdir()) == []
 
 
-@pytest.mark.parametrize("store_kind", ["sqlite"])
 def test_limit_set_show_clear_and_a_refused_post_and_import(cli: Cli, tmp_path: Path) -> None:
     pattern = "test_uk/com.test.customer/current/GBP/acc-1"
     code, out, _ = cli("limit", "set", pattern, "--min", "0", "--by", "ops")
@@ -202,7 +201,6 @@ def test_limit_set_show_clear_and_a_refused_post_and_import(cli: Cli, tmp_path: 
     assert cli("post", str(spend))[0] == 0
 
 
-@pytest.mark.parametrize("store_kind", ["sqlite"])
 def test_holds_from_the_command_line(cli: Cli, tmp_path: Path) -> None:
     txid = uuid.uuid4()
     held = tmp_path / "hold.json"
@@ -232,6 +230,18 @@ def test_holds_from_the_command_line(cli: Cli, tmp_path: Path) -> None:
     code, out, _ = cli("balance", "--address", "test_uk/com.test.customer/current/GBP/acc-1", "--json")
     row = json.loads(out)[0]
     assert (row["pending_debits"], row["pending_credits"], row["available"]) == ("5.00", "0.00", "-20.00")
+    account = "test_uk/com.test.customer/current/GBP/acc-1"
+    code, out, _ = cli("entries", "--address", account)  # the held leg apart from the posted ones
+    posted, held_part = out.split("held, pending (not posted):\n")
+    assert code == 0 and "15.00" in posted and "5.00" in held_part and "until " in held_part
+    code, out, _ = cli("entries", "--address", account, "--format", "json")
+    assert [(e.get("state"), e["amount"]) for e in json.loads(out)] == [(None, "15.00"), ("pending", "5.00")]
+    code, out, _ = cli("accounts", "--json")
+    by_account = {a["account_id"]: a for a in json.loads(out)}
+    assert (by_account["acc-1"]["pending_debits"], by_account["acc-1"]["pending_credits"]) == ("5.00", "0.00")
+    assert (by_account["acc-2"]["pending_debits"], by_account["acc-2"]["pending_credits"]) == ("0.00", "5.00")
+    code, out, _ = cli("accounts")
+    assert code == 0 and f"{account}  pending dr 5.00 cr 0.00" in out.splitlines()
     code, out, _ = cli("sweep")
     assert code == 0 and "0 expired" in out
     for bad in (["--expires-in", "0s"], ["--expires-in", "400d"], ["--expires-in", "soon"]):

@@ -21,6 +21,7 @@ import sys
 import time
 import uuid
 from datetime import timedelta
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +33,7 @@ from cassandra.policies import ConstantReconnectionPolicy
 from ledger_tui.domain.address import parse_address
 from ledger_tui.domain.errors import LedgerError, NotFound, StoreUnavailable
 from ledger_tui.domain.limits import LimitExceeded
+from ledger_tui.domain.parse import parse_entry_set_json
 from ledger_tui.engine import Engine
 from ledger_tui.ledger import LedgerOptions, build_engine
 from ledger_tui.store.cassandra import session
@@ -137,7 +139,16 @@ async def test_bank_workload_through_node_faults(tmp_path: Path) -> None:
     assert report["two_down"]["written"] == [], "a post refused with two nodes down left rows behind"
     assert check["ok"], check
     race = report["limits_race"]
-    assert (race["accepted"], race["refused"], race["closing"]) == (10, 40, "0.00"), race
+    held = race.pop("holds")
+    assert held["placed"] == RACE_HOLDS and None not in held["outcomes"] and held["verify_ok"], held
+    assert held["contradicted"] == [], held
+    assert held["pending"] == {}, held  # every hold has its one outcome: nothing held any more
+    captured = Decimal("2.00") * held["captured"]  # only captured holds moved money
+    assert (race["accepted"], race["refused"], race["closing"]) == (
+        10,
+        40,
+        str(Decimal("20.00") - captured),
+    ), race
 
 
 async def exercise(ring: Ring, engine: Engine, store: str, tmp_path: Path) -> dict[str, Any]:
@@ -257,6 +268,7 @@ async def limits_race(ring: Ring) -> dict[str, Any]:
         unconfirmed = sum(
             1 for r in results if isinstance(r, BaseException) and not isinstance(r, LimitExceeded)
         )
+        holds = await holds_race(engine)  # node 3 still down
         await asyncio.sleep(2 * PHASE)  # as in the phases above: the killed JVM lets go of its ports
         await tool(ring, "start", "3")
         await wait_until_driver_sees(engine, 3)
@@ -270,8 +282,10 @@ async def limits_race(ring: Ring) -> dict[str, Any]:
                     results[n] = error
                     if not isinstance(error, LimitExceeded):
                         await asyncio.sleep(0.5)
+        held = await settle_holds(engine, holds)
         rows = await engine.balance(parse_address(RACE_PAYER))
         return {
+            "holds": held,
             "accepted": sum(1 for r in results if not isinstance(r, BaseException)),
             "refused": sum(1 for r in results if isinstance(r, LimitExceeded)),
             "closing": str(rows[0].closing),
@@ -280,6 +294,76 @@ async def limits_race(ring: Ring) -> dict[str, Any]:
         }
     finally:
         await engine.close()
+
+
+#: Holds of 2.00 each on the bounded payer (funded with 20 more for them), how long each is held,
+#: and the actions that race for each hold's one outcome.
+RACE_HOLDS, HOLD_S = 10, 4
+RACE_ACTIONS = ("capture", "void", "capture", "void", "sweep")
+
+
+async def holds_race(engine: Engine) -> dict[str, Any]:
+    """With a node down, holds on the bounded payer, then captures, voids and sweeps racing for
+    each one while its expiry nears: what was placed and what each action answered."""
+    await engine.post_json(transfer("20.00", 1727347200000, debit="bank", credit="payer"))
+    placed = []
+    for _ in range(RACE_HOLDS):
+        document = transfer("2.00", 1727347200000, debit="payer", credit="shop", transaction_id=uuid.uuid4())
+        entry_set = parse_entry_set_json(document, engine.currencies)
+        for _attempt in range(240):  # a placement left unconfirmed is placed again with its id
+            try:
+                placed.append((await engine.holds().place(entry_set, timedelta(seconds=HOLD_S))).hold.hold_id)
+                break
+            except LimitExceeded:
+                raise
+            except LedgerError:
+                await asyncio.sleep(0.5)
+
+    async def act(hold_id: uuid.UUID, action: str) -> str:
+        await asyncio.sleep(HOLD_S * (0.3 if action != "sweep" else 1.0))
+        try:
+            if action == "capture":
+                return str((await engine.holds().capture(hold_id)).hold.outcome)
+            if action == "void":
+                return str((await engine.holds().void(hold_id)).hold.outcome)
+            await engine.holds().sweep()
+            return "swept"
+        except LedgerError as error:
+            return type(error).__name__
+
+    answers = [await asyncio.gather(*(act(h, a) for a in RACE_ACTIONS)) for h in placed]
+    return {"placed": placed, "answers": answers}
+
+
+async def settle_holds(engine: Engine, race: dict[str, Any]) -> dict[str, Any]:
+    """Once the node is back: sweep until every hold has its outcome; each hold's outcome, and
+    whether every action that won said so and every other was refused or answered the winner."""
+    for _ in range(240):
+        await engine.holds().sweep()
+        holds = [await engine.holds().get(h) for h in race["placed"]]
+        if all(h.outcome is not None for h in holds):
+            break
+        await asyncio.sleep(0.5)
+    outcomes = [h.outcome.value if h.outcome else None for h in holds]
+    # An action that answered an outcome answered the one the hold has (never a second one).
+    contradicted = [
+        (str(h.hold_id), answer)
+        for h, answers in zip(holds, race["answers"], strict=True)
+        for answer in answers
+        if answer in ("captured", "voided", "expired") and answer != (h.outcome.value if h.outcome else None)
+    ]
+    pending = await engine.holds().pending(parse_address(RACE_PAYER))
+    report = await engine.verify()
+    return {
+        "placed": len(race["placed"]),
+        "outcomes": outcomes,
+        "captured": outcomes.count("captured"),
+        "pending": {str(a): str(p.debits) for a, p in pending.items()},
+        "answers": sorted({a for answers in race["answers"] for a in answers}),
+        "contradicted": contradicted,
+        "verify_ok": report.ok,
+        "verify_problems": report.problems[:5],
+    }
 
 
 async def two_nodes_down(ring: Ring, engine: Engine, store: str, tmp_path: Path) -> dict[str, Any]:

@@ -7,14 +7,12 @@ import json
 import uuid
 
 import httpx
-import pytest
 
 from ledger_tui.engine import Engine
 
 from ..support.entry_sets import transfer
 from .conftest import JSON
 
-pytestmark = pytest.mark.parametrize("store_kind", ["sqlite"])
 ACC_1 = "test_uk/com.test.customer/current/GBP/acc-1"
 
 

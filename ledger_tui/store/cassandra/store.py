@@ -8,21 +8,12 @@ one (reads), except when too few replicas are up for the consistency level: that
 
 from __future__ import annotations
 
-import asyncio
-import random
 import uuid
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from cassandra import (
-    AuthenticationFailed,
-    ConsistencyLevel,
-    InvalidRequest,
-    Unavailable,
-)
-from cassandra.cluster import Cluster
-from cassandra.query import BatchStatement, BatchType, PreparedStatement
+from cassandra.query import BatchStatement, BatchType
 
 from ...domain.blocks import DayBlock, SealPolicy, SealState, node_key
 from ...domain.changes import ChangePage
@@ -43,11 +34,10 @@ from ...domain.timeutil import MAX_EPOCH_MS, TimeRange, to_epoch_ms
 from ..base import Store, StoreInfo
 from ..credentials import Credentials
 from ..url import CassandraUrl
-from . import aio
 from .batches import quiet_batch_warnings
 from .changes import ChangeReader
+from .connection import Connection
 from .cql import (
-    STATEMENTS,
     block_from_row,
     entry_from_row,
     movement_from_row,
@@ -55,19 +45,12 @@ from .cql import (
     transaction_from_row,
 )
 from .encode import micros
-from .errors import REQUEST_FAILURES, TRANSIENT, failure, refusal
 from .hold_rows import is_hold_claim, is_set_claim, set_of_claim
 from .holds import CassandraHolds
 from .limits import CassandraLimits
 from .marks import MARKS_SETTING, MarkReader, layout_for
 from .queues import PostCombiner
 from .schema import apply_schema
-from .session import (
-    connect_failure,
-    new_cluster,
-    prepare_all,
-    replicas_short,
-)
 from .writes import REPAIR_STATE, ClaimWriter, repair_watermark
 
 CLAIM_SHARDS_SETTING = "claim_shards"
@@ -80,14 +63,16 @@ class CassandraStore(Store):
 
     def __init__(self, url: CassandraUrl, credentials: Credentials | None = None) -> None:
         self._url = url
-        self._credentials = credentials
-        self._cluster: Cluster | None = None
-        self._session: Any = None
-        self._prepared: dict[str, PreparedStatement] = {}
-        self._prepare_lock = asyncio.Lock()
+        self._db = Connection(url, credentials)
+        self._execute = self._db.execute
+        self._execute_write = self._db.execute_write
+        self._statement = self._db.statement
+        self._page = self._db.page
+        self._all_rows = self._db.all_rows
+        self._replica_of = self._db.replica_of
         self._shards: int | None = None
-        self._consistency = ConsistencyLevel.name_to_value[url.consistency]
-        self._serial: int = ConsistencyLevel.name_to_value[url.serial_consistency]
+        self._consistency = self._db.consistency
+        self._serial = self._db.serial
         quiet_batch_warnings()
         self._combiner = PostCombiner(self.record_many)
         self._marks = MarkReader(self._all_rows, self.read_settings)
@@ -115,123 +100,34 @@ class CassandraStore(Store):
             f"{','.join(url.hosts)}:{url.port}/{url.keyspace}",
             {"consistency": url.consistency, "serial": url.serial_consistency}
             | ({"tls": "on"} if url.tls else {})
-            | self._nodes_detail(),
+            | self._db.nodes_detail(),
         )
 
-    def _nodes_detail(self) -> dict[str, str]:
-        nodes = self.cluster_nodes()
-        return {} if nodes is None else {"nodes": f"{nodes[0]}/{nodes[1]} up"}
+    @property
+    def _session(self) -> Any:
+        return self._db.session
 
     def cluster_nodes(self) -> tuple[int, int] | None:
         """(nodes up, nodes known) as the driver sees them, or None before the first connect."""
-        if self._cluster is None:
-            return None
-        hosts = self._cluster.metadata.all_hosts()
-        return sum(1 for host in hosts if host.is_up), len(hosts)
+        nodes: tuple[int, int] | None = self._db.cluster_nodes()
+        return nodes
 
     def use_credentials(self, credentials: Credentials | None) -> None:
         """Credentials for the next connect (the console's prompt); drops the current session."""
-        self._credentials = credentials
-        if self._cluster is not None:
-            self._cluster.shutdown()
-        self._cluster, self._session = None, None
-        self._prepared.clear()
+        self._db.use_credentials(credentials)
 
     async def connect(self) -> None:
         """Connect, or reconnect when every host is down (so 'retry' works once a node is back)."""
-        if self._session is not None:
-            if not self._all_hosts_down():
-                return
-            await self.close()
-        url = self._url
-        credentials = self._credentials
-        try:  # the constructor resolves the contact points
-            cluster = new_cluster(url, credentials, self._consistency, self._serial)
-        except TRANSIENT as error:
-            raise failure(error) from None
-        try:
-            self._session = await asyncio.to_thread(cluster.connect)
-        except (*TRANSIENT, AuthenticationFailed) as error:
-            await asyncio.to_thread(cluster.shutdown)
-            raise connect_failure(error, url, credentials) from None
-        self._cluster = cluster
-
-    def _all_hosts_down(self) -> bool:
-        hosts = [] if self._cluster is None else self._cluster.metadata.all_hosts()
-        return not any(host.is_up for host in hosts)
+        await self._db.connect()
 
     async def close(self) -> None:
-        if self._cluster is not None:
+        if self._db.cluster is not None:
             await self._writer.settle()
-        cluster, self._cluster, self._session = self._cluster, None, None
-        self._prepared.clear()
-        if cluster is not None:
-            await asyncio.to_thread(cluster.shutdown)
-
-    async def _execute(self, statement: Any, parameters: Any = None, **options: Any) -> aio.Result:
-        """Run a read (or DDL): transient failures are retried briefly (a screen waits on it)."""
-        return await self._retrying(_READ_RETRY_S, statement, parameters, options)
-
-    async def _execute_write(self, statement: Any, parameters: Any = None, **options: Any) -> aio.Result:
-        """Run a write: every write is idempotent (identical immutable rows, timestamped map
-        entries, or a claim whose second attempt finds the first), so transient failures are
-        retried for the URL's budget; too few replicas alive is not retried (the coordinator
-        did not try: fail fast)."""
-        return await self._retrying(self._url.retry_s, statement, parameters, options)
-
-    async def _retrying(
-        self, budget: float, statement: Any, parameters: Any, options: dict[str, Any]
-    ) -> aio.Result:
-        if self._session is None:
-            raise StoreUnavailable("not connected to Cassandra")
-        if isinstance(statement, PreparedStatement):  # bound here so its partition is known
-            statement, parameters = statement.bind(parameters or ()), None
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + budget
-        delay = 0.05
-        while True:
-            try:
-                short = replicas_short(self._cluster, self._url, statement, self._consistency)
-                if short is not None:
-                    raise Unavailable(
-                        "too few replicas up", alive_replicas=short[0], required_replicas=short[1]
-                    )
-                return await aio.execute(self._session, statement, parameters, **options)
-            except REQUEST_FAILURES as error:
-                refused = refusal(error)
-                if refused is not None:
-                    raise refused from None
-                if loop.time() + delay > deadline:
-                    raise failure(error) from None
-            await asyncio.sleep(delay * (0.5 + random.random()))
-            delay = min(delay * 2, 1.0)
-
-    async def _statement(self, name: str) -> PreparedStatement:
-        """A prepared statement; the first call prepares every statement of the store at once,
-        so none is prepared in the middle of a fault (a prepare is not speculated and waits for
-        its node: a paused one held every writer for the full timeout)."""
-        prepared = self._prepared.get(name)
-        if prepared is not None:
-            return prepared
-        async with self._prepare_lock:
-            if self._session is None:
-                raise StoreUnavailable("not connected to Cassandra")
-            if name not in self._prepared:
-                keyspace = self._url.keyspace
-                try:
-                    self._prepared.update(await prepare_all(self._session, keyspace, STATEMENTS))
-                except InvalidRequest as error:
-                    raise LedgerError(
-                        f"the ledger schema is missing in keyspace {keyspace!r} "
-                        f"(run: ledger-tui schema apply): {error}"
-                    ) from None
-                except TRANSIENT as error:
-                    raise failure(error) from None
-        return self._prepared[name]
+        await self._db.close()
 
     async def apply_schema(self) -> None:
-        tables_before = await apply_schema(self._execute, self._cluster, self._url)
-        self._prepared.clear()
+        tables_before = await apply_schema(self._execute, self._db.cluster, self._url)
+        self._db.forget_statements()
         self._shards = None
         await self._claim_shards()
         await self.keep_setting(MARKS_SETTING, layout_for(tables_before))  # kept if already set
@@ -313,14 +209,6 @@ class CassandraStore(Store):
     async def sweep_holds(self, now: datetime) -> int:
         return await self._holds.sweep(now)
 
-    def _replica_of(self, key: bytes | None) -> object:
-        """The first replica of the partition of a routing key (None when the token map is unknown)."""
-        token_map = None if self._cluster is None else self._cluster.metadata.token_map
-        if token_map is None or key is None:
-            return None
-        replicas = token_map.get_replicas(self._url.keyspace, token_map.token_class.from_key(key))
-        return replicas[0] if replicas else None
-
     async def _claim_shards(self) -> int:
         """The ledger's claim shard count (fixed at creation; a missing setting is fixed now,
         from the URL's ``claim_shards`` or the default)."""
@@ -349,17 +237,6 @@ class CassandraStore(Store):
         if is_set_claim(found):
             return found
         return await self._holds.captured(transaction_id) if is_hold_claim(found) else None
-
-    async def _page(
-        self, name: str, parameters: tuple[Any, ...], page_size: int, token: PageToken | None
-    ) -> tuple[list[Any], PageToken | None]:
-        """One page of a prepared query; the driver's paging state becomes the next token."""
-        bound = (await self._statement(name)).bind(parameters)
-        bound.fetch_size = page_size
-        paging_state = None if token is None else token.state
-        result = await self._execute(bound, paging_state=paging_state)
-        state = result.paging_state
-        return result.rows, None if state is None else PageToken(state)
 
     async def list_children(
         self, parent: tuple[str, ...], page_size: int, token: PageToken | None = None
@@ -462,14 +339,6 @@ class CassandraStore(Store):
         self, node: str, first_day: int, until_day: int, page_size: int, token: PageToken | None = None
     ) -> Page[tuple[int, datetime]]:
         return await self._marks.read(node, first_day, until_day, page_size, token)
-
-    async def _all_rows(self, name: str, parameters: tuple[Any, ...]) -> list[Any]:
-        """Every row of a prepared query, page after page."""
-        found, token = await self._page(name, parameters, _ALL_ROWS_PAGE, None)
-        while token is not None:
-            rows, token = await self._page(name, parameters, _ALL_ROWS_PAGE, token)
-            found += rows
-        return found
 
     async def read_day_activity(
         self, node: str, day: int, page_size: int, token: PageToken | None = None
