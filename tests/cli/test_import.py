@@ -152,7 +152,7 @@ async def test_claimed_but_unmaterialised_sets_are_told_apart_then_repaired(ledg
     ]
     # A writer that dies after logging and claiming, before any row: exactly what a kill -9 leaves.
     writer = store._writer  # type: ignore[attr-defined]
-    key = await writer._log(transactions)
+    key = await writer.log(transactions)
     shards = await store._claim_shards()  # type: ignore[attr-defined]
     from ledger_tui.domain.claims import shard_of
 

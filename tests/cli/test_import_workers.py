@@ -23,7 +23,7 @@ import pytest
 from ledger_tui.cli.import_lines import MAX_CHUNK, MIN_CHUNK, SHOWN_PROBLEMS, Gathered, chunk_size
 from ledger_tui.cli.import_worker import parse_chunk
 
-from ..support.stores import JANITOR, store_url
+from ..support.stores import JANITOR, store_url, wait_until_writing
 from .test_import import line, sets, write_jsonl
 
 Run = Callable[..., subprocess.CompletedProcess[str]]
@@ -136,7 +136,7 @@ def test_a_refused_worker_is_reported_as_one_process_reports_it(tmp_path: Path) 
 def test_ctrl_c_lets_the_chunks_being_written_finish_whole(node_url: str, tmp_path: Path) -> None:
     source = write_jsonl(tmp_path / "big.jsonl", sets(12000, seed=37))
     importer = _start_import(node_url, source, start_new_session=True)
-    time.sleep(1.5)
+    wait_until_writing(node_url, importer)  # cut short once it writes, not after a guessed sleep
     assert importer.poll() is None, "the import finished before Ctrl-C: use a bigger file"
     os.killpg(importer.pid, signal.SIGINT)  # as a terminal does: the whole foreground group
     out, err = importer.communicate(timeout=120)

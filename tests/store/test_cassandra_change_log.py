@@ -38,7 +38,7 @@ async def test_a_write_that_never_marked_done_waits_until_repair(
     first, document = a_set()
     await engine.post_json(document)
     with monkeypatch.context() as crash:
-        crash.setattr(ClaimWriter, "_finish_later", lambda self, *args: None)  # died before the mark
+        crash.setattr(ClaimWriter, "finish_later", lambda self, *args: None)  # died before the mark
         stuck, document = a_set("2")
         await engine.post_json(document)
     last, document = a_set("3")

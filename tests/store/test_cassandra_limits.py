@@ -40,7 +40,7 @@ async def test_a_write_killed_after_its_claim_keeps_its_reservation_until_repair
 ) -> None:
     await _funded(engine)
     with monkeypatch.context() as crash:
-        crash.setattr(ClaimWriter, "_finish_later", lambda self, *args: None)  # died after the rows
+        crash.setattr(ClaimWriter, "finish_later", lambda self, *args: None)  # died after the rows
         await engine.post_json(_pay("30.00"))
     head = (await engine.limits().heads([CUSTOMER]))[CUSTOMER]
     assert (head.balance, head.pending_debits, head.available) == (Decimal("100.00"), Decimal("30.00"), 70)

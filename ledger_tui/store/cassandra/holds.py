@@ -42,7 +42,7 @@ from .hold_rows import (
 )
 from .limits import CassandraLimits, FenceMoved, HeadMove, LimitView, moves_of, reservation, settled_move
 from .rows import Execute, Prepare
-from .writes import _FENCE_ATTEMPTS, RESERVATION_GRACE, ClaimWriter, LogKey, _fence_in
+from .writes import FENCE_ATTEMPTS, RESERVATION_GRACE, ClaimWriter, LogKey, fence_in
 
 _CLAIM_ROUNDS = 20
 
@@ -158,7 +158,7 @@ class CassandraHolds:
             self._execute(await self._prepare("index_hold"), (shard, hold_id, placed_ms)),
             self._execute(await self._prepare("open_hold"), (shard, hold_id, placed_ms)),
         )
-        for _attempt in range(_FENCE_ATTEMPTS):
+        for _attempt in range(FENCE_ATTEMPTS):
             view = await self._limits.view()
             moves = moves_of(transaction, view.limits)
             key = await self._writer.log([transaction], {hold_id: moves} if moves else None)
@@ -210,7 +210,7 @@ class CassandraHolds:
             result = await self._execute(batch)
             if result.rows and result.rows[0][0]:
                 return True
-            moved = _fence_in(result.column_names, result.rows)
+            moved = fence_in(result.column_names, result.rows)
             if moved < seq:  # a change is recorded but has not raised this fence yet
                 await self._limits.raise_fence(shard + 1, seq, first=shard)
                 continue
@@ -267,7 +267,7 @@ class CassandraHolds:
         cuts short, repair completes from the log row."""
         hold_id = stored.hold.hold_id
         shard = shard_of(hold_id, await self._shards())
-        for _attempt in range(_FENCE_ATTEMPTS):
+        for _attempt in range(FENCE_ATTEMPTS):
             view = await self._limits.view()
             moves = [] if capture is None else moves_of(capture, view.limits)
             accounts = sorted({m.account for m in moves} | set(_hold_heads(stored, view)), key=str)

@@ -53,7 +53,7 @@ _CLAIM_ROUNDS = 20
 #: Log writes tried before a write gives up (each one answered later than LOG_DEADLINE).
 _LOG_ATTEMPTS = 3
 #: Times a write starts again after the limits changed under it.
-_FENCE_ATTEMPTS = 5
+FENCE_ATTEMPTS = 5
 #: Repair releases a reservation whose set was never claimed only once its log row is this old:
 #: far beyond any write's claim rounds, so the write can no longer claim it (docs/limits.md).
 RESERVATION_GRACE = timedelta(minutes=15)
@@ -120,7 +120,7 @@ class ClaimWriter:
             if result.rows and result.rows[0][0]:  # [applied]
                 found.update(dict.fromkeys(pending, True))
                 return found
-            moved = _fence_in(result.column_names, result.rows)
+            moved = fence_in(result.column_names, result.rows)
             if moved < seq:  # a change is recorded but has not raised this fence yet: raise it
                 await self._limits.raise_fence(shard + 1, seq, first=shard)
                 continue
@@ -167,7 +167,7 @@ class ClaimWriter:
         prebound: BoundRows | None = await self.rows.bind(materialise(unique, policy))
         outcomes: dict[uuid.UUID, RecordOutcome] = {}
         todo = unique
-        for _attempt in range(_FENCE_ATTEMPTS):
+        for _attempt in range(FENCE_ATTEMPTS):
             view = await self._limits.view()
             todo = await self._attempt(todo, view, policy, complete_duplicates, now, outcomes, prebound)
             if not todo:
@@ -428,7 +428,7 @@ class ClaimWriter:
         return kept + len(post) + len(release) == len(heads)
 
 
-def _fence_in(columns: list[str], rows: list[Any]) -> int:
+def fence_in(columns: list[str], rows: list[Any]) -> int:
     """The fence a refused claim batch found (0: none ever raised)."""
     if "limits_seq" not in columns:
         return 0
