@@ -11,10 +11,10 @@ through the engine, 64 in flight, in this order:
 - import of the same sets into a ledger without limits and into one with the 1,000 bounded.
 Printed: sets/s of each and the ratios the issue judges them by (one hot bounded account >= 500
 sets/s; 1,000 bounded >= 0.5x unbounded; import with limits within noise of without).
-With ``--cassandra HOST:PORT`` each ledger is a new keyspace on that node (holds are not on
-Cassandra yet: that path is left out). ``--only-unbounded`` measures just the unbounded online
-and import paths: run it with PYTHONPATH at an older checkout for the before/after of a change.
-Usage: python bench/holds.py [--sets N] [--cassandra HOST:PORT] [--only-unbounded]
+With ``--cassandra HOST:PORT`` each ledger is a new keyspace on that node. ``--only-unbounded``
+measures just the unbounded online and import paths: run it with PYTHONPATH at an older
+checkout for the before/after of a change.
+Usage: python bench/holds.py [--sets N] [--hold-sets N] [--cassandra HOST:PORT] [--only-unbounded]
 """
 
 from __future__ import annotations
@@ -153,6 +153,9 @@ def main() -> None:
     parser.add_argument("--sets", type=int, default=20_000)
     parser.add_argument("--cassandra", metavar="HOST:PORT", help="ledgers as keyspaces on this node")
     parser.add_argument("--only-unbounded", action="store_true", help="the unbounded paths only")
+    parser.add_argument(
+        "--hold-sets", type=int, default=5000, help="sets of the holds path (two writes each; default 5000)"
+    )
     args = parser.parse_args()
     if args.cassandra:
         TARGET["cassandra"] = args.cassandra
@@ -168,10 +171,10 @@ def main() -> None:
         if not args.only_unbounded:
             rates["one hot bounded account"] = asyncio.run(_online(folder, "hot", hot, 1, bounded=True))
             rates["1,000 bounded accounts"] = asyncio.run(_online(folder, "many", many, 1000, bounded=True))
-            if not args.cassandra:
-                rates["holds placed then captured, 1,000 bounded"] = asyncio.run(
-                    _online(folder, "holds", many, 1000, bounded=True, holds=True)
-                )
+            held = many[: args.hold_sets]
+            rates["holds placed then captured, 1,000 bounded"] = asyncio.run(
+                _online(folder, "holds", held, 1000, bounded=True, holds=True)
+            )
         rates["import, no limits"] = _import(folder, "import-free", many, 1000, bounded=False)
         if not args.only_unbounded:
             rates["import, 1,000 bounded accounts"] = _import(folder, "import-many", many, 1000, bounded=True)

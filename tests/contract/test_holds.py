@@ -292,3 +292,16 @@ async def test_the_trial_balance_shows_what_is_held_now_and_what_was_held_then(
     then = {line.label: line for line in (await engine.trial_balance(as_of=before_second)).lines(5)}
     assert then[f"{PREFIX}/acc-1"].pending_debits == Decimal("30.00") and f"{PREFIX}/cafe" not in then
     assert now.unbalanced() == [] and (await engine.trial_balance(as_of=before_second)).held
+
+
+async def test_a_limit_set_after_a_hold_counts_it(engine: Engine) -> None:
+    await _funded(engine, "100.00", minimum=None)
+    placed = await engine.holds().place(_set(engine, "60.00"), expires_in=timedelta(minutes=15))
+    await engine.limits().set(f"{PREFIX}/acc-1", "0", None, "test")  # the account's head starts now
+    with pytest.raises(LimitExceeded) as refused:
+        await engine.post(_set(engine, "50.00"))
+    assert refused.value.available == Decimal("40.00")
+    assert (await engine.limits().heads([CUSTOMER]))[CUSTOMER].available == Decimal("40.00")
+    await engine.holds().void(placed.hold.hold_id)  # released at the head made after it
+    await engine.post(_set(engine, "50.00"))
+    assert await _closing(engine) == Decimal("50.00")

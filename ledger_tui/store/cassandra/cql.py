@@ -33,14 +33,14 @@ STATEMENTS = {
     "(shard, transaction_id, payload_hash, legs, leg_count, recorded_at, claimed_by) "
     "VALUES (?, ?, ?, ?, ?, ?, ?) IF NOT EXISTS",
     "get_transaction": f"SELECT {_TX_SELECT} FROM {{ks}}.entry_sets WHERE shard = ? AND transaction_id = ?",
-    "get_claims": f"SELECT {_TX_SELECT}, claimed_by, toUnixTimestamp(held_until) FROM {{ks}}.entry_sets "
+    "get_claims": f"SELECT {_TX_SELECT}, claimed_by FROM {{ks}}.entry_sets "
     "WHERE shard = ? AND transaction_id IN ?",
-    "claim_hold": "INSERT INTO {ks}.entry_sets "
-    "(shard, transaction_id, payload_hash, legs, leg_count, recorded_at, claimed_by, held_until) "
-    "VALUES (?, ?, ?, ?, ?, ?, ?, ?) IF NOT EXISTS",
     "index_hold": "INSERT INTO {ks}.hold_index (shard, hold_id, placed_at) VALUES (?, ?, ?)",
     "open_hold": "INSERT INTO {ks}.open_holds (shard, hold_id, placed_at) VALUES (?, ?, ?)",
     "close_hold": "DELETE FROM {ks}.open_holds WHERE shard = ? AND hold_id = ?",
+    "open_hold_at": "INSERT INTO {ks}.account_open_holds (account, hold_id) VALUES (?, ?)",
+    "close_hold_at": "DELETE FROM {ks}.account_open_holds WHERE account = ? AND hold_id = ?",
+    "open_holds_at": "SELECT hold_id FROM {ks}.account_open_holds WHERE account = ?",
     "hold_ids": "SELECT hold_id FROM {ks}.hold_index WHERE shard = ?",
     "open_hold_ids": "SELECT hold_id, toUnixTimestamp(placed_at) FROM {ks}.open_holds WHERE shard = ?",
     "log_settles": "INSERT INTO {ks}.claim_log (window, slot, batch_id, transaction_ids, heads, settles) "

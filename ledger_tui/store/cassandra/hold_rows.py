@@ -1,6 +1,7 @@
 """How holds and their outcomes sit among the claims: a hold is a claim under its own id whose
-payload hash is marked, and its one outcome a claim in the same shard under an id derived from
-the hold's, whose payload hash names the hold, the outcome and (captured) the set's hash.
+payload hash is marked with its expiry, and its one outcome a claim in the same shard under an
+id derived from the hold's, whose payload hash names the hold, the outcome and (captured) the
+set's hash.
 
 Why among the claims: a set and a hold then never take one id (one IF NOT EXISTS decides), and
 an outcome is decided in one consensus round behind the same limits fence as every claim, so
@@ -44,14 +45,15 @@ def is_set_claim(transaction: RecordedTransaction) -> bool:
     return not (is_hold_claim(transaction) or is_outcome_claim(transaction))
 
 
-def hold_claim_values(
-    shard: int, transaction: RecordedTransaction, expires_at: datetime, token: uuid.UUID
-) -> tuple[Any, ...]:
-    """The values of the ``claim_hold`` statement for a hold."""
-    return (
-        shard, transaction.transaction_id, HOLD_MARK + transaction.payload_hash, transaction.legs_json(),
-        len(transaction.legs), to_epoch_ms(transaction.recorded_at), token, to_epoch_ms(expires_at),
-    )  # fmt: skip
+def hold_claim(transaction: RecordedTransaction, expires_at: datetime) -> RecordedTransaction:
+    """The claim of a hold: its legs, its hash marked with its expiry."""
+    marked = f"{HOLD_MARK}{to_epoch_ms(expires_at)}:{transaction.payload_hash}"
+    return replace(transaction, payload_hash=marked)
+
+
+def held_hash(claim: RecordedTransaction) -> str:
+    """The payload hash of the set a hold claim holds."""
+    return claim.payload_hash[len(HOLD_MARK) :].split(":", 1)[1]
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,20 +67,16 @@ class StoredOutcome:
     claimed_by: uuid.UUID | None
 
 
-def outcome_claim_values(
-    shard: int,
-    hold_id: uuid.UUID,
-    outcome: HoldOutcome,
-    at: datetime,
-    capture: RecordedTransaction | None,
-    token: uuid.UUID,
-) -> tuple[Any, ...]:
-    """The values of the ``claim`` statement for an outcome."""
+def outcome_claim(
+    hold_id: uuid.UUID, outcome: HoldOutcome, at: datetime, capture: RecordedTransaction | None
+) -> RecordedTransaction:
+    """The claim of an outcome: under the derived id, recorded at the outcome's time, with the
+    captured set's legs (none for a void or an expiry)."""
     digest = "" if capture is None else capture.payload_hash
     marked = f"{OUTCOME_MARK}{hold_id}:{outcome.value}:{digest}"
-    legs = "[]" if capture is None else capture.legs_json()
-    count = 0 if capture is None else len(capture.legs)
-    return (shard, outcome_id(hold_id), marked, legs, count, to_epoch_ms(at), token)
+    legs = () if capture is None else capture.legs
+    text = "" if capture is None else capture.legs_text
+    return RecordedTransaction(outcome_id(hold_id), legs, marked, at, text)
 
 
 def outcome_from_claim(claim: RecordedTransaction, claimed_by: uuid.UUID | None) -> StoredOutcome:
@@ -103,8 +101,9 @@ class StoredHold:
 def hold_from_claim(row: tuple[Any, ...], outcome: StoredOutcome | None = None) -> StoredHold:
     """A ``get_claims`` row of a hold claim, with its outcome."""
     claim = transaction_from_row(row)
-    transaction = replace(claim, payload_hash=claim.payload_hash[len(HOLD_MARK) :])
-    expires_at = from_epoch_ms(row[5])
+    expires_ms, digest = claim.payload_hash[len(HOLD_MARK) :].split(":", 1)
+    transaction = replace(claim, payload_hash=digest)
+    expires_at = from_epoch_ms(int(expires_ms))
     hold = Hold(
         transaction,
         expires_at,

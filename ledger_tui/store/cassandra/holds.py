@@ -15,8 +15,6 @@ from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Any
 
-from cassandra.query import BatchStatement, BatchType
-
 from ...domain.address import parse_address
 from ...domain.blocks import SealPolicy
 from ...domain.claims import CLAIM_READ_GROUP, shard_of
@@ -29,22 +27,21 @@ from ...domain.money import MONEY_CONTEXT, ZERO
 from ...domain.timeutil import to_epoch_ms
 from .cql import transaction_from_row
 from .feed import time_of
+from .heads import head_key
 from .hold_rows import (
-    HOLD_MARK,
     StoredHold,
     StoredOutcome,
-    hold_claim_values,
+    held_hash,
+    hold_claim,
     hold_from_claim,
     is_hold_claim,
-    outcome_claim_values,
+    outcome_claim,
     outcome_from_claim,
     outcome_id,
 )
 from .limits import CassandraLimits, FenceMoved, HeadMove, LimitView, moves_of, reservation, settled_move
 from .rows import Execute, Prepare
-from .writes import FENCE_ATTEMPTS, RESERVATION_GRACE, ClaimWriter, LogKey, fence_in
-
-_CLAIM_ROUNDS = 20
+from .writes import FENCE_ATTEMPTS, RESERVATION_GRACE, ClaimWriter, LogKey
 
 
 class CassandraHolds:
@@ -70,23 +67,29 @@ class CassandraHolds:
 
     # -- reading -----------------------------------------------------------------------------
 
-    async def _claims(self, shard: int, ids: list[uuid.UUID]) -> dict[uuid.UUID, tuple[Any, ...]]:
-        """The claim rows under ``ids`` (one shard), read serially."""
+    async def _claims(
+        self, shard: int, ids: list[uuid.UUID], serial: bool
+    ) -> dict[uuid.UUID, tuple[Any, ...]]:
+        """The claim rows under ``ids`` (one shard); ``serial``: a claim in flight is seen whole
+        or not at all."""
         found: dict[uuid.UUID, tuple[Any, ...]] = {}
         for i in range(0, len(ids), CLAIM_READ_GROUP):
             statement = (await self._prepare("get_claims")).bind((shard, ids[i : i + CLAIM_READ_GROUP]))
-            statement.consistency_level = self._serial
+            if serial:
+                statement.consistency_level = self._serial
             for row in (await self._execute(statement)).rows:
                 found[row[0]] = tuple(row)
         return found
 
-    async def stored(self, hold_ids: list[uuid.UUID]) -> dict[uuid.UUID, StoredHold]:
-        """The holds under ``hold_ids`` with their outcomes (ids that are no hold are left out)."""
+    async def stored(self, hold_ids: list[uuid.UUID], serial: bool = False) -> dict[uuid.UUID, StoredHold]:
+        """The holds under ``hold_ids`` with their outcomes (ids that are no hold are left out).
+        Read serially where a claim still in flight must be settled first (repair, a new head);
+        elsewhere the outcome claim itself decides any race a plain read misses."""
         shards = await self._shards()
         by_shard: dict[int, list[uuid.UUID]] = {}
         for hold_id in hold_ids:
             by_shard.setdefault(shard_of(hold_id, shards), []).extend([hold_id, outcome_id(hold_id)])
-        reads = await asyncio.gather(*(self._claims(shard, ids) for shard, ids in by_shard.items()))
+        reads = await asyncio.gather(*(self._claims(shard, ids, serial) for shard, ids in by_shard.items()))
         rows = {txid: row for found in reads for txid, row in found.items()}
         holds: dict[uuid.UUID, StoredHold] = {}
         for hold_id in hold_ids:
@@ -135,8 +138,10 @@ class CassandraHolds:
         """The reservations the open holds with a leg on ``account`` make there (for a head made
         after they were placed): key and value as the head's map keeps them."""
         found: list[tuple[str, str]] = []
-        listed = [hold_id for hold_id, _shard in await self._listed(open_only=True)]
-        for stored in (await self.stored(listed)).values():
+        statement = (await self._prepare("open_holds_at")).bind((head_key(account),))
+        statement.fetch_size = None
+        listed = [row[0] for row in (await self._execute(statement)).rows]
+        for stored in (await self.stored(listed, serial=True)).values():
             hold = stored.hold
             if hold.outcome is not None or stored.claimed_by is None:  # expiry is judged when read
                 continue
@@ -154,9 +159,14 @@ class CassandraHolds:
         hold_id = transaction.transaction_id
         shard = shard_of(hold_id, await self._shards())
         placed_ms = to_epoch_ms(transaction.recorded_at)
+        at_accounts = [
+            self._execute(await self._prepare("open_hold_at"), (head_key(a), hold_id))
+            for a in _accounts(transaction)
+        ]
         await asyncio.gather(  # listed before the claim: readers confirm by the claim
             self._execute(await self._prepare("index_hold"), (shard, hold_id, placed_ms)),
             self._execute(await self._prepare("open_hold"), (shard, hold_id, placed_ms)),
+            *at_accounts,
         )
         for _attempt in range(FENCE_ATTEMPTS):
             view = await self._limits.view()
@@ -177,8 +187,8 @@ class CassandraHolds:
                 if datetime.now(UTC) - time_of(token.time) > RESERVATION_GRACE / 2:
                     self._writer.finish_later(key, release=reserved)
                     raise StoreUnavailable("reserving at the heads took too long; nothing was held (retry)")
-            values = hold_claim_values(shard, transaction, expires_at, token)
-            answer = await self._claim(shard, view.seq, "claim_hold", values, hold_id, token)
+            claim = hold_claim(transaction, expires_at)
+            answer = await self._writer.claim_one(shard, view.seq, claim, token)
             if answer is True:
                 self._writer.finish_later(key)  # the reservation stays until the hold's outcome
                 return Hold(transaction, expires_at), False
@@ -186,40 +196,12 @@ class CassandraHolds:
             if isinstance(answer, FenceMoved):
                 await self._limits.refresh()
                 continue
-            stored = transaction_from_row(answer)
-            if not is_hold_claim(stored) or stored.payload_hash[len(HOLD_MARK) :] != transaction.payload_hash:
+            if not is_hold_claim(answer) or held_hash(answer) != transaction.payload_hash:
                 raise ConflictingResubmission(hold_id)
             found = await self.read(hold_id)
             assert found is not None
             return found, True
         raise StoreUnavailable("the account limits kept changing while holding; retry with the same id")
-
-    async def _claim(
-        self, shard: int, seq: int, name: str, values: tuple[Any, ...], txid: uuid.UUID, token: uuid.UUID
-    ) -> Any:
-        """Claim one row behind the shard's limits fence: True (ours, maybe from an earlier try
-        whose answer was lost), the claim row found under ``txid``, or FenceMoved."""
-        for _round in range(_CLAIM_ROUNDS):
-            batch = BatchStatement(batch_type=BatchType.UNLOGGED, serial_consistency_level=self._serial)
-            batch.is_idempotent = True  # IF NOT EXISTS; a second apply finds our own token
-            batch.add(await self._prepare(name), values)
-            if seq:
-                batch.add(await self._prepare("claim_fence"), (seq, shard, seq))
-            else:
-                batch.add(await self._prepare("claim_fence_none"), (shard,))
-            result = await self._execute(batch)
-            if result.rows and result.rows[0][0]:
-                return True
-            moved = fence_in(result.column_names, result.rows)
-            if moved < seq:  # a change is recorded but has not raised this fence yet
-                await self._limits.raise_fence(shard + 1, seq, first=shard)
-                continue
-            row = (await self._claims(shard, [txid])).get(txid)
-            if row is not None:
-                return True if row[4] == token else row
-            if moved != seq:
-                return FenceMoved(moved)
-        raise StoreUnavailable("claims kept colliding with concurrent writers; retry with the same id")
 
     # -- settling ----------------------------------------------------------------------------
 
@@ -286,15 +268,15 @@ class CassandraHolds:
                         await self._limits.refresh()
                         continue
                     raise refused[hold_id]
-            values = outcome_claim_values(shard, hold_id, outcome, at, capture, token)
-            answer = await self._claim(shard, view.seq, "claim", values, outcome_id(hold_id), token)
+            claim = outcome_claim(hold_id, outcome, at, capture)
+            answer = await self._writer.claim_one(shard, view.seq, claim, token)
             if isinstance(answer, FenceMoved):
                 self._writer.finish_later(key, release=reserved)
                 await self._limits.refresh()
                 continue
             if answer is not True:  # another outcome came first: its write settles the hold
                 self._writer.finish_later(key, release=reserved)
-                return _with(stored, outcome_from_claim(transaction_from_row(answer), answer[4])), False
+                return _with(stored, outcome_from_claim(answer, None)), False
             mine = StoredOutcome(hold_id, outcome, at, capture, token)
             await self._complete(key, stored, mine, policy, accounts)
             self._writer.finish_later(key)
@@ -321,7 +303,16 @@ class CassandraHolds:
         if accounts and stored.claimed_by is not None:
             release = {hold_id: [HeadMove(a, None, ZERO, ZERO) for a in accounts]}
             await self._limits.settle(stored.claimed_by, release, post=False)
+        await self._close(stored)
+
+    async def _close(self, stored: StoredHold) -> None:
+        """Take a hold with an outcome off the open lists (derived rows)."""
+        hold_id = stored.hold.hold_id
         shard = shard_of(hold_id, await self._shards())
+        close_at = await self._prepare("close_hold_at")
+        await asyncio.gather(
+            *(self._execute(close_at, (head_key(a), hold_id)) for a in _accounts(stored.hold.transaction))
+        )
         await self._execute(await self._prepare("close_hold"), (shard, hold_id))
 
     # -- sweeping and repair ---------------------------------------------------------------------
@@ -332,7 +323,7 @@ class CassandraHolds:
         listed = await self._listed(open_only=True)
         found = await self.stored([hold_id for hold_id, _shard in listed])
         expired = 0
-        for hold_id, shard in listed:
+        for hold_id, _shard in listed:
             stored = found.get(hold_id)
             if stored is None:
                 continue  # a placement in flight, or one that never claimed: nothing to record
@@ -341,7 +332,7 @@ class CassandraHolds:
                 _, mine = await self._decide(stored, HoldOutcome.EXPIRED, expiry, None, None)
                 expired += mine
             elif stored.outcome is not None:
-                await self._execute(await self._prepare("close_hold"), (shard, hold_id))
+                await self._close(stored)
         return expired
 
     async def repair(
@@ -356,7 +347,7 @@ class CassandraHolds:
         it reserved when another outcome won, or, once the row is older than the grace, when
         none was recorded. False: a row too young to judge yet."""
         token = key[2]
-        found = await self.stored(list(settles))
+        found = await self.stored(list(settles), serial=True)
         done = True
         for hold_id in settles:
             stored = found.get(hold_id)
@@ -371,6 +362,11 @@ class CassandraHolds:
             ours = {hold_id: [HeadMove(a, None, ZERO, ZERO) for a in accounts]}
             await self._limits.settle(token, ours, post=False)
         return done
+
+
+def _accounts(transaction: RecordedTransaction) -> list[Address]:
+    """Every account a set has a leg on, once each."""
+    return list(dict.fromkeys(leg.address for leg in transaction.legs))
 
 
 def _hold_heads(stored: StoredHold, view: LimitView) -> list[Address]:

@@ -137,6 +137,14 @@ class ClaimWriter:
             raise StoreUnavailable("claims kept colliding with concurrent writers; retry with the same ids")
         return found
 
+    async def claim_one(self, shard: int, seq: int, claim: RecordedTransaction, token: uuid.UUID) -> Any:
+        """Claim one row (a hold, or a hold's outcome) in the shard's next round, behind the fence
+        of limits change ``seq``: True (this write's), the claim found under its id, FenceMoved."""
+        (answer,) = await self._queues.claim_all([((shard, seq), (claim, token))])
+        if isinstance(answer, BaseException):
+            raise answer
+        return answer
+
     async def claims(
         self, shard: int, ids: list[uuid.UUID]
     ) -> dict[uuid.UUID, tuple[RecordedTransaction, uuid.UUID | None]]:
