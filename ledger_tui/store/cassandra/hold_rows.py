@@ -1,11 +1,8 @@
-"""How holds and their outcomes sit among the claims: a hold is a claim under its own id whose
-payload hash is marked with its expiry, and its one outcome a claim in the same shard under an
-id derived from the hold's, whose payload hash names the hold, the outcome and (captured) the
-set's hash.
+"""How holds and their outcomes sit among the claims: a hold is a claim under its own id, its
+payload hash marked with its expiry; its one outcome a claim under an id derived from the hold's.
 
-Why among the claims: a set and a hold then never take one id (one IF NOT EXISTS decides), and
-an outcome is decided in one consensus round behind the same limits fence as every claim, so
-no capture lands against limits its writer has not seen (docs/holds.md).
+Why among the claims: one IF NOT EXISTS keeps set and hold ids apart, and an outcome is decided
+in one consensus round behind the limits fence like any claim (docs/holds.md).
 """
 
 from __future__ import annotations

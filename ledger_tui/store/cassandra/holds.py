@@ -174,19 +174,9 @@ class CassandraHolds:
             key = await self._writer.log([transaction], {hold_id: moves} if moves else None)
             token = key[2]
             reserved = {hold_id: moves} if moves else {}
-            if moves:
-                refused = await self._limits.reserve(
-                    view, token, reserved, until=expires_at, times={hold_id: transaction.recorded_at}
-                )
-                if refused:
-                    self._writer.finish_later(key)
-                    if await self._limits.stale(view):
-                        await self._limits.refresh()
-                        continue
-                    raise refused[hold_id]
-                if datetime.now(UTC) - time_of(token.time) > RESERVATION_GRACE / 2:
-                    self._writer.finish_later(key, release=reserved)
-                    raise StoreUnavailable("reserving at the heads took too long; nothing was held (retry)")
+            times = {hold_id: transaction.recorded_at}
+            if not await self._reserve(view, key, reserved, until=expires_at, times=times):
+                continue
             claim = hold_claim(transaction, expires_at)
             answer = await self._writer.claim_one(shard, view.seq, claim, token)
             if answer is True:
@@ -202,6 +192,27 @@ class CassandraHolds:
             assert found is not None
             return found, True
         raise StoreUnavailable("the account limits kept changing while holding; retry with the same id")
+
+    async def _reserve(
+        self, view: LimitView, key: LogKey, reserved: dict[uuid.UUID, list[HeadMove]], **options: Any
+    ) -> bool:
+        """Reserve a hold's or a capture's moves at its heads, after its log row: False when the
+        limits that refused it have changed since (try again). A refusal under the current limits
+        is raised; so is a reservation that took so long that repair may release it before the
+        claim lands (as a set's write does)."""
+        if not reserved:
+            return True
+        refused = await self._limits.reserve(view, key[2], reserved, **options)
+        if refused:
+            self._writer.finish_later(key)
+            if not await self._limits.stale(view):
+                raise next(iter(refused.values()))
+            await self._limits.refresh()
+            return False
+        if datetime.now(UTC) - time_of(key[2].time) > RESERVATION_GRACE / 2:
+            self._writer.finish_later(key, release=reserved)
+            raise StoreUnavailable("reserving at the heads took too long; nothing was written (retry)")
+        return True
 
     # -- settling ----------------------------------------------------------------------------
 
@@ -257,17 +268,9 @@ class CassandraHolds:
             key = await self._writer.log([stored.hold.transaction], logged, settles=frozenset([hold_id]))
             token = key[2]
             reserved = {hold_id: moves} if moves else {}
-            if moves:
-                hold_key = "" if stored.claimed_by is None else reservation(stored.claimed_by, hold_id)
-                refused = await self._limits.reserve(
-                    view, token, reserved, excluding=hold_key, times={hold_id: at}
-                )
-                if refused:
-                    self._writer.finish_later(key)
-                    if await self._limits.stale(view):
-                        await self._limits.refresh()
-                        continue
-                    raise refused[hold_id]
+            hold_key = "" if stored.claimed_by is None else reservation(stored.claimed_by, hold_id)
+            if not await self._reserve(view, key, reserved, excluding=hold_key, times={hold_id: at}):
+                continue
             claim = outcome_claim(hold_id, outcome, at, capture)
             answer = await self._writer.claim_one(shard, view.seq, claim, token)
             if isinstance(answer, FenceMoved):
