@@ -16,7 +16,7 @@ export LEDGER_TEST_KAFKA ?= 127.0.0.1:$(KAFKA_PORT)
 .PHONY: install demo test test-fast test-install lint cassandra-up cassandra-down cassandra-status \
 	kafka-up kafka-down kafka-status \
 	cluster-up cluster-down cluster-status test-faults test-blocks test-console-stores bench-load \
-	bench-browse bench-http bench-http-origin bench-balance bench-events test-api clean
+	bench-browse bench-http bench-http-origin bench-balance bench-events bench-hot test-api clean
 
 install: $(STAMP)
 
@@ -159,6 +159,13 @@ bench-http-origin: install
 bench-balance: install
 	$(MAKE) cassandra-up
 	status=0; $(PY) bench/balance.py $(BENCH_ARGS) || status=$$?; $(MAKE) cassandra-down; exit $$status
+
+# One hot account (every set has a leg on it) beside sets spread over 3,000 accounts: online posts
+# through the engine in-process, 64 in flight, passes alternated over 2 rounds; target hot >= 0.8x
+# spread (BENCH_ARGS e.g. "--sets 5000 --rounds 1", "--split 8", "--json").
+bench-hot: install
+	$(MAKE) cassandra-up
+	status=0; $(PY) bench/hot.py $(BENCH_ARGS) || status=$$?; $(MAKE) cassandra-down; exit $$status
 
 clean:
 	rm -rf $(VENV) .run .pytest_cache .mypy_cache .ruff_cache *.egg-info

@@ -26,6 +26,7 @@ from .import_commands import add_import_commands
 from .ingest_command import add_ingest_command
 from .journal_commands import add_journal_commands
 from .keys_commands import add_keys_commands
+from .layout_commands import add_layout_commands
 from .limit_commands import add_limit_commands
 from .restore_commands import add_restore_commands
 from .serve_command import add_serve_command
@@ -198,6 +199,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_serve_command(commands)
     add_keys_commands(commands)
     add_limit_commands(commands)
+    add_layout_commands(commands)
     add_hold_commands(commands)
     add_web_command(commands)
     return parser

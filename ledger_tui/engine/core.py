@@ -46,6 +46,7 @@ from .books import Books
 from .changes import ChangeFeed
 from .holds import HoldBook
 from .keys import KeyBook
+from .layouts import LayoutBook
 from .limits import LimitBook
 from .partitions import READ_BATCH, Partitions
 from .patterns import expand_patterns
@@ -127,6 +128,10 @@ class Engine:
     def changes(self) -> ChangeFeed:
         """The ledger's change feed: every committed set as an event, in commit order."""
         return ChangeFeed(self._store)
+
+    def layouts(self) -> LayoutBook:
+        """The ledger's account layouts (how hot accounts' entries are partitioned)."""
+        return LayoutBook(self._store, self._clock)
 
     def limits(self) -> LimitBook:
         """The ledger's account limits (kept in the ledger, so every writer enforces the same)."""

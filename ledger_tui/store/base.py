@@ -18,6 +18,7 @@ from ..domain.changes import ChangePage
 from ..domain.claims import RecordOutcome, RepairReport
 from ..domain.errors import ConflictingResubmission, LedgerError
 from ..domain.holds import Hold, HoldOutcome, Pending
+from ..domain.layout import LAYOUT_SETTING, AccountLayout, layout_from_setting, layout_setting
 from ..domain.limits import Head, LimitChange
 from ..domain.model import Address, Entry, Movement, RecordedTransaction
 from ..domain.paging import Page, PageToken
@@ -108,6 +109,24 @@ class Store(ABC):
     async def unfinished_claims(self) -> set[uuid.UUID]:
         """Ids claimed by writes not known to have finished (what ``repair`` would complete)."""
         return set()
+
+    # -- account layouts (docs/scale.md) --------------------------------------------------------
+
+    async def read_layouts(self) -> list[AccountLayout]:
+        """Every account layout change (how split accounts' entries are partitioned).
+
+        A store without partitions keeps them as settings, where they change nothing."""
+        return [
+            layout_from_setting(name, value)
+            for name, value in (await self.read_settings()).items()
+            if name.startswith(LAYOUT_SETTING)
+        ]
+
+    async def record_layout(self, change: AccountLayout) -> AccountLayout:
+        """Record a layout change (one already recorded for that account and time is kept)."""
+        name, value = layout_setting(change)
+        kept = await self.keep_setting(name, value)
+        return layout_from_setting(name, kept)
 
     # -- limits (docs/limits.md) ---------------------------------------------------------------
 

@@ -89,7 +89,15 @@ STATEMENTS = {
     "WHERE node = ? AND day >= ? AND day < ?",
     "insert_marks": "UPDATE {ks}.node_late_marks USING TIMESTAMP ? SET days = days + ? WHERE node = ?",
     "children": "SELECT child FROM {ks}.account_tree WHERE parent = ?",
-    "buckets": f"SELECT time_bucket FROM {{ks}}.account_buckets WHERE {_ADDRESS_WHERE}",
+    "buckets_after": f"SELECT time_bucket FROM {{ks}}.account_buckets WHERE {_ADDRESS_WHERE} "
+    "AND time_bucket > ?",
+    "month_partitions": f"SELECT time_bucket FROM {{ks}}.account_buckets WHERE {_ADDRESS_WHERE} "
+    "AND time_bucket >= ? AND time_bucket < ?",
+    "entries_after": f"SELECT {_ENTRY_SELECT} FROM {{ks}}.ledger_entries WHERE {_ADDRESS_WHERE} "
+    "AND time_bucket = ? AND (effective_at, transaction_id, leg) > (?, ?, ?) AND (effective_at) < (?)",
+    "layouts": "SELECT account, toUnixTimestamp(since), bucket, subs FROM {ks}.account_layout WHERE part = 0",
+    "record_layout": "INSERT INTO {ks}.account_layout (part, account, since, bucket, subs) "
+    "VALUES (0, ?, ?, ?, ?) IF NOT EXISTS",
     "entries": f"SELECT {_ENTRY_SELECT} FROM {{ks}}.ledger_entries WHERE {_ADDRESS_WHERE} "
     "AND time_bucket = ? AND effective_at >= ? AND effective_at < ?",
     "movements": "SELECT toUnixTimestamp(effective_at), toUnixTimestamp(recorded_at), side, amount "

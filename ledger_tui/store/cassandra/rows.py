@@ -18,6 +18,7 @@ from typing import Any
 from cassandra.query import PreparedStatement
 
 from ...domain.errors import ValidationError
+from ...domain.layout import Layouts
 from ...domain.materialise import Materialisation
 from ...domain.timeutil import DAY_MS, bucket_of_day, to_epoch_ms
 from . import aio
@@ -27,6 +28,7 @@ from .marks import mark_updates
 
 Execute = Callable[..., Awaitable[aio.Result]]
 Prepare = Callable[[str], Awaitable[PreparedStatement]]
+CurrentLayouts = Callable[[], Awaitable[Layouts]]
 #: Statements in flight while rows are sent, and index rows remembered as written.
 _IN_FLIGHT = 64
 _INDEX_CACHE_LIMIT = 200_000
@@ -44,9 +46,14 @@ class RowWriter:
     """Encodes, packs and sends the rows of a materialisation (see the module docstring)."""
 
     def __init__(
-        self, execute: Execute, prepare: Prepare, replica_of: Callable[[bytes | None], Hashable]
+        self,
+        execute: Execute,
+        prepare: Prepare,
+        replica_of: Callable[[bytes | None], Hashable],
+        layouts: CurrentLayouts | None = None,
     ) -> None:
         self._execute = execute
+        self._layouts = layouts
         self._prepare = prepare
         self._replica_of = replica_of
         self._known_index: set[tuple[Any, ...]] = set()
@@ -68,10 +75,13 @@ class RowWriter:
             raise ValidationError.single("entries", f"cannot be encoded for Cassandra: {reason}") from None
 
     async def _bind(self, rows: Materialisation, use_cache: bool) -> BoundRows:
-        # Entries are grouped by partition as they are read (address and month bucket), the
-        # other rows by their statement's partition key; each partition's key is encoded once.
-        # A chunk's entries share few recorded times: each is converted once.
+        # Entries are grouped by partition as they are read (address and month bucket, or for a
+        # split account the partition its layout gives), the other rows by their statement's
+        # partition key; each partition's key is encoded once. A chunk's entries share few
+        # recorded times: each is converted once.
+        layouts = await self._layouts() if self._layouts is not None else None
         entries: dict[tuple[Any, ...], list[tuple[Any, ...]]] = defaultdict(list)
+        split: set[tuple[Any, ...]] = set()
         recorded_ms: dict[Any, int] = {}
         for entry in rows.entries:
             effective_at, recorded_at = entry.effective_at, entry.recorded_at
@@ -79,7 +89,12 @@ class RowWriter:
             recorded = recorded_ms.get(recorded_at)
             if recorded is None:
                 recorded = recorded_ms[recorded_at] = to_epoch_ms(recorded_at)
-            entries[(*entry.address.as_tuple(), bucket_of_day(effective_ms // DAY_MS))].append(
+            if layouts:
+                partition = layouts.partition(entry.address, effective_ms, recorded, entry.transaction_id)
+                split.add((entry.address, partition))
+            else:
+                partition = bucket_of_day(effective_ms // DAY_MS)
+            entries[(*entry.address.as_tuple(), partition)].append(
                 (
                     effective_ms,
                     entry.transaction_id,
@@ -91,7 +106,8 @@ class RowWriter:
                 )
             )
         index: list[tuple[Any, ...]] = [("insert_tree", *row) for row in rows.tree]
-        index += [("insert_bucket", *address.as_tuple(), bucket) for address, bucket in rows.buckets]
+        listed = split if layouts else rows.buckets  # the bucket index lists partitions
+        index += [("insert_bucket", *address.as_tuple(), bucket) for address, bucket in listed]
         index += [("insert_activity", *row) for row in rows.activity]
         index += [("insert_future", *row) for row in rows.future]
         fresh = [row for row in index if not use_cache or row not in self._known_index]

@@ -27,14 +27,16 @@ from ...domain.errors import (
     ValidationError,
 )
 from ...domain.holds import Hold, HoldOutcome, Pending
+from ...domain.layout import AccountLayout
 from ...domain.limits import Head, LimitChange
 from ...domain.model import Address, Entry, Movement, RecordedTransaction
 from ...domain.paging import Page, PageToken
-from ...domain.timeutil import MAX_EPOCH_MS, TimeRange, to_epoch_ms
+from ...domain.timeutil import TimeRange, to_epoch_ms
 from ..base import Store, StoreInfo
 from ..credentials import Credentials
 from ..url import CassandraUrl
 from .batches import quiet_batch_warnings
+from .buckets import BucketReader
 from .changes import ChangeReader
 from .connection import Connection
 from .cql import (
@@ -47,6 +49,7 @@ from .cql import (
 from .encode import micros
 from .hold_rows import is_hold_claim, is_set_claim, set_of_claim
 from .holds import CassandraHolds
+from .layouts import LayoutBook
 from .limits import CassandraLimits
 from .marks import MARKS_SETTING, MarkReader, layout_for
 from .queues import PostCombiner
@@ -79,6 +82,8 @@ class CassandraStore(Store):
         self._limits = CassandraLimits(
             self._execute_write, self._statement, self._serial, self, self._claim_shards
         )
+        self._layouts = LayoutBook(self._all_rows, self._execute_write, self._statement)
+        self._buckets = BucketReader(self._page)
         self._writer = ClaimWriter(
             self._execute_write,
             self._statement,
@@ -86,6 +91,7 @@ class CassandraStore(Store):
             self._serial,
             self._replica_of,
             self._limits,
+            self._layouts.current,
         )
         self._holds = CassandraHolds(
             self._execute_write, self._statement, self._serial, self._claim_shards, self._writer, self._limits
@@ -247,8 +253,8 @@ class CassandraStore(Store):
     async def list_buckets(
         self, address: Address, page_size: int, token: PageToken | None = None
     ) -> Page[str]:
-        rows, next_token = await self._page("buckets", address.as_tuple(), page_size, token)
-        return Page([row[0] for row in rows], next_token)
+        months, next_token = await self._buckets.list_buckets(address, page_size, token)
+        return Page(months, next_token)
 
     async def read_bucket(
         self,
@@ -258,9 +264,14 @@ class CassandraStore(Store):
         page_size: int,
         token: PageToken | None = None,
     ) -> Page[Entry]:
-        parameters = _partition_range(address, bucket, time_range)
-        rows, next_token = await self._page("entries", parameters, page_size, token)
+        rows, next_token = await self._buckets.read("entries", address, bucket, time_range, page_size, token)
         return Page([entry_from_row(row) for row in rows], next_token)
+
+    async def read_layouts(self) -> list[AccountLayout]:
+        return await self._layouts.reload()
+
+    async def record_layout(self, change: AccountLayout) -> AccountLayout:
+        return await self._layouts.record(change)
 
     async def scan_transactions(
         self, page_size: int, token: PageToken | None = None
@@ -285,8 +296,9 @@ class CassandraStore(Store):
         page_size: int,
         token: PageToken | None = None,
     ) -> Page[Movement]:
-        parameters = _partition_range(address, bucket, time_range)
-        rows, next_token = await self._page("movements", parameters, page_size, token)
+        rows, next_token = await self._buckets.read(
+            "movements", address, bucket, time_range, page_size, token
+        )
         return Page([movement_from_row(row) for row in rows], next_token)
 
     # -- settings and balance blocks -----------------------------------------------------------
@@ -349,10 +361,3 @@ class CassandraStore(Store):
     async def read_future_activity(self, node: str, first_day: int, until_day: int) -> list[tuple[int, str]]:
         rows = await self._all_rows("future_activity", (node, first_day, until_day))  # a small partition
         return [(day, account) for day, account in rows]
-
-
-def _partition_range(address: Address, bucket: str, time_range: TimeRange) -> tuple[object, ...]:
-    """Bind values for one partition's entries in ``[start, end)`` (open ends: the whole bucket)."""
-    start_ms = 0 if time_range.start is None else to_epoch_ms(time_range.start)
-    end_ms = MAX_EPOCH_MS + 1 if time_range.end is None else to_epoch_ms(time_range.end)
-    return (*address.as_tuple(), bucket, start_ms, end_ms)

@@ -43,7 +43,7 @@ from .feed import LOG_DEADLINE, batch_id_at, time_of
 from .hold_rows import is_hold_claim, is_set_claim
 from .limits import CassandraLimits, FenceMoved, HeadMove, LimitView, moves_of, settled_move
 from .queues import Claim, ClaimQueues, QueueKey
-from .rows import BoundRows, Execute, Prepare, RowWriter
+from .rows import BoundRows, CurrentLayouts, Execute, Prepare, RowWriter
 
 log = logging.getLogger(__name__)
 
@@ -78,6 +78,7 @@ class ClaimWriter:
         serial: int,
         replica_of: Callable[[bytes | None], Hashable],
         limits: CassandraLimits,
+        layouts: CurrentLayouts | None = None,
     ) -> None:
         self._execute = execute
         self._serial = serial
@@ -87,7 +88,7 @@ class ClaimWriter:
         self._queues = ClaimQueues(self._claim_batch)
         self._known_windows: set[int] = set()
         self._marking: set[asyncio.Task[None]] = set()
-        self.rows = RowWriter(execute, prepare, replica_of)
+        self.rows = RowWriter(execute, prepare, replica_of, layouts)
         #: Completes what a crash left of a hold's outcome (set by the holds of the store).
         self.repair_settles: SettleRepair | None = None
 

@@ -1,0 +1,173 @@
+"""Where an account's entries are partitioned: its layout (bucket size and sub-partitions) over time.
+
+Why: a month of one hot account (a settlement or omnibus account on most sets) can hold millions of
+entries, and one Cassandra partition should stay under ~100,000 rows. A split account's entries go
+to finer buckets (day or hour) and to ``subs`` sub-partitions of each, chosen by a hash of the
+transaction id, so every leg of one set on the account shares a partition and a retry or a repair
+writes the very same row. A layout change applies to entries *recorded* from its ``since`` on, so
+past rows are never moved and every writer that knows the change places a row the same way.
+Partition names extend the month name, so a ledger made before layouts reads as it always did.
+"""
+
+from __future__ import annotations
+
+import bisect
+import functools
+import json
+import uuid
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from .errors import FieldProblem, ValidationError
+from .model import Address
+from .timeutil import EPOCH, bucket_after, bucket_of_day, bucket_start, from_epoch_ms, to_epoch_ms
+
+#: Bucket sizes an account can be split into, coarsest first.
+BUCKET_SIZES = ("month", "day", "hour")
+#: The most sub-partitions per bucket (a short read touches every one of them).
+MAX_SUBS = 256
+#: Separates a bucket from its sub in a partition name ("2026-12-07T10~005").
+SUB_MARK = "~"
+#: Sorts after every sub of a month, and before the next month ("2026-12~~" < "2027-01").
+AFTER_SUBS = SUB_MARK * 2
+_PERIOD_LENGTH = {"month": 7, "day": 10, "hour": 13}
+_SIZE_OF_LENGTH = {length: size for size, length in _PERIOD_LENGTH.items()}
+_HOUR_MS = 3_600_000
+_DAY_MS = 24 * _HOUR_MS
+
+
+@dataclass(frozen=True, slots=True)
+class AccountLayout:
+    """One account's layout for entries recorded from ``since`` on (until a later change)."""
+
+    address: Address
+    since: datetime
+    bucket: str = "month"
+    subs: int = 1
+
+    def __post_init__(self) -> None:
+        problems: list[tuple[str, str]] = []
+        if self.bucket not in BUCKET_SIZES:
+            problems.append(("bucket", f"must be one of {', '.join(BUCKET_SIZES)}, not {self.bucket!r}"))
+        if not isinstance(self.subs, int) or isinstance(self.subs, bool) or not 1 <= self.subs <= MAX_SUBS:
+            problems.append(("subs", f"must be a whole number from 1 to {MAX_SUBS}"))
+        if self.since.tzinfo is None:
+            problems.append(("since", "must be timezone-aware"))
+        if problems:
+            raise ValidationError([FieldProblem(field, reason) for field, reason in problems])
+
+    @property
+    def since_ms(self) -> int:
+        """``since`` as epoch milliseconds (the unit rows are placed by)."""
+        return to_epoch_ms(self.since)
+
+    def partition(self, effective_ms: int, transaction_id: uuid.UUID) -> str:
+        """The partition name of an entry effective at ``effective_ms`` of set ``transaction_id``."""
+        return partition_name(period_name(effective_ms, self.bucket), self.subs, transaction_id)
+
+
+def period_name(effective_ms: int, bucket: str) -> str:
+    """The bucket an instant falls in, as a name: ``YYYY-MM``, ``YYYY-MM-DD`` or ``YYYY-MM-DDTHH``."""
+    day = effective_ms // _DAY_MS
+    if bucket == "month":
+        return bucket_of_day(day)
+    name = _day_name(day)
+    return name if bucket == "day" else f"{name}T{(effective_ms - day * _DAY_MS) // _HOUR_MS:02d}"
+
+
+@functools.lru_cache(maxsize=65_536)
+def _day_name(day: int) -> str:
+    return (EPOCH + timedelta(days=day)).strftime("%Y-%m-%d")
+
+
+def partition_name(period: str, subs: int, transaction_id: uuid.UUID) -> str:
+    """A period's partition for one set: the period itself when it has one sub."""
+    return period if subs == 1 else f"{period}{SUB_MARK}{transaction_id.int % subs:03d}"
+
+
+def month_of(partition: str) -> str:
+    """The month bucket a partition name belongs to."""
+    return partition[:7]
+
+
+def period_of(partition: str) -> str:
+    """The period part of a partition name (without its sub)."""
+    return partition.split(SUB_MARK, 1)[0]
+
+
+def period_span_ms(period: str) -> tuple[int, int]:
+    """The half-open epoch-millisecond span of a period name."""
+    size = _SIZE_OF_LENGTH[len(period)]
+    month = period[:7]
+    start = to_epoch_ms(bucket_start(month))
+    if size == "month":
+        return start, to_epoch_ms(bucket_start(bucket_after(month)))
+    start += (int(period[8:10]) - 1) * _DAY_MS
+    if size == "day":
+        return start, start + _DAY_MS
+    start += int(period[11:13]) * _HOUR_MS
+    return start, start + _HOUR_MS
+
+
+def periods_in_order(partitions: Iterable[str]) -> list[list[str]]:
+    """Partitions grouped by period, periods in time order (a coarser period before the finer ones
+    it contains, which only arises when an account's layout changed inside it)."""
+    groups: dict[str, list[str]] = {}
+    for partition in partitions:
+        groups.setdefault(period_of(partition), []).append(partition)
+    ordered = sorted(groups, key=lambda period: (period_span_ms(period)[0], len(period)))
+    return [sorted(groups[period]) for period in ordered]
+
+
+class Layouts:
+    """Every account's layout history, for placing rows: the newest change recorded at or before
+    a row's recorded time applies (no change: month buckets of one partition)."""
+
+    def __init__(self, changes: Sequence[AccountLayout] = ()) -> None:
+        by_account: dict[Address, list[AccountLayout]] = {}
+        for change in sorted(changes, key=lambda change: change.since_ms):
+            by_account.setdefault(change.address, []).append(change)
+        self._by_account = by_account
+        self._since = {address: [c.since_ms for c in found] for address, found in by_account.items()}
+
+    def __bool__(self) -> bool:
+        return bool(self._by_account)
+
+    def at(self, address: Address, recorded_ms: int) -> AccountLayout | None:
+        """The change in effect for a row of ``address`` recorded at ``recorded_ms`` (None: plain)."""
+        since = self._since.get(address)
+        if since is None:
+            return None
+        index = bisect.bisect_right(since, recorded_ms) - 1
+        return self._by_account[address][index] if index >= 0 else None
+
+    def partition(
+        self, address: Address, effective_ms: int, recorded_ms: int, transaction_id: uuid.UUID
+    ) -> str:
+        """The partition of one entry row."""
+        layout = self.at(address, recorded_ms)
+        if layout is None:
+            return period_name(effective_ms, "month")
+        return layout.partition(effective_ms, transaction_id)
+
+    def history(self) -> list[AccountLayout]:
+        """Every change, by account then time."""
+        return [change for found in self._by_account.values() for change in found]
+
+
+#: Prefix of the settings a store without partitions keeps layouts in.
+LAYOUT_SETTING = "layout:"
+
+
+def layout_setting(change: AccountLayout) -> tuple[str, str]:
+    """A layout change as a setting's name and value."""
+    name = f"{LAYOUT_SETTING}{change.since_ms}:{json.dumps(list(change.address.as_tuple()))}"
+    return name, f"{change.bucket}:{change.subs}"
+
+
+def layout_from_setting(name: str, value: str) -> AccountLayout:
+    """The layout change a setting holds."""
+    since_ms, address = name[len(LAYOUT_SETTING) :].split(":", 1)
+    bucket, subs = value.split(":")
+    return AccountLayout(Address(*json.loads(address)), from_epoch_ms(int(since_ms)), bucket, int(subs))

@@ -1,0 +1,51 @@
+"""Splitting a hot account's partitions, and listing which accounts are split and how.
+
+Why here: the layout lives in the ledger (every writer places rows by it), a change only ever
+applies to rows recorded after it, so past entries are never rewritten (docs/scale.md).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+
+from ..domain.address import parse_address
+from ..domain.errors import ValidationError
+from ..domain.layout import AccountLayout, Layouts
+from ..domain.model import Address
+from ..domain.timeutil import truncate_to_ms
+from ..store.base import Store
+
+#: How far ahead a change takes effect (longer than any writer trusts its copy of the layouts).
+LAYOUT_MARGIN = timedelta(minutes=2)
+
+
+class LayoutBook:
+    """Split accounts and list their layouts."""
+
+    def __init__(self, store: Store, clock: Callable[[], datetime]) -> None:
+        self._store, self._clock = store, clock
+
+    async def history(self) -> list[AccountLayout]:
+        """Every change, by account, oldest first."""
+        return Layouts(await self._store.read_layouts()).history()
+
+    async def split(
+        self, account: Address | str, subs: int, bucket: str = "month", *, at_once: bool = False
+    ) -> AccountLayout:
+        """Partition ``account``'s entries recorded from now on by ``bucket`` and ``subs``.
+
+        The change takes effect ``LAYOUT_MARGIN`` from now, when every running writer has read
+        it; ``at_once`` applies it now, which is safe only when no other process writes."""
+        address = parse_address(account, "account") if isinstance(account, str) else account
+        now = truncate_to_ms(self._clock().astimezone(UTC))
+        since = now if at_once else now + LAYOUT_MARGIN
+        change = AccountLayout(address, since, bucket, subs)
+        current = Layouts(await self._store.read_layouts()).at(address, 2**62)
+        if current is not None and current.since >= since:
+            raise ValidationError.single(
+                "since", f"{address} already has a change from {current.since.isoformat()}"
+            )
+        if current is not None and (current.bucket, current.subs) == (bucket, subs):
+            raise ValidationError.single("subs", f"{address} is already split by {bucket} into {subs}")
+        return await self._store.record_layout(change)

@@ -1,0 +1,242 @@
+"""Reading an account's month buckets when a month may be stored as many partitions.
+
+Why: a split account (domain/layout.py) keeps a month's entries in finer buckets and sub-partitions,
+but the engine, the console and every reader still think in months. The bucket index lists the
+partitions an account really has (it is written with the rows), so a reader needs no layout: it
+lists a month's partitions, reads the one partition of an ordinary month exactly as before, and
+merges the partitions of a split month in ledger order (a k-way merge, each partition read after
+its own cursor, emitting only what no unread row can precede). Folds read the partitions one
+after another, since order does not matter to a sum.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import heapq
+import itertools
+import time
+import uuid
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+
+from ...domain.layout import AFTER_SUBS, month_of, period_of, period_span_ms
+from ...domain.model import Address
+from ...domain.paging import PageToken
+from ...domain.timeutil import MAX_EPOCH_MS, TimeRange, to_epoch_ms
+
+PageCall = Callable[
+    [str, tuple[Any, ...], int, PageToken | None], Awaitable[tuple[list[Any], PageToken | None]]
+]
+#: How long partitions listed by ``list_buckets`` are trusted by the reads that follow it.
+_LISTED_FOR_S = 10.0
+_LISTED_LIMIT = 50_000
+#: Rows fetched per partition and round of a merge (at least).
+_MERGE_CHUNK = 64
+
+
+@dataclass(frozen=True, slots=True)
+class _Token:
+    """A read's resume point: the month's partitions (fixed at its first page), the span being
+    read and, within it, the partition read one by one (``at``, with its driver paging state) or
+    each merged partition's key cursor and whether nothing is left after it."""
+
+    partitions: tuple[str, ...]
+    interval: int
+    at: int = 0
+    driver: PageToken | None = None
+    cursors: tuple[tuple[Any, ...] | None, ...] = ()
+    exhausted: tuple[bool, ...] = ()
+
+
+def uuid_order(value: uuid.UUID) -> tuple[int, int, int]:
+    """A uuid's place in Cassandra's ``uuid`` clustering order (version, then time or bits)."""
+    number = value.int
+    msb, lsb = number >> 64, number & 0xFFFF_FFFF_FFFF_FFFF
+    version = (msb >> 12) & 0xF
+    if version == 1:
+        msb = ((msb & 0xFFF) << 48) | (((msb >> 16) & 0xFFFF) << 32) | (msb >> 32)
+    return version, msb, lsb ^ (1 << 63)
+
+
+def _entry_key(row: tuple[Any, ...]) -> tuple[Any, ...]:
+    return row[6], uuid_order(row[7]), row[8]
+
+
+def _bounds(time_range: TimeRange) -> tuple[int, int]:
+    start = 0 if time_range.start is None else to_epoch_ms(time_range.start)
+    end = MAX_EPOCH_MS + 1 if time_range.end is None else to_epoch_ms(time_range.end)
+    return start, end
+
+
+def intervals(partitions: tuple[str, ...], start: int, end: int) -> list[tuple[int, int, tuple[int, ...]]]:
+    """The spans to read in time order, each with the partitions (by index) holding rows in it.
+
+    Periods of one layout never overlap, so this is one span per period; a month whose layout
+    changed holds a coarse period over finer ones, and is cut where any period starts or ends."""
+    spans = [period_span_ms(period_of(p)) for p in partitions]
+    cuts = sorted({start, end, *(edge for span in spans for edge in span if start < edge < end)})
+    found = []
+    for low, high in itertools.pairwise(cuts):
+        members = tuple(i for i, (a, b) in enumerate(spans) if a < high and low < b)
+        if members:
+            found.append((low, high, members))
+    return found
+
+
+class BucketReader:
+    """Month buckets over the partitions an account has (see the module docstring)."""
+
+    def __init__(self, page: PageCall) -> None:
+        self._page = page
+        self._listed: dict[tuple[Address, str], tuple[float, tuple[str, ...]]] = {}
+
+    async def list_buckets(
+        self, address: Address, page_size: int, token: PageToken | None
+    ) -> tuple[list[str], PageToken | None]:
+        """Months with entries, oldest first; a month's partitions are remembered for its reads."""
+        after = "" if token is None else str(token.state)
+        started = time.monotonic()
+        months: list[str] = []
+        parts: dict[str, list[str]] = {}
+        driver: PageToken | None = None
+        while True:
+            rows, driver = await self._page(
+                "buckets_after", (*address.as_tuple(), after), page_size + 1, driver
+            )
+            for (partition,) in rows:
+                month = month_of(partition)
+                if month not in parts:
+                    months.append(month)
+                    parts[month] = []
+                parts[month].append(partition)
+            if len(months) > page_size or driver is None:
+                break
+        more = len(months) > page_size
+        months = months[:page_size]
+        if len(self._listed) > _LISTED_LIMIT:
+            self._listed.clear()
+        for month in months:
+            self._remember(address, month, started, tuple(parts[month]))
+        return months, PageToken(months[-1] + AFTER_SUBS) if more else None
+
+    def _remember(self, address: Address, month: str, at: float, partitions: tuple[str, ...]) -> None:
+        known = self._listed.get((address, month))
+        if known is None or known[0] <= at:
+            self._listed[(address, month)] = (at, partitions)
+
+    async def partitions(self, address: Address, month: str) -> tuple[str, ...]:
+        """A month's partitions: as just listed, else read from the bucket index."""
+        known = self._listed.get((address, month))
+        if known is not None and time.monotonic() - known[0] < _LISTED_FOR_S:
+            return known[1]
+        started = time.monotonic()
+        found: list[str] = []
+        driver: PageToken | None = None
+        while True:
+            rows, driver = await self._page(
+                "month_partitions", (*address.as_tuple(), month, month + AFTER_SUBS), 1000, driver
+            )
+            found += [row[0] for row in rows]
+            if driver is None:
+                break
+        self._remember(address, month, started, tuple(found))
+        return tuple(found)
+
+    async def read(
+        self,
+        statement: str,
+        address: Address,
+        month: str,
+        time_range: TimeRange,
+        page_size: int,
+        token: PageToken | None,
+    ) -> tuple[list[Any], PageToken | None]:
+        """One page of a month's rows in ledger order (``entries``) or any order (``movements``)."""
+        if token is None:
+            state = _Token(await self.partitions(address, month) or (month,), 0)
+        else:
+            resumed = token.state
+            if not isinstance(resumed, _Token):
+                raise TypeError("a page token of another read")
+            state = resumed
+        start, end = _bounds(time_range)
+        spans = intervals(state.partitions, start, end)
+        rows: list[Any] = []
+        while state is not None and state.interval < len(spans) and len(rows) < page_size:
+            low, high, members = spans[state.interval]
+            names = [state.partitions[i] for i in members]
+            if len(names) == 1 or statement == "movements":
+                found, state = await self._one_by_one(
+                    statement, address, names, low, high, page_size - len(rows), state
+                )
+            else:
+                found, state = await self._merge(address, names, low, high, page_size - len(rows), state)
+            rows += found
+        if state is None or state.interval >= len(spans):
+            return rows, None
+        return rows, PageToken(state)
+
+    async def _one_by_one(
+        self,
+        statement: str,
+        address: Address,
+        names: list[str],
+        low: int,
+        high: int,
+        size: int,
+        state: _Token,
+    ) -> tuple[list[Any], _Token]:
+        at = state.at
+        bound = (*address.as_tuple(), names[at], low, high)
+        rows, driver = await self._page(statement, bound, size, state.driver)
+        if driver is not None:
+            return rows, _Token(state.partitions, state.interval, at, driver)
+        if at + 1 < len(names):
+            return rows, _Token(state.partitions, state.interval, at + 1)
+        return rows, _Token(state.partitions, state.interval + 1)
+
+    async def _merge(
+        self, address: Address, names: list[str], low: int, high: int, size: int, state: _Token
+    ) -> tuple[list[Any], _Token]:
+        count = len(names)
+        cursors: list[tuple[Any, ...] | None] = (
+            list(state.cursors) if len(state.cursors) == count else [None] * count
+        )
+        exhausted = list(state.exhausted) if len(state.exhausted) == count else [False] * count
+        chunk = max(_MERGE_CHUNK, size // count + 1)
+        emitted: list[Any] = []
+        while len(emitted) < size and not all(exhausted):
+            live = [i for i in range(count) if not exhausted[i]]
+            fetched = await asyncio.gather(
+                *(self._after(address, names[i], cursors[i], low, high, chunk) for i in live)
+            )
+            heap: list[tuple[Any, int, Any]] = []
+            horizon: tuple[Any, ...] | None = None  # no unread row of any partition sorts before it
+            more: dict[int, bool] = {}
+            for i, (rows, has_more) in zip(live, fetched, strict=True):
+                heap += [(_entry_key(row), i, row) for row in rows]
+                more[i] = has_more
+                if has_more and (horizon is None or _entry_key(rows[-1]) < horizon):
+                    horizon = _entry_key(rows[-1])
+            heapq.heapify(heap)
+            while heap and len(emitted) < size and (horizon is None or heap[0][0] <= horizon):
+                _key, i, row = heapq.heappop(heap)
+                emitted.append(row)
+                cursors[i] = (row[6], row[7], row[8])
+            left = {item[1] for item in heap}
+            for i in live:
+                exhausted[i] = not more[i] and i not in left
+        if all(exhausted):
+            return emitted, _Token(state.partitions, state.interval + 1)
+        return emitted, _Token(state.partitions, state.interval, 0, None, tuple(cursors), tuple(exhausted))
+
+    async def _after(
+        self, address: Address, name: str, cursor: tuple[Any, ...] | None, low: int, high: int, size: int
+    ) -> tuple[list[Any], bool]:
+        if cursor is None:
+            rows, driver = await self._page("entries", (*address.as_tuple(), name, low, high), size, None)
+        else:
+            bound = (*address.as_tuple(), name, *cursor, high)
+            rows, driver = await self._page("entries_after", bound, size, None)
+        return rows, driver is not None
