@@ -6,8 +6,8 @@ fresh keyspace:
 - hot: a customer (one of 2,000) pays ONE settlement account, so every set has a leg on it.
 Passes alternate spread, hot, hot, spread, ... over ``--rounds`` rounds (drift cancels); the node
 is let go quiet between passes. Printed: entries/s of each path (all its passes), the node's CPU
-per set and the ratio hot/spread (target >= 0.8x). ``--split N`` first asks the engine to split
-the hot account into N sub-accounts (``Engine.split_account``), where the engine has that.
+per set and the ratio hot/spread (target >= 0.8x). ``--split N`` first splits the hot account's
+partitions into N subs a month (``layout split --now``: its entries spread over N partitions).
 Usage: python bench/hot.py [--sets N] [--rounds R] [--host H:P] [--split N] [--json]
 """
 
@@ -19,7 +19,6 @@ import json
 import os
 import platform
 import random
-import sys
 import time
 import uuid
 from dataclasses import dataclass
@@ -79,13 +78,7 @@ async def post_all(url: str, documents: list[bytes], split: int) -> float:
     await engine.connect()
     await engine.apply_schema()
     if split > 0:
-        if hasattr(engine, "split_account"):
-            await engine.split_account(parse_address(HOT), subs=split)
-        else:
-            print(
-                f"--split {split}: no Engine.split_account here; the hot account is not split",
-                file=sys.stderr,
-            )
+        await engine.layouts().split(parse_address(HOT), split, at_once=True)
     queue = iter(documents)
 
     async def poster() -> None:

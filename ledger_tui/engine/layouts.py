@@ -42,10 +42,9 @@ class LayoutBook:
         since = now if at_once else now + LAYOUT_MARGIN
         change = AccountLayout(address, since, bucket, subs)
         current = Layouts(await self._store.read_layouts()).at(address, 2**62)
-        if current is not None and current.since >= since:
-            raise ValidationError.single(
-                "since", f"{address} already has a change from {current.since.isoformat()}"
-            )
         if current is not None and (current.bucket, current.subs) == (bucket, subs):
             raise ValidationError.single("subs", f"{address} is already split by {bucket} into {subs}")
+        if current is not None and current.since >= since:
+            when = current.since.isoformat(timespec="milliseconds")
+            raise ValidationError.single("account", f"{address} already has a layout change from {when} on")
         return await self._store.record_layout(change)

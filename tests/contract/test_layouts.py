@@ -1,0 +1,184 @@
+"""Split accounts: whatever partitions a hot account's entries are spread over, and however its
+layout changed, every read (browse pages, balances, as-of, blocks, verify) equals a full fold of
+what was posted; on Cassandra the rows really are spread; a bad split is refused by field."""
+
+from __future__ import annotations
+
+import json
+import random
+import uuid
+from collections import Counter
+from datetime import timedelta
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+from ledger_tui.cli import main
+from ledger_tui.domain.address import parse_address
+from ledger_tui.domain.errors import ValidationError
+from ledger_tui.domain.model import Entry
+from ledger_tui.domain.timeutil import TimeRange, from_epoch_ms, to_epoch_ms
+from ledger_tui.engine import Engine
+from ledger_tui.store.url import SqliteUrl, parse_store_url
+
+from ..support.entry_sets import entry_set, leg
+from ..support.stores import FixedClock, run_cql
+
+HOT = "fin_uk/com.fin.house/settlement/GBP/main"
+HOT_ADDRESS = parse_address(HOT)
+#: 2024-10-01T00:00Z and 2024-11-01T00:00Z: sets fall in two months, many on one millisecond.
+OCTOBER, NOVEMBER = 1727740800000, 1730419200000
+
+
+def _set(rng: random.Random, n: int, sets: list[tuple[uuid.UUID, int, list[Decimal]]]) -> str:
+    """A set with one or two legs on the hot account (credits) and one customer debit."""
+    txid = uuid.UUID(int=rng.getrandbits(128), version=4)
+    when = rng.choice([OCTOBER + 5_000, NOVEMBER + 7_000, OCTOBER + rng.randrange(30 * 86_400_000)])
+    amounts = [Decimal(rng.randrange(1, 10_000)) / 100 for _ in range(rng.choice([1, 1, 2]))]
+    hot = HOT.split("/")
+    legs = [
+        leg("credit", str(a), entity=hot[0], namespace=hot[1], name=hot[2], account=hot[4], timestamp=when)
+        for a in amounts
+    ]
+    legs.append(leg("debit", str(sum(amounts)), account=f"c{n % 7}", timestamp=when))
+    sets.append((txid, when, amounts))
+    return entry_set(*legs, transaction_id=txid)
+
+
+async def _all_entries(engine: Engine, page_size: int, time_range: TimeRange = TimeRange()) -> list[Entry]:
+    found: list[Entry] = []
+    token = None
+    while True:
+        page = await engine.entries(HOT_ADDRESS, time_range, page_size, token)
+        found += page.items
+        token = page.next_token
+        if token is None:
+            return found
+
+
+async def _post_in_three_layouts(
+    engine: Engine, clock: FixedClock
+) -> list[tuple[uuid.UUID, int, list[Decimal]]]:
+    """Posts under no split, then a month split in 4, then hour buckets in 3 (same months)."""
+    rng = random.Random(7)
+    sets: list[tuple[uuid.UUID, int, list[Decimal]]] = []
+    for n in range(30):
+        await engine.post_json(_set(rng, n, sets))
+    await engine.layouts().split(HOT, 4, at_once=True)
+    for n in range(30, 90):
+        await engine.post_json(_set(rng, n, sets))
+    clock.advance(seconds=1)
+    await engine.layouts().split(HOT_ADDRESS, 3, "hour", at_once=True)
+    for n in range(90, 150):
+        await engine.post_json(_set(rng, n, sets))
+    return sets
+
+
+async def test_every_read_of_a_split_account_equals_a_full_fold(engine: Engine, clock: FixedClock) -> None:
+    sets = await _post_in_three_layouts(engine, clock)
+    expected = Counter((txid, when, leg) for txid, when, amounts in sets for leg in range(len(amounts)))
+    total = sum((a for _txid, _when, amounts in sets for a in amounts), Decimal(0))
+    for page_size in (1, 7, 500):
+        listed = await _all_entries(engine, page_size)
+        assert (
+            Counter((e.transaction_id, to_epoch_ms(e.effective_at), e.leg_index) for e in listed) == expected
+        )
+        times = [e.effective_at for e in listed]
+        assert times == sorted(times)
+    october = TimeRange(from_epoch_ms(OCTOBER + 5_000), from_epoch_ms(NOVEMBER))
+    inside = await _all_entries(engine, 3, october)
+    assert len(inside) == sum(
+        n for (_t, when, _l), n in expected.items() if OCTOBER + 5_000 <= when < NOVEMBER
+    )
+    assert await engine.buckets(HOT_ADDRESS) == ["2024-10", "2024-11"]
+    rows = await engine.balance(HOT_ADDRESS)
+    assert rows[0].credits == total and rows[0].count == sum(expected.values())
+    clock.advance(days=40)  # every day settled: balances come from blocks, which must agree
+    await engine.seal()
+    assert (await engine.balance(HOT_ADDRESS))[0].credits == total
+    report = await engine.verify()
+    assert report.ok, report.problems
+
+
+async def test_as_of_a_split_sees_what_was_recorded_by_then(engine: Engine, clock: FixedClock) -> None:
+    rng = random.Random(3)
+    sets: list[tuple[uuid.UUID, int, list[Decimal]]] = []
+    for n in range(20):
+        await engine.post_json(_set(rng, n, sets))
+    before = sum((a for _t, _w, amounts in sets for a in amounts), Decimal(0))
+    then = clock.now
+    clock.advance(seconds=5)
+    await engine.layouts().split(HOT, 5, "day", at_once=True)
+    for n in range(20, 60):
+        await engine.post_json(_set(rng, n, sets))
+    assert (await engine.balance(HOT_ADDRESS, as_of=then))[0].credits == before
+    assert (await engine.balance(HOT_ADDRESS))[0].credits == sum(
+        (a for _t, _w, amounts in sets for a in amounts), Decimal(0)
+    )
+
+
+async def test_a_split_takes_effect_after_its_margin(
+    engine: Engine, clock: FixedClock, ledger_url: str
+) -> None:
+    change = await engine.layouts().split(HOT, 8)
+    assert change.since == clock.now + timedelta(minutes=2)
+    rng = random.Random(5)
+    sets: list[tuple[uuid.UUID, int, list[Decimal]]] = []
+    await engine.post_json(_set(rng, 0, sets))
+    clock.advance(minutes=3)
+    for n in range(1, 40):
+        await engine.post_json(_set(rng, n, sets))
+    assert len(await _all_entries(engine, 9)) == sum(len(a) for _t, _w, a in sets)
+    if isinstance(parse_store_url(ledger_url), SqliteUrl):
+        return
+    partitions = _partitions(ledger_url)
+    plain = [p for p in partitions if "~" not in p]
+    assert plain and len(partitions) > len(plain)  # the first set before the change, the rest split
+    assert all(p.split("~")[1] in {f"{i:03d}" for i in range(8)} for p in partitions if "~" in p)
+
+
+def _partitions(ledger_url: str) -> list[str]:
+    rows = run_cql(
+        ledger_url,
+        "SELECT time_bucket FROM {ks}.account_buckets WHERE legal_entity = 'fin_uk' "
+        "AND namespace = 'com.fin.house' AND name = 'settlement' AND currency = 'GBP' AND account_id = 'main'",
+    )
+    return [str(row[0]) for row in rows]
+
+
+@pytest.mark.parametrize(
+    ("subs", "bucket", "field"),
+    [(0, "month", "subs"), (257, "month", "subs"), (4, "week", "bucket"), (True, "month", "subs")],
+)
+async def test_a_bad_split_is_refused_by_field_and_nothing_is_recorded(
+    engine: Engine, subs: int, bucket: str, field: str
+) -> None:
+    with pytest.raises(ValidationError) as refused:
+        await engine.layouts().split(HOT, subs, bucket, at_once=True)
+    assert [p.field for p in refused.value.problems] == [field]
+    with pytest.raises(ValidationError) as refused:
+        await engine.layouts().split("fin_uk/com.fin.house/settlement", 4)
+    assert refused.value.problems[0].field.startswith("account")
+    assert await engine.layouts().history() == []
+    await engine.layouts().split(HOT, 4, at_once=True)
+    with pytest.raises(ValidationError, match="already split by month into 4"):
+        await engine.layouts().split(HOT, 4, at_once=True)
+    assert len(await engine.layouts().history()) == 1
+
+
+def test_layout_commands_split_and_show(
+    ledger_url: str, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    assert main(["--store", ledger_url, "schema", "apply"]) == 0
+    assert main(["--store", ledger_url, "layout", "show"]) == 0
+    assert "no account is split" in capsys.readouterr().out
+    assert main(["--store", ledger_url, "layout", "split", HOT, "--subs", "16", "--bucket", "day"]) == 0
+    out = capsys.readouterr().out
+    assert HOT in out and "day buckets of 16 partition(s)" in out
+    assert main(["--store", ledger_url, "layout", "show", "--json"]) == 0
+    shown = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert [(s["account"], s["bucket"], s["subs"]) for s in shown] == [(HOT, "day", 16)]
+    assert main(["--store", ledger_url, "layout", "split", HOT, "--subs", "0"]) != 0
+    captured = capsys.readouterr()
+    assert "subs" in captured.err and "Traceback" not in captured.err
