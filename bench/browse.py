@@ -4,7 +4,9 @@ Fills one account-month partition with ``--entries`` rows (and a small partition
 then walks each partition forward with the console's page size (100) and prints the median
 milliseconds per page for the first ten pages, the last ten pages, and the small partition.
 Page tokens resume where the last page ended, so a deep page costs what a first page costs.
-Usage: python bench/browse.py [--entries N] [--host H:P] [--stores sqlite,cassandra]
+With ``--split N`` (Cassandra) the same fill is also made with the hot account split into N
+partitions a month (``layout split``), and its pages are printed beside the plain ones, as ratios.
+Usage: python bench/browse.py [--entries N] [--host H:P] [--stores sqlite,cassandra] [--split N]
 """
 
 from __future__ import annotations
@@ -56,11 +58,14 @@ async def walk(engine: Engine, address: Address) -> list[float]:
         token = page.next_token
 
 
-async def bench(kind: str, url: str, entries: int) -> None:
-    """Fill, then page through the hot and the small partition of one store."""
+async def bench(kind: str, url: str, entries: int, split: int = 0) -> tuple[float, float]:
+    """Fill, then page through the hot and the small partition of one store (the hot account
+    split into ``split`` partitions a month first, if given); the first and last pages' medians."""
     engine = build_engine(LedgerOptions(store=url))
     await engine.connect()
     await engine.apply_schema()
+    if split:
+        await engine.layouts().split(HOT, split, at_once=True)
     started = time.perf_counter()
     await load(engine, sets_into(HOT, entries, 2_592_000 / entries), concurrency=64)
     await load(engine, sets_into(SMALL, 300, 3600), concurrency=64)
@@ -70,9 +75,10 @@ async def bench(kind: str, url: str, entries: int) -> None:
     await engine.close()
     first, last = statistics.median(hot[:10]), statistics.median(hot[-10:])
     print(
-        f"{kind:<10}{entries:>9}{len(hot):>7}{first:>12.2f}{last:>12.2f}"
+        f"{kind + (f'/{split}' if split else ''):<10}{entries:>9}{len(hot):>7}{first:>12.2f}{last:>12.2f}"
         f"{statistics.median(small):>12.2f}{last / first:>9.2f}{fill:>9.1f}"
     )
+    return first, last
 
 
 def main() -> None:
@@ -81,6 +87,7 @@ def main() -> None:
     parser.add_argument("--entries", type=int, default=100_000)
     parser.add_argument("--host", default="127.0.0.1:9042")
     parser.add_argument("--stores", default="sqlite,cassandra")
+    parser.add_argument("--split", type=int, default=16, help="also a hot account split N ways (0: not)")
     args = parser.parse_args()
     print(f"page size {PAGE}; median ms per page")
     columns = [("store", 10), ("entries", 9), ("pages", 7), ("first 10", 12), ("last 10", 12)]
@@ -89,9 +96,18 @@ def main() -> None:
     for kind in args.stores.split(","):
         if kind == "sqlite":
             url = f"sqlite:{Path(tempfile.mkdtemp(prefix='ledger-bench-')) / 'browse.sqlite'}"
-        else:
+            asyncio.run(bench(kind, url, args.entries))
+            continue
+        plain = asyncio.run(
+            bench(kind, f"cassandra://{args.host}/bench_browse_{uuid.uuid4().hex[:8]}", args.entries)
+        )
+        if args.split:
             url = f"cassandra://{args.host}/bench_browse_{uuid.uuid4().hex[:8]}"
-        asyncio.run(bench(kind, url, args.entries))
+            split = asyncio.run(bench(kind, url, args.entries, args.split))
+            print(
+                f"split {args.split} / plain, same entries: first pages {split[0] / plain[0]:.2f}x, "
+                f"last pages {split[1] / plain[1]:.2f}x (target: as fast as today, ~1x)"
+            )
 
 
 if __name__ == "__main__":

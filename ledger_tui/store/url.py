@@ -49,6 +49,7 @@ CASSANDRA_OPTIONS = (
     "timeout",
     "retry",
     "claim_shards",
+    "rollup_parts",
     "tls",
     "ca",
     "cert",
@@ -99,6 +100,8 @@ class CassandraUrl:
     #: Claim shards of a ledger this URL creates (None: the default); an existing ledger keeps
     #: its own, and naming another count for it is refused.
     claim_shards: int | None = None
+    #: Parts a rollup's accounts are spread over, for a ledger this URL creates (as claim_shards).
+    rollup_parts: int | None = None
     extra: dict[str, str] = field(default_factory=dict)
     #: Client TLS: on with ``tls=true`` or any of ca/cert/key; the CA file to trust (else the
     #: system's), an optional client certificate and key, and whether the node's name is checked.
@@ -205,6 +208,13 @@ def _parse_cassandra(text: str) -> CassandraUrl:
             raise ValidationError.single(
                 "store.claim_shards", f"must be a whole number from 1 to {MAX_CLAIM_SHARDS} (ASCII digits)"
             )
+    rollup_parts = None
+    if "rollup_parts" in query:
+        rollup_parts = whole_number(query["rollup_parts"])
+        if rollup_parts is None or not 1 <= rollup_parts <= MAX_CLAIM_SHARDS:
+            raise ValidationError.single(
+                "store.rollup_parts", f"must be a whole number from 1 to {MAX_CLAIM_SHARDS} (ASCII digits)"
+            )
     dc = query.get("dc")
     if dc is not None and not re.fullmatch(r"[A-Za-z0-9_.-]{1,64}", dc):
         raise ValidationError.single("store.dc", "must be a data-centre name")
@@ -232,6 +242,7 @@ def _parse_cassandra(text: str) -> CassandraUrl:
         timeout_s=timeout,
         retry_s=retry,
         claim_shards=claim_shards,
+        rollup_parts=rollup_parts,
     )
 
 

@@ -31,8 +31,8 @@ PageCall = Callable[
 #: How long partitions listed by ``list_buckets`` are trusted by the reads that follow it.
 _LISTED_FOR_S = 10.0
 _LISTED_LIMIT = 50_000
-#: Rows fetched per partition and round of a merge (at least).
-_MERGE_CHUNK = 64
+#: Rows fetched per partition and round of a merge: twice its share of the page, at least this.
+_MERGE_CHUNK = 8
 
 
 @dataclass(frozen=True, slots=True)
@@ -204,7 +204,7 @@ class BucketReader:
             list(state.cursors) if len(state.cursors) == count else [None] * count
         )
         exhausted = list(state.exhausted) if len(state.exhausted) == count else [False] * count
-        chunk = max(_MERGE_CHUNK, size // count + 1)
+        chunk = max(_MERGE_CHUNK, 2 * size // count + 1)
         emitted: list[Any] = []
         while len(emitted) < size and not all(exhausted):
             live = [i for i in range(count) if not exhausted[i]]

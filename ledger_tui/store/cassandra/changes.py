@@ -28,6 +28,7 @@ from ...domain.model import RecordedTransaction
 from .cql import transaction_from_row
 from .feed import SETTLE, Delivery, FeedCursor, LogKey, LogRow, Walk, lower_bound, ticks_of, time_of, walk
 from .hold_rows import StoredHold, hold_from_claim, is_hold_claim
+from .windows import WindowIndex
 
 #: How far back a cursor for "now" looks for writes still in flight.
 RECENT = 2 * CLAIM_WINDOW
@@ -48,7 +49,9 @@ class ChangeReader:
         statement: Statement,
         shards: Callable[[], Awaitable[int]],
         holds: Callable[[list[uuid.UUID]], Awaitable[dict[uuid.UUID, StoredHold]]],
+        windows: WindowIndex,
     ) -> None:
+        self._windows = windows
         self._execute = execute
         self._statement = statement
         self._shards = shards
@@ -89,8 +92,7 @@ class ChangeReader:
     ) -> Walk:
         settled = ticks_of(now - (SETTLE if settle is None else settle))
         first = window_of(time_of(cursor.after[0])) if cursor.after[0] else 0
-        listed = await self._execute(await self._statement("claim_windows"), (first,))
-        windows = sorted(row[0] for row in listed.rows)
+        windows = await self._windows.since(first)
         rows: list[LogRow] = []
         read_through = 1 << 62
         counted = 0

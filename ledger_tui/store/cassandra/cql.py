@@ -68,8 +68,8 @@ STATEMENTS = {
     "WHERE shard = ? AND account = ?",
     "drop_head": "DELETE FROM {ks}.account_heads WHERE shard = ? AND account = ?",
     "log_done": "INSERT INTO {ks}.claim_log (window, slot, batch_id, done) VALUES (?, ?, ?, true)",
-    "log_window": "INSERT INTO {ks}.claim_windows (part, window) VALUES (0, ?)",
-    "claim_windows": "SELECT window FROM {ks}.claim_windows WHERE part = 0 AND window >= ?",
+    "log_window": "INSERT INTO {ks}.claim_windows (part, window) VALUES (?, ?)",
+    "claim_windows": "SELECT window FROM {ks}.claim_windows WHERE part = ? AND window >= ?",
     "claim_log": "SELECT batch_id, transaction_ids, done, settles FROM {ks}.claim_log "
     "WHERE window = ? AND slot = ?",
     "claim_log_heads": "SELECT batch_id, transaction_ids, done, heads, settles FROM {ks}.claim_log "
@@ -84,11 +84,13 @@ STATEMENTS = {
     "insert_bucket": "INSERT INTO {ks}.account_buckets "
     "(legal_entity, namespace, name, currency, account_id, time_bucket) VALUES (?, ?, ?, ?, ?, ?)",
     "insert_activity": "INSERT INTO {ks}.day_activity (node, day, account_id) VALUES (?, ?, ?)",
-    "insert_future": "INSERT INTO {ks}.future_activity (node, day, account_id) VALUES (?, ?, ?)",
+    "insert_future_day": "INSERT INTO {ks}.future_days (node, day) VALUES (?, ?)",
+    "future_days": "SELECT day FROM {ks}.future_days WHERE node = ? AND day >= ? AND day < ?",
     "future_activity": "SELECT day, account_id FROM {ks}.future_activity "
     "WHERE node = ? AND day >= ? AND day < ?",
     "insert_marks": "UPDATE {ks}.node_late_marks USING TIMESTAMP ? SET days = days + ? WHERE node = ?",
     "children": "SELECT child FROM {ks}.account_tree WHERE parent = ?",
+    "children_after": "SELECT child FROM {ks}.account_tree WHERE parent = ? AND child > ?",
     "buckets_after": f"SELECT time_bucket FROM {{ks}}.account_buckets WHERE {_ADDRESS_WHERE} "
     "AND time_bucket > ?",
     "month_partitions": f"SELECT time_bucket FROM {{ks}}.account_buckets WHERE {_ADDRESS_WHERE} "

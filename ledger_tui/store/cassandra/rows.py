@@ -25,6 +25,7 @@ from . import aio
 from .batches import pack
 from .encode import RowEncoder
 from .marks import mark_updates
+from .rollups import split_rows
 
 Execute = Callable[..., Awaitable[aio.Result]]
 Prepare = Callable[[str], Awaitable[PreparedStatement]]
@@ -51,8 +52,10 @@ class RowWriter:
         prepare: Prepare,
         replica_of: Callable[[bytes | None], Hashable],
         layouts: CurrentLayouts | None = None,
+        rollup_parts: Callable[[], Awaitable[int]] | None = None,
     ) -> None:
         self._execute = execute
+        self._rollup_parts = rollup_parts or _one_part
         self._layouts = layouts
         self._prepare = prepare
         self._replica_of = replica_of
@@ -105,11 +108,12 @@ class RowWriter:
                     recorded,
                 )
             )
-        index: list[tuple[Any, ...]] = [("insert_tree", *row) for row in rows.tree]
+        tree, activity = split_rows(rows.tree, rows.activity, await self._rollup_parts())
+        index: list[tuple[Any, ...]] = [("insert_tree", *row) for row in tree]
         listed = split if layouts else rows.buckets  # the bucket index lists partitions
         index += [("insert_bucket", *address.as_tuple(), bucket) for address, bucket in listed]
-        index += [("insert_activity", *row) for row in rows.activity]
-        index += [("insert_future", *row) for row in rows.future]
+        index += [("insert_activity", *row) for row in activity]
+        index += [("insert_future_day", node, day) for node, day in {(n, d) for n, d, _a in rows.future}]
         fresh = [row for row in index if not use_cache or row not in self._known_index]
         by_statement: dict[str, list[tuple[Any, ...]]] = defaultdict(list)
         for row in fresh:
@@ -145,3 +149,7 @@ class RowWriter:
                 await self._execute(statement)
 
         await asyncio.gather(*(one(s) for s in statements))
+
+
+async def _one_part() -> int:
+    return 1

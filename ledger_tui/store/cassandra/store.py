@@ -53,7 +53,9 @@ from .layouts import LayoutBook
 from .limits import CassandraLimits
 from .marks import MARKS_SETTING, MarkReader, layout_for
 from .queues import PostCombiner
+from .rollups import ROLLUP_PARTS_SETTING, RollupReader
 from .schema import apply_schema
+from .windows import WindowIndex
 from .writes import REPAIR_STATE, ClaimWriter, repair_watermark
 
 CLAIM_SHARDS_SETTING = "claim_shards"
@@ -74,6 +76,7 @@ class CassandraStore(Store):
         self._all_rows = self._db.all_rows
         self._replica_of = self._db.replica_of
         self._shards: int | None = None
+        self._parts: int | None = None
         self._consistency = self._db.consistency
         self._serial = self._db.serial
         quiet_batch_warnings()
@@ -84,6 +87,9 @@ class CassandraStore(Store):
         )
         self._layouts = LayoutBook(self._all_rows, self._execute_write, self._statement)
         self._buckets = BucketReader(self._page)
+        self._windows = WindowIndex(
+            self._execute_write, self._statement, self.read_settings, self.keep_setting
+        )
         self._writer = ClaimWriter(
             self._execute_write,
             self._statement,
@@ -91,12 +97,17 @@ class CassandraStore(Store):
             self._serial,
             self._replica_of,
             self._limits,
+            self._windows,
             self._layouts.current,
+            self._rollup_parts,
         )
+        self._rollups = RollupReader(self._page, self._all_rows, self._rollup_parts)
         self._holds = CassandraHolds(
             self._execute_write, self._statement, self._serial, self._claim_shards, self._writer, self._limits
         )
-        self._changes = ChangeReader(self._execute, self._statement, self._claim_shards, self._holds.stored)
+        self._changes = ChangeReader(
+            self._execute, self._statement, self._claim_shards, self._holds.stored, self._windows
+        )
 
     @property
     def info(self) -> StoreInfo:
@@ -134,8 +145,9 @@ class CassandraStore(Store):
     async def apply_schema(self) -> None:
         tables_before = await apply_schema(self._execute, self._db.cluster, self._url)
         self._db.forget_statements()
-        self._shards = None
+        self._shards = self._parts = None
         await self._claim_shards()
+        await self._rollup_parts()
         await self.keep_setting(MARKS_SETTING, layout_for(tables_before))  # kept if already set
         self._marks.forget_layout()
 
@@ -216,23 +228,34 @@ class CassandraStore(Store):
         return await self._holds.sweep(now)
 
     async def _claim_shards(self) -> int:
-        """The ledger's claim shard count (fixed at creation; a missing setting is fixed now,
-        from the URL's ``claim_shards`` or the default)."""
+        """The ledger's claim shard count (fixed at creation)."""
         if self._shards is None:
-            settings = await self.read_settings()
-            value = settings.get(CLAIM_SHARDS_SETTING)
-            wanted = self._url.claim_shards
-            if value is None:
-                chosen = DEFAULT_CLAIM_SHARDS if wanted is None else wanted
-                value = await self.keep_setting(CLAIM_SHARDS_SETTING, str(chosen))
-            if wanted is not None and int(value) != wanted:
-                raise ValidationError.single(
-                    "store.claim_shards",
-                    f"this ledger was created with {value} claim shards; the count is fixed at creation "
-                    "(a claim is found by it): leave claim_shards out of the URL",
-                )
-            self._shards = int(value)
+            self._shards = await self._fixed_count(
+                CLAIM_SHARDS_SETTING, self._url.claim_shards, DEFAULT_CLAIM_SHARDS, "a claim is found by it"
+            )
         return self._shards
+
+    async def _rollup_parts(self) -> int:
+        """The ledger's rollup parts (fixed at creation; ledgers from before have one)."""
+        if self._parts is None:
+            self._parts = await self._fixed_count(
+                ROLLUP_PARTS_SETTING, self._url.rollup_parts, 1, "a rollup's rows are found by it"
+            )
+        return self._parts
+
+    async def _fixed_count(self, name: str, wanted: int | None, default: int, why: str) -> int:
+        """A count fixed when the ledger is created: a missing setting is fixed now, from the URL
+        or the default; naming another count for an existing ledger is refused."""
+        value = (await self.read_settings()).get(name)
+        if value is None:
+            value = await self.keep_setting(name, str(default if wanted is None else wanted))
+        if wanted is not None and int(value) != wanted:
+            raise ValidationError.single(
+                f"store.{name}",
+                f"this ledger was created with {value} {name.replace('_', ' ')}; the count is fixed at "
+                f"creation ({why}): leave {name} out of the URL",
+            )
+        return int(value)
 
     async def get_transaction(self, transaction_id: uuid.UUID) -> RecordedTransaction | None:
         shard = shard_of(transaction_id, await self._claim_shards())
@@ -247,8 +270,8 @@ class CassandraStore(Store):
     async def list_children(
         self, parent: tuple[str, ...], page_size: int, token: PageToken | None = None
     ) -> Page[str]:
-        rows, next_token = await self._page("children", (node_key(parent),), page_size, token)
-        return Page([row[0] for row in rows], next_token)
+        children, next_token = await self._rollups.children(node_key(parent), page_size, token)
+        return Page(children, next_token)
 
     async def list_buckets(
         self, address: Address, page_size: int, token: PageToken | None = None
@@ -355,9 +378,8 @@ class CassandraStore(Store):
     async def read_day_activity(
         self, node: str, day: int, page_size: int, token: PageToken | None = None
     ) -> Page[str]:
-        rows, next_token = await self._page("day_activity", (node, day), page_size, token)
-        return Page([row[0] for row in rows], next_token)
+        accounts, next_token = await self._rollups.day_activity(node, day, page_size, token)
+        return Page(accounts, next_token)
 
     async def read_future_activity(self, node: str, first_day: int, until_day: int) -> list[tuple[int, str]]:
-        rows = await self._all_rows("future_activity", (node, first_day, until_day))  # a small partition
-        return [(day, account) for day, account in rows]
+        return await self._rollups.future_activity(node, first_day, until_day)

@@ -44,6 +44,7 @@ from .hold_rows import is_hold_claim, is_set_claim
 from .limits import CassandraLimits, FenceMoved, HeadMove, LimitView, moves_of, settled_move
 from .queues import Claim, ClaimQueues, QueueKey
 from .rows import BoundRows, CurrentLayouts, Execute, Prepare, RowWriter
+from .windows import WindowIndex
 
 log = logging.getLogger(__name__)
 
@@ -78,8 +79,11 @@ class ClaimWriter:
         serial: int,
         replica_of: Callable[[bytes | None], Hashable],
         limits: CassandraLimits,
+        windows: WindowIndex,
         layouts: CurrentLayouts | None = None,
+        rollup_parts: Callable[[], Awaitable[int]] | None = None,
     ) -> None:
+        self._windows = windows
         self._execute = execute
         self._serial = serial
         self._prepare = prepare
@@ -88,7 +92,7 @@ class ClaimWriter:
         self._queues = ClaimQueues(self._claim_batch)
         self._known_windows: set[int] = set()
         self._marking: set[asyncio.Task[None]] = set()
-        self.rows = RowWriter(execute, prepare, replica_of, layouts)
+        self.rows = RowWriter(execute, prepare, replica_of, layouts, rollup_parts)
         #: Completes what a crash left of a hold's outcome (set by the holds of the store).
         self.repair_settles: SettleRepair | None = None
 
@@ -347,13 +351,13 @@ class ClaimWriter:
             key = (window, random.randrange(CLAIM_LOG_SLOTS), batch_id_at(moment))
             if settles:
                 values = (*key, ids, heads, set(settles))
-                writes = [self._execute(await self._prepare("log_settles"), values)]
+                writes: list[Awaitable[Any]] = [self._execute(await self._prepare("log_settles"), values)]
             elif heads:
                 writes = [self._execute(await self._prepare("log_claims_heads"), (*key, ids, heads))]
             else:
                 writes = [self._execute(await self._prepare("log_claims"), (*key, ids))]
             if window not in self._known_windows:
-                writes.append(self._execute(await self._prepare("log_window"), (window,)))
+                writes.append(self._windows.note(window))
             await asyncio.gather(*writes)
             self._known_windows.add(window)
             if datetime.now(UTC) - moment <= LOG_DEADLINE:
@@ -366,8 +370,7 @@ class ClaimWriter:
     async def unfinished(self, since_window: int) -> list[LogRow]:
         """Log rows from ``since_window`` on that were never marked done: (key, ids, heads)."""
         await self.settle()
-        result = await self._execute(await self._prepare("claim_windows"), (since_window,))
-        windows = [row[0] for row in result.rows]
+        windows = await self._windows.since(since_window)
         found: list[LogRow] = []
         for window in windows:
             for slot in range(CLAIM_LOG_SLOTS):
