@@ -4,18 +4,16 @@ Why: a split account (domain/layout.py) keeps a month's entries in finer buckets
 but the engine, the console and every reader still think in months. The bucket index lists the
 partitions an account really has (it is written with the rows), so a reader needs no layout: it
 lists a month's partitions, reads the one partition of an ordinary month exactly as before, and
-merges the partitions of a split month in ledger order (a k-way merge, each partition read after
-its own cursor, emitting only what no unread row can precede). Folds read the partitions one
-after another, since order does not matter to a sum.
+merges the partitions of a split month in ledger order: one request names them all, and the node
+reads each after the last row given and merges them in its own clustering order. Folds read the
+partitions one after another, since order does not matter to a sum.
 """
 
 from __future__ import annotations
 
-import asyncio
-import heapq
 import itertools
 import time
-import uuid
+from collections import Counter
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
@@ -25,42 +23,26 @@ from ...domain.model import Address
 from ...domain.paging import PageToken
 from ...domain.timeutil import MAX_EPOCH_MS, TimeRange, to_epoch_ms
 
+Unpaged = Callable[[str, tuple[Any, ...]], Awaitable[list[Any]]]
 PageCall = Callable[
     [str, tuple[Any, ...], int, PageToken | None], Awaitable[tuple[list[Any], PageToken | None]]
 ]
 #: How long partitions listed by ``list_buckets`` are trusted by the reads that follow it.
 _LISTED_FOR_S = 10.0
 _LISTED_LIMIT = 50_000
-#: Rows fetched per partition and round of a merge: twice its share of the page, at least this.
+#: Rows read per partition and round of a merge: twice its share of the page, at least this.
 _MERGE_CHUNK = 8
 
 
 @dataclass(frozen=True, slots=True)
 class _Token:
     """A read's resume point: the month's partitions (fixed at its first page), the span being
-    read and, within it, the partition read one by one (``at``, with its driver paging state) or
-    each merged partition's key cursor and whether nothing is left after it."""
+    read and, within it, the driver's paging state or the key of the last row a merged read gave."""
 
     partitions: tuple[str, ...]
     interval: int
-    at: int = 0
     driver: PageToken | None = None
-    cursors: tuple[tuple[Any, ...] | None, ...] = ()
-    exhausted: tuple[bool, ...] = ()
-
-
-def uuid_order(value: uuid.UUID) -> tuple[int, int, int]:
-    """A uuid's place in Cassandra's ``uuid`` clustering order (version, then time or bits)."""
-    number = value.int
-    msb, lsb = number >> 64, number & 0xFFFF_FFFF_FFFF_FFFF
-    version = (msb >> 12) & 0xF
-    if version == 1:
-        msb = ((msb & 0xFFF) << 48) | (((msb >> 16) & 0xFFFF) << 32) | (msb >> 32)
-    return version, msb, lsb ^ (1 << 63)
-
-
-def _entry_key(row: tuple[Any, ...]) -> tuple[Any, ...]:
-    return row[6], uuid_order(row[7]), row[8]
+    cursor: tuple[Any, ...] | None = None
 
 
 def _bounds(time_range: TimeRange) -> tuple[int, int]:
@@ -87,8 +69,9 @@ def intervals(partitions: tuple[str, ...], start: int, end: int) -> list[tuple[i
 class BucketReader:
     """Month buckets over the partitions an account has (see the module docstring)."""
 
-    def __init__(self, page: PageCall) -> None:
+    def __init__(self, page: PageCall, unpaged: Unpaged) -> None:
         self._page = page
+        self._unpaged = unpaged
         self._listed: dict[tuple[Address, str], tuple[float, tuple[str, ...]]] = {}
 
     async def list_buckets(
@@ -187,56 +170,39 @@ class BucketReader:
         size: int,
         state: _Token,
     ) -> tuple[list[Any], _Token]:
-        at = state.at
-        bound = (*address.as_tuple(), names[at], low, high)
+        # One partition, or a fold's several in one paged request (in no particular order).
+        if len(names) == 1:
+            bound: tuple[Any, ...] = (*address.as_tuple(), names[0], low, high)
+        else:
+            statement, bound = statement + "_in", (*address.as_tuple(), names, low, high)
         rows, driver = await self._page(statement, bound, size, state.driver)
         if driver is not None:
-            return rows, _Token(state.partitions, state.interval, at, driver)
-        if at + 1 < len(names):
-            return rows, _Token(state.partitions, state.interval, at + 1)
+            return rows, _Token(state.partitions, state.interval, driver=driver)
         return rows, _Token(state.partitions, state.interval + 1)
 
     async def _merge(
         self, address: Address, names: list[str], low: int, high: int, size: int, state: _Token
     ) -> tuple[list[Any], _Token]:
-        count = len(names)
-        cursors: list[tuple[Any, ...] | None] = (
-            list(state.cursors) if len(state.cursors) == count else [None] * count
-        )
-        exhausted = list(state.exhausted) if len(state.exhausted) == count else [False] * count
-        chunk = max(_MERGE_CHUNK, 2 * size // count + 1)
+        # One request a round: the node reads at most `chunk` rows of each partition after the
+        # cursor and merges them in its own clustering order. A partition that gave `chunk` rows
+        # may hold more, so rows are kept only up to the first such partition's last row.
+        chunk = max(_MERGE_CHUNK, 2 * size // len(names) + 1)
+        cursor = state.cursor
         emitted: list[Any] = []
-        while len(emitted) < size and not all(exhausted):
-            live = [i for i in range(count) if not exhausted[i]]
-            fetched = await asyncio.gather(
-                *(self._after(address, names[i], cursors[i], low, high, chunk) for i in live)
-            )
-            heap: list[tuple[Any, int, Any]] = []
-            horizon: tuple[Any, ...] | None = None  # no unread row of any partition sorts before it
-            more: dict[int, bool] = {}
-            for i, (rows, has_more) in zip(live, fetched, strict=True):
-                heap += [(_entry_key(row), i, row) for row in rows]
-                more[i] = has_more
-                if has_more and (horizon is None or _entry_key(rows[-1]) < horizon):
-                    horizon = _entry_key(rows[-1])
-            heapq.heapify(heap)
-            while heap and len(emitted) < size and (horizon is None or heap[0][0] <= horizon):
-                _key, i, row = heapq.heappop(heap)
-                emitted.append(row)
-                cursors[i] = (row[6], row[7], row[8])
-            left = {item[1] for item in heap}
-            for i in live:
-                exhausted[i] = not more[i] and i not in left
-        if all(exhausted):
-            return emitted, _Token(state.partitions, state.interval + 1)
-        return emitted, _Token(state.partitions, state.interval, 0, None, tuple(cursors), tuple(exhausted))
-
-    async def _after(
-        self, address: Address, name: str, cursor: tuple[Any, ...] | None, low: int, high: int, size: int
-    ) -> tuple[list[Any], bool]:
-        if cursor is None:
-            rows, driver = await self._page("entries", (*address.as_tuple(), name, low, high), size, None)
-        else:
-            bound = (*address.as_tuple(), name, *cursor, high)
-            rows, driver = await self._page("entries_after", bound, size, None)
-        return rows, driver is not None
+        while len(emitted) < size:
+            if cursor is None:
+                rows = await self._unpaged("entries_in", (*address.as_tuple(), names, low, high, chunk))
+            else:
+                bound = (*address.as_tuple(), names, *cursor, high, chunk)
+                rows = await self._unpaged("entries_in_after", bound)
+            counts = Counter(row[5] for row in rows)
+            full = {name for name, count in counts.items() if count >= chunk}
+            last_at = {row[5]: i for i, row in enumerate(rows)}
+            safe = 1 + min(last_at[name] for name in full) if full else len(rows)
+            taken = rows[: min(safe, size - len(emitted))]
+            emitted += taken
+            if not full and len(taken) == len(rows):
+                return emitted, _Token(state.partitions, state.interval + 1)
+            last = taken[-1]
+            cursor = (last[6], last[7], last[8])
+        return emitted, _Token(state.partitions, state.interval, cursor=cursor)

@@ -95,8 +95,12 @@ STATEMENTS = {
     "AND time_bucket > ?",
     "month_partitions": f"SELECT time_bucket FROM {{ks}}.account_buckets WHERE {_ADDRESS_WHERE} "
     "AND time_bucket >= ? AND time_bucket < ?",
-    "entries_after": f"SELECT {_ENTRY_SELECT} FROM {{ks}}.ledger_entries WHERE {_ADDRESS_WHERE} "
-    "AND time_bucket = ? AND (effective_at, transaction_id, leg) > (?, ?, ?) AND (effective_at) < (?)",
+    "entries_in": f"SELECT {_ENTRY_SELECT} FROM {{ks}}.ledger_entries WHERE {_ADDRESS_WHERE} "
+    "AND time_bucket IN ? AND effective_at >= ? AND effective_at < ? "
+    "ORDER BY effective_at, transaction_id, leg PER PARTITION LIMIT ?",
+    "entries_in_after": f"SELECT {_ENTRY_SELECT} FROM {{ks}}.ledger_entries WHERE {_ADDRESS_WHERE} "
+    "AND time_bucket IN ? AND (effective_at, transaction_id, leg) > (?, ?, ?) AND (effective_at) < (?) "
+    "ORDER BY effective_at, transaction_id, leg PER PARTITION LIMIT ?",
     "layouts": "SELECT account, toUnixTimestamp(since), bucket, subs FROM {ks}.account_layout WHERE part = 0",
     "record_layout": "INSERT INTO {ks}.account_layout (part, account, since, bucket, subs) "
     "VALUES (0, ?, ?, ?, ?) IF NOT EXISTS",
@@ -105,6 +109,9 @@ STATEMENTS = {
     "movements": "SELECT toUnixTimestamp(effective_at), toUnixTimestamp(recorded_at), side, amount "
     f"FROM {{ks}}.ledger_entries WHERE {_ADDRESS_WHERE} "
     "AND time_bucket = ? AND effective_at >= ? AND effective_at < ?",
+    "movements_in": "SELECT toUnixTimestamp(effective_at), toUnixTimestamp(recorded_at), side, amount "
+    f"FROM {{ks}}.ledger_entries WHERE {_ADDRESS_WHERE} "
+    "AND time_bucket IN ? AND effective_at >= ? AND effective_at < ?",
     "settings": "SELECT name, value FROM {ks}.ledger_settings",
     "keep_setting": "INSERT INTO {ks}.ledger_settings (name, value) VALUES (?, ?) IF NOT EXISTS",
     "replace_setting": "UPDATE {ks}.ledger_settings SET value = ? WHERE name = ? IF value = ?",

@@ -86,7 +86,7 @@ class CassandraStore(Store):
             self._execute_write, self._statement, self._serial, self, self._claim_shards
         )
         self._layouts = LayoutBook(self._all_rows, self._execute_write, self._statement)
-        self._buckets = BucketReader(self._page)
+        self._buckets = BucketReader(self._page, self._unpaged)
         self._windows = WindowIndex(
             self._execute_write, self._statement, self.read_settings, self.keep_setting
         )
@@ -226,6 +226,13 @@ class CassandraStore(Store):
 
     async def sweep_holds(self, now: datetime) -> int:
         return await self._holds.sweep(now)
+
+    async def _unpaged(self, name: str, parameters: tuple[Any, ...]) -> list[Any]:
+        """Every row of a prepared query in one answer (one the node must not page: it merges)."""
+        bound = (await self._statement(name)).bind(parameters)
+        bound.fetch_size = None
+        rows: list[Any] = (await self._execute(bound)).rows
+        return rows
 
     async def _claim_shards(self) -> int:
         """The ledger's claim shard count (fixed at creation)."""
