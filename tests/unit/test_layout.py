@@ -3,6 +3,7 @@ holds every instant named by it, and the layout in force is the newest one recor
 
 from __future__ import annotations
 
+import itertools
 import uuid
 from datetime import UTC, datetime, timedelta
 
@@ -22,6 +23,7 @@ from ledger_tui.domain.layout import (
 )
 from ledger_tui.domain.model import Address
 from ledger_tui.domain.timeutil import bucket_of, from_epoch_ms
+from ledger_tui.store.cassandra.buckets import intervals
 
 HOT = Address("fin_uk", "com.fin.house", "settlement", "GBP", "main")
 #: 1900-01-01 .. 2200-01-01 in epoch milliseconds.
@@ -58,3 +60,33 @@ def test_the_layout_in_force_is_the_newest_recorded_by_then(sinces: list[int], r
 def test_a_layout_survives_its_setting_form() -> None:
     change = AccountLayout(HOT, datetime(2026, 12, 7, 10, 0, 0, 123000, tzinfo=UTC), "hour", 96)
     assert layout_from_setting(*layout_setting(change)) == change
+
+
+def _slow_intervals(
+    partitions: tuple[str, ...], start: int, end: int
+) -> list[tuple[int, int, tuple[int, ...]]]:
+    spans = [period_span_ms(period_of(p)) for p in partitions]
+    cuts = sorted({start, end, *(edge for span in spans for edge in span if start < edge < end)})
+    found = []
+    for low, high in itertools.pairwise(cuts):
+        members = tuple(i for i, (a, b) in enumerate(spans) if a < high and low < b)
+        if members:
+            found.append((low, high, members))
+    return found
+
+
+_DECEMBER = period_span_ms("2026-12")
+_NAMES = ["2026-12", "2026-12~001", "2026-12-07", "2026-12-07~002", "2026-12-07T10~000", "2026-12-07T10~003"]
+_NAMES += ["2026-12-31T23", "2026-12-08T00~001", "2026-12-08"]
+
+
+@given(
+    st.lists(st.sampled_from(_NAMES), min_size=1, unique=True),
+    st.integers(_DECEMBER[0] - 10**8, _DECEMBER[1] + 10**8),
+    st.integers(0, 4 * 10**9),
+)
+def test_the_spans_a_month_is_read_by_are_those_of_a_plain_cut(
+    names: list[str], start: int, length: int
+) -> None:
+    partitions = tuple(names)
+    assert intervals(partitions, start, start + length) == _slow_intervals(partitions, start, start + length)

@@ -55,12 +55,24 @@ def intervals(partitions: tuple[str, ...], start: int, end: int) -> list[tuple[i
     """The spans to read in time order, each with the partitions (by index) holding rows in it.
 
     Periods of one layout never overlap, so this is one span per period; a month whose layout
-    changed holds a coarse period over finer ones, and is cut where any period starts or ends."""
-    spans = [period_span_ms(period_of(p)) for p in partitions]
-    cuts = sorted({start, end, *(edge for span in spans for edge in span if start < edge < end)})
-    found = []
+    changed holds a coarse period over finer ones, and is cut where any period starts or ends.
+    A sweep over the periods in time order: an hour-bucketed month has hundreds of them."""
+    by_period: dict[tuple[int, int], list[int]] = {}
+    for index, partition in enumerate(partitions):
+        low, high = period_span_ms(period_of(partition))
+        if low < end and start < high:
+            by_period.setdefault((max(low, start), min(high, end)), []).append(index)
+    cuts = sorted({edge for span in by_period for edge in span})
+    opening = sorted(by_period)
+    found: list[tuple[int, int, tuple[int, ...]]] = []
+    active: list[tuple[int, int]] = []
+    following = 0
     for low, high in itertools.pairwise(cuts):
-        members = tuple(i for i, (a, b) in enumerate(spans) if a < high and low < b)
+        while following < len(opening) and opening[following][0] <= low:
+            active.append(opening[following])
+            following += 1
+        active = [span for span in active if span[1] > low]
+        members = tuple(sorted(i for span in active for i in by_period[span]))
         if members:
             found.append((low, high, members))
     return found
