@@ -97,6 +97,12 @@ async def seal_with_progress(engine: Engine, out: TextIO, rebuild: bool = False)
         f"rollups {report.nodes}  accounts {report.accounts}  blocks written {report.blocks}  "
         f"seconds {report.seconds:.1f}\n"
     )
+    for change in report.splits:
+        out.write(
+            f"split: {change.address} outgrows its partitions; its entries recorded from "
+            f"{change.since.isoformat(timespec='seconds')} on go to {change.bucket} buckets "
+            f"of {change.subs}\n"
+        )
 
 
 async def _seal(args: argparse.Namespace, engine: Engine, out: TextIO) -> int:

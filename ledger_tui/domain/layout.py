@@ -171,3 +171,39 @@ def layout_from_setting(name: str, value: str) -> AccountLayout:
     since_ms, address = name[len(LAYOUT_SETTING) :].split(":", 1)
     bucket, subs = value.split(":")
     return AccountLayout(Address(*json.loads(address)), from_epoch_ms(int(since_ms)), bucket, int(subs))
+
+
+#: Rows a partition is sized for when the ledger splits an account itself (half the ~100,000
+#: rows Cassandra's guidance allows, which absorbs a busier month than the one it was sized on).
+PARTITION_ROWS = 50_000
+#: The ledger setting that overrides it.
+PARTITION_ROWS_SETTING = "partition_rows"
+#: The most subs a split chosen by the ledger takes before moving to a finer bucket.
+AUTO_SUBS = 64
+#: A busy hour is taken as this many times an average one.
+_PEAK_HOUR = 3
+
+
+def layout_for_traffic(entries_a_day: int, rows: int = PARTITION_ROWS) -> tuple[str, int] | None:
+    """The coarsest (bucket, subs) whose partitions hold ``rows`` at most for an account taking
+    ``entries_a_day`` (None: one partition a month does): a month of up to ``AUTO_SUBS`` subs,
+    else a day, else an hour at a busy hour's rate."""
+    per_bucket = {
+        "month": entries_a_day * 31,
+        "day": entries_a_day,
+        "hour": -(-entries_a_day * _PEAK_HOUR // 24),
+    }
+    for bucket, count in per_bucket.items():
+        subs = max(1, -(-count // rows))
+        if bucket == "month" and subs == 1:
+            return None
+        if subs <= AUTO_SUBS or bucket == "hour":
+            return bucket, min(subs, MAX_SUBS)
+    return None
+
+
+def holds_more(layout: AccountLayout | None, bucket: str, subs: int) -> bool:
+    """Whether ``(bucket, subs)`` spreads an account over more partitions per month than ``layout``."""
+    per_month = {"month": 1, "day": 31, "hour": 744}
+    current = 1 if layout is None else per_month[layout.bucket] * layout.subs
+    return per_month[bucket] * subs > current

@@ -338,10 +338,13 @@ class Engine:
     async def seal(
         self, *, rebuild: bool = False, on_progress: Callable[[SealReport, int], None] | None = None
     ) -> SealReport:
-        """Write balance blocks for every settled day (``rebuild``: recompute them all)."""
-        return await sealing.seal(
+        """Write balance blocks for every settled day (``rebuild``: recompute them all); accounts
+        whose busiest day outgrows their partitions are split from then on."""
+        report = await sealing.seal(
             self._parts, self.policy, self._clock(), rebuild=rebuild, on_progress=on_progress
         )
+        report.splits = await self.layouts().follow(report.busiest)
+        return report
 
     async def verify(self, *, repair: bool = True) -> VerifyReport:
         """Every set balances and is stored whole, the books close, and every block is exact.

@@ -11,7 +11,14 @@ from datetime import UTC, datetime, timedelta
 
 from ..domain.address import parse_address
 from ..domain.errors import ValidationError
-from ..domain.layout import AccountLayout, Layouts
+from ..domain.layout import (
+    PARTITION_ROWS,
+    PARTITION_ROWS_SETTING,
+    AccountLayout,
+    Layouts,
+    holds_more,
+    layout_for_traffic,
+)
 from ..domain.model import Address
 from ..domain.timeutil import truncate_to_ms
 from ..store.base import Store
@@ -48,3 +55,17 @@ class LayoutBook:
             when = current.since.isoformat(timespec="milliseconds")
             raise ValidationError.single("account", f"{address} already has a layout change from {when} on")
         return await self._store.record_layout(change)
+
+    async def follow(self, busiest: dict[Address, int]) -> list[AccountLayout]:
+        """Split the accounts whose busiest sealed day outgrows their partitions (never back):
+        the coarsest layout sized for the ledger's partition rows, from ``LAYOUT_MARGIN`` on."""
+        if not busiest:
+            return []
+        rows = int((await self._store.read_settings()).get(PARTITION_ROWS_SETTING, PARTITION_ROWS))
+        layouts = Layouts(await self._store.read_layouts())
+        made = []
+        for address, day_entries in sorted(busiest.items()):
+            wanted = layout_for_traffic(day_entries, rows)
+            if wanted is not None and holds_more(layouts.at(address, 2**62), *wanted):
+                made.append(await self.split(address, wanted[1], wanted[0]))
+        return made

@@ -23,6 +23,7 @@ from ..domain.blocks import (
     day_start,
     node_key,
 )
+from ..domain.layout import AccountLayout
 from ..domain.model import Address, Movement
 from ..domain.timeutil import DAY_MS, TimeRange, to_epoch_ms
 from .balances import MAX_ACTIVITY_DAYS
@@ -30,6 +31,8 @@ from .partitions import READ_BATCH, Partitions
 from .reads import collect
 
 _FIRST_DAY = -(10**9)
+#: Entries a month (at an account's busiest day's rate) from which a split is considered.
+BUSY_MONTH = 10_000
 #: Accounts sealed at once (their day totals are held until added to the rollup).
 ACCOUNT_CHUNK = 32
 
@@ -44,6 +47,10 @@ class SealReport:
     accounts: int = 0
     blocks: int = 0
     seconds: float = 0.0
+    #: The most entries of one day among the days sealed, per account busy enough to be split.
+    busiest: dict[Address, int] = field(default_factory=dict)
+    #: Layout changes the run made for them.
+    splits: list[AccountLayout] = field(default_factory=list)
 
 
 @dataclass(slots=True)
@@ -188,4 +195,7 @@ async def _seal_account(
         await parts.slot(parts.store.write_seal_state(node, SealState(until, cut)))
     report.accounts += 1
     report.blocks += len(blocks)
+    busiest = max((t.entries for t in result.totals.values()), default=0)
+    if busiest * 31 > BUSY_MONTH:
+        report.busiest[address] = busiest
     return result

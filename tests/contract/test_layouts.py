@@ -20,6 +20,7 @@ from ledger_tui.domain.errors import ValidationError
 from ledger_tui.domain.model import Entry
 from ledger_tui.domain.timeutil import TimeRange, from_epoch_ms, to_epoch_ms
 from ledger_tui.engine import Engine
+from ledger_tui.store.base import Store
 from ledger_tui.store.url import SqliteUrl, parse_store_url
 
 from ..support.entry_sets import entry_set, leg
@@ -182,3 +183,27 @@ def test_layout_commands_split_and_show(
     assert main(["--store", ledger_url, "layout", "split", HOT, "--subs", "0"]) != 0
     captured = capsys.readouterr()
     assert "subs" in captured.err and "Traceback" not in captured.err
+
+
+async def test_sealing_splits_an_account_whose_busiest_day_outgrows_its_partitions(
+    engine: Engine, clock: FixedClock, store: Store
+) -> None:
+    await store.keep_setting("partition_rows", "2000")
+    rng = random.Random(9)
+    sets: list[tuple[uuid.UUID, int, list[Decimal]]] = []
+    day = OCTOBER + 3 * 86_400_000
+    for n in range(400):  # 400 to 800 legs on the hot account in one day: ~12,000-25,000 a month
+        document = _set(rng, n, sets).replace(f'"timestamp": {sets[-1][1]}', f'"timestamp": {day + n}')
+        await engine.post_json(document)
+    legs = sum(len(amounts) for _t, _w, amounts in sets)
+    clock.advance(days=40)
+    report = await engine.seal()
+    (change,) = report.splits
+    assert (change.address, change.bucket, change.subs) == (HOT_ADDRESS, "month", -(-legs * 31 // 2000))
+    assert change.since == clock.now + timedelta(minutes=2)
+    assert await engine.layouts().history() == [change]
+    assert (await engine.seal()).splits == []  # a second run finds the split made
+    clock.advance(minutes=3)
+    for n in range(400, 430):
+        await engine.post_json(_set(rng, n, sets))
+    assert len(await _all_entries(engine, 50)) == sum(len(a) for _t, _w, a in sets)

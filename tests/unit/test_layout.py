@@ -11,8 +11,12 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from ledger_tui.domain.layout import (
+    AUTO_SUBS,
+    MAX_SUBS,
     AccountLayout,
     Layouts,
+    holds_more,
+    layout_for_traffic,
     layout_from_setting,
     layout_setting,
     month_of,
@@ -90,3 +94,17 @@ def test_the_spans_a_month_is_read_by_are_those_of_a_plain_cut(
 ) -> None:
     partitions = tuple(names)
     assert intervals(partitions, start, start + length) == _slow_intervals(partitions, start, start + length)
+
+
+@given(st.integers(0, 50_000_000), st.integers(1_000, 100_000))
+def test_a_split_chosen_for_traffic_is_the_coarsest_that_fits(day: int, rows: int) -> None:
+    chosen = layout_for_traffic(day, rows)
+    per_bucket = {"month": day * 31, "day": day, "hour": -(-day * 3 // 24)}
+    if chosen is None:
+        assert day * 31 <= rows
+        return
+    bucket, subs = chosen
+    assert per_bucket[bucket] / subs <= rows or subs == MAX_SUBS
+    coarser = list(per_bucket)[: list(per_bucket).index(bucket)]
+    assert all(-(-per_bucket[b] // rows) > AUTO_SUBS for b in coarser)
+    assert holds_more(None, bucket, subs)
