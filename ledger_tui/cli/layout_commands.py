@@ -47,6 +47,16 @@ async def _show(args: argparse.Namespace, engine: Engine, out: TextIO) -> int:
     return EXIT_OK
 
 
+async def _rows(args: argparse.Namespace, engine: Engine, out: TextIO) -> int:
+    book = engine.layouts()
+    if args.rows is not None:
+        await book.set_partition_rows(args.rows)
+    out.write(
+        f"the ledger splits an account once a partition would pass {await book.partition_rows():,} rows\n"
+    )
+    return EXIT_OK
+
+
 def add_layout_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """``layout`` and its subcommands."""
     layout = commands.add_parser(
@@ -56,7 +66,8 @@ def add_layout_commands(commands: argparse._SubParsersAction[argparse.ArgumentPa
         "outgrows one partition a month. `layout split` sends the entries it records from then on "
         "to finer buckets (day, hour) and several partitions each, chosen by transaction id; "
         "reads merge them, in order. Past entries stay where they are. The change takes effect "
-        "two minutes later, once every running writer has read it (docs/scale.md).",
+        "two minutes later, once every running writer has read it. Sealing splits an account "
+        "itself when its busiest day would pass `layout rows` a partition (docs/scale.md).",
     )
     actions = layout.add_subparsers(dest="layout_command", metavar="ACTION", required=True)
     split = actions.add_parser("split", help="partition an account's new entries by bucket and sub")
@@ -71,6 +82,11 @@ def add_layout_commands(commands: argparse._SubParsersAction[argparse.ArgumentPa
         help="take effect at once (only when no other process writes to this ledger)",
     )
     split.set_defaults(handler=with_engine(_split))
+    rows = actions.add_parser("rows", help="the rows a partition is sized for when sealing splits an account")
+    rows.add_argument(
+        "rows", type=int, nargs="?", metavar="N", help="set it (1,000-1,000,000; default 50,000)"
+    )
+    rows.set_defaults(handler=with_engine(_rows))
     show = actions.add_parser("show", help="every layout change, by account")
     show.add_argument("--json", action="store_true", help="one JSON object per line")
     show.set_defaults(handler=with_engine(_show))

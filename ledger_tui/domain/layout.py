@@ -15,6 +15,7 @@ import bisect
 import functools
 import json
 import uuid
+import zlib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -83,7 +84,13 @@ def _day_name(day: int) -> str:
 
 def partition_name(period: str, subs: int, transaction_id: uuid.UUID) -> str:
     """A period's partition for one set: the period itself when it has one sub."""
-    return period if subs == 1 else f"{period}{SUB_MARK}{transaction_id.int % subs:03d}"
+    return period if subs == 1 else f"{period}{SUB_MARK}{sub_of(transaction_id, subs):03d}"
+
+
+def sub_of(transaction_id: uuid.UUID, subs: int) -> int:
+    """The sub of a set's legs: a hash of its id, independent of its claim shard (the id mod the
+    shard count), so one claim group's legs spread over the subs, and even for time-based ids."""
+    return zlib.crc32(transaction_id.bytes) % subs
 
 
 def month_of(partition: str) -> str:

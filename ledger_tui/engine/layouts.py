@@ -61,7 +61,7 @@ class LayoutBook:
         the coarsest layout sized for the ledger's partition rows, from ``LAYOUT_MARGIN`` on."""
         if not busiest:
             return []
-        rows = int((await self._store.read_settings()).get(PARTITION_ROWS_SETTING, PARTITION_ROWS))
+        rows = await self.partition_rows()
         layouts = Layouts(await self._store.read_layouts())
         made = []
         for address, day_entries in sorted(busiest.items()):
@@ -69,3 +69,19 @@ class LayoutBook:
             if wanted is not None and holds_more(layouts.at(address, 2**62), *wanted):
                 made.append(await self.split(address, wanted[1], wanted[0]))
         return made
+
+    async def partition_rows(self) -> int:
+        """Rows a partition is sized for when the ledger splits an account itself."""
+        return int((await self._store.read_settings()).get(PARTITION_ROWS_SETTING, PARTITION_ROWS))
+
+    async def set_partition_rows(self, rows: int) -> int:
+        """Size the ledger's own splits for ``rows`` a partition (from the next seal on)."""
+        if isinstance(rows, bool) or not isinstance(rows, int) or not 1_000 <= rows <= 1_000_000:
+            raise ValidationError.single("rows", "must be a whole number from 1,000 to 1,000,000")
+        settings = await self._store.read_settings()
+        current = settings.get(PARTITION_ROWS_SETTING)
+        if current is None:
+            current = await self._store.keep_setting(PARTITION_ROWS_SETTING, str(rows))
+        while current != str(rows):
+            current = await self._store.replace_setting(PARTITION_ROWS_SETTING, current, str(rows))
+        return rows

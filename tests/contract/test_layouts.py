@@ -20,7 +20,6 @@ from ledger_tui.domain.errors import ValidationError
 from ledger_tui.domain.model import Entry
 from ledger_tui.domain.timeutil import TimeRange, from_epoch_ms, to_epoch_ms
 from ledger_tui.engine import Engine
-from ledger_tui.store.base import Store
 from ledger_tui.store.url import SqliteUrl, parse_store_url
 
 from ..support.entry_sets import entry_set, leg
@@ -183,12 +182,20 @@ def test_layout_commands_split_and_show(
     assert main(["--store", ledger_url, "layout", "split", HOT, "--subs", "0"]) != 0
     captured = capsys.readouterr()
     assert "subs" in captured.err and "Traceback" not in captured.err
+    assert main(["--store", ledger_url, "layout", "rows"]) == 0
+    assert "pass 50,000 rows" in capsys.readouterr().out
+    assert main(["--store", ledger_url, "layout", "rows", "20000"]) == 0
+    assert main(["--store", ledger_url, "layout", "rows"]) == 0
+    assert capsys.readouterr().out.splitlines()[-1].endswith("pass 20,000 rows")
+    assert main(["--store", ledger_url, "layout", "rows", "500"]) != 0
+    captured = capsys.readouterr()
+    assert "rows: must be a whole number" in captured.err and "Traceback" not in captured.err
 
 
 async def test_sealing_splits_an_account_whose_busiest_day_outgrows_its_partitions(
-    engine: Engine, clock: FixedClock, store: Store
+    engine: Engine, clock: FixedClock
 ) -> None:
-    await store.keep_setting("partition_rows", "2000")
+    assert await engine.layouts().set_partition_rows(2000) == 2000
     rng = random.Random(9)
     sets: list[tuple[uuid.UUID, int, list[Decimal]]] = []
     day = OCTOBER + 3 * 86_400_000
