@@ -1,10 +1,11 @@
 """The account layouts a writer places entry rows by, read from the ledger and kept fresh.
 
 Why: every writer and every repair must put a row in the same partition, or one leg could be
-stored twice. A layout change takes effect from a recorded time at least ``MARGIN_MS`` after it
-is written, and a writer trusts what it read for ``REFRESH_MS`` of wall time; rows are recorded at
-the writer's clock, and ``REFRESH_MS`` is shorter than ``MARGIN_MS`` by the clock skew tolerated
-between hosts, so no row is placed by a layout that a change the writer has not seen would alter.
+stored twice. A layout change takes effect from a recorded time two minutes after it is written
+(the engine's margin), and a writer trusts what it read for ``REFRESH_MS`` of wall time; rows are
+recorded at the writer's clock, and ``REFRESH_MS`` is shorter than the margin by the clock skew
+tolerated between hosts, so no row is placed by a layout that a change the writer has not seen
+would alter.
 """
 
 from __future__ import annotations
@@ -20,8 +21,6 @@ from ...domain.layout import AccountLayout, Layouts
 from ...domain.model import Address
 from ...domain.timeutil import from_epoch_ms, to_epoch_ms
 
-#: How far ahead of the clock a change takes effect, unless its writer says no other writes run.
-MARGIN_MS = 120_000
 #: How long a writer's copy of the layouts is trusted, by recorded time and by wall time.
 REFRESH_MS = 60_000
 
