@@ -30,7 +30,7 @@ SORT_RUN = 20_000
 async def _dump(args: argparse.Namespace, engine: Engine, out: TextIO) -> int:
     as_of = instant_flag("--as-of", args.as_of)
     books = engine.books()
-    header = DumpHeader(uuid.uuid4(), as_of, await books.settings())
+    header = DumpHeader(uuid.uuid4(), as_of, await books.settings(), await books.layouts())
     to_stdout = args.file == "-"
     report = sys.stderr if to_stdout else out
     digest = BooksDigest()

@@ -10,18 +10,9 @@ import argparse
 import json
 from typing import TextIO
 
-from ..domain.layout import BUCKET_SIZES, MAX_SUBS, AccountLayout
+from ..domain.layout import BUCKET_SIZES, MAX_SUBS, layout_record
 from ..engine import Engine
 from .common import EXIT_OK, with_engine
-
-
-def _as_json(change: AccountLayout) -> dict[str, object]:
-    return {
-        "account": str(change.address),
-        "since": change.since.isoformat(timespec="milliseconds"),
-        "bucket": change.bucket,
-        "subs": change.subs,
-    }
 
 
 async def _split(args: argparse.Namespace, engine: Engine, out: TextIO) -> int:
@@ -36,7 +27,7 @@ async def _split(args: argparse.Namespace, engine: Engine, out: TextIO) -> int:
 async def _show(args: argparse.Namespace, engine: Engine, out: TextIO) -> int:
     changes = await engine.layouts().history()
     if args.json:
-        out.writelines(json.dumps(_as_json(change)) + "\n" for change in changes)
+        out.writelines(json.dumps(layout_record(change)) + "\n" for change in changes)
         return EXIT_OK
     if not changes:
         out.write("no account is split: every account keeps one partition a month\n")

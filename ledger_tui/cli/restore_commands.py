@@ -141,7 +141,7 @@ def _header(source: TextIO) -> DumpHeader:
 
 async def _prepare(options: LedgerOptions, header: DumpHeader) -> bool:
     async with open_ledger(options) as engine:
-        return await engine.books().prepare_restore(str(header.dump_id), header.settings)
+        return await engine.books().prepare_restore(str(header.dump_id), header.settings, header.layouts)
 
 
 def _prepared_in_a_child(options: LedgerOptions, header: DumpHeader) -> bool:
@@ -154,7 +154,7 @@ async def _restore_here(args: argparse.Namespace, options: LedgerOptions, out: T
     async with open_ledger(options) as engine, _opened(args.file) as source:
         header = _header(source)
         books = engine.books()
-        resumed = await books.prepare_restore(str(header.dump_id), header.settings)
+        resumed = await books.prepare_restore(str(header.dump_id), header.settings, header.layouts)
         await engine.reload_settings()
         lines = DumpLines(source)
         started = time.perf_counter()
@@ -238,7 +238,7 @@ async def _copy(args: argparse.Namespace, source: LedgerOptions, target: LedgerO
         books = source_engine.books()
         copy_id = uuid.uuid5(COPY_NAMESPACE, f"{source_engine.info.kind}:{source_engine.info.target}:{as_of}")
         into = target_engine.books()
-        resumed = await into.prepare_restore(str(copy_id), await books.settings())
+        resumed = await into.prepare_restore(str(copy_id), await books.settings(), await books.layouts())
         await target_engine.reload_settings()
         await target_engine.repair()
         started = time.perf_counter()

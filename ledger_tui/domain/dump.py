@@ -16,6 +16,7 @@ from datetime import datetime
 from decimal import Decimal
 
 from .errors import FieldProblem, ValidationError
+from .layout import AccountLayout, layout_from_record, layout_record
 from .model import RecordedTransaction
 from .money import DEFAULT_CURRENCIES, Currencies
 from .parse import entry_set_from_data, loads_exact
@@ -29,6 +30,8 @@ VERSION = 1
 #: the claim shards are the source's layout, kept for the record.
 CARRIED_SETTINGS = ("seal_horizon_ms", "claim_shards")
 _DIGEST_MODULUS = 1 << 256
+#: Layout changes a dump header may carry (each is one busy account's; thousands would be odd).
+MAX_LAYOUTS = 100_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,12 +41,16 @@ class DumpHeader:
     dump_id: uuid.UUID
     as_of: datetime | None = None
     settings: dict[str, str] = field(default_factory=dict)
+    #: How split accounts' entries are partitioned (a restore records them before any set).
+    layouts: tuple[AccountLayout, ...] = ()
 
     def to_line(self) -> str:
         """The header as one JSON line."""
         data: dict[str, object] = {"format": FORMAT, "version": VERSION, "dump_id": str(self.dump_id)}
         data["as_of"] = None if self.as_of is None else instant_text(self.as_of)
         data["settings"] = {name: self.settings[name] for name in sorted(self.settings)}
+        if self.layouts:
+            data["layouts"] = [layout_record(change) for change in self.layouts]
         return json.dumps(data, separators=(",", ":")) + "\n"
 
 
@@ -192,9 +199,21 @@ def parse_header(text: str) -> DumpHeader:
     ):
         reason = f"may hold only {', '.join(CARRIED_SETTINGS)}, as digits"
         problems.append(FieldProblem("header.settings", reason))
+    layouts: list[AccountLayout] = []
+    found = data.get("layouts", [])
+    if not isinstance(found, list) or len(found) > MAX_LAYOUTS:
+        problems.append(
+            FieldProblem("header.layouts", f"must be a list of at most {MAX_LAYOUTS} layout changes")
+        )
+        found = []
+    for index, record in enumerate(found):
+        try:
+            layouts.append(layout_from_record(record, f"header.layouts[{index}]"))
+        except ValidationError as error:
+            problems += error.problems
     if problems:
         raise ValidationError(problems)
-    return DumpHeader(dump_id, as_of, dict(settings))
+    return DumpHeader(dump_id, as_of, dict(settings), tuple(layouts))
 
 
 def parse_footer(data: dict[str, object]) -> DumpFooter:

@@ -19,10 +19,20 @@ import zlib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from decimal import Decimal
 
+from .address import parse_address
 from .errors import FieldProblem, ValidationError
 from .model import Address
-from .timeutil import EPOCH, bucket_after, bucket_of_day, bucket_start, from_epoch_ms, to_epoch_ms
+from .timeutil import (
+    EPOCH,
+    bucket_after,
+    bucket_of_day,
+    bucket_start,
+    from_epoch_ms,
+    parse_instant,
+    to_epoch_ms,
+)
 
 #: Bucket sizes an account can be split into, coarsest first.
 BUCKET_SIZES = ("month", "day", "hour")
@@ -214,3 +224,44 @@ def holds_more(layout: AccountLayout | None, bucket: str, subs: int) -> bool:
     per_month = {"month": 1, "day": 31, "hour": 744}
     current = 1 if layout is None else per_month[layout.bucket] * layout.subs
     return per_month[bucket] * subs > current
+
+
+def layout_record(change: AccountLayout) -> dict[str, object]:
+    """A layout change as plain data (a dump header, ``layout show --json``)."""
+    return {
+        "account": str(change.address),
+        "since": change.since.isoformat(timespec="milliseconds"),
+        "bucket": change.bucket,
+        "subs": change.subs,
+    }
+
+
+def layout_from_record(data: object, where: str) -> AccountLayout:
+    """The layout change a record holds; refused by field (``where`` names the record)."""
+    if not isinstance(data, dict) or set(data) != {"account", "since", "bucket", "subs"}:
+        raise ValidationError.single(where, "must be an object of account, since, bucket and subs")
+    try:
+        address = parse_address(str(data["account"]), f"{where}.account")
+        since = parse_instant(str(data["since"]))
+        bucket = data["bucket"] if isinstance(data["bucket"], str) else ""
+        return AccountLayout(address, since, bucket, _whole(data["subs"]))
+    except ValueError as error:
+        raise ValidationError.single(f"{where}.since", str(error)) from None
+    except ValidationError as error:
+        raise ValidationError([_within(where, p) for p in error.problems]) from None
+
+
+def _whole(value: object) -> int:
+    """A JSON number that is a small whole number as an int (exact JSON gives Decimals); anything
+    else as 0, which every count refuses."""
+    if not isinstance(value, Decimal) or not value.is_finite() or abs(value) >= 10**6:
+        return 0
+    return int(value) if value == value.to_integral_value() else 0
+
+
+def _within(where: str, problem: FieldProblem) -> FieldProblem:
+    return (
+        problem
+        if problem.field.startswith(where)
+        else FieldProblem(f"{where}.{problem.field}", problem.reason)
+    )

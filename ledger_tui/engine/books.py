@@ -18,6 +18,7 @@ from ..domain.dump import CARRIED_SETTINGS, BooksDigest
 from ..domain.dump_extras import hold_at
 from ..domain.errors import LedgerError
 from ..domain.holds import Hold
+from ..domain.layout import AccountLayout, Layouts
 from ..domain.limits import LimitChange
 from ..domain.model import RecordedTransaction
 from ..store.base import Store
@@ -58,10 +59,17 @@ class Books:
         page = await self._store.scan_transactions(1)
         return bool(page.items)
 
-    async def prepare_restore(self, dump_id: str, settings: dict[str, str]) -> bool:
+    async def layouts(self) -> tuple[AccountLayout, ...]:
+        """The account layout changes a dump carries (so the copy partitions as the source)."""
+        return tuple(Layouts(await self._store.read_layouts()).history())
+
+    async def prepare_restore(
+        self, dump_id: str, settings: dict[str, str], layouts: Sequence[AccountLayout] = ()
+    ) -> bool:
         """Make this ledger ready for the dump ``dump_id``: an empty ledger takes the dump's seal
-        horizon and remembers the dump; one that already restored it may resume (True). A ledger
-        holding other sets is refused with the reason, and nothing is written to it."""
+        horizon and its account layouts, and remembers the dump; one that already restored it may
+        resume (True). A ledger holding other sets is refused with the reason, and nothing is
+        written to it."""
         stored = await self._store.read_settings()
         resumed = stored.get(RESTORED_FROM) == dump_id
         if not resumed and await self.holds_sets():
@@ -83,6 +91,8 @@ class Books:
             )
         if not resumed and await self._store.keep_setting(RESTORED_FROM, dump_id) != dump_id:
             raise LedgerError("another restore into this ledger started at the same time")
+        for change in layouts:  # before any set, so every row lands where the source put it
+            await self._store.record_layout(change)
         return resumed
 
     async def holds_and_limits(self, as_of: datetime | None = None) -> tuple[list[Hold], list[LimitChange]]:

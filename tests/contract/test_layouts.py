@@ -4,6 +4,7 @@ what was posted; on Cassandra the rows really are spread; a bad split is refused
 
 from __future__ import annotations
 
+import asyncio
 import json
 import random
 import uuid
@@ -16,14 +17,16 @@ import pytest
 
 from ledger_tui.cli import main
 from ledger_tui.domain.address import parse_address
+from ledger_tui.domain.dump import parse_header
 from ledger_tui.domain.errors import ValidationError
 from ledger_tui.domain.model import Entry
 from ledger_tui.domain.timeutil import TimeRange, from_epoch_ms, to_epoch_ms
 from ledger_tui.engine import Engine
+from ledger_tui.ledger import LedgerOptions, open_ledger
 from ledger_tui.store.url import SqliteUrl, parse_store_url
 
 from ..support.entry_sets import entry_set, leg
-from ..support.stores import FixedClock, run_cql
+from ..support.stores import FixedClock, run_cql, store_url
 
 HOT = "fin_uk/com.fin.house/settlement/GBP/main"
 HOT_ADDRESS = parse_address(HOT)
@@ -214,3 +217,45 @@ async def test_sealing_splits_an_account_whose_busiest_day_outgrows_its_partitio
     for n in range(400, 430):
         await engine.post_json(_set(rng, n, sets))
     assert len(await _all_entries(engine, 50)) == sum(len(a) for _t, _w, a in sets)
+
+
+async def test_a_dump_and_a_copy_carry_the_layouts(engine: Engine, ledger_url: str, tmp_path: Path) -> None:
+    rng = random.Random(4)
+    sets: list[tuple[uuid.UUID, int, list[Decimal]]] = []
+    await engine.layouts().split(HOT, 6, "day", at_once=True)
+    for n in range(40):
+        await engine.post_json(_set(rng, n, sets))
+    history = await engine.layouts().history()
+    dump = tmp_path / "books.dump"
+    assert await asyncio.to_thread(main, ["--store", ledger_url, "dump", str(dump)]) == 0
+    kind = "sqlite" if isinstance(parse_store_url(ledger_url), SqliteUrl) else "cassandra"
+    restored, copied = store_url(kind, tmp_path / "restored"), store_url(kind, tmp_path / "copied")
+    (tmp_path / "restored").mkdir()
+    (tmp_path / "copied").mkdir()
+    assert await asyncio.to_thread(main, ["--store", restored, "schema", "apply"]) == 0
+    assert await asyncio.to_thread(main, ["--store", restored, "restore", str(dump)]) == 0
+    assert await asyncio.to_thread(main, ["--store", ledger_url, "copy", "--to", copied]) == 0
+    for url in (restored, copied):
+        async with open_ledger(LedgerOptions(store=url)) as other:
+            assert await other.layouts().history() == history
+            assert len(await _all_entries(other, 11)) == sum(len(a) for _t, _w, a in sets)
+        if kind == "cassandra":
+            assert sorted(_partitions(url)) == sorted(_partitions(ledger_url))
+
+
+def test_a_dump_header_with_a_bad_layout_is_refused_by_field() -> None:
+    header = {
+        "format": "ledger-tui dump",
+        "version": 1,
+        "dump_id": str(uuid.uuid4()),
+        "layouts": [{"account": HOT, "since": "2026-12-07T10:00:00Z", "bucket": "day", "subs": 999}],
+    }
+    with pytest.raises(ValidationError) as refused:
+        parse_header(json.dumps(header))
+    assert [p.field for p in refused.value.problems] == ["header.layouts[0].subs"]
+    header["layouts"] = [{"account": "x/y", "since": "soon", "bucket": 3, "subs": "4"}]
+    with pytest.raises(ValidationError) as refused:
+        parse_header(json.dumps(header))
+    assert refused.value.problems[0].field.startswith("header.layouts[0]")
+    header["layouts"] = [{"account": HOT, "since": "2026-12-07T10:00:00Z", "bucket": "day", "subs": 12}]
+    assert parse_header(json.dumps(header)).layouts[0].subs == 12
