@@ -53,6 +53,7 @@ from .layouts import LayoutBook
 from .limits import CassandraLimits
 from .marks import MARKS_SETTING, MarkReader, layout_for
 from .queues import PostCombiner
+from .repair import ClaimRepair
 from .rollups import ROLLUP_PARTS_SETTING, RollupReader
 from .schema import apply_schema
 from .windows import WindowIndex
@@ -100,6 +101,14 @@ class CassandraStore(Store):
             self._windows,
             self._layouts.current,
             self._rollup_parts,
+        )
+        self._repair = ClaimRepair(
+            self._writer,
+            self._execute_write,
+            self._statement,
+            self._claim_shards,
+            self._windows,
+            self._limits,
         )
         self._rollups = RollupReader(self._page, self._all_rows, self._rollup_parts)
         self._holds = CassandraHolds(
@@ -177,7 +186,7 @@ class CassandraStore(Store):
     async def repair(self, policy: SealPolicy, now: datetime) -> RepairReport:
         state = await self.read_seal_state(REPAIR_STATE)
         since = state.sealed_through if state is not None else -(2**62)
-        report = await self._writer.repair(policy, now, since)
+        report = await self._repair.repair(policy, now, since)
         watermark = repair_watermark(now)
         if watermark > since:
             await self.write_seal_state(REPAIR_STATE, SealState(watermark, now))
@@ -187,7 +196,7 @@ class CassandraStore(Store):
     async def unfinished_claims(self) -> set[uuid.UUID]:
         state = await self.read_seal_state(REPAIR_STATE)
         since = state.sealed_through if state is not None else -(2**62)
-        return {txid for _key, ids, _heads, _settles in await self._writer.unfinished(since) for txid in ids}
+        return {txid for _key, ids, _heads, _settles in await self._repair.unfinished(since) for txid in ids}
 
     # -- limits (docs/limits.md) ---------------------------------------------------------------
 

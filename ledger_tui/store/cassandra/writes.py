@@ -18,14 +18,12 @@ from collections.abc import Awaitable, Callable, Hashable, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from ...domain.address import parse_address
 from ...domain.blocks import SealPolicy
 from ...domain.claims import (
     CLAIM_LOG_SLOTS,
     CLAIM_READ_GROUP,
     CLAIM_WINDOW,
     RecordOutcome,
-    RepairReport,
     claimed_by,
     first_of_each_id,
     in_submitted_order,
@@ -35,13 +33,11 @@ from ...domain.claims import (
 from ...domain.errors import NotConfirmed, StoreUnavailable
 from ...domain.materialise import materialise
 from ...domain.model import RecordedTransaction
-from ...domain.money import ZERO
 from ...domain.timeutil import to_epoch_ms
 from .batches import batch_of
 from .cql import transaction_from_row
 from .feed import LOG_DEADLINE, batch_id_at, time_of
-from .hold_rows import is_hold_claim, is_set_claim
-from .limits import CassandraLimits, FenceMoved, HeadMove, LimitView, moves_of, settled_move
+from .limits import CassandraLimits, FenceMoved, HeadMove, LimitView, moves_of
 from .queues import Claim, ClaimQueues, QueueKey
 from .rows import BoundRows, CurrentLayouts, Execute, Prepare, RowWriter
 from .windows import WindowIndex
@@ -364,80 +360,6 @@ class ClaimWriter:
                 return key
             self.finish_later(key)
         raise StoreUnavailable("the claim log answered too slowly; nothing was written (retry)")
-
-    # -- repair -------------------------------------------------------------------------------
-
-    async def unfinished(self, since_window: int) -> list[LogRow]:
-        """Log rows from ``since_window`` on that were never marked done: (key, ids, heads)."""
-        await self.settle()
-        windows = await self._windows.since(since_window)
-        found: list[LogRow] = []
-        for window in windows:
-            for slot in range(CLAIM_LOG_SLOTS):
-                statement = (await self._prepare("claim_log_heads")).bind((window, slot))
-                statement.fetch_size = None
-                rows = (await self._execute(statement)).rows
-                found += [
-                    ((window, slot, batch), list(ids or ()), dict(heads or {}), frozenset(settles or ()))
-                    for batch, ids, done, heads, settles in rows
-                    if not done
-                ]
-        return found
-
-    async def repair(self, policy: SealPolicy, now: datetime, since_window: int) -> RepairReport:
-        """Materialise again every claimed set of every unfinished log row, settle its heads, then
-        mark it done (a row whose unclaimed reservations are still young is left for later)."""
-        report = RepairReport()
-        shards = await self._shards()
-        pending = await self.unfinished(since_window)
-        report.unfinished = len(pending)
-        for key, ids, heads, settles in pending:
-            if settles:
-                repair = self.repair_settles
-                if repair is not None and await repair(key, settles, heads, now, policy):
-                    await self._execute(await self._prepare("log_done"), key)
-                    report.batches += 1
-                continue
-            by_shard: dict[int, list[uuid.UUID]] = defaultdict(list)
-            for txid in ids:
-                by_shard[shard_of(txid, shards)].append(txid)
-            claimed: dict[uuid.UUID, tuple[RecordedTransaction, uuid.UUID | None]] = {}
-            for shard, members in by_shard.items():
-                for i in range(0, len(members), CLAIM_READ_GROUP):
-                    claimed.update(await self.claims(shard, members[i : i + CLAIM_READ_GROUP]))
-            sets = [transaction for transaction, _token in claimed.values() if is_set_claim(transaction)]
-            await self.rows.write(materialise(sets, policy, completed_at=now), use_cache=False)
-            if heads and not await self._settle_heads(key, heads, claimed, now):
-                continue
-            await self._execute(await self._prepare("log_done"), key)
-            report.batches += 1
-            report.completed += len(sets)
-        return report
-
-    async def _settle_heads(
-        self,
-        key: LogKey,
-        heads: dict[uuid.UUID, list[str]],
-        claimed: dict[uuid.UUID, tuple[RecordedTransaction, uuid.UUID | None]],
-        now: datetime,
-    ) -> bool:
-        """Post the reservations of sets this row's write claimed; release the others once the
-        row is older than RESERVATION_GRACE. False: some are too young to release yet."""
-        old = now - time_of(key[2].time) > RESERVATION_GRACE
-        post: dict[uuid.UUID, list[HeadMove]] = {}
-        release: dict[uuid.UUID, list[HeadMove]] = {}
-        kept = 0
-        for txid, accounts in heads.items():
-            transaction, token = claimed.get(txid, (None, None))
-            if transaction is not None and token == key[2] and is_hold_claim(transaction):
-                kept += 1  # a hold this write placed: its reservation stays until its outcome
-            elif transaction is not None and token == key[2]:
-                post[txid] = [settled_move(transaction, parse_address(text)) for text in accounts]
-            elif transaction is not None or old:  # taken by another write, or can no longer be
-                release[txid] = [HeadMove(parse_address(text), None, ZERO, ZERO) for text in accounts]
-        await self._limits.settle(key[2], post, post=True)
-        await self._limits.settle(key[2], release, post=False)
-        return kept + len(post) + len(release) == len(heads)
 
 
 def fence_in(columns: list[str], rows: list[Any]) -> int:
