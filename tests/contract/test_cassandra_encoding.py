@@ -49,7 +49,7 @@ ROWS: dict[str, Any] = {
     "insert_tree": st.tuples(TEXT, TEXT),
     "insert_bucket": st.tuples(TEXT, TEXT, TEXT, TEXT, TEXT, TEXT),
     "insert_activity": st.tuples(TEXT, st.integers(-(2**31), 2**31 - 1), TEXT),
-    "insert_future": st.tuples(TEXT, st.integers(-(2**31), 2**31 - 1), TEXT),
+    "insert_future_day": st.tuples(TEXT, st.integers(-(2**31), 2**31 - 1)),
     "insert_marks": st.tuples(
         MILLIS, st.dictionaries(st.integers(-(2**31), 2**31 - 1), MILLIS, max_size=12), TEXT
     ),
