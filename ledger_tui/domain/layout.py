@@ -1,12 +1,8 @@
-"""Where an account's entries are partitioned: its layout (bucket size and sub-partitions) over time.
+"""Where an account's entries are partitioned: its layout (bucket size and subs) over time.
 
-Why: a month of one hot account (a settlement or omnibus account on most sets) can hold millions of
-entries, and one Cassandra partition should stay under ~100,000 rows. A split account's entries go
-to finer buckets (day or hour) and to ``subs`` sub-partitions of each, chosen by a hash of the
-transaction id, so every leg of one set on the account shares a partition and a retry or a repair
-writes the very same row. A layout change applies to entries *recorded* from its ``since`` on, so
-past rows are never moved and every writer that knows the change places a row the same way.
-Partition names extend the month name, so a ledger made before layouts reads as it always did.
+Why: a hot account's month outgrows one Cassandra partition; its entries recorded from a change on
+go to finer buckets and subs chosen by a hash of the set's id, so a retry or a repair writes the
+same row, and names that extend the month keep older ledgers readable (docs/scale.md).
 """
 
 from __future__ import annotations

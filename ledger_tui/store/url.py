@@ -201,20 +201,8 @@ def _parse_cassandra(text: str) -> CassandraUrl:
     retry = whole_number(query.get("retry", "10"))
     if retry is None or retry > 3600:
         raise ValidationError.single("store.retry", "must be whole seconds, 0 to 3600 (ASCII digits)")
-    claim_shards = None
-    if "claim_shards" in query:
-        claim_shards = whole_number(query["claim_shards"])
-        if claim_shards is None or not 1 <= claim_shards <= MAX_CLAIM_SHARDS:
-            raise ValidationError.single(
-                "store.claim_shards", f"must be a whole number from 1 to {MAX_CLAIM_SHARDS} (ASCII digits)"
-            )
-    rollup_parts = None
-    if "rollup_parts" in query:
-        rollup_parts = whole_number(query["rollup_parts"])
-        if rollup_parts is None or not 1 <= rollup_parts <= MAX_CLAIM_SHARDS:
-            raise ValidationError.single(
-                "store.rollup_parts", f"must be a whole number from 1 to {MAX_CLAIM_SHARDS} (ASCII digits)"
-            )
+    claim_shards = _count_at_creation(query, "claim_shards")
+    rollup_parts = _count_at_creation(query, "rollup_parts")
     dc = query.get("dc")
     if dc is not None and not re.fullmatch(r"[A-Za-z0-9_.-]{1,64}", dc):
         raise ValidationError.single("store.dc", "must be a data-centre name")
@@ -244,6 +232,18 @@ def _parse_cassandra(text: str) -> CassandraUrl:
         claim_shards=claim_shards,
         rollup_parts=rollup_parts,
     )
+
+
+def _count_at_creation(query: dict[str, str], name: str) -> int | None:
+    """A count a new ledger is created with (claim shards, rollup parts), if the URL names one."""
+    if name not in query:
+        return None
+    count = whole_number(query[name])
+    if count is None or not 1 <= count <= MAX_CLAIM_SHARDS:
+        raise ValidationError.single(
+            f"store.{name}", f"must be a whole number from 1 to {MAX_CLAIM_SHARDS} (ASCII digits)"
+        )
+    return count
 
 
 def _boolean(query: dict[str, str], name: str, default: bool) -> bool:

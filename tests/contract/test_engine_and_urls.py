@@ -79,6 +79,8 @@ def test_cassandra_url_options() -> None:
     assert parse_store_url("sqlite:/tmp/x.db") == SqliteUrl(Path("/tmp/x.db"))
     chosen = parse_store_url("cassandra://h/ledger?claim_shards=64")
     assert isinstance(chosen, CassandraUrl) and chosen.claim_shards == 64 and default.claim_shards is None
+    parts = parse_store_url("cassandra://h/ledger?rollup_parts=16")
+    assert isinstance(parts, CassandraUrl) and parts.rollup_parts == 16 and default.rollup_parts is None
 
 
 @pytest.mark.parametrize(
@@ -90,6 +92,8 @@ def test_cassandra_url_options() -> None:
         ("cassandra://h/ledger?claim_shards=0", "store.claim_shards"),
         ("cassandra://h/ledger?claim_shards=4097", "store.claim_shards"),
         ("cassandra://h/ledger?claim_shards=eight", "store.claim_shards"),
+        ("cassandra://h/ledger?rollup_parts=0", "store.rollup_parts"),
+        ("cassandra://h/ledger?rollup_parts=4097", "store.rollup_parts"),
         ("cassandra://h:99999/ledger", "store.port"),
         ("cassandra://h/ledger?colour=blue", "store"),
         ("cassandra://user:secret@h/ledger", "store"),

@@ -1,12 +1,8 @@
 """Reading an account's month buckets when a month may be stored as many partitions.
 
-Why: a split account (domain/layout.py) keeps a month's entries in finer buckets and sub-partitions,
-but the engine, the console and every reader still think in months. The bucket index lists the
-partitions an account really has (it is written with the rows), so a reader needs no layout: it
-lists a month's partitions, reads the one partition of an ordinary month exactly as before, and
-merges the partitions of a split month in ledger order: one request names them all, and the node
-reads each after the last row given and merges them in its own clustering order. Folds read the
-partitions one after another, since order does not matter to a sum.
+Why: the engine and every face think in months; the bucket index lists the partitions an account
+really has, so a plain month is read as before and a split month is merged in ledger order by the
+node, one request a round, with no layout needed to read (docs/scale.md).
 """
 
 from __future__ import annotations

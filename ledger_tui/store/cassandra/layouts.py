@@ -1,11 +1,8 @@
 """The account layouts a writer places entry rows by, read from the ledger and kept fresh.
 
-Why: every writer and every repair must put a row in the same partition, or one leg could be
-stored twice. A layout change takes effect from a recorded time two minutes after it is written
-(the engine's margin), and a writer trusts what it read for ``REFRESH_MS`` of wall time; rows are
-recorded at the writer's clock, and ``REFRESH_MS`` is shorter than the margin by the clock skew
-tolerated between hosts, so no row is placed by a layout that a change the writer has not seen
-would alter.
+Why: every write and repair must put a row in the same partition, or a leg could be stored twice;
+a change applies two minutes after it is written and a writer trusts its copy for a minute, so no
+writer places a row by a layout a change it has not seen would alter (docs/scale.md).
 """
 
 from __future__ import annotations

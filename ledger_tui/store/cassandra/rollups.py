@@ -1,13 +1,8 @@
-"""Rollup parts: a rollup's accounts spread over P partitions of the account tree and of day
-activity, by a hash of the account id; future-dated days listed per rollup, not per account.
+"""Rollup parts: a rollup's accounts spread over P partitions of the account tree and day activity.
 
-Why: a rollup (a 4-part prefix, e.g. every current account of one product) can hold millions of
-accounts, and its level of the account tree and its day activity were each one partition holding
-all of them. ``rollup_parts`` is a ledger setting fixed at creation (a row is found by it), 1 by
-default, which keeps the partitions of every ledger made before. Future-dated entries were listed
-as (day, account) in one partition per rollup forever; ``future_days`` lists only the days, and
-the accounts of a day come from its day activity (past the day after tomorrow, every entry of a
-day is future-dated). Rows of ``future_activity`` written before are still read.
+Why: one rollup (every account of a product) can hold millions of accounts, which were one
+partition each in the tree and in a day's activity; future-dated entries are listed by day only,
+their accounts coming from day activity. Ledgers from before keep P = 1 (docs/scale.md).
 """
 
 from __future__ import annotations

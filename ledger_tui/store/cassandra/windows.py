@@ -1,11 +1,8 @@
-"""Which 10-minute windows of the claim log have rows: listed by ~month, so no partition grows.
+"""Which 10-minute windows of the claim log have rows, listed in 31-day parts.
 
-Why: repair and the change feed read the claim log window by window, and need the windows that
-hold rows since a point. One partition listing every window ever passed 100,000 rows after about
-23 months of steady writing (docs/scale.md); a part per 31 days holds at most 4,464. Ledgers from
-before keep their windows in part 0, which is read beside the new parts. The part of the first
-window written under this layout is kept as a ledger setting, so a reader from the beginning of
-time starts there instead of probing every empty part since 1970.
+Why: one partition listing every window passed 100,000 rows after ~23 months; a part holds at most
+4,464. Older ledgers' part 0 is still read, and a setting names the first part written, so a read
+from the beginning starts there (docs/scale.md).
 """
 
 from __future__ import annotations
