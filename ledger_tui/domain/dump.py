@@ -16,7 +16,14 @@ from datetime import datetime
 from decimal import Decimal
 
 from .errors import FieldProblem, ValidationError
-from .layout import AccountLayout, layout_from_record, layout_record
+from .layout import (
+    MAX_PARTITION_ROWS,
+    MIN_PARTITION_ROWS,
+    PARTITION_ROWS_SETTING,
+    AccountLayout,
+    layout_from_record,
+    layout_record,
+)
 from .model import RecordedTransaction
 from .money import DEFAULT_CURRENCIES, Currencies
 from .parse import entry_set_from_data, loads_exact
@@ -27,11 +34,16 @@ from .timeutil import MAX_EPOCH_MS, from_epoch_ms, parse_instant, to_epoch_ms
 FORMAT = "ledger-tui dump"
 VERSION = 1
 #: Ledger settings a dump carries: the seal horizon makes the books (which entries are late);
-#: the claim shards are the source's layout, kept for the record.
-CARRIED_SETTINGS = ("seal_horizon_ms", "claim_shards")
+#: the claim shards are the source's layout, kept for the record; the partition rows size the
+#: splits the copy makes itself.
+CARRIED_SETTINGS = ("seal_horizon_ms", "claim_shards", PARTITION_ROWS_SETTING)
 _DIGEST_MODULUS = 1 << 256
 #: Layout changes a dump header may carry (each is one busy account's; thousands would be odd).
 MAX_LAYOUTS = 100_000
+
+
+def _rows_ok(digits: str) -> bool:
+    return len(digits) <= 7 and MIN_PARTITION_ROWS <= int(digits) <= MAX_PARTITION_ROWS
 
 
 @dataclass(frozen=True, slots=True)
@@ -199,6 +211,9 @@ def parse_header(text: str) -> DumpHeader:
     ):
         reason = f"may hold only {', '.join(CARRIED_SETTINGS)}, as digits"
         problems.append(FieldProblem("header.settings", reason))
+    elif not _rows_ok(settings.get(PARTITION_ROWS_SETTING, str(MAX_PARTITION_ROWS))):
+        reason = f"must be {MIN_PARTITION_ROWS:,} to {MAX_PARTITION_ROWS:,}"
+        problems.append(FieldProblem(f"header.settings.{PARTITION_ROWS_SETTING}", reason))
     layouts: list[AccountLayout] = []
     found = data.get("layouts", [])
     if not isinstance(found, list) or len(found) > MAX_LAYOUTS:

@@ -189,8 +189,9 @@ def layout_from_setting(name: str, value: str) -> AccountLayout:
 #: Rows a partition is sized for when the ledger splits an account itself (half the ~100,000
 #: rows Cassandra's guidance allows, which absorbs a busier month than the one it was sized on).
 PARTITION_ROWS = 50_000
-#: The ledger setting that overrides it.
+#: The ledger setting that overrides it, within these bounds.
 PARTITION_ROWS_SETTING = "partition_rows"
+MIN_PARTITION_ROWS, MAX_PARTITION_ROWS = 1_000, 1_000_000
 #: The most subs a split chosen by the ledger takes before moving to a finer bucket.
 AUTO_SUBS = 64
 #: A busy hour is taken as this many times an average one.

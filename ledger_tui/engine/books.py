@@ -18,11 +18,12 @@ from ..domain.dump import CARRIED_SETTINGS, BooksDigest
 from ..domain.dump_extras import hold_at
 from ..domain.errors import LedgerError
 from ..domain.holds import Hold
-from ..domain.layout import AccountLayout, Layouts
+from ..domain.layout import PARTITION_ROWS_SETTING, AccountLayout, Layouts
 from ..domain.limits import LimitChange
 from ..domain.model import RecordedTransaction
 from ..store.base import Store
 from .audit import SCAN_SETS
+from .layouts import put_partition_rows
 from .reads import drain
 
 #: The setting a restore writes first, so that a rerun of the same dump may resume.
@@ -91,6 +92,9 @@ class Books:
             )
         if not resumed and await self._store.keep_setting(RESTORED_FROM, dump_id) != dump_id:
             raise LedgerError("another restore into this ledger started at the same time")
+        rows = settings.get(PARTITION_ROWS_SETTING)
+        if rows is not None and not resumed:  # so it splits busy accounts as the source did
+            await put_partition_rows(self._store, int(rows))
         for change in layouts:  # before any set, so every row lands where the source put it
             await self._store.record_layout(change)
         return resumed

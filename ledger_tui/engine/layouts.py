@@ -12,6 +12,8 @@ from datetime import UTC, datetime, timedelta
 from ..domain.address import parse_address
 from ..domain.errors import ValidationError
 from ..domain.layout import (
+    MAX_PARTITION_ROWS,
+    MIN_PARTITION_ROWS,
     PARTITION_ROWS,
     PARTITION_ROWS_SETTING,
     AccountLayout,
@@ -76,12 +78,18 @@ class LayoutBook:
 
     async def set_partition_rows(self, rows: int) -> int:
         """Size the ledger's own splits for ``rows`` a partition (from the next seal on)."""
-        if isinstance(rows, bool) or not isinstance(rows, int) or not 1_000 <= rows <= 1_000_000:
-            raise ValidationError.single("rows", "must be a whole number from 1,000 to 1,000,000")
-        settings = await self._store.read_settings()
-        current = settings.get(PARTITION_ROWS_SETTING)
-        if current is None:
-            current = await self._store.keep_setting(PARTITION_ROWS_SETTING, str(rows))
-        while current != str(rows):
-            current = await self._store.replace_setting(PARTITION_ROWS_SETTING, current, str(rows))
+        whole = isinstance(rows, int) and not isinstance(rows, bool)
+        if not whole or not MIN_PARTITION_ROWS <= rows <= MAX_PARTITION_ROWS:
+            bounds = f"{MIN_PARTITION_ROWS:,} to {MAX_PARTITION_ROWS:,}"
+            raise ValidationError.single("rows", f"must be a whole number from {bounds}")
+        await put_partition_rows(self._store, rows)
         return rows
+
+
+async def put_partition_rows(store: Store, rows: int) -> None:
+    """Make ``rows`` the ledger's partition rows, whatever it was (a checked value)."""
+    current = (await store.read_settings()).get(PARTITION_ROWS_SETTING)
+    if current is None:
+        current = await store.keep_setting(PARTITION_ROWS_SETTING, str(rows))
+    while current != str(rows):
+        current = await store.replace_setting(PARTITION_ROWS_SETTING, current, str(rows))

@@ -23,7 +23,7 @@ from ..domain.blocks import (
     day_start,
     node_key,
 )
-from ..domain.layout import AccountLayout
+from ..domain.layout import MIN_PARTITION_ROWS, AccountLayout
 from ..domain.model import Address, Movement
 from ..domain.timeutil import DAY_MS, TimeRange, to_epoch_ms
 from .balances import MAX_ACTIVITY_DAYS
@@ -31,8 +31,9 @@ from .partitions import READ_BATCH, Partitions
 from .reads import collect
 
 _FIRST_DAY = -(10**9)
-#: Entries a month (at an account's busiest day's rate) from which a split is considered.
-BUSY_MONTH = 10_000
+#: Entries a month (at an account's busiest day's rate) from which a split is considered: the
+#: fewest rows a ledger may size its partitions for, so no setting is ever out of reach.
+BUSY_MONTH = MIN_PARTITION_ROWS
 #: Accounts sealed at once (their day totals are held until added to the rollup).
 ACCOUNT_CHUNK = 32
 

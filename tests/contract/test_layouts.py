@@ -19,10 +19,12 @@ from ledger_tui.cli import main
 from ledger_tui.domain.address import parse_address
 from ledger_tui.domain.dump import parse_header
 from ledger_tui.domain.errors import ValidationError
+from ledger_tui.domain.layout import AccountLayout
 from ledger_tui.domain.model import Entry
 from ledger_tui.domain.timeutil import TimeRange, from_epoch_ms, to_epoch_ms
 from ledger_tui.engine import Engine
 from ledger_tui.ledger import LedgerOptions, open_ledger
+from ledger_tui.store.base import Store
 from ledger_tui.store.url import SqliteUrl, parse_store_url
 
 from ..support.entry_sets import entry_set, leg
@@ -198,23 +200,24 @@ def test_layout_commands_split_and_show(
 async def test_sealing_splits_an_account_whose_busiest_day_outgrows_its_partitions(
     engine: Engine, clock: FixedClock
 ) -> None:
-    assert await engine.layouts().set_partition_rows(2000) == 2000
+    assert await engine.layouts().set_partition_rows(1000) == 1000  # the smallest size allowed
     rng = random.Random(9)
     sets: list[tuple[uuid.UUID, int, list[Decimal]]] = []
     day = OCTOBER + 3 * 86_400_000
-    for n in range(400):  # 400 to 800 legs on the hot account in one day: ~12,000-25,000 a month
+    for n in range(150):  # 150 to 300 legs on the hot account in one day: under 10,000 a month
         document = _set(rng, n, sets).replace(f'"timestamp": {sets[-1][1]}', f'"timestamp": {day + n}')
         await engine.post_json(document)
     legs = sum(len(amounts) for _t, _w, amounts in sets)
+    assert 1000 < legs * 31 < 10_000
     clock.advance(days=40)
     report = await engine.seal()
     (change,) = report.splits
-    assert (change.address, change.bucket, change.subs) == (HOT_ADDRESS, "month", -(-legs * 31 // 2000))
+    assert (change.address, change.bucket, change.subs) == (HOT_ADDRESS, "month", -(-legs * 31 // 1000))
     assert change.since == clock.now + timedelta(minutes=2)
     assert await engine.layouts().history() == [change]
     assert (await engine.seal()).splits == []  # a second run finds the split made
     clock.advance(minutes=3)
-    for n in range(400, 430):
+    for n in range(150, 180):
         await engine.post_json(_set(rng, n, sets))
     assert len(await _all_entries(engine, 50)) == sum(len(a) for _t, _w, a in sets)
 
@@ -223,6 +226,7 @@ async def test_a_dump_and_a_copy_carry_the_layouts(engine: Engine, ledger_url: s
     rng = random.Random(4)
     sets: list[tuple[uuid.UUID, int, list[Decimal]]] = []
     await engine.layouts().split(HOT, 6, "day", at_once=True)
+    await engine.layouts().set_partition_rows(20_000)
     for n in range(40):
         await engine.post_json(_set(rng, n, sets))
     history = await engine.layouts().history()
@@ -238,6 +242,7 @@ async def test_a_dump_and_a_copy_carry_the_layouts(engine: Engine, ledger_url: s
     for url in (restored, copied):
         async with open_ledger(LedgerOptions(store=url)) as other:
             assert await other.layouts().history() == history
+            assert await other.layouts().partition_rows() == 20_000  # it splits as the source would
             assert len(await _all_entries(other, 11)) == sum(len(a) for _t, _w, a in sets)
         if kind == "cassandra":
             assert sorted(_partitions(url)) == sorted(_partitions(ledger_url))
@@ -259,3 +264,17 @@ def test_a_dump_header_with_a_bad_layout_is_refused_by_field() -> None:
     assert refused.value.problems[0].field.startswith("header.layouts[0]")
     header["layouts"] = [{"account": HOT, "since": "2026-12-07T10:00:00Z", "bucket": "day", "subs": 12}]
     assert parse_header(json.dumps(header)).layouts[0].subs == 12
+    for rows in ("999", "1000001", "9" * 5000, "-5", 20000):
+        header["settings"] = {"partition_rows": rows}
+        with pytest.raises(ValidationError) as refused:
+            parse_header(json.dumps(header))
+        assert refused.value.problems[0].field.startswith("header.settings"), rows
+    header["settings"] = {"partition_rows": "20000"}
+    assert parse_header(json.dumps(header)).settings == {"partition_rows": "20000"}
+
+
+async def test_a_second_change_for_one_account_and_time_keeps_the_first(store: Store) -> None:
+    first = AccountLayout(HOT_ADDRESS, from_epoch_ms(OCTOBER), "day", 4)
+    assert await store.record_layout(first) == first
+    assert await store.record_layout(AccountLayout(HOT_ADDRESS, first.since, "hour", 9)) == first
+    assert await store.read_layouts() == [first]

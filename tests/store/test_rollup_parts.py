@@ -137,3 +137,42 @@ async def test_the_parts_of_a_ledger_are_fixed_at_creation(engine: Engine, tmp_p
     with pytest.raises(ValidationError, match="created with 4 rollup parts"):
         await Engine(other).post_json(_transfer_in_rollup("1.00", OCTOBER, "acc-001", "acc-002"))
     await other.close()
+
+
+@pytest.mark.parametrize(
+    ("setting", "asked"), [("rollup_parts", "?rollup_parts=4"), ("claim_shards", "?claim_shards=16")]
+)
+async def test_a_ledger_made_before_its_fixed_counts_keeps_the_defaults(
+    tmp_path: Path, clock: FixedClock, setting: str, asked: str
+) -> None:
+    """A ledger from before a count was a setting has rows laid out by the default: a URL naming
+    another count is refused by name (it would hide them), and the default is fixed."""
+    url = store_url("cassandra", tmp_path)
+    old = open_store(parse_store_url(url))
+    await old.connect()
+    await old.apply_schema()
+    posted = await Engine(old, clock=clock).post_json(
+        _transfer_in_rollup("1.00", OCTOBER, "acc-001", "acc-002")
+    )
+    await old.close()
+    default = dict(run_cql(url, "SELECT name, value FROM {ks}.ledger_settings"))[setting]
+    run_cql(url, "DELETE FROM {ks}.ledger_settings WHERE name = %s", (setting,))
+    try:
+        for opened_with in (url + asked, url):
+            store = open_store(parse_store_url(opened_with))
+            await store.connect()
+            try:
+                engine = Engine(store, clock=clock)
+                if opened_with != url:
+                    with pytest.raises(ValidationError) as refused:
+                        await engine.all_children(ROLLUP)
+                        await engine.transaction(posted.transaction.transaction_id)
+                    assert refused.value.problems[0].field == f"store.{setting}"
+                    continue
+                assert await engine.all_children(ROLLUP) == ["acc-001", "acc-002"]
+                assert await engine.transaction(posted.transaction.transaction_id) == posted.transaction
+            finally:
+                await store.close()
+        assert dict(run_cql(url, "SELECT name, value FROM {ks}.ledger_settings"))[setting] == default
+    finally:
+        JANITOR.drop(url)

@@ -68,6 +68,8 @@ STATEMENTS = {
     "WHERE shard = ? AND account = ?",
     "drop_head": "DELETE FROM {ks}.account_heads WHERE shard = ? AND account = ?",
     "log_done": "INSERT INTO {ks}.claim_log (window, slot, batch_id, done) VALUES (?, ?, ?, true)",
+    "any_claim": "SELECT shard FROM {ks}.entry_sets LIMIT 1",
+    "any_tree_row": "SELECT parent FROM {ks}.account_tree LIMIT 1",
     "log_window": "INSERT INTO {ks}.claim_windows (part, window) VALUES (?, ?)",
     "claim_windows": "SELECT window FROM {ks}.claim_windows WHERE part = ? AND window >= ?",
     "claim_log": "SELECT batch_id, transaction_ids, done, settles FROM {ks}.claim_log "

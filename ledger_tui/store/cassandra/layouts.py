@@ -63,8 +63,8 @@ class LayoutBook:
         statement = await self._prepare("record_layout")
         parameters = (account_node(change.address), to_epoch_ms(change.since), change.bucket, change.subs)
         await self._execute(statement, parameters)
-        await self.reload()
-        return change
+        stored = [c for c in await self.reload() if (c.address, c.since) == (change.address, change.since)]
+        return stored[0] if stored else change
 
 
 def _wall_ms() -> int:

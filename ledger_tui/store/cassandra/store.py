@@ -60,6 +60,10 @@ from .windows import WindowIndex
 from .writes import REPAIR_STATE, ClaimWriter, repair_watermark
 
 CLAIM_SHARDS_SETTING = "claim_shards"
+#: Counts fixed when a ledger is created: setting, default, a query finding a row laid out by the
+#: default (then the ledger was made before the setting, and keeps the default), why it is fixed.
+_CLAIM_SHARDS = (CLAIM_SHARDS_SETTING, DEFAULT_CLAIM_SHARDS, "any_claim", "a claim is found by it")
+_ROLLUP_PARTS = (ROLLUP_PARTS_SETTING, 1, "any_tree_row", "a rollup's rows are found by it")
 _READ_RETRY_S = 2.0
 _ALL_ROWS_PAGE = 5000
 
@@ -246,25 +250,24 @@ class CassandraStore(Store):
     async def _claim_shards(self) -> int:
         """The ledger's claim shard count (fixed at creation)."""
         if self._shards is None:
-            self._shards = await self._fixed_count(
-                CLAIM_SHARDS_SETTING, self._url.claim_shards, DEFAULT_CLAIM_SHARDS, "a claim is found by it"
-            )
+            self._shards = await self._fixed_count(_CLAIM_SHARDS, self._url.claim_shards)
         return self._shards
 
     async def _rollup_parts(self) -> int:
         """The ledger's rollup parts (fixed at creation; ledgers from before have one)."""
         if self._parts is None:
-            self._parts = await self._fixed_count(
-                ROLLUP_PARTS_SETTING, self._url.rollup_parts, 1, "a rollup's rows are found by it"
-            )
+            self._parts = await self._fixed_count(_ROLLUP_PARTS, self._url.rollup_parts)
         return self._parts
 
-    async def _fixed_count(self, name: str, wanted: int | None, default: int, why: str) -> int:
+    async def _fixed_count(self, fixed: tuple[str, int, str, str], wanted: int | None) -> int:
         """A count fixed when the ledger is created: a missing setting is fixed now, from the URL
-        or the default; naming another count for an existing ledger is refused."""
+        or the default, but to the default if a row laid out by it exists (a ledger made before
+        the setting); naming another count is refused."""
+        name, default, laid_out, why = fixed
         value = (await self.read_settings()).get(name)
         if value is None:
-            value = await self.keep_setting(name, str(default if wanted is None else wanted))
+            made_before = wanted is not None and (await self._execute(await self._statement(laid_out))).rows
+            value = await self.keep_setting(name, str(default if wanted is None or made_before else wanted))
         if wanted is not None and int(value) != wanted:
             raise ValidationError.single(
                 f"store.{name}",

@@ -18,8 +18,9 @@ from ...domain.claims import window_of
 WINDOWS_PER_PART = 4_464
 #: The ledger setting naming the first part written.
 FROM_SETTING = "claim_windows_from"
-#: Parts read past the reader's own clock (a writer's clock may run ahead of it).
-_AHEAD = 1
+#: Parts read past the reader's own clock (a writer's clock may run ahead of it), and before the
+#: first part kept (a later writer's clock may run behind the first one's, across a part's edge).
+_AHEAD = _BEHIND = 1
 
 Execute = Callable[..., Awaitable[Any]]
 Statement = Callable[[str], Awaitable[Any]]
@@ -58,7 +59,7 @@ class WindowIndex:
         parts = [0]
         if self._from is not None:
             last = part_of(window_of(datetime.now(UTC))) + _AHEAD
-            parts += range(max(1, self._from, part_of(first)), last + 1)
+            parts += range(max(1, self._from - _BEHIND, part_of(first)), last + 1)
         statement = await self._statement("claim_windows")
         results = await asyncio.gather(*(self._execute(statement, (part, first)) for part in parts))
         return sorted({row[0] for result in results for row in result.rows})
