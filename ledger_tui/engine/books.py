@@ -93,7 +93,7 @@ class Books:
         if not resumed and await self._store.keep_setting(RESTORED_FROM, dump_id) != dump_id:
             raise LedgerError("another restore into this ledger started at the same time")
         rows = settings.get(PARTITION_ROWS_SETTING)
-        if rows is not None and not resumed:  # so it splits busy accounts as the source did
+        if rows is not None:  # so it splits busy accounts as the source did
             await put_partition_rows(self._store, int(rows))
         for change in layouts:  # before any set, so every row lands where the source put it
             await self._store.record_layout(change)
