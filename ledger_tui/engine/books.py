@@ -68,7 +68,7 @@ class Books:
         self, dump_id: str, settings: dict[str, str], layouts: Sequence[AccountLayout] = ()
     ) -> bool:
         """Make this ledger ready for the dump ``dump_id``: an empty ledger takes the dump's seal
-        horizon and its account layouts, and remembers the dump; one that already restored it may
+        horizon, partition rows and account layouts, and remembers the dump; one that already restored it may
         resume (True). A ledger holding other sets is refused with the reason, and nothing is
         written to it."""
         stored = await self._store.read_settings()
