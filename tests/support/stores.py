@@ -130,7 +130,7 @@ class KeyspaceJanitor:
 
     def drop(self, url_or_keyspace: str) -> None:
         """Drop the keyspace (of a Cassandra store URL, or named) once the node gets to it."""
-        keyspace = url_or_keyspace.rsplit("/", 1)[-1]
+        keyspace = url_or_keyspace.split("?", 1)[0].rsplit("/", 1)[-1]  # a URL may carry options
         if self._session is None:
             from cassandra.cluster import Cluster
 

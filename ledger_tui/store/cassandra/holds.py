@@ -293,14 +293,17 @@ class CassandraHolds:
         outcome: StoredOutcome,
         policy: SealPolicy | None,
         accounts: list[Address],
+        completed_at: datetime | None = None,
     ) -> None:
         """After this write recorded an outcome: the captured set's rows, its reservations posted
-        and the hold's released at ``accounts``, the hold off the open list."""
+        and the hold's released at ``accounts``, the hold off the open list. ``completed_at``:
+        when repair completes it (its days may have been sealed without it since)."""
         hold_id = stored.hold.hold_id
         capture = outcome.capture
         if capture is not None:
             assert policy is not None, "a capture writes rows, and rows need the seal policy"
-            await self._writer.rows.write(materialise([capture], policy), use_cache=False)
+            rows = materialise([capture], policy, completed_at=completed_at)
+            await self._writer.rows.write(rows, use_cache=False)
             post = {hold_id: [settled_move(capture, account) for account in accounts]}
             await self._limits.settle(key[2], post, post=True)
         if accounts and stored.claimed_by is not None:
@@ -357,7 +360,7 @@ class CassandraHolds:
             accounts = [parse_address(text) for text in heads.get(hold_id, [])]
             outcome = None if stored is None else stored.outcome
             if stored is not None and outcome is not None and outcome.claimed_by == token:
-                await self._complete(key, stored, outcome, policy, accounts)
+                await self._complete(key, stored, outcome, policy, accounts, completed_at=now)
                 continue
             if outcome is None and now - time_of(token.time) <= RESERVATION_GRACE:
                 done = False

@@ -21,6 +21,9 @@ ROLLUP_PARTS_SETTING = "rollup_parts"
 MAX_ROLLUP_PARTS = 4096
 #: Path length of a rollup node (legal entity, namespace, name, currency).
 _ROLLUP_DEPTH = 4
+#: Children read from each part a round when listing a rollup: twice its share of the page, at
+#: least this many.
+_MERGE_CHUNK = 8
 
 PageCall = Callable[
     [str, tuple[Any, ...], int, PageToken | None], Awaitable[tuple[list[Any], PageToken | None]]
@@ -73,23 +76,32 @@ class RollupReader:
     async def children(
         self, parent: str, page_size: int, token: PageToken | None
     ) -> tuple[list[str], PageToken | None]:
-        """A node's children in order; a rollup's parts are merged after one cursor (every child
-        lives in one part, so the first ``page_size`` of each part after it hold the page)."""
+        """A node's children in order; a rollup's parts are merged after one cursor, a few rows
+        of each a round: rows are kept up to the first part that gave all it was asked for."""
         parts = await self._parts()
         if parts == 1 or not is_rollup(parent):
             rows, next_token = await self._page("children", (parent,), page_size, token)
             return [row[0] for row in rows], next_token
         after = "" if token is None else str(token.state)
-        found = await asyncio.gather(
-            *(
-                self._page("children_after", (part_key(parent, p), after), page_size, None)
-                for p in range(parts)
+        chunk = max(_MERGE_CHUNK, -(-2 * page_size // parts))
+        page: list[str] = []
+        while True:
+            found = await asyncio.gather(
+                *(
+                    self._page("children_after", (part_key(parent, p), after), chunk, None)
+                    for p in range(parts)
+                )
             )
-        )
-        merged = sorted(row[0] for rows, _ in found for row in rows)
-        more = len(merged) > page_size or any(next_token is not None for _, next_token in found)
-        page = merged[:page_size]
-        return page, PageToken(page[-1]) if more and page else None
+            full = [rows[-1][0] for rows, _ in found if len(rows) >= chunk]
+            bound = min(full) if full else None
+            ready = sorted(row[0] for rows, _ in found for row in rows if bound is None or row[0] <= bound)
+            wanted = page_size - len(page)
+            page += ready[:wanted]
+            if len(ready) > wanted or (bound is not None and len(page) == page_size):
+                return page, PageToken(page[-1])
+            if bound is None:  # every part read to its end
+                return page, None
+            after = bound
 
     async def day_activity(
         self, node: str, day: int, page_size: int, token: PageToken | None

@@ -346,8 +346,13 @@ class CassandraStore(Store):
     # -- settings and balance blocks -----------------------------------------------------------
 
     async def read_settings(self) -> dict[str, str]:
-        rows, _ = await self._page("settings", (), 1000, None)
-        return {name: value for name, value in rows}
+        settings: dict[str, str] = {}
+        token: PageToken | None = None
+        while True:  # every page: API keys and feed cursors add settings without end
+            rows, token = await self._page("settings", (), 1000, token)
+            settings.update(rows)
+            if token is None:
+                return settings
 
     async def keep_setting(self, name: str, value: str) -> str:
         result = await self._execute(await self._statement("keep_setting"), (name, value))
