@@ -26,7 +26,19 @@ from ...domain.claims import (
 from ...domain.holds import HoldOutcome
 from ...domain.model import RecordedTransaction
 from .cql import transaction_from_row
-from .feed import SETTLE, Delivery, FeedCursor, LogKey, LogRow, Walk, lower_bound, ticks_of, time_of, walk
+from .feed import (
+    READ_ALL,
+    SETTLE,
+    Delivery,
+    FeedCursor,
+    LogKey,
+    LogRow,
+    Walk,
+    lower_bound,
+    ticks_of,
+    time_of,
+    walk,
+)
 from .hold_rows import StoredHold, hold_from_claim, is_hold_claim
 from .windows import WindowIndex
 
@@ -94,12 +106,16 @@ class ChangeReader:
         first = window_of(time_of(cursor.after[0])) if cursor.after[0] else 0
         windows = await self._windows.since(first)
         rows: list[LogRow] = []
-        read_through = 1 << 62
+        read_through = READ_ALL
         counted = 0
         for window in windows:
             found = await self._window(window, cursor.after[0] if window == first else None)
             rows += found
-            counted += sum(len(r.ids) for r in found if r.key.position > cursor.after)
+            # Only settled rows fill a page: unsettled ones must not stop the read before later
+            # windows (a follower would take itself to be idle with done rows unread there).
+            counted += sum(
+                len(r.ids) for r in found if r.key.position > cursor.after and r.key.ticks <= settled
+            )
             if (
                 counted >= limit or len(rows) > MAX_ROWS or window - first >= MAX_WINDOWS
             ) and window != windows[-1]:

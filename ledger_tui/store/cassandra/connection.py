@@ -109,12 +109,15 @@ class Connection:
         """Run a read (or DDL): transient failures are retried briefly (a screen waits on it)."""
         return await self._retrying(_READ_RETRY_S, statement, parameters, options)
 
-    async def execute_write(self, statement: Any, parameters: Any = None, **options: Any) -> aio.Result:
+    async def execute_write(
+        self, statement: Any, parameters: Any = None, *, within: float | None = None, **options: Any
+    ) -> aio.Result:
         """Run a write: every write is idempotent (identical immutable rows, timestamped map
         entries, or a claim whose second attempt finds the first), so transient failures are
-        retried for the URL's budget; too few replicas alive is not retried (the coordinator
-        did not try: fail fast)."""
-        return await self._retrying(self._url.retry_s, statement, parameters, options)
+        retried for the URL's budget (no try starts after ``within`` seconds, when given); too
+        few replicas alive is not retried (the coordinator did not try: fail fast)."""
+        budget = self._url.retry_s if within is None else min(self._url.retry_s, within)
+        return await self._retrying(budget, statement, parameters, options)
 
     async def _retrying(
         self, budget: float, statement: Any, parameters: Any, options: dict[str, Any]

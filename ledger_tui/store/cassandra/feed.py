@@ -25,6 +25,8 @@ SETTLE = LOG_DEADLINE + CLOCK_SKEW
 #: 100-ns ticks from the start of the Gregorian calendar (a time-based UUID's epoch) to 1970.
 _GREGORIAN_TICKS = 0x01B21DD213814000
 _LAST = (1 << 128) - 1
+#: The ``read_through`` of a read that was not cut short.
+READ_ALL = 1 << 62
 _HEAD = re.compile(r"^c1-([0-9a-f]{1,16})-([0-9a-f]{32})")
 _WAITING = re.compile(r"-w([0-9a-f]{1,16})\.([0-7])\.([0-9a-f]{32})")
 #: Most waiting rows a cursor carries (then the oldest stop the cursor: it is a resume point).
@@ -214,4 +216,5 @@ def walk(
     end = final.encode()
     new = [row for row in later if row.done and row.key.position > after and row.key.batch not in given]
     deliveries += [Delivery(row, end, end) for row in new]
-    return Walk(deliveries, final, more, kept | {row.key.batch for row in new})
+    # A read cut short (rows not settled yet filled it) has not seen the rows after it: more.
+    return Walk(deliveries, final, read_through < READ_ALL, kept | {row.key.batch for row in new})

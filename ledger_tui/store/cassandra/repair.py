@@ -11,7 +11,7 @@ from __future__ import annotations
 import uuid
 from collections import defaultdict
 from collections.abc import Awaitable, Callable
-from datetime import datetime
+from datetime import UTC, datetime
 
 from ...domain.address import parse_address
 from ...domain.blocks import SealPolicy
@@ -65,7 +65,7 @@ class ClaimRepair:
 
     async def repair(self, policy: SealPolicy, now: datetime, since_window: int) -> RepairReport:
         """Materialise again every claimed set of every unfinished log row, settle its heads, then
-        mark it done (a row whose unclaimed reservations are still young is left for later)."""
+        mark it done (a row with unclaimed sets or reservations still young is left for later)."""
         report = RepairReport()
         shards = await self._shards()
         pending = await self.unfinished(since_window)
@@ -84,6 +84,9 @@ class ClaimRepair:
             for shard, members in by_shard.items():
                 for i in range(0, len(members), CLAIM_READ_GROUP):
                     claimed.update(await self._writer.claims(shard, members[i : i + CLAIM_READ_GROUP]))
+            young = datetime.now(UTC) - time_of(key[2].time) <= RESERVATION_GRACE  # writers' clock
+            if len(claimed) < len(set(ids)) and young:
+                continue  # its write may still claim them: marked done now, they would go unpublished
             sets = [transaction for transaction, _token in claimed.values() if is_set_claim(transaction)]
             await self._writer.rows.write(materialise(sets, policy, completed_at=now), use_cache=False)
             if heads and not await self._settle_heads(key, heads, claimed, now):

@@ -51,9 +51,11 @@ _CLAIM_ROUNDS = 20
 _LOG_ATTEMPTS = 3
 #: Times a write starts again after the limits changed under it.
 FENCE_ATTEMPTS = 5
-#: Repair releases a reservation whose set was never claimed only once its log row is this old:
-#: far beyond any write's claim rounds, so the write can no longer claim it (docs/limits.md).
+#: Repair releases a reservation, or marks done a log row, whose set was never claimed only once
+#: the row is this old: twice CLAIM_DEADLINE, so its write can no longer claim it (docs/limits.md).
 RESERVATION_GRACE = timedelta(minutes=15)
+#: No claim attempt starts under a log row older than this (the write fails: retry, same ids).
+CLAIM_DEADLINE = RESERVATION_GRACE / 2
 LogKey = tuple[int, int, uuid.UUID]
 #: An unfinished claim log row: its key, the ids it logged, the heads each set reserved at, and
 #: which of the ids are holds the write gave an outcome.
@@ -105,9 +107,18 @@ class ClaimWriter:
         (fenced,) = fence.partitions([(seq, shard, seq) if seq else (shard,)])
         pending = {t.transaction_id: (t, token) for t, token in members}
         found: dict[uuid.UUID, Any] = {}
+        oldest = min(time_of(token.time) for _t, token in members)
         for _round in range(_CLAIM_ROUNDS):
             if not pending:
                 break
+            within = (oldest + CLAIM_DEADLINE - datetime.now(UTC)).total_seconds()
+            if within <= 0:  # repair may have judged the log row: claiming under it now could hide it
+                some = any(answer is True for answer in found.values())  # an earlier try of ours applied
+                late = (NotConfirmed if some else StoreUnavailable)(
+                    "the claims waited too long; the rest were not made (retry with the same ids)"
+                )
+                found.update(dict.fromkeys(pending, late))
+                return found
             # Marked idempotent so the driver may also send it to a second coordinator when
             # the first is silent: of two executions at most one applies (IF NOT EXISTS), and
             # whichever answer arrives, a claim stored under our log token reads as ours below,
@@ -117,7 +128,7 @@ class ClaimWriter:
                 for txid, (t, token) in pending.items()
             ]
             batch = batch_of([claim.partition((shard,), rows), fenced], conditional=True)
-            result = await self._execute(batch)
+            result = await self._execute(batch, within=within)
             if result.rows and result.rows[0][0]:  # [applied]
                 found.update(dict.fromkeys(pending, True))
                 return found
@@ -217,7 +228,7 @@ class ClaimWriter:
                 outcomes[transaction.transaction_id] = RecordOutcome(
                     transaction, False, refused=refused[transaction.transaction_id]
                 )
-        if moves and datetime.now(UTC) - time_of(token.time) > RESERVATION_GRACE / 2:
+        if moves and datetime.now(UTC) - time_of(token.time) > CLAIM_DEADLINE:
             await self._limits.settle(token, moves, post=False)  # repair may release them soon
             raise StoreUnavailable("reserving at the heads took too long; nothing was written (retry)")
         queued = [((shard_of(t.transaction_id, shards), view.seq), (t, token)) for t in claimable]
