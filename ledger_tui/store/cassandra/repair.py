@@ -11,11 +11,11 @@ from __future__ import annotations
 import uuid
 from collections import defaultdict
 from collections.abc import Awaitable, Callable
-from datetime import UTC, datetime
+from datetime import datetime
 
 from ...domain.address import parse_address
 from ...domain.blocks import SealPolicy
-from ...domain.claims import CLAIM_LOG_SLOTS, CLAIM_READ_GROUP, RepairReport, shard_of
+from ...domain.claims import CLAIM_LOG_SLOTS, CLAIM_READ_GROUP, RepairReport, shard_of, window_start
 from ...domain.materialise import materialise
 from ...domain.model import RecordedTransaction
 from ...domain.money import ZERO
@@ -84,8 +84,7 @@ class ClaimRepair:
             for shard, members in by_shard.items():
                 for i in range(0, len(members), CLAIM_READ_GROUP):
                     claimed.update(await self._writer.claims(shard, members[i : i + CLAIM_READ_GROUP]))
-            young = datetime.now(UTC) - time_of(key[2].time) <= RESERVATION_GRACE  # writers' clock
-            if len(claimed) < len(set(ids)) and young:
+            if len(claimed) < len(set(ids)) and now - _logged_at(key) <= RESERVATION_GRACE:
                 continue  # its write may still claim them: marked done now, they would go unpublished
             sets = [transaction for transaction, _token in claimed.values() if is_set_claim(transaction)]
             await self._writer.rows.write(materialise(sets, policy, completed_at=now), use_cache=False)
@@ -105,7 +104,7 @@ class ClaimRepair:
     ) -> bool:
         """Post the reservations of sets this row's write claimed; release the others once the
         row is older than RESERVATION_GRACE. False: some are too young to release yet."""
-        old = now - time_of(key[2].time) > RESERVATION_GRACE
+        old = now - _logged_at(key) > RESERVATION_GRACE
         post: dict[uuid.UUID, list[HeadMove]] = {}
         release: dict[uuid.UUID, list[HeadMove]] = {}
         kept = 0
@@ -120,3 +119,8 @@ class ClaimRepair:
         await self._limits.settle(key[2], post, post=True)
         await self._limits.settle(key[2], release, post=False)
         return kept + len(post) + len(release) == len(heads)
+
+
+def _logged_at(key: LogKey) -> datetime:
+    """When a log row was written: its batch id's time (rows of older versions: their window's start)."""
+    return time_of(key[2].time) if key[2].version == 1 else window_start(key[0])

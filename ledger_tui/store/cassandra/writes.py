@@ -107,12 +107,14 @@ class ClaimWriter:
         (fenced,) = fence.partitions([(seq, shard, seq) if seq else (shard,)])
         pending = {t.transaction_id: (t, token) for t, token in members}
         found: dict[uuid.UUID, Any] = {}
-        oldest = min(time_of(token.time) for _t, token in members)
+        logged = [time_of(token.time) for _t, token in members if token.version == 1]  # random: no time
+        oldest = min(logged, default=None)
         for _round in range(_CLAIM_ROUNDS):
             if not pending:
                 break
-            within = (oldest + CLAIM_DEADLINE - datetime.now(UTC)).total_seconds()
-            if within <= 0:  # repair may have judged the log row: claiming under it now could hide it
+            within = None if oldest is None else (oldest + CLAIM_DEADLINE - datetime.now(UTC)).total_seconds()
+            # Past the deadline repair may have judged the log row: a claim under it could go untold.
+            if within is not None and within <= 0:
                 some = any(answer is True for answer in found.values())  # an earlier try of ours applied
                 late = (NotConfirmed if some else StoreUnavailable)(
                     "the claims waited too long; the rest were not made (retry with the same ids)"
