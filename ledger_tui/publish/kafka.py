@@ -103,7 +103,7 @@ class KafkaSink:
                 chunk = pending[start : start + IN_FLIGHT]
                 acks = await asyncio.gather(*(self._send(record) for record in chunk), return_exceptions=True)
                 failed += [
-                    record for record, ack in zip(chunk, acks, strict=True) if isinstance(ack, Exception)
+                    record for record, ack in zip(chunk, acks, strict=True) if isinstance(ack, BaseException)
                 ]
             pending = failed
             if pending:
