@@ -12,7 +12,7 @@ from typing import TextIO
 
 from ..domain.layout import BUCKET_SIZES, MAX_SUBS, layout_record
 from ..engine import Engine
-from .common import EXIT_OK, with_engine
+from .common import EXIT_OK, whole_number, with_engine
 
 
 async def _split(args: argparse.Namespace, engine: Engine, out: TextIO) -> int:
@@ -64,7 +64,7 @@ def add_layout_commands(commands: argparse._SubParsersAction[argparse.ArgumentPa
     split = actions.add_parser("split", help="partition an account's new entries by bucket and sub")
     split.add_argument("account", metavar="ACCOUNT", help="LE/NS/NAME/CUR/ACCT")
     split.add_argument(
-        "--subs", type=int, required=True, metavar="N", help=f"partitions per bucket (1-{MAX_SUBS})"
+        "--subs", type=whole_number, required=True, metavar="N", help=f"partitions per bucket (1-{MAX_SUBS})"
     )
     split.add_argument("--bucket", choices=BUCKET_SIZES, default="month", help="bucket size (default: month)")
     split.add_argument(
@@ -75,7 +75,7 @@ def add_layout_commands(commands: argparse._SubParsersAction[argparse.ArgumentPa
     split.set_defaults(handler=with_engine(_split))
     rows = actions.add_parser("rows", help="the rows a partition is sized for when sealing splits an account")
     rows.add_argument(
-        "rows", type=int, nargs="?", metavar="N", help="set it (1,000-1,000,000; default 50,000)"
+        "rows", type=whole_number, nargs="?", metavar="N", help="set it (1,000-1,000,000; default 50,000)"
     )
     rows.set_defaults(handler=with_engine(_rows))
     show = actions.add_parser("show", help="every layout change, by account")

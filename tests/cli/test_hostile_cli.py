@@ -206,6 +206,8 @@ def test_transaction_ids_are_canonical_ascii(
     [
         (["load-sample", "--transactions", "١٢"], "not a whole number (ASCII digits)"),
         (["load-sample", "--seed", "1_000"], "not a whole number (ASCII digits)"),
+        (["layout", "split", "a/b/c/GBP/x", "--subs", "٣"], "not a whole number (ASCII digits)"),
+        (["layout", "rows", "١٠٠٠٠"], "not a whole number (ASCII digits)"),
         (["load-sample", "--months", "99999999"], "--months from 1 to 1200"),
         (["seal", "--margin", "1e400"], "not a number of seconds"),
         (["balance", "--address", "a/b/c/GBP/*", "--start", "9" * 5000], "outside the years 1 to 9999"),
