@@ -84,12 +84,12 @@ class ClaimRepair:
             for shard, members in by_shard.items():
                 for i in range(0, len(members), CLAIM_READ_GROUP):
                     claimed.update(await self._writer.claims(shard, members[i : i + CLAIM_READ_GROUP]))
-            if len(claimed) < len(set(ids)) and now - _logged_at(key) <= RESERVATION_GRACE:
-                continue  # its write may still claim them: marked done now, they would go unpublished
             sets = [transaction for transaction, _token in claimed.values() if is_set_claim(transaction)]
             await self._writer.rows.write(materialise(sets, policy, completed_at=now), use_cache=False)
             if heads and not await self._settle_heads(key, heads, claimed, now):
                 continue
+            if len(claimed) < len(set(ids)) and now - _logged_at(key) <= RESERVATION_GRACE:
+                continue  # its write may still claim the rest: marked done now, they would go untold
             await self._execute(await self._prepare("log_done"), key)
             report.batches += 1
             report.completed += len(sets)
