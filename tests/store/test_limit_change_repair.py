@@ -50,7 +50,7 @@ async def test_a_set_claimed_before_a_limit_is_in_the_head_the_limit_makes(
     await engine.limits().set(f"{PREFIX}/acc-a", "0", None, "ops")  # fence, repair, ready
     with contextlib.suppress(LimitExceeded):  # 40 is all acc-a has once X is written: refused
         await engine.post_json(_pay("100.00", payer="acc-a"))
-    store = engine._store  # type: ignore[attr-defined]
+    store = engine._store
     await store.repair(engine.policy, datetime.now(UTC) + timedelta(minutes=16))  # X's rows, at last
     closing = (await engine.balance(A))[0].closing
     assert closing >= 0, f"acc-a is at {closing} under its limit --min 0"

@@ -96,7 +96,7 @@ def test_a_limit_changes_repair_completes_the_claimed_sets_of_a_row_with_an_uncl
     x, z = uuid.uuid4(), uuid.uuid4()
     writer = _Writer({x: (RecordedTransaction(x, (), "h", logged), token)})
     limits, log = _Limits(), _Log()
-    row = (key, [x, z], {z: [ACCOUNT_B]}, frozenset())
+    row: Any = (key, [x, z], {z: [ACCOUNT_B]}, frozenset())
     asyncio.run(_repair(writer, limits, log, [row]).repair(SealPolicy(), datetime.now(UTC), 0))
     assert x in writer.rows.written, (
         "the change's repair left the claimed set X without rows: a head folded after the change "
