@@ -86,7 +86,7 @@ def parse_line(text: str) -> EntrySet:
     data = loads_exact(text)
     if not isinstance(data, dict):
         raise LedgerError("must be a JSON object (one entry set per line)")
-    if "transaction_id" not in data:
+    if data.get("transaction_id") is None:  # null too: it would take a fresh id on every run
         raise LedgerError("transaction_id: required for import (so that a rerun is exact)")
     return entry_set_from_data(data)
 

@@ -97,10 +97,13 @@ def test_bad_line_aborts_before_its_chunk_is_written(cli: Cli, tmp_path: Path) -
 def test_check_writes_nothing_and_transaction_id_is_required(cli: Cli, tmp_path: Path) -> None:
     document = json.loads(line(sets(1)[1]))
     del document["transaction_id"]
-    source = write_jsonl(tmp_path / "noid.jsonl", sets(3), [json.dumps(document), "[1, 2]", "{not json"])
+    null_id = {**document, "transaction_id": None}  # would take a fresh id on every run
+    bad = [json.dumps(document), "[1, 2]", "{not json", json.dumps(null_id)]
+    source = write_jsonl(tmp_path / "noid.jsonl", sets(3), bad)
     code, out, _ = cli("import", "--check", str(source))
-    assert code == 1 and "checked: lines 7  valid 4  bad 3" in out
+    assert code == 1 and "checked: lines 8  valid 4  bad 4" in out
     assert "line 5: transaction_id: required for import" in out
+    assert "line 8: transaction_id: required for import" in out
     assert "transactions: 0" in cli("verify")[1]
 
 
