@@ -70,7 +70,12 @@ async def _import(args: argparse.Namespace, engine: Engine, out: TextIO) -> int:
     with open_source(args.file) as source:
         reader = LineReader(source, skip_bad=args.on_error == "skip" or args.check, chunk=chunk)
         if args.check:
-            count = sum(1 for _ in reader)
+            count = 0
+            try:
+                for _ in reader:
+                    count += 1
+            except UnicodeDecodeError:  # as an import would: what follows cannot be read as lines
+                reader.problems.add(reader.lines + 1, "not UTF-8 text")
             _print_problems(reader.problems, out)
             out.write(f"checked: lines {reader.lines}  valid {count}  bad {len(reader.problems)}\n")
             return EXIT_REJECTED if reader.problems else EXIT_OK

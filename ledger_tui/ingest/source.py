@@ -61,7 +61,7 @@ def parse_topic_url(text: str, known: tuple[str, ...]) -> tuple[tuple[str, ...],
     bootstrap = []
     for host in hosts:
         name, port = host.rsplit(":", 1) if re.search(r":[0-9]+$", host) else (host, last_port)
-        if not _HOST.fullmatch(name) or not 0 < int(port) < 65536:
+        if not _HOST.fullmatch(name) or len(port) > 5 or not 0 < int(port) < 65536:
             raise _bad(f"{shown(host)} is not a broker address (HOST or HOST:PORT)")
         bootstrap.append(f"{name}:{int(port)}")
     topic = unquote(parts.path.lstrip("/"))

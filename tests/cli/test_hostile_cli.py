@@ -7,6 +7,7 @@ import json
 import sqlite3
 import stat
 import sys
+import uuid
 from pathlib import Path
 from typing import Any
 
@@ -267,3 +268,32 @@ def test_a_named_balances_file_is_bounded_and_utf8(
 def test_import_reads_lines_bounded_to_16_mib(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
     code, _, err = run(capsys, "--store", f"sqlite:{tmp_path / 'l.sqlite'}", "import", "/dev/zero")
     assert code == EXIT_REJECTED and "line 1: longer than 16 MiB; the import stops here" in err
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        f"kafka://broker:{'9' * 5000}/sets",
+        "kafka://broker:0/sets",
+        "kafka://broker:65536/sets",
+        "http://b/sets",
+    ],
+)
+@pytest.mark.parametrize("command", ["ingest", "publish"])
+def test_a_bad_kafka_url_is_refused_by_name(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, url: str, command: str
+) -> None:
+    code, _, err = run(capsys, "--store", f"sqlite:{tmp_path / 'l.sqlite'}", command, url)
+    assert code in (EXIT_USAGE, EXIT_REJECTED) and "unexpected error" not in err and len(err) < 1000, err
+
+
+def test_import_check_of_a_file_that_is_not_utf8_names_a_bad_line(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    source = tmp_path / "latin.jsonl"
+    good = transfer("1.00", 1727347200000, transaction_id=uuid.uuid4()).encode()
+    source.write_bytes(good + b"\n" + good.replace(b"GBP", b"GB\xff") + b"\n" + good + b"\n")
+    code, out, err = run(
+        capsys, "--store", f"sqlite:{tmp_path / 'l.sqlite'}", "import", "--check", str(source)
+    )
+    assert code == EXIT_REJECTED and "not UTF-8" in out and "unexpected error" not in err, (out, err)
