@@ -278,6 +278,7 @@ def test_import_reads_lines_bounded_to_16_mib(capsys: pytest.CaptureFixture[str]
         "kafka://broker:65536/sets",
         "http://b/sets",
     ],
+    ids=["port-of-5000-digits", "port-0", "port-65536", "not-kafka"],
 )
 @pytest.mark.parametrize("command", ["ingest", "publish"])
 def test_a_bad_kafka_url_is_refused_by_name(
