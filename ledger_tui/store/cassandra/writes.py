@@ -116,7 +116,7 @@ class ClaimWriter:
             # Past the deadline repair may have judged the log row: a claim under it could go untold.
             if within is not None and within <= 0:
                 some = any(answer is True for answer in found.values())  # an earlier try of ours applied
-                late = (NotConfirmed if some else StoreUnavailable)(
+                late = (NotConfirmed if some else NotClaimed)(
                     "the claims waited too long; the rest were not made (retry with the same ids)"
                 )
                 found.update(dict.fromkeys(pending, late))
@@ -244,7 +244,7 @@ class ClaimWriter:
                 continue
             if isinstance(answer, BaseException):
                 await self._after_failed_claims(claimable, token, moves, shards)
-                raise answer
+                raise _after_claiming(answer)
             outcome = (
                 RecordOutcome(transaction, duplicate=False)
                 if answer is True
@@ -269,9 +269,9 @@ class ClaimWriter:
                 # The claim may have outlived rows that never landed: writing the identical rows
                 # again is a no-op when they did and completes the set when they did not.
                 await self.rows.write(materialise(earlier, policy, completed_at=now), use_cache=False)
-        except BaseException:  # the heads are settled all the same; repair completes the rows
+        except BaseException as error:  # the heads are settled all the same; repair completes the rows
             self.finish_later(log_key, post, release, mark=False)
-            raise
+            raise _after_claiming(error) from None
         self.finish_later(log_key, post, release)
         return fenced + retried
 
@@ -373,6 +373,18 @@ class ClaimWriter:
                 return key
             self.finish_later(key)
         raise StoreUnavailable("the claim log answered too slowly; nothing was written (retry)")
+
+
+class NotClaimed(StoreUnavailable):
+    """Claims that were never attempted: nothing of them was written."""
+
+
+def _after_claiming(error: BaseException) -> BaseException:
+    """What a failure once claims were tried tells the caller: a claim may have landed, so never
+    "nothing written" (unless none was attempted); refusals and cancellations pass unchanged."""
+    if isinstance(error, StoreUnavailable) and not isinstance(error, NotConfirmed | NotClaimed):
+        return NotConfirmed(str(error))
+    return error
 
 
 def fence_in(columns: list[str], rows: list[Any]) -> int:
