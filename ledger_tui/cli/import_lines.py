@@ -143,11 +143,12 @@ class LineReader:
 
 
 def open_source(path: str) -> TextIO:
-    """The import's input: a UTF-8 file, or standard input for ``-``."""
+    """The import's input: a UTF-8 file, or standard input for ``-`` (a leading byte-order mark is
+    dropped, as ``post`` and ``ingest`` drop it)."""
     if path == "-":
-        return io.TextIOWrapper(sys.stdin.buffer, encoding="utf-8", errors="strict")
+        return io.TextIOWrapper(sys.stdin.buffer, encoding="utf-8-sig", errors="strict")
     try:
-        return open(path, encoding="utf-8", errors="strict")
+        return open(path, encoding="utf-8-sig", errors="strict")
     except OSError as error:
         raise UsageError(f"cannot read {path}: {error.strerror}") from None
 

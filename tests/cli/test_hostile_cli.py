@@ -298,3 +298,15 @@ def test_import_check_of_a_file_that_is_not_utf8_names_a_bad_line(
         capsys, "--store", f"sqlite:{tmp_path / 'l.sqlite'}", "import", "--check", str(source)
     )
     assert code == EXIT_REJECTED and "not UTF-8" in out and "unexpected error" not in err, (out, err)
+
+
+def test_import_drops_a_leading_byte_order_mark_as_post_does(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    source = tmp_path / "bom.jsonl"
+    first, second = (transfer("1.00", 1727347200000, transaction_id=uuid.uuid4()) for _ in range(2))
+    source.write_bytes(b"\xef\xbb\xbf" + first.encode() + b"\n" + second.encode() + b"\n")
+    store = f"sqlite:{tmp_path / 'l.sqlite'}"
+    code, out, err = run(capsys, "--store", store, "import", str(source))
+    assert code == 0 and "Traceback" not in err, (out, err)
+    assert "transactions: 2" in run(capsys, "--store", store, "verify")[1]
