@@ -156,10 +156,12 @@ class CassandraLimits:
         a missing head from the account's entries from then on). A change cut short is completed
         by making it again."""
         made = await self.append(change)
-        history = (await self.history())[: made.sequence]
         await self.raise_fence(shards, made.sequence)
         await self._store.repair(policy, datetime.now(UTC))
-        after = current_limits(history)
+        # Judged by every change recorded by now, later ones too: one that bounds an account again
+        # may be in force already, with writes reserving at its head (a stale head is made again
+        # anyway: a head made before its account's present bounded stretch is not trusted).
+        after = current_limits(await self.history())
         for account in await self.heads.accounts():  # every head the limits no longer bound
             if after.covering(account) is None:
                 with contextlib.suppress(HeadMissing):
