@@ -65,7 +65,10 @@ def parse_transaction_id(value: object) -> uuid.UUID:
         raise ValueError("must be a UUID string")
     if not _UUID.match(value):  # uuid.UUID() alone would take non-ASCII digits, braces, urn:
         raise ValueError(f"{shown(value)} is not a UUID (8-4-4-4-12 hexadecimal digits)")
-    return uuid.UUID(value)
+    found = uuid.UUID(value)
+    if found.variant == uuid.RESERVED_FUTURE:  # the ledger's own records use it (hold outcomes)
+        raise ValueError(f"{value} is of the UUID variant reserved for future definition (not for clients)")
+    return found
 
 
 def entry_set_from_data(data: object, currencies: Currencies = DEFAULT_CURRENCIES) -> EntrySet:

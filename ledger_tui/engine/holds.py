@@ -90,7 +90,7 @@ class HoldBook:
 
     async def sweep(self) -> int:
         """Record every hold past its expiry as expired (reads never wait for this)."""
-        return await self._store.sweep_holds(self.now())
+        return await self._store.sweep_holds(self.now(), await self._policy())
 
     async def keep_swept(
         self, every: float = SWEEP_EVERY, on_error: Callable[[LedgerError], None] | None = None

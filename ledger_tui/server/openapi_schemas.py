@@ -24,7 +24,8 @@ from .errors import ERROR_CODES, LIMIT_EXCEEDED
 from .idempotency import MAX_KEY_LENGTH
 
 Schema = dict[str, Any]
-UUID_PATTERN = "^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
+#: A UUID in canonical text, not of the variant reserved for future definition (the ledger's own).
+UUID_PATTERN = "^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-dA-D][0-9a-fA-F]{3}-[0-9a-fA-F]{12}$"
 KEY_PATTERN = f"^[!-~]{{1,{MAX_KEY_LENGTH}}}$"
 #: Leg descriptions: no control characters but tab and newline.
 DESCRIPTION_PATTERN = "^[^\\u0000-\\u0008\\u000b-\\u001f\\u007f]*$"

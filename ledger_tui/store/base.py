@@ -189,8 +189,9 @@ class Store(ABC):
         """Pending debits and credits per account of the holds pending at ``at`` (a recent instant)."""
         return {}
 
-    async def sweep_holds(self, now: datetime) -> int:
-        """Record every hold past its expiry as expired; how many."""
+    async def sweep_holds(self, now: datetime, policy: SealPolicy) -> int:
+        """Record every hold past its expiry as expired (and complete outcomes cut short, their
+        rows made by ``policy``); how many expiries."""
         return 0
 
     @abstractmethod

@@ -80,6 +80,8 @@ STATEMENTS = {
     "WHERE window = ? AND slot = ? AND batch_id > ?",
     "claim_log_row": "SELECT batch_id, transaction_ids, done, settles FROM {ks}.claim_log "
     "WHERE window = ? AND slot = ? AND batch_id = ?",
+    "claim_log_heads_row": "SELECT batch_id, transaction_ids, done, heads, settles FROM {ks}.claim_log "
+    "WHERE window = ? AND slot = ? AND batch_id = ?",
     "insert_entry": f"INSERT INTO {{ks}}.ledger_entries ({ENTRY_COLUMNS}) "
     "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
     "insert_tree": "INSERT INTO {ks}.account_tree (parent, child) VALUES (?, ?)",

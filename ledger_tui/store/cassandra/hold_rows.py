@@ -12,6 +12,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
+from ...domain.claims import shard_of
 from ...domain.holds import Hold, HoldOutcome
 from ...domain.model import RecordedTransaction
 from ...domain.timeutil import from_epoch_ms, to_epoch_ms
@@ -22,9 +23,35 @@ OUTCOME_MARK = "outcome:"
 _OUTCOME_SPACE = uuid.UUID("0b6f3f4e-6a52-4d35-9a55-3c1f1a0e7d21")
 
 
-def outcome_id(hold_id: uuid.UUID) -> uuid.UUID:
-    """The id an outcome of ``hold_id`` is claimed under (in the hold's shard)."""
-    return uuid.uuid5(_OUTCOME_SPACE, str(hold_id))
+def outcome_id(hold_id: uuid.UUID, shards: int) -> uuid.UUID:
+    """The id an outcome of ``hold_id`` is claimed under, in the hold's shard, chosen so that no
+    entry set or hold can take its row first: the derived id when its own shard is another (a set
+    is claimed in its own id's shard), else the derived id in the variant no client may submit."""
+    derived = uuid.uuid5(_OUTCOME_SPACE, str(hold_id))
+    if shards > 1 and shard_of(derived, shards) != shard_of(hold_id, shards):
+        return derived
+    reserved = bytearray(derived.bytes)
+    reserved[8] |= 0xE0  # the variant bits 111: "reserved for future definition"
+    return uuid.UUID(bytes=bytes(reserved))
+
+
+def outcome_ids(hold_id: uuid.UUID, shards: int) -> list[uuid.UUID]:
+    """Where an outcome of ``hold_id`` may be stored: its id, then the derived id older versions
+    claimed in every case (read, never claimed again: a set may hold it)."""
+    derived = uuid.uuid5(_OUTCOME_SPACE, str(hold_id))
+    return list(dict.fromkeys([outcome_id(hold_id, shards), derived]))
+
+
+def outcome_of(hold_id: uuid.UUID, rows: dict[uuid.UUID, Any], shards: int) -> StoredOutcome | None:
+    """The outcome of ``hold_id`` among ``get_claims`` rows of its shard (a set under a derived id
+    is no outcome)."""
+    for txid in outcome_ids(hold_id, shards):
+        row = rows.get(txid)
+        if row is not None:
+            claim = transaction_from_row(row)
+            if is_outcome_claim(claim) and claim.payload_hash.startswith(f"{OUTCOME_MARK}{hold_id}:"):
+                return outcome_from_claim(claim, row[4])
+    return None
 
 
 def is_hold_claim(transaction: RecordedTransaction) -> bool:
@@ -65,7 +92,11 @@ class StoredOutcome:
 
 
 def outcome_claim(
-    hold_id: uuid.UUID, outcome: HoldOutcome, at: datetime, capture: RecordedTransaction | None
+    hold_id: uuid.UUID,
+    outcome: HoldOutcome,
+    at: datetime,
+    capture: RecordedTransaction | None,
+    shards: int,
 ) -> RecordedTransaction:
     """The claim of an outcome: under the derived id, recorded at the outcome's time, with the
     captured set's legs (none for a void or an expiry)."""
@@ -73,7 +104,7 @@ def outcome_claim(
     marked = f"{OUTCOME_MARK}{hold_id}:{outcome.value}:{digest}"
     legs = () if capture is None else capture.legs
     text = "" if capture is None else capture.legs_text
-    return RecordedTransaction(outcome_id(hold_id), legs, marked, at, text)
+    return RecordedTransaction(outcome_id(hold_id, shards), legs, marked, at, text)
 
 
 def outcome_from_claim(claim: RecordedTransaction, claimed_by: uuid.UUID | None) -> StoredOutcome:

@@ -37,9 +37,11 @@ from .hold_rows import (
     is_hold_claim,
     outcome_claim,
     outcome_from_claim,
-    outcome_id,
+    outcome_ids,
+    outcome_of,
 )
 from .limits import CassandraLimits, FenceMoved, HeadMove, LimitView, moves_of, reservation, settled_move
+from .repair import unfinished_row
 from .rows import Execute, Prepare
 from .writes import FENCE_ATTEMPTS, RESERVATION_GRACE, ClaimWriter, LogKey
 
@@ -88,7 +90,9 @@ class CassandraHolds:
         shards = await self._shards()
         by_shard: dict[int, list[uuid.UUID]] = {}
         for hold_id in hold_ids:
-            by_shard.setdefault(shard_of(hold_id, shards), []).extend([hold_id, outcome_id(hold_id)])
+            by_shard.setdefault(shard_of(hold_id, shards), []).extend(
+                [hold_id, *outcome_ids(hold_id, shards)]
+            )
         reads = await asyncio.gather(*(self._claims(shard, ids, serial) for shard, ids in by_shard.items()))
         rows = {txid: row for found in reads for txid, row in found.items()}
         holds: dict[uuid.UUID, StoredHold] = {}
@@ -96,11 +100,7 @@ class CassandraHolds:
             row = rows.get(hold_id)
             if row is None or not is_hold_claim(transaction_from_row(row)):
                 continue
-            decided = rows.get(outcome_id(hold_id))
-            outcome = None
-            if decided is not None:
-                outcome = outcome_from_claim(transaction_from_row(decided), decided[4])
-            holds[hold_id] = hold_from_claim(row, outcome)
+            holds[hold_id] = hold_from_claim(row, outcome_of(hold_id, rows, shards))
         return holds
 
     async def read(self, hold_id: uuid.UUID) -> Hold | None:
@@ -240,6 +240,7 @@ class CassandraHolds:
                 return stored.hold, False
         hold = stored.hold
         assert hold.outcome is not None and hold.outcome_at is not None
+        await self._complete_cut_short(stored, policy)
         if hold.outcome is wanted:
             return hold, True
         when = hold.outcome_at.isoformat(timespec="milliseconds")
@@ -259,7 +260,8 @@ class CassandraHolds:
         did. The winner's rows are written and its heads settled before it answers; what a crash
         cuts short, repair completes from the log row."""
         hold_id = stored.hold.hold_id
-        shard = shard_of(hold_id, await self._shards())
+        shards = await self._shards()
+        shard = shard_of(hold_id, shards)
         for _attempt in range(FENCE_ATTEMPTS):
             view = await self._limits.view()
             moves = [] if capture is None else moves_of(capture, view.limits)
@@ -271,7 +273,7 @@ class CassandraHolds:
             hold_key = "" if stored.claimed_by is None else reservation(stored.claimed_by, hold_id)
             if not await self._reserve(view, key, reserved, excluding=hold_key, times={hold_id: at}):
                 continue
-            claim = outcome_claim(hold_id, outcome, at, capture)
+            claim = outcome_claim(hold_id, outcome, at, capture, shards)
             answer = await self._writer.claim_one(shard, view.seq, claim, token)
             if isinstance(answer, FenceMoved):
                 self._writer.finish_later(key, release=reserved)
@@ -311,6 +313,20 @@ class CassandraHolds:
             await self._limits.settle(stored.claimed_by, release, post=False)
         await self._close(stored)
 
+    async def _complete_cut_short(self, stored: StoredHold, policy: SealPolicy) -> None:
+        """Complete an outcome whose write was cut short after its claim (its log row not done),
+        as repair would: a retry answered "repeated", and the sweeper a server runs, find the
+        outcome recorded, and its rows and heads must then be in place, not wait for a repair."""
+        outcome = stored.outcome
+        if outcome is None or outcome.claimed_by is None:
+            return
+        row = await unfinished_row(self._execute, self._prepare, outcome.claimed_by)
+        if row is None:
+            return
+        key, _ids, heads, settles = row
+        if await self.repair(key, settles, heads, datetime.now(UTC), policy):
+            await self._execute(await self._prepare("log_done"), key)
+
     async def _close(self, stored: StoredHold) -> None:
         """Take a hold with an outcome off the open lists (derived rows)."""
         hold_id = stored.hold.hold_id
@@ -323,9 +339,9 @@ class CassandraHolds:
 
     # -- sweeping and repair ---------------------------------------------------------------------
 
-    async def sweep(self, now: datetime) -> int:
-        """Record every open hold past its expiry as expired, and take holds with an outcome off
-        the open list; how many expiries this sweep recorded."""
+    async def sweep(self, now: datetime, policy: SealPolicy) -> int:
+        """Record every open hold past its expiry as expired, and complete the holds with an
+        outcome and take them off the open list; how many expiries this sweep recorded."""
         listed = await self._listed(open_only=True)
         found = await self.stored([hold_id for hold_id, _shard in listed])
         expired = 0
@@ -338,6 +354,7 @@ class CassandraHolds:
                 _, mine = await self._decide(stored, HoldOutcome.EXPIRED, expiry, None, None)
                 expired += mine
             elif stored.outcome is not None:
+                await self._complete_cut_short(stored, policy)
                 await self._close(stored)
         return expired
 

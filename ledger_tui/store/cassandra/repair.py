@@ -8,6 +8,7 @@ and the row marked done (docs/cassandra-write-path.md, docs/limits.md).
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections import defaultdict
 from collections.abc import Awaitable, Callable
@@ -15,7 +16,14 @@ from datetime import datetime
 
 from ...domain.address import parse_address
 from ...domain.blocks import SealPolicy
-from ...domain.claims import CLAIM_LOG_SLOTS, CLAIM_READ_GROUP, RepairReport, shard_of, window_start
+from ...domain.claims import (
+    CLAIM_LOG_SLOTS,
+    CLAIM_READ_GROUP,
+    RepairReport,
+    shard_of,
+    window_of,
+    window_start,
+)
 from ...domain.materialise import materialise
 from ...domain.model import RecordedTransaction
 from ...domain.money import ZERO
@@ -124,3 +132,20 @@ class ClaimRepair:
 def _logged_at(key: LogKey) -> datetime:
     """When a log row was written: its batch id's time (rows of older versions: their window's start)."""
     return time_of(key[2].time) if key[2].version == 1 else window_start(key[0])
+
+
+async def unfinished_row(execute: Execute, prepare: Prepare, batch_id: uuid.UUID) -> LogRow | None:
+    """The log row of the write whose batch id is ``batch_id``, when it is not marked done (None
+    also for rows of older versions, whose random batch ids tell no window: repair finds them)."""
+    if batch_id.version != 1:
+        return None
+    window = window_of(time_of(batch_id.time))
+    statement = await prepare("claim_log_heads_row")
+    answers = await asyncio.gather(
+        *(execute(statement, (window, slot, batch_id)) for slot in range(CLAIM_LOG_SLOTS))
+    )
+    for slot, answer in enumerate(answers):
+        for _batch, ids, done, heads, settles in answer.rows:
+            if not done:
+                return (window, slot, batch_id), list(ids or ()), dict(heads or {}), frozenset(settles or ())
+    return None

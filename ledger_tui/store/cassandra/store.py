@@ -237,8 +237,8 @@ class CassandraStore(Store):
     async def read_pending(self, at: datetime) -> dict[Address, Pending]:
         return await self._holds.pending(at)
 
-    async def sweep_holds(self, now: datetime) -> int:
-        return await self._holds.sweep(now)
+    async def sweep_holds(self, now: datetime, policy: SealPolicy) -> int:
+        return await self._holds.sweep(now, policy)
 
     async def _unpaged(self, name: str, parameters: tuple[Any, ...]) -> list[Any]:
         """Every row of a prepared query in one answer (one the node must not page: it merges)."""

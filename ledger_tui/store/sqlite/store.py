@@ -336,7 +336,7 @@ class SqliteStore(Store):
     async def read_pending(self, at: datetime) -> dict[Address, Pending]:
         return await self._run(lambda c: holds.pending_now(c, at))
 
-    async def sweep_holds(self, now: datetime) -> int:
+    async def sweep_holds(self, now: datetime, policy: SealPolicy) -> int:
         return await self._run(lambda c: in_write(c, lambda c: holds.sweep(c, now)))
 
     async def read_settings(self) -> dict[str, str]:
