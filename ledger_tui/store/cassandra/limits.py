@@ -367,10 +367,20 @@ class CassandraLimits:
                 held = await self.held_at(account)
                 created = HeadOp(CREATE, credits=balance, fresh_from=fresh_from, since=view.seq, held=held)
                 await self.heads.apply(account, [created])
+                await self._release_settled(account, held)
                 continue
             if asyncio.get_running_loop().time() > deadline:
                 raise StoreUnavailable(f"the limit on {account} is still being applied; retry")
             await asyncio.sleep(0.2)
+
+    async def _release_settled(self, account: Address, held: tuple[tuple[str, str], ...]) -> None:
+        """Release what a new head was made with for holds given an outcome since it read them:
+        a void landing between that read and the creation released at no head."""
+        still = {key for key, _value in await self.held_at(account)}
+        gone = [HeadOp(RELEASE, key) for key, _value in held if key not in still]
+        if gone:
+            with contextlib.suppress(HeadMissing):
+                await self.heads.apply(account, gone)
 
 
 async def _no_holds(account: Address) -> tuple[tuple[str, str], ...]:
