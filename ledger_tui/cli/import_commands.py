@@ -19,7 +19,7 @@ from ..domain.claims import RecordOutcome
 from ..engine import Engine
 from ..ledger import LedgerOptions, open_ledger
 from ..loader import DEFAULT_CHUNK, LoadStats, load
-from ..loader.processes import MAX_DEFAULT_WORKERS, can_fork, default_workers
+from ..loader.processes import MAX_DEFAULT_WORKERS, MAX_WORKERS, can_fork, default_workers
 from ..store.url import CassandraUrl, parse_store_url
 from .common import EXIT_OK, EXIT_REJECTED, UsageError, ledger_options, whole_number, with_engine
 from .import_lines import (
@@ -28,6 +28,7 @@ from .import_lines import (
     Aborted,
     LineProblems,
     LineReader,
+    NotUtf8Line,
     conflict_reason,
     open_source,
 )
@@ -38,8 +39,8 @@ def import_entry_sets(args: argparse.Namespace, out: TextIO) -> int:
     """``import``: in worker processes when the store and the platform allow, else in this one."""
     if args.chunk is not None and args.chunk < 1:
         raise UsageError("--chunk must be at least 1")
-    if args.workers is not None and args.workers < 1:
-        raise UsageError("--workers must be at least 1")
+    if args.workers is not None and not 1 <= args.workers <= MAX_WORKERS:
+        raise UsageError(f"--workers must be from 1 to {MAX_WORKERS}")
     options = ledger_options(args)
     workers = _workers(args, options)
     if workers == 1:
@@ -74,8 +75,8 @@ async def _import(args: argparse.Namespace, engine: Engine, out: TextIO) -> int:
             try:
                 for _ in reader:
                     count += 1
-            except UnicodeDecodeError:  # as an import would: what follows cannot be read as lines
-                reader.problems.add(reader.lines + 1, "not UTF-8 text")
+            except NotUtf8Line as error:  # as an import would: what follows cannot be read as lines
+                reader.problems.add(error.line, "not UTF-8 text")
             _print_problems(reader.problems, out)
             out.write(f"checked: lines {reader.lines}  valid {count}  bad {len(reader.problems)}\n")
             return EXIT_REJECTED if reader.problems else EXIT_OK
@@ -90,9 +91,9 @@ async def _import(args: argparse.Namespace, engine: Engine, out: TextIO) -> int:
         try:
             with _progress(out) as update:
                 stats = await load(engine, reader, chunk=chunk, on_progress=update, on_outcomes=judge)
-        except (Aborted, UnicodeDecodeError) as error:
-            if isinstance(error, UnicodeDecodeError):
-                reader.problems.add(reader.lines + 1, "not UTF-8 text")
+        except (Aborted, NotUtf8Line) as error:
+            if isinstance(error, NotUtf8Line):
+                reader.problems.add(error.line, "not UTF-8 text")
             seconds = time.perf_counter() - started
             return _report_abort(reader.problems, len(reader.line_of), seconds, out)
     return _report(stats, reader.problems, conflicts, out)

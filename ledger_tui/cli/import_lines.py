@@ -7,6 +7,7 @@ chunks' problems and sizes its chunks.
 
 from __future__ import annotations
 
+import codecs
 import io
 import math
 import os
@@ -14,7 +15,7 @@ import stat
 import sys
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from typing import TextIO
+from typing import BinaryIO, TextIO, cast
 
 from ..domain.claims import RecordOutcome
 from ..domain.document import MAX_DOCUMENT_BYTES, MAX_DOCUMENT_TEXT
@@ -81,6 +82,18 @@ class LineTooLong(LedgerError):
     """A line longer than one document may be: reading stops (the rest may never end: /dev/zero)."""
 
 
+class NotUtf8Line(LedgerError):
+    """A line that is not UTF-8 text: reading stops there (a bad line, as an invalid set is)."""
+
+    def __init__(self, line: int) -> None:
+        super().__init__(f"line {line}: not UTF-8 text")
+        self.line = line
+
+
+class UnreadableInput(LedgerError):
+    """The input failed while being read (a failing disk, a network file): reading stops."""
+
+
 def parse_line(text: str) -> EntrySet:
     """One JSON Lines entry set; a missing ``transaction_id`` is an error (reruns must be exact)."""
     data = loads_exact(text)
@@ -99,15 +112,61 @@ def conflict_reason(outcome: RecordOutcome) -> str:
 
 
 def numbered_lines(source: TextIO, read_before: int = 0) -> Iterator[tuple[int, str]]:
-    """The non-blank lines of ``source`` with their line numbers (each read bounded), counting
-    ``read_before`` lines already read from it (a dump's header)."""
+    """The non-blank lines of ``source`` with their line numbers, counting ``read_before`` lines
+    already read from it (a dump's header)."""
     number = read_before
-    while text := source.readline(MAX_DOCUMENT_BYTES + 1):  # bounded: never a whole huge line
+    while text := source.readline():
         number += 1
-        if len(text) > MAX_DOCUMENT_BYTES:
-            raise LineTooLong(f"line {number}: longer than {MAX_DOCUMENT_TEXT}; the import stops here")
         if text.strip():
             yield number, text
+
+
+class Utf8Lines(io.TextIOBase):
+    """A file read line by line as UTF-8 (a leading byte-order mark dropped), each line decoded on
+    its own and bounded in bytes, so a bad byte or a failed read is reported at its own line (a
+    text layer decodes ahead, and reports it at some earlier line) and a huge line is never held."""
+
+    def __init__(self, raw: BinaryIO, name: str) -> None:
+        self._raw, self._name = raw, name
+        #: Lines read so far.
+        self.line = 0
+
+    def readable(self) -> bool:
+        return True
+
+    def fileno(self) -> int:
+        return self._raw.fileno()
+
+    def close(self) -> None:
+        self._raw.close()
+        super().close()
+
+    def readline(self, size: int = -1, /) -> str:  # type: ignore[override]
+        """The next line (up to and with its newline), or "" at the end (``size`` is ignored:
+        every line is bounded by the size of a document)."""
+        try:
+            raw = self._raw.readline(MAX_DOCUMENT_BYTES + 1)
+        except OSError as error:
+            raise UnreadableInput(
+                f"cannot read {self._name} after line {self.line}: {error.strerror}"
+            ) from None
+        if not raw:
+            return ""
+        self.line += 1
+        if len(raw) > MAX_DOCUMENT_BYTES:
+            raise LineTooLong(f"line {self.line}: longer than {MAX_DOCUMENT_TEXT}; the import stops here")
+        if self.line == 1 and raw.startswith(codecs.BOM_UTF8):
+            raw = raw[len(codecs.BOM_UTF8) :]
+        try:
+            return raw.decode("utf-8")
+        except UnicodeDecodeError:
+            raise NotUtf8Line(self.line) from None
+
+    def __next__(self) -> str:  # type: ignore[override]
+        line = self.readline()
+        if not line:
+            raise StopIteration
+        return line
 
 
 class LineReader:
@@ -146,9 +205,9 @@ def open_source(path: str) -> TextIO:
     """The import's input: a UTF-8 file, or standard input for ``-`` (a leading byte-order mark is
     dropped, as ``post`` and ``ingest`` drop it)."""
     if path == "-":
-        return io.TextIOWrapper(sys.stdin.buffer, encoding="utf-8-sig", errors="strict")
+        return cast(TextIO, Utf8Lines(sys.stdin.buffer, "standard input"))
     try:
-        return open(path, encoding="utf-8-sig", errors="strict")
+        return cast(TextIO, Utf8Lines(open(path, "rb"), path))
     except OSError as error:
         raise UsageError(f"cannot read {path}: {error.strerror}") from None
 
@@ -160,14 +219,36 @@ MIN_CHUNK, MAX_CHUNK = 5000, DEFAULT_CHUNK
 SAMPLE_LINES = 200
 
 
+#: Bytes of text a chunk holds at most (however few lines: a line may be 16 MiB), so the chunks
+#: read ahead for the workers stay a bounded amount of memory.
+MAX_CHUNK_BYTES = 64 * 1024 * 1024
+
+
 def chunk_size(size: int | None, sample: list[tuple[int, str]], workers: int, held: int = 2) -> int:
     """Sets per chunk for a file of ``size`` bytes (None: a pipe) whose first lines are ``sample``:
-    ``held`` chunks for each of ``workers``, within the bounds."""
-    if size is None or not sample:
+    ``held`` chunks for each of ``workers``, within the bounds, and lines as long as the sample's
+    within MAX_CHUNK_BYTES (the reader also stops a chunk there)."""
+    if not sample:
         return MIN_CHUNK
-    per_line = sum(len(text.encode()) for _, text in sample) / len(sample)
+    per_line = max(1.0, sum(len(text.encode()) for _, text in sample) / len(sample))
+    by_bytes = max(1, int(MAX_CHUNK_BYTES // per_line))
+    if size is None:
+        return min(MIN_CHUNK, by_bytes)
     lines = size / per_line
-    return max(MIN_CHUNK, min(MAX_CHUNK, math.ceil(lines / (workers * held))))
+    return min(by_bytes, max(MIN_CHUNK, min(MAX_CHUNK, math.ceil(lines / (workers * held)))))
+
+
+def chunk_of(lines: Iterator[tuple[int, str]], size: int) -> list[tuple[int, str]]:
+    """The next ``size`` lines, fewer once they hold MAX_CHUNK_BYTES (characters: at most as many
+    as bytes)."""
+    chunk: list[tuple[int, str]] = []
+    held = 0
+    for item in lines:
+        chunk.append(item)
+        held += len(item[1])
+        if len(chunk) >= size or held >= MAX_CHUNK_BYTES:
+            break
+    return chunk
 
 
 def file_bytes(source: TextIO) -> int | None:

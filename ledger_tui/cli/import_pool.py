@@ -25,7 +25,17 @@ from ..domain.errors import NotConfirmed
 from ..ledger import LedgerOptions
 from ..loader import LoadStats
 from ..loader.processes import WorkerCrashed, refusal
-from .import_lines import SAMPLE_LINES, Gathered, LineTooLong, chunk_size, file_bytes, numbered_lines
+from .import_lines import (
+    SAMPLE_LINES,
+    Gathered,
+    LineTooLong,
+    NotUtf8Line,
+    UnreadableInput,
+    chunk_of,
+    chunk_size,
+    file_bytes,
+    numbered_lines,
+)
 from .import_worker import ChunkTally, run_worker
 
 #: How long the coordinator waits for a message before it looks at its own state again (Ctrl-C).
@@ -102,8 +112,9 @@ class ImportPool:
         self._repaired = False
         self._halted = False
         self._interrupted = False
-        #: A stop in the input: unreadable text ("utf8") or a line too long (raised at the end).
-        self._stop_reading: LineTooLong | str | None = None
+        #: A stop in the input: a line not UTF-8 (a bad line), or one too long or a failed read
+        #: (raised at the end).
+        self._stop_reading: LineTooLong | NotUtf8Line | UnreadableInput | None = None
         self._failure: BaseException | None = None
         self._bad_at: int | None = None
         self._bad_problems: list[tuple[int, str]] = []
@@ -137,11 +148,11 @@ class ImportPool:
         self.result.stats.seconds = time.perf_counter() - self._started
         if self._failure is not None:
             raise self._failure
-        if isinstance(self._stop_reading, LineTooLong):
-            raise self._stop_reading
-        if self._stop_reading == "utf8":
-            self.result.problems.add([(self.result.lines + 1, "not UTF-8 text")], 0)
+        if isinstance(self._stop_reading, NotUtf8Line):
+            self.result.problems.add([(self._stop_reading.line, "not UTF-8 text")], 0)
             self.result.aborted = True
+        elif self._stop_reading is not None:
+            raise self._stop_reading
         return self.result
 
     @contextlib.contextmanager
@@ -171,7 +182,7 @@ class ImportPool:
             self._size = chunk_size(file_bytes(self._source), sample, self._wanted, HELD_PER_WORKER)
             lines = itertools.chain(sample, lines)
         for index in itertools.count():
-            chunk = list(itertools.islice(lines, self._size))
+            chunk = chunk_of(lines, self._size)
             self.result.lines += len(chunk)
             if not chunk or self._stop_reading is not None:
                 return  # the lines of a chunk cut short by unreadable input are never written
@@ -187,9 +198,7 @@ class ImportPool:
                     self._stop_reading = LineTooLong(f"line {number}: after the dump's last line")
                     return
                 yield number, text
-        except UnicodeDecodeError:
-            self._stop_reading = "utf8"
-        except LineTooLong as error:
+        except (LineTooLong, NotUtf8Line, UnreadableInput) as error:
             self._stop_reading = error
 
     def _read_ahead(self, count: int) -> None:

@@ -16,7 +16,7 @@ from typing import TextIO
 from ..engine import Engine
 from ..ingest.sets import SetWriter
 from ..ingest.source import BATCH
-from ..loader.processes import MAX_DEFAULT_WORKERS, can_fork, default_workers, few_collections
+from ..loader.processes import MAX_DEFAULT_WORKERS, MAX_WORKERS, can_fork, default_workers, few_collections
 from ..store.url import CassandraUrl, parse_store_url
 from .common import EXIT_OK, UsageError, ledger_options, on_stop_signals, whole_number, with_engine
 
@@ -34,8 +34,8 @@ def ingest_entry_sets(args: argparse.Namespace, out: TextIO) -> int:
     parse_kafka_url(args.url)  # a bad URL or flag is refused before anything starts
     if not 1 <= args.batch <= MAX_BATCH:
         raise UsageError(f"--batch must be between 1 and {MAX_BATCH}")
-    if args.workers is not None and args.workers < 1:
-        raise UsageError("--workers must be at least 1")
+    if args.workers is not None and not 1 <= args.workers <= MAX_WORKERS:
+        raise UsageError(f"--workers must be from 1 to {MAX_WORKERS}")
     workers = (_default_workers(args) if args.workers is None else int(args.workers)) if can_fork() else 1
     if workers == 1:
         return with_engine(_one_process)(args, out)

@@ -40,7 +40,7 @@ from .common import (
 )
 from .dump_commands import progress
 from .forked import in_a_forked_child
-from .import_lines import LineProblems, open_source
+from .import_lines import LineProblems, NotUtf8Line, open_source
 from .import_pool import ImportPool
 
 #: Namespace of a copy's id: one per source, so a copy cut short may be run again into its target.
@@ -135,8 +135,8 @@ def restore(args: argparse.Namespace, out: TextIO) -> int:
 def _header(source: TextIO) -> DumpHeader:
     try:
         return parse_header(source.readline())
-    except UnicodeDecodeError:  # the reader decodes ahead: a bad byte anywhere in its first block
-        raise ValidationError.single("dump", "is not UTF-8 text") from None
+    except NotUtf8Line:
+        raise ValidationError.single("dump", "line 1 is not UTF-8 text") from None
 
 
 async def _prepare(options: LedgerOptions, header: DumpHeader) -> bool:
@@ -167,9 +167,9 @@ async def _restore_here(args: argparse.Namespace, options: LedgerOptions, out: T
                     write=books.restore,
                     on_progress=lambda s: update(s.transactions, s.entries, s.seconds),
                 )
-        except (Refused, UnicodeDecodeError) as error:
-            if isinstance(error, UnicodeDecodeError):
-                lines.problems.add(lines.line + 1, "not UTF-8 text")
+        except (Refused, NotUtf8Line) as error:
+            if isinstance(error, NotUtf8Line):
+                lines.problems.add(error.line, "not UTF-8 text")
             return _stopped(lines.problems.shown, time.perf_counter() - started, out)
         if lines.footer is None:
             return _cut_short(out)

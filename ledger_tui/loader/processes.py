@@ -28,6 +28,8 @@ from ..ledger import LedgerOptions, open_ledger
 
 #: Workers by default: one per core, at most this many.
 MAX_DEFAULT_WORKERS = 4
+#: Workers asked for at most (each is a process with its own connection to the store).
+MAX_WORKERS = 64
 #: How a worker's refusal crosses to the coordinator: a name, and the class it is raised as
 #: there (most specific first; NotConfirmed travels as StoreUnavailable with its own text).
 ERROR_KINDS: tuple[tuple[str, type[LedgerError]], ...] = (
