@@ -18,10 +18,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRebalanceListener, TopicPartition
-from aiokafka.errors import CommitFailedError, KafkaConnectionError, KafkaError
+from aiokafka.errors import CommitFailedError, KafkaConnectionError, KafkaError, UnknownTopicOrPartitionError
 from aiokafka.structs import OffsetAndMetadata
 
-from ..domain.errors import BrokerUnavailable, LedgerError
+from ..domain.errors import BrokerUnavailable, LedgerError, ValidationError
 from .sets import BatchWork, SetWriter, item_of
 from .source import BATCH, KafkaSource
 
@@ -34,6 +34,9 @@ COMMIT_RETRY = 0.5
 COMMIT_PATIENCE = 120.0
 #: Seconds a lag measure may take (it is only a progress figure).
 LAG_PATIENCE = 10.0
+#: Bytes of the largest message sent to the dead-letter topic (a refused message is sent as it
+#: came, whatever its size: this is the broker's default largest request, socket.request.max.bytes).
+MAX_DEAD_LETTER = 100 * 1024 * 1024
 
 
 class IngestStopped(LedgerError):
@@ -131,14 +134,33 @@ class Ingester:
         consumer.subscribe([self.source.topic], listener=membership)
         producer = None
         if self.source.dead_letter is not None:
-            producer = AIOKafkaProducer(bootstrap_servers=servers, enable_idempotence=True, acks="all")
+            producer = AIOKafkaProducer(
+                bootstrap_servers=servers,
+                enable_idempotence=True,
+                acks="all",
+                max_request_size=MAX_DEAD_LETTER,
+            )
+        topic = self.source.topic
         try:
             await consumer.start()
             if producer is not None:
                 await producer.start()
+                topic = self.source.dead_letter or ""
+                await producer.partitions_for(topic)  # a missing topic now, not at the first refusal
         except KafkaConnectionError as error:
             await _quietly_stop(consumer, producer)
             raise BrokerUnavailable(f"cannot reach the Kafka broker {','.join(servers)}: {error}") from None
+        except UnknownTopicOrPartitionError:
+            await _quietly_stop(consumer, producer)
+            field = "topic" if topic == self.source.topic else "dead_letter"
+            raise ValidationError.single(
+                field, f"no topic {topic!r} on the Kafka broker {','.join(servers)} (create it first)"
+            ) from None
+        except KafkaError as error:
+            await _quietly_stop(consumer, producer)
+            raise BrokerUnavailable(
+                f"the Kafka broker refused to start ({type(error).__name__}): {error}"
+            ) from None
         self._consumer, self._producer = consumer, producer
         # Batches in hand: each is written only after the one before it was (and only if that one
         # let writing go on), and committed only after the one before it was committed.
@@ -237,13 +259,20 @@ class Ingester:
                 ("ledger.partition", str(message.partition).encode()),
                 ("ledger.offset", str(message.offset).encode()),
             ]
-            sends.append(await self._producer.send(
-                self.source.dead_letter or "", message.value, key=message.key, headers=headers
-            ))  # fmt: skip
+            try:
+                sends.append(await self._producer.send(
+                    self.source.dead_letter or "", message.value, key=message.key, headers=headers
+                ))  # fmt: skip
+            except KafkaError as error:
+                raise _not_dead_lettered(message, error) from None
             log.warning(
                 "dead-lettered %s/%d@%d: %s", message.topic, message.partition, message.offset, item.reason
             )
-        await asyncio.gather(*sends)
+        for item, send in zip(refused, sends, strict=True):
+            try:
+                await send
+            except KafkaError as error:
+                raise _not_dead_lettered(item.message, error) from None
         self.progress.dead_lettered += len(refused)
         return offsets
 
@@ -292,6 +321,16 @@ class Ingester:
             self.progress.lag = lag
         except (KafkaError, TimeoutError):
             self.progress.lag = None
+
+
+def _not_dead_lettered(message: Any, error: KafkaError) -> BrokerUnavailable:
+    """Why a refused message could not be sent to the dead-letter topic (ingestion stops before
+    it: nothing past it is committed)."""
+    size = len(message.value or b"")
+    return BrokerUnavailable(
+        f"cannot send {message.topic} partition {message.partition} offset {message.offset} ({size} bytes) "
+        f"to the dead-letter topic: {type(error).__name__} (a topic's max.message.bytes must take it)"
+    )
 
 
 async def _quietly_stop(consumer: AIOKafkaConsumer, producer: AIOKafkaProducer | None) -> None:

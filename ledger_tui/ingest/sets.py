@@ -155,34 +155,65 @@ class BatchWork:
 
     async def write(self, writer: SetWriter, *, hold_after_refused: bool) -> None:
         """Write the first submission of every id (``hold_after_refused``: nothing of a partition
-        after its first refused message), then judge every message."""
+        after its first refused message), then judge every message. A repeat of a set a limit
+        refused is a new submission: it is written in a later round, as in a later batch (with a
+        dead-letter topic: without one, nothing after the refusal is to be written)."""
         assert self.parsing is not None
         parsed = self.parsing.parsed
         held = _held(self.items, parsed) if hold_after_refused else set()
-        first: dict[bytes, int] = {}
-        repeats: dict[int, int] = {}
+        submissions: dict[bytes, list[int]] = {}
         for index, claim in enumerate(parsed):
             if isinstance(claim, Claim) and index not in held:
-                seen = first.setdefault(claim.id, index)
-                if seen != index:
-                    repeats[index] = seen
-        to_write = sorted(first.values())
+                submissions.setdefault(claim.id, []).append(index)
+        to_write = sorted(indexes[0] for indexes in submissions.values())
         written = dict(zip(to_write, await writer.write(self.parsing, to_write), strict=True))
-        outcomes: list[Outcome] = []
-        for index, claim in enumerate(parsed):
-            if isinstance(claim, str):
-                outcomes.append(Outcome("refused", reason=claim))
-            elif index in held:
-                outcomes.append(Outcome("held", uuid.UUID(bytes=claim.id)))
-            else:
-                kind, stored = written[repeats.get(index, index)]
-                if index in repeats and kind != REFUSED:  # judged against what its first left stored
-                    first_claim = parsed[repeats[index]]
-                    assert isinstance(first_claim, Claim)
-                    stored = stored or first_claim.payload_hash
-                    kind = DUPLICATE if stored == claim.payload_hash else CONFLICTING
-                outcomes.append(_judged(kind, uuid.UUID(bytes=claim.id), stored))
-        self.outcomes = outcomes
+        while not hold_after_refused and (
+            to_write := sorted(_retried(to_write, parsed, submissions, written))
+        ):
+            again = await writer.parse([self.items[i] for i in to_write])  # the writer forgot them
+            written.update(zip(to_write, await writer.write(again, list(range(len(to_write)))), strict=True))
+        self.outcomes = [_outcome(index, parsed, held, submissions, written) for index in range(len(parsed))]
+
+
+def _retried(
+    just_written: list[int],
+    parsed: Sequence[Parsed],
+    submissions: dict[bytes, list[int]],
+    written: dict[int, Written],
+) -> list[int]:
+    """The next submission of each id whose submission just written a limit refused."""
+    retried = []
+    for index in just_written:
+        claim = parsed[index]
+        assert isinstance(claim, Claim)
+        later = next((i for i in submissions[claim.id] if i > index), None)
+        if written[index][0] == REFUSED and later is not None:
+            retried.append(later)
+    return retried
+
+
+def _outcome(
+    index: int,
+    parsed: Sequence[Parsed],
+    held: set[int],
+    submissions: dict[bytes, list[int]],
+    written: dict[int, Written],
+) -> Outcome:
+    """One message's outcome: its own write's, or, for a repeat, judged against what the
+    submission written last before it left stored."""
+    claim = parsed[index]
+    if isinstance(claim, str):
+        return Outcome("refused", reason=claim)
+    if index in held:
+        return Outcome("held", uuid.UUID(bytes=claim.id))
+    decider = max(i for i in submissions[claim.id] if i <= index and i in written)
+    kind, stored = written[decider]
+    if decider != index and kind != REFUSED:  # a repeat: judged against what its submission left
+        submitted = parsed[decider]
+        assert isinstance(submitted, Claim)
+        stored = stored or submitted.payload_hash
+        kind = DUPLICATE if stored == claim.payload_hash else CONFLICTING
+    return _judged(kind, uuid.UUID(bytes=claim.id), stored)
 
 
 def _held(items: Sequence[Item], parsed: Sequence[Parsed]) -> set[int]:
