@@ -9,7 +9,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from tests.unit.test_rollup_listing import _list, _reader
+from tests.support.rollup_rows import counting_reader, list_all
 
 CASES = [(5_000, 16, 100), (20_000, 4, 1000), (20_000, 64, 1000), (100_000, 64, 500)]
 
@@ -18,8 +18,8 @@ async def main() -> None:
     print("accounts  parts  page  rows read  read / listed")
     for accounts, parts, page in CASES:
         names = [f"acc-{n:07d}" for n in range(accounts)]
-        reader, read = _reader(names, parts)
-        assert await _list(reader, page) == names
+        reader, read = counting_reader(names, parts)
+        assert await list_all(reader, page) == names
         print(f"{accounts:>8,}  {parts:>5}  {page:>4}  {read[0]:>9,}  {read[0] / accounts:>13.2f}")
 
 
