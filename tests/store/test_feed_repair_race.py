@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from collections.abc import Awaitable
 from datetime import timedelta
 from typing import Any
 
@@ -46,19 +47,30 @@ def _paused_before_claims(
     return logged, go_on
 
 
-async def test_repair_beside_a_write_in_flight_never_loses_its_set_from_the_feed(
-    engine: Engine, store: Store, ledger_url: str, monkeypatch: pytest.MonkeyPatch
-) -> None:
+async def _repaired_in_flight(
+    engine: Engine, store: Store, ledger_url: str, monkeypatch: pytest.MonkeyPatch, write: Awaitable[Any]
+) -> tuple[uuid.UUID, asyncio.Future[Any], asyncio.Event]:
+    """A set posted, then ``write`` started and paused after its log row while another process
+    repairs (e.g. ``ledger-tui verify``), and the feed's settle time passed: the first set's id,
+    the write in flight, and the event that lets it claim."""
     before = uuid.uuid4()
     await engine.post_json(transfer("1", 1727347200000, transaction_id=before))
     logged, go_on = _paused_before_claims(store, monkeypatch)
-    txid = uuid.uuid4()
-    posting = asyncio.ensure_future(engine.post_json(transfer("2", 1727347200000, transaction_id=txid)))
+    in_flight = asyncio.ensure_future(write)
     await asyncio.wait_for(logged.wait(), 30)
-    async with open_ledger(LedgerOptions(store=ledger_url)) as elsewhere:  # e.g. `ledger-tui verify`
+    async with open_ledger(LedgerOptions(store=ledger_url)) as elsewhere:
         report = await elsewhere.repair()
     assert report.unfinished == 1
     await asyncio.sleep(1.2)
+    return before, in_flight, go_on
+
+
+async def test_repair_beside_a_write_in_flight_never_loses_its_set_from_the_feed(
+    engine: Engine, store: Store, ledger_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    txid = uuid.uuid4()
+    write = engine.post_json(transfer("2", 1727347200000, transaction_id=txid))
+    before, posting, go_on = await _repaired_in_flight(engine, store, ledger_url, monkeypatch, write)
     first = await engine.changes().page(None)  # a poller (or a publisher) passes the row now done
     go_on.set()
     await posting
@@ -94,15 +106,9 @@ async def test_publish_never_saves_its_cursor_past_a_set_it_did_not_send(
 ) -> None:
     from ledger_tui.publish.relay import Relay
 
-    before = uuid.uuid4()
-    await engine.post_json(transfer("1", 1727347200000, transaction_id=before))
-    logged, go_on = _paused_before_claims(store, monkeypatch)
     txid = uuid.uuid4()
-    posting = asyncio.ensure_future(engine.post_json(transfer("2", 1727347200000, transaction_id=txid)))
-    await asyncio.wait_for(logged.wait(), 30)
-    async with open_ledger(LedgerOptions(store=ledger_url)) as elsewhere:  # `ledger-tui verify` meanwhile
-        await elsewhere.repair()
-    await asyncio.sleep(1.2)
+    write = engine.post_json(transfer("2", 1727347200000, transaction_id=txid))
+    before, posting, go_on = await _repaired_in_flight(engine, store, ledger_url, monkeypatch, write)
     sink = _ListSink()
     await Relay(engine, sink, "relay", poll=0.05).run(stop_when_idle=True)
     assert sink.sent == [before]
@@ -120,16 +126,10 @@ async def test_repair_beside_a_hold_being_placed_never_loses_its_hold_placed_eve
 ) -> None:
     from ledger_tui.domain.parse import parse_entry_set_json
 
-    first_set = uuid.uuid4()
-    await engine.post_json(transfer("1", 1727347200000, transaction_id=first_set))
-    logged, go_on = _paused_before_claims(store, monkeypatch)
     hold_id = uuid.uuid4()
     held = parse_entry_set_json(transfer("5", 1727347200000, transaction_id=hold_id), engine.currencies)
-    placing = asyncio.ensure_future(engine.holds().place(held, expires_in=timedelta(days=1)))
-    await asyncio.wait_for(logged.wait(), 30)
-    async with open_ledger(LedgerOptions(store=ledger_url)) as elsewhere:
-        await elsewhere.repair()
-    await asyncio.sleep(1.2)
+    place = engine.holds().place(held, expires_in=timedelta(days=1))
+    _before, placing, go_on = await _repaired_in_flight(engine, store, ledger_url, monkeypatch, place)
     first = await engine.changes().page(None)
     go_on.set()
     await placing
