@@ -50,4 +50,5 @@ async def test_a_head_made_while_a_hold_is_voided_does_not_count_it(
     await engine.post_json(_pay("30.00", payer="acc-a"))  # makes acc-a's head
     head = (await engine.limits().heads([A]))[A]
     assert calls >= 1, "the head was not made by the post"
-    assert (head.balance, head.pending_debits) == (Decimal("70.00"), Decimal(0 if voided else 60))
+    available = head.balance - head.pending_debits  # the post's own 30.00 may be pending still
+    assert available == (Decimal("70.00") if voided else Decimal("10.00")), head
