@@ -172,6 +172,42 @@ async def test_without_a_dead_letter_topic_ingestion_stops_at_the_poison(
     assert again.returncode == 1 and "offset 1" in err  # the committed offset stopped before it
 
 
+@pytest.mark.parametrize("store_kind", ["sqlite"])
+async def test_a_poison_message_of_2_mib_goes_to_a_dead_letter_topic_that_takes_it(
+    kafka_bootstrap: str, ledger: str
+) -> None:
+    """The producer kept aiokafka's 1 MiB request cap: any bigger refused message stopped the
+    ingester at it on every run, whatever the dead-letter topic would take."""
+    topic, dead = unique_topic("big"), unique_topic("big-dead")
+    admin = AIOKafkaAdminClient(bootstrap_servers=kafka_bootstrap)
+    await admin.start()
+    try:
+        big = {"max.message.bytes": str(8 * 1024 * 1024)}
+        await admin.create_topics(
+            [NewTopic(topic, 1, 1, topic_configs=big), NewTopic(dead, 1, 1, topic_configs=big)]
+        )
+    finally:
+        await admin.close()
+    poison = b"x" * (2 * 1024 * 1024)
+    producer = AIOKafkaProducer(
+        bootstrap_servers=kafka_bootstrap, max_request_size=8 * 1024 * 1024, acks="all"
+    )
+    await producer.start()
+    try:
+        for value in (poison, _valid(0, True)):
+            await (await producer.send(topic, value))
+    finally:
+        await producer.stop()
+    done = _ingest(
+        ledger, f"kafka://{kafka_bootstrap}/{topic}?group=g&dead_letter={dead}", "--stop-when-idle"
+    )
+    _out, err = done.communicate(timeout=300)
+    assert done.returncode == 0, err
+    (record,) = await read_records(kafka_bootstrap, dead, 1)
+    assert record.value == poison
+    assert len(await _set_ids(ledger)) == 1
+
+
 async def test_kill_minus_9_at_random_points_loses_and_duplicates_nothing(
     kafka_bootstrap: str, ledger: str
 ) -> None:
