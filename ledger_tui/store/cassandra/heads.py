@@ -22,8 +22,10 @@ from cassandra.query import BatchStatement, BatchType
 from ...domain.address import parse_address
 from ...domain.errors import StoreUnavailable
 from ...domain.limits import Head, Limit, LimitExceeded, check_head
-from ...domain.model import Address
+from ...domain.model import Address, Side
 from ...domain.money import MONEY_CONTEXT, ZERO
+from ...domain.timeutil import TimeRange
+from ..base import Store
 from .rows import Execute, Prepare
 
 #: Ops one round decides at most, and rounds tried before a busy shard gives up.
@@ -329,3 +331,31 @@ class HeadBook:
                 batch.add(await self._prepare("write_head"), values)
         result = await self._execute(batch)
         return bool(result.rows and result.rows[0][0])
+
+
+#: Buckets or movements read per page when a head is folded from an account's entries.
+_FOLD_PAGE = 5000
+
+
+async def fold_account(store: Store, account: Address) -> Decimal:
+    """An account's balance from every entry it has (credits less debits)."""
+    balance = ZERO
+    buckets: list[str] = []
+    token = None
+    while True:
+        page = await store.list_buckets(account, _FOLD_PAGE, token)
+        buckets += page.items
+        token = page.next_token
+        if token is None:
+            break
+    for bucket in buckets:
+        token = None
+        while True:
+            movements = await store.read_movements(account, bucket, TimeRange(), _FOLD_PAGE, token)
+            for movement in movements.items:
+                signed = movement.amount if movement.side is Side.CREDIT else -movement.amount
+                balance = MONEY_CONTEXT.add(balance, signed)
+            token = movements.next_token
+            if token is None:
+                break
+    return balance

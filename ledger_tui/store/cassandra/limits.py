@@ -29,9 +29,9 @@ from ...domain.limits import (
     net_movement,
     parse_limit_pattern,
 )
-from ...domain.model import Address, RecordedTransaction, Side
+from ...domain.model import Address, RecordedTransaction
 from ...domain.money import MONEY_CONTEXT, ZERO
-from ...domain.timeutil import TimeRange, from_epoch_ms, to_epoch_ms
+from ...domain.timeutil import from_epoch_ms, to_epoch_ms
 from ..base import Store
 from .heads import (
     CREATE,
@@ -44,6 +44,7 @@ from .heads import (
     HeadMissing,
     HeadOp,
     HeadState,
+    fold_account,
 )
 from .rows import Execute, Prepare
 
@@ -53,7 +54,6 @@ READY_SETTING = "limits_ready"
 #: How long a writer waits for a limit change in progress before it answers "retry".
 _WAIT_FOR_CHANGE_S = 20.0
 _APPEND_ROUNDS = 20
-_FOLD_PAGE = 5000
 
 
 class FenceMoved(Exception):
@@ -385,27 +385,3 @@ class CassandraLimits:
 
 async def _no_holds(account: Address) -> tuple[tuple[str, str], ...]:
     return ()
-
-
-async def fold_account(store: Store, account: Address) -> Decimal:
-    """An account's balance from every entry it has (credits less debits)."""
-    balance = ZERO
-    buckets: list[str] = []
-    token = None
-    while True:
-        page = await store.list_buckets(account, _FOLD_PAGE, token)
-        buckets += page.items
-        token = page.next_token
-        if token is None:
-            break
-    for bucket in buckets:
-        token = None
-        while True:
-            movements = await store.read_movements(account, bucket, TimeRange(), _FOLD_PAGE, token)
-            for movement in movements.items:
-                signed = movement.amount if movement.side is Side.CREDIT else -movement.amount
-                balance = MONEY_CONTEXT.add(balance, signed)
-            token = movements.next_token
-            if token is None:
-                break
-    return balance
