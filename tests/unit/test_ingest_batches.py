@@ -219,6 +219,7 @@ async def test_what_is_recorded_does_not_depend_on_how_the_batches_fell(
     payment = transfer("150.00", 1727347200000, transaction_id=same).encode()  # below -100: refused
     top_up = transfer("100.00", 1727347200000, debit="acc-3", credit="acc-1").encode()
     first, between, retry, again = (0, payment), (1, top_up), (2, payment), (3, payment)
+    script: list[dict[int, list[tuple[int, bytes | None]]]]
     script = [{0: [first]}, {0: [between, retry, again]}] if split else [{0: [first, between, retry, again]}]
     FakeConsumer.script = script
     error, consumer = await _ingest(sqlite_ledger, f"kafka://127.0.0.1:1/{TOPIC}?group=g&dead_letter=dead")
