@@ -1,0 +1,65 @@
+"""review42: what ``import`` makes of lines at the size limit and of line ends.
+
+A document may be 16 MiB (``post`` and ``ingest`` take one of exactly MAX_DOCUMENT_BYTES), but
+``Utf8Lines`` counts the line's end in the bound (``readline(MAX + 1)`` then ``len(raw) > MAX``)
+and ``parse_line`` hands the text with its line end to ``loads_document`` (``len(text) > MAX``),
+so a 16 MiB set followed by a newline, or a set of 16 MiB less one byte in a CRLF file, stops the
+whole import as "longer than 16 MiB"; the same set as the file's last line, with no newline, is
+taken.
+"""
+
+from __future__ import annotations
+
+import io
+import uuid
+from pathlib import Path
+
+import pytest
+
+from ledger_tui.cli import main
+from ledger_tui.cli.import_lines import Utf8Lines, numbered_lines, parse_line
+from ledger_tui.domain.document import MAX_DOCUMENT_BYTES
+
+from ..support.entry_sets import transfer
+
+
+def _document(size: int) -> bytes:
+    """A valid set of exactly ``size`` bytes (JSON whitespace pads it)."""
+    text = transfer("1.00", 1727347200000, transaction_id=uuid.uuid4()).encode()
+    return text[:-1] + b" " * (size - len(text)) + b"}"
+
+
+@pytest.fixture
+def ledger(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> str:
+    url = f"sqlite:{tmp_path / 'ledger.sqlite'}"
+    assert main(["--store", url, "schema", "apply"]) == 0
+    capsys.readouterr()
+    return url
+
+
+@pytest.mark.parametrize(
+    ("size", "end"),
+    [(MAX_DOCUMENT_BYTES, b"\n"), (MAX_DOCUMENT_BYTES - 1, b"\r\n")],
+    ids=["16MiB+LF", "16MiB-1+CRLF"],
+)
+def test_a_set_within_the_document_limit_is_read_whatever_its_line_end(size: int, end: bytes) -> None:
+    document = _document(size)
+    assert len(document) <= MAX_DOCUMENT_BYTES
+    source = Utf8Lines(io.BytesIO(document + end + _document(200) + end), "sets.jsonl")
+    lines = list(numbered_lines(source))  # type: ignore[arg-type]
+    assert [number for number, _ in lines] == [1, 2]
+    parse_line(lines[0][1])  # the set itself is within the limit
+
+
+def test_the_same_set_is_taken_with_or_without_a_final_newline(
+    ledger: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    document = _document(MAX_DOCUMENT_BYTES)
+    bare, ended = tmp_path / "bare.jsonl", tmp_path / "ended.jsonl"
+    bare.write_bytes(document)
+    ended.write_bytes(document + b"\n")
+    assert main(["--store", ledger, "import", str(bare)]) == 0  # taken: no newline after it
+    capsys.readouterr()
+    code = main(["--store", ledger, "import", str(ended)])
+    out, err = capsys.readouterr()
+    assert code == 0, (code, out[-300:], err[-300:])  # now a duplicate of what was just imported
