@@ -1,0 +1,86 @@
+"""review42: an outcome's reserved id already taken by a set (one an older version accepted).
+
+``outcome_of`` now skips a set found under an outcome id when reading, but ``_decide`` still takes
+whatever row won the outcome's IF NOT EXISTS for an outcome: ``outcome_from_claim`` on a set's
+claim fails to split its hash and the capture or void ends in a ValueError (HTTP 500, "unexpected
+error" on the command line), every time it is retried. Before this change any UUID was a client's,
+so a set under the reserved-variant id ``outcome_id(H, shards)`` (computable from the public
+namespace before the hold is even placed) may be in a ledger already.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from datetime import UTC, datetime, timedelta
+from types import SimpleNamespace
+from typing import Any
+
+import pytest
+
+from ledger_tui.domain.blocks import SealPolicy
+from ledger_tui.domain.claims import shard_of
+from ledger_tui.domain.errors import LedgerError
+from ledger_tui.domain.holds import HoldOutcome
+from ledger_tui.domain.limits import Limits
+from ledger_tui.domain.model import RecordedTransaction
+from ledger_tui.domain.parse import build_entry_set, parse_entry_set_json
+from ledger_tui.domain.timeutil import to_epoch_ms
+from ledger_tui.store.cassandra.hold_rows import hold_claim, outcome_id
+from ledger_tui.store.cassandra.holds import CassandraHolds
+
+from ..support.entry_sets import transfer
+
+AT = datetime(2026, 12, 7, 15, 0, tzinfo=UTC)
+SHARDS = 8
+
+
+def _row(claim: RecordedTransaction, token: uuid.UUID) -> tuple[Any, ...]:
+    return (
+        claim.transaction_id,
+        claim.payload_hash,
+        claim.legs_json(),
+        to_epoch_ms(claim.recorded_at),
+        token,
+    )
+
+
+def test_settling_a_hold_whose_outcome_row_holds_a_set_is_refused_not_a_crash() -> None:
+    hold_id = next(h for h in iter(uuid.uuid4, None) if outcome_id(h, SHARDS).variant == uuid.RESERVED_FUTURE)
+    taken = outcome_id(hold_id, SHARDS)
+    assert shard_of(taken, SHARDS) == shard_of(hold_id, SHARDS)  # a set under it sits in the hold's shard
+    legs = list(parse_entry_set_json(transfer("1.00", 1727347200000)).legs)
+    squatter = RecordedTransaction.of(build_entry_set(taken, legs), AT)  # as an older version took it
+    placed = RecordedTransaction.of(
+        parse_entry_set_json(transfer("60.00", 1727347200000, transaction_id=hold_id)), AT
+    )
+    rows = {
+        hold_id: _row(hold_claim(placed, AT + timedelta(days=1)), uuid.uuid1()),
+        taken: _row(squatter, uuid.uuid1()),
+    }
+
+    async def count() -> int:
+        return SHARDS
+
+    async def log(*args: object, **kwargs: object) -> tuple[int, int, uuid.UUID]:
+        return (0, 0, uuid.uuid1())
+
+    async def claim_one(shard: int, seq: int, claim: RecordedTransaction, token: uuid.UUID) -> object:
+        assert claim.transaction_id == taken
+        return squatter  # IF NOT EXISTS: the row is taken, by this claim
+
+    async def view() -> SimpleNamespace:
+        return SimpleNamespace(seq=1, limits=Limits())
+
+    writer = SimpleNamespace(log=log, claim_one=claim_one, finish_later=lambda *a, **k: None)
+    limits = SimpleNamespace(view=view)
+    holds = CassandraHolds(None, None, 0, count, writer, limits)  # type: ignore[arg-type]
+
+    async def claims(shard: int, ids: list[uuid.UUID], serial: bool) -> dict[uuid.UUID, tuple[Any, ...]]:
+        return {txid: rows[txid] for txid in ids if txid in rows and shard_of(txid, SHARDS) == shard}
+
+    holds._claims = claims  # type: ignore[method-assign]
+    read = asyncio.run(holds.stored([hold_id]))[hold_id]
+    assert read.outcome is None  # the read copes: the set is no outcome
+    with pytest.raises(LedgerError):  # a refusal the client is told, not ValueError
+        asyncio.run(holds.settle(hold_id, HoldOutcome.VOIDED, AT + timedelta(hours=1), None, SealPolicy()))
