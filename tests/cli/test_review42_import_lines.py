@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from ledger_tui.cli import main
-from ledger_tui.cli.import_lines import Utf8Lines, numbered_lines, parse_line
+from ledger_tui.cli.import_lines import MAX_CHUNK_BYTES, Utf8Lines, chunk_of, numbered_lines, parse_line
 from ledger_tui.domain.document import MAX_DOCUMENT_BYTES
 
 from ..support.entry_sets import transfer
@@ -63,3 +63,12 @@ def test_the_same_set_is_taken_with_or_without_a_final_newline(
     code = main(["--store", ledger, "import", str(ended)])
     out, err = capsys.readouterr()
     assert code == 0, (code, out[-300:], err[-300:])  # now a duplicate of what was just imported
+
+
+def test_a_chunk_holds_at_most_max_chunk_bytes_of_text_in_bytes() -> None:
+    """``chunk_of`` counts characters, which undercounts UTF-8 bytes up to four times: a chunk of
+    lines of 4-byte characters holds 4 x MAX_CHUNK_BYTES bytes (pickled to a worker as such)."""
+    line = "\U0001f4b0" * (MAX_CHUNK_BYTES // 16) + "\n"  # 1/4 of the bound in bytes, 1/16 in characters
+    chunk = chunk_of(iter([(n, line) for n in range(1, 101)]), 5000)
+    held = sum(len(text.encode()) for _, text in chunk)
+    assert held <= MAX_CHUNK_BYTES + len(line.encode()), (len(chunk), held)
