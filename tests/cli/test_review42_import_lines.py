@@ -70,5 +70,5 @@ def test_a_chunk_holds_at_most_max_chunk_bytes_of_text_in_bytes() -> None:
     lines of 4-byte characters holds 4 x MAX_CHUNK_BYTES bytes (pickled to a worker as such)."""
     line = "\U0001f4b0" * (MAX_CHUNK_BYTES // 16) + "\n"  # 1/4 of the bound in bytes, 1/16 in characters
     chunk = chunk_of(iter([(n, line) for n in range(1, 101)]), 5000)
-    held = sum(len(text.encode()) for _, text in chunk)
-    assert held <= MAX_CHUNK_BYTES + len(line.encode()), (len(chunk), held)
+    held, most = sum(len(text.encode()) for _, text in chunk), MAX_CHUNK_BYTES + len(line.encode())
+    assert held <= most, f"{len(chunk)} lines, {held} bytes"
