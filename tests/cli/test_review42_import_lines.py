@@ -72,3 +72,21 @@ def test_a_chunk_holds_at_most_max_chunk_bytes_of_text_in_bytes() -> None:
     chunk = chunk_of(iter([(n, line) for n in range(1, 101)]), 5000)
     held, most = sum(len(text.encode()) for _, text in chunk), MAX_CHUNK_BYTES + len(line.encode())
     assert held <= most, f"{len(chunk)} lines, {held} bytes"
+
+
+@pytest.mark.parametrize("mode", ["--on-error=skip", "--check"])
+def test_a_line_not_utf8_is_a_bad_line_that_skip_and_check_go_past(
+    ledger: str, tmp_path: Path, capsys: pytest.CaptureFixture[str], mode: str
+) -> None:
+    """Each line is now decoded on its own, so nothing forces the reader to stop at one that is
+    not UTF-8; yet ``--on-error skip`` ("a bad line is reported and skipped") imports nothing after
+    it and ``--check`` ("validate every line") reports no bad line after it."""
+    good = [transfer("1.00", 1727347200000, transaction_id=uuid.uuid4()).encode() for _ in range(2)]
+    source = tmp_path / "sets.jsonl"
+    source.write_bytes(good[0] + b"\n" + b'{"caf\xe9": 1}\n' + good[1] + b"\n" + b"{not json}\n")
+    code = main(["--store", ledger, "import", mode, str(source)])
+    out, err = capsys.readouterr()
+    assert "line 2: not UTF-8 text" in out, (out, err)
+    assert "line 4" in out, (code, out, err)  # the bad line after it is reported too
+    if mode == "--check":
+        assert "lines 4  valid 2  bad 2" in out, out  # it says "lines 1  valid 0  bad 1"
