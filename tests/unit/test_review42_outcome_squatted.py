@@ -11,6 +11,7 @@ namespace before the hold is even placed) may be in a ledger already.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import uuid
 from datetime import UTC, datetime, timedelta
 from types import SimpleNamespace
@@ -45,7 +46,8 @@ def _row(claim: RecordedTransaction, token: uuid.UUID) -> tuple[Any, ...]:
     )
 
 
-def test_settling_a_hold_whose_outcome_row_holds_a_set_is_refused_not_a_crash() -> None:
+def _squatted() -> tuple[CassandraHolds, uuid.UUID]:
+    """A hold whose outcome row a set took, behind fakes of the writer and limits."""
     hold_id = next(h for h in iter(uuid.uuid4, None) if outcome_id(h, SHARDS).variant == uuid.RESERVED_FUTURE)
     taken = outcome_id(hold_id, SHARDS)
     assert shard_of(taken, SHARDS) == shard_of(hold_id, SHARDS)  # a set under it sits in the hold's shard
@@ -80,7 +82,26 @@ def test_settling_a_hold_whose_outcome_row_holds_a_set_is_refused_not_a_crash() 
         return {txid: rows[txid] for txid in ids if txid in rows and shard_of(txid, SHARDS) == shard}
 
     holds._claims = claims  # type: ignore[method-assign]
+    return holds, hold_id
+
+
+def test_settling_a_hold_whose_outcome_row_holds_a_set_is_refused_not_a_crash() -> None:
+    holds, hold_id = _squatted()
     read = asyncio.run(holds.stored([hold_id]))[hold_id]
     assert read.outcome is None  # the read copes: the set is no outcome
     with pytest.raises(LedgerError):  # a refusal the client is told, not ValueError
         asyncio.run(holds.settle(hold_id, HoldOutcome.VOIDED, AT + timedelta(hours=1), None, SealPolicy()))
+
+
+def test_sweeping_such_a_hold_past_its_expiry_does_not_kill_the_sweeper() -> None:
+    """``HoldBook.keep_swept`` (the loop ``serve`` runs) survives only a LedgerError: the
+    ValueError this hold raises at every sweep once it has expired ends the loop, and no hold of
+    the server is swept again."""
+    holds, hold_id = _squatted()
+
+    async def listed(open_only: bool) -> list[tuple[uuid.UUID, int]]:
+        return [(hold_id, shard_of(hold_id, SHARDS))]
+
+    holds._listed = listed  # type: ignore[method-assign]
+    with contextlib.suppress(LedgerError):  # reported by keep_swept, which goes on
+        asyncio.run(holds.sweep(AT + timedelta(days=2), SealPolicy()))
