@@ -15,6 +15,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from aiokafka import AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 
 from ..support.stores import JANITOR
@@ -52,3 +53,38 @@ async def test_a_missing_dead_letter_topic_is_one_line_on_stderr(kafka_bootstrap
     assert done.returncode == 1 and "create it first" in done.stderr, done.stderr[-500:]
     lines = done.stderr.splitlines()
     assert len(lines) <= 5, f"{len(lines)} lines on stderr, e.g. {lines[0]!r}"
+
+
+@pytest.mark.parametrize("store_kind", ["sqlite"])
+async def test_a_message_the_dead_letter_topic_refuses_is_not_logged_as_dead_lettered(
+    kafka_bootstrap: str, ledger: str
+) -> None:
+    """``_refuse`` logs "dead-lettered ..." once the send is queued, before the broker answers; when
+    the dead-letter topic then refuses it (too large), the log says it was dead-lettered and the
+    next line that it could not be."""
+    topic, dead = unique_topic("big"), unique_topic("small-dead")
+    admin = AIOKafkaAdminClient(bootstrap_servers=kafka_bootstrap)
+    await admin.start()
+    try:
+        big = {"max.message.bytes": str(8 * 1024 * 1024)}
+        await admin.create_topics([NewTopic(topic, 1, 1, topic_configs=big), NewTopic(dead, 1, 1)])
+    finally:
+        await admin.close()
+    producer = AIOKafkaProducer(
+        bootstrap_servers=kafka_bootstrap, max_request_size=8 * 1024 * 1024, acks="all"
+    )
+    await producer.start()
+    try:
+        await (await producer.send(topic, b"x" * (2 * 1024 * 1024)))
+    finally:
+        await producer.stop()
+    url = f"kafka://{kafka_bootstrap}/{topic}?group=g&dead_letter={dead}"
+    done = subprocess.run(
+        [sys.executable, "-m", "ledger_tui", "--store", ledger, "ingest", url, "--stop-when-idle"],
+        capture_output=True,
+        text=True,
+        timeout=180,
+        check=False,
+    )
+    assert done.returncode == 3 and "cannot send" in done.stderr, done.stderr[-500:]
+    assert f"dead-lettered {topic}/0@0" not in done.stderr, done.stderr[-500:]
