@@ -1,5 +1,6 @@
-"""review42: a dead-letter topic that does not exist is named at start in one line.
+"""review42: what the ingester says about its dead-letter topic.
 
+A dead-letter topic that does not exist is to be named at start in one line:
 ``Ingester.run`` now looks the dead-letter topic up with ``producer.partitions_for``, which asks
 for metadata every 100 ms for its 40 s request timeout, and aiokafka logs a warning at each ask;
 the command configures no logging, so Python's last-resort handler prints each one: some 370
