@@ -160,7 +160,7 @@ def recorded_set(data: dict[str, object], currencies: Currencies = DEFAULT_CURRE
         problems.append(FieldProblem("payload_hash", "is required: 64 hex digits"))
     if problems:
         raise ValidationError(problems)
-    entry_set = entry_set_from_data(data, currencies)
+    entry_set = entry_set_from_data(data, currencies, recorded=True)
     if entry_set.payload_hash != payload_hash:
         raise ValidationError.single("payload_hash", "does not match the entries (the line was changed)")
     assert recorded_at is not None

@@ -59,27 +59,32 @@ def _parse_leg(index: int, raw: object, currencies: Currencies, problems: list[F
     return leg
 
 
-def parse_transaction_id(value: object) -> uuid.UUID:
-    """A client-supplied transaction id: any UUID in canonical text form."""
+def parse_transaction_id(value: object, *, submitted: bool = False) -> uuid.UUID:
+    """A client-supplied transaction id: any UUID in canonical text form; ``submitted`` (a new set
+    or hold's): not of the variant the ledger keeps for its own records (a lookup, or a set an
+    older version recorded, may be of it)."""
     if not isinstance(value, str):
         raise ValueError("must be a UUID string")
     if not _UUID.match(value):  # uuid.UUID() alone would take non-ASCII digits, braces, urn:
         raise ValueError(f"{shown(value)} is not a UUID (8-4-4-4-12 hexadecimal digits)")
     found = uuid.UUID(value)
-    if found.variant == uuid.RESERVED_FUTURE:  # the ledger's own records use it (hold outcomes)
+    if submitted and found.variant == uuid.RESERVED_FUTURE:  # the ledger's own (hold outcomes)
         raise ValueError(f"{value} is of the UUID variant reserved for future definition (not for clients)")
     return found
 
 
-def entry_set_from_data(data: object, currencies: Currencies = DEFAULT_CURRENCIES) -> EntrySet:
-    """Validate already-decoded JSON data (numbers as Decimal) into a balanced EntrySet."""
+def entry_set_from_data(
+    data: object, currencies: Currencies = DEFAULT_CURRENCIES, *, recorded: bool = False
+) -> EntrySet:
+    """Validate already-decoded JSON data (numbers as Decimal) into a balanced EntrySet (a new
+    one, or with ``recorded`` one read back from the ledger: a dump's)."""
     if not isinstance(data, Mapping):
         raise ValidationError.single("", "the document must be a JSON object with an 'entries' list")
     problems: list[FieldProblem] = []
     transaction_id = None
     if data.get("transaction_id") is not None:
         try:
-            transaction_id = parse_transaction_id(data["transaction_id"])
+            transaction_id = parse_transaction_id(data["transaction_id"], submitted=not recorded)
         except ValueError as error:
             problems.append(FieldProblem("transaction_id", str(error)))
     raw_entries = data.get("entries")

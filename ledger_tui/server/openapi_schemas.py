@@ -24,8 +24,11 @@ from .errors import ERROR_CODES, LIMIT_EXCEEDED
 from .idempotency import MAX_KEY_LENGTH
 
 Schema = dict[str, Any]
-#: A UUID in canonical text, not of the variant reserved for future definition (the ledger's own).
-UUID_PATTERN = "^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-dA-D][0-9a-fA-F]{3}-[0-9a-fA-F]{12}$"
+UUID_PATTERN = "^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
+#: The id of a new set or hold: not of the variant reserved for future definition (the ledger's own).
+SUBMITTED_UUID_PATTERN = (
+    "^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-dA-D][0-9a-fA-F]{3}-[0-9a-fA-F]{12}$"
+)
 KEY_PATTERN = f"^[!-~]{{1,{MAX_KEY_LENGTH}}}$"
 #: Leg descriptions: no control characters but tab and newline.
 DESCRIPTION_PATTERN = "^[^\\u0000-\\u0008\\u000b-\\u001f\\u007f]*$"
@@ -140,7 +143,7 @@ def components(currencies: list[str]) -> dict[str, Schema]:
         "properties": {
             "transaction_id": {
                 "type": ["string", "null"],
-                "pattern": UUID_PATTERN,
+                "pattern": SUBMITTED_UUID_PATTERN,
                 "description": "when absent: from Idempotency-Key, else a random one",
             },
             "entries": {"type": "array", "minItems": 2, "maxItems": MAX_LEGS, "items": ref("Leg")},

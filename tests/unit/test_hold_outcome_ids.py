@@ -41,7 +41,7 @@ def test_no_set_or_hold_can_be_claimed_where_an_outcome_is(hold_id: uuid.UUID, s
         assert claimed_as == _derived(hold_id), "unchanged where it was already safe"
     else:
         with pytest.raises(ValueError, match="reserved for future"):
-            parse_transaction_id(str(claimed_as))
+            parse_transaction_id(str(claimed_as), submitted=True)
 
 
 def _row(claim: RecordedTransaction, token: uuid.UUID) -> tuple[Any, ...]:

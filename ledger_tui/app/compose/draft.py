@@ -201,7 +201,7 @@ def draft_from_data(data: object) -> tuple[uuid.UUID | None, list[LegDraft]]:
     transaction_id: uuid.UUID | None = None
     if data.get("transaction_id") is not None:
         try:
-            transaction_id = parse_transaction_id(data["transaction_id"])
+            transaction_id = parse_transaction_id(data["transaction_id"], submitted=True)
         except ValueError as error:
             raise ValueError(f"transaction_id: {error}") from None
     drafts: list[LegDraft] = []

@@ -10,6 +10,7 @@ the hold's were gone, then posts them and releases the hold's (docs/holds.md).
 from __future__ import annotations
 
 import asyncio
+import logging
 import uuid
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
@@ -29,12 +30,14 @@ from .cql import transaction_from_row
 from .feed import time_of
 from .heads import head_key
 from .hold_rows import (
+    OUTCOME_MARK,
     StoredHold,
     StoredOutcome,
     held_hash,
     hold_claim,
     hold_from_claim,
     is_hold_claim,
+    is_outcome_claim,
     outcome_claim,
     outcome_from_claim,
     outcome_ids,
@@ -44,6 +47,8 @@ from .limits import CassandraLimits, FenceMoved, HeadMove, LimitView, moves_of, 
 from .repair import unfinished_row
 from .rows import Execute, Prepare
 from .writes import FENCE_ATTEMPTS, RESERVATION_GRACE, ClaimWriter, LogKey
+
+log = logging.getLogger("ledger_tui.holds")
 
 
 class CassandraHolds:
@@ -94,9 +99,10 @@ class CassandraHolds:
                 [hold_id, *outcome_ids(hold_id, shards)]
             )
         reads = await asyncio.gather(*(self._claims(shard, ids, serial) for shard, ids in by_shard.items()))
-        rows = {txid: row for found in reads for txid, row in found.items()}
+        in_shard = dict(zip(by_shard, reads, strict=True))  # one id may have a row in two shards
         holds: dict[uuid.UUID, StoredHold] = {}
         for hold_id in hold_ids:
+            rows = in_shard[shard_of(hold_id, shards)]
             row = rows.get(hold_id)
             if row is None or not is_hold_claim(transaction_from_row(row)):
                 continue
@@ -281,7 +287,7 @@ class CassandraHolds:
                 continue
             if answer is not True:  # another outcome came first: its write settles the hold
                 self._writer.finish_later(key, release=reserved)
-                return _with(stored, outcome_from_claim(answer, None)), False
+                return _with(stored, _outcome_found(hold_id, answer)), False
             mine = StoredOutcome(hold_id, outcome, at, capture, token)
             await self._complete(key, stored, mine, policy, accounts)
             self._writer.finish_later(key)
@@ -351,7 +357,11 @@ class CassandraHolds:
                 continue  # a placement in flight, or one that never claimed: nothing to record
             if stored.outcome is None and now >= stored.hold.expires_at:
                 expiry = stored.hold.expires_at
-                _, mine = await self._decide(stored, HoldOutcome.EXPIRED, expiry, None, None)
+                try:
+                    _, mine = await self._decide(stored, HoldOutcome.EXPIRED, expiry, None, None)
+                except HoldRefused as refused:  # the others are still swept
+                    log.warning("%s", refused)
+                    continue
                 expired += mine
             elif stored.outcome is not None:
                 await self._complete_cut_short(stored, policy)
@@ -385,6 +395,18 @@ class CassandraHolds:
             ours = {hold_id: [HeadMove(a, None, ZERO, ZERO) for a in accounts]}
             await self._limits.settle(token, ours, post=False)
         return done
+
+
+def _outcome_found(hold_id: uuid.UUID, claim: RecordedTransaction) -> StoredOutcome:
+    """The outcome claimed first under the hold's outcome id; refused when an entry set holds that
+    row (an older version took any client id), so the hold can get no outcome: it lapses at its
+    expiry, which every read judges."""
+    if not is_outcome_claim(claim) or not claim.payload_hash.startswith(f"{OUTCOME_MARK}{hold_id}:"):
+        raise HoldRefused(
+            f"hold {hold_id} can get no outcome: entry set {claim.transaction_id} holds its outcome's id "
+            "(it lapses at its expiry)"
+        )
+    return outcome_from_claim(claim, None)
 
 
 def _accounts(transaction: RecordedTransaction) -> list[Address]:
