@@ -28,7 +28,6 @@ from .import_lines import (
     Aborted,
     LineProblems,
     LineReader,
-    NotUtf8Line,
     conflict_reason,
     open_source,
 )
@@ -72,11 +71,8 @@ async def _import(args: argparse.Namespace, engine: Engine, out: TextIO) -> int:
         reader = LineReader(source, skip_bad=args.on_error == "skip" or args.check, chunk=chunk)
         if args.check:
             count = 0
-            try:
-                for _ in reader:
-                    count += 1
-            except NotUtf8Line as error:  # as an import would: what follows cannot be read as lines
-                reader.problems.add(error.line, "not UTF-8 text")
+            for _ in reader:
+                count += 1
             _print_problems(reader.problems, out)
             out.write(f"checked: lines {reader.lines}  valid {count}  bad {len(reader.problems)}\n")
             return EXIT_REJECTED if reader.problems else EXIT_OK
@@ -91,9 +87,7 @@ async def _import(args: argparse.Namespace, engine: Engine, out: TextIO) -> int:
         try:
             with _progress(out) as update:
                 stats = await load(engine, reader, chunk=chunk, on_progress=update, on_outcomes=judge)
-        except (Aborted, NotUtf8Line) as error:
-            if isinstance(error, NotUtf8Line):
-                reader.problems.add(error.line, "not UTF-8 text")
+        except Aborted:
             seconds = time.perf_counter() - started
             return _report_abort(reader.problems, len(reader.line_of), seconds, out)
     return _report(stats, reader.problems, conflicts, out)

@@ -13,7 +13,7 @@ import math
 import os
 import stat
 import sys
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import BinaryIO, TextIO, cast
 
@@ -94,9 +94,14 @@ class UnreadableInput(LedgerError):
     """The input failed while being read (a failing disk, a network file): reading stops."""
 
 
+def _line_end(raw: bytes) -> int:
+    """How many bytes of a line are its end (LF or CR LF)."""
+    return 2 if raw.endswith(b"\r\n") else 1 if raw.endswith(b"\n") else 0
+
+
 def parse_line(text: str) -> EntrySet:
     """One JSON Lines entry set; a missing ``transaction_id`` is an error (reruns must be exact)."""
-    data = loads_exact(text)
+    data = loads_exact(text.rstrip("\r\n"))  # the line's end is not part of the document
     if not isinstance(data, dict):
         raise LedgerError("must be a JSON object (one entry set per line)")
     if data.get("transaction_id") is None:  # null too: it would take a fresh id on every run
@@ -111,11 +116,24 @@ def conflict_reason(outcome: RecordOutcome) -> str:
     return f"transaction {outcome.transaction.transaction_id} already recorded with other legs"
 
 
-def numbered_lines(source: TextIO, read_before: int = 0) -> Iterator[tuple[int, str]]:
+def numbered_lines(
+    source: TextIO, read_before: int = 0, on_not_utf8: Callable[[NotUtf8Line], None] | None = None
+) -> Iterator[tuple[int, str]]:
     """The non-blank lines of ``source`` with their line numbers, counting ``read_before`` lines
-    already read from it (a dump's header)."""
+    already read from it (a dump's header); a line that is not UTF-8 is handed to ``on_not_utf8``
+    and reading goes on (without it, reading stops there)."""
     number = read_before
-    while text := source.readline():
+    while True:
+        try:
+            text = source.readline()
+        except NotUtf8Line as error:
+            number += 1
+            if on_not_utf8 is None:
+                raise
+            on_not_utf8(error)
+            continue
+        if not text:
+            return
         number += 1
         if text.strip():
             yield number, text
@@ -145,7 +163,7 @@ class Utf8Lines(io.TextIOBase):
         """The next line (up to and with its newline), or "" at the end (``size`` is ignored:
         every line is bounded by the size of a document)."""
         try:
-            raw = self._raw.readline(MAX_DOCUMENT_BYTES + 1)
+            raw = self._raw.readline(MAX_DOCUMENT_BYTES + 3)  # a document, CR LF, one byte more
         except OSError as error:
             raise UnreadableInput(
                 f"cannot read {self._name} after line {self.line}: {error.strerror}"
@@ -153,7 +171,7 @@ class Utf8Lines(io.TextIOBase):
         if not raw:
             return ""
         self.line += 1
-        if len(raw) > MAX_DOCUMENT_BYTES:
+        if len(raw) - _line_end(raw) > MAX_DOCUMENT_BYTES:
             raise LineTooLong(f"line {self.line}: longer than {MAX_DOCUMENT_TEXT}; the import stops here")
         if self.line == 1 and raw.startswith(codecs.BOM_UTF8):
             raw = raw[len(codecs.BOM_UTF8) :]
@@ -180,9 +198,15 @@ class LineReader:
         self.line_of: list[int] = []
         self.lines = 0
 
+    def _not_utf8(self, error: NotUtf8Line) -> None:
+        self.lines += 1
+        self.problems.add(error.line, "not UTF-8 text")
+        if not self._skip_bad:
+            raise Aborted from None
+
     def __iter__(self) -> Iterator[EntrySet]:
         pending: list[tuple[int, EntrySet]] = []
-        for number, text in numbered_lines(self._source):
+        for number, text in numbered_lines(self._source, on_not_utf8=self._not_utf8):
             self.lines += 1
             try:
                 pending.append((number, parse_line(text)))
@@ -239,14 +263,14 @@ def chunk_size(size: int | None, sample: list[tuple[int, str]], workers: int, he
 
 
 def chunk_of(lines: Iterator[tuple[int, str]], size: int) -> list[tuple[int, str]]:
-    """The next ``size`` lines, fewer once they hold MAX_CHUNK_BYTES (characters: at most as many
-    as bytes)."""
+    """The next ``size`` lines, fewer once they may hold MAX_CHUNK_BYTES (counted in characters,
+    each up to 4 bytes of UTF-8: no line is encoded again to measure it)."""
     chunk: list[tuple[int, str]] = []
     held = 0
     for item in lines:
         chunk.append(item)
         held += len(item[1])
-        if len(chunk) >= size or held >= MAX_CHUNK_BYTES:
+        if len(chunk) >= size or held >= MAX_CHUNK_BYTES // 4:
             break
     return chunk
 

@@ -76,6 +76,10 @@ class _Chunk:
     dropped: bool = False
 
 
+#: Lines not UTF-8 kept in full by the coordinator (it reads the whole file: a binary one has many).
+KEPT_UNREADABLE = 1000
+
+
 # The one-process guarantees the coordinator keeps:
 # - abort (the default): a chunk is written only once it and every earlier chunk were checked
 #   clean, so a bad line stops the import before anything of its chunk or a later one is written;
@@ -190,7 +194,9 @@ class ImportPool:
 
     def _lines(self) -> Iterator[tuple[int, str]]:
         try:
-            for number, text in numbered_lines(self._source, 1 if self._restoring else 0):
+            skipping = self._skip_bad and not self._restoring
+            on_not_utf8 = self._not_utf8 if skipping else None
+            for number, text in numbered_lines(self._source, 1 if self._restoring else 0, on_not_utf8):
                 if self._restoring and text.startswith('{"end":'):
                     self.footer = (number, text)
                     continue
@@ -200,6 +206,12 @@ class ImportPool:
                 yield number, text
         except (LineTooLong, NotUtf8Line, UnreadableInput) as error:
             self._stop_reading = error
+
+    def _not_utf8(self, error: NotUtf8Line) -> None:
+        """A line that is not UTF-8, under --on-error skip: a bad line, and reading goes on."""
+        self.result.lines += 1
+        kept = len(self.result.problems.kept) < KEPT_UNREADABLE  # the rest counted: a binary file
+        self.result.problems.add([(error.line, "not UTF-8 text")] if kept else [], 0 if kept else 1)
 
     def _read_ahead(self, count: int) -> None:
         while len(self._ahead) < count and (item := next(self._reader, None)) is not None:

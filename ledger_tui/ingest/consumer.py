@@ -10,10 +10,11 @@ So work may repeat; a set is never lost and never written twice.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -146,7 +147,8 @@ class Ingester:
             if producer is not None:
                 await producer.start()
                 topic = self.source.dead_letter or ""
-                await producer.partitions_for(topic)  # a missing topic now, not at the first refusal
+                with _quiet("aiokafka"):  # it warns on each metadata retry while a topic is missing
+                    await producer.partitions_for(topic)  # a missing topic now, not at a refusal
         except KafkaConnectionError as error:
             await _quietly_stop(consumer, producer)
             raise BrokerUnavailable(f"cannot reach the Kafka broker {','.join(servers)}: {error}") from None
@@ -265,14 +267,15 @@ class Ingester:
                 ))  # fmt: skip
             except KafkaError as error:
                 raise _not_dead_lettered(message, error) from None
-            log.warning(
-                "dead-lettered %s/%d@%d: %s", message.topic, message.partition, message.offset, item.reason
-            )
         for item, send in zip(refused, sends, strict=True):
+            message = item.message
             try:
                 await send
             except KafkaError as error:
-                raise _not_dead_lettered(item.message, error) from None
+                raise _not_dead_lettered(message, error) from None
+            log.warning(
+                "dead-lettered %s/%d@%d: %s", message.topic, message.partition, message.offset, item.reason
+            )
         self.progress.dead_lettered += len(refused)
         return offsets
 
@@ -321,6 +324,18 @@ class Ingester:
             self.progress.lag = lag
         except (KafkaError, TimeoutError):
             self.progress.lag = None
+
+
+@contextlib.contextmanager
+def _quiet(logger: str) -> Iterator[None]:
+    """Only errors from ``logger`` meanwhile."""
+    found = logging.getLogger(logger)
+    level = found.level
+    found.setLevel(logging.ERROR)
+    try:
+        yield
+    finally:
+        found.setLevel(level)
 
 
 def _not_dead_lettered(message: Any, error: KafkaError) -> BrokerUnavailable:

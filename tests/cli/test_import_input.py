@@ -79,7 +79,7 @@ def test_a_chunk_of_huge_lines_is_bounded_in_bytes() -> None:
         assert lines >= 1 and lines * len(line) <= MAX_CHUNK_BYTES + len(line)
     small = [(n, "x" * 100) for n in range(1, 10_001)]
     assert chunk_size(None, small[:200], workers=4) == 5000  # ordinary lines: as before
-    huge = iter([(n, "x" * (MAX_CHUNK_BYTES // 3 + 1)) for n in range(1, 10)])
+    huge = iter([(n, "x" * (MAX_CHUNK_BYTES // 12 + 1)) for n in range(1, 10)])  # 4 bytes a character
     assert [len(chunk_of(huge, 5000)) for _ in range(4)] == [3, 3, 3, 0]
     ordinary = iter(small)
     assert [len(chunk_of(ordinary, 4000)) for _ in range(4)] == [4000, 4000, 2000, 0]
