@@ -147,7 +147,7 @@ class Ingester:
             if producer is not None:
                 await producer.start()
                 topic = self.source.dead_letter or ""
-                with _quiet("aiokafka"):  # it warns on each metadata retry while a topic is missing
+                with _quiet("aiokafka"):  # it logs an error on each metadata retry while a topic is missing
                     await producer.partitions_for(topic)  # a missing topic now, not at a refusal
         except KafkaConnectionError as error:
             await _quietly_stop(consumer, producer)
@@ -328,10 +328,10 @@ class Ingester:
 
 @contextlib.contextmanager
 def _quiet(logger: str) -> Iterator[None]:
-    """Only errors from ``logger`` meanwhile."""
+    """Nothing from ``logger`` meanwhile but what is critical."""
     found = logging.getLogger(logger)
     level = found.level
-    found.setLevel(logging.ERROR)
+    found.setLevel(logging.CRITICAL)
     try:
         yield
     finally:
