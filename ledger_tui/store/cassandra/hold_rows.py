@@ -13,7 +13,7 @@ from datetime import datetime
 from typing import Any
 
 from ...domain.claims import shard_of
-from ...domain.holds import Hold, HoldOutcome
+from ...domain.holds import Hold, HoldOutcome, HoldRefused
 from ...domain.model import RecordedTransaction
 from ...domain.timeutil import from_epoch_ms, to_epoch_ms
 from .cql import transaction_from_row
@@ -49,9 +49,25 @@ def outcome_of(hold_id: uuid.UUID, rows: dict[uuid.UUID, Any], shards: int) -> S
         row = rows.get(txid)
         if row is not None:
             claim = transaction_from_row(row)
-            if is_outcome_claim(claim) and claim.payload_hash.startswith(f"{OUTCOME_MARK}{hold_id}:"):
+            if _is_outcome_of(hold_id, claim):
                 return outcome_from_claim(claim, row[4])
     return None
+
+
+def first_outcome(hold_id: uuid.UUID, claim: RecordedTransaction) -> StoredOutcome:
+    """The outcome claimed first under the hold's outcome id; refused when an entry set holds that
+    row (an older version took any client id), so the hold can get no outcome: it lapses at its
+    expiry, which every read judges."""
+    if not _is_outcome_of(hold_id, claim):
+        raise HoldRefused(
+            f"hold {hold_id} can get no outcome: entry set {claim.transaction_id} holds its outcome's id "
+            "(it lapses at its expiry)"
+        )
+    return outcome_from_claim(claim, None)
+
+
+def _is_outcome_of(hold_id: uuid.UUID, claim: RecordedTransaction) -> bool:
+    return is_outcome_claim(claim) and claim.payload_hash.startswith(f"{OUTCOME_MARK}{hold_id}:")
 
 
 def is_hold_claim(transaction: RecordedTransaction) -> bool:
@@ -153,3 +169,10 @@ def set_of_claim(row: tuple[Any, ...]) -> RecordedTransaction | None:
     if is_outcome_claim(claim):
         return outcome_from_claim(claim, None).capture
     return None
+
+
+def with_outcome(stored: StoredHold, outcome: StoredOutcome) -> StoredHold:
+    """The hold with ``outcome``."""
+    hold = stored.hold
+    settled = Hold(hold.transaction, hold.expires_at, outcome.outcome, outcome.at)
+    return StoredHold(settled, stored.claimed_by, outcome)

@@ -30,18 +30,17 @@ from .cql import transaction_from_row
 from .feed import time_of
 from .heads import head_key
 from .hold_rows import (
-    OUTCOME_MARK,
     StoredHold,
     StoredOutcome,
+    first_outcome,
     held_hash,
     hold_claim,
     hold_from_claim,
     is_hold_claim,
-    is_outcome_claim,
     outcome_claim,
-    outcome_from_claim,
     outcome_ids,
     outcome_of,
+    with_outcome,
 )
 from .limits import CassandraLimits, FenceMoved, HeadMove, LimitView, moves_of, reservation, settled_move
 from .repair import unfinished_row
@@ -287,11 +286,11 @@ class CassandraHolds:
                 continue
             if answer is not True:  # another outcome came first: its write settles the hold
                 self._writer.finish_later(key, release=reserved)
-                return _with(stored, _outcome_found(hold_id, answer)), False
+                return with_outcome(stored, first_outcome(hold_id, answer)), False
             mine = StoredOutcome(hold_id, outcome, at, capture, token)
             await self._complete(key, stored, mine, policy, accounts)
             self._writer.finish_later(key)
-            return _with(stored, mine), True
+            return with_outcome(stored, mine), True
         raise StoreUnavailable("the account limits kept changing while settling the hold; retry")
 
     async def _complete(
@@ -397,18 +396,6 @@ class CassandraHolds:
         return done
 
 
-def _outcome_found(hold_id: uuid.UUID, claim: RecordedTransaction) -> StoredOutcome:
-    """The outcome claimed first under the hold's outcome id; refused when an entry set holds that
-    row (an older version took any client id), so the hold can get no outcome: it lapses at its
-    expiry, which every read judges."""
-    if not is_outcome_claim(claim) or not claim.payload_hash.startswith(f"{OUTCOME_MARK}{hold_id}:"):
-        raise HoldRefused(
-            f"hold {hold_id} can get no outcome: entry set {claim.transaction_id} holds its outcome's id "
-            "(it lapses at its expiry)"
-        )
-    return outcome_from_claim(claim, None)
-
-
 def _accounts(transaction: RecordedTransaction) -> list[Address]:
     """Every account a set has a leg on, once each."""
     return list(dict.fromkeys(leg.address for leg in transaction.legs))
@@ -417,10 +404,3 @@ def _accounts(transaction: RecordedTransaction) -> list[Address]:
 def _hold_heads(stored: StoredHold, view: LimitView) -> list[Address]:
     """The bounded accounts where the hold may hold a reservation."""
     return [move.account for move in moves_of(stored.hold.transaction, view.limits)]
-
-
-def _with(stored: StoredHold, outcome: StoredOutcome) -> StoredHold:
-    """The hold with ``outcome``."""
-    hold = stored.hold
-    settled = Hold(hold.transaction, hold.expires_at, outcome.outcome, outcome.at)
-    return StoredHold(settled, stored.claimed_by, outcome)
