@@ -9,6 +9,7 @@ topic nothing after a refused message is written) must mean the same whichever r
 from __future__ import annotations
 
 import asyncio
+import bisect
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -27,6 +28,9 @@ NEW, DUPLICATE, CONFLICTING, REFUSED = 0, 1, 2, 3
 Item = tuple[str, int, int, bytes | None]
 #: Messages parsed between two looks at the event loop (a write in flight goes on meanwhile).
 PARSE_STRIDE = 250
+#: Rounds of a batch that write repeats of sets a limit refused (each a write); repeats past them
+#: are judged refused with the last reason, so a batch of copies of one refused set stays cheap.
+RETRY_ROUNDS = 8
 
 
 class Claim(NamedTuple):
@@ -167,12 +171,18 @@ class BatchWork:
                 submissions.setdefault(claim.id, []).append(index)
         to_write = sorted(indexes[0] for indexes in submissions.values())
         written = dict(zip(to_write, await writer.write(self.parsing, to_write), strict=True))
-        while not hold_after_refused and (
-            to_write := sorted(_retried(to_write, parsed, submissions, written))
-        ):
+        rounds = 0
+        while not hold_after_refused and rounds < RETRY_ROUNDS:
+            to_write = sorted(_retried(to_write, parsed, submissions, written))
+            if not to_write:
+                break
+            rounds += 1
             again = await writer.parse([self.items[i] for i in to_write])  # the writer forgot them
             written.update(zip(to_write, await writer.write(again, list(range(len(to_write)))), strict=True))
-        self.outcomes = [_outcome(index, parsed, held, submissions, written) for index in range(len(parsed))]
+        deciders = {
+            claim_id: [i for i in indexes if i in written] for claim_id, indexes in submissions.items()
+        }
+        self.outcomes = [_outcome(index, parsed, held, deciders, written) for index in range(len(parsed))]
 
 
 def _retried(
@@ -186,9 +196,10 @@ def _retried(
     for index in just_written:
         claim = parsed[index]
         assert isinstance(claim, Claim)
-        later = next((i for i in submissions[claim.id] if i > index), None)
-        if written[index][0] == REFUSED and later is not None:
-            retried.append(later)
+        indexes = submissions[claim.id]
+        after = bisect.bisect_right(indexes, index)
+        if written[index][0] == REFUSED and after < len(indexes):
+            retried.append(indexes[after])
     return retried
 
 
@@ -196,17 +207,18 @@ def _outcome(
     index: int,
     parsed: Sequence[Parsed],
     held: set[int],
-    submissions: dict[bytes, list[int]],
+    deciders: dict[bytes, list[int]],
     written: dict[int, Written],
 ) -> Outcome:
     """One message's outcome: its own write's, or, for a repeat, judged against what the
-    submission written last before it left stored."""
+    submission written last before it (``deciders``: those written, per id, in order) left."""
     claim = parsed[index]
     if isinstance(claim, str):
         return Outcome("refused", reason=claim)
     if index in held:
         return Outcome("held", uuid.UUID(bytes=claim.id))
-    decider = max(i for i in submissions[claim.id] if i <= index and i in written)
+    found = deciders[claim.id]
+    decider = found[bisect.bisect_right(found, index) - 1]
     kind, stored = written[decider]
     if decider != index and kind != REFUSED:  # a repeat: judged against what its submission left
         submitted = parsed[decider]
