@@ -71,6 +71,17 @@ def ledger_url(store_kind: str, tmp_path: Path) -> str:
 
 
 @pytest.fixture
+def sqlite_ledger(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> str:
+    """The URL of a fresh embedded ledger, its schema applied through the CLI."""
+    from ledger_tui.cli import main
+
+    url = f"sqlite:{tmp_path / 'ledger.sqlite'}"
+    assert main(["--store", url, "schema", "apply"]) == 0
+    capsys.readouterr()
+    return url
+
+
+@pytest.fixture
 async def store(ledger_url: str) -> AsyncIterator[Store]:
     """A connected store with the schema applied, on a fresh ledger; dropped afterwards."""
     opened = open_store(parse_store_url(ledger_url))

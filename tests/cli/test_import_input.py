@@ -15,21 +15,13 @@ from ledger_tui.cli.import_lines import MAX_CHUNK_BYTES, Utf8Lines, chunk_of, ch
 from ..support.entry_sets import transfer
 
 
-@pytest.fixture
-def ledger(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> str:
-    url = f"sqlite:{tmp_path / 'ledger.sqlite'}"
-    assert main(["--store", url, "schema", "apply"]) == 0
-    capsys.readouterr()
-    return url
-
-
 def _lines(count: int) -> list[bytes]:
     return [transfer("1.00", 1727347200000, transaction_id=uuid.uuid4()).encode() for _ in range(count)]
 
 
 @pytest.mark.parametrize("check", [False, True], ids=["import", "check"])
 def test_the_line_a_bad_byte_is_on_is_the_line_named(
-    ledger: str, tmp_path: Path, capsys: pytest.CaptureFixture[str], check: bool
+    sqlite_ledger: str, tmp_path: Path, capsys: pytest.CaptureFixture[str], check: bool
 ) -> None:
     """A text layer decodes 8 KiB ahead, so the error came while an earlier line was read (and
     blank lines were not counted)."""
@@ -37,7 +29,7 @@ def test_the_line_a_bad_byte_is_on_is_the_line_named(
     lines[149] = lines[149].replace(b"transfer", b"transf\xffr")
     source = tmp_path / "latin.jsonl"
     source.write_bytes(b"\n\n".join(lines) + b"\n")  # blank lines between: line 150 is line 299
-    code = main(["--store", ledger, "import", *(["--check"] if check else []), str(source)])
+    code = main(["--store", sqlite_ledger, "import", *(["--check"] if check else []), str(source)])
     out, _ = capsys.readouterr()
     assert code == 1
     assert "line 299: not UTF-8 text" in out, out
@@ -58,9 +50,9 @@ def test_a_read_that_fails_midway_is_a_clear_error(tmp_path: Path) -> None:
 
 @pytest.mark.skipif(not Path("/proc/self/mem").exists(), reason="Linux /proc")
 def test_import_of_a_file_whose_read_fails_ends_as_an_error_not_a_crash(
-    ledger: str, capsys: pytest.CaptureFixture[str]
+    sqlite_ledger: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    code = main(["--store", ledger, "import", "/proc/self/mem"])  # opens, then EIO on read
+    code = main(["--store", sqlite_ledger, "import", "/proc/self/mem"])  # opens, then EIO on read
     _, err = capsys.readouterr()
     assert code not in (0, 70) and "unexpected error" not in err, (code, err)
     assert "cannot read /proc/self/mem" in err, err
@@ -87,9 +79,9 @@ def test_a_chunk_of_huge_lines_is_bounded_in_bytes() -> None:
 
 @pytest.mark.parametrize("command", ["import", "ingest"])
 def test_a_number_of_workers_no_machine_has_is_refused(
-    ledger: str, tmp_path: Path, capsys: pytest.CaptureFixture[str], command: str
+    sqlite_ledger: str, tmp_path: Path, capsys: pytest.CaptureFixture[str], command: str
 ) -> None:
     target = str(tmp_path / "none.jsonl") if command == "import" else "kafka://127.0.0.1:1/sets?group=g"
-    code = main(["--store", ledger, command, "--workers", "100000", target])
+    code = main(["--store", sqlite_ledger, command, "--workers", "100000", target])
     _, err = capsys.readouterr()
     assert code == 2 and "--workers must be from 1 to 64" in err, (code, err)

@@ -9,15 +9,18 @@ from __future__ import annotations
 
 import importlib.util
 import os
+import subprocess
+import sys
 import time
 import uuid
+from collections.abc import Iterator
 from pathlib import Path
 from types import ModuleType
 from typing import Any
 
 import pytest
 
-from ..support.stores import IN_CI
+from ..support.stores import IN_CI, JANITOR
 
 KAFKA_ENDPOINT = os.environ.get("LEDGER_TEST_KAFKA", "127.0.0.1:9092")
 BROKER_TOOL = Path(__file__).resolve().parents[2] / "tools" / "kafka" / "broker.py"
@@ -87,3 +90,31 @@ async def read_records(bootstrap: str, topic: str, expected: int, wait: float = 
     finally:
         await consumer.stop()
     return found
+
+
+@pytest.fixture
+def ledger(ledger_url: str) -> Iterator[str]:
+    """A fresh ledger for an ingester, its schema applied as an operator would."""
+    subprocess.run([sys.executable, "-m", "ledger_tui", "--store", ledger_url, "schema", "apply"], check=True,
+                   capture_output=True, timeout=120)  # fmt: skip
+    yield ledger_url
+    if ledger_url.startswith("cassandra"):
+        JANITOR.drop(ledger_url)
+
+
+async def create_topics(bootstrap: str, *topics: Any) -> None:
+    """Create ``NewTopic``s on the test broker."""
+    from aiokafka.admin import AIOKafkaAdminClient
+
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    await admin.start()
+    try:
+        await admin.create_topics(list(topics))
+    finally:
+        await admin.close()
+
+
+def ingest(store: str, url: str, *extra: str) -> subprocess.Popen[str]:
+    """``ledger-tui ingest`` as an operator runs it, in a process of its own."""
+    command = [sys.executable, "-m", "ledger_tui", "--store", store, "ingest", url, *extra]
+    return subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)

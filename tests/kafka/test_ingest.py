@@ -13,32 +13,25 @@ import sys
 import threading
 import time
 import uuid
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from aiokafka import AIOKafkaProducer
-from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from aiokafka.admin import NewTopic
 
 from ledger_tui.ingest.source import message_id
 from ledger_tui.ledger import LedgerOptions, open_ledger
 
 from ..support.entry_sets import transfer
 from ..support.ring import OWN_NODES
-from ..support.stores import JANITOR
-from .conftest import read_records, unique_topic
+from .conftest import create_topics, ingest, read_records, unique_topic
 from .test_broker import free_port_pair, run_tool
 
 pytestmark = pytest.mark.kafka
 
 
 async def _topic(bootstrap: str, name: str, partitions: int) -> None:
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
-    await admin.start()
-    try:
-        await admin.create_topics([NewTopic(name, partitions, 1)])
-    finally:
-        await admin.close()
+    await create_topics(bootstrap, NewTopic(name, partitions, 1))
 
 
 async def _produce(bootstrap: str, topic: str, values: list[bytes | None], partitions: int) -> None:
@@ -70,11 +63,6 @@ def alive(pid: int) -> bool:
         return False
 
 
-def _ingest(store: str, url: str, *extra: str) -> subprocess.Popen[str]:
-    command = [sys.executable, "-m", "ledger_tui", "--store", store, "ingest", url, *extra]
-    return subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-
-
 async def _set_ids(store: str, verify: bool = True) -> list[uuid.UUID]:
     async with open_ledger(LedgerOptions(store=store)) as engine:
         found: list[uuid.UUID] = []
@@ -93,15 +81,6 @@ def _valid(n: int, with_id: bool) -> bytes:
     else:
         data["transaction_id"] = str(uuid.uuid5(uuid.NAMESPACE_URL, f"set-{n}"))
     return json.dumps(data).encode()
-
-
-@pytest.fixture
-def ledger(ledger_url: str, tmp_path: Path) -> Iterator[str]:
-    subprocess.run([sys.executable, "-m", "ledger_tui", "--store", ledger_url, "schema", "apply"], check=True,
-                   capture_output=True, timeout=120)  # fmt: skip
-    yield ledger_url
-    if ledger_url.startswith("cassandra"):
-        JANITOR.drop(ledger_url)
 
 
 async def test_every_set_once_and_poison_to_the_dead_letter_topic(kafka_bootstrap: str, ledger: str) -> None:
@@ -123,7 +102,7 @@ async def test_every_set_once_and_poison_to_the_dead_letter_topic(kafka_bootstra
     values = valid[:150] + poison + valid[150:]
     await _produce(kafka_bootstrap, topic, values, 3)
     url = f"kafka://{kafka_bootstrap}/{topic}?group=g1&dead_letter={dead}"
-    done = _ingest(ledger, url, "--stop-when-idle")
+    done = ingest(ledger, url, "--stop-when-idle")
     out, err = done.communicate(timeout=300)
     assert done.returncode == 0, err
     assert "sets 300 " in out and "dead-lettered 7" in out and "Traceback" not in err
@@ -148,7 +127,7 @@ async def test_every_set_once_and_poison_to_the_dead_letter_topic(kafka_bootstra
         assert int(headers["ledger.offset"]) >= 0 and int(headers["ledger.partition"]) in (0, 1, 2)
     reasons = " | ".join(dict(m.headers)["ledger.error"].decode() for m in letters)
     assert "not valid JSON" in reasons and "unbalanced in GBP" in reasons and "conflict" in reasons
-    again = _ingest(
+    again = ingest(
         ledger, f"kafka://{kafka_bootstrap}/{topic}?group=g2&dead_letter={dead}", "--stop-when-idle"
     )
     out, err = again.communicate(timeout=300)
@@ -163,49 +142,13 @@ async def test_without_a_dead_letter_topic_ingestion_stops_at_the_poison(
     topic = unique_topic("stop")
     await _topic(kafka_bootstrap, topic, 1)
     await _produce(kafka_bootstrap, topic, [_valid(0, True), b"[1, 2", _valid(1, True)], 1)
-    done = _ingest(ledger, f"kafka://{kafka_bootstrap}/{topic}?group=g", "--stop-when-idle")
+    done = ingest(ledger, f"kafka://{kafka_bootstrap}/{topic}?group=g", "--stop-when-idle")
     _out, err = done.communicate(timeout=300)
     assert done.returncode == 1 and f"{topic} partition 0 offset 1: " in err and "Traceback" not in err, err
     assert len(await _set_ids(ledger)) == 1  # the set after the poison is not written either
-    again = _ingest(ledger, f"kafka://{kafka_bootstrap}/{topic}?group=g", "--stop-when-idle")
+    again = ingest(ledger, f"kafka://{kafka_bootstrap}/{topic}?group=g", "--stop-when-idle")
     _, err = again.communicate(timeout=300)
     assert again.returncode == 1 and "offset 1" in err  # the committed offset stopped before it
-
-
-@pytest.mark.parametrize("store_kind", ["sqlite"])
-async def test_a_poison_message_of_2_mib_goes_to_a_dead_letter_topic_that_takes_it(
-    kafka_bootstrap: str, ledger: str
-) -> None:
-    """The producer kept aiokafka's 1 MiB request cap: any bigger refused message stopped the
-    ingester at it on every run, whatever the dead-letter topic would take."""
-    topic, dead = unique_topic("big"), unique_topic("big-dead")
-    admin = AIOKafkaAdminClient(bootstrap_servers=kafka_bootstrap)
-    await admin.start()
-    try:
-        big = {"max.message.bytes": str(8 * 1024 * 1024)}
-        await admin.create_topics(
-            [NewTopic(topic, 1, 1, topic_configs=big), NewTopic(dead, 1, 1, topic_configs=big)]
-        )
-    finally:
-        await admin.close()
-    poison = b"x" * (2 * 1024 * 1024)
-    producer = AIOKafkaProducer(
-        bootstrap_servers=kafka_bootstrap, max_request_size=8 * 1024 * 1024, acks="all"
-    )
-    await producer.start()
-    try:
-        for value in (poison, _valid(0, True)):
-            await (await producer.send(topic, value))
-    finally:
-        await producer.stop()
-    done = _ingest(
-        ledger, f"kafka://{kafka_bootstrap}/{topic}?group=g&dead_letter={dead}", "--stop-when-idle"
-    )
-    _out, err = done.communicate(timeout=300)
-    assert done.returncode == 0, err
-    (record,) = await read_records(kafka_bootstrap, dead, 1)
-    assert record.value == poison
-    assert len(await _set_ids(ledger)) == 1
 
 
 async def test_kill_minus_9_at_random_points_loses_and_duplicates_nothing(
@@ -219,7 +162,7 @@ async def test_kill_minus_9_at_random_points_loses_and_duplicates_nothing(
     for threshold in sorted(random.Random(7).sample(range(100, sets - 500), 3)):
         # a run that stopped past the next threshold must still be cut by this one, once it writes
         target = min(max(threshold, len(await _set_ids(ledger, verify=False)) + 100), sets)
-        process = _ingest(ledger, url, "--batch", "100", "--workers", "2")
+        process = ingest(ledger, url, "--batch", "100", "--workers", "2")
         while process.poll() is None and (
             len(await _set_ids(ledger, verify=False)) < target or not children(process.pid)
         ):
@@ -235,7 +178,7 @@ async def test_kill_minus_9_at_random_points_loses_and_duplicates_nothing(
         assert workers and not any(map(alive, workers)), workers  # the workers died with it
         cut_short += len(await _set_ids(ledger, verify=False)) < sets
     assert cut_short
-    done = _ingest(ledger, url, "--stop-when-idle")
+    done = ingest(ledger, url, "--stop-when-idle")
     _out, err = done.communicate(timeout=600)
     assert done.returncode == 0, err
     ids = await _set_ids(ledger)
@@ -249,7 +192,7 @@ async def test_two_ingesters_share_a_group_and_sigterm_commits_the_batch(
     topic, sets = unique_topic("pair"), 2000
     await _topic(kafka_bootstrap, topic, 4)
     url = f"kafka://{kafka_bootstrap}/{topic}?group=pair"
-    pair = [_ingest(ledger, url, "--batch", "100") for _ in range(2)]
+    pair = [ingest(ledger, url, "--batch", "100") for _ in range(2)]
     await asyncio.sleep(8)  # both join the group (the second join rebalances the partitions)
     await _produce(kafka_bootstrap, topic, [_valid(n, with_id=True) for n in range(sets)], 4)
     deadline = time.monotonic() + 300
@@ -265,7 +208,7 @@ async def test_two_ingesters_share_a_group_and_sigterm_commits_the_batch(
     written = [int(out.split("sets ")[1].split()[0]) for out in outputs]
     assert sum(written) == sets and all(w > 0 for w in written), outputs
     assert len(await _set_ids(ledger)) == sets
-    after = _ingest(ledger, url, "--stop-when-idle")  # the group's offsets were committed on SIGTERM
+    after = ingest(ledger, url, "--stop-when-idle")  # the group's offsets were committed on SIGTERM
     out, _ = after.communicate(timeout=300)
     assert after.returncode == 0 and "sets 0 " in out and "repeats 0 " in out, out
 
@@ -281,7 +224,7 @@ async def test_a_broker_restart_mid_stream_loses_and_duplicates_nothing(
         bootstrap, topic = f"127.0.0.1:{port}", unique_topic("restart")
         await _topic(bootstrap, topic, 3)
         await _produce(bootstrap, topic, [_valid(n, with_id=n % 2 == 0) for n in range(sets)], 3)
-        process = _ingest(ledger, f"kafka://{bootstrap}/{topic}?group=g", "--batch", "50")
+        process = ingest(ledger, f"kafka://{bootstrap}/{topic}?group=g", "--batch", "50")
         # The Kafka client logs a few lines per retry while the broker is away: read them as they
         # come (a full pipe would block the ingester on its next log line and look like a hang).
         lines: list[str] = []
@@ -329,7 +272,7 @@ async def test_sets_a_limit_refuses_go_to_the_dead_letter_topic(
     ]
     await _produce(kafka_bootstrap, topic, values, 1)
     url = f"kafka://{kafka_bootstrap}/{topic}?group=g&dead_letter={dead}"
-    done = _ingest(ledger, url, "--stop-when-idle", "--workers", workers)
+    done = ingest(ledger, url, "--stop-when-idle", "--workers", workers)
     out, err = done.communicate(timeout=300)
     assert done.returncode == 0 and "Traceback" not in err, err
     assert "sets 3 " in out and "dead-lettered 7" in out, out

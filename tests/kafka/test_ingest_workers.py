@@ -16,8 +16,8 @@ from pathlib import Path
 import pytest
 
 from ..support.stores import JANITOR, store_url
-from .conftest import read_records, unique_topic
-from .test_ingest import _ingest, _produce, _set_ids, _topic, _valid, children
+from .conftest import ingest, read_records, unique_topic
+from .test_ingest import _produce, _set_ids, _topic, _valid, children
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -79,7 +79,7 @@ async def test_two_workers_are_processes_and_ingest_as_one_process_does(
     said: dict[str, str] = {}
     letters_of: dict[str, list[tuple[bytes, str]]] = {}
     for url, count, dead in ((workers, "2", dead_workers), (one, "1", dead_one)):
-        process = _ingest(url, f"kafka://{kafka_bootstrap}/{topic}?group=g{count}&dead_letter={dead}",
+        process = ingest(url, f"kafka://{kafka_bootstrap}/{topic}?group=g{count}&dead_letter={dead}",
                           "--stop-when-idle", "--workers", count, "--batch", "500")  # fmt: skip
         seen: set[int] = set()
         deadline = time.monotonic() + 60

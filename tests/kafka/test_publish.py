@@ -21,7 +21,7 @@ from ledger_tui.ledger import LedgerOptions, open_ledger
 
 from ..support.entry_sets import transfer
 from .conftest import read_records, unique_topic
-from .test_ingest import _topic, ledger  # noqa: F401 (a fixture)
+from .test_ingest import _topic
 
 pytestmark = pytest.mark.kafka
 SETS = 10_000
@@ -66,7 +66,7 @@ async def _on_topic(consumer: AIOKafkaConsumer, topic: str) -> int:
 
 async def test_kill_minus_9_and_restarts_publish_every_set_once_after_dropping_repeats(
     kafka_bootstrap: str,
-    ledger: str,  # noqa: F811
+    ledger: str,
     tmp_path: Path,
 ) -> None:
     topic = unique_topic("events")
@@ -143,7 +143,7 @@ async def test_kill_minus_9_and_restarts_publish_every_set_once_after_dropping_r
 @pytest.mark.parametrize("store_kind", ["sqlite"])
 async def test_an_unreachable_broker_or_a_missing_topic_is_a_clear_error(
     kafka_bootstrap: str,
-    ledger: str,  # noqa: F811
+    ledger: str,
 ) -> None:
     missing = _publish(ledger, f"kafka://{kafka_bootstrap}/{unique_topic('absent')}", "--stop-when-idle")
     _out, err = missing.communicate(timeout=120)

@@ -7,7 +7,6 @@ from __future__ import annotations
 import asyncio
 import uuid
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -122,14 +121,6 @@ def fake_kafka(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(consumer_module, "AIOKafkaConsumer", FakeConsumer)
     monkeypatch.setattr(consumer_module, "AIOKafkaProducer", SizeCheckingProducer)
     SizeCheckingProducer.sent = []
-
-
-@pytest.fixture
-def sqlite_ledger(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> str:
-    url = f"sqlite:{tmp_path / 'ledger.sqlite'}"
-    assert main(["--store", url, "schema", "apply"]) == 0
-    capsys.readouterr()
-    return url
 
 
 async def _ingest(url: str, kafka_url: str) -> tuple[BaseException | None, FakeConsumer]:

@@ -1,11 +1,5 @@
-"""review42: sets an older version recorded under an id of the UUID variant now reserved.
-
-Until c513352 every UUID was a client's to use, so a ledger may hold sets whose ids have the
-variant bits 111 (1 id in 8 for ids that are random hex, e.g. ULIDs or hashes written as UUIDs).
-``parse_transaction_id`` now refuses them everywhere, also where the ledger reads back its own
-data: a dump of such a ledger no longer restores (``recorded_set`` -> ``entry_set_from_data``),
-and ``show`` / ``reverse`` of the set are refused, though the set is in the books.
-"""
+"""Sets an older version recorded under an id of the UUID variant now reserved for outcomes are
+still the books: a dump of them restores, and they can be shown."""
 
 from __future__ import annotations
 
@@ -32,13 +26,10 @@ async def _recorded_by_an_older_version(url: str) -> None:
 
 
 @pytest.fixture
-def old_ledger(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> str:
+def old_ledger(sqlite_ledger: str) -> str:
     assert OLD_ID.variant == uuid.RESERVED_FUTURE
-    url = f"sqlite:{tmp_path / 'old.sqlite'}"
-    assert main(["--store", url, "schema", "apply"]) == 0
-    asyncio.run(_recorded_by_an_older_version(url))
-    capsys.readouterr()
-    return url
+    asyncio.run(_recorded_by_an_older_version(sqlite_ledger))
+    return sqlite_ledger
 
 
 def test_a_dump_of_a_ledger_an_older_version_wrote_restores(

@@ -1,12 +1,6 @@
-"""review42: what ``import`` makes of lines at the size limit and of line ends.
-
-A document may be 16 MiB (``post`` and ``ingest`` take one of exactly MAX_DOCUMENT_BYTES), but
-``Utf8Lines`` counts the line's end in the bound (``readline(MAX + 1)`` then ``len(raw) > MAX``)
-and ``parse_line`` hands the text with its line end to ``loads_document`` (``len(text) > MAX``),
-so a 16 MiB set followed by a newline, or a set of 16 MiB less one byte in a CRLF file, stops the
-whole import as "longer than 16 MiB"; the same set as the file's last line, with no newline, is
-taken.
-"""
+"""What ``import`` makes of lines at the size limit and of line ends: a set of up to 16 MiB is
+read whatever ends its line, a chunk is bounded in bytes, and a line that is not UTF-8 is a bad
+line that ``--on-error skip`` and ``--check`` go past."""
 
 from __future__ import annotations
 
@@ -29,14 +23,6 @@ def _document(size: int) -> bytes:
     return text[:-1] + b" " * (size - len(text)) + b"}"
 
 
-@pytest.fixture
-def ledger(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> str:
-    url = f"sqlite:{tmp_path / 'ledger.sqlite'}"
-    assert main(["--store", url, "schema", "apply"]) == 0
-    capsys.readouterr()
-    return url
-
-
 @pytest.mark.parametrize(
     ("size", "end"),
     [(MAX_DOCUMENT_BYTES, b"\n"), (MAX_DOCUMENT_BYTES - 1, b"\r\n")],
@@ -52,15 +38,15 @@ def test_a_set_within_the_document_limit_is_read_whatever_its_line_end(size: int
 
 
 def test_the_same_set_is_taken_with_or_without_a_final_newline(
-    ledger: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    sqlite_ledger: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     document = _document(MAX_DOCUMENT_BYTES)
     bare, ended = tmp_path / "bare.jsonl", tmp_path / "ended.jsonl"
     bare.write_bytes(document)
     ended.write_bytes(document + b"\n")
-    assert main(["--store", ledger, "import", str(bare)]) == 0  # taken: no newline after it
+    assert main(["--store", sqlite_ledger, "import", str(bare)]) == 0  # taken: no newline after it
     capsys.readouterr()
-    code = main(["--store", ledger, "import", str(ended)])
+    code = main(["--store", sqlite_ledger, "import", str(ended)])
     out, err = capsys.readouterr()
     assert code == 0, (code, out[-300:], err[-300:])  # now a duplicate of what was just imported
 
@@ -76,7 +62,7 @@ def test_a_chunk_holds_at_most_max_chunk_bytes_of_text_in_bytes() -> None:
 
 @pytest.mark.parametrize("mode", ["--on-error=skip", "--check"])
 def test_a_line_not_utf8_is_a_bad_line_that_skip_and_check_go_past(
-    ledger: str, tmp_path: Path, capsys: pytest.CaptureFixture[str], mode: str
+    sqlite_ledger: str, tmp_path: Path, capsys: pytest.CaptureFixture[str], mode: str
 ) -> None:
     """Each line is now decoded on its own, so nothing forces the reader to stop at one that is
     not UTF-8; yet ``--on-error skip`` ("a bad line is reported and skipped") imports nothing after
@@ -84,7 +70,7 @@ def test_a_line_not_utf8_is_a_bad_line_that_skip_and_check_go_past(
     good = [transfer("1.00", 1727347200000, transaction_id=uuid.uuid4()).encode() for _ in range(2)]
     source = tmp_path / "sets.jsonl"
     source.write_bytes(good[0] + b"\n" + b'{"caf\xe9": 1}\n' + good[1] + b"\n" + b"{not json}\n")
-    code = main(["--store", ledger, "import", mode, str(source)])
+    code = main(["--store", sqlite_ledger, "import", mode, str(source)])
     out, err = capsys.readouterr()
     assert "line 2: not UTF-8 text" in out, (out, err)
     assert "line 4" in out, (code, out, err)  # the bad line after it is reported too

@@ -1,10 +1,5 @@
-"""review42 (on the node): a set an older version took under a hold's reserved outcome id.
-
-Before c513352 no UUID variant was refused, so the row ``outcome_id(H, shards)`` (computable by
-anyone from the public namespace, before H is placed) may hold a set. Reading H copes with it,
-but capture and void then end in ValueError (``_decide`` takes the set for the winning outcome:
-``outcome_from_claim``), on every retry, and so does every sweep once H has expired.
-"""
+"""On the node: voiding a hold whose reserved outcome row holds a set (one an older version
+accepted) is refused, not a crash."""
 
 from __future__ import annotations
 

@@ -1,21 +1,14 @@
-"""review42: an outcome's reserved id already taken by a set (one an older version accepted).
-
-``outcome_of`` now skips a set found under an outcome id when reading, but ``_decide`` still takes
-whatever row won the outcome's IF NOT EXISTS for an outcome: ``outcome_from_claim`` on a set's
-claim fails to split its hash and the capture or void ends in a ValueError (HTTP 500, "unexpected
-error" on the command line), every time it is retried. Before this change any UUID was a client's,
-so a set under the reserved-variant id ``outcome_id(H, shards)`` (computable from the public
-namespace before the hold is even placed) may be in a ledger already.
-"""
+"""A hold whose outcome row a set holds (an older version accepted any UUID, so a set may sit
+under the reserved-variant id ``outcome_id(H, shards)``): settling it is refused, never a crash,
+and the sweeper survives it."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
 import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from types import SimpleNamespace
-from typing import Any
 
 import pytest
 
@@ -26,24 +19,13 @@ from ledger_tui.domain.holds import HoldOutcome
 from ledger_tui.domain.limits import Limits
 from ledger_tui.domain.model import RecordedTransaction
 from ledger_tui.domain.parse import build_entry_set, parse_entry_set_json
-from ledger_tui.domain.timeutil import to_epoch_ms
-from ledger_tui.store.cassandra.hold_rows import hold_claim, outcome_id
+from ledger_tui.store.cassandra.hold_rows import outcome_id
 from ledger_tui.store.cassandra.holds import CassandraHolds
 
 from ..support.entry_sets import transfer
+from ..support.hold_claims import AT, holds_over, placed, table_of
 
-AT = datetime(2026, 12, 7, 15, 0, tzinfo=UTC)
 SHARDS = 8
-
-
-def _row(claim: RecordedTransaction, token: uuid.UUID) -> tuple[Any, ...]:
-    return (
-        claim.transaction_id,
-        claim.payload_hash,
-        claim.legs_json(),
-        to_epoch_ms(claim.recorded_at),
-        token,
-    )
 
 
 def _squatted() -> tuple[CassandraHolds, uuid.UUID]:
@@ -53,16 +35,7 @@ def _squatted() -> tuple[CassandraHolds, uuid.UUID]:
     assert shard_of(taken, SHARDS) == shard_of(hold_id, SHARDS)  # a set under it sits in the hold's shard
     legs = list(parse_entry_set_json(transfer("1.00", 1727347200000)).legs)
     squatter = RecordedTransaction.of(build_entry_set(taken, legs), AT)  # as an older version took it
-    placed = RecordedTransaction.of(
-        parse_entry_set_json(transfer("60.00", 1727347200000, transaction_id=hold_id)), AT
-    )
-    rows = {
-        hold_id: _row(hold_claim(placed, AT + timedelta(days=1)), uuid.uuid1()),
-        taken: _row(squatter, uuid.uuid1()),
-    }
-
-    async def count() -> int:
-        return SHARDS
+    table = table_of([placed(hold_id), squatter], SHARDS)
 
     async def log(*args: object, **kwargs: object) -> tuple[int, int, uuid.UUID]:
         return (0, 0, uuid.uuid1())
@@ -75,14 +48,7 @@ def _squatted() -> tuple[CassandraHolds, uuid.UUID]:
         return SimpleNamespace(seq=1, limits=Limits())
 
     writer = SimpleNamespace(log=log, claim_one=claim_one, finish_later=lambda *a, **k: None)
-    limits = SimpleNamespace(view=view)
-    holds = CassandraHolds(None, None, 0, count, writer, limits)  # type: ignore[arg-type]
-
-    async def claims(shard: int, ids: list[uuid.UUID], serial: bool) -> dict[uuid.UUID, tuple[Any, ...]]:
-        return {txid: rows[txid] for txid in ids if txid in rows and shard_of(txid, SHARDS) == shard}
-
-    holds._claims = claims  # type: ignore[method-assign]
-    return holds, hold_id
+    return holds_over(table, SHARDS, writer, SimpleNamespace(view=view)), hold_id
 
 
 def test_settling_a_hold_whose_outcome_row_holds_a_set_is_refused_not_a_crash() -> None:
@@ -94,9 +60,7 @@ def test_settling_a_hold_whose_outcome_row_holds_a_set_is_refused_not_a_crash() 
 
 
 def test_sweeping_such_a_hold_past_its_expiry_does_not_kill_the_sweeper() -> None:
-    """``HoldBook.keep_swept`` (the loop ``serve`` runs) survives only a LedgerError: the
-    ValueError this hold raises at every sweep once it has expired ends the loop, and no hold of
-    the server is swept again."""
+    """``HoldBook.keep_swept`` (the loop ``serve`` runs) survives only a LedgerError."""
     holds, hold_id = _squatted()
 
     async def listed(open_only: bool) -> list[tuple[uuid.UUID, int]]:

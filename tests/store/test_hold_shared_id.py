@@ -1,10 +1,5 @@
-"""review42 (on the node): a client's hold under another hold's public derived outcome id.
-
-H's outcome is claimed in H's shard under D = uuid5(space, H) when D's own shard is another; a
-hold placed under D is claimed in D's shard. Listing holds reads both shards and merges their
-rows by id, so one of the two rows hides the other: H reads as pending after its capture, or the
-hold under D is missing from every list (and ``sweep`` never expires it).
-"""
+"""On the node: a client's hold under another hold's public derived outcome id and that outcome
+share an id in two shards, and both are listed with their own rows."""
 
 from __future__ import annotations
 
