@@ -66,6 +66,6 @@ def test_sweeping_such_a_hold_past_its_expiry_does_not_kill_the_sweeper() -> Non
     async def listed(open_only: bool) -> list[tuple[uuid.UUID, int]]:
         return [(hold_id, shard_of(hold_id, SHARDS))]
 
-    holds._listed = listed  # type: ignore[method-assign]
+    holds.lists.listed = listed  # type: ignore[method-assign]
     with contextlib.suppress(LedgerError):  # reported by keep_swept, which goes on
         asyncio.run(holds.sweep(AT + timedelta(days=2), SealPolicy()))

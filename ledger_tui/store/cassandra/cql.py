@@ -43,6 +43,7 @@ STATEMENTS = {
     "open_holds_at": "SELECT hold_id FROM {ks}.account_open_holds WHERE account = ?",
     "hold_ids": "SELECT hold_id FROM {ks}.hold_index WHERE shard = ?",
     "open_hold_ids": "SELECT hold_id, toUnixTimestamp(placed_at) FROM {ks}.open_holds WHERE shard = ?",
+    "is_hold_open": "SELECT hold_id FROM {ks}.open_holds WHERE shard = ? AND hold_id = ?",
     "log_settles": "INSERT INTO {ks}.claim_log (window, slot, batch_id, transaction_ids, heads, settles) "
     "VALUES (?, ?, ?, ?, ?, ?)",
     "scan_transactions": f"SELECT {_TX_SELECT} FROM {{ks}}.entry_sets",

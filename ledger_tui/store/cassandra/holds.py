@@ -28,7 +28,6 @@ from ...domain.money import MONEY_CONTEXT, ZERO
 from ...domain.timeutil import to_epoch_ms
 from .cql import transaction_from_row
 from .feed import time_of
-from .heads import head_key
 from .hold_rows import (
     StoredHold,
     StoredOutcome,
@@ -43,6 +42,7 @@ from .hold_rows import (
     with_outcome,
 )
 from .limits import CassandraLimits, FenceMoved, HeadMove, LimitView, moves_of, reservation, settled_move
+from .open_holds import HoldLists
 from .repair import unfinished_row
 from .rows import Execute, Prepare
 from .writes import FENCE_ATTEMPTS, RESERVATION_GRACE, ClaimWriter, LogKey
@@ -68,6 +68,7 @@ class CassandraHolds:
         self._shards = shards
         self._writer = writer
         self._limits = limits
+        self.lists = HoldLists(execute, prepare, shards)
         writer.repair_settles = self.repair
         limits.held_at = self.held_at
 
@@ -118,20 +119,10 @@ class CassandraHolds:
         found = (await self.stored([hold_id])).get(hold_id)
         return None if found is None or found.outcome is None else found.outcome.capture
 
-    async def _listed(self, open_only: bool) -> list[tuple[uuid.UUID, int]]:
-        """(id, shard) of every hold ever placed, or of those with no outcome recorded yet."""
-        name = "open_hold_ids" if open_only else "hold_ids"
-        listed: list[tuple[uuid.UUID, int]] = []
-        for shard in range(await self._shards()):
-            statement = (await self._prepare(name)).bind((shard,))
-            statement.fetch_size = None
-            listed += [(row[0], shard) for row in (await self._execute(statement)).rows]
-        return listed
-
     async def read_all(self, open_only: bool) -> list[Hold]:
         """Holds oldest first: those the open list names (an outcome takes a hold off it), or
         every one."""
-        listed = [hold_id for hold_id, _shard in await self._listed(open_only)]
+        listed = [hold_id for hold_id, _shard in await self.lists.listed(open_only)]
         holds = [found.hold for found in (await self.stored(listed)).values()]
         return sorted(holds, key=lambda h: (h.transaction.recorded_at, str(h.hold_id)))
 
@@ -143,10 +134,7 @@ class CassandraHolds:
         """The reservations the open holds with a leg on ``account`` make there (for a head made
         after they were placed): key and value as the head's map keeps them."""
         found: list[tuple[str, str]] = []
-        statement = (await self._prepare("open_holds_at")).bind((head_key(account),))
-        statement.fetch_size = None
-        listed = [row[0] for row in (await self._execute(statement)).rows]
-        for stored in (await self.stored(listed, serial=True)).values():
+        for stored in (await self.stored(await self.lists.open_at(account), serial=True)).values():
             hold = stored.hold
             if hold.outcome is not None or stored.claimed_by is None:  # expiry is judged when read
                 continue
@@ -163,16 +151,7 @@ class CassandraHolds:
         """Hold a set until ``expires_at``; (the hold, whether it was placed before)."""
         hold_id = transaction.transaction_id
         shard = shard_of(hold_id, await self._shards())
-        placed_ms = to_epoch_ms(transaction.recorded_at)
-        at_accounts = [
-            self._execute(await self._prepare("open_hold_at"), (head_key(a), hold_id))
-            for a in _accounts(transaction)
-        ]
-        await asyncio.gather(  # listed before the claim: readers confirm by the claim
-            self._execute(await self._prepare("index_hold"), (shard, hold_id, placed_ms)),
-            self._execute(await self._prepare("open_hold"), (shard, hold_id, placed_ms)),
-            *at_accounts,
-        )
+        await self.lists.open(transaction)  # before the claim: readers confirm by the claim
         for _attempt in range(FENCE_ATTEMPTS):
             view = await self._limits.view()
             moves = moves_of(transaction, view.limits)
@@ -245,7 +224,8 @@ class CassandraHolds:
                 return stored.hold, False
         hold = stored.hold
         assert hold.outcome is not None and hold.outcome_at is not None
-        await self._complete_cut_short(stored, policy)
+        if await self.lists.is_open(hold_id):  # off the open list: its outcome was completed
+            await self._complete_cut_short(stored, policy)
         if hold.outcome is wanted:
             return hold, True
         when = hold.outcome_at.isoformat(timespec="milliseconds")
@@ -316,7 +296,7 @@ class CassandraHolds:
         if accounts and stored.claimed_by is not None:
             release = {hold_id: [HeadMove(a, None, ZERO, ZERO) for a in accounts]}
             await self._limits.settle(stored.claimed_by, release, post=False)
-        await self._close(stored)
+        await self.lists.close(stored.hold.transaction)
 
     async def _complete_cut_short(self, stored: StoredHold, policy: SealPolicy) -> None:
         """Complete an outcome whose write was cut short after its claim (its log row not done),
@@ -332,22 +312,12 @@ class CassandraHolds:
         if await self.repair(key, settles, heads, datetime.now(UTC), policy):
             await self._execute(await self._prepare("log_done"), key)
 
-    async def _close(self, stored: StoredHold) -> None:
-        """Take a hold with an outcome off the open lists (derived rows)."""
-        hold_id = stored.hold.hold_id
-        shard = shard_of(hold_id, await self._shards())
-        close_at = await self._prepare("close_hold_at")
-        await asyncio.gather(
-            *(self._execute(close_at, (head_key(a), hold_id)) for a in _accounts(stored.hold.transaction))
-        )
-        await self._execute(await self._prepare("close_hold"), (shard, hold_id))
-
     # -- sweeping and repair ---------------------------------------------------------------------
 
     async def sweep(self, now: datetime, policy: SealPolicy) -> int:
         """Record every open hold past its expiry as expired, and complete the holds with an
         outcome and take them off the open list; how many expiries this sweep recorded."""
-        listed = await self._listed(open_only=True)
+        listed = await self.lists.listed(open_only=True)
         found = await self.stored([hold_id for hold_id, _shard in listed])
         expired = 0
         for hold_id, _shard in listed:
@@ -364,7 +334,7 @@ class CassandraHolds:
                 expired += mine
             elif stored.outcome is not None:
                 await self._complete_cut_short(stored, policy)
-                await self._close(stored)
+                await self.lists.close(stored.hold.transaction)
         return expired
 
     async def repair(
@@ -394,11 +364,6 @@ class CassandraHolds:
             ours = {hold_id: [HeadMove(a, None, ZERO, ZERO) for a in accounts]}
             await self._limits.settle(token, ours, post=False)
         return done
-
-
-def _accounts(transaction: RecordedTransaction) -> list[Address]:
-    """Every account a set has a leg on, once each."""
-    return list(dict.fromkeys(leg.address for leg in transaction.legs))
 
 
 def _hold_heads(stored: StoredHold, view: LimitView) -> list[Address]:
