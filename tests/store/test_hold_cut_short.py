@@ -82,18 +82,17 @@ async def test_a_retried_capture_of_a_completed_hold_reads_no_claim_log(
     engine: Engine, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The hold is off the open list once its outcome is complete: nothing to look for."""
-    from ledger_tui.store.cassandra import holds as holds_module
+    from ledger_tui.store.cassandra.repair import unfinished_row
 
     hold_id = await _held(engine)
     await engine.holds().capture(hold_id)
     looked: list[uuid.UUID] = []
-    real = holds_module.unfinished_row
 
     async def counted(execute: object, prepare: object, batch_id: uuid.UUID) -> object:
         looked.append(batch_id)
-        return await real(execute, prepare, batch_id)  # type: ignore[arg-type]
+        return await unfinished_row(execute, prepare, batch_id)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(holds_module, "unfinished_row", counted)
+    monkeypatch.setattr("ledger_tui.store.cassandra.holds.unfinished_row", counted)
     assert (await engine.holds().capture(hold_id)).repeated
     assert looked == []
     assert await _state(engine) == (Decimal("40.00"), Decimal("40.00"), Decimal(0), 0)
