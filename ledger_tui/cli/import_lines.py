@@ -82,11 +82,15 @@ class LineTooLong(LedgerError):
     """A line longer than one document may be: reading stops (the rest may never end: /dev/zero)."""
 
 
+#: What a line that is not UTF-8 is reported as.
+NOT_UTF8 = "not UTF-8 text"
+
+
 class NotUtf8Line(LedgerError):
     """A line that is not UTF-8 text: reading stops there (a bad line, as an invalid set is)."""
 
     def __init__(self, line: int) -> None:
-        super().__init__(f"line {line}: not UTF-8 text")
+        super().__init__(f"line {line}: {NOT_UTF8}")
         self.line = line
 
 
@@ -200,7 +204,7 @@ class LineReader:
 
     def _not_utf8(self, error: NotUtf8Line) -> None:
         self.lines += 1
-        self.problems.add(error.line, "not UTF-8 text")
+        self.problems.add(error.line, NOT_UTF8)
         if not self._skip_bad:
             raise Aborted from None
 

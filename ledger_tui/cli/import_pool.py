@@ -26,6 +26,7 @@ from ..ledger import LedgerOptions
 from ..loader import LoadStats
 from ..loader.processes import WorkerCrashed, refusal
 from .import_lines import (
+    NOT_UTF8,
     SAMPLE_LINES,
     Gathered,
     LineTooLong,
@@ -119,6 +120,9 @@ class ImportPool:
         #: A stop in the input: a line not UTF-8 (a bad line), or one too long or a failed read
         #: (raised at the end).
         self._stop_reading: LineTooLong | NotUtf8Line | UnreadableInput | None = None
+        #: The chunk a line not UTF-8 ended (without --on-error skip): checked, so that a bad line
+        #: before it is the one reported, and never written.
+        self._cut_short: int | None = None
         self._failure: BaseException | None = None
         self._bad_at: int | None = None
         self._bad_problems: list[tuple[int, str]] = []
@@ -152,8 +156,8 @@ class ImportPool:
         self.result.stats.seconds = time.perf_counter() - self._started
         if self._failure is not None:
             raise self._failure
-        if isinstance(self._stop_reading, NotUtf8Line):
-            self.result.problems.add([(self._stop_reading.line, "not UTF-8 text")], 0)
+        if isinstance(self._stop_reading, NotUtf8Line) and not self.result.aborted:
+            self.result.problems.add([(self._stop_reading.line, NOT_UTF8)], 0)  # after whole chunks
             self.result.aborted = True
         elif self._stop_reading is not None:
             raise self._stop_reading
@@ -188,6 +192,10 @@ class ImportPool:
         for index in itertools.count():
             chunk = chunk_of(lines, self._size)
             self.result.lines += len(chunk)
+            if chunk and isinstance(self._stop_reading, NotUtf8Line):
+                self._cut_short = index
+                yield index, chunk
+                return
             if not chunk or self._stop_reading is not None:
                 return  # the lines of a chunk cut short by unreadable input are never written
             yield index, chunk
@@ -211,7 +219,7 @@ class ImportPool:
         """A line that is not UTF-8, under --on-error skip: a bad line, and reading goes on."""
         self.result.lines += 1
         kept = len(self.result.problems.kept) < KEPT_UNREADABLE  # the rest counted: a binary file
-        self.result.problems.add([(error.line, "not UTF-8 text")] if kept else [], 0 if kept else 1)
+        self.result.problems.add([(error.line, NOT_UTF8)] if kept else [], 0 if kept else 1)
 
     def _read_ahead(self, count: int) -> None:
         while len(self._ahead) < count and (item := next(self._reader, None)) is not None:
@@ -305,6 +313,9 @@ class ImportPool:
     ) -> None:
         chunk = self._chunks[index]
         chunk.checked = True
+        if index == self._cut_short and not problems:  # its own lines are good: the next one is bad
+            assert isinstance(self._stop_reading, NotUtf8Line)
+            problems, valid = [(self._stop_reading.line, NOT_UTF8)], 0
         if self._skip_bad:
             self.result.problems.add(problems, more)
             chunk.writable = valid > 0

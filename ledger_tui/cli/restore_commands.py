@@ -40,7 +40,7 @@ from .common import (
 )
 from .dump_commands import progress
 from .forked import in_a_forked_child
-from .import_lines import LineProblems, NotUtf8Line, open_source
+from .import_lines import NOT_UTF8, LineProblems, NotUtf8Line, open_source
 from .import_pool import ImportPool
 
 #: Namespace of a copy's id: one per source, so a copy cut short may be run again into its target.
@@ -169,7 +169,7 @@ async def _restore_here(args: argparse.Namespace, options: LedgerOptions, out: T
                 )
         except (Refused, NotUtf8Line) as error:
             if isinstance(error, NotUtf8Line):
-                lines.problems.add(error.line, "not UTF-8 text")
+                lines.problems.add(error.line, NOT_UTF8)
             return _stopped(lines.problems.shown, time.perf_counter() - started, out)
         if lines.footer is None:
             return _cut_short(out)

@@ -91,6 +91,40 @@ def test_bad_line_stops_the_workers_before_its_chunk(node_url: str, tmp_path: Pa
 
 
 @pytest.mark.cassandra
+@pytest.mark.parametrize(
+    "bad_json_at",
+    [None, 125, 110],
+    ids=["utf8-only", "bad-json-in-its-chunk", "bad-json-a-chunk-before"],
+)
+def test_a_line_not_utf8_stops_the_workers_as_it_stops_one_process(
+    tmp_path: Path, bad_json_at: int | None
+) -> None:
+    """Line 127 is not UTF-8 (in the eleventh chunk, lines 121-132): the first bad line is the
+    one reported, nothing of its chunk or after is written, whatever the number of processes."""
+    texts = [line(s).encode() for s in sets(200, seed=34)]
+    texts[126] = b'{"caf\xe9": 1}'
+    if bad_json_at is not None:
+        texts[bad_json_at - 1] = b"{not json"
+    source = tmp_path / "mixed.jsonl"
+    source.write_bytes(b"".join(text + b"\n" for text in texts))
+    reports = {}
+    for workers in ("1", "3"):
+        url = store_url("cassandra", tmp_path / workers)
+        run = command_runner(url)
+        try:
+            assert run("schema", "apply").returncode == 0
+            done = run("import", str(source), "--workers", workers, "--chunk", "12")
+            assert done.returncode == 1, done.stdout + done.stderr
+            reports[workers] = (re.findall(r"line (\d+):", done.stdout), recorded(run))
+        finally:
+            JANITOR.drop(url)
+    first_bad = str(bad_json_at or 127)
+    assert reports["3"][0] == [first_bad], reports
+    assert reports["3"][1] == (bad_json_at or 121) // 12 * 12, reports
+    assert reports["1"] == reports["3"]
+
+
+@pytest.mark.cassandra
 def test_conflicting_line_is_reported_by_the_workers(node_url: str, tmp_path: Path) -> None:
     original = sets(60, seed=33)
     run = command_runner(node_url)
