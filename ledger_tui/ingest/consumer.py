@@ -10,11 +10,10 @@ So work may repeat; a set is never lost and never written twice.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import time
 from collections import deque
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -38,6 +37,8 @@ LAG_PATIENCE = 10.0
 #: Bytes of the largest message sent to the dead-letter topic (a refused message is sent as it
 #: came, whatever its size: this is the broker's default largest request, socket.request.max.bytes).
 MAX_DEAD_LETTER = 100 * 1024 * 1024
+#: Looks at the cluster's topics before a dead-letter topic is called missing, and seconds between.
+TOPIC_LOOKUPS, TOPIC_LOOKUP_PAUSE = 4, 0.5
 
 
 class IngestStopped(LedgerError):
@@ -147,8 +148,7 @@ class Ingester:
             if producer is not None:
                 await producer.start()
                 topic = self.source.dead_letter or ""
-                with _quiet("aiokafka"):  # it logs an error on each metadata retry while a topic is missing
-                    await producer.partitions_for(topic)  # a missing topic now, not at a refusal
+                await _topic_known(producer, topic)  # a missing topic now, not at a refusal
         except KafkaConnectionError as error:
             await _quietly_stop(consumer, producer)
             raise BrokerUnavailable(f"cannot reach the Kafka broker {','.join(servers)}: {error}") from None
@@ -326,16 +326,19 @@ class Ingester:
             self.progress.lag = None
 
 
-@contextlib.contextmanager
-def _quiet(logger: str) -> Iterator[None]:
-    """Nothing from ``logger`` meanwhile but what is critical."""
-    found = logging.getLogger(logger)
-    level = found.level
-    found.setLevel(logging.CRITICAL)
-    try:
-        yield
-    finally:
-        found.setLevel(level)
+async def _topic_known(producer: AIOKafkaProducer, topic: str) -> None:
+    """Raise UnknownTopicOrPartitionError unless the cluster's metadata lists ``topic``.
+
+    Why the whole metadata: asking for one topic may create it (``auto.create.topics.enable``), and
+    aiokafka's own wait for a missing topic retries for its whole request timeout (40 s), logging
+    each retry. A topic created a moment ago may be missing from one broker's answer: asked again.
+    """
+    for attempt in range(TOPIC_LOOKUPS):
+        if topic in (await producer.client.fetch_all_metadata()).topics():
+            return
+        if attempt + 1 < TOPIC_LOOKUPS:
+            await asyncio.sleep(TOPIC_LOOKUP_PAUSE)
+    raise UnknownTopicOrPartitionError(topic)
 
 
 def _not_dead_lettered(message: Any, error: KafkaError) -> BrokerUnavailable:

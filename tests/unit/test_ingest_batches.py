@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import uuid
 from dataclasses import dataclass
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -97,15 +98,16 @@ class SizeCheckingProducer(AIOKafkaProducer):  # type: ignore[misc]
     """The real producer's configuration and its own size check on send (no broker: acked at once)."""
 
     sent: list[tuple[str, bytes | None]] = []
+    topics: set[str] = set()
 
     async def start(self) -> None:
-        pass
+        async def fetch_all_metadata() -> SimpleNamespace:
+            return SimpleNamespace(topics=lambda: set(SizeCheckingProducer.topics))
+
+        self.client = SimpleNamespace(fetch_all_metadata=fetch_all_metadata)
 
     async def stop(self) -> None:
         pass
-
-    async def partitions_for(self, topic: str) -> set[int]:
-        return {0}
 
     async def send(self, topic: str, value: bytes | None = None, key: bytes | None = None,
                    headers: Any = None, **_: Any) -> asyncio.Future[None]:  # fmt: skip
@@ -120,7 +122,9 @@ class SizeCheckingProducer(AIOKafkaProducer):  # type: ignore[misc]
 def fake_kafka(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(consumer_module, "AIOKafkaConsumer", FakeConsumer)
     monkeypatch.setattr(consumer_module, "AIOKafkaProducer", SizeCheckingProducer)
+    monkeypatch.setattr(consumer_module, "TOPIC_LOOKUP_PAUSE", 0.0)
     SizeCheckingProducer.sent = []
+    SizeCheckingProducer.topics = {TOPIC, "dead"}
 
 
 async def _ingest(url: str, kafka_url: str) -> tuple[BaseException | None, FakeConsumer]:
@@ -224,9 +228,8 @@ async def test_what_is_recorded_does_not_depend_on_how_the_batches_fell(
 async def test_a_topic_that_does_not_exist_is_named(
     fake_kafka: None, sqlite_ledger: str, monkeypatch: pytest.MonkeyPatch, missing: str
 ) -> None:
-    """On a broker that creates no topics, aiokafka raises UnknownTopicOrPartitionError at start
-    (the source topic) or at the first send (the dead-letter topic): both ended as "unexpected
-    error"; the dead-letter topic is now looked up at start."""
+    """The source topic is found missing as the consumer starts, the dead-letter topic when the
+    ingester looks it up in the cluster's topics at start (not at the first refusal)."""
     from aiokafka.errors import UnknownTopicOrPartitionError
 
     async def unknown(*args: Any, **kwargs: Any) -> None:
@@ -235,7 +238,7 @@ async def test_a_topic_that_does_not_exist_is_named(
     if missing == "topic":
         monkeypatch.setattr(FakeConsumer, "start", unknown)
     else:
-        monkeypatch.setattr(SizeCheckingProducer, "partitions_for", unknown)
+        SizeCheckingProducer.topics = {TOPIC}
     FakeConsumer.script = [{0: [(0, b"not json")]}]
     error, _ = await _ingest(sqlite_ledger, f"kafka://127.0.0.1:1/{TOPIC}?group=g&dead_letter=dead")
     assert isinstance(error, ValidationError), f"{type(error).__name__}: {error}"
