@@ -156,9 +156,10 @@ class ImportPool:
         self.result.stats.seconds = time.perf_counter() - self._started
         if self._failure is not None:
             raise self._failure
-        if isinstance(self._stop_reading, NotUtf8Line) and not self.result.aborted:
-            self.result.problems.add([(self._stop_reading.line, NOT_UTF8)], 0)  # after whole chunks
-            self.result.aborted = True
+        if isinstance(self._stop_reading, NotUtf8Line):
+            if not self.result.aborted:  # it came after whole chunks: it is the first bad line
+                self.result.problems.add([(self._stop_reading.line, NOT_UTF8)], 0)
+                self.result.aborted = True
         elif self._stop_reading is not None:
             raise self._stop_reading
         return self.result
