@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -66,8 +66,14 @@ def store_kind(request: pytest.FixtureRequest) -> str:
 
 
 @pytest.fixture
-def ledger_url(store_kind: str, tmp_path: Path) -> str:
-    return store_url(store_kind, tmp_path)
+def ledger_url(store_kind: str, tmp_path: Path) -> Iterator[str]:
+    """An empty ledger's URL; on Cassandra a keyspace emptied after an earlier test, if any."""
+    if store_kind != "cassandra":
+        yield store_url(store_kind, tmp_path)
+        return
+    url = JANITOR.lend()
+    yield url
+    JANITOR.give_back(url)
 
 
 @pytest.fixture

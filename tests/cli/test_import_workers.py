@@ -42,10 +42,10 @@ def command_runner(url: str) -> Run:
 
 @pytest.fixture
 def node_url(tmp_path: Path) -> Iterator[str]:
-    url = store_url("cassandra", tmp_path)
+    url = JANITOR.lend()
     assert command_runner(url)("schema", "apply").returncode == 0
     yield url
-    JANITOR.drop(url)
+    JANITOR.give_back(url)
 
 
 def recorded(run: Run) -> int:
@@ -109,7 +109,7 @@ def test_a_line_not_utf8_stops_the_workers_as_it_stops_one_process(
     source.write_bytes(b"".join(text + b"\n" for text in texts))
     reports = {}
     for workers in ("1", "3"):
-        url = store_url("cassandra", tmp_path / workers)
+        url = JANITOR.lend()
         run = command_runner(url)
         try:
             assert run("schema", "apply").returncode == 0
@@ -117,7 +117,7 @@ def test_a_line_not_utf8_stops_the_workers_as_it_stops_one_process(
             assert done.returncode == 1, done.stdout + done.stderr
             reports[workers] = (re.findall(r"line (\d+):", done.stdout), recorded(run))
         finally:
-            JANITOR.drop(url)
+            JANITOR.give_back(url)
     first_bad = str(bad_json_at or 127)
     assert reports["3"][0] == [first_bad], reports
     assert reports["3"][1] == (bad_json_at or 121) // 12 * 12, reports

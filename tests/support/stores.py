@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
+import re
 import socket
 import sqlite3
 import subprocess
@@ -17,6 +18,7 @@ import time
 import uuid
 from collections.abc import Callable, Coroutine
 from datetime import datetime, timedelta
+from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -28,6 +30,7 @@ if TYPE_CHECKING:
     from ledger_tui.engine import Engine
 
 from ledger_tui.samples import TRANSACTION, sample_text
+from ledger_tui.store.cassandra.marks import MARKS_SETTING, NODE_MAPS
 from ledger_tui.store.url import CassandraUrl, SqliteUrl, parse_store_url
 
 CASSANDRA_ENDPOINT = os.environ.get("LEDGER_TEST_CASSANDRA", "127.0.0.1:9042")
@@ -116,21 +119,28 @@ def wait_until_writing(url: str, process: subprocess.Popen[Any], within_s: float
 
 
 class KeyspaceJanitor:
-    """Drops test ledgers' keyspaces in the background, on a driver session of its own.
+    """Drops test ledgers' keyspaces in the background, and keeps emptied ones for the next test,
+    on a driver session of its own.
 
-    Why: a test waited ~0.5-0.8 s for each DROP, and every connected driver that keeps schema
-    metadata re-read it after the change. This session keeps none and does not wait; the test's
-    own store is closed first, so only the drop itself costs the node anything.
+    Why: creating a ledger's keyspace costs the node ~1.2 s of CPU and dropping it ~1.4 s, where
+    emptying every table costs ~0.1 s, and on a 2-core machine the node's CPU sets the suite's pace
+    (bench/RESULTS.md). An emptied ledger is what ``schema apply`` makes of a new keyspace: every
+    table, and in ``ledger_settings`` only the marks layout of a new ledger (the counts fixed at
+    creation are fixed again from the next test's URL). A keyspace whose tables or columns differ
+    (a test made it look like an older ledger) is dropped instead. This session keeps no schema
+    metadata and does not wait on drops; the test's own store is closed first.
     """
 
     def __init__(self) -> None:
         self._cluster: Any = None
         self._session: Any = None
         self._pending: set[Any] = set()
+        #: Emptied keyspaces ready for a test, and those handed out (theirs to use, ours to empty).
+        self._free: list[str] = []
+        self._lent: set[str] = set()
+        self._columns: dict[str, int] | None = None
 
-    def drop(self, url_or_keyspace: str) -> None:
-        """Drop the keyspace (of a Cassandra store URL, or named) once the node gets to it."""
-        keyspace = url_or_keyspace.split("?", 1)[0].rsplit("/", 1)[-1]  # a URL may carry options
+    def _connected(self) -> Any:
         if self._session is None:
             from cassandra.cluster import Cluster
 
@@ -143,9 +153,51 @@ class KeyspaceJanitor:
                 token_metadata_enabled=False,
             )
             self._session = self._cluster.connect()
-        future = self._session.execute_async(f"DROP KEYSPACE IF EXISTS {keyspace}", timeout=120)
+        return self._session
+
+    def drop(self, url_or_keyspace: str) -> None:
+        """Drop the keyspace (of a Cassandra store URL, or named) once the node gets to it; a lent
+        one is emptied when it is given back instead."""
+        keyspace = _keyspace_of(url_or_keyspace)
+        if keyspace in self._lent:
+            return
+        future = self._connected().execute_async(f"DROP KEYSPACE IF EXISTS {keyspace}", timeout=120)
         self._pending.add(future)
         future.add_callbacks(lambda _: self._pending.discard(future), lambda _: self._pending.discard(future))
+
+    def lend(self) -> str:
+        """The URL of an empty ledger for one test: an emptied one if any is free, else a new
+        keyspace (its schema not applied yet). Give it back with ``give_back``."""
+        host, port = require_cassandra()
+        if self._free:
+            keyspace = self._free.pop()
+        else:
+            keyspace = f"t_{uuid.uuid4().hex[:16]}"
+            MADE_KEYSPACES.append(keyspace)
+        self._lent.add(keyspace)
+        return f"cassandra://{host}:{port}/{keyspace}"
+
+    def give_back(self, url: str) -> None:
+        """Empty a lent ledger for the next test, or drop it if it is no longer a ledger as
+        ``schema apply`` makes one (or was never made)."""
+        keyspace = _keyspace_of(url)
+        self._lent.discard(keyspace)
+        session = self._connected()
+        query = "SELECT table_name FROM system_schema.columns WHERE keyspace_name = %s"
+        columns: dict[str, int] = {}
+        for row in session.execute(query, (keyspace,)):
+            columns[row[0]] = columns.get(row[0], 0) + 1
+        if set(columns) != SCHEMA_TABLES or (self._columns is not None and columns != self._columns):
+            if columns:
+                self.drop(keyspace)
+            return
+        self._columns = self._columns or columns
+        for table in sorted(columns):
+            session.execute(f"TRUNCATE {keyspace}.{table}", timeout=120)
+        session.execute(
+            f"INSERT INTO {keyspace}.ledger_settings (name, value) VALUES (%s, %s)", (MARKS_SETTING, NODE_MAPS)
+        )
+        self._free.append(keyspace)
 
     def close(self, *, wait: bool) -> None:
         """Stop, after the drops sent so far are done when ``wait`` (a dev node is left clean)."""
@@ -158,6 +210,19 @@ class KeyspaceJanitor:
                     future.result()
         self._cluster.shutdown()
         self._session = self._cluster = None
+
+
+def _keyspace_of(url_or_keyspace: str) -> str:
+    return url_or_keyspace.split("?", 1)[0].rsplit("/", 1)[-1]  # a URL may carry options
+
+
+#: Every table ``schema apply`` makes.
+SCHEMA_TABLES = set(
+    re.findall(
+        r"CREATE TABLE IF NOT EXISTS (\w+)",
+        resources.files("ledger_tui.store.cassandra").joinpath("schema.cql").read_text(),
+    )
+)
 
 
 #: The one janitor of this test process (closed at the end of the session).
@@ -232,9 +297,9 @@ def on_fresh_ledger(kind: str, tmp_path: Path, run: Callable[[str], Coroutine[An
     keyspace at once on Cassandra so examples never pile up on the node."""
     folder = tmp_path / uuid.uuid4().hex
     folder.mkdir()
-    url = store_url(kind, folder)
+    url = JANITOR.lend() if kind == "cassandra" else store_url(kind, folder)
     try:
         asyncio.run(run(url))
     finally:
         if kind == "cassandra":
-            JANITOR.drop(url)
+            JANITOR.give_back(url)
