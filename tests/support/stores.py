@@ -195,7 +195,8 @@ class KeyspaceJanitor:
         for table in sorted(columns):
             session.execute(f"TRUNCATE {keyspace}.{table}", timeout=120)
         session.execute(
-            f"INSERT INTO {keyspace}.ledger_settings (name, value) VALUES (%s, %s)", (MARKS_SETTING, NODE_MAPS)
+            f"INSERT INTO {keyspace}.ledger_settings (name, value) VALUES (%s, %s)",
+            (MARKS_SETTING, NODE_MAPS),
         )
         self._free.append(keyspace)
 
