@@ -70,9 +70,10 @@ test-fast: install
 	$(PY) -m pytest -q -m "not cassandra and not kafka" $(PYTEST_ARGS)
 
 # The shared node is durable by default. `make test` starts it with --unsafe-system (no fsync of
-# schema changes: each test creates a keyspace) and --quick-jit (the JVM's quick compiler only:
-# about half the node's CPU on a 2-core box shared with the tests); the tests of durability
-# (restart, fault suite) start their own nodes without --unsafe-system. Benchmarks use neither.
+# schema changes: a test ledger is a keyspace, emptied and lent again to later tests) and
+# --quick-jit (the JVM's quick compiler only: about half the node's CPU on a 2-core box shared
+# with the tests); the tests of durability (restart, fault suite) start their own nodes without
+# --unsafe-system. Benchmarks use neither.
 cassandra-up:
 	LEDGER_CASSANDRA_PORT=$(CASSANDRA_PORT) $(NODE) up $(NODE_ARGS)
 
