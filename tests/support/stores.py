@@ -122,9 +122,9 @@ class KeyspaceJanitor:
     """Drops test ledgers' keyspaces in the background, and keeps emptied ones for the next test,
     on a driver session of its own.
 
-    Why: creating a ledger's keyspace costs the node ~1.2 s of CPU and dropping it ~1.4 s, where
-    emptying every table costs ~0.1 s, and on a 2-core machine the node's CPU sets the suite's pace
-    (bench/RESULTS.md). An emptied ledger is what ``schema apply`` makes of a new keyspace: every
+    Why: making a keyspace and dropping it is schema work that costs the node many times what
+    emptying every table does (``bench/ledger_churn.py``), and on a 2-core machine the node's CPU
+    sets the suite's pace. An emptied ledger is what ``schema apply`` makes of a new keyspace: every
     table, and in ``ledger_settings`` only the marks layout of a new ledger (the counts fixed at
     creation are fixed again from the next test's URL). A keyspace whose tables or columns differ
     (a test made it look like an older ledger) is dropped instead. This session keeps no schema
@@ -182,6 +182,12 @@ class KeyspaceJanitor:
         ``schema apply`` makes one (or was never made)."""
         keyspace = _keyspace_of(url)
         self._lent.discard(keyspace)
+        try:
+            self._empty(keyspace)
+        except Exception as error:  # the node went away: the keyspace is simply not used again
+            print(f"\ntest keyspace {keyspace} not emptied: {type(error).__name__}")
+
+    def _empty(self, keyspace: str) -> None:
         session = self._connected()
         query = "SELECT table_name FROM system_schema.columns WHERE keyspace_name = %s"
         columns: dict[str, int] = {}
@@ -294,8 +300,8 @@ async def settled_heads(
 
 
 def on_fresh_ledger(kind: str, tmp_path: Path, run: Callable[[str], Coroutine[Any, Any, None]]) -> None:
-    """Run ``run`` on a brand-new ledger of ``kind`` (one per property example), dropping its
-    keyspace at once on Cassandra so examples never pile up on the node."""
+    """Run ``run`` on an empty ledger of ``kind`` (one per property example), emptied again at
+    once on Cassandra so examples never pile up on the node."""
     folder = tmp_path / uuid.uuid4().hex
     folder.mkdir()
     url = JANITOR.lend() if kind == "cassandra" else store_url(kind, folder)
