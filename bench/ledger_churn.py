@@ -26,29 +26,12 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from cassandra.cluster import Cluster
+from hot import listening_pid  # bench/ leads sys.path when this runs as a script
+from online_load import cpu_seconds, settle
 
 from ledger_tui.ledger import open_store
 from ledger_tui.store.cassandra.marks import MARKS_SETTING, NODE_MAPS
 from ledger_tui.store.url import parse_store_url
-
-
-def node_pid(port: int) -> int:
-    """The pid of the Cassandra node whose command line names ``port`` (its run dir does)."""
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            command = (entry / "cmdline").read_bytes()
-        except OSError:
-            continue
-        if b"CassandraDaemon" in command and (str(port).encode() in command or port == 9042):
-            return int(entry.name)
-    raise SystemExit(f"no Cassandra node for port {port} on this machine")
-
-
-def node_cpu(pid: int) -> float:
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 async def apply(url: str) -> None:
@@ -60,10 +43,11 @@ async def apply(url: str) -> None:
 
 def measure(pid: int, ledgers: int, one: Callable[[int], None]) -> tuple[float, float]:
     """Node CPU seconds and wall seconds per ledger of ``one``."""
-    cpu, wall = node_cpu(pid), time.perf_counter()
+    settle(pid)  # what an earlier way left behind (flushes, compactions) is not charged to this one
+    cpu, wall = cpu_seconds(pid), time.perf_counter()
     for n in range(ledgers):
         one(n)
-    return (node_cpu(pid) - cpu) / ledgers, (time.perf_counter() - wall) / ledgers
+    return (cpu_seconds(pid) - cpu) / ledgers, (time.perf_counter() - wall) / ledgers
 
 
 def main() -> None:
@@ -72,7 +56,9 @@ def main() -> None:
     parser.add_argument("--ledgers", type=int, default=10)
     args = parser.parse_args()
     host, port = args.host.rsplit(":", 1)
-    pid = node_pid(int(port))
+    pid = listening_pid(int(port))
+    if pid is None:
+        raise SystemExit(f"no Cassandra node listening on port {port} on this machine")
     cluster = Cluster([host], port=int(port), protocol_version=5, schema_metadata_enabled=False,
                       token_metadata_enabled=False)  # fmt: skip
     session = cluster.connect()
@@ -97,7 +83,6 @@ def main() -> None:
             f"INSERT INTO {lent}.ledger_settings (name, value) VALUES (%s, %s)", (MARKS_SETTING, NODE_MAPS)
         )
 
-    time.sleep(2)
     new_cpu, new_wall = measure(pid, args.ledgers, made_and_dropped)
     lent_cpu, lent_wall = measure(pid, args.ledgers, emptied_and_lent)
     session.execute(f"DROP KEYSPACE {lent}", timeout=120)
