@@ -107,15 +107,19 @@ def add_ingest_command(commands: argparse._SubParsersAction[argparse.ArgumentPar
     ingest = commands.add_parser(
         "ingest",
         help="consume entry sets from Kafka (the origin's JSON) into the ledger",
-        description="Reads kafka://HOST[:PORT][,HOST[:PORT]]/TOPIC?group=NAME[&dead_letter=TOPIC] as a "
-        "member of the consumer group, writes each batch through the bulk path and commits a "
+        description="Reads kafka://HOST[:PORT][,HOST[:PORT]]/TOPIC?group=NAME[&dead_letter=TOPIC]"
+        "[&session_timeout_ms=N] as a member of the consumer group, writes each batch through the "
+        "bulk path and commits a "
         "partition's offsets only once every set before them is durable: a crash or a rebalance "
         "repeats work, never loses or duplicates a set. A message without transaction_id gets an id "
         "derived from its topic, partition and offset. A message that is not a valid balanced set "
         "goes to the dead-letter topic (headers ledger.error, ledger.topic, ledger.partition, "
-        "ledger.offset); without one, ingestion stops at it (exit 1).",
+        "ledger.offset); without one, ingestion stops at it (exit 1). session_timeout_ms (default "
+        "10000): how long a member the broker stops hearing from (killed) keeps its partitions.",
     )
-    ingest.add_argument("url", help="kafka://HOST[:PORT]/TOPIC?group=NAME[&dead_letter=TOPIC]")
+    ingest.add_argument(
+        "url", help="kafka://HOST[:PORT]/TOPIC?group=NAME[&dead_letter=TOPIC][&session_timeout_ms=N]"
+    )
     ingest.add_argument(
         "--stop-when-idle", action="store_true", help="exit 0 once every partition of ours is caught up"
     )

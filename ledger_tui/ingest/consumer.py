@@ -18,7 +18,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRebalanceListener, TopicPartition
-from aiokafka.errors import CommitFailedError, KafkaConnectionError, KafkaError, UnknownTopicOrPartitionError
+from aiokafka.errors import (
+    CommitFailedError,
+    InvalidSessionTimeoutError,
+    KafkaConnectionError,
+    KafkaError,
+    UnknownTopicOrPartitionError,
+)
 from aiokafka.structs import OffsetAndMetadata
 
 from ..domain.errors import BrokerUnavailable, LedgerError, ValidationError
@@ -131,6 +137,8 @@ class Ingester:
         consumer = AIOKafkaConsumer(
             bootstrap_servers=servers, group_id=self.source.group, enable_auto_commit=False,
             auto_offset_reset="earliest", max_poll_records=self.batch, isolation_level="read_committed",
+            session_timeout_ms=self.source.session_timeout_ms,
+            heartbeat_interval_ms=self.source.heartbeat_interval_ms,
         )  # fmt: skip
         membership = _Membership()
         consumer.subscribe([self.source.topic], listener=membership)
@@ -157,6 +165,13 @@ class Ingester:
             field = "topic" if topic == self.source.topic else "dead_letter"
             raise ValidationError.single(
                 field, f"no topic {topic!r} on the Kafka broker {','.join(servers)} (create it first)"
+            ) from None
+        except InvalidSessionTimeoutError:
+            await _quietly_stop(consumer, producer)
+            raise ValidationError.single(
+                "session_timeout_ms",
+                f"the Kafka broker refuses {self.source.session_timeout_ms:,} ms: outside its "
+                "group.min.session.timeout.ms and group.max.session.timeout.ms",
             ) from None
         except KafkaError as error:
             await _quietly_stop(consumer, producer)

@@ -26,6 +26,10 @@ BATCH = 5000
 #: Kafka's own rule for topic and group names (letters, digits, '.', '_', '-'; at most 249).
 _NAME = re.compile(r"[A-Za-z0-9._-]{1,249}")
 _HOST = re.compile(r"[A-Za-z0-9.-]{1,253}|\[[0-9A-Fa-f:.]{2,45}\]")
+#: How long the group waits for a member that stopped heartbeating before its partitions move:
+#: aiokafka's default, and the bounds a URL may set (a broker also enforces its own,
+#: group.min.session.timeout.ms and group.max.session.timeout.ms: 6 s and 30 min by default).
+SESSION_TIMEOUT_MS, SESSION_TIMEOUT_RANGE = 10_000, (1_000, 1_800_000)
 #: The namespace of ids derived for messages without one (fixed: ids must never change).
 MESSAGE_IDS = uuid.UUID("6f1c4d52-8a0e-4b7c-9f53-2d1e0c9a7b31")
 
@@ -38,9 +42,17 @@ class KafkaSource:
     topic: str
     group: str
     dead_letter: str | None = None
+    session_timeout_ms: int = SESSION_TIMEOUT_MS
+
+    @property
+    def heartbeat_interval_ms(self) -> int:
+        """A third of the session timeout, as Kafka advises (a member misses two before it is out)."""
+        return self.session_timeout_ms // 3
 
     def __str__(self) -> str:
         extra = f"&dead_letter={self.dead_letter}" if self.dead_letter else ""
+        if self.session_timeout_ms != SESSION_TIMEOUT_MS:
+            extra += f"&session_timeout_ms={self.session_timeout_ms}"
         return f"kafka://{','.join(self.bootstrap)}/{self.topic}?group={self.group}{extra}"
 
 
@@ -77,15 +89,26 @@ def parse_topic_url(text: str, known: tuple[str, ...]) -> tuple[tuple[str, ...],
 
 
 def parse_kafka_url(text: str) -> KafkaSource:
-    """``kafka://HOST[:PORT][,HOST[:PORT]]/TOPIC?group=NAME[&dead_letter=TOPIC]``."""
-    bootstrap, topic, query = parse_topic_url(text, ("group", "dead_letter"))
+    """``kafka://HOST[:PORT][,HOST[:PORT]]/TOPIC?group=NAME[&dead_letter=TOPIC][&session_timeout_ms=N]``."""
+    bootstrap, topic, query = parse_topic_url(text, ("group", "dead_letter", "session_timeout_ms"))
     group = query.get("group", "")
     if not _NAME.fullmatch(group):
         raise _bad("needs ?group=NAME: the consumer group (letters, digits, '.', '_' or '-')")
     dead_letter = query.get("dead_letter")
     if dead_letter is not None and (not _NAME.fullmatch(dead_letter) or dead_letter == topic):
         raise _bad("dead_letter must be another topic's name (letters, digits, '.', '_' or '-')")
-    return KafkaSource(bootstrap, topic, group, dead_letter)
+    return KafkaSource(bootstrap, topic, group, dead_letter, _session_timeout(query))
+
+
+def _session_timeout(query: dict[str, str]) -> int:
+    """The ``session_timeout_ms`` a URL asks for: how soon a dead member's partitions move on."""
+    text = query.get("session_timeout_ms")
+    if text is None:
+        return SESSION_TIMEOUT_MS
+    low, high = SESSION_TIMEOUT_RANGE
+    if not re.fullmatch(r"[0-9]{1,7}", text) or not low <= int(text) <= high:
+        raise _bad(f"session_timeout_ms must be a whole number of milliseconds from {low:,} to {high:,}")
+    return int(text)
 
 
 def message_id(topic: str, partition: int, offset: int) -> uuid.UUID:

@@ -1,6 +1,7 @@
 """The ingester and its dead-letter topic: one that does not exist is named at start in a few
 lines (aiokafka would log each metadata retry), a poison message of any size the topic takes goes
-there, and one it refuses stops the ingester without being logged as dead-lettered."""
+there, and one it refuses stops the ingester without being logged as dead-lettered; a session timeout the
+broker refuses is named."""
 
 from __future__ import annotations
 
@@ -71,3 +72,17 @@ async def test_a_message_the_dead_letter_topic_refuses_is_not_logged_as_dead_let
     topic, _dead, code, stderr = await _ingest_poison(kafka_bootstrap, ledger, dead_takes_it=False)
     assert code == 3 and "cannot send" in stderr, stderr[-500:]
     assert f"dead-lettered {topic}/0@0" not in stderr, stderr[-500:]
+
+
+@pytest.mark.parametrize("store_kind", ["sqlite"])
+async def test_a_session_timeout_the_broker_refuses_is_named(kafka_bootstrap: str, ledger: str) -> None:
+    """The test broker takes 1 s to 10 min (tools/kafka/broker.py): 15 min is within the URL's own
+    bounds, so only the broker can refuse it, and the ingester says which parameter."""
+    topic = unique_topic("timeout")
+    await create_topics(kafka_bootstrap, NewTopic(topic, 1, 1))
+    done = ingest(
+        ledger, f"kafka://{kafka_bootstrap}/{topic}?group=g&session_timeout_ms=900000", "--stop-when-idle"
+    )
+    _, stderr = done.communicate(timeout=180)
+    assert done.returncode == 1, stderr[-500:]
+    assert "session_timeout_ms: the Kafka broker refuses 900,000 ms" in stderr and "Traceback" not in stderr

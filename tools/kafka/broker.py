@@ -320,8 +320,12 @@ def render_conf(paths: Paths, port: int, controller_port: int) -> None:
         "transaction.state.log.min.isr": "1",
         "share.coordinator.state.topic.replication.factor": "1",
         "share.coordinator.state.topic.min.isr": "1",
-        # A test broker: no wait before the first group rebalance, few threads on a small box.
+        # A test broker: no wait before the first group rebalance, few threads on a small box;
+        # a member may ask for a session timeout from 1 s (a test that kills an ingester need not
+        # wait 10 s for its partitions) to 10 min (so a longer one is refused, as it can be).
         "group.initial.rebalance.delay.ms": "0",
+        "group.min.session.timeout.ms": "1000",
+        "group.max.session.timeout.ms": "600000",
         "num.partitions": "1",
         "num.network.threads": "2",
         "num.io.threads": "4",
