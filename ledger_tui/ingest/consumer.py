@@ -30,6 +30,7 @@ from aiokafka.structs import OffsetAndMetadata
 from ..domain.errors import BrokerUnavailable, LedgerError, ValidationError
 from .sets import BatchWork, SetWriter, item_of
 from .source import BATCH, KafkaSource
+from .topics import topic_known
 
 log = logging.getLogger("ledger_tui.ingest")
 #: Seconds between measures of the consumer lag while messages keep coming.
@@ -43,8 +44,6 @@ LAG_PATIENCE = 10.0
 #: Bytes of the largest message sent to the dead-letter topic (a refused message is sent as it
 #: came, whatever its size: this is the broker's default largest request, socket.request.max.bytes).
 MAX_DEAD_LETTER = 100 * 1024 * 1024
-#: Looks at the cluster's topics before a dead-letter topic is called missing, and seconds between.
-TOPIC_LOOKUPS, TOPIC_LOOKUP_PAUSE = 4, 0.5
 
 
 class IngestStopped(LedgerError):
@@ -156,7 +155,7 @@ class Ingester:
             if producer is not None:
                 await producer.start()
                 topic = self.source.dead_letter or ""
-                await _topic_known(producer, topic)  # a missing topic now, not at a refusal
+                await topic_known(producer, topic)  # a missing topic now, not at a refusal
         except KafkaConnectionError as error:
             await _quietly_stop(consumer, producer)
             raise BrokerUnavailable(f"cannot reach the Kafka broker {','.join(servers)}: {error}") from None
@@ -339,21 +338,6 @@ class Ingester:
             self.progress.lag = lag
         except (KafkaError, TimeoutError):
             self.progress.lag = None
-
-
-async def _topic_known(producer: AIOKafkaProducer, topic: str) -> None:
-    """Raise UnknownTopicOrPartitionError unless the cluster's metadata lists ``topic``.
-
-    Why the whole metadata: asking for one topic may create it (``auto.create.topics.enable``), and
-    aiokafka's own wait for a missing topic retries for its whole request timeout (40 s), logging
-    each retry. A topic created a moment ago may be missing from one broker's answer: asked again.
-    """
-    for attempt in range(TOPIC_LOOKUPS):
-        if topic in (await producer.client.fetch_all_metadata()).topics():
-            return
-        if attempt + 1 < TOPIC_LOOKUPS:
-            await asyncio.sleep(TOPIC_LOOKUP_PAUSE)
-    raise UnknownTopicOrPartitionError(topic)
 
 
 def _not_dead_lettered(message: Any, error: KafkaError) -> BrokerUnavailable:

@@ -21,6 +21,7 @@ from aiokafka.errors import KafkaConnectionError, KafkaError
 from ..domain.changes import Change
 from ..domain.errors import BrokerUnavailable
 from ..ingest.source import parse_topic_url
+from ..ingest.topics import topic_known
 from .relay import PublishStopped
 
 #: Most events sent before waiting for their acks (a page is at most this many at once).
@@ -75,6 +76,7 @@ class KafkaSink:
         )  # fmt: skip
         try:
             await producer.start()
+            await topic_known(producer, self.target.topic)  # at once, not after aiokafka's retries
             partitions = await asyncio.wait_for(producer.partitions_for(self.target.topic), 20)
         except (KafkaConnectionError, KafkaError, TimeoutError) as error:
             await _quietly_stop(producer)

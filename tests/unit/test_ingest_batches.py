@@ -16,6 +16,7 @@ from aiokafka import AIOKafkaProducer, TopicPartition
 from ledger_tui.cli import main
 from ledger_tui.domain.errors import BrokerUnavailable, ValidationError
 from ledger_tui.ingest import consumer as consumer_module
+from ledger_tui.ingest import topics as topics_module
 from ledger_tui.ingest.consumer import Ingester, IngestStopped
 from ledger_tui.ingest.sets import LocalWriter
 from ledger_tui.ingest.source import parse_kafka_url
@@ -122,7 +123,7 @@ class SizeCheckingProducer(AIOKafkaProducer):  # type: ignore[misc]
 def fake_kafka(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(consumer_module, "AIOKafkaConsumer", FakeConsumer)
     monkeypatch.setattr(consumer_module, "AIOKafkaProducer", SizeCheckingProducer)
-    monkeypatch.setattr(consumer_module, "TOPIC_LOOKUP_PAUSE", 0.0)
+    monkeypatch.setattr(topics_module, "TOPIC_LOOKUP_PAUSE", 0.0)
     SizeCheckingProducer.sent = []
     SizeCheckingProducer.topics = {TOPIC, "dead"}
 
