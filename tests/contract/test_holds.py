@@ -131,7 +131,13 @@ async def test_expiry_is_exact_at_read_time_and_refuses_a_late_capture(
     assert await engine.holds().pending(CUSTOMER, as_of=placed_at - timedelta(milliseconds=1)) == {}
 
 
-async def test_racing_captures_and_voids_give_each_hold_one_outcome(engine: Engine) -> None:
+@pytest.mark.parametrize("bounded", [False, True], ids=["unbounded", "bounded-with-nothing-spare"])
+async def test_racing_captures_and_voids_give_each_hold_one_outcome(engine: Engine, bounded: bool) -> None:
+    """Bounded, the account holds exactly what the holds hold: a capture racing another settle
+    of its hold still answers that hold's outcome, never a limit refusal (what one capture
+    reserves while it decides is the hold's own money, which the other may not count twice)."""
+    if bounded:
+        await _funded(engine, "30.00")
     holds = [(await engine.holds().place(_set(engine, "3.00"))).hold.hold_id for _ in range(10)]
     calls = [engine.holds().capture(h) if k % 2 else engine.holds().void(h) for h in holds for k in range(8)]
     results = await asyncio.gather(*calls, return_exceptions=True)
