@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from decimal import Decimal
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -29,7 +28,7 @@ from ledger_tui.store.cassandra.encode import (
 )
 from ledger_tui.store.url import parse_store_url
 
-from ..support.stores import JANITOR, store_url
+from ..support.stores import JANITOR
 
 pytestmark = pytest.mark.cassandra
 
@@ -57,15 +56,15 @@ ROWS: dict[str, Any] = {
 
 
 @pytest.fixture
-async def cassandra(tmp_path: Path) -> AsyncIterator[CassandraStore]:
-    url = store_url("cassandra", tmp_path)
+async def cassandra() -> AsyncIterator[CassandraStore]:
+    url = JANITOR.lend()
     opened = open_store(parse_store_url(url))
     assert isinstance(opened, CassandraStore)
     await opened.connect()
     await opened.apply_schema()
     yield opened
     await opened.close()
-    JANITOR.drop(url)
+    JANITOR.give_back(url)
 
 
 def test_varint_and_decimal_match_the_cql_forms() -> None:

@@ -33,12 +33,12 @@ def two_ledgers(store_kind: str, tmp_path: Path) -> Iterator[tuple[str, str]]:
     urls = []
     for name in ("one", "workers"):
         (tmp_path / name).mkdir()
-        urls.append(store_url(store_kind, tmp_path / name))
+        urls.append(JANITOR.lend() if store_kind == "cassandra" else store_url(store_kind, tmp_path / name))
         _schema(urls[-1])
     yield urls[0], urls[1]
     if store_kind == "cassandra":
         for url in urls:
-            JANITOR.drop(url)
+            JANITOR.give_back(url)
 
 
 @pytest.mark.parametrize("seed", [3, 17, 2024])

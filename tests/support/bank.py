@@ -28,6 +28,8 @@ from .entry_sets import transfer
 
 ACCOUNTS = [f"acc-{n}" for n in range(1, 5)]
 CURRENCIES = ["GBP", "EUR"]
+#: How many acknowledged sets the check reads back at once.
+READS_IN_FLIGHT = 64
 
 
 @dataclass(slots=True)
@@ -167,14 +169,19 @@ async def check_ledger(engine: Engine, log: BankLog) -> LedgerCheck:
     """Compare the healed ledger with the log (reads at the store's consistency level)."""
     check = LedgerCheck()
     by_id = {p.transaction_id: p for p in log.postings}
-    for posting in log.acked:
-        try:
-            stored = await engine.transaction(posting.transaction_id)
-        except LedgerError:
-            check.acked_missing.append(posting.transaction_id)
-            continue
-        if len(stored.legs) != 2:
-            check.acked_wrong.append(posting.transaction_id)
+    every_acked = log.acked
+    for start in range(0, len(every_acked), READS_IN_FLIGHT):  # one read each, many in flight
+        acked = every_acked[start : start + READS_IN_FLIGHT]
+        stored = await asyncio.gather(
+            *(engine.transaction(p.transaction_id) for p in acked), return_exceptions=True
+        )
+        for posting, found in zip(acked, stored, strict=True):
+            if isinstance(found, LedgerError):
+                check.acked_missing.append(posting.transaction_id)
+            elif isinstance(found, BaseException):
+                raise found
+            elif len(found.legs) != 2:
+                check.acked_wrong.append(posting.transaction_id)
     rows: Counter[str] = Counter()
     seen_sets: set[uuid.UUID] = set()
     sums: dict[str, Decimal] = {}
