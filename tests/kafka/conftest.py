@@ -7,6 +7,7 @@ skips locally but FAILS under CI=true, as the Cassandra leg does.
 
 from __future__ import annotations
 
+import asyncio
 import importlib.util
 import os
 import subprocess
@@ -110,6 +111,26 @@ async def create_topics(bootstrap: str, *topics: Any) -> None:
     await admin.start()
     try:
         await admin.create_topics(list(topics))
+    finally:
+        await admin.close()
+
+
+async def until_group_is_stable(bootstrap: str, group: str, members: int, within_s: float = 120) -> None:
+    """Return once the consumer group has ``members`` members and no rebalance under way (its
+    partitions are assigned), instead of sleeping for a guessed time."""
+    from aiokafka.admin import AIOKafkaAdminClient
+
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    await admin.start()
+    deadline = time.monotonic() + within_s
+    try:
+        while True:
+            [described] = await admin.describe_consumer_groups([group])
+            [(_error, _name, state, *_rest, found)] = described.groups
+            if state == "Stable" and len(found) == members:
+                return
+            assert time.monotonic() < deadline, f"group {group}: {state} with {len(found)} members"
+            await asyncio.sleep(0.2)
     finally:
         await admin.close()
 

@@ -24,7 +24,7 @@ from ledger_tui.ledger import LedgerOptions, open_ledger
 
 from ..support.entry_sets import transfer
 from ..support.ring import OWN_NODES
-from .conftest import create_topics, ingest, read_records, unique_topic
+from .conftest import create_topics, ingest, read_records, unique_topic, until_group_is_stable
 from .test_broker import free_port_pair, run_tool
 
 pytestmark = pytest.mark.kafka
@@ -190,11 +190,11 @@ async def test_kill_minus_9_at_random_points_loses_and_duplicates_nothing(
 async def test_two_ingesters_share_a_group_and_sigterm_commits_the_batch(
     kafka_bootstrap: str, ledger: str
 ) -> None:
-    topic, sets = unique_topic("pair"), 2000
+    topic, group, sets = unique_topic("pair"), unique_topic("pair-group"), 2000
     await _topic(kafka_bootstrap, topic, 4)
-    url = f"kafka://{kafka_bootstrap}/{topic}?group=pair"
+    url = f"kafka://{kafka_bootstrap}/{topic}?group={group}"
     pair = [ingest(ledger, url, "--batch", "100") for _ in range(2)]
-    await asyncio.sleep(8)  # both join the group (the second join rebalances the partitions)
+    await until_group_is_stable(kafka_bootstrap, group, 2)  # the second join rebalanced it
     await _produce(kafka_bootstrap, topic, [_valid(n, with_id=True) for n in range(sets)], 4)
     deadline = time.monotonic() + 300
     while len(await _set_ids(ledger, verify=False)) < sets:  # verify once the writers are done
