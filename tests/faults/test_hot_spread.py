@@ -1,7 +1,7 @@
 """A split hot account's rows land on every node of a ring, in roughly equal parts.
 
-A 3-node ring of our own (127.0.0.41..43; the fault ring has .11..13, the secured node .21, the
-node-kill ring .31) with a keyspace at replication 1, so every row lives on exactly one node.
+The 3-node ring this folder's tests share (127.0.0.11..13, tests/faults/conftest.py), in a keyspace
+of its own at replication 1, so every row lives on exactly one node.
 The hot account is split into SUBS month subs at once (what `layout split --now` does), then
 SETS two-leg sets are posted through the engine, each with one leg on the hot account and one on
 a customer account, all effective in one month. Then each node counts its OWN rows of the hot
@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import asyncio
 import time
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -31,12 +30,10 @@ from ledger_tui.domain.address import parse_address
 from ledger_tui.engine import Engine
 from ledger_tui.ledger import LedgerOptions, build_engine
 
-from ..support.ring import OWN_NODES, running_ring
+from ..support.ring import OWN_NODES, Ring
 
 pytestmark = [pytest.mark.cassandra, OWN_NODES]
 
-#: Its own addresses (no other test uses 127.0.0.41..43).
-SPREAD_RING_ADDRESS = "127.0.0.41"
 NODES = 3
 SUBS = 24
 SETS = 3000
@@ -111,20 +108,19 @@ def count_on_ring(hosts: list[str]) -> tuple[dict[str, int], dict[str, int], dic
         cluster.shutdown()
 
 
-async def test_a_split_hot_account_spreads_its_rows_over_every_node(tmp_path: Path) -> None:
+async def test_a_split_hot_account_spreads_its_rows_over_every_node(three_node_ring: Ring) -> None:
+    ring = three_node_ring
+    assert ring.nodes == NODES
     started = time.monotonic()
-    with running_ring(tmp_path / "ring", SPREAD_RING_ADDRESS, NODES) as ring:
-        up = time.monotonic() - started
-        await write_hot_sets(f"cassandra://{ring.hosts}/{KEYSPACE}?replication=1")
-        posted = time.monotonic() - started - up
-        own, placed, everything = await asyncio.to_thread(
-            count_on_ring, [ring.address(n) for n in range(1, NODES + 1)]
-        )
+    await write_hot_sets(f"cassandra://{ring.hosts}/{KEYSPACE}?replication=1")
+    posted = time.monotonic() - started
+    own, placed, everything = await asyncio.to_thread(
+        count_on_ring, [ring.address(n) for n in range(1, NODES + 1)]
+    )
     shares = {node: round(rows / SETS, 3) for node, rows in sorted(own.items())}
     print(
         f"\nthe hot account's rows per node ({SUBS} subs, {SETS:,} entries): {own}, shares {shares}; "
-        f"all rows of ledger_entries per node {everything}; ring up in {up:.0f} s, {SETS:,} sets posted "
-        f"in {posted:.0f} s"
+        f"all rows of ledger_entries per node {everything}; {SETS:,} sets posted in {posted:.0f} s"
     )
     assert len(own) == NODES and sum(own.values()) == SETS, own
     assert own == placed  # each node counted exactly the partitions it owns

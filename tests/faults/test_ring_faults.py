@@ -42,7 +42,7 @@ from ledger_tui.store.cassandra import session
 
 from ..support.bank import BankLog, check_ledger, run_workers
 from ..support.entry_sets import transfer
-from ..support.ring import FAULT_RING_ADDRESS, OWN_NODES, Ring, running_ring
+from ..support.ring import OWN_NODES, Ring
 
 pytestmark = [pytest.mark.cassandra, pytest.mark.faults, OWN_NODES]
 
@@ -107,27 +107,24 @@ def tables_on_each_node(ring: Ring, budget: float = 60) -> list[set[str]]:
         cluster.shutdown()
 
 
-async def test_bank_workload_through_node_faults(tmp_path: Path) -> None:
-    # The long run (make test-faults) records latency figures: its nodes keep the full JIT.
-    with running_ring(tmp_path / "ring", FAULT_RING_ADDRESS, 3, quick_jit=REPORT is None) as ring:
-        store = f"cassandra://{ring.hosts}/{KEYSPACE}?replication=3&consistency=LOCAL_QUORUM"
-        engine = build_engine(LedgerOptions(store=store, seal_margin=timedelta(0)))
-        try:  # closed whatever fails: an open driver keeps reconnecting to the stopped ring
-            await engine.connect()
-            # A pool the driver could not open at connect (4 JVMs starting on 2 cores: a connect
-            # timeout) marks its node down until the reconnection; a quorum statement before that
-            # is refused as "too few nodes up" (CI once did), so the workload starts from 3 seen up.
-            waited = await wait_until_driver_sees(engine, 3, budget=60)
-            assert engine.cluster_nodes() == (3, 3), (
-                f"driver sees {engine.cluster_nodes()} after {waited:.0f}s"
-            )
-            await engine.apply_schema()
-            # Applied means every node has every table (prepares go to any node next).
-            tables = await asyncio.to_thread(tables_on_each_node, ring)
-            assert len(tables) == 3 and all(t == tables[0] and "ledger_entries" in t for t in tables), tables
-            report = await exercise(ring, engine, store, tmp_path)
-        finally:
-            await engine.close()
+async def test_bank_workload_through_node_faults(three_node_ring: Ring, tmp_path: Path) -> None:
+    ring = three_node_ring
+    store = f"cassandra://{ring.hosts}/{KEYSPACE}?replication=3&consistency=LOCAL_QUORUM"
+    engine = build_engine(LedgerOptions(store=store, seal_margin=timedelta(0)))
+    try:  # closed whatever fails: an open driver keeps reconnecting to the stopped ring
+        await engine.connect()
+        # A pool the driver could not open at connect (4 JVMs starting on 2 cores: a connect
+        # timeout) marks its node down until the reconnection; a quorum statement before that
+        # is refused as "too few nodes up" (CI once did), so the workload starts from 3 seen up.
+        waited = await wait_until_driver_sees(engine, 3, budget=60)
+        assert engine.cluster_nodes() == (3, 3), f"driver sees {engine.cluster_nodes()} after {waited:.0f}s"
+        await engine.apply_schema()
+        # Applied means every node has every table (prepares go to any node next).
+        tables = await asyncio.to_thread(tables_on_each_node, ring)
+        assert len(tables) == 3 and all(t == tables[0] and "ledger_entries" in t for t in tables), tables
+        report = await exercise(ring, engine, store, tmp_path)
+    finally:
+        await engine.close()
     print("\n" + json.dumps(report, indent=1, default=str))
     if REPORT:
         Path(REPORT).write_text(json.dumps(report, indent=1, default=str) + "\n")
