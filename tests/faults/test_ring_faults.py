@@ -152,15 +152,16 @@ def assert_the_bound_allowed_exactly(race: dict[str, Any], held: dict[str, Any])
     """The payer had 100 for the debits, then 20 more for the holds, of which only captured holds
     spent anything (a void or an expiry gives it back to debits re-posted afterwards). Nothing
     went below the bound, and no debit was refused that could have passed: one refused before
-    the holds saw less than 10 available out of the 100; one refused when re-posted (every hold
-    decided or expired by then, so available only fell afterwards) left less than 10 at the end."""
+    the holds found less than 10 of the 100 left, so at least 10 debits had landed by then (some
+    perhaps unconfirmed, accepted when re-posted); one refused when re-posted (every hold decided
+    or expired by then, so available only fell afterwards) left less than 10 at the end."""
     accepted, refused = race["accepted"], race["refused_first"] + race["refused_reposted"]
     closing = Decimal(race["closing"])
     assert accepted + refused == 50, race
     assert closing == Decimal("120.00") - 10 * accepted - Decimal("2.00") * held["captured"], (race, held)
     assert closing >= 0, race
     if race["refused_first"]:
-        assert race["accepted_first"] == 10, race
+        assert accepted >= 10, race
     if race["refused_reposted"]:
         assert closing < 10, race
 
