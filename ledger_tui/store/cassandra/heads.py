@@ -56,7 +56,8 @@ class HeadOp:
     made before change ``fresh_from`` (the start of the account's present bounded stretch) as
     missing: it may have missed sets posted while the account was not bounded. A hold's
     reservation counts only before ``until_ms``, judged at ``at_ms``; a capture's reserve is
-    checked as if the hold it replaces (``excluding``) were gone; a create starts with ``held``
+    checked as if every reservation of the hold it settles (``excluding``: the hold's id) were
+    gone; a create starts with ``held``
     (the reservations of holds placed before the account was bounded)."""
 
     kind: str
@@ -83,14 +84,22 @@ class HeadState:
 
     def head(self, at_ms: int = 0, excluding: str = "") -> Head:
         """Balance and the reservations as pending debits and credits (a hold's only before its
-        expiry, when ``at_ms`` is given; ``excluding`` left out)."""
-        debits = credits = ZERO
+        expiry, when ``at_ms`` is given; those of the set id ``excluding`` left out). The
+        reservations of one set id count once, at their largest: at most one of them is ever
+        posted (a set is claimed once; a hold's capture posts at most what the hold holds and
+        releases the hold's), so racing writes of one id never count its money twice."""
+        largest: dict[str, tuple[Decimal, Decimal]] = {}
         for key, value in self.reserved.items():
+            set_id = key.rpartition(":")[2]
             debit, credit, *until = value.split("|")
-            if key == excluding or (until and at_ms and int(until[0]) <= at_ms):
+            if set_id == excluding or (until and at_ms and int(until[0]) <= at_ms):
                 continue
-            debits = MONEY_CONTEXT.add(debits, Decimal(debit))
-            credits = MONEY_CONTEXT.add(credits, Decimal(credit))
+            was_debit, was_credit = largest.get(set_id, (ZERO, ZERO))
+            largest[set_id] = (max(was_debit, Decimal(debit)), max(was_credit, Decimal(credit)))
+        debits = credits = ZERO
+        for debit_of, credit_of in largest.values():
+            debits = MONEY_CONTEXT.add(debits, debit_of)
+            credits = MONEY_CONTEXT.add(credits, credit_of)
         return Head(self.balance, debits, credits)
 
 

@@ -21,7 +21,7 @@ from ...domain.blocks import SealPolicy
 from ...domain.claims import CLAIM_READ_GROUP, shard_of
 from ...domain.errors import ConflictingResubmission, NotFound, StoreUnavailable
 from ...domain.holds import Hold, HoldOutcome, HoldRefused, Pending, check_capture, pending_by_account
-from ...domain.limits import LimitExceeded, net_movement
+from ...domain.limits import net_movement
 from ...domain.materialise import materialise
 from ...domain.model import Address, RecordedTransaction
 from ...domain.money import MONEY_CONTEXT, ZERO
@@ -48,9 +48,6 @@ from .rows import Execute, Prepare
 from .writes import FENCE_ATTEMPTS, RESERVATION_GRACE, ClaimWriter, LogKey
 
 log = logging.getLogger("ledger_tui.holds")
-#: Tries of a capture refused at a head while no outcome is recorded, and the first pause (s):
-#: another settle of the hold may hold the hold's money there until it claims or lets go.
-CAPTURE_TRIES, CAPTURE_PAUSE = 6, 0.05
 
 
 class CassandraHolds:
@@ -222,7 +219,7 @@ class CassandraHolds:
         if stored.outcome is None:
             if capture is not None:
                 check_capture(stored.hold.transaction.legs, capture.legs)
-            stored, mine = await self._settle_once(stored, wanted, now, capture, policy)
+            stored, mine = await self._decide(stored, wanted, now, capture, policy)
             if mine:
                 return stored.hold, False
         hold = stored.hold
@@ -234,31 +231,6 @@ class CassandraHolds:
         when = hold.outcome_at.isoformat(timespec="milliseconds")
         verb = "capture" if wanted is HoldOutcome.CAPTURED else "void"
         raise HoldRefused(f"cannot {verb} hold {hold_id}: it was {hold.outcome.value} at {when}")
-
-    async def _settle_once(
-        self,
-        stored: StoredHold,
-        wanted: HoldOutcome,
-        now: datetime,
-        capture: RecordedTransaction | None,
-        policy: SealPolicy,
-    ) -> tuple[StoredHold, bool]:
-        """``_decide``, but a capture the limits refuse answers the outcome another settle of the
-        hold recorded meanwhile: a capture takes at most what the hold holds, so a refusal with
-        no outcome yet is most likely a racing capture's reservation of that same money, let go
-        within moments. Refused with no outcome after every try, the refusal stands."""
-        hold_id = stored.hold.hold_id
-        for attempt in range(CAPTURE_TRIES):
-            try:
-                return await self._decide(stored, wanted, now, capture, policy)
-            except LimitExceeded:
-                if capture is None or attempt + 1 == CAPTURE_TRIES:
-                    raise
-                again = (await self.stored([hold_id], serial=True)).get(hold_id)
-                if again is not None and again.outcome is not None:
-                    return again, False
-                await asyncio.sleep(CAPTURE_PAUSE * 2**attempt)
-        raise AssertionError("unreachable: the last try returns or raises")
 
     async def _decide(
         self,
@@ -283,8 +255,7 @@ class CassandraHolds:
             key = await self._writer.log([stored.hold.transaction], logged, settles=frozenset([hold_id]))
             token = key[2]
             reserved = {hold_id: moves} if moves else {}
-            hold_key = "" if stored.claimed_by is None else reservation(stored.claimed_by, hold_id)
-            if not await self._reserve(view, key, reserved, excluding=hold_key, times={hold_id: at}):
+            if not await self._reserve(view, key, reserved, excluding=str(hold_id), times={hold_id: at}):
                 continue
             claim = outcome_claim(hold_id, outcome, at, capture, shards)
             answer = await self._writer.claim_one(shard, view.seq, claim, token)

@@ -285,8 +285,8 @@ class CassandraLimits:
     ) -> dict[uuid.UUID, LimitExceeded]:
         """Reserve every set's moves at its heads, sets in the given order on each account; a set
         refused at one account is released where it was reserved. The refused ones, by id. A
-        hold's reservation counts only ``until`` its expiry; a capture's is checked as if the
-        reservation of the hold it settles (``excluding``) were gone. Holds count as pending at
+        hold's reservation counts only ``until`` its expiry; a capture's is checked as if every
+        reservation of the hold it settles (``excluding``: the hold's id) were gone. Holds count as pending at
         each set's time in ``times`` (its recorded time: the ledger's now when it was made), else now."""
         until_ms = 0 if until is None else to_epoch_ms(until)
         now_ms = to_epoch_ms(datetime.now(UTC))
